@@ -1,0 +1,161 @@
+// `backup`: one consistent, encrypted, verifiable backup of one target (DESIGN.md §3).
+// Checklist: snapshot → (dump ∥ details) → globals → confirm sizes → manifest last.
+import { Readable } from 'node:stream';
+import type { Config, TargetConfig } from '../config/config.js';
+import { fingerprint } from '../crypto/index.js';
+import { OperationError, isFgError, messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { databaseOf, connect, libpqInvocation } from '../pg/connect.js';
+import { collectDetails } from '../pg/details.js';
+import { toolVersion } from '../pg/pg-version.js';
+import { allOrAbort, linkedController, throwIfInterrupted } from '../pipeline/abort.js';
+import { PG_CLIENT_HINT, startTool, outputAfterExit } from '../pipeline/child-process.js';
+import { createProgress, formatBytes } from '../progress.js';
+import { makeBackupId } from '../repository/backup-id.js';
+import type { Manifest, ManifestObject } from '../repository/manifest.js';
+import type { Repository } from '../repository/repository.js';
+import { TOOL_VERSION } from '../version.js';
+import { dumpObjectName, dumpToStorage } from './dump-pipeline.js';
+import { saveEncrypted, saveEncryptedText } from './encrypted-object.js';
+import { loadRecipients } from './encryption-keys.js';
+
+export interface BackupContext {
+  config: Config;
+  repo: Repository;
+  logger: Logger;
+  signal?: AbortSignal;
+  /** show a progress line on a terminal */
+  progress?: boolean;
+  now?: () => Date;
+}
+
+export interface BackupResult {
+  id: string;
+  target: string;
+  startedAt: string;
+  finishedAt: string;
+  storedBytes: number;
+  objects: Array<{ name: string; size: number; sha256: string }>;
+}
+
+export const DETAILS_NAME = 'details.json.age';
+export const GLOBALS_NAME = 'globals.sql.age';
+
+export async function runBackup(ctx: BackupContext, target: TargetConfig): Promise<BackupResult> {
+  const { repo, config } = ctx;
+  await repo.requireInitialised();
+  const recipients = loadRecipients(config);
+  const startedAt = (ctx.now ?? (() => new Date()))();
+  const id = makeBackupId(startedAt);
+  const log = ctx.logger.child({ target: target.name, backup: id });
+  const controller = linkedController(ctx.signal);
+  const { signal } = controller;
+  const pathOf = (name: string) => repo.objectPath(target.name, id, name);
+  const { dbnameArg, env } = libpqInvocation(target.url);
+
+  log.info({ repository: repo.storage.location }, 'backup started');
+  const [pgDumpVersion, source] = await Promise.all([toolVersion('pg_dump'), connect(target.url, 'fapiao-guard backup')]);
+  const progress = createProgress(`backup ${target.name}`, process.stderr, ctx.progress ?? Boolean(process.stderr.isTTY));
+  try {
+    const systemIdentifier = await source
+      .query<{ id: string }>('select system_identifier::text as id from pg_control_system()')
+      .then((r) => r.rows[0]?.id, () => undefined); // needs pg_monitor or superuser; only used to refuse restoring onto the source
+    await source.query('begin isolation level repeatable read, read only');
+    const { rows } = await source.query<{ snapshot: string; version: string; database: string }>(
+      `select pg_export_snapshot() as snapshot, current_setting('server_version') as version, current_database() as database`,
+    );
+    const { snapshot, version, database } = rows[0]!;
+    log.info({ snapshot, database, serverVersion: version }, 'snapshot exported');
+
+    const compression = config.backup.compression;
+    const dumpName = dumpObjectName(compression);
+    const started = Date.now();
+    const [dumpObject, details] = await allOrAbort(controller, [
+      dumpToStorage({
+        storage: repo.storage,
+        objectPath: pathOf(dumpName),
+        objectName: dumpName,
+        snapshot,
+        dbnameArg,
+        env,
+        extraArgs: target.pgDumpArgs,
+        compression,
+        recipients,
+        targetName: target.name,
+        signal,
+        onProgress: (plain, stored) => progress.update(`dumped ${formatBytes(plain)} → stored ${formatBytes(stored)} (${formatBytes(plain / Math.max((Date.now() - started) / 1000, 0.001))}/s)`),
+      }),
+      collectDetails(source, target.verifyTables),
+    ] as const);
+    progress.done();
+    await source.query('commit');
+    log.info({ bytes: dumpObject.size, plainBytes: dumpObject.plainSize, seconds: (Date.now() - started) / 1000 }, 'dump stored');
+    throwIfInterrupted(signal, `backup of '${target.name}'`);
+
+    const objects: ManifestObject[] = [dumpObject];
+    objects.push(await saveEncryptedText(repo.storage, pathOf(DETAILS_NAME), DETAILS_NAME, ['json'], JSON.stringify(details), recipients, signal));
+    if (target.globals) objects.push(await dumpGlobals(repo, pathOf(GLOBALS_NAME), dbnameArg, env, recipients, target.name, signal));
+
+    // Commit protocol: every object is confirmed in storage before the manifest makes the backup real.
+    for (const object of objects) {
+      const stat = await repo.storage.stat(pathOf(object.name));
+      if (!stat || stat.size !== object.size) {
+        throw new OperationError(`'${pathOf(object.name)}' reads back as ${stat ? `${stat.size} bytes` : 'missing'}, expected ${object.size} bytes`);
+      }
+    }
+    throwIfInterrupted(signal, `backup of '${target.name}'`);
+    const finishedAt = new Date();
+    const manifest: Manifest = {
+      format: 1,
+      id,
+      target: target.name,
+      database,
+      server: { version, ...(systemIdentifier ? { systemIdentifier } : {}) },
+      pgDump: { version: pgDumpVersion, format: 'custom', compression: `${compression.kind}:${compression.level}` },
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      snapshot,
+      objects,
+      recipients: config.encryption.recipients.map(fingerprint),
+      tables: details.tables.length,
+      tool: { name: 'fapiao-guard', version: TOOL_VERSION },
+    };
+    await repo.writeManifest(manifest);
+    log.info({ storedBytes: objects.reduce((s, o) => s + o.size, 0), seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000 }, 'backup complete');
+    return {
+      id,
+      target: target.name,
+      startedAt: manifest.startedAt,
+      finishedAt: manifest.finishedAt,
+      storedBytes: objects.reduce((s, o) => s + o.size, 0),
+      objects: objects.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+    };
+  } catch (err) {
+    controller.abort(err);
+    progress.done();
+    log.error({ err: messageOf(err) }, 'backup failed; no manifest was written, earlier backups are untouched');
+    throw isFgError(err) ? err : new OperationError(`backup of '${target.name}' (database '${databaseOf(target.url)}') failed: ${messageOf(err)}`, { cause: err });
+  } finally {
+    await source.end().catch(() => undefined);
+  }
+}
+
+async function dumpGlobals(
+  repo: Repository,
+  path: string,
+  dbnameArg: string,
+  env: NodeJS.ProcessEnv,
+  recipients: Parameters<typeof saveEncrypted>[5],
+  targetName: string,
+  signal: AbortSignal,
+): Promise<ManifestObject> {
+  const tool = startTool('pg_dumpall', ['--globals-only', '--no-role-passwords', dbnameArg], {
+    env,
+    signal,
+    label: `pg_dumpall --globals-only of '${targetName}'`,
+    installHint: PG_CLIENT_HINT,
+  });
+  const out: Readable = outputAfterExit(tool);
+  return saveEncrypted(repo.storage, path, GLOBALS_NAME, ['sql'], out, recipients, signal);
+}
+

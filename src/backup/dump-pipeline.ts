@@ -1,0 +1,75 @@
+// The dump side of a backup: pg_dump (custom format, in the exported snapshot) → optional zstd
+// → age → sha256/size → storage, streamed end to end with memory independent of size.
+import { pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { Compression } from '../config/config.js';
+import { createEncryptStream, type Recipient } from '../crypto/index.js';
+import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, startTool } from '../pipeline/child-process.js';
+import { CountingStream, DigestStream } from '../pipeline/digest.js';
+import type { ManifestObject } from '../repository/manifest.js';
+import type { Storage } from '../storage/storage.js';
+
+export interface DumpOptions {
+  storage: Storage;
+  /** full storage name of the dump object */
+  objectPath: string;
+  /** name recorded in the manifest */
+  objectName: string;
+  snapshot: string;
+  dbnameArg: string;
+  env: NodeJS.ProcessEnv;
+  extraArgs: readonly string[];
+  compression: Compression;
+  recipients: readonly Recipient[];
+  targetName: string;
+  signal: AbortSignal;
+  onProgress?: (plainBytes: number, storedBytes: number) => void;
+}
+
+export function dumpObjectName(compression: Compression): string {
+  return compression.kind === 'zstd' ? 'dump.zst.age' : 'dump.age';
+}
+
+export function dumpLayers(compression: Compression): string[] {
+  return compression.kind === 'zstd' ? ['pg_dump:custom', 'zstd', 'age'] : ['pg_dump:custom', 'age'];
+}
+
+export async function dumpToStorage(options: DumpOptions): Promise<ManifestObject> {
+  const { compression, signal } = options;
+  const pgCompress = compression.kind === 'pg_dump' ? compression.level : 0;
+  const dump = startTool(
+    'pg_dump',
+    ['--format=custom', `--compress=${pgCompress}`, `--snapshot=${options.snapshot}`, '--no-sync', ...options.extraArgs, options.dbnameArg],
+    { env: options.env, signal, label: `pg_dump of '${options.targetName}'`, installHint: PG_CLIENT_HINT },
+  );
+  const plain = new CountingStream();
+  let compressed: Readable;
+  if (compression.kind === 'zstd') {
+    const zstd = startTool('zstd', ['-q', `-${compression.level}`, '-c', '-'], { stdin: 'pipe', signal, label: 'zstd', installHint: ZSTD_HINT });
+    pipeline(dump.child.stdout!, plain, zstd.child.stdin!, () => undefined);
+    compressed = outputAfterExit(zstd, [dump]);
+  } else {
+    compressed = outputAfterExit(dump).pipe(plain);
+  }
+  const stored = new DigestStream();
+  if (options.onProgress) stored.onBytes = (n) => options.onProgress!(plain.bytes, n);
+  pipeline(compressed, createEncryptStream(options.recipients), stored, (err) => {
+    if (err) stored.destroy(err);
+  });
+  try {
+    const info = await options.storage.save(options.objectPath, stored, { signal, contentType: 'application/octet-stream' });
+    await dump.exited; // already settled: the stream only ended after a clean exit
+    const digest = stored.result();
+    if (info.size !== digest.size) {
+      throw new Error(`stored size of '${options.objectPath}' is ${info.size}, wrote ${digest.size}`);
+    }
+    return { name: options.objectName, layers: dumpLayers(compression), size: digest.size, sha256: digest.sha256, plainSize: plain.bytes };
+  } catch (err) {
+    dump.kill();
+    // pg_dump's own message explains more than "stream destroyed"
+    throw await dump.exited.then(
+      () => err,
+      (dumpErr: unknown) => dumpErr,
+    );
+  }
+}

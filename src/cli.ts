@@ -1,0 +1,50 @@
+// The command line: global flags, the command table, and the one place where errors become
+// exit codes and one-line messages (DESIGN.md §9).
+import yargs, { type Argv } from 'yargs';
+import { ExitCode, UsageError, exitCodeOf, formatError } from './errors.js';
+import { TOOL_VERSION } from './version.js';
+import type { GlobalArgs } from './commands/context.js';
+import { registerBackupCommands } from './commands/backup-commands.js';
+import { registerRestoreCommands } from './commands/restore-commands.js';
+import { registerDemoCommand } from './commands/demo-command.js';
+
+const EPILOG = `Exit codes: 0 ok · 1 a check found a problem · 2 usage or configuration error · 3 could not complete (database, storage, pg_dump) · 70 internal error (a bug).
+Logs are JSON on stderr (pretty on a terminal); results go to stdout. Docs: README.md.`;
+
+export function buildCli(argv: string[]): Argv<GlobalArgs> {
+  let cli = yargs(argv)
+    .scriptName('fapiao-guard')
+    .usage('$0 <command> [options]\n\nEncrypted, verifiable PostgreSQL backups for invoice (发票) databases.')
+    .option('config', { type: 'string', global: true, describe: 'config file (default: $FAPIAO_GUARD_CONFIG or ./config/fapiao-guard.yaml)' })
+    .option('target', { type: 'string', global: true, describe: 'only this target (a name from targets[])' })
+    .option('json', { type: 'boolean', global: true, describe: 'print results as JSON on stdout' })
+    .option('log-level', { type: 'string', global: true, choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], describe: 'log verbosity on stderr (default info)' }) as unknown as Argv<GlobalArgs>;
+  cli = registerDemoCommand(cli);
+  cli = registerBackupCommands(cli);
+  cli = registerRestoreCommands(cli);
+  return cli
+    .demandCommand(1, 'name a command; try --help')
+    .strict()
+    .recommendCommands()
+    .epilog(EPILOG)
+    .version(TOOL_VERSION)
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((message, err) => {
+      throw err ?? new UsageError(message);
+    });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli(argv).parseAsync();
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (err) {
+    process.stderr.write(`${formatError(err)}\n`);
+    if (exitCodeOf(err) === ExitCode.internal && err instanceof Error && err.stack) {
+      process.stderr.write(`${err.stack}\n`);
+    }
+    return exitCodeOf(err);
+  }
+}

@@ -1,0 +1,89 @@
+// init, keygen, backup, list: the commands that write or describe the repository.
+import { writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { runBackup, type BackupResult } from '../backup/backup.js';
+import { formatIdentityFile, generateIdentity } from '../crypto/index.js';
+import { UsageError } from '../errors.js';
+import { formatBytes } from '../progress.js';
+import { type GlobalArgs, commandContext, loggerFor, selectTargets } from './context.js';
+import { formatTime, printJson, printTable } from './output.js';
+
+export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
+  return cli
+    .command(
+      'init',
+      'create the repository (fapiao-guard.json) at repository.url',
+      (y) => y.example('$0 init --config /etc/fapiao-guard/fapiao-guard.yaml', 'create the repository named in the config'),
+      async (args) => {
+        const ctx = await commandContext(args);
+        const { created } = await ctx.repo.init(ctx.config.encryption.recipients);
+        if (ctx.json) printJson({ repository: ctx.repo.storage.location, created });
+        else process.stdout.write(`${created ? 'created' : 'already initialised'}: ${ctx.repo.storage.location}\n`);
+      },
+    )
+    .command(
+      'keygen',
+      'make an age key pair: the identity file (private, 0600) and its recipient (public)',
+      (y) =>
+        y
+          .option('out', { type: 'string', demandOption: true, describe: 'where to write the identity file (refuses to overwrite)' })
+          .example('$0 keygen --out /etc/fapiao-guard/age.key', 'then put the printed age1… recipient in encryption.recipients')
+          .epilog('Keep the identity file off the backup host if you can: backups need only the recipient. Lose it and the backups are unreadable: store a copy offline.'),
+      async (args) => {
+        const out = path.resolve(args.out);
+        const { identity, recipient } = generateIdentity();
+        await mkdir(path.dirname(out), { recursive: true });
+        try {
+          await writeFile(out, formatIdentityFile(identity), { mode: 0o600, flag: 'wx' });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`'${out}' exists; refusing to overwrite a key`, { hint: 'choose another --out, or move the old key away first' });
+          throw err;
+        }
+        if (args.json) printJson({ identityFile: out, recipient });
+        else process.stdout.write(`identity written to ${out} (mode 0600)\nrecipient (public key, for encryption.recipients): ${recipient}\n`);
+      },
+    )
+    .command(
+      'backup',
+      'take an encrypted backup of each target (or --target) and store it',
+      (y) =>
+        y
+          .example('$0 backup', 'back up every configured target')
+          .example('$0 backup --target invoices --json', 'one target; print the result as JSON')
+          .epilog('A backup is complete only once its manifest.json is written, last. A failed or interrupted backup leaves no manifest and exits non-zero; earlier backups are untouched.'),
+      async (args) => {
+        const ctx = await commandContext(args);
+        const results: BackupResult[] = [];
+        for (const target of selectTargets(ctx.config, args.target)) {
+          results.push(await runBackup({ config: ctx.config, repo: ctx.repo, logger: ctx.logger, signal: ctx.signal }, target));
+        }
+        if (ctx.json) printJson(args.target ? results[0] : results);
+        else printTable(['target', 'backup', 'stored', 'seconds'], results.map((r) => [r.target, r.id, formatBytes(r.storedBytes), ((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)]));
+      },
+    )
+    .command(
+      'list',
+      'list backups in the repository, oldest first',
+      (y) => y.example('$0 list --json', 'id, target, startedAt, finishedAt, storedBytes, status'),
+      async (args) => {
+        const ctx = await commandContext(args);
+        const entries = await ctx.repo.listBackups(args.target);
+        const rows = entries.map((e) => ({
+          id: e.id,
+          target: e.target,
+          startedAt: e.manifest?.startedAt ?? null,
+          finishedAt: e.manifest?.finishedAt ?? null,
+          storedBytes: e.storedBytes,
+          status: e.status,
+        }));
+        if (ctx.json) return printJson(rows);
+        if (rows.length === 0) return void process.stdout.write(`no backups in ${ctx.repo.storage.location}\n`);
+        printTable(
+          ['target', 'backup', 'started', 'stored', 'status'],
+          rows.map((r) => [r.target, r.id, r.startedAt ? formatTime(r.startedAt, ctx.config.timezone) : '-', formatBytes(r.storedBytes), r.status === 'complete' ? 'complete' : 'INCOMPLETE (no manifest)']),
+        );
+      },
+    );
+}
+

@@ -1,0 +1,118 @@
+// `demo`: the whole loop on embedded defaults, no S3 account needed: a sample invoice database
+// on the local PostgreSQL, a key and a file:// repository under ./.fapiao-guard-demo/, then
+// backup → verify --deep → restore into a scratch database → proof that the data matches.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runBackup, type BackupResult } from '../backup/backup.js';
+import { loadIdentities } from '../backup/encryption-keys.js';
+import { parseConfig, type Config } from '../config/config.js';
+import { formatIdentityFile, generateIdentity, parseIdentities } from '../crypto/index.js';
+import { OperationError, UsageError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { quoteIdent, quoteLiteral, withClient, withDatabase } from '../pg/connect.js';
+import { Repository } from '../repository/repository.js';
+import { runRestore, type RestoreResult } from '../restore/restore.js';
+import { openStorage } from '../storage/open-storage.js';
+import { type VerifyReport, verifyBackup } from '../verify/verify.js';
+import { sampleDataStatements } from './sample-data.js';
+
+export const DEMO_MARKER = 'created by fapiao-guard demo';
+
+export interface DemoOptions {
+  dir: string;
+  /** server for the sample and scratch databases */
+  serverUrl: string;
+  invoices: number;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+export interface DemoResult {
+  dir: string;
+  configFile: string;
+  sourceUrl: string;
+  backup: BackupResult;
+  verify: VerifyReport;
+  restore: RestoreResult;
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const dir = path.resolve(options.dir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const sourceUrl = withDatabase(options.serverUrl, 'fapiao_demo');
+  const scratchUrl = withDatabase(options.serverUrl, 'fapiao_demo_restore');
+
+  options.logger.info({ invoices: options.invoices }, 'creating the sample invoice database fapiao_demo');
+  await recreateDemoDatabase(options.serverUrl, 'fapiao_demo');
+  await withClient(sourceUrl, async (client) => {
+    for (const sql of sampleDataStatements({ invoices: options.invoices, days: 35 })) await client.query(sql);
+  });
+
+  const config = await demoConfig(dir, sourceUrl);
+  const repo = new Repository(openStorage(config.repository.url, { logger: options.logger }));
+  await repo.init(config.encryption.recipients);
+  const target = config.targets[0]!;
+  const backup = await runBackup({ config, repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) }, target);
+
+  const identities = await loadIdentities(config);
+  const manifest = await repo.resolve(target.name, backup.id);
+  const verify = await verifyBackup(repo, manifest, { deep: true, identities, ...(options.signal ? { signal: options.signal } : {}) });
+
+  await recreateDemoDatabase(options.serverUrl, 'fapiao_demo_restore');
+  const restore = await runRestore({ config, repo, logger: options.logger, identities, ...(options.signal ? { signal: options.signal } : {}) }, target, manifest, {
+    to: scratchUrl,
+    jobs: 1,
+    clean: false,
+  });
+  return { dir, configFile: path.join(dir, 'fapiao-guard.yaml'), sourceUrl, backup, verify, restore };
+}
+
+/** The demo's key and config: made on first run, reused after. */
+async function demoConfig(dir: string, sourceUrl: string): Promise<Config> {
+  const keyFile = path.join(dir, 'age.key');
+  let recipient: string;
+  try {
+    recipient = parseIdentities(await readFile(keyFile, 'utf8'), keyFile)[0]!.recipient;
+  } catch {
+    const pair = generateIdentity();
+    await writeFile(keyFile, formatIdentityFile(pair.identity), { mode: 0o600 });
+    recipient = pair.recipient;
+  }
+  const text = `# Written by 'fapiao-guard demo'. Try: npx fapiao-guard list --config ${path.relative(process.cwd(), dir) || '.'}/fapiao-guard.yaml
+timezone: Asia/Shanghai
+repository:
+  url: ${pathToFileURL(path.join(dir, 'repo')).href}
+encryption:
+  recipients: [${recipient}]
+  identityFile: ${keyFile}
+targets:
+  - name: invoices
+    url: ${sourceUrl}
+    verifyTables: [public.invoices, public.invoice_items]
+`;
+  const file = path.join(dir, 'fapiao-guard.yaml');
+  await writeFile(file, text);
+  return parseConfig(text, process.env, file);
+}
+
+/** Drop and create a database, but only one that the demo itself created. */
+async function recreateDemoDatabase(serverUrl: string, name: string): Promise<void> {
+  await withClient(withDatabase(serverUrl, 'postgres'), async (admin) => {
+    const { rows } = await admin.query<{ comment: string | null }>(
+      'select shobj_description(oid, $2) as comment from pg_database where datname = $1',
+      [name, 'pg_database'],
+    );
+    if (rows.length > 0) {
+      if (rows[0]!.comment !== DEMO_MARKER) {
+        throw new UsageError(`database '${name}' exists and was not created by the demo; refusing to drop it`, { hint: 'drop or rename it yourself, or point the demo at another server with --server' });
+      }
+      await admin.query(`drop database ${quoteIdent(name)} with (force)`);
+    }
+    await admin.query(`create database ${quoteIdent(name)}`);
+    await admin.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(DEMO_MARKER)}`);
+  }).catch((err: unknown) => {
+    if (err instanceof OperationError || err instanceof UsageError) throw err;
+    throw new OperationError(`cannot prepare demo database '${name}': ${(err as Error).message}`, { hint: 'the demo needs a role that may create databases' });
+  });
+}

@@ -1,0 +1,119 @@
+// Child processes (pg_dump, pg_restore, zstd) as pipeline stages whose failure is never silent:
+// a stage's output ends only after the process exited 0, so a pg_dump killed mid-stream
+// fails the upload instead of producing a short object that looks complete.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { PassThrough, type Readable } from 'node:stream';
+import { OperationError } from '../errors.js';
+
+export interface ToolOptions {
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** 'pipe' to write into the process, 'ignore' otherwise */
+  stdin?: 'pipe' | 'ignore';
+  /** what to tell people when the binary is missing */
+  installHint?: string;
+  /** a name for messages, e.g. `pg_dump of 'invoices'` */
+  label?: string;
+}
+
+export interface Tool {
+  readonly child: ChildProcess;
+  /** resolves on exit 0; rejects with a one-line OperationError otherwise */
+  readonly exited: Promise<void>;
+  /** the last lines the process wrote to stderr */
+  stderrTail(): string;
+  kill(): void;
+}
+
+export function startTool(command: string, args: readonly string[], options: ToolOptions = {}): Tool {
+  const label = options.label ?? command;
+  const child = spawn(command, args, { env: options.env ?? process.env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-8192);
+  });
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  const onAbort = (): void => kill();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        new OperationError(err.code === 'ENOENT' ? `cannot run '${command}': not found on PATH` : `cannot run '${command}': ${err.message}`, {
+          cause: err,
+          ...(options.installHint ? { hint: options.installHint } : {}),
+        }),
+      );
+    });
+    child.once('close', (code, signal) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (code === 0) return resolve();
+      const why = signal ? `killed by ${signal}` : `exit code ${code}`;
+      const last = lastLines(tail);
+      reject(new OperationError(`${label} failed (${why})${last ? `: ${last}` : ''}`));
+    });
+  });
+  exited.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
+  return { child, exited, stderrTail: () => tail, kill };
+}
+
+/**
+ * The tool's stdout, ending only once every listed process has exited successfully;
+ * destroyed with the first failure otherwise.
+ */
+export function outputAfterExit(tool: Tool, alsoWaitFor: readonly Tool[] = []): Readable {
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const all = Promise.all([tool.exited, ...alsoWaitFor.map((t) => t.exited)]);
+  all.catch((err: unknown) => out.destroy(err as Error));
+  tool.child.stdout!.on('error', (err) => out.destroy(err));
+  tool.child.stdout!.pipe(out, { end: false });
+  tool.child.stdout!.once('end', () => {
+    all.then(
+      () => out.end(),
+      () => undefined,
+    );
+  });
+  return out;
+}
+
+/** Meaningful stderr lines, without libpq noise, joined into one line. */
+export function lastLines(text: string, count = 2): string {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(pg_dump|pg_restore): (detail|hint)?:?\s*$/.test(l))
+    .slice(-count)
+    .join(' | ');
+}
+
+export const PG_CLIENT_HINT = "install the PostgreSQL client tools matching the server (Debian: 'apt-get install postgresql-client')";
+export const ZSTD_HINT = "install zstd (Debian: 'apt-get install zstd')";
+
+/**
+ * Feed a stream into a tool's stdin and resolve once the stream has been read to its end
+ * (so every byte is still authenticated and hashed) and the tool exited 0. pg_restore may stop
+ * reading before the end of an archive; bytes it did not want are drained, not an error.
+ */
+export function feedTool(source: Readable, tool: Tool): Promise<void> {
+  const stdin = tool.child.stdin!;
+  const consumed = new Promise<void>((resolve, reject) => {
+    let closed = false;
+    const stopFeeding = (): void => {
+      if (closed) return;
+      closed = true;
+      source.unpipe(stdin);
+      source.resume(); // drain the rest: the checks downstream of the source still run
+    };
+    stdin.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') stopFeeding();
+      else reject(err);
+    });
+    stdin.on('close', stopFeeding);
+    source.once('error', reject);
+    source.once('end', resolve);
+    source.pipe(stdin);
+  });
+  return Promise.all([consumed, tool.exited]).then(() => undefined);
+}

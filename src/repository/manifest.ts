@@ -1,0 +1,67 @@
+// manifest.json: the plaintext commit marker of a backup (DESIGN.md §2). Nothing secret,
+// no invoice data. Parsing is strict: a manifest we cannot trust is reported, never guessed.
+import { IntegrityError } from '../errors.js';
+
+export const MANIFEST_NAME = 'manifest.json';
+export const REPOSITORY_FORMAT = 1;
+
+export interface ManifestObject {
+  /** name relative to the backup's folder */
+  name: string;
+  /** what the stored bytes are, outermost last: e.g. ['pg_dump:custom', 'zstd', 'age'] */
+  layers: string[];
+  size: number;
+  sha256: string;
+  /** bytes before compression and encryption */
+  plainSize: number;
+}
+
+export interface Manifest {
+  format: number;
+  id: string;
+  target: string;
+  database: string;
+  server: { version: string; systemIdentifier?: string };
+  pgDump: { version: string; format: 'custom'; compression: string };
+  startedAt: string;
+  finishedAt: string;
+  snapshot: string;
+  objects: ManifestObject[];
+  recipients: string[];
+  tables: number;
+  tool: { name: string; version: string };
+}
+
+export function parseManifest(text: string, where: string): Manifest {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new IntegrityError(`manifest '${where}' is not valid JSON`);
+  }
+  const m = doc as Partial<Manifest>;
+  const problems: string[] = [];
+  if (m.format !== REPOSITORY_FORMAT) problems.push(`format ${String(m.format)} (this version reads ${REPOSITORY_FORMAT})`);
+  for (const key of ['id', 'target', 'database', 'startedAt', 'finishedAt', 'snapshot'] as const) {
+    if (typeof m[key] !== 'string') problems.push(`${key} missing`);
+  }
+  if (!Array.isArray(m.objects) || m.objects.length === 0) problems.push('objects missing');
+  else {
+    m.objects.forEach((o, i) => {
+      if (typeof o?.name !== 'string' || !/^[\w.-]+$/.test(o.name)) problems.push(`objects[${i}].name invalid`);
+      if (!Number.isSafeInteger(o?.size) || o.size < 0) problems.push(`objects[${i}].size invalid`);
+      if (typeof o?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.sha256)) problems.push(`objects[${i}].sha256 invalid`);
+      if (!Array.isArray(o?.layers)) problems.push(`objects[${i}].layers invalid`);
+    });
+  }
+  if (problems.length > 0) throw new IntegrityError(`manifest '${where}' is invalid: ${problems.join(', ')}`);
+  return m as Manifest;
+}
+
+export function storedBytes(manifest: Manifest): number {
+  return manifest.objects.reduce((sum, o) => sum + o.size, 0);
+}
+
+export function findObject(manifest: Manifest, name: string): ManifestObject | undefined {
+  return manifest.objects.find((o) => o.name === name);
+}

@@ -1,0 +1,136 @@
+// The repository layout on top of a Storage (DESIGN.md §2): where things live, what is a
+// complete backup, and which backup "latest" means. The repository alone is the truth.
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { ConfigError, NotFoundError, OperationError, UsageError } from '../errors.js';
+import type { ObjectInfo, Storage } from '../storage/storage.js';
+import { isBackupId } from './backup-id.js';
+import { MANIFEST_NAME, type Manifest, REPOSITORY_FORMAT, parseManifest, storedBytes } from './manifest.js';
+
+export const REPOSITORY_FILE = 'fapiao-guard.json';
+
+export interface RepositoryInfo {
+  format: number;
+  createdAt: string;
+  recipients: string[];
+}
+
+export interface BackupEntry {
+  id: string;
+  target: string;
+  status: 'complete' | 'incomplete';
+  /** present for complete backups */
+  manifest?: Manifest;
+  /** objects found under the backup's folder */
+  objects: ObjectInfo[];
+  storedBytes: number;
+}
+
+export class Repository {
+  constructor(readonly storage: Storage) {}
+
+  backupPrefix(target: string, id: string): string {
+    return `backups/${target}/${id}/`;
+  }
+
+  objectPath(target: string, id: string, name: string): string {
+    return `${this.backupPrefix(target, id)}${name}`;
+  }
+
+  async info(): Promise<RepositoryInfo | undefined> {
+    if (!(await this.storage.stat(REPOSITORY_FILE))) return undefined;
+    const body = await text(await this.storage.load(REPOSITORY_FILE));
+    try {
+      return JSON.parse(body) as RepositoryInfo;
+    } catch {
+      throw new OperationError(`'${REPOSITORY_FILE}' in '${this.storage.location}' is not valid JSON`);
+    }
+  }
+
+  /** Fails with a hint when the repository was never initialised or is of another format. */
+  async requireInitialised(): Promise<RepositoryInfo> {
+    const info = await this.info();
+    if (!info) {
+      throw new ConfigError(`no fapiao-guard repository at '${this.storage.location}'`, [], { hint: "run 'fapiao-guard init' first" });
+    }
+    if (info.format !== REPOSITORY_FORMAT) {
+      throw new ConfigError(`repository '${this.storage.location}' has format ${info.format}; this version reads ${REPOSITORY_FORMAT}`);
+    }
+    return info;
+  }
+
+  /** Creates the marker file; an existing repository is left as it is. */
+  async init(recipients: string[], now = new Date()): Promise<{ created: boolean; info: RepositoryInfo }> {
+    const existing = await this.info();
+    if (existing) return { created: false, info: existing };
+    const info: RepositoryInfo = { format: REPOSITORY_FORMAT, createdAt: now.toISOString(), recipients };
+    await this.storage.save(REPOSITORY_FILE, Readable.from([Buffer.from(`${JSON.stringify(info, null, 2)}\n`)]), { contentType: 'application/json' });
+    return { created: true, info };
+  }
+
+  /** Every backup folder, complete or not, oldest first; one listing call per target. */
+  async listBackups(target?: string): Promise<BackupEntry[]> {
+    const groups = new Map<string, { target: string; id: string; objects: ObjectInfo[] }>();
+    for await (const object of this.storage.list(target ? `backups/${target}/` : 'backups/')) {
+      const parts = object.name.split('/');
+      if (parts.length !== 4 || !isBackupId(parts[2]!)) continue;
+      const key = `${parts[1]}/${parts[2]}`;
+      const group = groups.get(key) ?? { target: parts[1]!, id: parts[2]!, objects: [] };
+      group.objects.push({ name: parts[3]!, size: object.size });
+      groups.set(key, group);
+    }
+    const entries: BackupEntry[] = [];
+    for (const group of groups.values()) {
+      const hasManifest = group.objects.some((o) => o.name === MANIFEST_NAME);
+      const manifest = hasManifest ? await this.readManifest(group.target, group.id) : undefined;
+      entries.push({
+        id: group.id,
+        target: group.target,
+        status: manifest ? 'complete' : 'incomplete',
+        ...(manifest ? { manifest } : {}),
+        objects: group.objects,
+        storedBytes: manifest ? storedBytes(manifest) : group.objects.reduce((s, o) => s + o.size, 0),
+      });
+    }
+    return entries.sort((a, b) => (a.id === b.id ? a.target.localeCompare(b.target) : a.id.localeCompare(b.id)));
+  }
+
+  async readManifest(target: string, id: string): Promise<Manifest> {
+    const name = this.objectPath(target, id, MANIFEST_NAME);
+    const body = await text(await this.storage.load(name));
+    const manifest = parseManifest(body, name);
+    if (manifest.id !== id || manifest.target !== target) {
+      throw new OperationError(`manifest '${name}' names backup '${manifest.target}/${manifest.id}'; the folder was moved or renamed`);
+    }
+    return manifest;
+  }
+
+  async writeManifest(manifest: Manifest): Promise<void> {
+    const name = this.objectPath(manifest.target, manifest.id, MANIFEST_NAME);
+    await this.storage.save(name, Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)]), { contentType: 'application/json' });
+  }
+
+  /**
+   * A complete backup by reference: `latest` or an id (or a unique id prefix).
+   * Incomplete backups are refused with an explanation.
+   */
+  async resolve(target: string, ref: string): Promise<Manifest> {
+    const all = await this.listBackups(target);
+    if (ref === 'latest') {
+      const complete = all.filter((b) => b.status === 'complete');
+      const newest = complete.at(-1);
+      if (!newest) throw new NotFoundError(`no complete backup of target '${target}' in '${this.storage.location}'`, { hint: "run 'fapiao-guard backup' first" });
+      return newest.manifest!;
+    }
+    const matches = all.filter((b) => b.id === ref || b.id.startsWith(ref));
+    if (matches.length === 0) throw new NotFoundError(`no backup '${ref}' of target '${target}' in '${this.storage.location}'`, { hint: "'fapiao-guard list' shows the backups" });
+    if (matches.length > 1) throw new UsageError(`backup id '${ref}' is ambiguous: ${matches.map((m) => m.id).join(', ')}`);
+    const match = matches[0]!;
+    if (match.status !== 'complete') {
+      throw new NotFoundError(`backup '${target}/${match.id}' is incomplete (no manifest): it never finished and cannot be restored`, {
+        hint: 'an interrupted or failed backup; prune removes it',
+      });
+    }
+    return match.manifest!;
+  }
+}

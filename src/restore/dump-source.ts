@@ -1,0 +1,53 @@
+// The mirror of the dump pipeline: storage → sha256/size check → age decrypt → optional zstd -d,
+// yielding the pg_dump custom-format archive as a stream.
+import { PassThrough, type Readable, pipeline } from 'node:stream';
+import { createDecryptStream, type Identity } from '../crypto/index.js';
+import { InternalError } from '../errors.js';
+import { ZSTD_HINT, outputAfterExit, startTool } from '../pipeline/child-process.js';
+import { VerifyingStream } from '../pipeline/digest.js';
+import type { Manifest, ManifestObject } from '../repository/manifest.js';
+import type { Repository } from '../repository/repository.js';
+
+export function dumpObjectOf(manifest: Manifest): ManifestObject {
+  const object = manifest.objects.find((o) => o.layers[0] === 'pg_dump:custom');
+  if (!object) throw new InternalError(`manifest of '${manifest.target}/${manifest.id}' lists no dump object`);
+  return object;
+}
+
+export interface DumpSourceOptions {
+  repo: Repository;
+  manifest: Manifest;
+  identities: readonly Identity[];
+  signal?: AbortSignal;
+  /** called with stored bytes read so far */
+  onBytes?: (bytes: number) => void;
+}
+
+/** The decrypted, decompressed archive. Errors (checksum, authentication, zstd) destroy it. */
+export async function openDumpArchive(options: DumpSourceOptions): Promise<Readable> {
+  const { repo, manifest } = options;
+  const object = dumpObjectOf(manifest);
+  const path = repo.objectPath(manifest.target, manifest.id, object.name);
+  const stored = await repo.storage.load(path, options.signal ? { signal: options.signal } : {});
+  const verify = new VerifyingStream(object, path);
+  if (options.onBytes) verify.onBytes = options.onBytes;
+  const decrypt = createDecryptStream(options.identities, { name: path });
+  const layers = object.layers.slice(1, -1); // between pg_dump:custom and age
+  if (layers.length === 0) {
+    const out = new PassThrough({ highWaterMark: 1 << 20 });
+    pipeline(stored, verify, decrypt, out, () => undefined);
+    return out;
+  }
+  if (layers.length === 1 && layers[0] === 'zstd') {
+    const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', ...(options.signal ? { signal: options.signal } : {}), label: `zstd -d of '${path}'`, installHint: ZSTD_HINT });
+    const out = outputAfterExit(zstd);
+    pipeline(stored, verify, decrypt, zstd.child.stdin!, (err) => {
+      if (err) {
+        zstd.kill();
+        out.destroy(err);
+      }
+    });
+    return out;
+  }
+  throw new InternalError(`object '${path}' has layers ${object.layers.join('+')} that this version cannot read`);
+}

@@ -1,0 +1,137 @@
+// `restore <id|latest> --to URL`: streamed (or spooled for --jobs > 1) into pg_restore, then the
+// restored copy is counted and checksummed against the backup's details.
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Config, TargetConfig } from '../config/config.js';
+import type { Identity } from '../crypto/index.js';
+import { OperationError, isFgError, messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { connect, libpqInvocation, withClient } from '../pg/connect.js';
+import { type BackupDetails, type DetailCheck, collectDetails, compareDetails } from '../pg/details.js';
+import { linkedController } from '../pipeline/abort.js';
+import { PG_CLIENT_HINT, feedTool, startTool } from '../pipeline/child-process.js';
+import { createProgress, progressText } from '../progress.js';
+import type { Manifest } from '../repository/manifest.js';
+import type { Repository } from '../repository/repository.js';
+import { maskUrl } from '../storage/mask-url.js';
+import { DETAILS_NAME } from '../backup/backup.js';
+import { loadEncryptedText } from '../backup/encrypted-object.js';
+import { dumpObjectOf, openDumpArchive } from './dump-source.js';
+import { guardRestoreTarget, readTargetFacts } from './target-guard.js';
+
+export interface RestoreOptions {
+  to: string;
+  jobs: number;
+  clean: boolean;
+  noOwner?: boolean;
+  /** skip the safety checks: only for drills into a database they created */
+  trustedTarget?: boolean;
+}
+
+export interface RestoreContext {
+  config: Config;
+  repo: Repository;
+  logger: Logger;
+  identities: readonly Identity[];
+  signal?: AbortSignal;
+  progress?: boolean;
+}
+
+export interface RestoreResult {
+  backupId: string;
+  target: string;
+  to: string;
+  ok: boolean;
+  checks: DetailCheck[];
+  seconds: { restore: number; checks: number; total: number };
+}
+
+export async function runRestore(ctx: RestoreContext, target: TargetConfig, manifest: Manifest, options: RestoreOptions): Promise<RestoreResult> {
+  const log = ctx.logger.child({ target: target.name, backup: manifest.id, to: maskUrl(options.to) });
+  const t0 = Date.now();
+  if (!options.trustedTarget) {
+    const facts = await withClient(options.to, readTargetFacts);
+    guardRestoreTarget(manifest, facts, options.to, options.clean, target.url);
+  }
+  log.info({ jobs: options.jobs }, 'restore started');
+  await restoreArchive(ctx, manifest, options);
+  const restoreSeconds = (Date.now() - t0) / 1000;
+  log.info({ seconds: restoreSeconds }, 'pg_restore finished');
+
+  const t1 = Date.now();
+  const checks = await checkRestored(ctx, manifest, options.to);
+  const ok = checks.every((c) => c.ok);
+  const seconds = { restore: restoreSeconds, checks: (Date.now() - t1) / 1000, total: (Date.now() - t0) / 1000 };
+  (ok ? log.info.bind(log) : log.error.bind(log))({ checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.total }, ok ? 'restore verified: row counts and checksums match the backup' : 'restored data differs from the backup');
+  return { backupId: manifest.id, target: manifest.target, to: maskUrl(options.to), ok, checks, seconds };
+}
+
+/** Streams the archive into pg_restore, or spools it to a file first for parallel jobs. */
+export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, options: RestoreOptions): Promise<void> {
+  const controller = linkedController(ctx.signal);
+  const { signal } = controller;
+  const object = dumpObjectOf(manifest);
+  const started = Date.now();
+  const progress = createProgress(`restore ${manifest.id}`, process.stderr, ctx.progress ?? Boolean(process.stderr.isTTY));
+  const archive = await openDumpArchive({
+    repo: ctx.repo,
+    manifest,
+    identities: ctx.identities,
+    signal,
+    onBytes: (n) => progress.update(progressText(n, object.size, started)),
+  });
+  const { dbnameArg, env } = libpqInvocation(options.to);
+  const flags = ['--exit-on-error', ...(options.clean ? ['--clean', '--if-exists'] : []), ...(options.noOwner ? ['--no-owner', '--no-privileges'] : [])];
+  const label = `pg_restore into '${maskUrl(options.to)}'`;
+  try {
+    if (options.jobs <= 1) {
+      const restore = startTool('pg_restore', [...flags, dbnameArg], { env, signal, stdin: 'pipe', label, installHint: PG_CLIENT_HINT });
+      await feedTool(archive, restore);
+      return;
+    }
+    const spool = path.join(ctx.config.restore.spoolDir ?? tmpdir(), `fapiao-guard-${manifest.id}-${randomBytes(4).toString('hex')}.dump`);
+    try {
+      await pipeline(archive, createWriteStream(spool, { mode: 0o600 }), { signal }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOSPC') throw new OperationError(`no space left while spooling the archive to '${spool}'`, { hint: 'set restore.spoolDir to a larger disk, or restore with --jobs 1 (streamed)' });
+        throw err;
+      });
+      progress.done();
+      const restore = startTool('pg_restore', [...flags, `--jobs=${options.jobs}`, dbnameArg, spool], { env, signal, label, installHint: PG_CLIENT_HINT });
+      await restore.exited;
+    } finally {
+      await rm(spool, { force: true });
+    }
+  } catch (err) {
+    controller.abort(err);
+    throw isFgError(err) ? err : new OperationError(`restore of '${manifest.target}/${manifest.id}' failed: ${messageOf(err)}`, { cause: err });
+  } finally {
+    progress.done();
+  }
+}
+
+export async function loadDetails(repo: Repository, manifest: Manifest, identities: readonly Identity[]): Promise<BackupDetails> {
+  const object = manifest.objects.find((o) => o.name === DETAILS_NAME);
+  if (!object) throw new OperationError(`backup '${manifest.target}/${manifest.id}' has no '${DETAILS_NAME}'`);
+  const text = await loadEncryptedText(repo.storage, repo.objectPath(manifest.target, manifest.id, DETAILS_NAME), object, identities);
+  return JSON.parse(text) as BackupDetails;
+}
+
+/** Row counts and checksums of the restored database against the backup's details. */
+export async function checkRestored(ctx: Pick<RestoreContext, 'repo' | 'identities'>, manifest: Manifest, url: string): Promise<DetailCheck[]> {
+  const expected = await loadDetails(ctx.repo, manifest, ctx.identities);
+  const verifyTables = expected.tables.filter((t) => t.checksum !== undefined).map((t) => `${t.schema}.${t.name}`);
+  const client = await connect(url, 'fapiao-guard restore-check');
+  try {
+    await client.query('begin isolation level repeatable read, read only');
+    // a table missing after restore is a failed check (compareDetails reports it), not a config error
+    const actual = await collectDetails(client, verifyTables, { allowMissing: true });
+    await client.query('commit');
+    return compareDetails(expected, actual);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

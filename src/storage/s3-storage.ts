@@ -1,0 +1,234 @@
+// The s3:// backend: AWS S3 or anything that speaks its protocol (MinIO, Ceph, s3rver in tests).
+// Credentials come from the standard AWS provider chain unless given explicitly.
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type PutObjectCommandInput,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import type { Logger } from 'pino';
+import { addAbortSignal, Readable } from 'node:stream';
+import { ConfigError, IntegrityError, NotFoundError } from '../errors.js';
+import { maskUrl } from './mask-url.js';
+import { s3Error } from './s3-errors.js';
+import { BoundedRetryStrategy, MIB, partSizeFor } from './s3-tuning.js';
+import { UploadFailed, uploadObject } from './s3-upload.js';
+import type { LoadOptions, ObjectInfo, SaveOptions, Storage } from './storage.js';
+import { checkName, inputFailed } from './storage-errors.js';
+import { parseS3Url } from './s3-url.js';
+import type { IncompleteUpload, IncompleteUploads } from './incomplete-uploads.js';
+
+export interface S3Options {
+  /** custom endpoint for MinIO, Ceph, … e.g. `http://127.0.0.1:9000` */
+  endpoint?: string;
+  region?: string;
+  /** path-style addressing (`endpoint/bucket/key`); most non-AWS servers need it */
+  forcePathStyle?: boolean;
+  sse?: 'AES256' | 'aws:kms';
+  kmsKeyId?: string;
+  storageClass?: string;
+  /** retention for every object written; the bucket must have Object Lock enabled */
+  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
+  /** SDK checksums: 'when_supported' (SDK default) or 'when_required' (for servers without them) */
+  checksums?: 'when_supported' | 'when_required';
+  /** minimum part size; grown so 10,000 parts cover the object (default 8, at least 5) */
+  partSizeMiB?: number;
+  /** parts uploaded in parallel; memory is queueSize × part size (default 4) */
+  queueSize?: number;
+  /** tries per request, including the first (default 5) */
+  maxAttempts?: number;
+  /** static credentials (tests, MinIO); otherwise the AWS provider chain (env, profile, role) */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** keys per ListObjectsV2 page (default and S3 maximum 1000); small values exercise paging */
+  listPageSize?: number;
+}
+
+export class S3Storage implements Storage, IncompleteUploads {
+  readonly location: string;
+  readonly bucket: string;
+  /** key prefix without trailing '/', '' for the bucket root */
+  readonly prefix: string;
+  private readonly client: S3Client;
+
+  constructor(
+    url: string,
+    private readonly options: S3Options = {},
+    private readonly logger?: Logger,
+  ) {
+    this.location = maskUrl(url);
+    ({ bucket: this.bucket, prefix: this.prefix } = parseS3Url(url));
+    if (options.partSizeMiB !== undefined && !(options.partSizeMiB >= 5)) {
+      throw new ConfigError(`s3 part size ${options.partSizeMiB} MiB is below the S3 minimum of 5 MiB`);
+    }
+    if (options.objectLock && !(options.objectLock.days > 0)) {
+      throw new ConfigError('s3 object lock needs a positive number of days');
+    }
+    const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+    const checksums = options.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
+    this.client = new S3Client({
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      forcePathStyle: options.forcePathStyle ?? false,
+      requestChecksumCalculation: checksums,
+      responseChecksumValidation: checksums,
+      maxAttempts,
+      retryStrategy: new BoundedRetryStrategy(maxAttempts),
+      requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+    });
+  }
+
+  async save(name: string, body: Readable, options: SaveOptions = {}): Promise<ObjectInfo> {
+    const Key = this.key(checkName(name));
+    const partSize = partSizeFor(options.sizeHint, (this.options.partSizeMiB ?? 8) * MIB);
+    let bytes: number;
+    try {
+      ({ bytes } = await uploadObject({
+        client: this.client,
+        params: { Bucket: this.bucket, Key, ...this.headers(options.contentType) },
+        body,
+        partSize,
+        queueSize: Math.max(1, this.options.queueSize ?? 4),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }));
+    } catch (err) {
+      if (!(err instanceof UploadFailed)) throw s3Error(err, 'save', name, this.location);
+      const { error, cause, orphanUploadId } = err.failure;
+      if (orphanUploadId) {
+        this.logger?.warn({ key: Key, uploadId: orphanUploadId }, 'could not abort the multipart upload; prune removes it');
+      }
+      if (cause === 'aborted') throw error;
+      throw cause === 'input' ? inputFailed(name, error) : s3Error(error, 'save', name, this.location);
+    }
+    // Confirm what S3 now holds rather than trusting the count of what we sent.
+    const stored = await this.stat(name);
+    if (stored?.size !== bytes) {
+      throw new IntegrityError(`stored size of '${name}' in ${this.location} is ${stored?.size ?? 'missing'}, sent ${bytes} bytes`);
+    }
+    return stored;
+  }
+
+  async load(name: string, options: LoadOptions = {}): Promise<Readable> {
+    const Key = this.key(checkName(name));
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key }),
+        options.signal ? { abortSignal: options.signal } : {},
+      );
+      if (!(out.Body instanceof Readable)) throw new Error('response has no body stream');
+      return options.signal ? addAbortSignal(options.signal, out.Body) : out.Body;
+    } catch (err) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw s3Error(err, 'load', name, this.location);
+    }
+  }
+
+  async stat(name: string): Promise<ObjectInfo | undefined> {
+    const Key = this.key(checkName(name));
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+      return { name, size: head.ContentLength ?? 0 };
+    } catch (err) {
+      const mapped = s3Error(err, 'stat', name, this.location);
+      if (mapped instanceof NotFoundError) return undefined;
+      throw mapped;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const Prefix = this.key(checkName(prefix, { prefix: true }), true);
+    const strip = this.prefix === '' ? 0 : this.prefix.length + 1;
+    let ContinuationToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix, ContinuationToken, MaxKeys: this.options.listPageSize }),
+        );
+      } catch (err) {
+        throw s3Error(err, 'list', prefix, this.location);
+      }
+      for (const object of page.Contents ?? []) {
+        // Keys ending in '/' are folder markers made by consoles, not objects of ours.
+        if (object.Key === undefined || object.Key.endsWith('/')) continue;
+        yield { name: object.Key.slice(strip), size: object.Size ?? 0 };
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
+  async remove(name: string): Promise<void> {
+    const Key = this.key(checkName(name));
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+    } catch (err) {
+      const mapped = s3Error(err, 'remove', name, this.location);
+      if (!(mapped instanceof NotFoundError)) throw mapped;
+    }
+  }
+
+  async *listIncompleteUploads(prefix: string): AsyncIterable<IncompleteUpload> {
+    const Prefix = this.key(checkName(prefix, { prefix: true }), true);
+    const strip = this.prefix === '' ? 0 : this.prefix.length + 1;
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix, KeyMarker, UploadIdMarker }));
+      } catch (err) {
+        throw s3Error(err, 'list incomplete uploads under', prefix, this.location);
+      }
+      for (const u of page.Uploads ?? []) {
+        if (u.Key === undefined || u.UploadId === undefined) continue;
+        yield { name: u.Key.slice(strip), uploadId: u.UploadId, ...(u.Initiated ? { initiated: u.Initiated } : {}) };
+      }
+      ({ NextKeyMarker: KeyMarker, NextUploadIdMarker: UploadIdMarker } = page);
+      if (!page.IsTruncated) KeyMarker = undefined;
+    } while (KeyMarker);
+  }
+
+  async abortIncompleteUpload(upload: { name: string; uploadId: string }): Promise<void> {
+    const Key = this.key(checkName(upload.name));
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: upload.uploadId }));
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchUpload') return;
+      throw s3Error(err, 'abort the upload of', upload.name, this.location);
+    }
+  }
+
+  /** Close idle connections (tests, short-lived commands). */
+  destroy(): void {
+    this.client.destroy();
+  }
+
+  private key(name: string, isPrefix = false): string {
+    if (this.prefix === '') return name;
+    return name === '' && isPrefix ? `${this.prefix}/` : `${this.prefix}/${name}`;
+  }
+
+  private headers(contentType: string | undefined): Omit<PutObjectCommandInput, 'Bucket' | 'Key' | 'Body'> {
+    const { sse, kmsKeyId, storageClass, objectLock } = this.options;
+    return {
+      ContentType: contentType ?? 'application/octet-stream',
+      ...(sse ? { ServerSideEncryption: sse } : {}),
+      ...(kmsKeyId ? { SSEKMSKeyId: kmsKeyId } : {}),
+      ...(storageClass ? { StorageClass: storageClass as StorageClass } : {}),
+      ...(objectLock
+        ? {
+            ObjectLockMode: objectLock.mode,
+            ObjectLockRetainUntilDate: new Date(Date.now() + objectLock.days * 86_400_000),
+            // S3 rejects Object Lock writes without Content-MD5 or a checksum; ask the SDK for
+            // CRC32 even when checksums are otherwise only sent when required.
+            ChecksumAlgorithm: 'CRC32',
+          }
+        : {}),
+    };
+  }
+}

@@ -1,0 +1,144 @@
+// An HTTP reverse proxy on 127.0.0.1 in front of the S3 test server that injects faults:
+// answer 5xx to the next K matching requests, drop the connection after N request-body bytes,
+// or refuse every connection (S3 down). It logs every request so tests can assert what was tried.
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface ProxiedRequest {
+  method: string;
+  /** path and query, e.g. `/bucket/key?partNumber=2&uploadId=…` */
+  url: string;
+  outcome: 'forwarded' | 'failed' | 'dropped';
+  status?: number;
+}
+
+export type Match = (req: { method: string; url: string }) => boolean;
+
+/** UploadPart: `PUT …?partNumber=N&uploadId=…` */
+export const isUploadPart: Match = (r) => r.method === 'PUT' && /[?&]partNumber=/.test(r.url);
+/** any request carrying object bytes: single PUT or a part */
+export const isObjectWrite: Match = (r) => r.method === 'PUT' && !/[?&](tagging|acl)/.test(r.url);
+export const isAbortMultipart: Match = (r) => r.method === 'DELETE' && /[?&]uploadId=/.test(r.url);
+
+interface Rule {
+  remaining: number;
+  match: Match;
+}
+
+export class FaultProxy {
+  readonly requests: ProxiedRequest[] = [];
+  private failRule?: Rule & { status: number };
+  private dropRule?: Rule & { afterBytes: number };
+  private readonly sockets = new Set<Socket>();
+  private down = false;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly upstream: URL,
+    readonly port: number,
+  ) {}
+
+  static async start(upstream: string): Promise<FaultProxy> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const proxy = new FaultProxy(server, new URL(upstream), port);
+    server.on('request', (req, res) => proxy.handle(req, res));
+    server.on('connection', (socket) => {
+      proxy.sockets.add(socket);
+      socket.once('close', () => proxy.sockets.delete(socket));
+    });
+    return proxy;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Answer `status` (500 InternalError / 503 SlowDown) to the next `count` matching requests. */
+  failNext(count: number, status = 500, match: Match = () => true): void {
+    this.failRule = { remaining: count, status, match };
+  }
+
+  /** Cut the client connection after `afterBytes` body bytes of the next `count` matching requests. */
+  dropAfter(afterBytes: number, { count = Infinity, match = isObjectWrite }: { count?: number; match?: Match } = {}): void {
+    this.dropRule = { remaining: count, afterBytes, match };
+  }
+
+  /** S3 down: stop listening and cut every open connection; `false` listens again on the same port. */
+  async setDown(down: boolean): Promise<void> {
+    if (down === this.down) return;
+    this.down = down;
+    if (down) {
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      for (const socket of this.sockets) socket.destroy();
+      await closed;
+    } else {
+      await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
+    }
+  }
+
+  /** Clear faults and the request log. */
+  reset(): void {
+    this.failRule = undefined;
+    this.dropRule = undefined;
+    this.requests.length = 0;
+  }
+
+  count(outcome: ProxiedRequest['outcome'], match: Match = () => true): number {
+    return this.requests.filter((r) => r.outcome === outcome && match(r)).length;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    if (!this.down) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private take<R extends Rule>(rule: R | undefined, info: { method: string; url: string }): R | undefined {
+    if (!rule || rule.remaining <= 0 || !rule.match(info)) return undefined;
+    rule.remaining -= 1;
+    return rule;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const info = { method: req.method ?? 'GET', url: req.url ?? '/' };
+    const fail = this.take(this.failRule, info);
+    if (fail) {
+      this.requests.push({ ...info, outcome: 'failed', status: fail.status });
+      const code = fail.status === 503 ? 'SlowDown' : 'InternalError';
+      req.resume();
+      req.once('end', () => {
+        res.writeHead(fail.status, { 'content-type': 'application/xml' });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected fault</Message></Error>`);
+      });
+      return;
+    }
+    const drop = this.take(this.dropRule, info);
+    this.requests.push({ ...info, outcome: drop ? 'dropped' : 'forwarded' });
+    // 'expect' is not signed; the proxy has already answered 100-continue itself.
+    const { expect: _expect, connection: _connection, ...headers } = req.headers;
+    const upstream = httpRequest(
+      { host: this.upstream.hostname, port: this.upstream.port, method: info.method, path: info.url, headers },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    let seen = 0;
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (drop && seen > drop.afterBytes) {
+        upstream.destroy();
+        req.socket.destroy();
+        return;
+      }
+      if (!upstream.write(chunk)) {
+        req.pause();
+        upstream.once('drain', () => req.resume());
+      }
+    });
+    req.on('end', () => upstream.end());
+    req.on('error', () => upstream.destroy());
+  }
+}
