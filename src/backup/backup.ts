@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import type { Config, TargetConfig } from '../config/config.js';
 import { fingerprint } from '../crypto/index.js';
-import { OperationError, isFgError, messageOf } from '../errors.js';
+import { InterruptedError, OperationError, isFgError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { databaseOf, connect, libpqInvocation } from '../pg/connect.js';
 import { collectDetails } from '../pg/details.js';
@@ -56,6 +56,9 @@ export async function runBackup(ctx: BackupContext, target: TargetConfig): Promi
   log.info({ repository: repo.storage.location }, 'backup started');
   const [pgDumpVersion, source] = await Promise.all([toolVersion('pg_dump'), connect(target.url, 'fapiao-guard backup')]);
   const progress = createProgress(`backup ${target.name}`, process.stderr, ctx.progress ?? Boolean(process.stderr.isTTY));
+  // On abort, close the source connection: a long checksum query must not delay the exit.
+  const closeSource = (): void => void source.end().catch(() => undefined);
+  signal.addEventListener('abort', closeSource, { once: true });
   try {
     const systemIdentifier = await source
       .query<{ id: string }>('select system_identifier::text as id from pg_control_system()')
@@ -133,9 +136,12 @@ export async function runBackup(ctx: BackupContext, target: TargetConfig): Promi
   } catch (err) {
     controller.abort(err);
     progress.done();
-    log.error({ err: messageOf(err) }, 'backup failed; no manifest was written, earlier backups are untouched');
-    throw isFgError(err) ? err : new OperationError(`backup of '${target.name}' (database '${databaseOf(target.url)}') failed: ${messageOf(err)}`, { cause: err });
+    // When the run was interrupted, that is the cause, whatever pg_dump said as it died.
+    const cause = ctx.signal?.aborted && isFgError(ctx.signal.reason) ? new InterruptedError(`backup of '${target.name}' ${ctx.signal.reason.message}; no manifest written`) : err;
+    log.error({ err: messageOf(cause) }, 'backup failed; no manifest was written, earlier backups are untouched');
+    throw isFgError(cause) ? cause : new OperationError(`backup of '${target.name}' (database '${databaseOf(target.url)}') failed: ${messageOf(cause)}`, { cause });
   } finally {
+    signal.removeEventListener('abort', closeSource);
     await source.end().catch(() => undefined);
   }
 }

@@ -68,6 +68,7 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
       (y) => y.example('$0 list --json', 'id, target, startedAt, finishedAt, storedBytes, status'),
       async (args) => {
         const ctx = await commandContext(args);
+        if (args.target) selectTargets(ctx.config, args.target); // an unknown name is a usage error, not an empty list
         const entries = await ctx.repo.listBackups(args.target);
         const rows = entries.map((e) => ({
           id: e.id,

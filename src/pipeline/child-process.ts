@@ -47,12 +47,24 @@ export function startTool(command: string, args: readonly string[], options: Too
         }),
       );
     });
-    child.once('close', (code, signal) => {
-      options.signal?.removeEventListener('abort', onAbort);
-      if (code === 0) return resolve();
+    const fail = (code: number | null, signal: NodeJS.Signals | null): void => {
       const why = signal ? `killed by ${signal}` : `exit code ${code}`;
       const last = lastLines(tail);
       reject(new OperationError(`${label} failed (${why})${last ? `: ${last}` : ''}`));
+    };
+    // Success waits for 'close' (all output read). Failure is known at 'exit': a grandchild
+    // holding the pipes open must not delay it, beyond a moment for stderr to arrive.
+    child.once('exit', (code, signal) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (code === 0) return;
+      const timer = setTimeout(() => fail(code, signal), 500);
+      child.once('close', () => {
+        clearTimeout(timer);
+        fail(code, signal);
+      });
+    });
+    child.once('close', (code) => {
+      if (code === 0) resolve();
     });
   });
   exited.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection

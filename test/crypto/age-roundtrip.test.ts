@@ -2,9 +2,15 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeHeader, parseHeader } from '../../src/crypto/age-header.js';
-import { generateIdentity, parseIdentity, parseRecipient, scryptIdentity, scryptRecipient } from '../../src/crypto/index.js';
+import {
+  createEncryptStream,
+  generateIdentity,
+  parseIdentity,
+  parseRecipient,
+  scryptIdentity,
+  scryptRecipient,
+} from '../../src/crypto/index.js';
 import { UsageError } from '../../src/errors.js';
-import { createEncryptStream } from '../../src/crypto/index.js';
 import { decrypt, encrypt, pseudoRandom } from './age-helpers.js';
 
 const CHUNK = 64 * 1024;
@@ -17,7 +23,7 @@ const bobId = parseIdentity(bob.identity);
 const payloadSize = (n: number) => n + 16 * Math.max(1, Math.ceil(n / CHUNK));
 
 function headerLength(file: Buffer): number {
-  return file.indexOf('\n', file.indexOf('\n---')+1) + 1;
+  return file.indexOf('\n', file.indexOf('\n---') + 1) + 1;
 }
 
 describe('age round trip', () => {
