@@ -2,12 +2,16 @@
 import { readFileSync } from 'node:fs';
 
 function readVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
+  // src/version.ts under vitest, dist/src/version.js when built: look one and two levels up.
+  for (const relative of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'fapiao-guard' && pkg.version) return pkg.version;
+    } catch {
+      // not here; try the next
+    }
   }
+  return '0.0.0';
 }
 
 export const TOOL_VERSION = readVersion();

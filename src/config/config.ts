@@ -44,6 +44,8 @@ export interface Config {
   targets: TargetConfig[];
   backup: { compression: Compression };
   restore: { spoolDir?: string; jobs: number };
+  /** state database (history, findings); default: database fapiao_guard on the first target's server */
+  state?: { url?: string };
   /** where the file was read from, for messages and relative paths */
   source?: string;
 }
@@ -112,6 +114,10 @@ export function validateConfig(doc: unknown, source?: string): Config {
   const spoolDir = restore.string('spoolDir');
   const jobs = restore.number('jobs', { fallback: 1, min: 1, max: 64, integer: true })!;
 
+  const stateReader = root.object('state');
+  stateReader.only(['url']);
+  const stateUrl = stateReader.string('url', { pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' });
+
   if (issues.list.length > 0) {
     throw new ConfigError(`invalid configuration ${where(source)}`.trim(), issues.list, {
       hint: 'see config/fapiao-guard.example.yaml and the README section "Configuration"',
@@ -124,6 +130,7 @@ export function validateConfig(doc: unknown, source?: string): Config {
     targets,
     backup: { compression: compression! },
     restore: { jobs, ...(spoolDir ? { spoolDir } : {}) },
+    ...(stateUrl ? { state: { url: stateUrl } } : {}),
     ...(source ? { source } : {}),
   };
 }

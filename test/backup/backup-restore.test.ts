@@ -9,7 +9,7 @@ import { UsageError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { runRestore } from '../../src/restore/restore.js';
 import { verifyBackup } from '../../src/verify/verify.js';
-import { type TestDatabase, createDatabase, createSampleDatabase, query } from '../helpers/pg.js';
+import { type TestDatabase, createDatabase, createSampleDatabase, query, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 
 const logger = silentLogger();
@@ -61,7 +61,7 @@ describe('backup, verify and restore', () => {
     const restored = await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, { to: to.url, jobs: 1, clean: false });
     expect(restored.ok).toBe(true);
     expect(restored.checks.map((c) => c.name)).toEqual(['rows public.invoice_items', 'checksum public.invoice_items', 'rows public.invoices', 'checksum public.invoices']);
-    const [{ count }] = await query<{ count: string }>(to.url, 'select count(*) from public.invoices');
+    const { count } = await queryOne<{ count: string }>(to.url, 'select count(*) from public.invoices');
     expect(Number(count)).toBe(3000);
 
     // parallel restore spools to a temp file and removes it afterwards
@@ -109,7 +109,7 @@ describe('backup, verify and restore', () => {
     await expect(runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, { to: source.url, jobs: 1, clean: true })).rejects.toThrow(
       /refusing to restore backup '.*' onto its own source database/,
     );
-    const [{ count }] = await query<{ count: string }>(source.url, 'select count(*) from public.invoices');
+    const { count } = await queryOne<{ count: string }>(source.url, 'select count(*) from public.invoices');
     expect(Number(count)).toBe(3000);
   });
 

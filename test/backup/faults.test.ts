@@ -16,7 +16,7 @@ import { Repository } from '../../src/repository/repository.js';
 import { runRestore } from '../../src/restore/restore.js';
 import { FileStorage } from '../../src/storage/file-storage.js';
 import { verifyBackup } from '../../src/verify/verify.js';
-import { type TestDatabase, createDatabase, createSampleDatabase, query } from '../helpers/pg.js';
+import { type TestDatabase, createDatabase, createSampleDatabase, query, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 
 const logger = silentLogger();
@@ -169,7 +169,7 @@ describe('damaged backups', () => {
     expect(err).toBeInstanceOf(IntegrityError);
     expect((err as Error).message).toMatch(/dump\.zst\.age/);
     // spooled restore: pg_restore never started on a damaged archive
-    const [{ count }] = await query<{ count: string }>(to.url, "select count(*) from pg_tables where schemaname = 'public'");
+    const { count } = await queryOne<{ count: string }>(to.url, "select count(*) from pg_tables where schemaname = 'public'");
     expect(Number(count)).toBe(0);
   });
 
@@ -180,7 +180,7 @@ describe('damaged backups', () => {
     const err = await runRestore({ config: t.config, repo: t.repo, logger, identities: other }, t.config.targets[0]!, good, { to: to.url, jobs: 1, clean: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OperationError);
     expect((err as Error).message).toMatch(/no identity|did not match|matches none/i);
-    const [{ count }] = await query<{ count: string }>(to.url, "select count(*) from pg_tables where schemaname = 'public'");
+    const { count } = await queryOne<{ count: string }>(to.url, "select count(*) from pg_tables where schemaname = 'public'");
     expect(Number(count)).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestDatabase, createDatabase, createSampleDatabase, query } from '../helpers/pg.js';
+import { type TestDatabase, createDatabase, createSampleDatabase, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { BIN, errorLine, runCli } from '../helpers/cli.js';
 
@@ -121,8 +121,8 @@ describe('fapiao-guard CLI', () => {
     // exactly the README's commands
     execSync(`sha256sum ${dir}/dump.zst.age | grep -q ${manifest.objects[0].sha256}`);
     execSync(`age -d -i ${t.identityFile} ${dir}/dump.zst.age | zstd -d | pg_restore --exit-on-error -d '${to.url}'`, { stdio: 'pipe' });
-    const [a] = await query<{ n: string; s: string }>(source.url, 'select count(*) n, sum(total_amount)::text s from public.invoices');
-    const [b] = await query<{ n: string; s: string }>(to.url, 'select count(*) n, sum(total_amount)::text s from public.invoices');
+    const a = await queryOne<{ n: string; s: string }>(source.url, 'select count(*) n, sum(total_amount)::text s from public.invoices');
+    const b = await queryOne<{ n: string; s: string }>(to.url, 'select count(*) n, sum(total_amount)::text s from public.invoices');
     expect(b).toEqual(a);
   });
 

@@ -58,3 +58,10 @@ export async function createSampleDatabase(prefix: string, invoices = 2000): Pro
 export async function databaseExists(name: string): Promise<boolean> {
   return (await query(serverUrl(), 'select 1 from pg_database where datname = $1', [name])).length > 0;
 }
+
+/** The first row; fails the test when there is none. */
+export async function queryOne<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T> {
+  const rows = await query<T>(url, sql, params);
+  if (rows.length === 0) throw new Error(`no row from: ${sql}`);
+  return rows[0]!;
+}

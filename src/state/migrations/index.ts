@@ -1,0 +1,6 @@
+// Every migration, in version order. Add a new file and one import line; never edit an
+// applied migration: write another.
+import type { Migration } from '../migrate.js';
+import { migration as core } from './0001-core.js';
+
+export const MIGRATIONS: readonly Migration[] = [core];
