@@ -64,10 +64,12 @@ export async function runBackup(ctx: BackupContext, target: TargetConfig): Promi
       .query<{ id: string }>('select system_identifier::text as id from pg_control_system()')
       .then((r) => r.rows[0]?.id, () => undefined); // needs pg_monitor or superuser; only used to refuse restoring onto the source
     await source.query('begin isolation level repeatable read, read only');
-    const { rows } = await source.query<{ snapshot: string; version: string; database: string }>(
-      `select pg_export_snapshot() as snapshot, current_setting('server_version') as version, current_database() as database`,
+    const { rows } = await source.query<{ snapshot: string; version: string; database: string; size: string }>(
+      `select pg_export_snapshot() as snapshot, current_setting('server_version') as version, current_database() as database,
+              pg_database_size(current_database())::text as size`,
     );
     const { snapshot, version, database } = rows[0]!;
+    const sizeHint = Number(rows[0]!.size); // an upper bound of the dump: lets S3 pick a part size that fits
     log.info({ snapshot, database, serverVersion: version }, 'snapshot exported');
 
     const compression = config.backup.compression;
@@ -86,6 +88,7 @@ export async function runBackup(ctx: BackupContext, target: TargetConfig): Promi
         recipients,
         targetName: target.name,
         signal,
+        sizeHint,
         onProgress: (plain, stored) => progress.update(`dumped ${formatBytes(plain)} → stored ${formatBytes(stored)} (${formatBytes(plain / Math.max((Date.now() - started) / 1000, 0.001))}/s)`),
       }),
       collectDetails(source, target.verifyTables),

@@ -23,6 +23,8 @@ export interface DumpOptions {
   recipients: readonly Recipient[];
   targetName: string;
   signal: AbortSignal;
+  /** estimated upper bound of the stored size */
+  sizeHint?: number;
   onProgress?: (plainBytes: number, storedBytes: number) => void;
 }
 
@@ -57,7 +59,7 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
     if (err) stored.destroy(err);
   });
   try {
-    const info = await options.storage.save(options.objectPath, stored, { signal, contentType: 'application/octet-stream' });
+    const info = await options.storage.save(options.objectPath, stored, { signal, contentType: 'application/octet-stream', ...(options.sizeHint ? { sizeHint: options.sizeHint } : {}) });
     await dump.exited; // already settled: the stream only ended after a clean exit
     const digest = stored.result();
     if (info.size !== digest.size) {

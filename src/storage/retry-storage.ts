@@ -48,15 +48,17 @@ export class RetryStorage implements StorageWrapper {
     return this.retry('remove', name, () => this.inner.remove(name));
   }
 
-  /** A listing that fails midway restarts and skips what was already yielded (names are sorted). */
+  /**
+   * A listing that fails midway restarts and skips what was already yielded. It remembers names
+   * rather than trusting the order, which some S3 look-alikes get wrong.
+   */
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    let last: Buffer | undefined;
+    const seen = new Set<string>();
     for (let failures = 0; ; ) {
       try {
         for await (const info of this.inner.list(prefix)) {
-          const key = Buffer.from(info.name);
-          if (last && Buffer.compare(key, last) <= 0) continue;
-          last = key;
+          if (seen.has(info.name)) continue;
+          seen.add(info.name);
           failures = 0;
           yield info;
         }

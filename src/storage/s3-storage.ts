@@ -85,6 +85,7 @@ export class S3Storage implements Storage, IncompleteUploads {
 
   async save(name: string, body: Readable, options: SaveOptions = {}): Promise<ObjectInfo> {
     const Key = this.key(checkName(name));
+    options.signal?.throwIfAborted();
     const partSize = partSizeFor(options.sizeHint, (this.options.partSizeMiB ?? 8) * MIB);
     let bytes: number;
     try {

@@ -13,6 +13,11 @@ export interface ConformanceSubject {
   multipartBytes: number;
   /** page size the backend lists with, so the paging test crosses page boundaries */
   listPageSize?: number;
+  /**
+   * Set (to the reason) when the server does not list in UTF-8 byte order across folders, e.g.
+   * s3rver walks its directory tree, so `a/1` comes before `a-1`. Real S3 and MinIO do not need it.
+   */
+  walkOrderListing?: string;
   cleanup(): Promise<void>;
 }
 
@@ -59,10 +64,15 @@ export function storageConformance(label: string, setup: () => Promise<Conforman
       const names = [`${p}/b`, `${p}/a/2`, `${p}/a/1`, `${p}/a-1`, `${p}/c/d/e.json`, `${p}/a/10`, `${p}x/other`];
       for (const [i, name] of names.entries()) await storage.save(name, Readable.from([Buffer.alloc(i)]));
       const all = await collect(storage.list(`${p}/`));
-      expect(all.map((o) => o.name)).toEqual([`${p}/a-1`, `${p}/a/1`, `${p}/a/10`, `${p}/a/2`, `${p}/b`, `${p}/c/d/e.json`]);
+      const expected = [`${p}/a-1`, `${p}/a/1`, `${p}/a/10`, `${p}/a/2`, `${p}/b`, `${p}/c/d/e.json`];
+      // '-' (0x2d) sorts before '/' (0x2f): the edge that tells byte order from a tree walk.
+      const order = (names: string[]) => (subject.walkOrderListing ? [...names].sort() : names);
+      if (subject.walkOrderListing) console.warn(`list order across folders not checked: ${subject.walkOrderListing}`);
+      expect(order(all.map((o) => o.name))).toEqual(order(expected));
+      expect(all.filter((o) => !o.name.includes('a-1')).map((o) => o.name)).toEqual(expected.slice(1));
       expect(all.find((o) => o.name === `${p}/c/d/e.json`)?.size).toBe(4);
       expect((await collect(storage.list(`${p}/a/`))).map((o) => o.name)).toEqual([`${p}/a/1`, `${p}/a/10`, `${p}/a/2`]);
-      expect((await collect(storage.list(`${p}/a`))).map((o) => o.name)).toEqual([`${p}/a-1`, `${p}/a/1`, `${p}/a/10`, `${p}/a/2`]);
+      expect(order((await collect(storage.list(`${p}/a`))).map((o) => o.name))).toEqual(order(expected.slice(0, 4)));
       expect(await collect(storage.list(`${p}/nothing/`))).toEqual([]);
     });
 

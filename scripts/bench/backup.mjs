@@ -1,0 +1,69 @@
+// Benchmark: bare `pg_dump -Fc` (default settings) vs our backup to file:// and to an S3 protocol
+// server (s3rver), on the same database, in one run. Prints seconds, stored bytes, peak RSS and
+// ratios against the bare pg_dump. Usage: npm run build && node scripts/bench/backup.mjs
+//   BENCH_INVOICES=2000000 (default)  BENCH_DB=fg_bench  BENCH_RUNS=1
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { generateIdentity, formatIdentityFile } from '../../dist/src/crypto/index.js';
+import { databaseSize, ensureBenchDatabase } from './bench-db.mjs';
+import { measure, mib } from './measure.mjs';
+
+const root = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const invoices = Number(process.env.BENCH_INVOICES ?? 2_000_000);
+const dbName = process.env.BENCH_DB ?? 'fg_bench';
+const work = path.join(root, '.bench', 'backup');
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+
+const { url } = await ensureBenchDatabase(dbName, invoices);
+const { identity, recipient } = generateIdentity();
+writeFileSync(path.join(work, 'age.key'), formatIdentityFile(identity), { mode: 0o600 });
+
+function writeConfig(name, repository) {
+  const file = path.join(work, `${name}.yaml`);
+  writeFileSync(file, JSON.stringify({
+    repository,
+    encryption: { recipients: [recipient], identityFile: path.join(work, 'age.key') },
+    targets: [{ name: 'bench', url, verifyTables: ['public.invoices'] }],
+  }));
+  return file;
+}
+
+const cli = path.join(root, 'bin', 'fapiao-guard.js');
+async function ours(config, env = {}) {
+  await measure(process.execPath, [cli, 'init', '--config', config, '--log-level', 'warn'], { env });
+  const run = await measure(process.execPath, [cli, 'backup', '--config', config, '--target', 'bench', '--json', '--log-level', 'warn'], { env });
+  return { ...run, stored: JSON.parse(run.stdout).storedBytes };
+}
+
+// s3rver in a child process, as the test suite runs it
+const s3dir = path.join(work, 's3rver');
+mkdirSync(s3dir);
+const s3 = spawn(process.execPath, ['--openssl-legacy-provider', path.join(root, 'test/helpers/s3rver-child.cjs'), s3dir, 'bench'], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+const port = await new Promise((resolve) => createInterface({ input: s3.stdout }).once('line', (l) => resolve(JSON.parse(l).port)));
+const s3env = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+
+const results = [];
+try {
+  const bare = await measure('sh', ['-c', `pg_dump -Fc -d '${url}' | wc -c`]);
+  results.push({ name: 'bare pg_dump -Fc > /dev/null', seconds: bare.seconds, stored: Number(bare.stdout.trim()), rss: bare.maxRssKiB });
+  const file = await ours(writeConfig('file', { url: pathToFileURL(path.join(work, 'repo')).href }));
+  results.push({ name: 'fapiao-guard backup → file://', seconds: file.seconds, stored: file.stored, rss: file.maxRssKiB });
+  const s3cfg = writeConfig('s3', { url: 's3://bench/repo', s3: { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, checksums: 'when_required' } });
+  const viaS3 = await ours(s3cfg, s3env);
+  results.push({ name: 'fapiao-guard backup → s3:// (s3rver)', seconds: viaS3.seconds, stored: viaS3.stored, rss: viaS3.maxRssKiB });
+} finally {
+  s3.kill('SIGTERM');
+}
+
+const base = results[0];
+console.log(`database ${dbName}: ${invoices} invoices, ${mib(await databaseSize(dbName))} MiB on disk; node ${process.version}; ${new Date().toISOString()}`);
+console.log('| run | seconds | vs bare | stored MiB | size vs bare | peak RSS MiB |');
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const r of results) {
+  console.log(`| ${r.name} | ${r.seconds.toFixed(2)} | ${(r.seconds / base.seconds).toFixed(2)}x | ${mib(r.stored)} | ${((r.stored / base.stored - 1) * 100).toFixed(1)}% | ${r.rss ? (r.rss / 1024).toFixed(0) : 'n/a'} |`);
+}
+rmSync(work, { recursive: true, force: true });
