@@ -51,7 +51,8 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
     pipeline(dump.child.stdout!, plain, zstd.child.stdin!, () => undefined);
     compressed = outputAfterExit(zstd, [dump]);
   } else {
-    compressed = outputAfterExit(dump).pipe(plain);
+    compressed = plain;
+    pipeline(outputAfterExit(dump), plain, () => undefined);
   }
   const stored = new DigestStream();
   if (options.onProgress) stored.onBytes = (n) => options.onProgress!(plain.bytes, n);
@@ -67,11 +68,14 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
     }
     return { name: options.objectName, layers: dumpLayers(compression), size: digest.size, sha256: digest.sha256, plainSize: plain.bytes };
   } catch (err) {
+    // If pg_dump had already failed on its own, its message is the cause; if we are the ones
+    // stopping it (storage failed, interrupted), the original error is.
+    const failedFirst = dump.child.exitCode !== null && dump.child.exitCode !== 0;
     dump.kill();
-    // pg_dump's own message explains more than "stream destroyed"
-    throw await dump.exited.then(
-      () => err,
-      (dumpErr: unknown) => dumpErr,
+    const dumpError = await dump.exited.then(
+      () => undefined,
+      (e: unknown) => e,
     );
+    throw failedFirst && dumpError ? dumpError : err;
   }
 }

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { interpolateEnv } from './interpolate.js';
 import { Issues, Reader } from './reader.js';
+import { type DrillConfig, readDrillConfig } from '../drill/drill-config.js';
 
 export interface S3Config {
   endpoint?: string;
@@ -46,6 +47,8 @@ export interface Config {
   restore: { spoolDir?: string; jobs: number };
   /** state database (history, findings); default: database fapiao_guard on the first target's server */
   state?: { url?: string };
+  /** restore drills (src/drill/drill-config.ts); defaults when the section is absent */
+  drill?: DrillConfig;
   /** where the file was read from, for messages and relative paths */
   source?: string;
 }
@@ -117,6 +120,7 @@ export function validateConfig(doc: unknown, source?: string): Config {
   const stateReader = root.object('state');
   stateReader.only(['url']);
   const stateUrl = stateReader.string('url', { pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' });
+  const drill = readDrillConfig(root.object('drill'));
 
   if (issues.list.length > 0) {
     throw new ConfigError(`invalid configuration ${where(source)}`.trim(), issues.list, {
@@ -131,6 +135,7 @@ export function validateConfig(doc: unknown, source?: string): Config {
     backup: { compression: compression! },
     restore: { jobs, ...(spoolDir ? { spoolDir } : {}) },
     ...(stateUrl ? { state: { url: stateUrl } } : {}),
+    drill,
     ...(source ? { source } : {}),
   };
 }

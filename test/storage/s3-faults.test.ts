@@ -2,6 +2,8 @@
 // each ends in success or a clean one-line failure with nothing visible under the name.
 // s3rver cannot list or abort multipart uploads, so "no orphan upload" is asserted as "an abort was
 // requested", and checked for real only where the server supports it (MinIO).
+// Parts are 5 MiB (partSizeMiB) because every save passes a size hint; without one the part size
+// assumes a 1 TiB stream and a 12 MiB body would go up as a single PUT.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,7 +47,8 @@ function expectCleanFailure(err: unknown, name: string): OperationError {
   expect(message).not.toMatch(/\n/);
   expect(message).toContain(`'${name}'`);
   expect(message).toContain(url);
-  expect(message).not.toContain(server.credentials.secretAccessKey.slice(0, 6) === 'S3RVER' ? 'Signature=' : server.credentials.secretAccessKey);
+  expect(message).not.toContain('Signature=');
+  if (server.kind === 'minio') expect(message).not.toContain(server.credentials.secretAccessKey);
   return err as OperationError;
 }
 
@@ -54,7 +57,7 @@ describe('S3 faults', () => {
     const name = 'retry/parts.bin';
     const data = randomBytes(12 * MiB);
     proxy.failNext(2, 500, isUploadPart);
-    expect(await viaProxy.save(name, chunked(data, 256 * 1024))).toEqual({ name, size: data.length });
+    expect(await viaProxy.save(name, chunked(data, 256 * 1024), { sizeHint: data.length })).toEqual({ name, size: data.length });
     expect(proxy.count('failed')).toBe(2);
     expect(proxy.count('forwarded', isUploadPart)).toBe(3);
     expect(sha256(await readAll(await direct.load(name)))).toBe(sha256(data));
@@ -70,9 +73,9 @@ describe('S3 faults', () => {
   it('fails in one line naming the object when every attempt of a part is cut off, leaving nothing', async () => {
     const name = 'dropped/dump.age';
     proxy.dropAfter(100_000, { match: isUploadPart });
-    const err = await viaProxy.save(name, chunked(randomBytes(12 * MiB), 256 * 1024)).catch((e: unknown) => e);
+    const err = await viaProxy.save(name, chunked(randomBytes(12 * MiB), 256 * 1024), { sizeHint: 12 * MiB }).catch((e: unknown) => e);
     const failure = expectCleanFailure(err, name);
-    expect(failure.message).toMatch(/after 3 attempts/);
+    expect(failure.message).toMatch(/^cannot save 'dropped\/dump\.age' in s3:\/\/\S+: (ECONNRESET|EPIPE) after 3 attempts: /);
     expect(failure.hint).toMatch(/reachable/);
     expect(proxy.count('dropped', isUploadPart)).toBeGreaterThanOrEqual(3);
     // lib-storage and then we asked S3 to abort the multipart upload (s3rver answers 405 to it)
@@ -82,7 +85,7 @@ describe('S3 faults', () => {
 
   it('stops feeding parts once a part has failed for good', async () => {
     proxy.failNext(1000, 500, isUploadPart);
-    const err = await viaProxy.save('dead/part.bin', chunked(randomBytes(40 * MiB), 256 * 1024)).catch((e: unknown) => e);
+    const err = await viaProxy.save('dead/part.bin', chunked(randomBytes(40 * MiB), 256 * 1024), { sizeHint: 40 * MiB }).catch((e: unknown) => e);
     expect(expectCleanFailure(err, 'dead/part.bin').message).toMatch(/InternalError \(http 500\) after 3 attempts/);
     // 8 parts × 3 attempts if lib-storage were left alone; queueSize 2 caps it near 2 × 3.
     expect(proxy.count('failed')).toBeLessThanOrEqual(8);
@@ -120,7 +123,7 @@ describe('S3 faults', () => {
       })(),
     );
     const started = Date.now();
-    const err = await viaProxy.save('abort/big.bin', body, { signal: controller.signal }).catch((e: unknown) => e);
+    const err = await viaProxy.save('abort/big.bin', body, { signal: controller.signal, sizeHint: 40 * MiB }).catch((e: unknown) => e);
     expect((err as Error).name).toBe('AbortError');
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(proxy.requests.some((r) => isAbortMultipart(r))).toBe(true);

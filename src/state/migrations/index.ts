@@ -2,5 +2,6 @@
 // applied migration: write another.
 import type { Migration } from '../migrate.js';
 import { migration as core } from './0001-core.js';
+import { migration as drills } from './0002-drills.js';
 
-export const MIGRATIONS: readonly Migration[] = [core];
+export const MIGRATIONS: readonly Migration[] = [core, drills];

@@ -1,0 +1,138 @@
+// The checks a drill runs on its restored scratch database: row counts and content checksums
+// against the backup's details (several tables at once), the user's SQL assertions, pg_amcheck.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type pg from 'pg';
+import { messageOf, oneLine } from '../errors.js';
+import { connect, libpqInvocation, quoteIdent } from '../pg/connect.js';
+import { type BackupDetails, type DetailCheck, type TableDetail, applyChecksumSettings, checksumSql, compareDetails, listUserTables } from '../pg/details.js';
+import type { AssertionValue, DrillAssertion } from './drill-config.js';
+
+export type Check = DetailCheck;
+
+/** Close every client when the drill is interrupted, so a long query cannot delay the exit. */
+async function openClient(url: string, signal: AbortSignal | undefined, opened: pg.Client[]): Promise<pg.Client> {
+  const client = await connect(url, 'fapiao-guard drill-check');
+  opened.push(client);
+  if (signal?.aborted) void client.end().catch(() => undefined);
+  signal?.addEventListener('abort', () => void client.end().catch(() => undefined), { once: true });
+  return client;
+}
+
+/**
+ * Count and checksum the restored tables with `concurrency` connections, biggest tables first,
+ * then compare with the backup's details (compareDetails).
+ */
+export async function detailChecks(url: string, expected: BackupDetails, options: { concurrency: number; signal?: AbortSignal }): Promise<Check[]> {
+  const opened: pg.Client[] = [];
+  try {
+    const first = await openClient(url, options.signal, opened);
+    const present = await listUserTables(first);
+    const verify = new Set(expected.tables.filter((t) => t.checksum !== undefined).map((t) => `${t.schema}.${t.name}`));
+    const sizes = new Map((await first.query<{ name: string; pages: string }>(
+      `select n.nspname || '.' || c.relname as name, c.relpages::text as pages from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'r'`,
+    )).rows.map((r) => [r.name, Number(r.pages)]));
+    const queue = [...present].sort((a, b) => (sizes.get(`${b.schema}.${b.name}`) ?? 0) - (sizes.get(`${a.schema}.${a.name}`) ?? 0));
+    const tables: TableDetail[] = [];
+    const worker = async (client: pg.Client): Promise<void> => {
+      await client.query('begin isolation level repeatable read, read only');
+      await applyChecksumSettings(client);
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        const qualified = `${t.schema}.${t.name}`;
+        if (verify.has(qualified)) {
+          const { rows } = await client.query<{ rows: string; checksum: string }>(checksumSql(t.schema, t.name));
+          tables.push({ ...t, rows: Number(rows[0]!.rows), checksum: rows[0]!.checksum });
+        } else {
+          const { rows } = await client.query<{ rows: string }>(`select count(*)::bigint as rows from ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
+          tables.push({ ...t, rows: Number(rows[0]!.rows) });
+        }
+      }
+      await client.query('commit');
+    };
+    const clients = [first];
+    const wanted = Math.max(1, Math.min(options.concurrency, present.length));
+    while (clients.length < wanted) clients.push(await openClient(url, options.signal, opened));
+    await Promise.all(clients.map(worker));
+    const actual: BackupDetails = { ...expected, tables };
+    return compareDetails(expected, actual);
+  } finally {
+    await Promise.all(opened.map((c) => c.end().catch(() => undefined)));
+  }
+}
+
+/** The assertion's result as shown in reports: first column of the first row. */
+export function displayValue(value: unknown): string | number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  return JSON.stringify(value);
+}
+
+/** Pure: does what the query returned equal what the config expects? Numbers compare as numbers. */
+export function assertionHolds(expected: AssertionValue, actual: unknown): boolean {
+  if (expected === null) return actual === null || actual === undefined;
+  if (actual === null || actual === undefined) return false;
+  if (typeof expected === 'boolean') return actual === expected || (typeof actual === 'string' && actual === (expected ? 't' : 'f'));
+  if (typeof expected === 'number') {
+    const n = typeof actual === 'number' ? actual : typeof actual === 'string' && actual.trim() !== '' ? Number(actual) : NaN;
+    return n === expected;
+  }
+  return String(displayValue(actual)) === expected;
+}
+
+/** Each assertion in a read-only transaction of its own; an SQL error fails that assertion only. */
+export async function assertionChecks(url: string, assertions: readonly DrillAssertion[], signal?: AbortSignal): Promise<Check[]> {
+  if (assertions.length === 0) return [];
+  const opened: pg.Client[] = [];
+  const client = await openClient(url, signal, opened);
+  const checks: Check[] = [];
+  try {
+    for (const a of assertions) {
+      const name = `assert ${a.name}`;
+      const expected = a.expect === null ? null : typeof a.expect === 'boolean' ? String(a.expect) : a.expect;
+      try {
+        await client.query('begin read only');
+        const result = await client.query({ text: a.sql, rowMode: 'array' });
+        await client.query('rollback');
+        const row = (Array.isArray(result) ? result.at(-1) : result)?.rows?.[0] as unknown[] | undefined;
+        const value = row?.[0] ?? null;
+        checks.push({ name, ok: assertionHolds(a.expect, value), expected, actual: row ? displayValue(value) : 'no rows' });
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        await client.query('rollback').catch(() => undefined);
+        checks.push({ name, ok: false, expected, actual: `error: ${oneLine(messageOf(err))}` });
+      }
+    }
+    return checks;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** pg_amcheck on PATH, or next to the server's binaries in Debian's layout. */
+export function findAmcheck(serverMajor: string): string | undefined {
+  const dirs = (process.env.PATH ?? '').split(':').filter(Boolean);
+  for (const dir of [...dirs, `/usr/lib/postgresql/${serverMajor}/bin`]) {
+    if (existsSync(`${dir}/pg_amcheck`)) return `${dir}/pg_amcheck`;
+  }
+  return undefined;
+}
+
+/** pg_amcheck (heap and B-tree indexes) on the restored database, when installed. */
+export async function amcheckCheck(url: string, serverVersion: string, signal?: AbortSignal): Promise<Check> {
+  const major = serverVersion.split(/[.\s]/)[0] ?? '';
+  const bin = findAmcheck(major);
+  if (!bin) return { name: 'pg_amcheck', ok: true, expected: 'no corruption', actual: 'skipped: pg_amcheck not installed' };
+  const { dbnameArg, env } = libpqInvocation(url);
+  try {
+    await promisify(execFile)(bin, ['--install-missing', '--no-strict-names', dbnameArg], { env, maxBuffer: 16 << 20, ...(signal ? { signal } : {}) });
+    return { name: 'pg_amcheck', ok: true, expected: 'no corruption', actual: 'no corruption' };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const e = err as { stdout?: string; stderr?: string };
+    const detail = oneLine(`${e.stdout ?? ''} ${e.stderr ?? ''}`).slice(0, 300) || messageOf(err);
+    return { name: 'pg_amcheck', ok: false, expected: 'no corruption', actual: detail };
+  }
+}

@@ -1,0 +1,82 @@
+// Bucket digests (count, sum of totals, multiset hash) computed identically in JS and in SQL:
+// the hash is data-diff's sum of 60-bit md5 slices, so row order never matters and a swap shows.
+import { createHash } from 'node:crypto';
+import type { BucketRef, Digest, Invoice } from './types.js';
+
+/** The hashed text of one row: `key|totalFen|status`. */
+export function rowText(key: string, totalFen: number, status: string): string {
+  return `${key}|${totalFen}|${status}`;
+}
+
+/** The last 15 hex digits (60 bits) of md5: small enough that PostgreSQL sums them as bigint → numeric. */
+export function rowHash(key: string, totalFen: number, status: string): bigint {
+  return BigInt(`0x${createHash('md5').update(rowText(key, totalFen, status)).digest('hex').slice(17)}`);
+}
+
+/** The key-hash prefix that places a key in a sub-bucket (same on both sides whatever the amount). */
+export function keyPrefix(key: string, length: number): string {
+  return createHash('md5').update(key).digest('hex').slice(0, length);
+}
+
+/** SQL for the same 60-bit slice; the arguments are SQL expressions of type text. */
+export function sqlRowHash(keyExpr: string, fenExpr: string, statusExpr: string): string {
+  return `('x' || substr(md5(${keyExpr} || '|' || (${fenExpr})::text || '|' || ${statusExpr}), 18, 15))::bit(60)::bigint`;
+}
+
+export function sqlKeyPrefix(keyExpr: string, length: number): string {
+  return `substr(md5(${keyExpr}), 1, ${Math.trunc(length)})`;
+}
+
+export function emptyDigest(bucket: BucketRef): Digest {
+  return { bucket, count: 0, sumFen: 0n, hash: 0n };
+}
+
+export function addRow(d: Digest, inv: Pick<Invoice, 'key' | 'totalFen' | 'status'>): void {
+  d.count += 1;
+  d.sumFen += BigInt(inv.totalFen);
+  if (d.hash !== null) d.hash += rowHash(inv.key, inv.totalFen, inv.status);
+}
+
+/** Digests are additive: a day is the sum of its hours. */
+export function addDigest(into: Digest, d: Digest): void {
+  into.count += d.count;
+  into.sumFen += d.sumFen;
+  into.hash = into.hash === null || d.hash === null ? null : into.hash + d.hash;
+}
+
+/** Equal when count, sum and (where both have one) hash agree; a missing hash never proves equality. */
+export function digestsEqual(a: Digest | undefined, b: Digest | undefined): boolean {
+  const ca = a?.count ?? 0;
+  const cb = b?.count ?? 0;
+  if (ca === 0 && cb === 0) return true;
+  if (!a || !b || ca !== cb || a.sumFen !== b.sumFen) return false;
+  if (a.hash === null || b.hash === null) return false;
+  return a.hash === b.hash;
+}
+
+/** A stable string id of a bucket: `2026-11-03`, `2026-11-03|9131…`, `2026-11-03 h14 p3f`. */
+export function bucketId(b: BucketRef): string {
+  return `${b.day}${b.partition !== undefined ? `|${b.partition}` : ''}${b.hour !== undefined ? ` h${String(b.hour).padStart(2, '0')}` : ''}${b.prefix !== undefined ? ` p${b.prefix}` : ''}`;
+}
+
+/** Does a row belong to a bucket? (for in-memory sources) */
+export function inBucket(inv: Invoice, b: BucketRef): boolean {
+  if (inv.day !== b.day) return false;
+  if (b.partition !== undefined && (inv.partition ?? '') !== b.partition) return false;
+  if (b.hour !== undefined && inv.hour !== b.hour) return false;
+  if (b.prefix !== undefined && keyPrefix(inv.key, b.prefix.length) !== b.prefix) return false;
+  return true;
+}
+
+/** Group rows into digests by a bucket function. */
+export function digestRows(rows: Iterable<Invoice>, bucketOf: (inv: Invoice) => BucketRef): Digest[] {
+  const out = new Map<string, Digest>();
+  for (const inv of rows) {
+    const b = bucketOf(inv);
+    const id = bucketId(b);
+    let d = out.get(id);
+    if (!d) out.set(id, (d = emptyDigest(b)));
+    addRow(d, inv);
+  }
+  return [...out.values()];
+}

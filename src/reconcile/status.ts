@@ -1,0 +1,47 @@
+// Canonical invoice statuses and the mappings into them: the tax platform's Chinese labels and
+// numeric codes (INVOICES.md), and a configured map for local tables (e.g. smallint 0/2/3).
+import { CANONICAL_STATUSES, type CanonicalStatus } from './types.js';
+import { quoteLiteral } from '../pg/connect.js';
+
+/** Labels seen in exports and APIs, normalised (spaces and full-width punctuation removed). */
+const LABELS: Record<string, CanonicalStatus> = {
+  正常: 'valid', 有效: 'valid', 蓝字发票: 'valid',
+  作废: 'voided', 已作废: 'voided',
+  红冲: 'red_flushed', 已红冲: 'red_flushed', 全额红冲: 'red_flushed', '已红冲-全额': 'red_flushed', 已全额红冲: 'red_flushed',
+  部分红冲: 'partially_red_flushed', '已红冲-部分': 'partially_red_flushed', 已部分红冲: 'partially_red_flushed',
+  失控: 'out_of_control', 异常: 'abnormal',
+  // numeric encodings: 0 正常, 1 失控, 2 作废, 3 红冲, 4 异常; some APIs 7 部分红冲, 8 全额红冲
+  '0': 'valid', '1': 'out_of_control', '2': 'voided', '3': 'red_flushed', '4': 'abnormal', '7': 'partially_red_flushed', '8': 'red_flushed',
+};
+
+export function isCanonicalStatus(text: string): text is CanonicalStatus {
+  return (CANONICAL_STATUSES as readonly string[]).includes(text);
+}
+
+/** An upstream status label or code → canonical, or undefined when unknown. */
+export function parseStatus(text: string, map?: Readonly<Record<string, string>>): CanonicalStatus | undefined {
+  const t = text.trim();
+  const mapped = map?.[t];
+  if (mapped !== undefined) return isCanonicalStatus(mapped) ? mapped : undefined;
+  const lower = t.toLowerCase().replace(/[\s-]+/g, '_');
+  if (isCanonicalStatus(lower)) return lower;
+  const normal = t.replace(/\s+/g, '').replace(/[－—–]/g, '-').replace(/（/g, '(').replace(/）/g, ')');
+  return LABELS[normal];
+}
+
+/** A local raw status through the configured map; unmapped values stay visible as `unmapped:<raw>`. */
+export function mapLocalStatus(raw: string | null, map: Readonly<Record<string, string>>): string {
+  const text = raw ?? 'null';
+  return map[text] ?? `unmapped:${text}`;
+}
+
+/** SQL for mapLocalStatus over a column expression. */
+export function sqlStatusExpr(columnExpr: string, map: Readonly<Record<string, string>>): string {
+  const text = `coalesce((${columnExpr})::text, 'null')`;
+  const whens = Object.entries(map).map(([raw, canonical]) => `when ${quoteLiteral(raw)} then ${quoteLiteral(canonical)}`);
+  return whens.length === 0 ? `('unmapped:' || ${text})` : `(case ${text} ${whens.join(' ')} else 'unmapped:' || ${text} end)`;
+}
+
+export const STATUS_LABELS_ZH: Record<CanonicalStatus, string> = {
+  valid: '正常', voided: '已作废', red_flushed: '已红冲-全额', partially_red_flushed: '已红冲-部分', out_of_control: '失控', abnormal: '异常',
+};
