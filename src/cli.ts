@@ -7,6 +7,7 @@ import type { GlobalArgs } from './commands/context.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
+import { registerDrillCommands } from './commands/drill-commands.js';
 
 const EPILOG = `Exit codes: 0 ok · 1 a check found a problem · 2 usage or configuration error · 3 could not complete (database, storage, pg_dump) · 70 internal error (a bug).
 Logs are JSON on stderr (pretty on a terminal); results go to stdout. Docs: README.md.`;
@@ -22,6 +23,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
   cli = registerDemoCommand(cli);
   cli = registerBackupCommands(cli);
   cli = registerRestoreCommands(cli);
+  cli = registerDrillCommands(cli);
   return cli
     .demandCommand(1, 'name a command; try --help')
     .strict()

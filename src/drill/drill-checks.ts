@@ -9,7 +9,8 @@ import { connect, libpqInvocation, quoteIdent } from '../pg/connect.js';
 import { type BackupDetails, type DetailCheck, type TableDetail, applyChecksumSettings, checksumSql, compareDetails, listUserTables } from '../pg/details.js';
 import type { AssertionValue, DrillAssertion } from './drill-config.js';
 
-export type Check = DetailCheck;
+/** One recorded check; `problem` is the one-line reason when it failed for an error, not a mismatch. */
+export type Check = DetailCheck & { problem?: string };
 
 /** Close every client when the drill is interrupted, so a long query cannot delay the exit. */
 async function openClient(url: string, signal: AbortSignal | undefined, opened: pg.Client[]): Promise<pg.Client> {
@@ -102,7 +103,8 @@ export async function assertionChecks(url: string, assertions: readonly DrillAss
       } catch (err) {
         if (signal?.aborted) throw err;
         await client.query('rollback').catch(() => undefined);
-        checks.push({ name, ok: false, expected, actual: `error: ${oneLine(messageOf(err))}` });
+        const problem = `error: ${oneLine(messageOf(err))}`;
+        checks.push({ name, ok: false, expected, actual: problem, problem });
       }
     }
     return checks;
@@ -133,6 +135,6 @@ export async function amcheckCheck(url: string, serverVersion: string, signal?: 
     if (signal?.aborted) throw err;
     const e = err as { stdout?: string; stderr?: string };
     const detail = oneLine(`${e.stdout ?? ''} ${e.stderr ?? ''}`).slice(0, 300) || messageOf(err);
-    return { name: 'pg_amcheck', ok: false, expected: 'no corruption', actual: detail };
+    return { name: 'pg_amcheck', ok: false, expected: 'no corruption', actual: detail, problem: detail };
   }
 }

@@ -50,7 +50,7 @@ export function causeOf(checks: readonly Check[]): string | undefined {
   const failed = checks.filter((c) => !c.ok);
   const first = failed[0];
   if (!first) return undefined;
-  const what = first.expected === null && typeof first.actual === 'string' ? `${first.name}: ${first.actual}` : `${first.name}: expected ${show(first.expected)}, got ${show(first.actual)}`;
+  const what = first.problem ? `${first.name}: ${first.problem}` : `${first.name}: expected ${show(first.expected)}, got ${show(first.actual)}`;
   return failed.length > 1 ? `${what} (and ${failed.length - 1} more failed check${failed.length > 2 ? 's' : ''})` : what;
 }
 

@@ -1,0 +1,307 @@
+// `drill`: prove that a backup restores (DESIGN.md §4). Checklist: pick a backup → guard the
+// scratch server and drop crashed drills' leftovers → create a marked scratch database →
+// restore (streamed or spooled) while verifying every object → checks → objectives → drop the
+// scratch database (always, unless kept) → report (repository JSON, HTML, history row).
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomInt } from 'node:crypto';
+import { loadIdentities } from '../backup/encryption-keys.js';
+import type { Config, TargetConfig } from '../config/config.js';
+import { type Identity, createDecryptStream } from '../crypto/index.js';
+import { CheckFailedError, InterruptedError, NotFoundError, OperationError, isFgError, messageOf, oneLine } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { withClient } from '../pg/connect.js';
+import type { BackupDetails } from '../pg/details.js';
+import { VerifyingStream } from '../pipeline/digest.js';
+import { makeBackupId } from '../repository/backup-id.js';
+import type { Manifest, ManifestObject } from '../repository/manifest.js';
+import { Repository } from '../repository/repository.js';
+import { dumpObjectOf } from '../restore/dump-source.js';
+import { loadDetails, restoreArchive } from '../restore/restore.js';
+import { openStateDb } from '../state/state-db.js';
+import { maskUrl } from '../storage/mask-url.js';
+import type { Storage } from '../storage/storage.js';
+import { TOOL_VERSION } from '../version.js';
+import { formatTime } from '../commands/output.js';
+import { type Check, amcheckCheck, assertionChecks, detailChecks } from './drill-checks.js';
+import { type DrillPick, defaultDrillConfig, formatPick } from './drill-config.js';
+import { markCrashedDrills, recordEnd, recordReport, recordStart, rtoTrend } from './drill-history.js';
+import { type TrendPoint, renderDrillHtml } from './drill-html.js';
+import { type DrillReport, causeOf, objectiveChecks, verdictOf } from './drill-report.js';
+import { type ScratchDatabase, createScratchDatabase, dropLeftovers, dropScratchDatabase, guardScratchServer, markKept, scratchAdminUrl, scratchDatabaseName } from './scratch-db.js';
+
+export interface DrillContext {
+  config: Config;
+  repo: Repository;
+  logger: Logger;
+  /** default: loaded from encryption.identityFile */
+  identities?: readonly Identity[];
+  signal?: AbortSignal;
+  /** progress line on a terminal (default: when stderr is a TTY) */
+  progress?: boolean;
+  now?: () => Date;
+}
+
+export interface DrillOptions {
+  /** default: drill.pick from the config */
+  pick?: DrillPick;
+  keep?: boolean;
+  keepOnFailure?: boolean;
+  jobs?: number;
+}
+
+export interface PickedBackup {
+  manifest: Manifest;
+  newest: { id: string; finishedAt: string };
+}
+
+/** The backup to drill, and the newest complete one (for the RPO). Incomplete backups are refused. */
+export async function pickBackup(repo: Repository, target: string, pick: DrillPick, logger?: Logger): Promise<PickedBackup> {
+  const all = await repo.listBackups(target);
+  const complete = all.filter((b) => b.status === 'complete');
+  const newest = complete.at(-1);
+  if (!newest) throw new NotFoundError(`no complete backup of target '${target}' in '${repo.storage.location}' to drill`, { hint: "run 'fapiao-guard backup' first" });
+  const newerIncomplete = all.filter((b) => b.status === 'incomplete' && b.id > newest.id);
+  if (newerIncomplete.length > 0) logger?.warn({ incomplete: newerIncomplete.map((b) => b.id) }, 'newer backups are incomplete (no manifest): they failed and cannot be drilled');
+  const newestInfo = { id: newest.id, finishedAt: newest.manifest!.finishedAt };
+  if (pick.kind === 'id') return { manifest: await repo.resolve(target, pick.id), newest: newestInfo };
+  if (pick.kind === 'latest') return { manifest: newest.manifest!, newest: newestInfo };
+  const pool = complete.slice(-pick.among);
+  return { manifest: pool[randomInt(pool.length)]!.manifest!, newest: newestInfo };
+}
+
+export async function runDrill(ctx: DrillContext, target: TargetConfig, options: DrillOptions = {}): Promise<DrillReport> {
+  const settings = ctx.config.drill ?? defaultDrillConfig();
+  const now = ctx.now ?? (() => new Date());
+  const t0 = Date.now();
+  const startedAt = now();
+  const drillId = makeBackupId(startedAt);
+  const log = ctx.logger.child({ target: target.name, drill: drillId });
+  const pick = options.pick ?? settings.pick;
+  const jobs = options.jobs ?? settings.jobs ?? ctx.config.restore.jobs;
+  const identities = ctx.identities ?? (await loadIdentities(ctx.config));
+  const adminUrl = scratchAdminUrl(target, settings.scratchUrl);
+
+  const state = await openStateDb(ctx.config);
+  try {
+    const crashed = await markCrashedDrills(state);
+    if (crashed > 0) log.warn({ drills: crashed }, 'earlier drills on this host ended without finishing; marked interrupted');
+    const { manifest, newest } = await pickBackup(ctx.repo, target.name, pick, log);
+    await withClient(adminUrl, (admin) => guardScratchServer(admin, adminUrl, target, manifest), 'fapiao-guard drill');
+    await dropLeftovers(adminUrl, settings.leftoverAfter, log);
+    const scratchName = scratchDatabaseName(target.name, drillId);
+    await recordStart(state, { drillId, target: target.name, backupId: manifest.id, scratchDatabase: scratchName, startedAt });
+    log.info({ backup: manifest.id, pick: formatPick(pick), scratch: scratchName, server: maskUrl(adminUrl), jobs }, 'drill started');
+
+    let scratch: ScratchDatabase | undefined;
+    let keep = false;
+    let outcome: { checks: Check[]; seconds: { download: number; restore: number; checks: number } } | undefined;
+    try {
+      scratch = await createScratchDatabase(adminUrl, { drillId, target: target.name, backupId: manifest.id, createdAt: startedAt.toISOString() });
+      log.info({ database: scratch.name }, 'scratch database created');
+      outcome = await restoreAndCheck(ctx, manifest, scratch, identities, jobs, settings, log);
+    } catch (err) {
+      const interrupted = ctx.signal?.aborted === true;
+      const cause = interrupted ? messageOf(ctx.signal!.reason ?? err) : oneLine(messageOf(err));
+      await cleanup(adminUrl, scratch, scratchName, drillId, log);
+      await recordEnd(state, drillId, interrupted ? 'interrupted' : 'error', cause, (Date.now() - t0) / 1000).catch((e: unknown) => log.error({ err: messageOf(e) }, 'could not record the drill in the state database'));
+      if (interrupted) throw new InterruptedError(`drill ${drillId} of '${target.name}' interrupted (${cause}); scratch database '${scratchName}' dropped`);
+      throw err;
+    }
+
+    const total = (Date.now() - t0) / 1000;
+    const finishedAt = now();
+    const rpoSeconds = (finishedAt.getTime() - Date.parse(manifest.finishedAt)) / 1000;
+    const newestAge = (finishedAt.getTime() - Date.parse(newest.finishedAt)) / 1000;
+    const checks = [...outcome.checks, ...objectiveChecks(total, settings.rtoObjective, { id: newest.id, ageSeconds: newestAge }, settings.rpoObjective)];
+    const verdict = verdictOf(checks);
+    keep = (options.keep ?? settings.keep) || (verdict === 'fail' && (options.keepOnFailure ?? settings.keepOnFailure));
+    if (keep) {
+      await markKept(adminUrl, scratch!);
+      log.warn({ database: scratch!.name, url: maskUrl(scratch!.url) }, `scratch database kept; drop it when done: dropdb '${scratch!.name}'`);
+    } else {
+      await cleanup(adminUrl, scratch, scratchName, drillId, log);
+    }
+
+    const cause = causeOf(checks);
+    const report: DrillReport = {
+      drillId,
+      backupId: manifest.id,
+      target: target.name,
+      verdict,
+      checks,
+      seconds: { ...outcome.seconds, total: round(total) },
+      rpoSeconds: round(rpoSeconds),
+      ...(cause ? { cause } : {}),
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      backupFinishedAt: manifest.finishedAt,
+      pick: formatPick(pick),
+      objectives: { rtoSeconds: settings.rtoObjective, rpoSeconds: settings.rpoObjective },
+      newestBackup: { id: newest.id, ageSeconds: round(newestAge) },
+      scratch: { database: scratchName, server: maskUrl(adminUrl), kept: keep },
+      jobs,
+      tool: { name: 'fapiao-guard', version: TOOL_VERSION },
+    };
+    await writeReports(ctx, state, report, settings.reportDir, log);
+    await recordReport(state, report).catch((e: unknown) => log.error({ err: messageOf(e) }, 'could not record the drill in the state database'));
+    if (verdict === 'pass') log.info({ backup: manifest.id, rto: report.seconds.total, rpo: report.rpoSeconds, html: report.htmlReport }, 'drill passed');
+    else log.error({ backup: manifest.id, cause, html: report.htmlReport }, 'drill failed');
+    return report;
+  } finally {
+    await state.end().catch(() => undefined);
+  }
+}
+
+/** A failed drill as an error for the CLI and jobs: exit 1, the cause in one line. */
+export function drillFailure(report: DrillReport): CheckFailedError {
+  return new CheckFailedError(`drill ${report.drillId} of '${report.target}' (backup '${report.backupId}') failed: ${report.cause ?? 'a check failed'}`, {
+    hint: report.htmlReport ? `the report lists every check: ${report.htmlReport}` : "'fapiao-guard drill --json' lists every check",
+  });
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
+
+async function cleanup(adminUrl: string, scratch: ScratchDatabase | undefined, name: string, drillId: string, log: Logger): Promise<void> {
+  if (!scratch) return;
+  try {
+    if (await dropScratchDatabase(adminUrl, name, drillId)) log.info({ database: name }, 'scratch database dropped');
+  } catch (err) {
+    log.error({ database: name, err: messageOf(err) }, 'could not drop the scratch database; the next drill drops it once this process has ended');
+  }
+}
+
+/**
+ * A storage that reports when an object has been read to its end: the dump's download time
+ * while pg_restore consumes it.
+ */
+function observeLoads(storage: Storage, onEnd: (name: string) => void): Storage {
+  return {
+    location: storage.location,
+    save: (name, body, options) => storage.save(name, body, options),
+    async load(name, options) {
+      const stream = await storage.load(name, options);
+      stream.once('end', () => onEnd(name));
+      return stream;
+    },
+    stat: (name) => storage.stat(name),
+    list: (prefix) => storage.list(prefix),
+    remove: (name) => storage.remove(name),
+  };
+}
+
+/** Damage or a key that does not open the backup: the drill ran and found a problem. */
+function isBackupFault(err: unknown): boolean {
+  if (err instanceof CheckFailedError || err instanceof NotFoundError) return true;
+  const message = messageOf(err);
+  return /^no identity matched/.test(message) || /^(pg_restore|zstd -d)\b/.test(message);
+}
+
+async function restoreAndCheck(
+  ctx: DrillContext,
+  manifest: Manifest,
+  scratch: ScratchDatabase,
+  identities: readonly Identity[],
+  jobs: number,
+  settings: ReturnType<typeof defaultDrillConfig>,
+  log: Logger,
+): Promise<{ checks: Check[]; seconds: { download: number; restore: number; checks: number } }> {
+  const dump = dumpObjectOf(manifest);
+  const dumpPath = ctx.repo.objectPath(manifest.target, manifest.id, dump.name);
+  const start = Date.now();
+  let downloadEnd: number | undefined;
+  const repo = new Repository(observeLoads(ctx.repo.storage, (name) => {
+    if (name === dumpPath) downloadEnd ??= Date.now();
+  }));
+  const others = manifest.objects.filter((o) => o !== dump && o.name !== 'details.json.age');
+  const [details, restored, ...verified] = await Promise.allSettled([
+    loadDetails(ctx.repo, manifest, identities),
+    restoreArchive({ config: ctx.config, repo, logger: log, identities, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.progress !== undefined ? { progress: ctx.progress } : {}) }, manifest, {
+      to: scratch.url,
+      jobs,
+      clean: false,
+      noOwner: true, // a drill proves the data; roles may not exist on the scratch server
+      trustedTarget: true,
+    }),
+    ...others.map((o) => verifyAndDecrypt(ctx.repo, manifest, o, identities, ctx.signal)),
+  ]);
+  const restoreEnd = Date.now();
+  if (ctx.signal?.aborted) throw ctx.signal.reason ?? new InterruptedError('drill interrupted');
+  for (const result of [details, restored, ...verified]) {
+    if (result.status === 'rejected' && !isBackupFault(result.reason)) throw result.reason;
+  }
+  const checks: Check[] = [];
+  checks.push(
+    details.status === 'fulfilled'
+      ? { name: 'verify details.json.age', ok: true, expected: 'size, sha256, age authentication', actual: `${details.value.tables.length} tables` }
+      : failed('verify details.json.age', 'size, sha256, age authentication', details.reason),
+  );
+  others.forEach((o, i) => {
+    const r = verified[i]!;
+    checks.push(r.status === 'fulfilled' ? { name: `verify ${o.name}`, ok: true, expected: 'size, sha256, age authentication', actual: `${o.size} bytes` } : failed(`verify ${o.name}`, 'size, sha256, age authentication', r.reason));
+  });
+  const restoreExpected = `${dump.size} bytes, sha256 ${dump.sha256.slice(0, 16)}…, age authentication, pg_restore exit 0`;
+  checks.push(restored.status === 'fulfilled' ? { name: `restore ${dump.name}`, ok: true, expected: restoreExpected, actual: 'verified and restored' } : failed(`restore ${dump.name}`, restoreExpected, restored.reason));
+  const seconds = { download: round(((downloadEnd ?? restoreEnd) - start) / 1000), restore: round((restoreEnd - start) / 1000), checks: 0 };
+  log.info({ download: seconds.download, restore: seconds.restore, ok: restored.status === 'fulfilled' }, restored.status === 'fulfilled' ? 'restore finished' : 'restore failed');
+  if (restored.status === 'rejected') return { checks, seconds }; // nothing sensible to check in a half-restored database
+
+  const t1 = Date.now();
+  const [dataChecks, assertions, amcheck] = await Promise.all([
+    details.status === 'fulfilled' ? detailChecks(scratch.url, details.value, { concurrency: Math.max(2, jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) }) : Promise.resolve([]),
+    assertionChecks(scratch.url, settings.assertions, ctx.signal),
+    settings.amcheck ? amcheckCheck(scratch.url, (details.status === 'fulfilled' ? details.value : ({ serverVersion: '' } as BackupDetails)).serverVersion, ctx.signal).then((c) => [c]) : Promise.resolve([]),
+  ]).catch((err: unknown) => {
+    if (ctx.signal?.aborted) throw ctx.signal.reason ?? err;
+    throw err;
+  });
+  seconds.checks = round((Date.now() - t1) / 1000);
+  checks.push(...dataChecks, ...assertions, ...amcheck);
+  log.info({ checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.checks }, 'checks finished');
+  return { checks, seconds };
+}
+
+function failed(name: string, expected: string, err: unknown): Check {
+  const problem = oneLine(isFgError(err) ? err.message : messageOf(err));
+  return { name, ok: false, expected, actual: problem, problem };
+}
+
+/** Size, sha256 and age authentication of a small object (globals), read to its end. */
+async function verifyAndDecrypt(repo: Repository, manifest: Manifest, object: ManifestObject, identities: readonly Identity[], signal?: AbortSignal): Promise<void> {
+  const name = repo.objectPath(manifest.target, manifest.id, object.name);
+  await pipeline(
+    await repo.storage.load(name, signal ? { signal } : {}),
+    new VerifyingStream(object, name),
+    createDecryptStream(identities, { name }),
+    new Writable({ write: (_chunk, _enc, done) => done() }),
+    ...(signal ? [{ signal }] : []),
+  );
+}
+
+/** JSON into the repository (drills/<target>/<drill-id>.json) and the HTML file; failures are logged, not fatal. */
+async function writeReports(ctx: DrillContext, state: Parameters<typeof rtoTrend>[0], report: DrillReport, reportDir: string, log: Logger): Promise<void> {
+  const htmlPath = path.resolve(reportDir, `drill-${report.target}-${report.drillId}.html`);
+  const objectName = `drills/${report.target}/${report.drillId}.json`;
+  report.htmlReport = htmlPath;
+  report.reportObject = objectName;
+  try {
+    await ctx.repo.storage.save(objectName, Readable.from([Buffer.from(`${JSON.stringify(report, null, 2)}\n`)]), { contentType: 'application/json' });
+  } catch (err) {
+    delete report.reportObject;
+    log.error({ object: objectName, err: messageOf(err) }, 'could not store the drill report in the repository');
+  }
+  try {
+    const trend: TrendPoint[] = await rtoTrend(state, report.target).catch(() => []);
+    trend.push({ drillId: report.drillId, startedAt: report.startedAt, status: report.verdict, rtoSeconds: report.seconds.total });
+    await mkdir(path.dirname(htmlPath), { recursive: true });
+    await writeFile(htmlPath, renderDrillHtml(report, trend, (iso) => formatTime(iso, ctx.config.timezone)));
+  } catch (err) {
+    delete report.htmlReport;
+    log.error({ file: htmlPath, err: messageOf(err) }, 'could not write the HTML drill report');
+  }
+  if (!report.reportObject && !report.htmlReport) throw new OperationError(`drill ${report.drillId} ran (${report.verdict}) but neither report could be written`);
+}
