@@ -11,6 +11,7 @@ import { BIN, errorLine, runCli } from '../helpers/cli.js';
 
 let source: TestDatabase;
 let t: TestRepo;
+let big: TestDatabase | undefined;
 const dbs: TestDatabase[] = [];
 
 beforeAll(async () => {
@@ -19,7 +20,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([source?.drop(), ...dbs.map((d) => d.drop())]);
+  await Promise.all([source?.drop(), big?.drop(), ...dbs.map((d) => d.drop())]);
   await t?.cleanup();
 });
 
@@ -126,9 +127,8 @@ describe('fapiao-guard CLI', () => {
     expect(b).toEqual(a);
   });
 
-  it('SIGTERM mid-backup: exits non-zero within seconds, no manifest, no temp files, pg_dump gone', async () => {
-    const big = await createSampleDatabase('cli_big', 150_000);
-    dbs.push(big);
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s mid-backup: exits 3 within seconds, no manifest, no temp files, pg_dump gone', async (sig) => {
+    big ??= await createSampleDatabase('cli_big', 150_000);
     const file = path.join(t.dir, 'big.yaml');
     const doc = JSON.parse(await (await import('node:fs/promises')).readFile(t.configFile, 'utf8'));
     doc.targets = [{ name: 'big', url: big.url, verifyTables: ['public.invoices'] }];
@@ -142,11 +142,11 @@ describe('fapiao-guard CLI', () => {
     while (!stderr.includes('snapshot exported') && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 500));
     const sentAt = Date.now();
-    child.kill('SIGTERM');
+    child.kill(sig);
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(Date.now() - sentAt).toBeLessThan(10_000);
     expect(code).toBe(3);
-    expect(stderr).toMatch(/\nfapiao-guard: backup of 'big' interrupted by SIGTERM; no manifest written\n/);
+    expect(stderr).toContain(`\nfapiao-guard: backup of 'big' interrupted by ${sig}; no manifest written\n`);
     const root = fileURLToPath(t.repoUrl);
     const bigFiles = await readdir(path.join(root, 'backups', 'big'), { recursive: true }).catch(() => [] as string[]);
     expect(bigFiles.filter((f) => /manifest\.json|\.tmp-|\.age$/.test(String(f)))).toEqual([]);
