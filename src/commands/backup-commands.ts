@@ -55,11 +55,25 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
       async (args) => {
         const ctx = await commandContext(args);
         const results: BackupResult[] = [];
+        const failures: Array<{ target: string; error: unknown }> = [];
+        // One target failing must not cost the others their backup: try all, report all.
         for (const target of selectTargets(ctx.config, args.target)) {
-          results.push(await runBackup({ config: ctx.config, repo: ctx.repo, logger: ctx.logger, signal: ctx.signal }, target));
+          if (ctx.signal.aborted) break;
+          try {
+            results.push(await runBackup({ config: ctx.config, repo: ctx.repo, logger: ctx.logger, signal: ctx.signal }, target));
+          } catch (error) {
+            failures.push({ target: target.name, error });
+          }
         }
-        if (ctx.json) printJson(args.target ? results[0] : results);
-        else printTable(['target', 'backup', 'stored', 'seconds'], results.map((r) => [r.target, r.id, formatBytes(r.storedBytes), ((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)]));
+        if (ctx.json) printJson(args.target ? (results[0] ?? null) : results);
+        else if (results.length > 0) printTable(['target', 'backup', 'stored', 'seconds'], results.map((r) => [r.target, r.id, formatBytes(r.storedBytes), ((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)]));
+        if (failures.length === 1 && results.length === 0) throw failures[0]!.error;
+        if (failures.length > 0) {
+          const first = failures[0]!;
+          throw Object.assign(first.error instanceof Error ? first.error : new Error(String(first.error)), {
+            hint: `${failures.length} of ${failures.length + results.length} targets failed (${failures.map((f) => f.target).join(', ')}); the others were backed up`,
+          });
+        }
       },
     )
     .command(

@@ -6,20 +6,10 @@ import { parseDuration } from './duration.js';
 import { interpolateEnv } from './interpolate.js';
 import { Issues, Reader } from './reader.js';
 import { type DrillConfig, readDrillConfig } from '../drill/drill-config.js';
+import type { S3Options } from '../storage/s3-storage.js';
 
-export interface S3Config {
-  endpoint?: string;
-  region?: string;
-  forcePathStyle?: boolean;
-  sse?: 'AES256' | 'aws:kms';
-  kmsKeyId?: string;
-  storageClass?: string;
-  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
-  checksums?: 'when_supported' | 'when_required';
-  partSizeMiB?: number;
-  queueSize?: number;
-  maxAttempts?: number;
-}
+/** repository.s3: the S3 backend's options; credentials never come from the config file */
+export type S3Config = Omit<S3Options, 'credentials' | 'listPageSize'>;
 
 export interface TargetConfig {
   name: string;

@@ -102,6 +102,17 @@ describe('fapiao-guard CLI', () => {
     expect(res.stderr + res.stdout).not.toContain('s3cret-pw');
   });
 
+  it('one target failing does not cost the others their backup; exit 3 names the failure', async () => {
+    const file = path.join(t.dir, 'two.yaml');
+    const doc = JSON.parse(await (await import('node:fs/promises')).readFile(t.configFile, 'utf8'));
+    doc.targets = [{ name: 'down', url: 'postgres://postgres@127.0.0.1:1/nope' }, { ...doc.targets[0], name: 'up' }];
+    await writeFile(file, JSON.stringify(doc));
+    const res = await runCli(['backup', '--config', file, '--json']);
+    expect(res.code).toBe(3);
+    expect(JSON.parse(res.stdout).map((r: { target: string }) => r.target)).toEqual(['up']);
+    expect(errorLine(res)).toMatch(/cannot connect to 'postgres:\/\/postgres@127\.0\.0\.1:1\/nope'.*\(hint: 1 of 2 targets failed \(down\); the others were backed up\)$/);
+  });
+
   it('exit 3 naming the cause when restoring with the wrong identity', async () => {
     const other = path.join(t.dir, 'other.key');
     execSync(`age-keygen -o ${other} 2>/dev/null`);
