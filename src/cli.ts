@@ -8,6 +8,8 @@ import { registerBackupCommands } from './commands/backup-commands.js';
 import { registerRestoreCommands } from './commands/restore-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerDrillCommands } from './commands/drill-commands.js';
+import { registerReconcileCommands } from './commands/reconcile-commands.js';
+import { registerOpsCommands } from './commands/ops-commands.js';
 
 const EPILOG = `Exit codes: 0 ok · 1 a check found a problem · 2 usage or configuration error · 3 could not complete (database, storage, pg_dump) · 70 internal error (a bug).
 Logs are JSON on stderr (pretty on a terminal); results go to stdout. Docs: README.md.`;
@@ -24,6 +26,8 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
   cli = registerBackupCommands(cli);
   cli = registerRestoreCommands(cli);
   cli = registerDrillCommands(cli);
+  cli = registerReconcileCommands(cli);
+  cli = registerOpsCommands(cli);
   return cli
     .demandCommand(1, 'name a command; try --help')
     .strict()

@@ -7,6 +7,8 @@ import { interpolateEnv } from './interpolate.js';
 import { Issues, Reader } from './reader.js';
 import { type DrillConfig, readDrillConfig } from '../drill/drill-config.js';
 import type { S3Options } from '../storage/s3-storage.js';
+import { type ReconcileConfig, readReconcileConfig } from '../reconcile/reconcile-config.js';
+import { type OpsConfig, readOpsConfig } from '../daemon/ops-config.js';
 
 /** repository.s3: the S3 backend's options; credentials never come from the config file */
 export type S3Config = Omit<S3Options, 'credentials' | 'listPageSize'>;
@@ -39,6 +41,13 @@ export interface Config {
   state?: { url?: string };
   /** restore drills (src/drill/drill-config.ts); defaults when the section is absent */
   drill?: DrillConfig;
+  /** reconciliation of upstream invoices (src/reconcile/reconcile-config.ts); absent when not configured */
+  reconcile?: ReconcileConfig;
+  /** operations (src/daemon/ops-config.ts): job schedules, the daemon, retention, notifiers */
+  schedules?: OpsConfig['schedules'];
+  daemon?: OpsConfig['daemon'];
+  retention?: OpsConfig['retention'];
+  notify?: OpsConfig['notify'];
   /** where the file was read from, for messages and relative paths */
   source?: string;
 }
@@ -111,6 +120,8 @@ export function validateConfig(doc: unknown, source?: string): Config {
   stateReader.only(['url']);
   const stateUrl = stateReader.string('url', { pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' });
   const drill = readDrillConfig(root.object('drill'));
+  const reconcile = readReconcileConfig(root.object('reconcile'));
+  const ops = readOpsConfig(root, targets.map((t) => t.name));
 
   if (issues.list.length > 0) {
     throw new ConfigError(`invalid configuration ${where(source)}`.trim(), issues.list, {
@@ -126,6 +137,8 @@ export function validateConfig(doc: unknown, source?: string): Config {
     restore: { jobs, ...(spoolDir ? { spoolDir } : {}) },
     ...(stateUrl ? { state: { url: stateUrl } } : {}),
     drill,
+    ...(reconcile ? { reconcile } : {}),
+    ...ops,
     ...(source ? { source } : {}),
   };
 }

@@ -5,61 +5,20 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type pg from 'pg';
 import { messageOf, oneLine } from '../errors.js';
-import { connect, libpqInvocation, quoteIdent } from '../pg/connect.js';
-import { type BackupDetails, type DetailCheck, type TableDetail, applyChecksumSettings, checksumSql, compareDetails, listUserTables } from '../pg/details.js';
+import { connect, libpqInvocation } from '../pg/connect.js';
+import type { DetailCheck } from '../pg/details.js';
 import type { AssertionValue, DrillAssertion } from './drill-config.js';
 
 /** One recorded check; `problem` is the one-line reason when it failed for an error, not a mismatch. */
 export type Check = DetailCheck & { problem?: string };
 
-/** Close every client when the drill is interrupted, so a long query cannot delay the exit. */
+/** Close the client when the drill is interrupted, so a long query cannot delay the exit. */
 async function openClient(url: string, signal: AbortSignal | undefined, opened: pg.Client[]): Promise<pg.Client> {
   const client = await connect(url, 'fapiao-guard drill-check');
   opened.push(client);
   if (signal?.aborted) void client.end().catch(() => undefined);
   signal?.addEventListener('abort', () => void client.end().catch(() => undefined), { once: true });
   return client;
-}
-
-/**
- * Count and checksum the restored tables with `concurrency` connections, biggest tables first,
- * then compare with the backup's details (compareDetails).
- */
-export async function detailChecks(url: string, expected: BackupDetails, options: { concurrency: number; signal?: AbortSignal }): Promise<Check[]> {
-  const opened: pg.Client[] = [];
-  try {
-    const first = await openClient(url, options.signal, opened);
-    const present = await listUserTables(first);
-    const verify = new Set(expected.tables.filter((t) => t.checksum !== undefined).map((t) => `${t.schema}.${t.name}`));
-    const sizes = new Map((await first.query<{ name: string; pages: string }>(
-      `select n.nspname || '.' || c.relname as name, c.relpages::text as pages from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'r'`,
-    )).rows.map((r) => [r.name, Number(r.pages)]));
-    const queue = [...present].sort((a, b) => (sizes.get(`${b.schema}.${b.name}`) ?? 0) - (sizes.get(`${a.schema}.${a.name}`) ?? 0));
-    const tables: TableDetail[] = [];
-    const worker = async (client: pg.Client): Promise<void> => {
-      await client.query('begin isolation level repeatable read, read only');
-      await applyChecksumSettings(client);
-      for (let t = queue.shift(); t; t = queue.shift()) {
-        const qualified = `${t.schema}.${t.name}`;
-        if (verify.has(qualified)) {
-          const { rows } = await client.query<{ rows: string; checksum: string }>(checksumSql(t.schema, t.name));
-          tables.push({ ...t, rows: Number(rows[0]!.rows), checksum: rows[0]!.checksum });
-        } else {
-          const { rows } = await client.query<{ rows: string }>(`select count(*)::bigint as rows from ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
-          tables.push({ ...t, rows: Number(rows[0]!.rows) });
-        }
-      }
-      await client.query('commit');
-    };
-    const clients = [first];
-    const wanted = Math.max(1, Math.min(options.concurrency, present.length));
-    while (clients.length < wanted) clients.push(await openClient(url, options.signal, opened));
-    await Promise.all(clients.map(worker));
-    const actual: BackupDetails = { ...expected, tables };
-    return compareDetails(expected, actual);
-  } finally {
-    await Promise.all(opened.map((c) => c.end().catch(() => undefined)));
-  }
 }
 
 /** The assertion's result as shown in reports: first column of the first row. */
@@ -122,14 +81,14 @@ export function findAmcheck(serverMajor: string): string | undefined {
   return undefined;
 }
 
-/** pg_amcheck (heap and B-tree indexes) on the restored database, when installed. */
+/** pg_amcheck (heap and B-tree indexes) on the restored database, when installed; it installs the amcheck extension there. */
 export async function amcheckCheck(url: string, serverVersion: string, signal?: AbortSignal): Promise<Check> {
   const major = serverVersion.split(/[.\s]/)[0] ?? '';
   const bin = findAmcheck(major);
   if (!bin) return { name: 'pg_amcheck', ok: true, expected: 'no corruption', actual: 'skipped: pg_amcheck not installed' };
   const { dbnameArg, env } = libpqInvocation(url);
   try {
-    await promisify(execFile)(bin, ['--install-missing', '--no-strict-names', dbnameArg], { env, maxBuffer: 16 << 20, ...(signal ? { signal } : {}) });
+    await promisify(execFile)(bin, ['--install-missing', dbnameArg.replace(/^--dbname=/, '')], { env, maxBuffer: 16 << 20, ...(signal ? { signal } : {}) });
     return { name: 'pg_amcheck', ok: true, expected: 'no corruption', actual: 'no corruption' };
   } catch (err) {
     if (signal?.aborted) throw err;

@@ -55,7 +55,6 @@ export function defaultDrillConfig(): DrillConfig {
 /** `latest`, `random`, `random:N` or a backup id (prefix); undefined when malformed. */
 export function parsePick(text: string): DrillPick | undefined {
   const value = text.trim();
-  if (value === '' ) return undefined;
   if (value === 'latest') return { kind: 'latest' };
   const random = /^random(?::(\d+))?$/.exec(value);
   if (random) {
@@ -63,7 +62,8 @@ export function parsePick(text: string): DrillPick | undefined {
     return among >= 1 && among <= 10_000 ? { kind: 'random', among } : undefined;
   }
   if (value.startsWith('random')) return undefined;
-  return /^[0-9A-Za-z-]+$/.test(value) ? { kind: 'id', id: value } : undefined;
+  // a backup id or a prefix of one: 20261128T020000Z-7f3a, 20261128T02
+  return /^\d[\dTZa-f-]*$/.test(value) ? { kind: 'id', id: value } : undefined;
 }
 
 export function formatPick(pick: DrillPick): string {
@@ -87,6 +87,10 @@ export function readDrillConfig(drill: Reader): DrillConfig {
     seen.add(a.name);
   });
 
+  const leftoverAfter = durationOf(drill, 'leftoverAfter', DEFAULTS.leftoverAfter);
+  // a running drill on another host must never be taken for a leftover
+  if (leftoverAfter < 600) drill.issues.add(path('leftoverAfter'), 'must be at least 10m (longer than any drill takes)');
+
   return {
     ...(scratchUrl ? { scratchUrl } : {}),
     pick: pick ?? { kind: 'latest' },
@@ -98,7 +102,7 @@ export function readDrillConfig(drill: Reader): DrillConfig {
     assertions,
     amcheck: drill.boolean('amcheck', false),
     reportDir,
-    leftoverAfter: durationOf(drill, 'leftoverAfter', DEFAULTS.leftoverAfter),
+    leftoverAfter,
   };
 }
 

@@ -25,7 +25,8 @@ import { maskUrl } from '../storage/mask-url.js';
 import type { Storage } from '../storage/storage.js';
 import { TOOL_VERSION } from '../version.js';
 import { formatTime } from '../commands/output.js';
-import { type Check, amcheckCheck, assertionChecks, detailChecks } from './drill-checks.js';
+import { type Check, amcheckCheck, assertionChecks } from './drill-checks.js';
+import { checkAgainstDetails } from '../pg/restored-details.js';
 import { type DrillPick, defaultDrillConfig, formatPick } from './drill-config.js';
 import { markCrashedDrills, recordEnd, recordReport, recordStart, rtoTrend } from './drill-history.js';
 import { type TrendPoint, renderDrillHtml } from './drill-html.js';
@@ -150,6 +151,10 @@ export async function runDrill(ctx: DrillContext, target: TargetConfig, options:
     if (verdict === 'pass') log.info({ backup: manifest.id, rto: report.seconds.total, rpo: report.rpoSeconds, html: report.htmlReport }, 'drill passed');
     else log.error({ backup: manifest.id, cause, html: report.htmlReport }, 'drill failed');
     return report;
+  } catch (err) {
+    // aborted before the scratch database existed (listing, guards): still an interruption, exit 3
+    if (ctx.signal?.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(`drill ${drillId} of '${target.name}' interrupted before it restored anything`, { cause: err });
+    throw err;
   } finally {
     await state.end().catch(() => undefined);
   }
@@ -252,7 +257,7 @@ async function restoreAndCheck(
 
   const t1 = Date.now();
   const [dataChecks, assertions, amcheck] = await Promise.all([
-    details.status === 'fulfilled' ? detailChecks(scratch.url, details.value, { concurrency: Math.max(2, jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) }) : Promise.resolve([]),
+    details.status === 'fulfilled' ? checkAgainstDetails(scratch.url, details.value, { concurrency: Math.max(2, jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) }) : Promise.resolve([]),
     assertionChecks(scratch.url, settings.assertions, ctx.signal),
     settings.amcheck ? amcheckCheck(scratch.url, (details.status === 'fulfilled' ? details.value : ({ serverVersion: '' } as BackupDetails)).serverVersion, ctx.signal).then((c) => [c]) : Promise.resolve([]),
   ]).catch((err: unknown) => {

@@ -10,8 +10,9 @@ import type { Config, TargetConfig } from '../config/config.js';
 import type { Identity } from '../crypto/index.js';
 import { OperationError, isFgError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { connect, libpqInvocation, withClient } from '../pg/connect.js';
-import { type BackupDetails, type DetailCheck, collectDetails, compareDetails } from '../pg/details.js';
+import { libpqInvocation, withClient } from '../pg/connect.js';
+import type { BackupDetails, DetailCheck } from '../pg/details.js';
+import { checkAgainstDetails } from '../pg/restored-details.js';
 import { linkedController } from '../pipeline/abort.js';
 import { PG_CLIENT_HINT, feedTool, startTool } from '../pipeline/child-process.js';
 import { createProgress, progressText } from '../progress.js';
@@ -121,17 +122,7 @@ export async function loadDetails(repo: Repository, manifest: Manifest, identiti
 }
 
 /** Row counts and checksums of the restored database against the backup's details. */
-export async function checkRestored(ctx: Pick<RestoreContext, 'repo' | 'identities'>, manifest: Manifest, url: string): Promise<DetailCheck[]> {
+export async function checkRestored(ctx: Pick<RestoreContext, 'repo' | 'identities' | 'signal'>, manifest: Manifest, url: string, concurrency = 2): Promise<DetailCheck[]> {
   const expected = await loadDetails(ctx.repo, manifest, ctx.identities);
-  const verifyTables = expected.tables.filter((t) => t.checksum !== undefined).map((t) => `${t.schema}.${t.name}`);
-  const client = await connect(url, 'fapiao-guard restore-check');
-  try {
-    await client.query('begin isolation level repeatable read, read only');
-    // a table missing after restore is a failed check (compareDetails reports it), not a config error
-    const actual = await collectDetails(client, verifyTables, { allowMissing: true });
-    await client.query('commit');
-    return compareDetails(expected, actual);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  return checkAgainstDetails(url, expected, { concurrency, ...(ctx.signal ? { signal: ctx.signal } : {}) });
 }
