@@ -1,6 +1,8 @@
 // The mirror of the dump pipeline: storage → sha256/size check → age decrypt → optional zstd -d,
 // yielding the pg_dump custom-format archive as a stream.
+import { open } from 'node:fs/promises';
 import { PassThrough, type Readable, pipeline } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { createDecryptStream, type Identity } from '../crypto/index.js';
 import { InternalError } from '../errors.js';
 import { ZSTD_HINT, outputAfterExit, startTool } from '../pipeline/child-process.js';
@@ -50,4 +52,39 @@ export async function openDumpArchive(options: DumpSourceOptions): Promise<Reada
     return out;
   }
   throw new InternalError(`object '${path}' has layers ${object.layers.join('+')} that this version cannot read`);
+}
+
+/**
+ * Write the decrypted, decompressed archive to a new private (0600) file for pg_restore -j.
+ * zstd writes into the file itself, so the plaintext never passes through this process.
+ */
+export async function spoolDumpArchive(options: DumpSourceOptions, file: string): Promise<void> {
+  const { repo, manifest } = options;
+  const object = dumpObjectOf(manifest);
+  const path = repo.objectPath(manifest.target, manifest.id, object.name);
+  const layers = object.layers.slice(1, -1);
+  if (layers.length > 1 || (layers.length === 1 && layers[0] !== 'zstd')) {
+    throw new InternalError(`object '${path}' has layers ${object.layers.join('+')} that this version cannot read`);
+  }
+  const handle = await open(file, 'wx', 0o600);
+  try {
+    const stored = await repo.storage.load(path, options.signal ? { signal: options.signal } : {});
+    const verify = new VerifyingStream(object, path);
+    if (options.onBytes) verify.onBytes = options.onBytes;
+    const decrypt = createDecryptStream(options.identities, { name: path });
+    const signal = options.signal ? { signal: options.signal } : {};
+    if (layers.length === 0) {
+      await pipelineAsync(stored, verify, decrypt, handle.createWriteStream({ autoClose: false }), signal);
+      return;
+    }
+    const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', stdoutFd: handle.fd, ...signal, label: `zstd -d of '${path}' into '${file}'`, installHint: ZSTD_HINT });
+    try {
+      await Promise.all([pipelineAsync(stored, verify, decrypt, zstd.child.stdin!), zstd.exited]);
+    } catch (err) {
+      zstd.kill();
+      throw err;
+    }
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,11 +1,9 @@
 // `restore <id|latest> --to URL`: streamed (or spooled for --jobs > 1) into pg_restore, then the
 // restored copy is counted and checksummed against the backup's details.
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Config, TargetConfig } from '../config/config.js';
 import type { Identity } from '../crypto/index.js';
 import { OperationError, isFgError, messageOf } from '../errors.js';
@@ -21,7 +19,7 @@ import type { Repository } from '../repository/repository.js';
 import { maskUrl } from '../storage/mask-url.js';
 import { DETAILS_NAME } from '../backup/backup.js';
 import { loadEncryptedText } from '../backup/encrypted-object.js';
-import { dumpObjectOf, openDumpArchive } from './dump-source.js';
+import { dumpObjectOf, openDumpArchive, spoolDumpArchive } from './dump-source.js';
 import { guardRestoreTarget, readTargetFacts } from './target-guard.js';
 
 export interface RestoreOptions {
@@ -78,26 +76,23 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
   const object = dumpObjectOf(manifest);
   const started = Date.now();
   const progress = createProgress(`restore ${manifest.id}`, process.stderr, ctx.progress ?? Boolean(process.stderr.isTTY));
-  const archive = await openDumpArchive({
-    repo: ctx.repo,
-    manifest,
-    identities: ctx.identities,
-    signal,
-    onBytes: (n) => progress.update(progressText(n, object.size, started)),
-  });
+  const source = { repo: ctx.repo, manifest, identities: ctx.identities, signal, onBytes: (n: number) => progress.update(progressText(n, object.size, started)) };
   const { dbnameArg, env } = libpqInvocation(options.to);
   const flags = ['--exit-on-error', ...(options.clean ? ['--clean', '--if-exists'] : []), ...(options.noOwner ? ['--no-owner', '--no-privileges'] : [])];
   const label = `pg_restore into '${maskUrl(options.to)}'`;
   try {
     if (options.jobs <= 1) {
       const restore = startTool('pg_restore', [...flags, dbnameArg], { env, signal, stdin: 'pipe', label, installHint: PG_CLIENT_HINT });
-      await feedTool(archive, restore);
+      await feedTool(await openDumpArchive(source), restore);
       return;
     }
+    // pg_restore -j needs a seekable file: spool the verified, decrypted archive first.
     const spool = path.join(ctx.config.restore.spoolDir ?? tmpdir(), `fapiao-guard-${manifest.id}-${randomBytes(4).toString('hex')}.dump`);
     try {
-      await pipeline(archive, createWriteStream(spool, { mode: 0o600 }), { signal }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOSPC') throw new OperationError(`no space left while spooling the archive to '${spool}'`, { hint: 'set restore.spoolDir to a larger disk, or restore with --jobs 1 (streamed)' });
+      await spoolDumpArchive(source, spool).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left/i.test(messageOf(err))) {
+          throw new OperationError(`no space left while spooling the archive to '${spool}'`, { hint: 'set restore.spoolDir to a larger disk, or restore with --jobs 1 (streamed)' });
+        }
         throw err;
       });
       progress.done();
