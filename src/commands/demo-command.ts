@@ -10,7 +10,7 @@ import { printJson } from './output.js';
 export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
   return cli.command(
     'demo',
-    'try it: sample invoice database → encrypted backup → verify → restore → proof, all local',
+    'try it: sample invoice database → encrypted backup → verify → restore → proof → drill, all local',
     (y) =>
       y
         .option('dir', { type: 'string', default: '.fapiao-guard-demo', describe: 'where the demo keeps its key, config and file:// repository' })
@@ -29,19 +29,22 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           `fapiao-guard demo — everything below happened just now on this machine`,
           `  1. sample database   fapiao_demo: ${args.invoices} invoices with line items`,
           `  2. backup            ${result.backup.id}: ${formatBytes(result.backup.storedBytes)} encrypted (age) in ${rel}/repo`,
-          `  3. verify --deep     ${result.verify.ok ? 'ok' : 'FAILED'}: ${result.verify.checks.length} checks (sizes, sha256, decryption, pg_restore --list)`,
+          `  3. verify --deep     ${result.verify.ok ? 'ok' : 'FAILED'}: ${result.verify.checks.length} checks (sizes, sha256, decryption, full pg_restore read)`,
           `  4. restore           into fapiao_demo_restore in ${result.restore.seconds.total.toFixed(1)}s`,
           `  5. proof             ${result.restore.checks.filter((c) => c.ok).length}/${result.restore.checks.length} row counts and checksums match the backup`,
+          `  6. restore drill     ${result.drill.verdict.toUpperCase()}: ${result.drill.checks.length} checks, RTO ${result.drill.seconds.total.toFixed(1)}s, backup age ${result.drill.rpoSeconds.toFixed(0)}s`,
+          `                      report: ${path.relative(process.cwd(), result.drill.htmlReport ?? '') || result.drill.htmlReport}`,
           '',
           'next steps:',
           `  npx fapiao-guard list ${cfg}`,
           `  npx fapiao-guard verify --all ${cfg}`,
+          `  npx fapiao-guard drills ${cfg}`,
           `  age -d -i ${rel}/age.key ${rel}/repo/backups/invoices/${result.backup.id}/dump.zst.age | zstd -d | pg_restore --list | head`,
           '',
         ];
         process.stdout.write(out.join('\n'));
       }
-      if (!result.verify.ok || !result.restore.ok) throw new CheckFailedError('the demo backup did not verify or restore cleanly; see the output above');
+      if (!result.verify.ok || !result.restore.ok || result.drill.verdict !== 'pass') throw new CheckFailedError('the demo backup did not verify or restore cleanly; see the output above');
     },
   );
 }

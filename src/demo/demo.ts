@@ -1,6 +1,7 @@
 // `demo`: the whole loop on embedded defaults, no S3 account needed: a sample invoice database
 // on the local PostgreSQL, a key and a file:// repository under ./.fapiao-guard-demo/, then
-// backup → verify --deep → restore into a scratch database → proof that the data matches.
+// backup → verify --deep → restore into a scratch database → proof that the data matches →
+// a restore drill with its HTML report.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +17,8 @@ import { runRestore, type RestoreResult } from '../restore/restore.js';
 import { openStorage } from '../storage/open-storage.js';
 import { type VerifyReport, verifyBackup } from '../verify/verify.js';
 import { sampleDataStatements } from './sample-data.js';
+import { runDrill } from '../drill/drill.js';
+import type { DrillReport } from '../drill/drill-report.js';
 
 export const DEMO_MARKER = 'created by fapiao-guard demo';
 
@@ -35,6 +38,7 @@ export interface DemoResult {
   backup: BackupResult;
   verify: VerifyReport;
   restore: RestoreResult;
+  drill: DrillReport;
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -65,7 +69,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     jobs: 1,
     clean: false,
   });
-  return { dir, configFile: path.join(dir, 'fapiao-guard.yaml'), sourceUrl, backup, verify, restore };
+  const drill = await runDrill({ config, repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) }, target);
+  return { dir, configFile: path.join(dir, 'fapiao-guard.yaml'), sourceUrl, backup, verify, restore, drill };
 }
 
 /** The demo's key and config: made on first run, reused after. */
@@ -90,6 +95,17 @@ targets:
   - name: invoices
     url: ${sourceUrl}
     verifyTables: [public.invoices, public.invoice_items]
+drill:
+  reportDir: ${path.join(dir, 'reports')}
+  rtoObjective: 15m
+  rpoObjective: 26h
+  assertions:
+    - name: totals add up
+      sql: select count(*) from public.invoices where total_amount <> amount + tax_amount
+      expect: 0
+    - name: every invoice has line items
+      sql: select count(*) from public.invoices i where not exists (select 1 from public.invoice_items t where t.invoice_id = i.id)
+      expect: 0
 `;
   const file = path.join(dir, 'fapiao-guard.yaml');
   await writeFile(file, text);
