@@ -24,7 +24,7 @@ import { openStateDb } from '../state/state-db.js';
 import { maskUrl } from '../storage/mask-url.js';
 import type { Storage } from '../storage/storage.js';
 import { TOOL_VERSION } from '../version.js';
-import { formatTime } from '../commands/output.js';
+import { formatTime } from '../format.js';
 import { type Check, amcheckCheck, assertionChecks } from './drill-checks.js';
 import { checkAgainstDetails } from '../pg/restored-details.js';
 import { type DrillPick, defaultDrillConfig, formatPick } from './drill-config.js';
