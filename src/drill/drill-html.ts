@@ -106,7 +106,10 @@ export function trendSvg(points: readonly TrendPoint[], objective: number, curre
   const width = 600;
   const height = 220;
   const pad = { left: 48, right: 8, top: 12, bottom: 28 };
-  const max = Math.max(objective, ...data.map((p) => p.rtoSeconds!)) * 1.1;
+  // Scale to the drills, not to a far-away objective: a 1 s RTO under a 15 min objective would be invisible.
+  const worst = Math.max(...data.map((p) => p.rtoSeconds!));
+  const objectiveOnChart = objective <= worst * 3;
+  const max = (objectiveOnChart ? Math.max(objective, worst) : worst) * 1.1;
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   const slot = plotW / data.length;
@@ -129,8 +132,12 @@ export function trendSvg(points: readonly TrendPoint[], objective: number, curre
 <text x="${pad.left - 4}" y="${pad.top + 10}" font-size="11" text-anchor="end" fill="#50575e">${escapeHtml(formatSeconds(max))}</text>
 <text x="${pad.left - 4}" y="${pad.top + plotH}" font-size="11" text-anchor="end" fill="#50575e">0</text>
 ${bars}
-<line x1="${pad.left}" y1="${objY.toFixed(1)}" x2="${width - pad.right}" y2="${objY.toFixed(1)}" stroke="#b3261e" stroke-dasharray="6 4"/>
-<text x="${width - pad.right}" y="${(objY - 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#b3261e">${escapeHtml(`objective ${formatSeconds(objective)}`)}</text>
+${
+  objectiveOnChart
+    ? `<line x1="${pad.left}" y1="${objY.toFixed(1)}" x2="${width - pad.right}" y2="${objY.toFixed(1)}" stroke="#b3261e" stroke-dasharray="6 4"/>
+<text x="${width - pad.right}" y="${(objY - 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#b3261e">${escapeHtml(`objective ${formatSeconds(objective)}`)}</text>`
+    : `<text x="${width - pad.right}" y="${pad.top + 10}" font-size="11" text-anchor="end" fill="#1a7f37">${escapeHtml(`objective ${formatSeconds(objective)}: far above every drill shown`)}</text>`
+}
 <text x="${pad.left}" y="${height - 8}" font-size="11" fill="#50575e">${escapeHtml(formatTime(first.startedAt).slice(0, 16))}</text>
 <text x="${width - pad.right}" y="${height - 8}" font-size="11" text-anchor="end" fill="#50575e">${escapeHtml(formatTime(last.startedAt).slice(0, 16))}</text>
 </svg>`;
