@@ -10,7 +10,7 @@ import { printJson } from './output.js';
 export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
   return cli.command(
     'demo',
-    'try it: sample invoice database → encrypted backup → verify → restore → proof → drill, all local',
+    'try it: sample invoices → encrypted backup → verify → restore → proof → drill → reconcile, all local',
     (y) =>
       y
         .option('dir', { type: 'string', default: '.fapiao-guard-demo', describe: 'where the demo keeps its key, config and file:// repository' })
@@ -34,11 +34,15 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           `  5. proof             ${result.restore.checks.filter((c) => c.ok).length}/${result.restore.checks.length} row counts and checksums match the backup`,
           `  6. restore drill     ${result.drill.verdict.toUpperCase()}: ${result.drill.checks.length} checks, RTO ${result.drill.seconds.total.toFixed(1)}s, backup age ${result.drill.rpoSeconds.toFixed(0)}s`,
           `                      report: ${path.relative(process.cwd(), result.drill.htmlReport ?? '') || result.drill.htmlReport}`,
+          `  7. reconcile         ${result.taxExport.rows} invoices in a tax-platform export (${path.relative(process.cwd(), result.taxExport.file)}) with ${result.taxExport.planted.length} planted problems`,
+          `                      against public.invoices: ${findingsLine(result.reconcile.report.summary.findings)}`,
+          `                      report: ${path.relative(process.cwd(), result.reconcile.files.html)} (also .csv for Excel, .json)`,
           '',
           'next steps:',
           `  npx fapiao-guard list ${cfg}`,
           `  npx fapiao-guard verify --all ${cfg}`,
           `  npx fapiao-guard drills ${cfg}`,
+          `  npx fapiao-guard findings --open ${cfg}`,
           `  age -d -i ${rel}/age.key ${rel}/repo/backups/invoices/${result.backup.id}/dump.zst.age | zstd -d | pg_restore --list | head`,
           '',
         ];
@@ -47,4 +51,11 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
       if (!result.verify.ok || !result.restore.ok || result.drill.verdict !== 'pass') throw new CheckFailedError('the demo backup did not verify or restore cleanly; see the output above');
     },
   );
+}
+
+function findingsLine(findings: Record<string, number>): string {
+  const parts = Object.entries(findings)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n} ${kind}`);
+  return parts.length > 0 ? parts.join(', ') : 'no differences';
 }

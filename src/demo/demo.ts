@@ -1,8 +1,8 @@
 // `demo`: the whole loop on embedded defaults, no S3 account needed: a sample invoice database
 // on the local PostgreSQL, a key and a file:// repository under ./.fapiao-guard-demo/, then
 // backup → verify --deep → restore into a scratch database → proof that the data matches →
-// a restore drill with its HTML report.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+// a restore drill with its HTML report → reconciliation against a tax-platform export.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runBackup, type BackupResult } from '../backup/backup.js';
@@ -19,6 +19,8 @@ import { type VerifyReport, verifyBackup } from '../verify/verify.js';
 import { sampleDataStatements } from './sample-data.js';
 import { runDrill } from '../drill/drill.js';
 import type { DrillReport } from '../drill/drill-report.js';
+import { type RunReconcileResult, runReconcile } from '../reconcile/run-reconcile.js';
+import { type PlantedProblem, generateTaxExport } from '../reconcile/tax-export.js';
 
 export const DEMO_MARKER = 'created by fapiao-guard demo';
 
@@ -39,6 +41,8 @@ export interface DemoResult {
   verify: VerifyReport;
   restore: RestoreResult;
   drill: DrillReport;
+  taxExport: { file: string; rows: number; planted: PlantedProblem[] };
+  reconcile: RunReconcileResult;
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -70,7 +74,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     clean: false,
   });
   const drill = await runDrill({ config, repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) }, target);
-  return { dir, configFile: path.join(dir, 'fapiao-guard.yaml'), sourceUrl, backup, verify, restore, drill };
+
+  // The auditor's side: a tax-platform export of the same invoices, with problems planted in it.
+  const exportsDir = path.join(dir, 'exports');
+  await rm(exportsDir, { recursive: true, force: true });
+  await mkdir(exportsDir, { recursive: true });
+  const taxExport = await generateTaxExport({ sourceUrl, out: path.join(exportsDir, '全量发票查询导出结果.xlsx'), timezone: config.timezone });
+  const reconcile = await runReconcile({ config, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) });
+  return { dir, configFile: path.join(dir, 'fapiao-guard.yaml'), sourceUrl, backup, verify, restore, drill, taxExport, reconcile };
 }
 
 /** The demo's key and config: made on first run, reused after. */
@@ -106,6 +117,12 @@ drill:
     - name: every invoice has line items
       sql: select count(*) from public.invoices i where not exists (select 1 from public.invoice_items t where t.invoice_id = i.id)
       expect: 0
+reconcile:
+  window: { days: 35 }
+  syncLag: 2h
+  local: { target: invoices, table: public.invoices }
+  upstream: { type: file, path: ${path.join(dir, 'exports', '*.xlsx')} }
+  reportDir: ${path.join(dir, 'reports')}
 `;
   const file = path.join(dir, 'fapiao-guard.yaml');
   await writeFile(file, text);
