@@ -3,5 +3,7 @@
 import type { Migration } from '../migrate.js';
 import { migration as core } from './0001-core.js';
 import { migration as drills } from './0002-drills.js';
+import { migration as reconcile } from './0003-reconcile.js';
+import { migration as jobs } from './0004-jobs.js';
 
-export const MIGRATIONS: readonly Migration[] = [core, drills];
+export const MIGRATIONS: readonly Migration[] = [core, drills, reconcile, jobs];

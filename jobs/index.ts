@@ -1,0 +1,16 @@
+// The job registry: every job module in jobs/, by name. The daemon, `run` and `jobs` read it; a job
+// that is not listed here cannot be scheduled.
+import type { Job, JobName } from '../src/jobs/job.js';
+import { backupJob } from './backup.js';
+import { drillJob } from './drill.js';
+import { pruneJob } from './prune.js';
+import { reconcileJob } from './reconcile.js';
+
+export const JOBS: Partial<Record<JobName, Job>> = {
+  backup: backupJob,
+  drill: drillJob,
+  reconcile: reconcileJob,
+  prune: pruneJob,
+};
+
+export { GLOBAL_JOBS, ALL_TARGETS } from '../src/daemon/daemon-config.js';

@@ -1,0 +1,221 @@
+// The scheduler daemon: node-cron tasks per (job, target) in the configured zone, each fire time
+// claimed through a run coordinator backed by job_runs (exactly once across daemons), catch-up at
+// start, a sweeper for runs whose daemon died, the HTTP endpoints, and a bounded graceful stop.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
+import pg from 'pg';
+import type { Config } from '../config/config.js';
+import { processAlive } from '../drill/scratch-db.js';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { DaemonMetrics } from '../metrics/metrics.js';
+import type { NotifyDispatcher } from '../notify/dispatcher.js';
+import type { Repository } from '../repository/repository.js';
+import { openStateDb, stateUrl } from '../state/state-db.js';
+import { type StatusReport, collectStatus } from '../status/status.js';
+import type { DaemonConfig } from './daemon-config.js';
+import { closeServer, startHttpServer } from './http-server.js';
+import { type Trigger, claimRun, deleteOldRuns, lastFireTime, markStaleRuns } from './job-runs.js';
+import { type RunOutcome, type RunnerDeps, ShutdownError, notifyOutcome, runClaimed } from './job-runner.js';
+import { type ScheduleEntry, registerDaemon, daemonHeartbeat, daemonStopped } from './daemon-registry.js';
+import { cronMatcher, previousFireTime } from './schedule-times.js';
+
+export interface DaemonOptions {
+  config: Config;
+  logger: Logger;
+  repo: Repository;
+  settings: DaemonConfig;
+  entries: ScheduleEntry[];
+  notifier: NotifyDispatcher;
+}
+
+type Claimed = { runId: number; fireTime: Date; trigger: Trigger };
+
+export class Daemon {
+  readonly id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly host = hostname();
+  private pool!: pg.Pool;
+  private readonly tasks: ScheduledTask[] = [];
+  private readonly claims = new Map<string, Claimed>();
+  private readonly running = new Map<number, Promise<RunOutcome>>();
+  private readonly stopper = new AbortController();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly metrics = new DaemonMetrics();
+  private http?: Awaited<ReturnType<typeof startHttpServer>>;
+  private snapshot?: { at: number; report: Promise<StatusReport> };
+  private stopping = false;
+
+  constructor(private readonly o: DaemonOptions) {}
+
+  get address(): string | undefined {
+    return this.http?.address;
+  }
+
+  async start(): Promise<void> {
+    const { config, settings, logger } = this.o;
+    await (await openStateDb(config)).end(); // creates and migrates the state database
+    this.pool = new pg.Pool({ connectionString: stateUrl(config), max: 5, application_name: 'fapiao-guard daemon' });
+    this.pool.on('error', (err) => logger.warn({ err: messageOf(err) }, 'idle state database connection failed'));
+    await this.sweep();
+    if (settings.listen) this.http = await startHttpServer(settings.listen, { health: () => this.health(), metrics: () => this.renderMetrics(), status: () => this.status() }, logger);
+    await registerDaemon(this.pool, this.id, this.host, this.http?.address ?? null);
+    const cronLogger = { info: (m: string) => logger.debug(m), debug: (m: unknown) => logger.debug(String(m)), warn: (m: string) => logger.warn(m), error: (m: unknown, e?: Error) => logger.error({ err: e ? messageOf(e) : undefined }, messageOf(m)) };
+    for (const entry of this.o.entries) {
+      const name = `${entry.job.name}/${entry.historyTarget}`;
+      const task = cron.createTask(entry.schedule, (ctx) => this.fired(entry, name, ctx.date), {
+        name,
+        timezone: config.timezone,
+        distributed: true,
+        runCoordinator: this.coordinator(entry),
+        missedExecutionTolerance: 60_000,
+        logger: cronLogger,
+      });
+      task.on('execution:missed', (ctx) => logger.warn({ job: entry.job.name, target: entry.historyTarget, fireTime: ctx.date.toISOString() }, 'fire time missed (event loop blocked); the next one runs'));
+      await task.start();
+      this.tasks.push(task);
+    }
+    let ticks = 0;
+    const tick = setInterval(() => {
+      ticks++;
+      void this.sweep();
+      daemonHeartbeat(this.pool, this.id).catch((err: unknown) => logger.warn({ err: messageOf(err) }, 'daemon heartbeat failed'));
+      if (ticks % Math.max(1, Math.round(3600 / settings.heartbeat)) === 1) {
+        deleteOldRuns(this.pool, settings.historyRetention).then((n) => n && logger.info({ deleted: n }, 'old job history deleted'), () => undefined);
+      }
+    }, settings.heartbeat * 1000);
+    this.timers.push(tick);
+    logger.info({ daemon: this.id, timezone: config.timezone, schedules: this.o.entries.map((e) => `${e.job.name}/${e.historyTarget} '${e.schedule}' next ${this.tasks.find((t) => t.name === `${e.job.name}/${e.historyTarget}`)?.getNextRun()?.toISOString()}`) }, 'daemon started');
+    if (settings.catchUp) void this.catchUp();
+  }
+
+  /** node-cron asks before each fire time: only the daemon whose claim wins runs it. */
+  private coordinator(entry: ScheduleEntry): RunCoordinator {
+    return {
+      shouldRun: async (key) => {
+        if (this.stopping) return false;
+        const fireTime = new Date(key.slice(key.indexOf(':') + 1));
+        return this.claim(entry, fireTime, 'schedule', key);
+      },
+    };
+  }
+
+  private async claim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger, key: string): Promise<boolean> {
+    const log = this.o.logger.child({ job: entry.job.name, target: entry.historyTarget, fireTime: fireTime.toISOString() });
+    await this.sweep();
+    const claim = await claimRun(this.pool, { job: entry.job.name, target: entry.historyTarget, fireTime, trigger, host: this.host, pid: process.pid, onlyIfNewest: trigger === 'catch-up' });
+    if (claim.kind === 'taken') log.debug('fire time taken by another daemon');
+    if (claim.kind === 'overlap') log.warn({ run: claim.runId, holder: claim.holder }, 'skipped: the previous run is still running');
+    if (claim.kind !== 'claimed') return false;
+    this.claims.set(key, { runId: claim.runId, fireTime, trigger });
+    return true;
+  }
+
+  private async fired(entry: ScheduleEntry, name: string, date: Date): Promise<void> {
+    const key = `${name}:${date.toISOString()}`;
+    const claim = this.claims.get(key);
+    this.claims.delete(key);
+    if (claim) await this.launch(entry, claim);
+  }
+
+  private launch(entry: ScheduleEntry, claim: Claimed): Promise<RunOutcome> {
+    const run = runClaimed(this.runnerDeps(), entry.job, entry.target, claim, this.stopper.signal);
+    this.running.set(claim.runId, run);
+    void run.finally(() => this.running.delete(claim.runId));
+    return run;
+  }
+
+  /** Once at start: the latest fire time missed while no daemon was up (within catchUpWindow). */
+  private async catchUp(): Promise<void> {
+    const now = new Date();
+    for (const entry of this.o.entries) {
+      if (this.stopping) return;
+      try {
+        const last = await lastFireTime(this.pool, entry.job.name, entry.historyTarget);
+        if (!last) continue; // never scheduled before: nothing was missed
+        const since = new Date(Math.max(last.getTime(), now.getTime() - this.o.settings.catchUpWindow * 1000));
+        const missed = previousFireTime(cronMatcher(entry.schedule, this.o.config.timezone), now, since);
+        if (!missed || now.getTime() - missed.getTime() < 2000) continue; // the scheduler itself has this one
+        const key = `catch-up:${entry.job.name}/${entry.historyTarget}:${missed.toISOString()}`;
+        if (await this.claim(entry, missed, 'catch-up', key)) {
+          const claim = this.claims.get(key)!;
+          this.claims.delete(key);
+          this.o.logger.info({ job: entry.job.name, target: entry.historyTarget, fireTime: missed.toISOString(), lastFireTime: last.toISOString() }, 'catching up a missed fire time');
+          void this.launch(entry, claim);
+        }
+      } catch (err) {
+        this.o.logger.warn({ job: entry.job.name, target: entry.historyTarget, err: messageOf(err) }, 'catch-up failed');
+      }
+    }
+  }
+
+  /** Runs whose daemon died become interrupted (and alert); runs here see it through their heartbeat. */
+  private async sweep(): Promise<void> {
+    try {
+      const marked = await markStaleRuns(this.pool, this.o.settings.staleAfter, this.host, processAlive);
+      for (const r of marked) {
+        this.o.logger.warn({ run: r.id, job: r.job, target: r.target, host: r.host, pid: r.pid }, 'run marked interrupted: its daemon is gone');
+        const seconds = (Date.now() - Date.parse(r.startedAt)) / 1000;
+        await notifyOutcome(this.runnerDeps(), { runId: r.id, job: r.job, target: r.target, fireTime: r.fireTime, status: 'interrupted', isFailure: true, error: r.error, summary: null, details: null, seconds, host: r.host });
+      }
+    } catch (err) {
+      this.o.logger.warn({ err: messageOf(err) }, 'cannot check for interrupted runs');
+    }
+  }
+
+  /** Stop scheduling, abort running jobs, wait up to shutdownTimeout. Returns what did not stop in time. */
+  async stop(reason: string): Promise<{ interrupted: number; abandoned: number; seconds: number }> {
+    const started = performance.now();
+    const deadline = Date.now() + this.o.settings.shutdownTimeout * 1000;
+    this.stopping = true;
+    for (const t of this.tasks) await t.destroy();
+    for (const t of this.timers) clearInterval(t);
+    const inFlight = [...this.running.values()];
+    this.o.logger.info({ running: inFlight.length, reason }, 'daemon stopping');
+    this.stopper.abort(new ShutdownError(`${reason}: the daemon is shutting down`));
+    let timer: NodeJS.Timeout | undefined;
+    const outcomes = await Promise.race([Promise.allSettled(inFlight), new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, deadline - Date.now() - 1000))))]);
+    clearTimeout(timer);
+    let abandoned = 0;
+    if (outcomes === 'timeout') {
+      abandoned = this.running.size;
+      const ids = [...this.running.keys()];
+      await this.pool
+        .query(`update fapiao_guard.job_runs set status = 'interrupted', finished_at = now(), error = $2 where id = any($1) and status = 'running'`, [ids, `${reason}: did not stop within daemon.shutdownTimeout (${this.o.settings.shutdownTimeout}s); abandoned`])
+        .catch(() => undefined);
+    }
+    await this.o.notifier.drain(Math.min(5000, deadline - Date.now() - 500));
+    await daemonStopped(this.pool, this.id).catch(() => undefined);
+    if (this.http) await closeServer(this.http.server);
+    await this.pool.end().catch(() => undefined);
+    const seconds = (performance.now() - started) / 1000;
+    this.o.logger.info({ interrupted: inFlight.length - abandoned, abandoned, seconds: Math.round(seconds * 1000) / 1000 }, 'daemon stopped');
+    return { interrupted: inFlight.length - abandoned, abandoned, seconds };
+  }
+
+  private runnerDeps(): RunnerDeps {
+    const { config, logger, repo, notifier, settings } = this.o;
+    return { config, logger, repo, pool: this.pool, notifier, heartbeat: settings.heartbeat, staleAfter: settings.staleAfter };
+  }
+
+  private async health(): Promise<{ ok: boolean; checks: Record<string, unknown> }> {
+    const db = await Promise.race([this.pool.query('select 1').then(() => 'ok'), new Promise<string>((r) => setTimeout(() => r('timeout after 2s'), 2000).unref())]).catch((err: unknown) => messageOf(err));
+    const scheduler = this.stopping ? 'stopping' : this.tasks.every((t) => t.getStatus() !== 'stopped' && t.getStatus() !== 'destroyed') ? 'running' : 'stopped';
+    return { ok: db === 'ok' && scheduler === 'running', checks: { scheduler, stateDb: db, tasks: this.tasks.length, runningJobs: this.running.size, daemon: this.id } };
+  }
+
+  /** One snapshot for /status and /metrics, at most every 15 s (it lists the repository). */
+  status(): Promise<StatusReport> {
+    if (!this.snapshot || Date.now() - this.snapshot.at > 15_000) {
+      const report = collectStatus(this.o.config, this.o.repo, this.pool);
+      this.snapshot = { at: Date.now(), report };
+      report.catch(() => (this.snapshot = undefined));
+    }
+    return this.snapshot.report;
+  }
+
+  private async renderMetrics(): Promise<{ contentType: string; body: string }> {
+    this.metrics.update(await this.status(), { schedulerUp: !this.stopping, runningJobs: this.running.size });
+    return this.metrics.render();
+  }
+}

@@ -1,0 +1,133 @@
+// Runs one claimed fire time of a job: heartbeat while it runs, abort when the daemon stops or the
+// lease is lost, record the outcome, notify. The same path for the daemon and for `run <job>`.
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { Config, TargetConfig } from '../config/config.js';
+import { InterruptedError, isFgError, messageOf } from '../errors.js';
+import type { Job, JobResult } from '../jobs/job.js';
+import type { Logger } from '../logger.js';
+import { NotifyDispatcher } from '../notify/dispatcher.js';
+import { type RunFacts, buildMessage, eventsFor } from '../notify/message.js';
+import type { Repository } from '../repository/repository.js';
+import { type Finish, type Trigger, finishRun, heartbeat, previousWasFailure } from './job-runs.js';
+
+export interface RunnerDeps {
+  config: Config;
+  logger: Logger;
+  repo: Repository;
+  pool: pg.Pool;
+  notifier: NotifyDispatcher;
+  /** seconds between heartbeats */
+  heartbeat: number;
+  /** seconds: past this without a successful heartbeat we no longer hold the lock and stop */
+  staleAfter: number;
+}
+
+export interface RunOutcome {
+  runId: number;
+  job: string;
+  target: string;
+  status: Finish['status'];
+  summary: string | null;
+  error: string | null;
+  seconds: number;
+  details: Record<string, unknown> | null;
+}
+
+/** Raised into the job's signal when the daemon shuts down: the run ends as `interrupted`, not a failure. */
+export class ShutdownError extends InterruptedError {}
+
+export async function runClaimed(deps: RunnerDeps, job: Job, target: TargetConfig, claim: { runId: number; fireTime: Date; trigger: Trigger }, stop: AbortSignal): Promise<RunOutcome> {
+  const { runId } = claim;
+  const log = deps.logger.child({ job: job.name, target: target.name, run: runId, trigger: claim.trigger });
+  const controller = new AbortController();
+  const onStop = () => controller.abort(stop.reason);
+  if (stop.aborted) onStop();
+  else stop.addEventListener('abort', onStop, { once: true });
+  let lastBeat = Date.now();
+  const beat = setInterval(() => {
+    heartbeat(deps.pool, runId).then(
+      (mine) => {
+        lastBeat = Date.now();
+        if (!mine) controller.abort(new InterruptedError(`run #${runId} was marked interrupted by another daemon (its heartbeat was late); stopping`));
+      },
+      (err: unknown) => {
+        log.warn({ err: messageOf(err) }, 'heartbeat failed');
+        if (Date.now() - lastBeat > deps.staleAfter * 1000) controller.abort(new InterruptedError(`run #${runId} lost the state database for over ${deps.staleAfter}s; stopping so that another daemon can take over`));
+      },
+    );
+  }, deps.heartbeat * 1000);
+  beat.unref();
+
+  const started = performance.now();
+  log.info({ fireTime: claim.fireTime.toISOString() }, 'job started');
+  let finish: Finish;
+  try {
+    const result: JobResult = await job.run({ config: deps.config, logger: log, repo: deps.repo, target, signal: controller.signal });
+    finish = { status: result.ok ? 'succeeded' : 'failed', isFailure: !result.ok, error: result.ok ? null : result.summary, summary: result.summary, details: result.details };
+  } catch (err) {
+    const reason = controller.signal.reason as unknown;
+    if (controller.signal.aborted) {
+      const cause = isFgError(reason) ? reason.message : messageOf(err);
+      finish = { status: 'interrupted', isFailure: !(reason instanceof ShutdownError), error: cause, summary: null, details: null };
+    } else {
+      finish = { status: 'failed', isFailure: true, error: messageOf(err), summary: null, details: null };
+    }
+  } finally {
+    clearInterval(beat);
+    stop.removeEventListener('abort', onStop);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const recorded = await retry(() => finishRun(deps.pool, runId, finish), 3).catch((err: unknown) => {
+    log.error({ err: messageOf(err) }, 'could not record the run; the next daemon marks it interrupted');
+    return false;
+  });
+  log[finish.status === 'succeeded' ? 'info' : 'warn']({ status: finish.status, seconds: round(seconds), error: finish.error ?? undefined, recorded }, `job ${finish.status}`);
+  await notifyOutcome(deps, { runId, job: job.name, target: target.name, fireTime: claim.fireTime.toISOString(), ...finish, seconds });
+  return { runId, job: job.name, target: target.name, status: finish.status, summary: finish.summary, error: finish.error, seconds, details: finish.details };
+}
+
+/** Events for a finished run, sent in the background (the dispatcher never throws). */
+export async function notifyOutcome(deps: Pick<RunnerDeps, 'pool' | 'notifier' | 'config' | 'logger'>, run: Finish & { runId: number; job: string; target: string; fireTime: string; seconds: number; host?: string }): Promise<void> {
+  if (run.status === 'interrupted' && !run.isFailure) return; // a clean shutdown is not news
+  const previous = run.status === 'succeeded' ? await previousWasFailure(deps.pool, run.runId, run.job, run.target).catch(() => false) : false;
+  const facts: RunFacts = {
+    runId: run.runId,
+    job: run.job,
+    target: run.target,
+    status: run.status,
+    isFailure: run.isFailure,
+    summary: run.summary,
+    error: run.error,
+    fireTime: run.fireTime,
+    finishedAt: new Date().toISOString(),
+    host: run.host ?? hostname(),
+    durationSeconds: run.seconds,
+    findings: findingsIn(run.details),
+  };
+  const events = eventsFor(facts, previous);
+  if (events.length > 0) void deps.notifier.notify(events, (event) => buildMessage(event, facts, deps.config.timezone));
+}
+
+/** Findings a reconcile run reported: its details carry `findings` as counts by kind. */
+export function findingsIn(details: Record<string, unknown> | null): number {
+  const f = details?.findings ?? details?.failing;
+  if (typeof f === 'number') return f;
+  if (f && typeof f === 'object') return Object.values(f).reduce<number>((sum, n) => sum + (typeof n === 'number' ? n : 0), 0);
+  return 0;
+}
+
+async function retry<T>(fn: () => Promise<T>, attempts: number): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 500 * i));
+    }
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

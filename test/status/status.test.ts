@@ -1,0 +1,92 @@
+// status, run and jobs as monitoring systems and people use them: exit 1 with the problems when
+// anything is stale or failing, the --json contracts, the no-overlap lock for `run`. Needs `npm run build`.
+import { hostname } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cronMatcher } from '../../src/daemon/schedule-times.js';
+import { isOverdue } from '../../src/status/assess.js';
+import { errorLine, runCli } from '../helpers/cli.js';
+import { type TestDatabase, createDatabase, createSampleDatabase, query, queryOne } from '../helpers/pg.js';
+import { type TestRepo, createTestRepo } from '../helpers/repo.js';
+import { writeOpsConfig } from '../daemon/helpers.js';
+
+let source: TestDatabase;
+let state: TestDatabase;
+let t: TestRepo;
+let config: string;
+
+beforeAll(async () => {
+  source = await createSampleDatabase('status', 300);
+  state = await createDatabase('status_state');
+  t = await createTestRepo({ targets: [{ name: 'st', url: source.url }] });
+  config = await writeOpsConfig(t, 'status.yaml', { state: { url: state.url }, schedules: { backup: '0 2 * * *' } });
+});
+
+afterAll(async () => {
+  await Promise.all([source?.drop(), state?.drop()]);
+  await t?.cleanup();
+});
+
+describe('fapiao-guard status, run and jobs', () => {
+  it('status exits 1 naming the problem when there is no backup yet', async () => {
+    const res = await runCli(['status', '--config', config]);
+    expect(res.code).toBe(1);
+    expect(errorLine(res)).toBe("fapiao-guard: 1 problem(s): no complete backup of 'st'");
+    expect(res.stdout).toMatch(/^target\s+state\s+newest backup\s+age \/ RPO\s+last drill\s+last runs$/m);
+    expect(res.stdout).toContain("  - no complete backup of 'st'");
+  });
+
+  it('run backup goes through history; jobs --json keeps its contract; status is then ok (exit 0)', async () => {
+    const run = await runCli(['run', 'backup', '--target', 'st', '--json', '--config', config]);
+    expect(run.code).toBe(0);
+    const [outcome] = JSON.parse(run.stdout);
+    expect(outcome).toMatchObject({ job: 'backup', target: 'st', status: 'succeeded', error: null, summary: expect.stringMatching(/^backup \d{8}T\d{6}Z-[0-9a-f]{4} of 'st': .* verified$/) });
+
+    const jobs = await runCli(['jobs', '--json', '--config', config]);
+    expect(jobs.code).toBe(0);
+    const rows = JSON.parse(jobs.stdout);
+    expect(rows).toHaveLength(1);
+    expect(Object.keys(rows[0])).toEqual(['job', 'target', 'fireTime', 'status', 'host', 'pid', 'startedAt', 'finishedAt', 'error']);
+    expect(rows[0]).toMatchObject({ job: 'backup', target: 'st', status: 'succeeded', host: hostname(), error: null });
+    const table = await runCli(['jobs', '--config', config]);
+    expect(table.stdout.split('\n')[0]).toMatch(/^fire time\s+job\s+target\s+status\s+trigger\s+host\/pid\s+took\s+summary or error$/);
+
+    const status = await runCli(['status', '--json', '--config', config]);
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout);
+    expect(report).toMatchObject({ ok: true, problems: [], timezone: 'Asia/Shanghai', findings: { open: 0, byKind: {} } });
+    expect(report.targets[0]).toMatchObject({ target: 'st', ok: true, backup: { newest: { id: outcome.details.backupId }, rpoObjectiveSeconds: 93600, complete: 1 }, drill: { last: null, rtoObjectiveSeconds: 900 } });
+    expect(report.targets[0].jobs).toEqual([expect.objectContaining({ job: 'backup', schedule: '0 2 * * *', overdue: false, lastRun: expect.objectContaining({ status: 'succeeded' }) })]);
+  }, 60_000);
+
+  it('stale against the RPO, and a failed job, make status exit 1 with one line each', async () => {
+    const strict = await writeOpsConfig(t, 'strict.yaml', { state: { url: state.url }, drill: { rpoObjective: '1s' } });
+    await new Promise((r) => setTimeout(r, 1200));
+    await query(state.url, `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, is_failure, error, finished_at) values ('prune', 'st', now(), 'manual', 'h', 1, 'failed', true, 'cannot list the repository', now())`);
+    const res = await runCli(['status', '--json', '--config', strict]);
+    expect(res.code).toBe(1);
+    const report = JSON.parse(res.stdout);
+    expect(report.problems).toEqual([expect.stringMatching(/^newest backup of 'st' is \d+\.\ds old, over the RPO objective 1\.0s$/), "last prune run of 'st' failed: cannot list the repository"]);
+    expect(errorLine(res)).toBe(`fapiao-guard: 2 problem(s): ${report.problems[0]}`);
+  });
+
+  it('run refuses (exit 3) while another run of the same job and target holds the lock', async () => {
+    const { id } = await queryOne<{ id: string }>(state.url, `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status) values ('backup', 'st', now(), 'schedule', $1, $2, 'running') returning id`, [hostname(), process.pid]);
+    try {
+      const res = await runCli(['run', 'backup', '--target', 'st', '--config', config]);
+      expect(res.code).toBe(3);
+      expect(errorLine(res)).toMatch(new RegExp(`^fapiao-guard: backup of 'st' is already running \\(run #${id} on host ${hostname()}, pid ${process.pid}, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+08:00\\) \\(hint: wait for it, or see 'fapiao-guard jobs'\\)$`));
+      const skipped = await query(state.url, `select error from fapiao_guard.job_runs where status = 'skipped'`);
+      expect(skipped).toHaveLength(1);
+    } finally {
+      await query(state.url, `update fapiao_guard.job_runs set status = 'interrupted', finished_at = now() where id = $1`, [id]);
+    }
+  });
+
+  it('overdue: two fire times passed since the last success', () => {
+    const daily = cronMatcher('0 2 * * *', 'Asia/Shanghai');
+    const now = new Date('2026-11-28T10:00:00+08:00');
+    expect(isOverdue(daily, '2026-11-27T02:30:00+08:00', now)).toBe(false); // today's 02:00 only
+    expect(isOverdue(daily, '2026-11-26T02:30:00+08:00', now)).toBe(true); // 27th and 28th missed
+    expect(isOverdue(daily, null, now)).toBe(true);
+  });
+});
