@@ -1,7 +1,7 @@
 // What a run tells people (pure): which events it raises, and one message per event that reads well
 // on a phone: what happened, to which target, the one-line cause, when and where. No links.
 import { formatSeconds } from '../config/duration.js';
-import { formatTime } from '../commands/output.js';
+import { formatTime } from '../format.js';
 import { oneLine } from '../errors.js';
 import type { NotifyEvent } from './notify-config.js';
 

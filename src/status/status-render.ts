@@ -1,6 +1,6 @@
 // status for people: a terminal table (the `status` command) and a small self-contained HTML page
 // (the daemon's /status). Pure: a StatusReport in, text out. Times in the configured zone.
-import { formatTime, formatTable } from '../commands/output.js';
+import { formatTable, formatTime } from '../format.js';
 import { formatSeconds } from '../config/duration.js';
 import { formatBytes } from '../progress.js';
 import type { JobState } from './assess.js';
