@@ -1,7 +1,10 @@
 // pino to stderr: JSON for machines, pretty in a terminal; secrets redacted by key name.
 // stdout stays free for results (tables, --json).
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+
+// pino-pretty only for terminals: loaded on demand (~10 MB), synchronously so createLogger stays sync.
+const require = createRequire(import.meta.url);
 
 export type { Logger };
 
@@ -21,6 +24,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const usePretty = options.pretty ?? Boolean(process.stderr.isTTY);
   const base = { level, base: { name: 'fapiao-guard' }, redact: { paths: REDACT_PATHS, censor: '**redacted**' } };
   if (usePretty) {
+    const pretty = require('pino-pretty') as typeof import('pino-pretty');
     return pino(base, pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss' }));
   }
   return pino({ ...base, timestamp: pino.stdTimeFunctions.isoTime }, (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ fd: 2, sync: true }));

@@ -89,7 +89,7 @@ export async function runBackup(ctx: BackupContext, target: TargetConfig): Promi
         targetName: target.name,
         signal,
         sizeHint,
-        onProgress: (plain, stored) => progress.update(`dumped ${formatBytes(plain)} → stored ${formatBytes(stored)} (${formatBytes(plain / Math.max((Date.now() - started) / 1000, 0.001))}/s)`),
+        onProgress: (plain, stored) => progress.update(`${plain > 0 ? `dumped ${formatBytes(plain)} → ` : ''}stored ${formatBytes(stored)} (${formatBytes(stored / Math.max((Date.now() - started) / 1000, 0.001))}/s)`),
       }),
       collectDetails(source, target.verifyTables),
     ] as const);

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { Compression } from '../config/config.js';
 import { createEncryptStream, type Recipient } from '../crypto/index.js';
-import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, startTool } from '../pipeline/child-process.js';
+import { PG_CLIENT_HINT, type Tool, ZSTD_HINT, outputAfterExit, startTool } from '../pipeline/child-process.js';
 import { CountingStream, DigestStream } from '../pipeline/digest.js';
 import type { ManifestObject } from '../repository/manifest.js';
 import type { Storage } from '../storage/storage.js';
@@ -46,9 +46,13 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
   );
   const plain = new CountingStream();
   let compressed: Readable;
+  let zstd: Tool | undefined;
   if (compression.kind === 'zstd') {
-    const zstd = startTool('zstd', ['-q', `-${compression.level}`, '-c', '-'], { stdin: 'pipe', signal, label: 'zstd', installHint: ZSTD_HINT });
-    pipeline(dump.child.stdout!, plain, zstd.child.stdin!, () => undefined);
+    // pg_dump writes straight into zstd through an OS pipe: the uncompressed dump (often 5-10x
+    // the stored size) never passes through this process, which keeps memory and CPU low. zstd -vv
+    // reports the uncompressed size on stderr.
+    zstd = startTool('zstd', ['-vv', `-${compression.level}`, '-c', '-'], { stdinFrom: dump.child.stdout!, signal, label: 'zstd', installHint: ZSTD_HINT });
+    dump.child.stdout!.destroy(); // our copy of the read end: zstd has its own
     compressed = outputAfterExit(zstd, [dump]);
   } else {
     compressed = plain;
@@ -66,7 +70,8 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
     if (info.size !== digest.size) {
       throw new Error(`stored size of '${options.objectPath}' is ${info.size}, wrote ${digest.size}`);
     }
-    return { name: options.objectName, layers: dumpLayers(compression), size: digest.size, sha256: digest.sha256, plainSize: plain.bytes };
+    const plainSize = zstd ? zstdInputBytes(zstd.stderrTail()) : plain.bytes;
+    return { name: options.objectName, layers: dumpLayers(compression), size: digest.size, sha256: digest.sha256, ...(plainSize !== undefined ? { plainSize } : {}) };
   } catch (err) {
     // If pg_dump had already failed on its own, its message is the cause; if we are the ones
     // stopping it (storage failed, interrupted), the original error is.
@@ -78,4 +83,11 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
     );
     throw failedFirst && dumpError ? dumpError : err;
   }
+}
+
+/** The input size from zstd -vv's summary line (`… (868245525 B => 142865406 B, …)`); undefined if absent. */
+export function zstdInputBytes(stderr: string): number | undefined {
+  const matches = [...stderr.matchAll(/\((\d+) B => \d+ B/g)];
+  const last = matches.at(-1);
+  return last ? Number(last[1]) : undefined;
 }

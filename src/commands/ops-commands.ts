@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
 import pg from 'pg';
 import { ALL_TARGETS, GLOBAL_JOBS, JOB_NAMES, defaultDaemonConfig, parseListen } from '../daemon/daemon-config.js';
-import { Daemon } from '../daemon/daemon.js';
 import { scheduleEntries } from '../daemon/daemon-registry.js';
 import { claimRun, listRuns, markStaleRuns } from '../daemon/job-runs.js';
 import { type RunOutcome, ShutdownError, runClaimed } from '../daemon/job-runner.js';
@@ -47,6 +46,8 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           else settings.listen = args.listen;
         }
         const entries = scheduleEntries(ctx.config, ctx.config.schedules ?? {}, JOBS, selectTargets(ctx.config, args.target));
+        // loaded here: the scheduler, HTTP server and prom-client are only needed by the daemon
+        const { Daemon } = await import('../daemon/daemon.js');
         const daemon = new Daemon({ config: ctx.config, logger: ctx.logger, repo: ctx.repo, settings, entries, notifier: dispatcher(ctx) });
         await daemon.start();
         // a signal may have arrived while starting: an aborted signal fires no more 'abort' events

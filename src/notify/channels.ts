@@ -1,6 +1,6 @@
 // One Notifier per configured channel: webhook, Slack, DingTalk, WeCom, Feishu (HTTP POST of their JSON)
 // and email (SMTP through nodemailer). send() throws on failure; the dispatcher retries and logs.
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { OperationError, messageOf } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import type { Message } from './message.js';
@@ -52,20 +52,25 @@ export function createNotifier(c: NotifierConfig): Notifier {
         },
       };
     case 'email': {
-      const transport = nodemailer.createTransport({
-        host: c.smtp.host,
-        port: c.smtp.port,
-        secure: c.smtp.secure,
-        ...(c.smtp.user ? { auth: { user: c.smtp.user, pass: c.smtp.password ?? '' } } : {}),
-        connectionTimeout: timeoutMs,
-        greetingTimeout: timeoutMs,
-        socketTimeout: timeoutMs,
-      });
+      // nodemailer is loaded on first use: most installations never send mail, and it weighs ~12 MB.
+      let transport: Promise<Transporter> | undefined;
+      const connect = (): Promise<Transporter> =>
+        (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+          nodemailer.createTransport({
+            host: c.smtp.host,
+            port: c.smtp.port,
+            secure: c.smtp.secure,
+            ...(c.smtp.user ? { auth: { user: c.smtp.user, pass: c.smtp.password ?? '' } } : {}),
+            connectionTimeout: timeoutMs,
+            greetingTimeout: timeoutMs,
+            socketTimeout: timeoutMs,
+          }),
+        ));
       return {
         ...base,
         send: async (m) => {
           try {
-            await transport.sendMail({ from: c.from, to: c.to, subject: m.title, text: `${m.text}\n` });
+            await (await connect()).sendMail({ from: c.from, to: c.to, subject: m.title, text: `${m.text}\n` });
           } catch (err) {
             throw new OperationError(`${base.label}: smtp ${c.smtp.host}:${c.smtp.port} refused the message: ${messageOf(err)}`);
           }

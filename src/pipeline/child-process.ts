@@ -12,6 +12,8 @@ export interface ToolOptions {
   stdin?: 'pipe' | 'ignore';
   /** a file descriptor for the process to write its output to directly (default: a pipe) */
   stdoutFd?: number;
+  /** another process's output as this one's input, joined by the OS (the bytes never pass through us) */
+  stdinFrom?: Readable;
   /** what to tell people when the binary is missing */
   installHint?: string;
   /** a name for messages, e.g. `pg_dump of 'invoices'` */
@@ -29,7 +31,7 @@ export interface Tool {
 
 export function startTool(command: string, args: readonly string[], options: ToolOptions = {}): Tool {
   const label = options.label ?? command;
-  const child = spawn(command, args, { env: options.env ?? process.env, stdio: [options.stdin ?? 'ignore', options.stdoutFd ?? 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: options.env ?? process.env, stdio: [options.stdinFrom ?? options.stdin ?? 'ignore', options.stdoutFd ?? 'pipe', 'pipe'] });
   let tail = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {

@@ -12,8 +12,8 @@ export interface ManifestObject {
   layers: string[];
   size: number;
   sha256: string;
-  /** bytes before compression and encryption */
-  plainSize: number;
+  /** bytes before compression and encryption, where known */
+  plainSize?: number;
 }
 
 export interface Manifest {

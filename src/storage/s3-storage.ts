@@ -38,7 +38,8 @@ export interface S3Options {
   checksums?: 'when_supported' | 'when_required';
   /** minimum part size; grown so 10,000 parts cover the object (default 8, at least 5) */
   partSizeMiB?: number;
-  /** parts uploaded in parallel; memory is queueSize × part size (default 4) */
+  /** parts uploaded in parallel; memory is queueSize × part size (default 2: a backup stream is
+   *  produced at tens of MB/s, which two 8 MiB parts in flight keep up with on S3) */
   queueSize?: number;
   /** tries per request, including the first (default 5) */
   maxAttempts?: number;
@@ -94,7 +95,7 @@ export class S3Storage implements Storage, IncompleteUploads {
         params: { Bucket: this.bucket, Key, ...this.headers(options.contentType) },
         body,
         partSize,
-        queueSize: Math.max(1, this.options.queueSize ?? 4),
+        queueSize: Math.max(1, this.options.queueSize ?? 2),
         ...(options.signal ? { signal: options.signal } : {}),
       }));
     } catch (err) {

@@ -75,7 +75,7 @@ async function readWholeArchive(repo: Repository, manifest: Manifest, identities
   const reader = startTool('pg_restore', ['--file=/dev/null'], { stdin: 'pipe', label: 'pg_restore (full read)', installHint: PG_CLIENT_HINT, ...(signal ? { signal } : {}) });
   await feedTool(archive, reader);
   const dumpObject = manifest.objects.find((o) => o.layers[0] === 'pg_dump:custom');
-  if (dumpObject && bytes !== dumpObject.plainSize) throw new Error(`archive is ${bytes} bytes, the manifest recorded ${dumpObject.plainSize}`);
+  if (dumpObject?.plainSize !== undefined && bytes !== dumpObject.plainSize) throw new Error(`archive is ${bytes} bytes, the manifest recorded ${dumpObject.plainSize}`);
   return `${bytes} archive bytes read by pg_restore`;
 }
 
