@@ -1,5 +1,5 @@
-// Bucket digests (count, sum of totals, multiset hash) computed identically in JS and in SQL:
-// the hash is data-diff's sum of 60-bit md5 slices, so row order never matters and a swap shows.
+// Bucket digests (count, sum of totals, multiset hash) computed identically on both sides: the md5
+// hash (data-diff's sum of 60-bit md5 slices) in JS and SQL, the cheaper pg-hash in SQL only.
 import { createHash } from 'node:crypto';
 import type { BucketRef, Digest, Invoice } from './types.js';
 
@@ -21,6 +21,20 @@ export function keyPrefix(key: string, length: number): string {
 /** SQL for the same 60-bit slice; the arguments are SQL expressions of type text. */
 export function sqlRowHash(keyExpr: string, fenExpr: string, statusExpr: string): string {
   return `('x' || substr(md5(${keyExpr} || '|' || (${fenExpr})::text || '|' || ${statusExpr}), 18, 15))::bit(60)::bigint`;
+}
+
+/**
+ * SQL for the `pg-hash` row hash: `hashbpcharextended` chained over the number, the code and the
+ * total's `hash_numeric_extended` seeded by the canonical status's hash, so no per-row text is built
+ * (md5 of a built string is most of the md5 method's cost). The total is numeric yuan rounded to
+ * fen; numeric hashing ignores trailing zeros, so 12.3 and 12.30 agree. bpchar hashing ignores
+ * trailing spaces as the canonical key's btrim does; leading spaces are not ignored, which only makes
+ * such rows differ in the digest, after which they are listed and compared by canonical key, so
+ * findings stay exact. Arguments are SQL expressions (code may be `null`).
+ */
+export function sqlRowHashPg(codeExpr: string, numberExpr: string, statusHashExpr: string, amountExpr: string): string {
+  const bp = (e: string): string => `coalesce((${e})::text, '')::bpchar`;
+  return `hashbpcharextended(${bp(numberExpr)}, hashbpcharextended(${bp(codeExpr)}, hash_numeric_extended(${amountExpr}, ${statusHashExpr})))`;
 }
 
 export function sqlKeyPrefix(keyExpr: string, length: number): string {
@@ -54,9 +68,9 @@ export function digestsEqual(a: Digest | undefined, b: Digest | undefined): bool
   return a.hash === b.hash;
 }
 
-/** A stable string id of a bucket: `2026-11-03`, `2026-11-03|9131…`, `2026-11-03 h14 p3f`. */
+/** A stable string id of a bucket: `2026-11-03`, `2026-11-03|9131…`, `2026-11-03 h14 p3f`, `2026-11-03 h14 m05`. */
 export function bucketId(b: BucketRef): string {
-  return `${b.day}${b.partition !== undefined ? `|${b.partition}` : ''}${b.hour !== undefined ? ` h${String(b.hour).padStart(2, '0')}` : ''}${b.prefix !== undefined ? ` p${b.prefix}` : ''}`;
+  return `${b.day}${b.partition !== undefined ? `|${b.partition}` : ''}${b.hour !== undefined ? ` h${String(b.hour).padStart(2, '0')}` : ''}${b.prefix !== undefined ? ` p${b.prefix}` : ''}${b.minute !== undefined ? ` m${String(b.minute).padStart(2, '0')}` : ''}`;
 }
 
 /** Does a row belong to a bucket? (for in-memory sources) */

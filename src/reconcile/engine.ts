@@ -1,9 +1,14 @@
-// The drill-down over two InvoiceSources: compare day digests, split differing buckets until
-// small, list and diff those exactly, then look unmatched keys up on every day. No SQL, no files.
-import { addDigest, bucketId, digestsEqual, emptyDigest } from './digest.js';
+// The comparison of two InvoiceSources: minute-slot digests in one pass when both sides offer them,
+// else day digests drilled down (hour, key-hash prefix) until small; differing parts are listed and
+// diffed exactly, then unmatched keys are looked up on every day. No SQL, no files.
+import { bucketId } from './digest.js';
 import { type KeyDiff, diffRows, groupByKey, mergeKeyDiffs } from './diff.js';
+import { type DayComparison, eachLimit, pairDigests } from './pair.js';
+import { planSlots } from './slot-plan.js';
 import { type SplitLimits, DEFAULT_LIMITS, childBucket, decideSplit } from './split.js';
-import type { BucketRef, Digest, InvoiceSource, SplitLevel, Window } from './types.js';
+import type { BucketRef, Digest, HashMethod, Invoice, InvoiceSource, SplitLevel, Window } from './types.js';
+
+export type { DayComparison } from './pair.js';
 
 export interface EngineOptions {
   window: Window;
@@ -12,14 +17,11 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** buckets processed at once (each queries both sides in parallel) */
   concurrency?: number;
+  /** force a hash method (default: negotiated, see negotiateHashMethod) */
+  hashMethod?: HashMethod;
+  /** use minute-slot digests when both sides offer them (default true) */
+  slots?: boolean;
   debug?: (message: string, details?: Record<string, unknown>) => void;
-}
-
-export interface DayComparison {
-  bucket: BucketRef;
-  upstream: Digest;
-  local: Digest;
-  equal: boolean;
 }
 
 export interface EngineStats {
@@ -29,6 +31,16 @@ export interface EngineStats {
   rowsListed: { upstream: number; local: number };
   splitQueries: number;
   lookedUpKeys: number;
+  /** how rows were hashed (absent in reports written before it was recorded) */
+  hashMethod?: HashMethod;
+  /** `slots`: one pass of minute digests per side; `drill-down`: day digests split level by level */
+  strategy?: 'slots' | 'drill-down';
+  differingSlots?: number;
+}
+
+/** The fast PostgreSQL-only hash when both sides compute it, else md5 (which every source computes). */
+export function negotiateHashMethod(a: InvoiceSource, b: InvoiceSource): HashMethod {
+  return a.hashMethods?.includes('pg-hash') && b.hashMethods?.includes('pg-hash') ? 'pg-hash' : 'md5';
 }
 
 export interface EngineResult {
@@ -48,30 +60,33 @@ export async function compareSources(upstream: InvoiceSource, local: InvoiceSour
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
   };
 
-  const [up, lo] = await Promise.all([upstream.windowDigests(options.window, options.partition), local.windowDigests(options.window, options.partition)]);
-  check();
-  const hours: Record<Side, Map<string, Digest[]> | undefined> = { upstream: hoursByDay(up.hours), local: hoursByDay(lo.hours) };
-  const days = pairDigests(up.days, lo.days, (b) => b);
-  stats.buckets = days.length;
+  const method = options.hashMethod ?? negotiateHashMethod(upstream, local);
+  stats.hashMethod = method;
+  const hours: Record<Side, Map<string, Digest[]> | undefined> = { upstream: undefined, local: undefined };
 
   const childDigests = async (side: Side, bucket: BucketRef, own: Digest, level: SplitLevel): Promise<Digest[]> => {
     if (own.count === 0) return [];
     const pre = level.by === 'hour' && bucket.hour === undefined && bucket.prefix === undefined ? hours[side]?.get(bucketId(bucket)) : undefined;
     if (pre) return pre;
     stats.splitQueries += 1;
-    return sources[side].splitDigests(bucket, level);
+    return sources[side].splitDigests(bucket, level, method);
+  };
+
+  const listAndDiff = async (what: string, listUp: () => Promise<Invoice[]>, listLo: () => Promise<Invoice[]>): Promise<void> => {
+    check();
+    const [ur, lr] = await Promise.all([listUp(), listLo()]);
+    stats.listedBuckets += 1;
+    stats.rowsListed.upstream += ur.length;
+    stats.rowsListed.local += lr.length;
+    diffs.push(...diffRows(ur, lr));
+    options.debug?.('listed', { what, upstream: ur.length, local: lr.length });
   };
 
   const drill = async (bucket: BucketRef, u: Digest, l: Digest): Promise<void> => {
     check();
     const decision = decideSplit(bucket, Math.max(u.count, l.count), limits);
     if (decision.action === 'list') {
-      const [ur, lr] = await Promise.all([u.count === 0 ? [] : upstream.list(bucket), l.count === 0 ? [] : local.list(bucket)]);
-      stats.listedBuckets += 1;
-      stats.rowsListed.upstream += ur.length;
-      stats.rowsListed.local += lr.length;
-      diffs.push(...diffRows(ur, lr));
-      options.debug?.('listed bucket', { bucket: bucketId(bucket), upstream: ur.length, local: lr.length });
+      await listAndDiff(bucketId(bucket), async () => (u.count === 0 ? [] : upstream.list(bucket)), async () => (l.count === 0 ? [] : local.list(bucket)));
       return;
     }
     const level = decision.level;
@@ -80,9 +95,35 @@ export async function compareSources(upstream: InvoiceSource, local: InvoiceSour
     await eachLimit(children, options.concurrency ?? 2, (c) => drill(c.bucket, c.upstream, c.local));
   };
 
-  const differing = days.filter((d) => !d.equal);
-  stats.differingBuckets = differing.length;
-  await eachLimit(differing, options.concurrency ?? 2, (d) => drill(d.bucket, d.upstream, d.local));
+  let days: DayComparison[] | undefined;
+  const us = upstream.slots;
+  const ls = local.slots;
+  if (us && ls && options.slots !== false) {
+    const [uSlots, lSlots] = await Promise.all([us.digests(options.window, options.partition, method), ls.digests(options.window, options.partition, method)]);
+    check();
+    if (uSlots && lSlots) {
+      stats.strategy = 'slots';
+      const hourly = pairDigests(uSlots, lSlots, (b) => b);
+      days = pairDigests(uSlots, lSlots, (b) => ({ day: b.day, ...(b.partition !== undefined ? { partition: b.partition } : {}) }));
+      const plan = planSlots(hourly, { upstream: (h) => us.minutes(h), local: (h) => ls.minutes(h) }, limits.listLimit, limits.listLimit * 10);
+      stats.differingSlots = plan.differingSlots;
+      options.debug?.('slot digests compared', { method, hours: hourly.length, differingSlots: plan.differingSlots, batches: plan.batches.length, drilledHours: plan.hours.length });
+      await eachLimit(plan.batches, options.concurrency ?? 2, (batch) => listAndDiff(`${batch.length} slots`, () => us.list(batch), () => ls.list(batch)));
+      await eachLimit(plan.hours, options.concurrency ?? 2, (h) => drill(h.bucket, h.upstream, h.local));
+    }
+  }
+  if (!days) {
+    stats.strategy = 'drill-down';
+    const [up, lo] = await Promise.all([upstream.windowDigests(options.window, options.partition, method), local.windowDigests(options.window, options.partition, method)]);
+    check();
+    hours.upstream = hoursByDay(up.hours);
+    hours.local = hoursByDay(lo.hours);
+    days = pairDigests(up.days, lo.days, (b) => b);
+    const differing = days.filter((d) => !d.equal);
+    await eachLimit(differing, options.concurrency ?? 2, (d) => drill(d.bucket, d.upstream, d.local));
+  }
+  stats.buckets = days.length;
+  stats.differingBuckets = days.filter((d) => !d.equal).length;
 
   const merged = await lookupUnmatched(mergeKeyDiffs(diffs), sources, stats);
   return { days, diffs: merged, stats };
@@ -93,17 +134,19 @@ async function lookupUnmatched(diffs: KeyDiff[], sources: Record<Side, InvoiceSo
   const keys = diffs.filter((d) => d.upstream.length !== 1 || d.local.length !== 1).map((d) => d.key);
   if (keys.length === 0) return diffs;
   stats.lookedUpKeys = keys.length;
-  const found: Record<Side, Map<string, import('./types.js').Invoice[]> | undefined> = { upstream: undefined, local: undefined };
-  for (const side of ['upstream', 'local'] as const) {
-    const rows = [];
-    let supported = true;
-    for (let i = 0; i < keys.length && supported; i += 1000) {
-      const chunk = await sources[side].lookup(keys.slice(i, i + 1000));
-      if (chunk === undefined) supported = false;
-      else rows.push(...chunk);
-    }
-    if (supported) found[side] = groupByKey(rows);
-  }
+  const found: Record<Side, Map<string, Invoice[]> | undefined> = { upstream: undefined, local: undefined };
+  // both sides at once: they are different connections, often different servers
+  await Promise.all(
+    (['upstream', 'local'] as const).map(async (side) => {
+      const rows = [];
+      for (let i = 0; i < keys.length; i += 1000) {
+        const chunk = await sources[side].lookup(keys.slice(i, i + 1000));
+        if (chunk === undefined) return;
+        rows.push(...chunk);
+      }
+      found[side] = groupByKey(rows);
+    }),
+  );
   const wanted = new Set(keys);
   return diffs
     .map((d) => {
@@ -127,28 +170,4 @@ function hoursByDay(hours: Digest[] | undefined): Map<string, Digest[]> | undefi
     out.set(day, [...(out.get(day) ?? []), h]);
   }
   return out;
-}
-
-/** Line up two digest lists by bucket; a bucket missing on one side is an empty digest there. */
-function pairDigests(up: Digest[], lo: Digest[], bucketOf: (b: BucketRef) => BucketRef): DayComparison[] {
-  const out = new Map<string, DayComparison>();
-  const get = (b: BucketRef): DayComparison => {
-    const bucket = bucketOf(b);
-    const id = bucketId(bucket);
-    let c = out.get(id);
-    if (!c) out.set(id, (c = { bucket, upstream: emptyDigest(bucket), local: emptyDigest(bucket), equal: false }));
-    return c;
-  };
-  for (const d of up) addDigest(get(d.bucket).upstream, d);
-  for (const d of lo) addDigest(get(d.bucket).local, d);
-  for (const c of out.values()) c.equal = digestsEqual(c.upstream, c.local);
-  return [...out.values()].sort((a, b) => bucketId(a.bucket).localeCompare(bucketId(b.bucket)));
-}
-
-async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -6,16 +6,22 @@ export function btrim(text: string | null | undefined): string {
   return (text ?? '').replace(/^ +| +$/g, '');
 }
 
+/**
+ * No code: the number alone (a 数电 invoice's 20 digits); else `code-number`. Deciding on the code
+ * rather than testing the number for 20 digits gives the same key for every valid invoice and
+ * keeps a regular expression out of the per-row SQL (the digest scan touches every row).
+ */
 export function canonicalKey(code: string | null | undefined, number: string | null | undefined): string {
+  const c = btrim(code);
   const n = btrim(number);
-  if (/^[0-9]{20}$/.test(n)) return n;
-  return `${btrim(code)}-${n}`;
+  return c === '' ? n : `${c}-${n}`;
 }
 
 /** SQL for canonicalKey over two text expressions (code may be null). */
 export function sqlCanonicalKey(codeExpr: string, numberExpr: string): string {
-  const n = `btrim((${numberExpr})::text)`;
-  return `(case when ${n} ~ '^[0-9]{20}$' then ${n} else coalesce(btrim((${codeExpr})::text), '') || '-' || coalesce(${n}, '') end)`;
+  const c = `coalesce(btrim((${codeExpr})::text), '')`;
+  const n = `coalesce(btrim((${numberExpr})::text), '')`;
+  return `(case when ${c} = '' then ${n} else ${c} || '-' || ${n} end)`;
 }
 
 /** `0310…-00001234` → its parts, for typo comparison and display. */

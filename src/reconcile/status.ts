@@ -42,6 +42,25 @@ export function sqlStatusExpr(columnExpr: string, map: Readonly<Record<string, s
   return whens.length === 0 ? `('unmapped:' || ${text})` : `(case ${text} ${whens.join(' ')} else 'unmapped:' || ${text} end)`;
 }
 
+/**
+ * SQL for `hashtextextended(mapLocalStatus(raw), 0)` (the pg-hash method's status part). Mapped values
+ * hash to constants the planner folds, and an integer column is compared as an integer, so a row
+ * costs one comparison instead of a cast to text and a string match.
+ */
+export function sqlStatusHashExpr(columnExpr: string, map: Readonly<Record<string, string>>, integerColumn: boolean): string {
+  const text = `coalesce((${columnExpr})::text, 'null')`;
+  const hash = (lit: string): string => `hashtextextended(${lit}, 0)`;
+  const unmapped = hash(`'unmapped:' || ${text}`);
+  const entries = Object.entries(map);
+  if (entries.length === 0) return unmapped;
+  if (!integerColumn) return `(case ${text} ${entries.map(([raw, c]) => `when ${quoteLiteral(raw)} then ${hash(quoteLiteral(c))}`).join(' ')} else ${unmapped} end)`;
+  // an integer's text is canonical ('0', '-3'): only such keys (and 'null') can ever match it
+  const whens = entries.flatMap(([raw, c]) =>
+    raw === 'null' ? [`when ${columnExpr} is null then ${hash(quoteLiteral(c))}`] : /^-?(0|[1-9][0-9]{0,17})$/.test(raw) ? [`when ${columnExpr} = ${raw} then ${hash(quoteLiteral(c))}`] : [],
+  );
+  return whens.length === 0 ? unmapped : `(case ${whens.join(' ')} else ${unmapped} end)`;
+}
+
 export const STATUS_LABELS_ZH: Record<CanonicalStatus, string> = {
   valid: '正常', voided: '已作废', red_flushed: '已红冲-全额', partially_red_flushed: '已红冲-部分', out_of_control: '失控', abnormal: '异常',
 };

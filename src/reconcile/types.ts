@@ -33,19 +33,29 @@ export interface Invoice {
   origin?: string;
 }
 
-/** A bucket: a day (× partition), optionally narrowed to an hour and/or a key-hash prefix. */
+/** A bucket: a day (× partition), optionally narrowed to an hour and/or a key-hash prefix, or to a minute of that hour (a slot). */
 export interface BucketRef {
   day: string;
   partition?: string;
   hour?: number;
   prefix?: string;
+  /** minute of the hour (wall clock in the zone): slot digests only */
+  minute?: number;
 }
+
+/**
+ * How rows are hashed into a digest. `md5`: sum of 60-bit md5 slices of `key|totalFen|status`,
+ * computable in JS and SQL alike (and the HTTP contract's `hash`). `pg-hash`: a sum of chained
+ * 64-bit `hashbpcharextended` values, about 8x cheaper per row, but only PostgreSQL computes it, so
+ * it is used only when both sides are PostgreSQL.
+ */
+export type HashMethod = 'md5' | 'pg-hash';
 
 export interface Digest {
   bucket: BucketRef;
   count: number;
   sumFen: bigint;
-  /** sum of 60-bit md5 slices of `key|totalFen|status`; null when the source gives none */
+  /** sum of per-row hashes (see HashMethod; md5 unless both sides negotiated another); null when the source gives none */
   hash: bigint | null;
 }
 
@@ -110,13 +120,31 @@ export interface Finding {
 
 export type SplitLevel = { by: 'hour' } | { by: 'prefix'; length: number };
 
+/**
+ * The one-pass alternative to windowDigests + splits, used when both sides offer it: one scan
+ * digests every minute (wall clock in the zone) × partition; the engine compares hours, then the
+ * minutes of differing hours, and lists just the differing minutes.
+ */
+export interface SlotSource {
+  /** per hour × partition digests, bucket `{day, hour[, partition]}`; undefined when the zone's offsets are not whole minutes (the engine then drills down instead) */
+  digests(window: Window, partition: boolean, method: HashMethod): Promise<Digest[] | undefined>;
+  /** the minute digests (bucket gains `minute`) of an hour the last digests call returned */
+  minutes(hour: BucketRef): Digest[];
+  /** every invoice in these minutes (all partitions) */
+  list(slots: readonly BucketRef[]): Promise<Invoice[]>;
+}
+
 /** One interface for every side (DESIGN.md §5): digests, splits, listings, key look-ups. */
 export interface InvoiceSource {
   readonly info: SourceInfo;
+  /** hash methods this source can compute besides md5 (which every source computes) */
+  readonly hashMethods?: readonly HashMethod[];
   /** digests for the window, per day × partition, and per hour where that is cheap */
-  windowDigests(window: Window, partition: boolean): Promise<{ days: Digest[]; hours?: Digest[] }>;
+  windowDigests(window: Window, partition: boolean, method?: HashMethod): Promise<{ days: Digest[]; hours?: Digest[] }>;
   /** digests of the children of a bucket */
-  splitDigests(bucket: BucketRef, level: SplitLevel): Promise<Digest[]>;
+  splitDigests(bucket: BucketRef, level: SplitLevel, method?: HashMethod): Promise<Digest[]>;
+  /** present when the source can digest by minute slot in one pass (PostgreSQL with a time column) */
+  readonly slots?: SlotSource;
   /** every invoice in a bucket */
   list(bucket: BucketRef): Promise<Invoice[]>;
   /** rows with these keys on any day; undefined when the source cannot look keys up */

@@ -1,0 +1,125 @@
+// The http InvoiceSource (DESIGN.md §5): `GET /buckets?from&to[&partition]` for day digests,
+// `GET /invoices?day&cursor&limit` for a day's rows, which are validated like file rows and then
+// split and listed in memory. A bucket without `hash` is always drilled into (exactness first).
+import { OperationError } from '../errors.js';
+import { maskUrl } from '../storage/mask-url.js';
+import { type HttpOptions, getJson } from './http-client.js';
+import { MemorySource } from './memory-source.js';
+import type { BucketRef, Digest, InputProblem, Invoice, InvoiceSource, SourceInfo, SourceProblems, SplitLevel, Window } from './types.js';
+import { type RowContext, type RawRow, type RowField, validateRow } from './upstream-row.js';
+
+export interface HttpSourceOptions extends RowContext, HttpOptions {
+  /** base URL; /buckets and /invoices are relative to it */
+  url: string;
+  pageSize: number;
+}
+
+const ITEM_FIELDS: Record<string, RowField> = {
+  code: 'code', number: 'number', digitalNumber: 'digitalNumber', issuedAt: 'issuedAt', sellerTaxId: 'sellerTaxId', buyerTaxId: 'buyerTaxId', amount: 'amount', tax: 'tax', total: 'total', status: 'status',
+};
+
+export class HttpSource implements InvoiceSource {
+  readonly info: SourceInfo;
+  private readonly days = new Map<string, Promise<MemorySource>>();
+  private readonly errors: InputProblem[] = [];
+  private readonly warnings: InputProblem[] = [];
+  readonly invalidKeys = new Map<string, string>();
+  requests = 0;
+
+  constructor(private readonly options: HttpSourceOptions) {
+    this.info = { kind: 'http', location: maskUrl(options.url), hashes: true };
+  }
+
+  private endpoint(path: string, params: Record<string, string | number | undefined>): string {
+    const url = new URL(path, this.options.url.endsWith('/') ? this.options.url : `${this.options.url}/`);
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url.toString();
+  }
+
+  private async get(path: string, params: Record<string, string | number | undefined>): Promise<unknown> {
+    this.requests += 1;
+    return getJson(this.endpoint(path, params), this.options);
+  }
+
+  async windowDigests(window: Window, partition: boolean): Promise<{ days: Digest[] }> {
+    const body = await this.get('buckets', { from: window.from, to: window.to, partition: partition ? this.options.partition : undefined });
+    if (!Array.isArray(body)) throw this.contractError('/buckets', 'an array');
+    const days = body.map((b: unknown, i) => {
+      const o = (b ?? {}) as Record<string, unknown>;
+      const day = String(o.day ?? '');
+      const count = Number(o.count);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isSafeInteger(count) || !/^-?\d+$/.test(String(o.totalFen ?? ''))) throw this.contractError(`/buckets item ${i}`, '{day, count, totalFen, hash?}');
+      if (o.hash !== undefined && o.hash !== null && !/^\d+$/.test(String(o.hash))) throw this.contractError(`/buckets item ${i} hash`, 'a decimal string');
+      if (o.hash === undefined || o.hash === null) this.info.hashes = false;
+      const bucket: BucketRef = partition ? { day, partition: String(o.partition ?? '') } : { day };
+      return { bucket, count, sumFen: BigInt(String(o.totalFen)), hash: o.hash === undefined || o.hash === null ? null : BigInt(String(o.hash)) };
+    });
+    return { days: days.filter((d) => d.bucket.day >= window.from && d.bucket.day <= window.to) };
+  }
+
+  private contractError(what: string, expected: string): OperationError {
+    return new OperationError(`upstream '${maskUrl(this.options.url)}' ${what} is not ${expected}`, { hint: 'the upstream must follow the contract in DESIGN.md §5' });
+  }
+
+  /** A day's rows, fetched page by page once, validated, kept for the splits and listings. */
+  private day(day: string): Promise<MemorySource> {
+    let cached = this.days.get(day);
+    if (!cached) {
+      cached = this.fetchDay(day);
+      this.days.set(day, cached);
+    }
+    return cached;
+  }
+
+  private async fetchDay(day: string): Promise<MemorySource> {
+    const rows: Invoice[] = [];
+    let cursor: string | undefined;
+    let index = 0;
+    for (let page = 0; page < 100_000; page++) {
+      const body = (await this.get('invoices', { day, cursor, limit: this.options.pageSize })) as { items?: unknown; nextCursor?: unknown };
+      if (!body || !Array.isArray(body.items)) throw this.contractError('/invoices', '{items, nextCursor}');
+      for (const item of body.items) rows.push(...this.validate(item, `GET /invoices?day=${day} item ${index++}`));
+      if (body.nextCursor === undefined || body.nextCursor === null || body.nextCursor === '') break;
+      cursor = String(body.nextCursor);
+    }
+    return new MemorySource(this.info, rows);
+  }
+
+  private validate(item: unknown, origin: string): Invoice[] {
+    const o = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const fields: RawRow['fields'] = {};
+    for (const [name, field] of Object.entries(ITEM_FIELDS)) {
+      const v = o[name];
+      if (v !== undefined && v !== null) fields[field] = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+    }
+    const result = validateRow({ origin, fields }, this.options);
+    const base = { origin, ...(result.key ? { key: result.key } : {}), raw: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v).slice(0, 80)])) };
+    if (result.errors.length > 0) {
+      this.errors.push({ severity: 'error', reason: result.errors.join('; '), ...base });
+      if (!result.invoice && result.key) this.invalidKeys.set(result.key, origin);
+    }
+    for (const w of result.warnings) this.warnings.push({ severity: 'warning', reason: w, ...base });
+    return result.invoice ? [result.invoice] : [];
+  }
+
+  async splitDigests(bucket: BucketRef, level: SplitLevel): Promise<Digest[]> {
+    return (await this.day(bucket.day)).splitDigests(bucket, level);
+  }
+
+  async list(bucket: BucketRef): Promise<Invoice[]> {
+    return (await this.day(bucket.day)).list(bucket);
+  }
+
+  /** The API has no key look-up; only days already fetched could answer, which would mislead. */
+  async lookup(): Promise<undefined> {
+    return undefined;
+  }
+
+  problems(): SourceProblems {
+    return { errors: this.errors, warnings: this.warnings };
+  }
+
+  async close(): Promise<void> {
+    this.days.clear();
+  }
+}

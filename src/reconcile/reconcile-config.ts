@@ -1,0 +1,180 @@
+// The `reconcile:` configuration section: schema → normalised ReconcileConfig, every problem
+// reported with its path (the Reader collects them), defaults that fit the sample invoice table.
+import { parseDuration } from '../config/duration.js';
+import type { Reader } from '../config/reader.js';
+import type { PgColumns } from './pg-sql.js';
+import { isCanonicalStatus } from './status.js';
+import type { Encoding } from './text-decode.js';
+import { DEFAULT_FAIL_ON, FINDING_KINDS, type FindingKind } from './types.js';
+import { ROW_FIELDS, type RowField } from './upstream-row.js';
+import { isDay } from './zoned-time.js';
+
+export interface PgSideConfig {
+  type: 'postgres';
+  /** a target name (its url), or an explicit url */
+  target?: string;
+  url?: string;
+  table?: string;
+  query?: string;
+  columns: PgColumns;
+  statusMap: Record<string, string>;
+}
+
+export interface FileSideConfig {
+  type: 'file';
+  path: string;
+  encoding: Encoding;
+  sheet: string;
+  lineItems: 'auto' | boolean;
+  columns: Partial<Record<RowField, string>>;
+  statusMap?: Record<string, string>;
+}
+
+export interface HttpSideConfig {
+  type: 'http';
+  url: string;
+  token?: string;
+  timeoutMs: number;
+  retries: number;
+  maxRetryWaitMs: number;
+  pageSize: number;
+  statusMap?: Record<string, string>;
+}
+
+export type UpstreamConfig = PgSideConfig | FileSideConfig | HttpSideConfig;
+
+export interface ReconcileConfig {
+  window: { days: number } | { from: string; to: string };
+  syncLagSeconds: number;
+  partition?: 'sellerTaxId' | 'buyerTaxId';
+  listLimit: number;
+  reportDir: string;
+  local: PgSideConfig;
+  upstream: UpstreamConfig;
+  failOn: FindingKind[];
+}
+
+export const DEFAULT_LOCAL_COLUMNS: PgColumns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount' };
+export const DEFAULT_STATUS_MAP: Record<string, string> = { '0': 'valid', '1': 'out_of_control', '2': 'voided', '3': 'red_flushed', '4': 'abnormal' };
+const IDENT = /^[A-Za-z_][\w$]*$/;
+const TABLE = /^([A-Za-z_][\w$]*\.)?[A-Za-z_][\w$]*$/;
+const PG_COLUMN_KEYS = ['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax'] as const;
+
+function duration(r: Reader, key: string, fallback: string): number {
+  const text = r.string(key, { fallback })!;
+  const s = parseDuration(text);
+  if (s === undefined) r.issues.add(`${r.path}.${key}`, `'${text}' is not a duration like 90s, 15m, 2h`);
+  return s ?? parseDuration(fallback)!;
+}
+
+function statusMap(r: Reader, key: string): Record<string, string> | undefined {
+  if (!r.has(key)) return undefined;
+  const m = r.object(key);
+  const out: Record<string, string> = {};
+  for (const raw of Object.keys(m.isObject() ? (m.value as object) : {})) {
+    const v = m.string(raw);
+    if (v !== undefined && !isCanonicalStatus(v)) m.issues.add(`${m.path}.${raw}`, `'${v}' is not a status (valid, voided, red_flushed, partially_red_flushed, out_of_control, abnormal)`);
+    else if (v !== undefined) out[raw] = v;
+  }
+  return out;
+}
+
+function pgSide(r: Reader, defaults: boolean): PgSideConfig {
+  r.only(['type', 'target', 'url', 'table', 'query', 'columns', 'statusMap']);
+  const target = r.string('target');
+  const url = r.string('url', { pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' });
+  const table = r.string('table', { pattern: TABLE, patternHint: 'must be table or schema.table' });
+  const query = r.string('query');
+  if (table && query) r.issues.add(r.path, 'give table or query, not both');
+  if (!defaults && !table && !query) r.issues.add(`${r.path}.table`, 'required (or query)');
+  if (!defaults && !target && !url) r.issues.add(`${r.path}.url`, 'required (or target)');
+  const c = r.object('columns');
+  c.only(PG_COLUMN_KEYS);
+  const columns: Record<string, string> = defaults ? { ...DEFAULT_LOCAL_COLUMNS } : {};
+  for (const k of PG_COLUMN_KEYS) {
+    const v = c.string(k, { pattern: IDENT, patternHint: 'must be a column name' });
+    if (v !== undefined) columns[k] = v;
+  }
+  for (const k of ['number', 'issuedAt', 'total', 'status'] as const) if (!columns[k]) c.issues.add(`${c.path}.${k}`, 'required');
+  return {
+    type: 'postgres',
+    ...(target ? { target } : {}),
+    ...(url ? { url } : {}),
+    ...(query ? { query } : { table: table ?? 'public.invoices' }),
+    columns: columns as unknown as PgColumns,
+    statusMap: statusMap(r, 'statusMap') ?? { ...DEFAULT_STATUS_MAP },
+  };
+}
+
+function upstreamSide(r: Reader): UpstreamConfig {
+  const type = r.oneOf('type', ['file', 'postgres', 'http'] as const, 'file');
+  if (type === 'postgres') return pgSide(r, false);
+  const map = statusMap(r, 'statusMap');
+  if (type === 'http') {
+    r.only(['type', 'url', 'token', 'timeout', 'retries', 'maxRetryWait', 'pageSize', 'statusMap']);
+    const token = r.string('token');
+    return {
+      type,
+      url: r.string('url', { required: true, pattern: /^https?:\/\//, patternHint: 'must be an http:// or https:// URL' }) ?? '',
+      ...(token ? { token } : {}),
+      timeoutMs: duration(r, 'timeout', '30s') * 1000,
+      retries: r.number('retries', { fallback: 3, min: 0, max: 10, integer: true })!,
+      maxRetryWaitMs: duration(r, 'maxRetryWait', '60s') * 1000,
+      pageSize: r.number('pageSize', { fallback: 1000, min: 1, max: 100_000, integer: true })!,
+      ...(map ? { statusMap: map } : {}),
+    };
+  }
+  r.only(['type', 'path', 'encoding', 'sheet', 'lineItems', 'columns', 'statusMap']);
+  const c = r.object('columns');
+  c.only(ROW_FIELDS);
+  const columns: Partial<Record<RowField, string>> = {};
+  for (const k of ROW_FIELDS) {
+    const v = c.string(k);
+    if (v !== undefined) columns[k] = v;
+  }
+  const lineItems = r.has('lineItems') && r.string('lineItems') !== 'auto' ? r.boolean('lineItems', false) : 'auto';
+  return {
+    type,
+    path: r.string('path', { required: true }) ?? '',
+    encoding: r.oneOf('encoding', ['auto', 'utf-8', 'gb18030', 'gbk', 'utf-16le'] as const, 'auto'),
+    sheet: r.string('sheet', { fallback: '信息汇总表' })!,
+    lineItems,
+    columns,
+    ...(map ? { statusMap: map } : {}),
+  };
+}
+
+/** The section, or undefined when the configuration has none. */
+export function readReconcileConfig(r: Reader): ReconcileConfig | undefined {
+  if (!r.isObject() || Object.keys(r.value as object).length === 0) return undefined;
+  r.only(['window', 'syncLag', 'partition', 'listLimit', 'reportDir', 'local', 'upstream', 'failOn']);
+  const w = r.object('window');
+  w.only(['days', 'from', 'to']);
+  let window: ReconcileConfig['window'] = { days: 35 };
+  if (w.has('from') || w.has('to')) {
+    const from = w.string('from', { required: true }) ?? '';
+    const to = w.string('to', { required: true }) ?? '';
+    for (const [k, v] of [['from', from], ['to', to]] as const) if (v && !isDay(v)) w.issues.add(`${w.path}.${k}`, `'${v}' is not a date like 2026-11-01`);
+    if (isDay(from) && isDay(to) && from > to) w.issues.add(w.path, 'from is after to');
+    if (w.has('days')) w.issues.add(w.path, 'give days, or from and to, not both');
+    window = { from, to };
+  } else window = { days: w.number('days', { fallback: 35, min: 1, max: 3660, integer: true })! };
+  const failOn = r.has('failOn') ? r.strings('failOn') : [...DEFAULT_FAIL_ON];
+  failOn.forEach((k, i) => {
+    if (!(FINDING_KINDS as readonly string[]).includes(k)) r.issues.add(`${r.path}.failOn[${i}]`, `'${k}' is not one of ${FINDING_KINDS.join(', ')}`);
+  });
+  const partition = r.has('partition') ? r.oneOf('partition', ['sellerTaxId', 'buyerTaxId'] as const, 'sellerTaxId') : undefined;
+  const local = pgSide(r.object('local'), true);
+  const upstream = upstreamSide(r.object('upstream'));
+  if (partition && !local.columns[partition]) r.issues.add(`${r.path}.local.columns.${partition}`, `required when partition is ${partition}`);
+  return {
+    window,
+    syncLagSeconds: duration(r, 'syncLag', '2h'),
+    ...(partition ? { partition } : {}),
+    listLimit: r.number('listLimit', { fallback: 2000, min: 10, max: 1_000_000, integer: true })!,
+    reportDir: r.string('reportDir', { fallback: 'reconcile-reports' })!,
+    local,
+    upstream,
+    failOn: failOn.filter((k): k is FindingKind => (FINDING_KINDS as readonly string[]).includes(k)),
+  };
+}
