@@ -91,7 +91,7 @@ describe('fapiao-guard drill', () => {
     const shim = await mkdtemp(path.join(tmpdir(), 'fgt-shim-'));
     const mark = path.join(shim, 'restored');
     const real = execFileSync('sh', ['-c', 'command -v pg_restore']).toString().trim();
-    await writeFile(path.join(shim, 'pg_restore'), `#!/bin/bash\n"${real}" "$@" && touch "${mark}" && exec sleep 30\n`);
+    await writeFile(path.join(shim, 'pg_restore'), `#!/bin/bash\n"${real}" "$@" && touch "${mark}" && exec sleep 37\n`);
     await chmod(path.join(shim, 'pg_restore'), 0o755);
     try {
       const config = await writeDrillConfigFile(t, state.url, {}, 'sigterm.yaml');
@@ -110,8 +110,8 @@ describe('fapiao-guard drill', () => {
       expect(await scratchDatabases(serverUrl(), TARGET)).toEqual([]);
       const drillId = /drill (\S+) of/.exec(line)![1]!;
       expect(await historyRow(state.url, drillId)).toMatchObject({ status: 'interrupted', cause: 'interrupted by SIGTERM', backup_id: backupId });
-      // the shim's pg_restore (now `sleep 30`) was killed, not orphaned
-      expect(execFileSync('sh', ['-c', "pgrep -x -f 'sleep 30' || true"]).toString().trim()).toBe('');
+      // the shim's pg_restore (now `sleep 37`, a duration no other test uses) was killed, not orphaned
+      expect(execFileSync('sh', ['-c', "pgrep -x -f 'sleep 37' || true"]).toString().trim()).toBe('');
     } finally {
       await rm(shim, { recursive: true, force: true });
     }
