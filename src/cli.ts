@@ -36,9 +36,10 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .version(TOOL_VERSION)
     .help()
     .alias('help', 'h')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    // no wrapping: examples stay on one line, so they can be copied (the terminal folds prose)
+    .wrap(null)
     .fail((message, err) => {
-      throw err ?? new UsageError(message);
+      throw err ?? new UsageError(message.charAt(0).toLowerCase() + message.slice(1), { hint: "'fapiao-guard <command> --help' shows the options and examples" });
     });
 }
 

@@ -51,7 +51,10 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
         y
           .example('$0 backup', 'back up every configured target')
           .example('$0 backup --target invoices --json', 'one target; print the result as JSON')
-          .epilog('A backup is complete only once its manifest.json is written, last. A failed or interrupted backup leaves no manifest and exits non-zero; earlier backups are untouched.'),
+          .epilog(
+            'A backup is complete only once its manifest.json is written, last. A failed or interrupted backup leaves no manifest; earlier backups are untouched.\n' +
+              'Exit codes: 0 every target backed up · 2 usage or configuration · 3 a target could not be backed up (the others still are; the error names it).',
+          ),
       async (args) => {
         const ctx = await commandContext(args);
         const results: BackupResult[] = [];

@@ -1,7 +1,7 @@
 // `demo`: README's first command. Runs the main job end to end on embedded defaults.
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { runDemo } from '../demo/demo.js';
+import { type DemoResult, runDemo } from '../demo/demo.js';
 import { CheckFailedError } from '../errors.js';
 import { formatBytes } from '../progress.js';
 import { type GlobalArgs, interruptSignal, loggerFor } from './context.js';
@@ -14,11 +14,12 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
     (y) =>
       y
         .option('dir', { type: 'string', default: '.fapiao-guard-demo', describe: 'where the demo keeps its key, config and file:// repository' })
-        .option('server', { type: 'string', default: process.env.FAPIAO_GUARD_DEMO_SERVER ?? 'postgres://postgres@127.0.0.1:5432/postgres', describe: 'PostgreSQL server for the sample (fapiao_demo) and scratch (fapiao_demo_restore) databases' })
+        .option('server', { type: 'string', default: process.env.FAPIAO_GUARD_DEMO_SERVER ?? 'postgres://postgres@127.0.0.1:5432/postgres', describe: 'PostgreSQL server for the demo databases (fapiao_demo_<id>, …_restore, …_state; <id> from --dir)' })
         .option('invoices', { type: 'number', default: 20000, describe: 'sample size' })
         .example('$0 demo', 'needs only a local PostgreSQL that lets postgres create databases'),
     async (args) => {
-      const logger = loggerFor(args);
+      // The demo is for people: its summary is the output, progress logs only when asked for.
+      const logger = loggerFor({ ...args, 'log-level': args['log-level'] ?? process.env.FAPIAO_GUARD_LOG_LEVEL ?? 'warn' });
       const result = await runDemo({ dir: args.dir, serverUrl: args.server, invoices: args.invoices, logger, signal: interruptSignal(logger) });
       if (args.json) printJson(result);
       else {
@@ -27,15 +28,15 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
         const out = [
           '',
           `fapiao-guard demo — everything below happened just now on this machine`,
-          `  1. sample database   fapiao_demo: ${args.invoices} invoices with line items`,
+          `  1. sample database   ${result.databases.source}: ${args.invoices} invoices with line items`,
           `  2. backup            ${result.backup.id}: ${formatBytes(result.backup.storedBytes)} encrypted (age) in ${rel}/repo`,
           `  3. verify --deep     ${result.verify.ok ? 'ok' : 'FAILED'}: ${result.verify.checks.length} checks (sizes, sha256, decryption, full pg_restore read)`,
-          `  4. restore           into fapiao_demo_restore in ${result.restore.seconds.total.toFixed(1)}s`,
+          `  4. restore           into ${result.databases.restore} in ${result.restore.seconds.total.toFixed(1)}s`,
           `  5. proof             ${result.restore.checks.filter((c) => c.ok).length}/${result.restore.checks.length} row counts and checksums match the backup`,
           `  6. restore drill     ${result.drill.verdict.toUpperCase()}: ${result.drill.checks.length} checks, RTO ${result.drill.seconds.total.toFixed(1)}s, backup age ${result.drill.rpoSeconds.toFixed(0)}s`,
           `                      report: ${path.relative(process.cwd(), result.drill.htmlReport ?? '') || result.drill.htmlReport}`,
           `  7. reconcile         ${result.taxExport.rows} invoices in a tax-platform export (${path.relative(process.cwd(), result.taxExport.file)}) with ${result.taxExport.planted.length} planted problems`,
-          `                      against public.invoices: ${findingsLine(result.reconcile.report.summary.findings)}`,
+          `                      found ${plantedFound(result)} of them against public.invoices: ${findingsLine(result.reconcile.report.summary.findings)}`,
           `                      report: ${path.relative(process.cwd(), result.reconcile.files.html)} (also .csv for Excel, .json)`,
           '',
           'next steps:',
@@ -58,4 +59,18 @@ function findingsLine(findings: Record<string, number>): string {
     .filter(([, n]) => n > 0)
     .map(([kind, n]) => `${n} ${kind}`);
   return parts.length > 0 ? parts.join(', ') : 'no differences';
+}
+
+/** How many planted problems the reconciliation reported under the key and kind they were planted as. */
+function plantedFound(result: DemoResult): number {
+  const { findings } = result.reconcile.report;
+  const found = new Set(findings.map((f) => `${f.kind} ${f.key}`));
+  // a damaged row has no trustworthy key: count those by kind
+  const invalid = { planted: 0, found: findings.filter((f) => f.kind === 'invalid_input').length };
+  let matched = 0;
+  for (const p of result.taxExport.planted) {
+    if (p.kind === 'invalid_input') invalid.planted += 1;
+    else if (found.has(`${p.kind} ${p.key}`)) matched += 1;
+  }
+  return matched + Math.min(invalid.planted, invalid.found);
 }

@@ -88,7 +88,7 @@ export function registerDrillCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
             r.rtoSeconds === null ? '' : formatSeconds(r.rtoSeconds),
             r.rpoSeconds === null ? '' : formatSeconds(r.rpoSeconds),
             r.drillId,
-            (r.cause ?? '').slice(0, 80),
+            (r.cause ?? '').length > 80 ? `${(r.cause ?? '').slice(0, 79)}…` : (r.cause ?? ''),
           ]),
         );
       },

@@ -20,7 +20,8 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
           .option('identity', { type: 'string', describe: 'identity file for --deep (overrides encryption.identityFile)' })
           .example('$0 verify', 'the newest backup of each target')
           .example('$0 verify --all --json', 'every backup, as JSON; exit 1 if any object is damaged')
-          .example('$0 verify 20261128T020000Z --deep', 'decrypt and list one backup'),
+          .example('$0 verify 20261128T020000Z --deep', 'decrypt and read one backup')
+          .epilog('Exit codes: 0 every object matches its manifest · 1 an object is missing, truncated, altered or does not decrypt · 2 usage (unknown backup) · 3 storage unreachable.'),
       async (args) => {
         const ctx = await commandContext(args);
         const identities = args.deep ? await loadIdentities(ctx.config, args.identity) : undefined;
@@ -60,9 +61,12 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
           .option('clean', { type: 'boolean', default: false, describe: 'drop objects before recreating them (allows a non-empty target)' })
           .option('no-owner', { type: 'boolean', default: false, describe: 'do not restore ownership and privileges (roles missing on the target server)' })
           .option('identity', { type: 'string', describe: 'identity file (overrides encryption.identityFile)' })
-          .example('$0 restore latest --to postgres://postgres@127.0.0.1/invoices_check', 'the newest backup, streamed')
+          .example('$0 restore latest --to postgres://127.0.0.1/invoices_check', 'the newest backup, streamed')
           .example('$0 restore 20261128T020000Z-7f3a --to postgres://… --jobs 4', 'spooled, parallel restore')
-          .epilog('Refuses the backup\'s own source database, and a non-empty target without --clean. Without this tool: see README "Restore by hand".'),
+          .epilog(
+            'Refuses the backup\'s own source database, and a non-empty target without --clean. Without this tool: see README "Restore by hand".\n' +
+              'Exit codes: 0 restored and proven equal · 1 the backup is damaged or the restored data differs · 2 refused (target not empty, own source, unknown backup) · 3 could not complete (database, storage, pg_restore, interrupted).',
+          ),
       async (args) => {
         const ctx = await commandContext(args);
         const target = singleTarget(ctx.config, args.target);

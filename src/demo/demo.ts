@@ -2,6 +2,7 @@
 // on the local PostgreSQL, a key and a file:// repository under ./.fapiao-guard-demo/, then
 // backup → verify --deep → restore into a scratch database → proof that the data matches →
 // a restore drill with its HTML report → reconciliation against a tax-platform export.
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,12 +18,24 @@ import { runRestore, type RestoreResult } from '../restore/restore.js';
 import { openStorage } from '../storage/open-storage.js';
 import { type VerifyReport, verifyBackup } from '../verify/verify.js';
 import { sampleDataStatements } from './sample-data.js';
+import { formatTime } from '../format.js';
+
+const DEMO_WINDOW_DAYS = 35;
 import { runDrill } from '../drill/drill.js';
 import type { DrillReport } from '../drill/drill-report.js';
 import { type RunReconcileResult, runReconcile } from '../reconcile/run-reconcile.js';
 import { type PlantedProblem, generateTaxExport } from '../reconcile/tax-export.js';
 
 export const DEMO_MARKER = 'created by fapiao-guard demo';
+
+/**
+ * Database names of one demo folder: a short hash of the folder keeps two checkouts on one
+ * server apart (their data, drill history and findings never mix).
+ */
+export function demoDatabases(dir: string): { source: string; restore: string; state: string } {
+  const id = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 6);
+  return { source: `fapiao_demo_${id}`, restore: `fapiao_demo_${id}_restore`, state: `fapiao_demo_${id}_state` };
+}
 
 export interface DemoOptions {
   dir: string;
@@ -36,6 +49,7 @@ export interface DemoOptions {
 export interface DemoResult {
   dir: string;
   configFile: string;
+  databases: { source: string; restore: string; state: string };
   sourceUrl: string;
   backup: BackupResult;
   verify: VerifyReport;
@@ -48,16 +62,20 @@ export interface DemoResult {
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const dir = path.resolve(options.dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const sourceUrl = withDatabase(options.serverUrl, 'fapiao_demo');
-  const scratchUrl = withDatabase(options.serverUrl, 'fapiao_demo_restore');
+  const names = demoDatabases(dir);
+  const marker = `${DEMO_MARKER} in ${dir}`;
+  const sourceUrl = withDatabase(options.serverUrl, names.source);
+  const scratchUrl = withDatabase(options.serverUrl, names.restore);
+  const stateUrl = withDatabase(options.serverUrl, names.state);
 
-  options.logger.info({ invoices: options.invoices }, 'creating the sample invoice database fapiao_demo');
-  await recreateDemoDatabase(options.serverUrl, 'fapiao_demo');
+  options.logger.info({ invoices: options.invoices, database: names.source }, 'creating the sample invoice database');
+  await prepareDemoDatabase(options.serverUrl, names.source, marker, 'recreate');
+  await prepareDemoDatabase(options.serverUrl, names.state, marker, 'keep'); // history survives demo runs
   await withClient(sourceUrl, async (client) => {
     for (const sql of sampleDataStatements({ invoices: options.invoices, days: 35 })) await client.query(sql);
   });
 
-  const config = await demoConfig(dir, sourceUrl);
+  const config = await demoConfig(dir, sourceUrl, stateUrl);
   const repo = new Repository(openStorage(config.repository.url, { logger: options.logger }));
   await repo.init(config.encryption.recipients);
   const target = config.targets[0]!;
@@ -67,7 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const manifest = await repo.resolve(target.name, backup.id);
   const verify = await verifyBackup(repo, manifest, { deep: true, identities, ...(options.signal ? { signal: options.signal } : {}) });
 
-  await recreateDemoDatabase(options.serverUrl, 'fapiao_demo_restore');
+  await prepareDemoDatabase(options.serverUrl, names.restore, marker, 'recreate');
   const restore = await runRestore({ config, repo, logger: options.logger, identities, ...(options.signal ? { signal: options.signal } : {}) }, target, manifest, {
     to: scratchUrl,
     jobs: 1,
@@ -79,13 +97,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const exportsDir = path.join(dir, 'exports');
   await rm(exportsDir, { recursive: true, force: true });
   await mkdir(exportsDir, { recursive: true });
-  const taxExport = await generateTaxExport({ sourceUrl, out: path.join(exportsDir, '全量发票查询导出结果.xlsx'), timezone: config.timezone });
-  const reconcile = await runReconcile({ config, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) });
-  return { dir, configFile: path.join(dir, 'fapiao-guard.yaml'), sourceUrl, backup, verify, restore, drill, taxExport, reconcile };
+  // Export and plant only inside the reconciliation window, so every planted problem can be found.
+  const today = formatTime(new Date(), config.timezone).slice(0, 10);
+  const from = formatTime(new Date(Date.parse(`${today}T12:00:00Z`) - (DEMO_WINDOW_DAYS - 1) * 86_400_000), config.timezone).slice(0, 10);
+  const taxExport = await generateTaxExport({ sourceUrl, out: path.join(exportsDir, '全量发票查询导出结果.xlsx'), timezone: config.timezone, from, to: today });
+  const reconcile = await runReconcile({ config, logger: options.logger, from, to: today, ...(options.signal ? { signal: options.signal } : {}) });
+  return { dir, configFile: path.join(dir, 'fapiao-guard.yaml'), databases: names, sourceUrl, backup, verify, restore, drill, taxExport, reconcile };
 }
 
 /** The demo's key and config: made on first run, reused after. */
-async function demoConfig(dir: string, sourceUrl: string): Promise<Config> {
+async function demoConfig(dir: string, sourceUrl: string, stateUrl: string): Promise<Config> {
   const keyFile = path.join(dir, 'age.key');
   let recipient: string;
   try {
@@ -97,6 +118,8 @@ async function demoConfig(dir: string, sourceUrl: string): Promise<Config> {
   }
   const text = `# Written by 'fapiao-guard demo'. Try: npx fapiao-guard list --config ${path.relative(process.cwd(), dir) || '.'}/fapiao-guard.yaml
 timezone: Asia/Shanghai
+state:
+  url: ${stateUrl}
 repository:
   url: ${pathToFileURL(path.join(dir, 'repo')).href}
 encryption:
@@ -118,7 +141,7 @@ drill:
       sql: select count(*) from public.invoices i where not exists (select 1 from public.invoice_items t where t.invoice_id = i.id)
       expect: 0
 reconcile:
-  window: { days: 35 }
+  window: { days: ${DEMO_WINDOW_DAYS} }
   syncLag: 2h
   local: { target: invoices, table: public.invoices }
   upstream: { type: file, path: ${path.join(dir, 'exports', '*.xlsx')} }
@@ -129,21 +152,22 @@ reconcile:
   return parseConfig(text, process.env, file);
 }
 
-/** Drop and create a database, but only one that the demo itself created. */
-async function recreateDemoDatabase(serverUrl: string, name: string): Promise<void> {
+/**
+ * Create a demo database, or (`recreate`) drop and create it, but only one that this demo
+ * folder created: its comment names the folder.
+ */
+async function prepareDemoDatabase(serverUrl: string, name: string, marker: string, mode: 'recreate' | 'keep'): Promise<void> {
   await withClient(withDatabase(serverUrl, 'postgres'), async (admin) => {
-    const { rows } = await admin.query<{ comment: string | null }>(
-      'select shobj_description(oid, $2) as comment from pg_database where datname = $1',
-      [name, 'pg_database'],
-    );
+    const { rows } = await admin.query<{ comment: string | null }>('select shobj_description(oid, $2) as comment from pg_database where datname = $1', [name, 'pg_database']);
     if (rows.length > 0) {
-      if (rows[0]!.comment !== DEMO_MARKER) {
-        throw new UsageError(`database '${name}' exists and was not created by the demo; refusing to drop it`, { hint: 'drop or rename it yourself, or point the demo at another server with --server' });
+      if (rows[0]!.comment !== marker) {
+        throw new UsageError(`database '${name}' exists and was not created by this demo folder; refusing to touch it`, { hint: 'drop or rename it yourself, or use another --dir or --server' });
       }
+      if (mode === 'keep') return;
       await admin.query(`drop database ${quoteIdent(name)} with (force)`);
     }
     await admin.query(`create database ${quoteIdent(name)}`);
-    await admin.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(DEMO_MARKER)}`);
+    await admin.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(marker)}`);
   }).catch((err: unknown) => {
     if (err instanceof OperationError || err instanceof UsageError) throw err;
     throw new OperationError(`cannot prepare demo database '${name}': ${(err as Error).message}`, { hint: 'the demo needs a role that may create databases' });

@@ -51,7 +51,9 @@ comment on table public.invoices is 'fapiao-guard sample data: one row per invoi
 `;
 
 const SELLERS = `array['上海云杉信息科技有限公司','北京华联商贸有限公司','深圳前海数智供应链有限公司','杭州西溪电子商务有限公司','广州珠江建材贸易有限公司','成都天府软件服务有限公司','苏州工业园区精密制造有限公司','武汉光谷物流有限公司']`;
-const SELLER_IDS = `array['91310110666007217T','91110000600037341L','91440300MA5F1234X0','91330106MA27Y0P54B','91440101MA59A1B2C3','91510100MA6C8D9E0F','91320594MA1N2P3Q4R','91420100MA4K5L6M7N']`;
+// Valid 统一社会信用代码 (GB 32100 check character), so the sample passes the reconciler's validation.
+const SELLER_IDS = `array['91310110666007217T','91110000600037341L','91440300MA5F1234XC','91330106MA27Y0P54X','91440101MA59A1B2C6','91510100MA6C8D9E03','91320594MA1N2P3Q4W','91420100MA4K5L6M7D']`;
+const BUYER_IDS = `array['913110000000000008','91311000791902375X','913110015838047514','91311002375707127N','91311003167609502R','913110039595118785','91311004751414254X','91311005543316629Y']`;
 const BUYERS = `array['中国平安财产保险股份有限公司上海分公司','招商银行股份有限公司深圳分行','美团科技有限公司','京东世纪贸易有限公司','上海浦东发展银行股份有限公司','小米通讯技术有限公司','海尔智家股份有限公司','宁德时代新能源科技股份有限公司','个人']`;
 const ITEMS = `array['*信息技术服务*软件维护费','*现代服务*咨询服务费','*计算机配套产品*固态硬盘','*纸制品*复印纸','*运输服务*国内道路货物运输服务','*餐饮服务*餐费','*建筑材料*水泥','*电子元件*集成电路','*办公用品*签字笔']`;
 const TAX_CODES = `array['3040201990000000000','3040602000000000000','1090514040000000000','1060101010000000000','3010102020100000000','3070401000000000000','1080101010000000000','1090419000000000000','1060510000000000000']`;
@@ -82,7 +84,7 @@ select i,
   case when digital then 'digital' when c % 3 = 0 then 'special' else 'ordinary' end,
   issued_at,
   (${SELLER_IDS})[1 + a % 8], (${SELLERS})[1 + a % 8],
-  case when b % 9 = 8 then null else '9131' || lpad((b * 13 % 100000000000000)::text, 14, '0') end,
+  case when b % 9 = 8 then null else (${BUYER_IDS})[1 + b % 9] end, -- the 9th buyer is a private person
   (${BUYERS})[1 + b % 9],
   amount, tax_rate, round(amount * tax_rate, 2), amount + round(amount * tax_rate, 2),
   case when c % 97 = 0 then 2 when c % 89 = 0 then 3 else 0 end,

@@ -14,9 +14,12 @@ export async function connect(url: string, applicationName = 'fapiao-guard'): Pr
     await client.connect();
   } catch (err) {
     await client.end().catch(() => undefined);
+    const missingDb = /database ".*" does not exist/.test(messageOf(err));
     throw new OperationError(`cannot connect to '${maskUrl(url)}': ${messageOf(err)}`, {
       cause: err,
-      hint: 'check the URL, that the server runs, and pg_hba.conf; PG* environment variables fill what the URL leaves out',
+      hint: missingDb
+        ? `create it first, e.g. createdb ${quoteIdent(databaseOf(url))} (with the same host, port and user)`
+        : 'check the URL, that the server runs, and pg_hba.conf; PG* environment variables fill what the URL leaves out',
     });
   }
   return client;

@@ -76,7 +76,7 @@ export function renderHtml(report: ReconcileReport, jsonSha256?: string): string
 <style>
 body{font:14px/1.45 system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left;overflow-wrap:break-word}
-.scroll{overflow-x:auto}table.findings{width:100%;min-width:900px;table-layout:fixed}.key,.day{white-space:nowrap}svg{max-width:100%;height:auto}
+.scroll{overflow-x:auto}table.findings{width:100%;min-width:900px;table-layout:fixed}.day{white-space:nowrap}.key{overflow-wrap:anywhere}svg{max-width:100%;height:auto}
 .ok{color:#17692f}.bad{color:#b3261e}.key{font-family:ui-monospace,monospace}ul{margin:0;padding-left:1.2em}
 svg .up,.sw.up{fill:#4a78b5;background:#4a78b5}svg .lo,.sw.lo{fill:#e39b36;background:#e39b36}.diff{fill:#b3261e;color:#b3261e;font-size:10px}
 .axis{font-size:10px;fill:#666}.sw{display:inline-block;width:10px;height:10px}small{color:#555}
@@ -93,7 +93,7 @@ ${s.pendingSync > 0 ? ` ${esc(s.pendingSync)} invoice(s) are pending sync (issue
 <h2>Per day</h2>
 ${chart(report)}
 <h2>Findings (${esc(report.findings.length)})</h2>
-<div class="scroll"><table class="findings"><colgroup><col style="width:12%"><col style="width:19%"><col style="width:10%"><col style="width:14%"><col style="width:14%"><col style="width:31%"></colgroup><tr><th>kind</th><th>key</th><th>day</th><th>upstream</th><th>local</th><th>evidence</th></tr>
+<div class="scroll"><table class="findings"><colgroup><col style="width:11%"><col style="width:23%"><col style="width:10%"><col style="width:14%"><col style="width:13%"><col style="width:29%"></colgroup><tr><th>kind</th><th>key</th><th>day</th><th>upstream</th><th>local</th><th>evidence</th></tr>
 ${report.findings.map((f) => findingRow(f, tz)).join('\n')}</table></div>
 ${report.warnings.length > 0 ? `<h2>Warnings (${esc(s.warnings)})</h2><table><tr><th>warning</th><th>rows</th><th>examples</th></tr>${report.warnings.map((w) => `<tr><td>${esc(w.reason)}</td><td>${esc(w.count)}</td><td>${w.examples.map((e) => `${esc(e.origin)}: ${esc(e.reason)}`).join('<br>')}</td></tr>`).join('')}</table>` : ''}
 <h2>Run</h2>

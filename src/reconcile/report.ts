@@ -120,7 +120,7 @@ export function buildReport(input: ReportInput): ReconcileReport {
 export function groupWarnings(warnings: readonly InputProblem[]): WarningGroup[] {
   const groups = new Map<string, WarningGroup>();
   for (const w of warnings) {
-    const shape = w.reason.replace(/'[^']*'/g, "'…'").replace(/\d+/g, 'N');
+    const shape = w.reason.replace(/'[^']*'/g, "'…'").replace(/(?<!GB )\b\d+\b/g, 'N'); // keep 'GB 32100' readable
     const g = groups.get(shape) ?? { reason: shape, count: 0, examples: [] };
     g.count += 1;
     if (g.examples.length < 5) g.examples.push({ origin: w.origin, reason: w.reason });

@@ -123,7 +123,8 @@ export class Repository {
       return newest.manifest!;
     }
     const matches = all.filter((b) => b.id === ref || b.id.startsWith(ref));
-    if (matches.length === 0) throw new NotFoundError(`no backup '${ref}' of target '${target}' in '${this.storage.location}'`, { hint: "'fapiao-guard list' shows the backups" });
+    // a mistyped id is the caller's mistake (exit 2); "nothing to restore at all" above is not
+    if (matches.length === 0) throw new UsageError(`no backup '${ref}' of target '${target}' in '${this.storage.location}'`, { hint: "'fapiao-guard list' shows the backups" });
     if (matches.length > 1) throw new UsageError(`backup id '${ref}' is ambiguous: ${matches.map((m) => m.id).join(', ')}`);
     const match = matches[0]!;
     if (match.status !== 'complete') {

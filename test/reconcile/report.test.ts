@@ -71,7 +71,7 @@ describe('reports', () => {
   it('groups thousands of identical warnings into one line with examples', () => {
     expect(groupWarnings([])).toEqual([]);
     const r = report([]);
-    expect(r.warnings).toEqual([{ reason: "buyer tax ID '…' fails the GB N check character (expected '…')", count: 2, examples: expect.any(Array) }]);
+    expect(r.warnings).toEqual([{ reason: "buyer tax ID '…' fails the GB 32100 check character (expected '…')", count: 2, examples: expect.any(Array) }]);
   });
 });
 
