@@ -1,7 +1,8 @@
 // The command line: global flags, the command table, and the one place where errors become
 // exit codes and one-line messages (DESIGN.md §9).
 import yargs, { type Argv } from 'yargs';
-import { ExitCode, UsageError, exitCodeOf, formatError } from './errors.js';
+import { ExitCode, UsageError, exitCodeOf, formatError, oneLine } from './errors.js';
+import { createLogger } from './logger.js';
 import { TOOL_VERSION } from './version.js';
 import type { GlobalArgs } from './commands/context.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
@@ -43,7 +44,18 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     });
 }
 
+/** Node's process warnings (e.g. the AWS SDK's Node-version notice) as one log line, not raw text. */
+function routeWarningsToLog(): void {
+  let logger: ReturnType<typeof createLogger> | undefined;
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    logger ??= createLogger();
+    logger.warn({ warning: warning.name }, oneLine(warning.message));
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  routeWarningsToLog();
   try {
     await buildCli(argv).parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
