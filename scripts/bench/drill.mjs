@@ -52,7 +52,7 @@ writeFileSync(
     encryption: { recipients: [recipient], identityFile: keyFile },
     targets: [{ name: 'bench', url, verifyTables: ['public.invoices', 'public.invoice_items'] }],
     state: { url: dbUrl(stateDb) },
-    drill: { jobs: 2, rtoObjective: '1h', reportDir: path.join(work, 'reports') },
+    drill: { jobs: Number(process.env.BENCH_DRILL_JOBS ?? 2), rtoObjective: '1h', reportDir: path.join(work, 'reports') },
   }),
 );
 
