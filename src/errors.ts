@@ -21,7 +21,8 @@ export interface FgErrorOptions {
 
 export abstract class FgError extends Error {
   abstract readonly exitCode: ExitCodeValue;
-  readonly hint?: string;
+  /** how to fix it, where known; a caller that knows more context may amend it */
+  hint?: string;
   constructor(message: string, options: FgErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { runBackup, type BackupResult } from '../backup/backup.js';
 import { formatIdentityFile, generateIdentity } from '../crypto/index.js';
-import { UsageError } from '../errors.js';
+import { UsageError, isFgError } from '../errors.js';
 import { formatBytes } from '../progress.js';
 import { type GlobalArgs, commandContext, loggerFor, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
@@ -70,13 +70,11 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
         }
         if (ctx.json) printJson(args.target ? (results[0] ?? null) : results);
         else if (results.length > 0) printTable(['target', 'backup', 'stored', 'seconds'], results.map((r) => [r.target, r.id, formatBytes(r.storedBytes), ((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)]));
-        if (failures.length === 1 && results.length === 0) throw failures[0]!.error;
-        if (failures.length > 0) {
-          const first = failures[0]!;
-          throw Object.assign(first.error instanceof Error ? first.error : new Error(String(first.error)), {
-            hint: `${failures.length} of ${failures.length + results.length} targets failed (${failures.map((f) => f.target).join(', ')}); the others were backed up`,
-          });
+        const first = failures[0]?.error;
+        if (first !== undefined && results.length > 0 && isFgError(first)) {
+          first.hint = `${failures.length} of ${failures.length + results.length} targets failed (${failures.map((f) => f.target).join(', ')}); the others were backed up`;
         }
+        if (first !== undefined) throw first;
       },
     )
     .command(
