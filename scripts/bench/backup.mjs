@@ -2,6 +2,8 @@
 // server (s3rver), on the same database, in one run. Prints seconds, stored bytes, peak RSS and
 // ratios against the bare pg_dump. Usage: npm run build && node scripts/bench/backup.mjs
 //   BENCH_INVOICES=2000000 (default)  BENCH_DB=fg_bench  BENCH_RUNS=1
+//   BENCH_S3=0 skips the s3rver run. The "+ invoice keys" run adds a reconcile section whose local
+//   table is the target's, so the backup also stores invoice-keys.age (the key index).
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,12 +24,13 @@ const { url } = await ensureBenchDatabase(dbName, invoices);
 const { identity, recipient } = generateIdentity();
 writeFileSync(path.join(work, 'age.key'), formatIdentityFile(identity), { mode: 0o600 });
 
-function writeConfig(name, repository) {
+function writeConfig(name, repository, extra = {}) {
   const file = path.join(work, `${name}.yaml`);
   writeFileSync(file, JSON.stringify({
     repository,
     encryption: { recipients: [recipient], identityFile: path.join(work, 'age.key') },
     targets: [{ name: 'bench', url, verifyTables: ['public.invoices'] }],
+    ...extra,
   }));
   return file;
 }
@@ -52,9 +55,14 @@ try {
   results.push({ name: 'bare pg_dump -Fc > /dev/null', seconds: bare.seconds, stored: Number(bare.stdout.trim()), rss: bare.maxRssKiB });
   const file = await ours(writeConfig('file', { url: pathToFileURL(path.join(work, 'repo')).href }));
   results.push({ name: 'fapiao-guard backup → file://', seconds: file.seconds, stored: file.stored, rss: file.maxRssKiB });
-  const s3cfg = writeConfig('s3', { url: 's3://bench/repo', s3: { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, checksums: 'when_required' } });
-  const viaS3 = await ours(s3cfg, s3env);
-  results.push({ name: 'fapiao-guard backup → s3:// (s3rver)', seconds: viaS3.seconds, stored: viaS3.stored, rss: viaS3.maxRssKiB });
+  const reconcile = { local: { target: 'bench', table: 'public.invoices' }, upstream: { type: 'file', path: path.join(work, 'none.csv') } };
+  const keyed = await ours(writeConfig('keys', { url: pathToFileURL(path.join(work, 'repo-keys')).href }, { reconcile }));
+  results.push({ name: 'fapiao-guard backup → file:// + invoice keys', seconds: keyed.seconds, stored: keyed.stored, rss: keyed.maxRssKiB });
+  if (process.env.BENCH_S3 !== '0') {
+    const s3cfg = writeConfig('s3', { url: 's3://bench/repo', s3: { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, checksums: 'when_required' } });
+    const viaS3 = await ours(s3cfg, s3env);
+    results.push({ name: 'fapiao-guard backup → s3:// (s3rver)', seconds: viaS3.seconds, stored: viaS3.stored, rss: viaS3.maxRssKiB });
+  }
 } finally {
   s3.kill('SIGTERM');
 }

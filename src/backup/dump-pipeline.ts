@@ -87,7 +87,7 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
 
 /** The input size from zstd -vv's summary line (`… (868245525 B => 142865406 B, …)`); undefined if absent. */
 export function zstdInputBytes(stderr: string): number | undefined {
-  const matches = [...stderr.matchAll(/\((\d+) B => \d+ B/g)];
+  const matches = [...stderr.matchAll(/\(\s*(\d+) B =>\s*\d+ B/g)]; // zstd pads small numbers
   const last = matches.at(-1);
   return last ? Number(last[1]) : undefined;
 }

@@ -36,7 +36,9 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           `  6. restore drill     ${result.drill.verdict.toUpperCase()}: ${result.drill.checks.length} checks, RTO ${result.drill.seconds.total.toFixed(1)}s, backup age ${result.drill.rpoSeconds.toFixed(0)}s`,
           `                      report: ${path.relative(process.cwd(), result.drill.htmlReport ?? '') || result.drill.htmlReport}`,
           `  7. reconcile         ${result.taxExport.rows} invoices in a tax-platform export (${path.relative(process.cwd(), result.taxExport.file)}) with ${result.taxExport.planted.length} planted problems`,
+          ...(result.deletedAfterBackup ? [`                      (1 of them deleted locally after backup ${result.deletedAfterBackup.backupId}: invoice ${result.deletedAfterBackup.key})`] : []),
           `                      found ${plantedFound(result)} of them against public.invoices: ${findingsLine(result.reconcile.report.summary.findings)}`,
+          ...(result.reconcile.report.summary.inBackup > 0 ? [`                      ${result.reconcile.report.summary.inBackup} missing invoice(s) still in a backup (cause in_backup): ${inBackupLine(result)}`] : []),
           `                      report: ${path.relative(process.cwd(), result.reconcile.files.html)} (also .csv for Excel, .json)`,
           '',
           'next steps:',
@@ -52,6 +54,14 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
       if (!result.verify.ok || !result.restore.ok || result.drill.verdict !== 'pass') throw new CheckFailedError('the demo backup did not verify or restore cleanly; see the output above');
     },
   );
+}
+
+/** `<key> in backup <id>` for each in_backup finding: where to restore it from. */
+function inBackupLine(result: DemoResult): string {
+  return result.reconcile.report.findings
+    .filter((f) => f.cause === 'in_backup')
+    .map((f) => `${f.key} in backup ${String(f.evidence.inBackup)}`)
+    .join(', ');
 }
 
 function findingsLine(findings: Record<string, number>): string {

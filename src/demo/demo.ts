@@ -1,7 +1,8 @@
 // `demo`: the whole loop on embedded defaults, no S3 account needed: a sample invoice database
 // on the local PostgreSQL, a key and a file:// repository under ./.fapiao-guard-demo/, then
 // backup → verify --deep → restore into a scratch database → proof that the data matches →
-// a restore drill with its HTML report → reconciliation against a tax-platform export.
+// a restore drill with its HTML report → one invoice lost locally → reconciliation against a
+// tax-platform export, which finds the loss and the backup that still holds the invoice.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,6 +25,7 @@ const DEMO_WINDOW_DAYS = 35;
 import { runDrill } from '../drill/drill.js';
 import type { DrillReport } from '../drill/drill-report.js';
 import { type RunReconcileResult, runReconcile } from '../reconcile/run-reconcile.js';
+import { sqlCanonicalKey } from '../reconcile/invoice-key.js';
 import { type PlantedProblem, generateTaxExport } from '../reconcile/tax-export.js';
 
 export const DEMO_MARKER = 'created by fapiao-guard demo';
@@ -56,6 +58,8 @@ export interface DemoResult {
   restore: RestoreResult;
   drill: DrillReport;
   taxExport: { file: string; rows: number; planted: PlantedProblem[] };
+  /** an invoice deleted from the sample database after the backup (planted too: missing, cause in_backup) */
+  deletedAfterBackup?: { key: string; backupId: string };
   reconcile: RunReconcileResult;
 }
 
@@ -101,8 +105,42 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const today = formatTime(new Date(), config.timezone).slice(0, 10);
   const from = formatTime(new Date(Date.parse(`${today}T12:00:00Z`) - (DEMO_WINDOW_DAYS - 1) * 86_400_000), config.timezone).slice(0, 10);
   const taxExport = await generateTaxExport({ sourceUrl, out: path.join(exportsDir, '全量发票查询导出结果.xlsx'), timezone: config.timezone, from, to: today });
+  // A loss after the backup: the export still has the invoice, the backup too, the table no longer.
+  const deleted = await deleteOneInvoice(sourceUrl, config.timezone, from, taxExport.planted.map((p) => p.key));
+  if (deleted) taxExport.planted.push({ kind: 'missing', cause: 'in_backup', key: deleted, detail: `deleted locally after backup ${backup.id}` });
   const reconcile = await runReconcile({ config, logger: options.logger, from, to: today, ...(options.signal ? { signal: options.signal } : {}) });
-  return { dir, configFile: path.join(dir, 'fapiao-guard.yaml'), databases: names, sourceUrl, backup, verify, restore, drill, taxExport, reconcile };
+  return {
+    dir,
+    configFile: path.join(dir, 'fapiao-guard.yaml'),
+    databases: names,
+    sourceUrl,
+    backup,
+    verify,
+    restore,
+    drill,
+    taxExport,
+    ...(deleted ? { deletedAfterBackup: { key: deleted, backupId: backup.id } } : {}),
+    reconcile,
+  };
+}
+
+/**
+ * Delete one invoice of the window that no planted problem touches, from the middle of the window
+ * (older than a day: never pending sync); its line items go with it (on delete cascade).
+ */
+async function deleteOneInvoice(sourceUrl: string, timezone: string, from: string, planted: string[]): Promise<string | undefined> {
+  return withClient(sourceUrl, async (client) => {
+    const { rows } = await client.query<{ id: string; key: string }>(
+      `with c as (select id, ${sqlCanonicalKey('invoice_code', 'invoice_number')} as key from public.invoices
+                   where issued_at >= ($2::date::timestamp at time zone $1) and issued_at < now() - interval '1 day')
+       select id::text, key from c where key <> all($3::text[]) order by id offset (select count(*) / 2 from c) limit 1`,
+      [timezone, from, planted],
+    );
+    const victim = rows[0];
+    if (!victim) return undefined;
+    await client.query('delete from public.invoices where id = $1', [victim.id]);
+    return victim.key;
+  });
 }
 
 /** The demo's key and config: made on first run, reused after. */

@@ -45,6 +45,19 @@ export function quoteTable(name: string): string {
 
 const col = (name: string): string => `src.${quoteIdent(name)}`;
 
+/** The canonical key of a row of `src` (the one definition every query and the backup's key index use). */
+function keyExpr(c: Pick<PgColumns, 'code' | 'number'>): string {
+  return sqlCanonicalKey(c.code ? col(c.code) : 'null', col(c.number));
+}
+
+/**
+ * Every canonical key of a table in byte order (`collate "C"`: defined by the bytes alone, and
+ * cheaper to sort than a locale's order), for the key index a backup stores (invoice-keys.age).
+ */
+export function keyExportSql(side: { table: string; columns: Pick<PgColumns, 'code' | 'number'> }): string {
+  return `select ${keyExpr(side.columns)} collate "C" as key from ${quoteTable(side.table)} as src order by 1`;
+}
+
 /** Expressions over `src`; `$1` is always the time zone; `hash` is the row hash of `method`. */
 export function expressions(
   shape: PgShape,
@@ -52,7 +65,7 @@ export function expressions(
 ): { from: string; key: string; fen: string; amount: string; status: string; zoned: string; instant: string; hash: string; partition: string } {
   const c = shape.columns;
   const from = shape.query ? `(${shape.query}) as src` : `${quoteTable(shape.table!)} as src`;
-  const key = sqlCanonicalKey(c.code ? col(c.code) : 'null', col(c.number));
+  const key = keyExpr(c);
   // numeric → bigint rounds half away from zero, exactly as round() does, one call cheaper
   const fen = `coalesce(((${col(c.total)})::numeric * 100)::bigint, 0)`;
   // the total in yuan rounded to fen, as numeric: hashing and summing it skips the multiplication and

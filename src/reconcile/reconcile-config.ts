@@ -52,6 +52,8 @@ export interface ReconcileConfig {
   local: PgSideConfig;
   upstream: UpstreamConfig;
   failOn: FindingKind[];
+  /** newest backups of the local target whose key index is searched for missing invoices (0: off) */
+  backupLookup: number;
 }
 
 export const DEFAULT_LOCAL_COLUMNS: PgColumns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount' };
@@ -147,7 +149,7 @@ function upstreamSide(r: Reader): UpstreamConfig {
 /** The section, or undefined when the configuration has none. */
 export function readReconcileConfig(r: Reader): ReconcileConfig | undefined {
   if (!r.isObject() || Object.keys(r.value as object).length === 0) return undefined;
-  r.only(['window', 'syncLag', 'partition', 'listLimit', 'reportDir', 'local', 'upstream', 'failOn']);
+  r.only(['window', 'syncLag', 'partition', 'listLimit', 'reportDir', 'local', 'upstream', 'failOn', 'backupLookup']);
   const w = r.object('window');
   w.only(['days', 'from', 'to']);
   let window: ReconcileConfig['window'] = { days: 35 };
@@ -176,5 +178,18 @@ export function readReconcileConfig(r: Reader): ReconcileConfig | undefined {
     local,
     upstream,
     failOn: failOn.filter((k): k is FindingKind => (FINDING_KINDS as readonly string[]).includes(k)),
+    backupLookup: r.number('backupLookup', { fallback: 7, min: 0, max: 366, integer: true })!,
   };
+}
+
+/**
+ * The backup target whose table is the local side (`local.target`, or the only target when the
+ * side names neither target nor url), when the side is a table: that target's backups then carry
+ * the table's key index, and reconcile searches them. Undefined for a url or a query.
+ */
+export function localTableTarget(rc: ReconcileConfig, targetNames: readonly string[]): { target: string; table: string } | undefined {
+  const side = rc.local;
+  if (side.query || !side.table || side.url) return undefined;
+  const target = side.target ?? (targetNames.length === 1 ? targetNames[0] : undefined);
+  return target !== undefined && targetNames.includes(target) ? { target, table: side.table } : undefined;
 }

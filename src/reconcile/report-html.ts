@@ -1,7 +1,7 @@
 // The auditors' HTML report: one self-contained file (no scripts, no external assets), summary
 // first, a per-day SVG chart of upstream vs local, then every finding with its evidence.
 import { STATUS_LABELS_ZH, isCanonicalStatus } from './status.js';
-import type { ReconcileReport, ReportFinding } from './report.js';
+import { type ReconcileReport, type ReportFinding, lookupText } from './report.js';
 import { sealText } from './report-render.js';
 import { formatFen } from './validators.js';
 import { formatSeconds } from '../config/duration.js';
@@ -19,6 +19,13 @@ const KIND_TEXT: Record<string, string> = {
   date_mismatch: 'issue day differs',
   duplicate: 'duplicate key',
   invalid_input: 'invalid upstream row',
+};
+
+/** What each cause means, next to its name (the name is what the JSON, CSV and state DB carry). */
+const CAUSE_TEXT: Record<string, string> = {
+  pending_sync: 'issued within the sync lag: not due locally yet',
+  probable_typo: 'one typing error away from an invoice on the other side',
+  in_backup: 'it reached the local database and was lost after the backup named in the evidence: restore it from there',
 };
 
 function status(s: string | undefined): string {
@@ -49,8 +56,12 @@ function chart(report: ReconcileReport): string {
 <p class="legend"><span class="sw up"></span> upstream <span class="sw lo"></span> local <span class="diff">●</span> day with differences (hover a bar for numbers)</p>`;
 }
 
-function evidence(f: ReportFinding): string {
-  const items = Object.entries(f.evidence).map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(typeof v === 'string' ? v : JSON.stringify(v))}</li>`);
+/** Evidence items that are instants, shown in the report's zone. */
+const ZONED_EVIDENCE = new Set(['backupFinishedAt']);
+
+function evidence(f: ReportFinding, timeZone: string): string {
+  const text = (k: string, v: unknown): string => (typeof v === 'string' ? (ZONED_EVIDENCE.has(k) ? zoned(v, timeZone) : v) : JSON.stringify(v));
+  const items = Object.entries(f.evidence).map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(text(k, v))}</li>`);
   return `<ul>${items.join('')}</ul>`;
 }
 
@@ -63,7 +74,7 @@ function zoned(value: string | undefined, timeZone: string): string {
 function findingRow(f: ReportFinding, timeZone: string): string {
   const side = (v: ReportFinding['upstream']): string =>
     v ? `${esc(formatFen(v.totalFen))}<br>${esc(status(v.status))}<br><small>${esc(zoned(v.issuedAt, timeZone))}${v.origin ? `<br>${esc(v.origin)}` : ''}</small>` : '—';
-  return `<tr class="k-${esc(f.kind)}"><td>${esc(KIND_TEXT[f.kind] ?? f.kind)}${f.cause ? `<br><i>${esc(f.cause)}</i>` : ''}</td><td class="key">${esc(f.key)}</td><td class="day">${esc(f.day ?? '')}</td><td>${side(f.upstream)}</td><td>${side(f.local)}</td><td>${evidence(f)}${f.firstSeen ? `<small>first seen ${esc(zoned(f.firstSeen, timeZone))}, seen ${esc(f.timesSeen)}×</small>` : ''}</td></tr>`;
+  return `<tr class="k-${esc(f.kind)}"><td>${esc(KIND_TEXT[f.kind] ?? f.kind)}${f.cause ? `<br><i>${esc(f.cause)}</i>${CAUSE_TEXT[f.cause] ? `<br><small>${esc(CAUSE_TEXT[f.cause])}</small>` : ''}` : ''}</td><td class="key">${esc(f.key)}</td><td class="day">${esc(f.day ?? '')}</td><td>${side(f.upstream)}</td><td>${side(f.local)}</td><td>${evidence(f, timeZone)}${f.firstSeen ? `<small>first seen ${esc(zoned(f.firstSeen, timeZone))}, seen ${esc(f.timesSeen)}×</small>` : ''}</td></tr>`;
 }
 
 export function renderHtml(report: ReconcileReport, jsonSha256?: string): string {
@@ -83,7 +94,7 @@ svg .up,.sw.up{fill:#4a78b5;background:#4a78b5}svg .lo,.sw.lo{fill:#e39b36;backg
 </style></head><body>
 <h1>Invoice reconciliation ${esc(r.window.from)} – ${esc(r.window.to)}</h1>
 <p class="${s.ok ? 'ok' : 'bad'}"><b>${s.ok ? 'No findings that fail the run.' : `${esc(s.failing)} finding(s) need attention.`}</b>
-${s.pendingSync > 0 ? ` ${esc(s.pendingSync)} invoice(s) are pending sync (issued within ${esc(formatSeconds(r.parameters.syncLagSeconds))}, the sync lag).` : ''}</p>
+${s.pendingSync > 0 ? ` ${esc(s.pendingSync)} invoice(s) are pending sync (issued within ${esc(formatSeconds(r.parameters.syncLagSeconds))}, the sync lag).` : ''}${s.inBackup > 0 ? ` ${esc(s.inBackup)} missing invoice(s) are still in a backup: they reached the local database and were lost after it (cause in_backup; each finding names the backup to restore from).` : ''}</p>
 <h2>Summary</h2>
 <table><tr><th></th><th>invoices</th><th>total (价税合计)</th></tr>
 <tr><th>upstream (${esc(r.upstream.kind)})</th><td>${esc(s.upstream.count)}</td><td>${esc(s.upstream.total)}</td></tr>
@@ -101,7 +112,7 @@ ${report.warnings.length > 0 ? `<h2>Warnings (${esc(s.warnings)})</h2><table><tr
 <tr><th>run</th><td>${esc(r.id)}</td></tr><tr><th>window</th><td>${esc(r.window.from)} .. ${esc(r.window.to)} (${esc(r.window.timezone)})</td></tr>
 <tr><th>upstream</th><td>${esc(r.upstream.kind)} ${esc(r.upstream.location)}${r.upstream.files ? `<br>${r.upstream.files.map(esc).join('<br>')}` : ''}${r.upstream.hashes === false ? '<br>(no hashes: every day was listed)' : ''}</td></tr>
 <tr><th>local</th><td>${esc(r.local.location)}</td></tr>
-<tr><th>parameters</th><td>syncLag ${esc(formatSeconds(r.parameters.syncLagSeconds))} · failOn ${esc(r.parameters.failOn.join(', '))} · listLimit ${esc(r.parameters.listLimit)}${r.parameters.partition ? ` · partition ${esc(r.parameters.partition)}` : ''}${r.parameters.hashMethod ? ` · hash ${esc(r.parameters.hashMethod)}` : ''} · now ${esc(zoned(r.parameters.now, tz))}</td></tr>
+<tr><th>parameters</th><td>syncLag ${esc(formatSeconds(r.parameters.syncLagSeconds))} · failOn ${esc(r.parameters.failOn.join(', '))} · listLimit ${esc(r.parameters.listLimit)}${r.parameters.partition ? ` · partition ${esc(r.parameters.partition)}` : ''}${r.parameters.hashMethod ? ` · hash ${esc(r.parameters.hashMethod)}` : ''} · now ${esc(zoned(r.parameters.now, tz))}${r.parameters.backupLookup ? `<br>backup lookup: ${esc(lookupText(r.parameters.backupLookup))}` : ''}</td></tr>
 <tr><th>started / finished</th><td>${esc(zoned(r.startedAt, tz))} / ${esc(zoned(r.finishedAt, tz))}</td></tr>
 <tr><th>work</th><td>${esc(s.work.buckets)} day buckets, ${esc(s.work.differingBuckets)} differing${s.work.strategy === 'slots' ? ` (${esc(s.work.differingSlots ?? 0)} differing minutes)` : ''}, ${esc(s.work.listedBuckets)} listed, rows listed ${esc(s.work.rowsListed.upstream)} upstream / ${esc(s.work.rowsListed.local)} local</td></tr>
 <tr><th>tool</th><td>fapiao-guard ${esc(r.toolVersion)}</td></tr>

@@ -2,7 +2,7 @@
 // top-level `sha256` field (of the text rendered without it), CSV and HTML on their last line.
 import { createHash } from 'node:crypto';
 import { csvCell } from './csv.js';
-import type { ReconcileReport, ReportFinding } from './report.js';
+import { type ReconcileReport, type ReportFinding, lookupText } from './report.js';
 import { formatFen } from './validators.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -62,6 +62,7 @@ export function renderCsv(report: ReconcileReport): string {
     `# fapiao-guard reconcile run ${r.id}`,
     `# window ${r.window.from}..${r.window.to} (${r.window.timezone}); upstream ${r.upstream.kind} ${r.upstream.location}; local ${r.local.location}`,
     `# parameters syncLag=${r.parameters.syncLagSeconds}s failOn=${r.parameters.failOn.join('|')} listLimit=${r.parameters.listLimit}${r.parameters.partition ? ` partition=${r.parameters.partition}` : ''}${r.parameters.hashMethod ? ` hashMethod=${r.parameters.hashMethod}` : ''} now=${r.parameters.now}`,
+    ...(r.parameters.backupLookup ? [`# backup lookup ${lookupText(r.parameters.backupLookup).replace(/[\r\n]+/g, ' ')}`] : []),
     `# summary upstream ${report.summary.upstream.count} invoices ${report.summary.upstream.total}; local ${report.summary.local.count} invoices ${report.summary.local.total}; failing findings ${report.summary.failing}`,
     CSV_HEADER.join(','),
   ];

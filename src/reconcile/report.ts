@@ -1,5 +1,6 @@
 // The report model (pure): run parameters, summary (counts and totals per side, findings by
 // kind), per-day comparison for the chart, findings with their history, grouped warnings.
+import type { BackupLookupInfo } from './backup-lookup.js';
 import type { DayComparison, EngineStats } from './engine.js';
 import type { FindingHistory } from './findings-store.js';
 import { FINDING_KINDS, type Finding, type FindingKind, type HashMethod, type InputProblem, type SourceInfo, type Window } from './types.js';
@@ -32,7 +33,7 @@ export interface ReconcileReport {
     window: Window;
     upstream: SourceInfo;
     local: SourceInfo;
-    parameters: { syncLagSeconds: number; failOn: FindingKind[]; listLimit: number; partition?: string; now: string; hashMethod?: HashMethod };
+    parameters: { syncLagSeconds: number; failOn: FindingKind[]; listLimit: number; partition?: string; now: string; hashMethod?: HashMethod; backupLookup?: BackupLookupInfo };
     toolVersion: string;
   };
   summary: {
@@ -43,6 +44,8 @@ export interface ReconcileReport {
     failing: number;
     pendingSync: number;
     probableTypos: number;
+    /** missing invoices a backup still holds (lost locally after it) */
+    inBackup: number;
     warnings: number;
     resolvedSinceLastRun?: number;
     escalated?: number;
@@ -104,6 +107,7 @@ export function buildReport(input: ReportInput): ReconcileReport {
       failing: input.failing,
       pendingSync: input.findings.filter((f) => f.cause === 'pending_sync').length,
       probableTypos: input.findings.filter((f) => f.cause === 'probable_typo' && f.kind === 'missing').length,
+      inBackup: input.findings.filter((f) => f.cause === 'in_backup').length,
       warnings: input.warnings.length,
       ...(input.persisted ? { resolvedSinceLastRun: input.persisted.resolved, escalated: input.persisted.escalated } : {}),
       work: input.stats,
@@ -137,4 +141,11 @@ export function invalidInputFinding(p: InputProblem): Finding {
     ...(p.day ? { day: p.day } : {}),
     evidence: { origin: p.origin, reason: p.reason, severity: p.severity, ...(p.raw ? { row: p.raw } : {}) },
   };
+}
+
+/** The backup lookup in one line, for the run parameters (HTML and CSV). */
+export function lookupText(l: BackupLookupInfo): string {
+  if (l.skipped) return `skipped: ${l.skipped}`;
+  const problems = l.problems?.length ? `; unreadable: ${l.problems.join('; ')}` : '';
+  return `${l.found} missing invoice(s) found in ${l.searched.length} backup(s) of '${l.target ?? ''}' searched (newest first, at most ${l.limit}): ${l.searched.join(', ')}${problems}`;
 }

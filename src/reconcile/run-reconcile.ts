@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { makeBackupId } from '../repository/backup-id.js';
 import { withStateDb } from '../state/state-db.js';
 import { TOOL_VERSION } from '../version.js';
+import { lookUpInBackups } from './backup-lookup.js';
 import { classify, failing as failingOf } from './classify.js';
 import { compareSources } from './engine.js';
 import { recordRun } from './findings-store.js';
@@ -83,6 +84,8 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
       ...classify(result.diffs, { now, syncLagSeconds: rc.syncLagSeconds, invalidUpstreamKeys: upstream.invalidKeys }),
       ...problems.errors.filter((p) => inWindow(p.day)).map(invalidInputFinding),
     ];
+    // before persisting, so the state DB records the cause too
+    const backupLookup = await lookUpInBackups({ config, rc, findings, logger, ...(options.signal ? { signal: options.signal } : {}) });
     const failing = failingOf(findings, rc.failOn).length;
     const scope = `${local.info.location} <- ${upstream.source.info.kind}:${upstream.source.info.location}`;
     const finishedAt = new Date().toISOString();
@@ -101,6 +104,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
         ...(rc.partition ? { partition: rc.partition } : {}),
         now: now.toISOString(),
         ...(result.stats.hashMethod ? { hashMethod: result.stats.hashMethod } : {}),
+        backupLookup,
       },
       toolVersion: TOOL_VERSION,
     };

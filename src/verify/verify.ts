@@ -1,9 +1,10 @@
 // `verify`: every stored object's size and sha256 against the manifest, with no key;
-// `--deep` also decrypts, lists the archive with pg_restore and reads the details.
+// `--deep` also decrypts, lists the archive with pg_restore, reads the details and the key index.
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import type { Identity } from '../crypto/index.js';
 import { createDecryptStream } from '../crypto/index.js';
+import { INVOICE_KEYS_NAME, scanInvoiceKeys } from '../backup/invoice-keys.js';
 import { isFgError, messageOf } from '../errors.js';
 import { PG_CLIENT_HINT, feedTool, startTool } from '../pipeline/child-process.js';
 import { DigestStream } from '../pipeline/digest.js';
@@ -42,7 +43,8 @@ export async function verifyBackup(repo: Repository, manifest: Manifest, options
       }),
     );
     for (const object of manifest.objects.filter((o) => o.name !== 'details.json.age' && o.layers[0] !== 'pg_dump:custom')) {
-      checks.push(await attempt(`decrypt ${object.name}`, () => decryptToNowhere(repo, manifest, object, identities)));
+      const read = object.name === INVOICE_KEYS_NAME ? readKeyIndex : decryptToNowhere;
+      checks.push(await attempt(`decrypt ${object.name}`, () => read(repo, manifest, object, identities)));
     }
   }
   return { backupId: manifest.id, target: manifest.target, deep: options.deep, ok: checks.every((c) => c.ok), checks };
@@ -93,6 +95,21 @@ async function decryptToNowhere(repo: Repository, manifest: Manifest, object: Ma
     }),
   );
   return `${bytes} bytes`;
+}
+
+/** The key index decrypted and decompressed: every line read, in the order reconcile relies on. */
+async function readKeyIndex(repo: Repository, manifest: Manifest, object: ManifestObject, identities: readonly Identity[]): Promise<string> {
+  let keys = 0;
+  let previous: string | undefined;
+  let unsorted = 0;
+  await scanInvoiceKeys(repo, manifest, object, identities, (key) => {
+    keys += 1;
+    if (previous !== undefined && Buffer.compare(Buffer.from(previous), Buffer.from(key)) > 0) unsorted += 1;
+    previous = key;
+    return true;
+  });
+  if (unsorted > 0) throw new Error(`${unsorted} of ${keys} keys out of byte order`);
+  return `${keys} invoice keys, sorted`;
 }
 
 async function attempt(name: string, fn: () => Promise<string>): Promise<VerifyCheck> {

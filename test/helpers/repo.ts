@@ -25,6 +25,8 @@ export interface TestRepoOptions {
   repoUrl?: string;
   s3?: Record<string, unknown>;
   compression?: string;
+  /** more top-level config sections (reconcile, state, …) */
+  extra?: Record<string, unknown>;
 }
 
 export async function createTestRepo(options: TestRepoOptions): Promise<TestRepo> {
@@ -39,6 +41,7 @@ export async function createTestRepo(options: TestRepoOptions): Promise<TestRepo
     encryption: { recipients: [recipient], identityFile },
     targets: options.targets.map((t) => ({ verifyTables: ['public.invoices', 'public.invoice_items'], ...t })),
     ...(options.compression ? { backup: { compression: options.compression } } : {}),
+    ...options.extra,
   };
   const text = JSON.stringify(doc, null, 2); // JSON is YAML
   const configFile = path.join(dir, 'fapiao-guard.yaml');
