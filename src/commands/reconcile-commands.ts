@@ -23,7 +23,8 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
           .example('$0 reconcile --report-dir /srv/audit/reconcile', 'keep the JSON, CSV (Excel) and HTML reports for the auditors')
           .epilog(
             'Findings: missing (upstream only), extra (local only), amount_mismatch, status_mismatch, date_mismatch, duplicate, invalid_input; ' +
-              'causes pending_sync (issued within reconcile.syncLag: not counted as failing) and probable_typo (a missing and an extra one typing error apart, same amount and day). ' +
+              'causes pending_sync (issued within reconcile.syncLag: not counted as failing), probable_typo (a missing and an extra one typing error apart, same amount and day) ' +
+              'and in_backup (a missing invoice that the named backup still holds: it reached the local database and was lost after; needs encryption.identityFile). ' +
               'Exit 0 when no finding of a reconcile.failOn kind, 1 when there are some, 2 for configuration errors (a file that is not an export), 3 when a side could not be read. ' +
               'Findings persist in the state DB: list them with `fapiao-guard findings --open`.',
           ),
@@ -50,7 +51,7 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
             ],
           );
           const kinds = Object.entries(s.findings).filter(([, n]) => n > 0);
-          process.stdout.write(`\nfindings: ${kinds.length === 0 ? 'none' : kinds.map(([k, n]) => `${k} ${n}`).join(', ')}${s.pendingSync ? ` (pending sync ${s.pendingSync})` : ''}${s.probableTypos ? ` (probable typos ${s.probableTypos})` : ''}\n`);
+          process.stdout.write(`\nfindings: ${kinds.length === 0 ? 'none' : kinds.map(([k, n]) => `${k} ${n}`).join(', ')}${s.pendingSync ? ` (pending sync ${s.pendingSync})` : ''}${s.probableTypos ? ` (probable typos ${s.probableTypos})` : ''}${s.inBackup ? ` (still in a backup ${s.inBackup})` : ''}\n`);
           if (report.findings.length > 0) {
             printTable(
               ['kind', 'cause', 'key', 'day', 'upstream', 'local'],
