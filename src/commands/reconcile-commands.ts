@@ -55,7 +55,7 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
           if (report.findings.length > 0) {
             printTable(
               ['kind', 'cause', 'key', 'day', 'upstream', 'local'],
-              report.findings.slice(0, 50).map((f) => [f.kind, f.cause ?? '', f.key, f.day ?? '', f.upstream ? `${formatFen(f.upstream.totalFen)} ${f.upstream.status}` : '-', f.local ? `${formatFen(f.local.totalFen)} ${f.local.status}` : '-']),
+              report.findings.slice(0, 50).map((f) => [f.kind, f.cause ?? '', keyOrOrigin(f), f.day ?? '', f.kind === 'invalid_input' ? clip(String(f.evidence.reason ?? '')) : f.upstream ? `${formatFen(f.upstream.totalFen)} ${f.upstream.status}` : '-', f.local ? `${formatFen(f.local.totalFen)} ${f.local.status}` : '-']),
             );
             if (report.findings.length > 50) process.stdout.write(`… ${report.findings.length - 50} more in the reports\n`);
           }
@@ -83,8 +83,17 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
         const tz = ctx.config.timezone;
         printTable(
           ['kind', 'cause', 'key', 'day', 'first seen', 'last seen', 'state'],
-          rows.map((r) => [r.kind, r.cause ?? '', r.key, r.day ?? '', formatTime(r.firstSeen, tz), formatTime(r.lastSeen, tz), r.resolvedAt ? `resolved ${formatTime(r.resolvedAt, tz)}` : r.escalatedAt ? 'open (escalated)' : 'open']),
+          rows.map((r) => [r.kind, r.cause ?? '', keyOrOrigin(r.details), r.day ?? '', formatTime(r.firstSeen, tz), formatTime(r.lastSeen, tz), r.resolvedAt ? `resolved ${formatTime(r.resolvedAt, tz)}` : r.escalatedAt ? 'open (escalated)' : 'open']),
         );
       },
     );
+}
+
+/** A damaged upstream row has no trustworthy key: show where it is (file:line) instead. */
+function keyOrOrigin(f: { key: string; evidence: Record<string, unknown> }): string {
+  return f.key || String(f.evidence.origin ?? '');
+}
+
+function clip(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -48,3 +48,12 @@ export function jobProblems(of: string, jobs: readonly JobState[]): string[] {
     return [];
   });
 }
+
+/** Open reconciliation findings of a reconcile.failOn kind are failing, however the run was started. */
+export function findingProblems(findings: { dueByKind: Record<string, number> } | null, failOn: readonly string[]): string[] {
+  if (!findings) return [];
+  const failing = Object.entries(findings.dueByKind).filter(([kind, n]) => n > 0 && failOn.includes(kind));
+  if (failing.length === 0) return [];
+  const total = failing.reduce((sum, [, n]) => sum + n, 0);
+  return [`${total} open reconciliation finding(s) of failing kinds (${failing.map(([k, n]) => `${k} ${n}`).join(', ')}); see 'fapiao-guard findings --open'`];
+}

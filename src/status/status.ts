@@ -8,7 +8,7 @@ import { ALL_TARGETS, GLOBAL_JOBS, JOB_NAMES } from '../daemon/daemon-config.js'
 import { defaultDrillConfig } from '../drill/drill-config.js';
 import { type JobSummary, jobSummaries } from '../daemon/job-runs.js';
 import type { Repository } from '../repository/repository.js';
-import { type JobState, isOverdue, jobProblems, problemsOf } from './assess.js';
+import { type JobState, findingProblems, isOverdue, jobProblems, problemsOf } from './assess.js';
 
 export interface TargetStatus {
   target: string;
@@ -28,7 +28,7 @@ export interface StatusReport {
   /** jobs that run once for all targets (reconcile) */
   globalJobs: JobState[];
   /** open reconciliation findings by kind; null when reconciliation has no table yet */
-  findings: { open: number; byKind: Record<string, number> } | null;
+  findings: { open: number; byKind: Record<string, number>; dueByKind: Record<string, number> } | null;
   daemons: Array<{ host: string; pid: number; listen: string | null; startedAt: string; heartbeatAt: string; alive: boolean }>;
   /** raw job summaries (metrics use them) */
   jobRuns: JobSummary[];
@@ -66,7 +66,8 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
     });
   }
   const globalJobs = jobStates(JOB_NAMES.filter((j) => GLOBAL_JOBS.has(j)), ALL_TARGETS, summaries, schedules, config.timezone, now);
-  const problems = [...targets.flatMap((t) => t.problems), ...jobProblems('all targets', globalJobs)];
+  const findings = await openFindings(db);
+  const problems = [...targets.flatMap((t) => t.problems), ...jobProblems('all targets', globalJobs), ...findingProblems(findings, config.reconcile?.failOn ?? [])];
   return {
     ok: problems.length === 0,
     generatedAt: now.toISOString(),
@@ -74,7 +75,7 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
     problems,
     targets,
     globalJobs,
-    findings: await openFindings(db),
+    findings,
     daemons: await liveDaemons(db, staleAfter),
     jobRuns: summaries,
   };
@@ -112,9 +113,14 @@ async function lastDrills(db: pg.Pool | pg.Client): Promise<Map<string, NonNulla
 /** Open (unresolved) reconciliation findings by kind (migration 0003). */
 async function openFindings(db: pg.Pool | pg.Client): Promise<StatusReport['findings']> {
   if (!(await tableExists(db, 'fapiao_guard.reconcile_findings'))) return null;
-  const res = await db.query<{ kind: string; n: string }>(`select kind, count(*) as n from fapiao_guard.reconcile_findings where resolved_at is null group by kind order by kind`);
+  const res = await db.query<{ kind: string; n: string; due: string }>(
+    `select kind, count(*) as n, count(*) filter (where cause is distinct from 'pending_sync') as due
+       from fapiao_guard.reconcile_findings where resolved_at is null group by kind order by kind`,
+  );
   const byKind = Object.fromEntries(res.rows.map((r) => [r.kind, Number(r.n)]));
-  return { open: Object.values(byKind).reduce((a, b) => a + b, 0), byKind };
+  // pending_sync findings are not failing yet (within the sync lag), as in `reconcile` itself
+  const dueByKind = Object.fromEntries(res.rows.map((r) => [r.kind, Number(r.due)]));
+  return { open: Object.values(byKind).reduce((a, b) => a + b, 0), byKind, dueByKind };
 }
 
 async function liveDaemons(db: pg.Pool | pg.Client, staleAfter: number): Promise<StatusReport['daemons']> {

@@ -90,3 +90,14 @@ describe('fapiao-guard status, run and jobs', () => {
     expect(isOverdue(daily, null, now)).toBe(true);
   });
 });
+
+describe('open findings in status', () => {
+  it('are failing when of a failOn kind and past the sync lag; pending_sync and other kinds are not', async () => {
+    const { findingProblems } = await import('../../src/status/assess.js');
+    expect(findingProblems(null, ['missing'])).toEqual([]);
+    expect(findingProblems({ dueByKind: { missing: 0, invalid_input: 2 } }, ['missing'])).toEqual([]);
+    expect(findingProblems({ dueByKind: { missing: 3, extra: 1, invalid_input: 2 } }, ['missing', 'extra'])).toEqual([
+      "4 open reconciliation finding(s) of failing kinds (missing 3, extra 1); see 'fapiao-guard findings --open'",
+    ]);
+  });
+});
