@@ -104,7 +104,7 @@ ${s.pendingSync > 0 ? ` ${esc(s.pendingSync)} invoice(s) are pending sync (issue
 <h2>Per day</h2>
 ${chart(report)}
 <h2>Findings (${esc(report.findings.length)})</h2>
-<div class="scroll"><table class="findings"><colgroup><col style="width:11%"><col style="width:23%"><col style="width:10%"><col style="width:14%"><col style="width:13%"><col style="width:29%"></colgroup><tr><th>kind</th><th>key</th><th>day</th><th>upstream</th><th>local</th><th>evidence</th></tr>
+<div class="scroll"><table class="findings"><colgroup><col style="width:14%"><col style="width:22%"><col style="width:10%"><col style="width:13%"><col style="width:12%"><col style="width:29%"></colgroup><tr><th>kind</th><th>key</th><th>day</th><th>upstream</th><th>local</th><th>evidence</th></tr>
 ${report.findings.map((f) => findingRow(f, tz)).join('\n')}</table></div>
 ${report.warnings.length > 0 ? `<h2>Warnings (${esc(s.warnings)})</h2><table><tr><th>warning</th><th>rows</th><th>examples</th></tr>${report.warnings.map((w) => `<tr><td>${esc(w.reason)}</td><td>${esc(w.count)}</td><td>${w.examples.map((e) => `${esc(e.origin)}: ${esc(e.reason)}`).join('<br>')}</td></tr>`).join('')}</table>` : ''}
 <h2>Run</h2>

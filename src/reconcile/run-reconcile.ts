@@ -9,6 +9,7 @@ import { makeBackupId } from '../repository/backup-id.js';
 import { withStateDb } from '../state/state-db.js';
 import { TOOL_VERSION } from '../version.js';
 import { lookUpInBackups } from './backup-lookup.js';
+import { linkRejectedRows } from './rejected-rows.js';
 import { classify, failing as failingOf } from './classify.js';
 import { compareSources } from './engine.js';
 import { recordRun } from './findings-store.js';
@@ -86,6 +87,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
     ];
     // before persisting, so the state DB records the cause too
     const backupLookup = await lookUpInBackups({ config, rc, findings, logger, ...(options.signal ? { signal: options.signal } : {}) });
+    linkRejectedRows(findings, config.timezone);
     const failing = failingOf(findings, rc.failOn).length;
     const scope = `${local.info.location} <- ${upstream.source.info.kind}:${upstream.source.info.location}`;
     const finishedAt = new Date().toISOString();
