@@ -35,7 +35,7 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           `  5. proof             ${result.restore.checks.filter((c) => c.ok).length}/${result.restore.checks.length} row counts and checksums match the backup`,
           `  6. restore drill     ${result.drill.verdict.toUpperCase()}: ${result.drill.checks.length} checks, RTO ${result.drill.seconds.total.toFixed(1)}s, backup age ${result.drill.rpoSeconds.toFixed(0)}s`,
           `                      report: ${path.relative(process.cwd(), result.drill.htmlReport ?? '') || result.drill.htmlReport}`,
-          `  7. reconcile         ${result.taxExport.rows} invoices in a tax-platform export (${path.relative(process.cwd(), result.taxExport.file)}) with ${result.taxExport.planted.length} planted problems`,
+          `  7. reconcile         ${result.taxExport.rows} rows in a tax-platform export (${path.relative(process.cwd(), result.taxExport.file)}) with ${result.taxExport.planted.length} planted problems`,
           ...(result.deletedAfterBackup ? [`                      (1 of them deleted locally after backup ${result.deletedAfterBackup.backupId}: invoice ${result.deletedAfterBackup.key})`] : []),
           `                      found ${plantedFound(result)} of them against public.invoices: ${findingsLine(result.reconcile.report.summary.findings)}`,
           ...(result.reconcile.report.summary.inBackup > 0 ? [`                      ${result.reconcile.report.summary.inBackup} missing invoice(s) still in a backup (cause in_backup): ${inBackupLine(result)}`] : []),
