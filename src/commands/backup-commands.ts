@@ -6,7 +6,7 @@ import { runBackup, type BackupResult } from '../backup/backup.js';
 import { formatIdentityFile, generateIdentity } from '../crypto/index.js';
 import { UsageError, isFgError } from '../errors.js';
 import { formatBytes } from '../progress.js';
-import { type GlobalArgs, commandContext, loggerFor, selectTargets } from './context.js';
+import { type GlobalArgs, commandContext, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
 
 export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {

@@ -16,7 +16,7 @@ import { Repository } from '../../src/repository/repository.js';
 import { runRestore } from '../../src/restore/restore.js';
 import { FileStorage } from '../../src/storage/file-storage.js';
 import { verifyBackup } from '../../src/verify/verify.js';
-import { type TestDatabase, createDatabase, createSampleDatabase, query, queryOne } from '../helpers/pg.js';
+import { type TestDatabase, createDatabase, createSampleDatabase, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 
 const logger = silentLogger();
