@@ -1,9 +1,10 @@
 // Small encrypted objects (details.json.age, globals.sql.age): encrypt, hash, store.
 import { Readable, pipeline } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { createDecryptStream, createEncryptStream, type Identity, type Recipient } from '../crypto/index.js';
-import { DigestStream, VerifyingStream } from '../pipeline/digest.js';
+import { createEncryptStream, type Identity, type Recipient } from '../crypto/index.js';
+import { DigestStream } from '../pipeline/digest.js';
 import type { ManifestObject } from '../repository/manifest.js';
+import { openDecrypted } from '../repository/read-encrypted.js';
 import type { Storage } from '../storage/storage.js';
 
 export async function saveEncrypted(
@@ -35,11 +36,5 @@ export function saveEncryptedText(storage: Storage, path: string, name: string, 
 
 /** Load, verify against the manifest entry, decrypt and return as text. */
 export async function loadEncryptedText(storage: Storage, path: string, object: ManifestObject, identities: readonly Identity[]): Promise<string> {
-  const source = await storage.load(path);
-  const verify = new VerifyingStream(object, path);
-  const decrypt = createDecryptStream(identities, { name: path });
-  const out = source.pipe(verify).pipe(decrypt);
-  source.on('error', (e) => out.destroy(e));
-  verify.on('error', (e) => out.destroy(e));
-  return text(out);
+  return text(await openDecrypted(storage, path, object, identities));
 }

@@ -4,11 +4,11 @@ import { pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
 import type { Config, TargetConfig } from '../config/config.js';
-import { createDecryptStream, type Identity, type Recipient } from '../crypto/index.js';
+import type { Identity, Recipient } from '../crypto/index.js';
 import type { Logger } from '../logger.js';
 import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, startTool } from '../pipeline/child-process.js';
-import { VerifyingStream } from '../pipeline/digest.js';
 import type { Manifest, ManifestObject } from '../repository/manifest.js';
+import { openDecrypted } from '../repository/read-encrypted.js';
 import type { Repository } from '../repository/repository.js';
 import { keyExportSql } from '../reconcile/pg-sql.js';
 import { localTableTarget } from '../reconcile/reconcile-config.js';
@@ -90,11 +90,11 @@ export async function scanInvoiceKeys(
   signal?: AbortSignal,
 ): Promise<boolean> {
   const path = repo.objectPath(manifest.target, manifest.id, object.name);
-  const source = await repo.storage.load(path, signal ? { signal } : {});
+  const source = await openDecrypted(repo.storage, path, object, identities, signal ? { signal } : {});
   const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', label: `zstd -d of '${path}'`, installHint: ZSTD_HINT, ...(signal ? { signal } : {}) });
   const out = outputAfterExit(zstd);
   const fed = new Promise<void>((resolve, reject) => {
-    pipeline(source, new VerifyingStream(object, path), createDecryptStream(identities, { name: path }), zstd.child.stdin!, (err) => (err ? reject(err) : resolve()));
+    pipeline(source, zstd.child.stdin!, (err) => (err ? reject(err) : resolve()));
   });
   let feedError: unknown;
   fed.catch((err: unknown) => (feedError = err)); // awaited below unless we stop early

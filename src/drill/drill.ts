@@ -9,14 +9,14 @@ import { pipeline } from 'node:stream/promises';
 import { randomInt } from 'node:crypto';
 import { loadIdentities } from '../backup/encryption-keys.js';
 import type { Config, TargetConfig } from '../config/config.js';
-import { type Identity, createDecryptStream } from '../crypto/index.js';
+import type { Identity } from '../crypto/index.js';
 import { CheckFailedError, InterruptedError, NotFoundError, OperationError, isFgError, messageOf, oneLine } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withClient } from '../pg/connect.js';
 import type { BackupDetails } from '../pg/details.js';
-import { VerifyingStream } from '../pipeline/digest.js';
 import { makeBackupId } from '../repository/backup-id.js';
 import type { Manifest, ManifestObject } from '../repository/manifest.js';
+import { openDecrypted } from '../repository/read-encrypted.js';
 import { Repository } from '../repository/repository.js';
 import { dumpObjectOf } from '../restore/dump-source.js';
 import { loadDetails, restoreArchive } from '../restore/restore.js';
@@ -279,9 +279,7 @@ function failed(name: string, expected: string, err: unknown): Check {
 async function verifyAndDecrypt(repo: Repository, manifest: Manifest, object: ManifestObject, identities: readonly Identity[], signal?: AbortSignal): Promise<void> {
   const name = repo.objectPath(manifest.target, manifest.id, object.name);
   await pipeline(
-    await repo.storage.load(name, signal ? { signal } : {}),
-    new VerifyingStream(object, name),
-    createDecryptStream(identities, { name }),
+    await openDecrypted(repo.storage, name, object, identities, signal ? { signal } : {}),
     new Writable({ write: (_chunk, _enc, done) => done() }),
     ...(signal ? [{ signal }] : []),
   );

@@ -3,12 +3,12 @@
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import type { Identity } from '../crypto/index.js';
-import { createDecryptStream } from '../crypto/index.js';
 import { INVOICE_KEYS_NAME, scanInvoiceKeys } from '../backup/invoice-keys.js';
 import { isFgError, messageOf } from '../errors.js';
 import { PG_CLIENT_HINT, feedTool, startTool } from '../pipeline/child-process.js';
 import { DigestStream } from '../pipeline/digest.js';
 import type { Manifest, ManifestObject } from '../repository/manifest.js';
+import { openDecrypted } from '../repository/read-encrypted.js';
 import type { Repository } from '../repository/repository.js';
 import { openDumpArchive } from '../restore/dump-source.js';
 import { loadDetails } from '../restore/restore.js';
@@ -85,8 +85,7 @@ async function decryptToNowhere(repo: Repository, manifest: Manifest, object: Ma
   const path = repo.objectPath(manifest.target, manifest.id, object.name);
   let bytes = 0;
   await pipeline(
-    await repo.storage.load(path),
-    createDecryptStream(identities, { name: path }),
+    await openDecrypted(repo.storage, path, object, identities),
     new Writable({
       write: (chunk: Buffer, _e, cb) => {
         bytes += chunk.length;

@@ -61,6 +61,11 @@ describe('backups on S3', () => {
     dbs.push(to);
     const restored = await runRestore({ config: t.config, repo: t.repo, logger, identities }, t.config.targets[0]!, manifest, { to: to.url, jobs: 1, clean: false });
     expect(restored.ok).toBe(true);
+    // an uncompressed archive spooled for a parallel restore
+    const parallel = await createDatabase('s3b_j2');
+    dbs.push(parallel);
+    const spooled = await runRestore({ config: t.config, repo: t.repo, logger, identities }, t.config.targets[0]!, manifest, { to: parallel.url, jobs: 2, clean: false });
+    expect(spooled.ok).toBe(true);
   });
 
   it('connections dropped mid-upload: clean failure naming the object, upload aborted, no manifest', async () => {
