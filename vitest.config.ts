@@ -6,6 +6,9 @@ export default defineConfig({
     // Integration tests share one PostgreSQL server and two cores: keep parallelism modest.
     maxWorkers: 2,
     testTimeout: 60_000,
+    // CI only: one retry for timing-sensitive integration tests (signals, daemons) on a shared
+    // 2-core machine; a test that fails twice is red. Locally every failure shows.
+    retry: process.env.CI ? 1 : 0,
     hookTimeout: 120_000,
     globalSetup: ['test/helpers/global-setup.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
