@@ -80,7 +80,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   });
 
   const config = await demoConfig(dir, sourceUrl, stateUrl);
-  const repo = new Repository(openStorage(config.repository.url, { logger: options.logger }));
+  const repo = new Repository(await openStorage(config.repository.url, { logger: options.logger }));
   await repo.init(config.encryption.recipients);
   const target = config.targets[0]!;
   const backup = await runBackup({ config, repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) }, target);

@@ -27,7 +27,7 @@ export function renderDrillHtml(report: DrillReport, trend: readonly TrendPoint[
   const timing = [
     ['download (read, verify, decrypt)', s.download],
     ['restore (pg_restore, from the same start)', s.restore],
-    ['checks', s.checks],
+    [`checks, after the restore (${report.tablesCheckedDuringRestore} table${report.tablesCheckedDuringRestore === 1 ? '' : 's'} measured during it)`, s.checks],
     ['total (RTO)', s.total],
   ]
     .map(([label, value]) => `<tr><td>${escapeHtml(label)}</td><td class="v">${escapeHtml(formatSeconds(value as number))}</td></tr>`)

@@ -11,8 +11,13 @@ export interface DrillReport {
   target: string;
   verdict: Verdict;
   checks: Check[];
-  /** download and restore overlap when streamed: both are measured from the start of the restore */
+  /**
+   * download and restore overlap when streamed: both are measured from the start of the restore;
+   * checks: what they added after the restore ended (tables are measured as soon as their data is in)
+   */
   seconds: { download: number; restore: number; checks: number; total: number };
+  /** tables measured while pg_restore was still building indexes and constraints */
+  tablesCheckedDuringRestore: number;
   /** age of the drilled backup when the drill ran: now − its finishedAt */
   rpoSeconds: number;
   /** the first failed check, in one line; absent when the drill passed */

@@ -19,14 +19,14 @@ import type { Manifest, ManifestObject } from '../repository/manifest.js';
 import { openDecrypted } from '../repository/read-encrypted.js';
 import { Repository } from '../repository/repository.js';
 import { dumpObjectOf } from '../restore/dump-source.js';
-import { loadDetails, restoreArchive } from '../restore/restore.js';
+import { checksAlongside } from '../restore/checks-alongside.js';
+import { restoreArchive } from '../restore/restore.js';
 import { openStateDb } from '../state/state-db.js';
 import { maskUrl } from '../storage/mask-url.js';
 import type { Storage } from '../storage/storage.js';
 import { TOOL_VERSION } from '../version.js';
 import { formatTime } from '../format.js';
 import { type Check, amcheckCheck, assertionChecks } from './drill-checks.js';
-import { checkAgainstDetails } from '../pg/restored-details.js';
 import { type DrillPick, defaultDrillConfig, formatPick } from './drill-config.js';
 import { markCrashedDrills, recordEnd, recordReport, recordStart, rtoTrend } from './drill-history.js';
 import { type TrendPoint, renderDrillHtml } from './drill-html.js';
@@ -98,7 +98,7 @@ export async function runDrill(ctx: DrillContext, target: TargetConfig, options:
 
     let scratch: ScratchDatabase | undefined;
     let keep = false;
-    let outcome: { checks: Check[]; seconds: { download: number; restore: number; checks: number } } | undefined;
+    let outcome: { checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number } | undefined;
     try {
       scratch = await createScratchDatabase(adminUrl, { drillId, target: target.name, backupId: manifest.id, createdAt: startedAt.toISOString() });
       log.info({ database: scratch.name }, 'scratch database created');
@@ -134,6 +134,7 @@ export async function runDrill(ctx: DrillContext, target: TargetConfig, options:
       verdict,
       checks,
       seconds: { ...outcome.seconds, total: round(total) },
+      tablesCheckedDuringRestore: outcome.checkedEarly,
       rpoSeconds: round(rpoSeconds),
       ...(cause ? { cause } : {}),
       startedAt: startedAt.toISOString(),
@@ -214,7 +215,7 @@ async function restoreAndCheck(
   jobs: number,
   settings: ReturnType<typeof defaultDrillConfig>,
   log: Logger,
-): Promise<{ checks: Check[]; seconds: { download: number; restore: number; checks: number } }> {
+): Promise<{ checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number }> {
   const dump = dumpObjectOf(manifest);
   const dumpPath = ctx.repo.objectPath(manifest.target, manifest.id, dump.name);
   const start = Date.now();
@@ -223,21 +224,28 @@ async function restoreAndCheck(
     if (name === dumpPath) downloadEnd ??= Date.now();
   }));
   const others = manifest.objects.filter((o) => o !== dump && o.name !== 'details.json.age');
+  // tables are measured as soon as their data is in, while pg_restore builds indexes
+  const checking = checksAlongside(ctx.repo, manifest, identities, scratch.url, { concurrency: Math.max(2, jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) });
   const [details, restored, ...verified] = await Promise.allSettled([
-    loadDetails(ctx.repo, manifest, identities),
+    checking.details,
     restoreArchive({ config: ctx.config, repo, logger: log, identities, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.progress !== undefined ? { progress: ctx.progress } : {}) }, manifest, {
       to: scratch.url,
       jobs,
       clean: false,
       noOwner: true, // a drill proves the data; roles may not exist on the scratch server
       trustedTarget: true,
+      onTableData: checking.onTableData,
     }),
     ...others.map((o) => verifyAndDecrypt(ctx.repo, manifest, o, identities, ctx.signal)),
   ]);
+  if (restored.status === 'rejected' || ctx.signal?.aborted) await checking.cancel();
   const restoreEnd = Date.now();
   if (ctx.signal?.aborted) throw ctx.signal.reason ?? new InterruptedError('drill interrupted');
   for (const result of [details, restored, ...verified]) {
-    if (result.status === 'rejected' && !isBackupFault(result.reason)) throw result.reason;
+    if (result.status === 'rejected' && !isBackupFault(result.reason)) {
+      await checking.cancel();
+      throw result.reason;
+    }
   }
   const checks: Check[] = [];
   checks.push(
@@ -252,12 +260,12 @@ async function restoreAndCheck(
   const restoreExpected = `${dump.size} bytes, sha256 ${dump.sha256.slice(0, 16)}…, age authentication, pg_restore exit 0`;
   checks.push(restored.status === 'fulfilled' ? { name: `restore ${dump.name}`, ok: true, expected: restoreExpected, actual: 'verified and restored' } : failed(`restore ${dump.name}`, restoreExpected, restored.reason));
   const seconds = { download: round(((downloadEnd ?? restoreEnd) - start) / 1000), restore: round((restoreEnd - start) / 1000), checks: 0 };
-  log.info({ download: seconds.download, restore: seconds.restore, ok: restored.status === 'fulfilled' }, restored.status === 'fulfilled' ? 'restore finished' : 'restore failed');
-  if (restored.status === 'rejected') return { checks, seconds }; // nothing sensible to check in a half-restored database
+  log.info({ download: seconds.download, restore: seconds.restore, ok: restored.status === 'fulfilled', tablesCheckedMeanwhile: checking.measuredEarly() }, restored.status === 'fulfilled' ? 'restore finished' : 'restore failed');
+  if (restored.status === 'rejected') return { checks, seconds, checkedEarly: 0 }; // nothing sensible to check in a half-restored database
 
   const t1 = Date.now();
   const [dataChecks, assertions, amcheck] = await Promise.all([
-    details.status === 'fulfilled' ? checkAgainstDetails(scratch.url, details.value, { concurrency: Math.max(2, jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) }) : Promise.resolve([]),
+    details.status === 'fulfilled' ? checking.finish() : Promise.resolve([]),
     assertionChecks(scratch.url, settings.assertions, ctx.signal),
     settings.amcheck ? amcheckCheck(scratch.url, (details.status === 'fulfilled' ? details.value : ({ serverVersion: '' } as BackupDetails)).serverVersion, ctx.signal).then((c) => [c]) : Promise.resolve([]),
   ]).catch((err: unknown) => {
@@ -267,7 +275,7 @@ async function restoreAndCheck(
   seconds.checks = round((Date.now() - t1) / 1000);
   checks.push(...dataChecks, ...assertions, ...amcheck);
   log.info({ checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.checks }, 'checks finished');
-  return { checks, seconds };
+  return { checks, seconds, checkedEarly: checking.measuredEarly() };
 }
 
 function failed(name: string, expected: string, err: unknown): Check {

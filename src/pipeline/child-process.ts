@@ -18,6 +18,8 @@ export interface ToolOptions {
   installHint?: string;
   /** a name for messages, e.g. `pg_dump of 'invoices'` */
   label?: string;
+  /** sees each stderr line; returning true keeps it out of the error message (progress chatter) */
+  onStderrLine?: (line: string) => boolean;
 }
 
 export interface Tool {
@@ -33,9 +35,20 @@ export function startTool(command: string, args: readonly string[], options: Too
   const label = options.label ?? command;
   const child = spawn(command, args, { env: options.env ?? process.env, stdio: [options.stdinFrom ?? options.stdin ?? 'ignore', options.stdoutFd ?? 'pipe', 'pipe'] });
   let tail = '';
+  let partial = '';
+  const onLine = options.onStderrLine;
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
-    tail = (tail + chunk).slice(-8192);
+    if (!onLine) {
+      tail = (tail + chunk).slice(-8192);
+      return;
+    }
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) if (!onLine(line)) tail = `${tail}${line}\n`.slice(-8192);
+  });
+  child.stderr!.once('end', () => {
+    if (onLine && partial && !onLine(partial)) tail = `${tail}${partial}`.slice(-8192);
   });
   const kill = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -94,14 +107,17 @@ export function outputAfterExit(tool: Tool, alsoWaitFor: readonly Tool[] = []): 
   return out;
 }
 
-/** Meaningful stderr lines, without libpq noise, joined into one line. */
+/**
+ * What a failed tool said, in one line: its last `error:` line (PostgreSQL tools follow it with
+ * the failed command, which says less), otherwise its last meaningful lines.
+ */
 export function lastLines(text: string, count = 2): string {
-  return text
+  const lines = text
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !/^(pg_dump|pg_restore): (detail|hint)?:?\s*$/.test(l))
-    .slice(-count)
-    .join(' | ');
+    .filter((l) => l && !/^(pg_dump|pg_restore): (detail|hint)?:?\s*$/.test(l));
+  const error = lines.findLast((l) => /^[\w.-]+: error: /.test(l));
+  return error ?? lines.slice(-count).join(' | ');
 }
 
 export const PG_CLIENT_HINT = "install the PostgreSQL client tools matching the server (Debian: 'apt-get install postgresql-client')";

@@ -63,7 +63,7 @@ export async function lookUpInBackups(options: BackupLookupOptions): Promise<Bac
     return skip(isFgError(err) ? err.message : messageOf(err));
   }
   let backups: Manifest[];
-  const repo = options.repo ?? new Repository(openStorage(config.repository.url, { s3: config.repository.s3, logger: options.logger }));
+  const repo = options.repo ?? new Repository(await openStorage(config.repository.url, { s3: config.repository.s3, logger: options.logger }));
   try {
     backups = (await repo.listBackups(local.target))
       .flatMap((b) => (b.manifest && findObject(b.manifest, INVOICE_KEYS_NAME) ? [b.manifest] : []))

@@ -9,17 +9,16 @@ import type { Identity } from '../crypto/index.js';
 import { OperationError, isFgError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { libpqInvocation, withClient } from '../pg/connect.js';
-import type { BackupDetails, DetailCheck } from '../pg/details.js';
-import { checkAgainstDetails } from '../pg/restored-details.js';
+import type { DetailCheck } from '../pg/details.js';
 import { linkedController } from '../pipeline/abort.js';
 import { PG_CLIENT_HINT, feedTool, startTool } from '../pipeline/child-process.js';
 import { createProgress, progressText } from '../progress.js';
 import type { Manifest } from '../repository/manifest.js';
 import type { Repository } from '../repository/repository.js';
 import { maskUrl } from '../storage/mask-url.js';
-import { DETAILS_NAME } from '../backup/backup.js';
-import { loadEncryptedText } from '../backup/encrypted-object.js';
+import { checksAlongside } from './checks-alongside.js';
 import { dumpObjectOf, openDumpArchive, spoolDumpArchive } from './dump-source.js';
+import { type RestoredTableRef, UNTRANSLATED, tableDataTracker } from './restore-progress.js';
 import { guardRestoreTarget, readTargetFacts } from './target-guard.js';
 
 export interface RestoreOptions {
@@ -29,6 +28,8 @@ export interface RestoreOptions {
   noOwner?: boolean;
   /** skip the safety checks: only for drills into a database they created */
   trustedTarget?: boolean;
+  /** told as soon as a table's data is in (from pg_restore --verbose), so checks can start early */
+  onTableData?: (ref: RestoredTableRef) => void;
 }
 
 export interface RestoreContext {
@@ -57,12 +58,18 @@ export async function runRestore(ctx: RestoreContext, target: TargetConfig, mani
     guardRestoreTarget(manifest, facts, options.to, options.clean, target.url);
   }
   log.info({ jobs: options.jobs }, 'restore started');
-  await restoreArchive(ctx, manifest, options);
+  const checking = checksAlongside(ctx.repo, manifest, ctx.identities, options.to, { concurrency: Math.max(2, options.jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  try {
+    await restoreArchive(ctx, manifest, { ...options, onTableData: checking.onTableData });
+  } catch (err) {
+    await checking.cancel();
+    throw err;
+  }
   const restoreSeconds = (Date.now() - t0) / 1000;
-  log.info({ seconds: restoreSeconds }, 'pg_restore finished');
+  log.info({ seconds: restoreSeconds, tablesCheckedMeanwhile: checking.measuredEarly() }, 'pg_restore finished');
 
   const t1 = Date.now();
-  const checks = await checkRestored(ctx, manifest, options.to);
+  const checks = await checking.finish();
   const ok = checks.every((c) => c.ok);
   const seconds = { restore: restoreSeconds, checks: (Date.now() - t1) / 1000, total: (Date.now() - t0) / 1000 };
   (ok ? log.info.bind(log) : log.error.bind(log))({ checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.total }, ok ? 'restore verified: row counts and checksums match the backup' : 'restored data differs from the backup');
@@ -80,10 +87,15 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
   const { dbnameArg, env } = libpqInvocation(options.to);
   const flags = ['--exit-on-error', ...(options.clean ? ['--clean', '--if-exists'] : []), ...(options.noOwner ? ['--no-owner', '--no-privileges'] : [])];
   const label = `pg_restore into '${maskUrl(options.to)}'`;
+  const tracker = options.onTableData ? tableDataTracker(options.jobs > 1, options.onTableData) : undefined;
+  const tool = (args: string[], stdin: 'pipe' | 'ignore') =>
+    tracker
+      ? startTool('pg_restore', ['--verbose', ...args], { env: { ...env, ...UNTRANSLATED }, signal, stdin, label, installHint: PG_CLIENT_HINT, onStderrLine: tracker.line })
+      : startTool('pg_restore', args, { env, signal, stdin, label, installHint: PG_CLIENT_HINT });
   try {
     if (options.jobs <= 1) {
-      const restore = startTool('pg_restore', [...flags, dbnameArg], { env, signal, stdin: 'pipe', label, installHint: PG_CLIENT_HINT });
-      await feedTool(await openDumpArchive(source), restore);
+      await feedTool(await openDumpArchive(source), tool([...flags, dbnameArg], 'pipe'));
+      tracker?.end();
       return;
     }
     // pg_restore -j needs a seekable file: spool the verified, decrypted archive first.
@@ -96,8 +108,8 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
         throw err;
       });
       progress.done();
-      const restore = startTool('pg_restore', [...flags, `--jobs=${options.jobs}`, dbnameArg, spool], { env, signal, label, installHint: PG_CLIENT_HINT });
-      await restore.exited;
+      await tool([...flags, `--jobs=${options.jobs}`, dbnameArg, spool], 'ignore').exited;
+      tracker?.end();
     } finally {
       await rm(spool, { force: true });
     }
@@ -107,17 +119,4 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
   } finally {
     progress.done();
   }
-}
-
-export async function loadDetails(repo: Repository, manifest: Manifest, identities: readonly Identity[]): Promise<BackupDetails> {
-  const object = manifest.objects.find((o) => o.name === DETAILS_NAME);
-  if (!object) throw new OperationError(`backup '${manifest.target}/${manifest.id}' has no '${DETAILS_NAME}'`);
-  const text = await loadEncryptedText(repo.storage, repo.objectPath(manifest.target, manifest.id, DETAILS_NAME), object, identities);
-  return JSON.parse(text) as BackupDetails;
-}
-
-/** Row counts and checksums of the restored database against the backup's details. */
-export async function checkRestored(ctx: Pick<RestoreContext, 'repo' | 'identities' | 'signal'>, manifest: Manifest, url: string, concurrency = 2): Promise<DetailCheck[]> {
-  const expected = await loadDetails(ctx.repo, manifest, ctx.identities);
-  return checkAgainstDetails(url, expected, { concurrency, ...(ctx.signal ? { signal: ctx.signal } : {}) });
 }

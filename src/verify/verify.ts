@@ -11,7 +11,7 @@ import type { Manifest, ManifestObject } from '../repository/manifest.js';
 import { openDecrypted } from '../repository/read-encrypted.js';
 import type { Repository } from '../repository/repository.js';
 import { openDumpArchive } from '../restore/dump-source.js';
-import { loadDetails } from '../restore/restore.js';
+import { loadDetails } from '../restore/checks-alongside.js';
 
 export interface VerifyCheck {
   name: string;

@@ -16,7 +16,7 @@ import { Repository } from '../../src/repository/repository.js';
 import { runRestore } from '../../src/restore/restore.js';
 import { FileStorage } from '../../src/storage/file-storage.js';
 import { verifyBackup } from '../../src/verify/verify.js';
-import { type TestDatabase, createDatabase, createSampleDatabase, queryOne } from '../helpers/pg.js';
+import { type TestDatabase, createDatabase, createSampleDatabase, query, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 
 const logger = silentLogger();
@@ -172,6 +172,26 @@ describe('damaged backups', () => {
     const { count } = await queryOne<{ count: string }>(to.url, "select count(*) from pg_tables where schemaname = 'public'");
     expect(Number(count)).toBe(0);
   });
+
+  for (const jobs of [1, 2]) {
+    it(`pg_restore failing part-way (jobs ${jobs}): its error in one line, without its progress chatter; no check left running`, async () => {
+      // the target already has one of the tables (and a row in it), so pg_restore stops at it
+      const to = await createDatabase(`clash_${jobs}`);
+      dbs.push(to);
+      await query(to.url, 'create table public.invoice_items (x int); insert into public.invoice_items values (1)');
+      const identities = await loadIdentities(t.config);
+      const ctx = { config: t.config, repo: t.repo, logger, identities };
+      const err = await runRestore(ctx, t.config.targets[0]!, good, { to: to.url, jobs, clean: false, trustedTarget: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OperationError);
+      const message = (err as Error).message;
+      expect(message).toMatch(/^pg_restore into '.*' failed \(exit code 1\): .*relation "invoice_items" already exists/);
+      expect(message).not.toMatch(/creating|processing|launching|finished item/);
+      expect(message).not.toContain('\n');
+      // no measuring connection of ours is left on the database
+      const { count } = await queryOne<{ count: string }>(to.url, "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'fapiao-guard restore-check'");
+      expect(Number(count)).toBe(0);
+    });
+  }
 
   it('a wrong identity is refused before anything is restored, saying no key matched', async () => {
     const other = parseIdentities(generateIdentity().identity);

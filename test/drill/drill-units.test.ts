@@ -150,6 +150,7 @@ describe('HTML report', () => {
       { name: 'rows public.发票', ok: true, expected: 10, actual: 10 },
     ],
     seconds: { download: 1, restore: 2, checks: 0.5, total: 3 },
+    tablesCheckedDuringRestore: 1,
     rpoSeconds: 3600,
     cause: 'assert <script>: expected 0, got <img src=x onerror=alert(1)>',
     startedAt: '2026-11-28T02:00:00.000Z',
@@ -175,6 +176,7 @@ describe('HTML report', () => {
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
     expect(html.indexOf('FAIL')).toBeLessThan(html.indexOf('<h2>Checks'));
     expect(html.indexOf('<h2>Checks')).toBeLessThan(html.indexOf('<h2>Timings'));
+    expect(html).toContain('<td>checks, after the restore (1 table measured during it)</td><td class="v">500ms</td>');
     expect(html.indexOf('<h2>Timings')).toBeLessThan(html.indexOf('<h2>RTO over the last drills'));
   });
 

@@ -70,6 +70,8 @@ describe('a passing drill', () => {
     });
     expect(report.verdict).toBe('pass');
     expect(report.backupId).toBe(good.id);
+    // both tables were measured as soon as pg_restore had their data in, not after it ended
+    expect(report.tablesCheckedDuringRestore).toBe(2);
     expect(report.target).toBe(TARGET);
     expect(report.drillId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{4}$/);
     expect(report.cause).toBeUndefined();
@@ -121,6 +123,7 @@ describe('a passing drill', () => {
     const report = await drill({}, { jobs: 2 });
     expect(report.verdict).toBe('pass');
     expect(report.jobs).toBe(2);
+    expect(report.tablesCheckedDuringRestore).toBe(2);
     expect(report.checks.filter((c) => c.name.startsWith('checksum ')).every((c) => c.ok)).toBe(true);
   });
 

@@ -11,7 +11,7 @@ import { type DrillConfig, defaultDrillConfig } from '../../src/drill/drill-conf
 import type { BackupDetails } from '../../src/pg/details.js';
 import type { Manifest } from '../../src/repository/manifest.js';
 import { Repository } from '../../src/repository/repository.js';
-import { loadDetails } from '../../src/restore/restore.js';
+import { loadDetails } from '../../src/restore/checks-alongside.js';
 import { FileStorage } from '../../src/storage/file-storage.js';
 import { query } from '../helpers/pg.js';
 import type { TestRepo } from '../helpers/repo.js';

@@ -33,13 +33,8 @@ describe('openStorage', () => {
     ['/var/backups', /unsupported/, 'use file:///var/backups'],
     ['s3://key:verysecret@bucket/p', /must not carry credentials/, 'AWS credential chain'],
     ['ftp://u:verysecret@host/x', /ftp:\/\/u:\*\*\*@host\/x/, 's3://bucket/prefix'],
-  ])('rejects %s with a ConfigError and a hint, masking secrets', (url, message, hint) => {
-    let err: unknown;
-    try {
-      openStorage(url);
-    } catch (e) {
-      err = e;
-    }
+  ])('rejects %s with a ConfigError and a hint, masking secrets', async (url, message, hint) => {
+    const err: unknown = await openStorage(url).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toMatch(message);
     expect((err as ConfigError).message).not.toContain('verysecret');
@@ -48,7 +43,7 @@ describe('openStorage', () => {
 
   it('logs one debug line per call with name, bytes and ms', async () => {
     const { logger, lines } = memoryLogger();
-    const storage = openStorage(pathToFileURL(dir).href, { logger });
+    const storage = await openStorage(pathToFileURL(dir).href, { logger });
     expect(storage.location).toBe(pathToFileURL(dir).href);
     await storage.save('a/b.txt', Readable.from([Buffer.from('hello')]));
     await storage.stat('a/b.txt');

@@ -131,7 +131,7 @@ describe('S3 faults', () => {
   });
 
   it('the retry wrapper retries idempotent calls the SDK gave up on, but not a missing object', async () => {
-    const storage = openStorage(url, {
+    const storage = await openStorage(url, {
       s3: { region: server.region, forcePathStyle: true, credentials: server.credentials, checksums: server.checksums, endpoint: proxy.endpoint, maxAttempts: 1 },
       retry: { attempts: 3, baseMs: 5 },
     });

@@ -111,10 +111,10 @@ describe('S3Storage specifics', () => {
   });
 
   it('feature-detects incomplete-upload management through the wrappers', async () => {
-    const storage = openStorage(`s3://${server.bucket}/mp-${randomUUID().slice(0, 8)}`, { s3: testOptions(server) });
+    const storage = await openStorage(`s3://${server.bucket}/mp-${randomUUID().slice(0, 8)}`, { s3: testOptions(server) });
     const uploads = incompleteUploadsOf(storage);
     expect(uploads).toBeDefined();
-    expect(incompleteUploadsOf(openStorage('file:///tmp/x'))).toBeUndefined();
+    expect(incompleteUploadsOf(await openStorage('file:///tmp/x'))).toBeUndefined();
     if (!server.supportsMultipartAdmin) {
       // s3rver answers ListMultipartUploads with NotImplemented: we can only check the error shape.
       await expect(collect2(uploads!.listIncompleteUploads(''))).rejects.toBeInstanceOf(OperationError);
