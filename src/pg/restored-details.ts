@@ -15,7 +15,12 @@ export interface MeasureOptions {
   earlyConcurrency?: number;
   /** closes every connection: a long checksum query must not delay an interrupt */
   signal?: AbortSignal;
+  /** how often to look for a restore step our measurement holds up (default 250 ms) */
+  yieldPollMs?: number;
 }
+
+/** Tries of a measurement during the restore before it waits for the restore's end. */
+const EARLY_TRIES = 4;
 
 export interface DetailsCheck {
   /** this table's data is final (pg_restore finished its TABLE DATA item): it may be measured now */
@@ -26,7 +31,11 @@ export interface DetailsCheck {
   cancel(): void;
   /** tables measured before finish() was called, while the restore ran */
   readonly measuredEarly: number;
+  /** measurements cancelled because they held up a restore step (retried later) */
+  readonly yields: number;
 }
+
+class Yielded extends Error {}
 
 type Wanted = BackupDetails['tables'][number];
 const keyOf = (t: { schema: string; name: string }): string => `${t.schema}.${t.name}`;
@@ -52,6 +61,17 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
   let finishing = false;
   let measuredEarly = 0;
   let failure: { reason: unknown } | undefined;
+  // A measurement during the restore must never hold up pg_restore: one that blocks a restore
+  // step (ALTER TABLE … ADD PRIMARY KEY needs an exclusive lock) is cancelled and tried later.
+  const earlyPids = new Set<number>();
+  const cancelled = new Set<number>();
+  const tries = new Map<string, number>();
+  const retryTimers = new Map<Wanted, NodeJS.Timeout>();
+  let yields = 0;
+  let monitor: Promise<pg.Client> | undefined;
+  let polling = false;
+  const watchdog = setInterval(() => void yieldIfBlocking(), options.yieldPollMs ?? 250);
+  watchdog.unref();
 
   const open = async (): Promise<pg.Client> => {
     const client = await connect(url, 'fapiao-guard restore-check');
@@ -62,16 +82,69 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
     return client;
   };
 
+  async function yieldIfBlocking(): Promise<void> {
+    if (polling || earlyPids.size === 0 || signal.aborted) return;
+    polling = true;
+    try {
+      const m = await (monitor ??= open());
+      const { rows } = await m.query<{ pid: number }>(
+        `select distinct b.pid from pg_stat_activity a cross join lateral unnest(pg_blocking_pids(a.pid)) as b(pid) where b.pid = any($1::int[])`,
+        [[...earlyPids]],
+      );
+      for (const { pid } of rows) {
+        if (!earlyPids.has(pid)) continue;
+        cancelled.add(pid);
+        await m.query('select pg_cancel_backend($1)', [pid]);
+      }
+    } catch {
+      // best effort: without it a measurement only delays a restore step, never breaks it
+    } finally {
+      polling = false;
+    }
+  }
+
   const measure = async (table: Wanted, early: boolean): Promise<void> => {
     const client = idle.pop() ?? (await open());
-    await client.query('begin isolation level repeatable read, read only');
-    await applyChecksumSettings(client);
-    // while pg_restore runs, one process per measurement: the restore keeps the other cores
-    if (early) await client.query(`select set_config('max_parallel_workers_per_gather', '0', true)`);
-    const checksum = table.checksum !== undefined;
-    measured.set(keyOf(table), await measureTable(client, table, checksum ? { checksum, method: table.checksumMethod ?? 'md5' } : { checksum }));
-    await client.query('commit');
-    idle.push(client);
+    const pid = (client as unknown as { processID: number }).processID;
+    if (early) earlyPids.add(pid);
+    try {
+      await client.query('begin isolation level repeatable read, read only');
+      await applyChecksumSettings(client);
+      // while pg_restore runs, one process per measurement: the restore keeps the other cores
+      if (early) await client.query(`select set_config('max_parallel_workers_per_gather', '0', true)`);
+      const checksum = table.checksum !== undefined;
+      const detail = await measureTable(client, table, checksum ? { checksum, method: table.checksumMethod ?? 'md5' } : { checksum });
+      await client.query('commit');
+      measured.set(keyOf(table), detail);
+      idle.push(client);
+    } catch (err) {
+      // an aborted transaction still holds its locks: roll back before anything else
+      await client.query('rollback').then(
+        () => idle.push(client),
+        () => client.end().catch(() => undefined),
+      );
+      throw cancelled.has(pid) ? new Yielded(`measuring ${keyOf(table)} held up the restore`) : err;
+    } finally {
+      earlyPids.delete(pid);
+      cancelled.delete(pid);
+    }
+  };
+
+  /** After a yield: again a little later (the restore step is done by then), at the end at the latest. */
+  const retryLater = (table: Wanted): void => {
+    const n = (tries.get(keyOf(table)) ?? 1) + 1;
+    tries.set(keyOf(table), n);
+    if (n > EARLY_TRIES || finishing) {
+      retryAtFinish.push(table);
+      return;
+    }
+    const timer = setTimeout(() => {
+      retryTimers.delete(table);
+      queue.push(table);
+      pump();
+    }, 250 * 2 ** (n - 1));
+    timer.unref();
+    retryTimers.set(table, timer);
   };
 
   const pump = (): void => {
@@ -85,9 +158,14 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
             if (early) measuredEarly++;
           },
           (err: unknown) => {
-            // a measurement during the restore may meet its locks or load: try again at the end
-            if (early && !signal.aborted) retryAtFinish.push(table);
-            else failure ??= { reason: err };
+            if (err instanceof Yielded) {
+              yields++;
+              retryLater(table);
+            } else if (early && !signal.aborted) {
+              retryAtFinish.push(table); // any other trouble during the restore: once more at the end
+            } else {
+              failure ??= { reason: err };
+            }
           },
         )
         .finally(() => {
@@ -131,6 +209,11 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
         const pages = new Map(sizes.map((r) => [r.name, Number(r.pages)]));
         const rest = expected.tables.filter((t) => present.has(keyOf(t))).sort((a, b) => (pages.get(keyOf(b)) ?? 0) - (pages.get(keyOf(a)) ?? 0));
         limit = Math.max(1, options.concurrency);
+        for (const [table, timer] of retryTimers) {
+          clearTimeout(timer);
+          retryAtFinish.push(table);
+        }
+        retryTimers.clear();
         enqueue(rest);
         await drained();
         if (retryAtFinish.length > 0) {
@@ -142,15 +225,21 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
         // tables missing from the restored database are simply not measured: compared as absent
         return compareDetails(expected, { ...expected, serverVersion: version[0]!.v, tables: [...measured.values()] });
       } finally {
+        clearInterval(watchdog);
         controller.abort(new Error('details check finished'));
         await Promise.all(opened.map((c) => c.end().catch(() => undefined)));
       }
     },
     cancel() {
+      clearInterval(watchdog);
+      for (const timer of retryTimers.values()) clearTimeout(timer);
       controller.abort(new Error('details check cancelled'));
     },
     get measuredEarly() {
       return measuredEarly;
+    },
+    get yields() {
+      return yields;
     },
   };
 }

@@ -21,6 +21,8 @@ export interface ChecksAlongside {
   cancel(): Promise<void>;
   /** tables measured while the restore was still running */
   measuredEarly(): number;
+  /** measurements cancelled because they held up a restore step, then redone */
+  yields(): number;
 }
 
 export function checksAlongside(repo: Repository, manifest: Manifest, identities: readonly Identity[], url: string, options: MeasureOptions): ChecksAlongside {
@@ -48,6 +50,7 @@ export function checksAlongside(repo: Repository, manifest: Manifest, identities
       check?.cancel();
     },
     measuredEarly: () => check?.measuredEarly ?? 0,
+    yields: () => check?.yields ?? 0,
   };
 }
 

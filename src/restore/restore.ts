@@ -66,7 +66,7 @@ export async function runRestore(ctx: RestoreContext, target: TargetConfig, mani
     throw err;
   }
   const restoreSeconds = (Date.now() - t0) / 1000;
-  log.info({ seconds: restoreSeconds, tablesCheckedMeanwhile: checking.measuredEarly() }, 'pg_restore finished');
+  log.info({ seconds: restoreSeconds, tablesCheckedMeanwhile: checking.measuredEarly(), checksYielded: checking.yields() }, 'pg_restore finished');
 
   const t1 = Date.now();
   const checks = await checking.finish();

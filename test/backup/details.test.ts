@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { collectDetails, compareDetails } from '../../src/pg/details.js';
-import { checkAgainstDetails } from '../../src/pg/restored-details.js';
+import { checkAgainstDetails, startDetailsCheck } from '../../src/pg/restored-details.js';
 import { type TestDatabase, createDatabase, query } from '../helpers/pg.js';
 
 let db: TestDatabase;
@@ -56,5 +56,35 @@ describe('content checksums', () => {
     // md5 checksums are compared whatever the versions
     const md5 = { ...expected, tables: [{ ...expected.tables[0]!, checksumMethod: 'md5' as const }] };
     expect(compareDetails(md5, { ...md5, serverVersion: '16.1', tables: [{ ...md5.tables[0]!, checksum: '43' }] })[1]!.ok).toBe(false);
+  });
+
+  it('a measurement during the restore never holds up a restore step: it yields to ADD PRIMARY KEY and is done after it', async () => {
+    // a table big enough that its checksum runs ~0.5 s on one process
+    await query(db.url, 'create table public.big as select g as id, g::text as v from generate_series(1, 2000000) g');
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('begin isolation level repeatable read, read only');
+      const expected = await collectDetails(client, ['public.big']);
+      await client.query('commit');
+      const check = startDetailsCheck(db.url, { ...expected, tables: expected.tables.filter((t) => t.name === 'big') }, { concurrency: 2, yieldPollMs: 20 });
+      check.ready({ kind: 'qualified', text: 'public.big' });
+      // once our checksum is running, pg_restore's next step on that table needs an exclusive lock
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await client.query(`select 1 from pg_stat_activity where application_name = 'fapiao-guard restore-check' and state = 'active' and query like 'select count(*)%'`);
+        if (rows.length > 0) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await client.query('alter table public.big add primary key (id)');
+      const checks = await check.finish();
+      expect(check.yields).toBeGreaterThanOrEqual(1);
+      expect(checks).toEqual([
+        { name: 'rows public.big', ok: true, expected: 2000000, actual: 2000000 },
+        { name: 'checksum public.big', ok: true, expected: expected.tables.find((t) => t.name === 'big')!.checksum, actual: expected.tables.find((t) => t.name === 'big')!.checksum },
+      ]);
+    } finally {
+      await client.end();
+      await query(db.url, 'drop table public.big');
+    }
   });
 });

@@ -1,12 +1,13 @@
 // Daemon test fixtures: config files with schedules, daemons as subprocesses (the way systemd runs
 // them), a slow pg_dump on PATH, job history queries and a Prometheus text parser.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN } from '../helpers/cli.js';
 import { query } from '../helpers/pg.js';
 import type { TestRepo } from '../helpers/repo.js';
+import { onTestFinished } from 'vitest';
 
 export async function writeOpsConfig(t: TestRepo, name: string, extra: Record<string, unknown>): Promise<string> {
   const doc = JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>;
@@ -62,6 +63,7 @@ export async function pgDumpShim(script: string): Promise<string> {
   const real = execFileSync('sh', ['-c', 'command -v pg_dump']).toString().trim();
   await writeFile(path.join(dir, 'pg_dump'), `#!/bin/bash\nREAL=${real}\n${script}\n`);
   await chmod(path.join(dir, 'pg_dump'), 0o755);
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
   return `${dir}:${process.env.PATH}`;
 }
 

@@ -27,7 +27,13 @@ export async function reconcileFixture(options: { localUrl: string; stateUrl: st
   const configFile = path.join(dir, 'fapiao-guard.yaml');
   const text = JSON.stringify(doc, null, 2);
   await writeFile(configFile, text);
-  return { dir, configFile, config: parseConfig(text, process.env, configFile), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    return { dir, configFile, config: parseConfig(text, process.env, configFile), cleanup };
+  } catch (err) {
+    if (!options.dir) await cleanup(); // a config the test expects to be refused leaves nothing behind
+    throw err;
+  }
 }
 
 /** Sample data ends here (test/helpers/pg.ts); "now" for the tests is half an hour later. */
