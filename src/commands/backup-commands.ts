@@ -6,7 +6,7 @@ import { runBackup, type BackupResult } from '../backup/backup.js';
 import { formatIdentityFile, generateIdentity } from '../crypto/index.js';
 import { UsageError, isFgError } from '../errors.js';
 import { formatBytes } from '../progress.js';
-import { type GlobalArgs, commandContext, selectTargets } from './context.js';
+import { type GlobalArgs, commandContext, refuseOption, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
 
 export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
@@ -16,6 +16,7 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
       'create the repository (fapiao-guard.json) at repository.url',
       (y) => y.example('$0 init --config /etc/fapiao-guard/fapiao-guard.yaml', 'create the repository named in the config'),
       async (args) => {
+        refuseOption(args, 'target', 'init', 'one repository holds the backups of every target');
         const ctx = await commandContext(args);
         const { created } = await ctx.repo.init(ctx.config.encryption.recipients);
         if (ctx.json) printJson({ repository: ctx.repo.storage.location, created });
@@ -31,6 +32,7 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
           .example('$0 keygen --out /etc/fapiao-guard/age.key', 'then put the printed age1… recipient in encryption.recipients')
           .epilog('Keep the identity file off the backup host if you can: backups need only the recipient. Lose it and the backups are unreadable: store a copy offline.'),
       async (args) => {
+        refuseOption(args, 'target', 'keygen', 'the key pair serves every target (encryption.recipients)');
         const out = path.resolve(args.out);
         const { identity, recipient } = generateIdentity();
         await mkdir(path.dirname(out), { recursive: true });

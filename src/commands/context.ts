@@ -33,6 +33,12 @@ export async function commandContext(args: GlobalArgs): Promise<CommandContext> 
   return { config, logger, repo: new Repository(storage), signal: interruptSignal(logger), json: Boolean(args.json) };
 }
 
+/** A global option this command has no use for is refused, never silently ignored. */
+export function refuseOption(args: GlobalArgs, option: 'target' | 'json', command: string, why: string): void {
+  if (args[option] === undefined || args[option] === false) return;
+  throw new UsageError(`'${command}' does not take --${option}: ${why}`);
+}
+
 /** Targets named by --target, or all of them. */
 export function selectTargets(config: Config, name?: string): TargetConfig[] {
   if (!name) return config.targets;

@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { type DemoResult, runDemo } from '../demo/demo.js';
 import { CheckFailedError } from '../errors.js';
 import { formatBytes } from '../progress.js';
-import { type GlobalArgs, interruptSignal, loggerFor } from './context.js';
+import { type GlobalArgs, interruptSignal, loggerFor, refuseOption } from './context.js';
 import { printJson } from './output.js';
 
 export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
@@ -18,6 +18,7 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
         .option('invoices', { type: 'number', default: 20000, describe: 'sample size' })
         .example('$0 demo', 'needs only a local PostgreSQL that lets postgres create databases'),
     async (args) => {
+      refuseOption(args, 'target', 'demo', "it makes its own sample target ('invoices')");
       // The demo is for people: its summary is the output, progress logs only when asked for.
       const logger = loggerFor({ ...args, 'log-level': args['log-level'] ?? process.env.FAPIAO_GUARD_LOG_LEVEL ?? 'warn' });
       const result = await runDemo({ dir: args.dir, serverUrl: args.server, invoices: args.invoices, logger, signal: interruptSignal(logger) });

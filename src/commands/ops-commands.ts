@@ -18,7 +18,7 @@ import { collectStatus } from '../status/status.js';
 import { renderStatusText } from '../status/status-render.js';
 import { JOBS } from '../../jobs/index.js';
 import { formatBytes } from '../progress.js';
-import { type CommandContext, type GlobalArgs, commandContext, selectTargets } from './context.js';
+import { type CommandContext, type GlobalArgs, commandContext, refuseOption, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
 
 const DAEMON_EPILOG = `Runs the jobs in 'schedules' (cron expressions in 'timezone'; backup, drill and prune once per target, reconcile once). Each fire time runs on exactly one daemon however many run against the same state database (HA): the first to claim it in fapiao_guard.job_runs wins; a job never overlaps itself (a later fire time is recorded as skipped). A run whose daemon dies is marked interrupted by another daemon after daemon.staleAfter (at once on the same host). At start, the latest fire time missed while no daemon ran is run once (daemon.catchUp, within daemon.catchUpWindow).
@@ -38,6 +38,7 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .example('curl -s localhost:9187/metrics | grep fapiao_guard_job_last_success', 'when did each job last succeed')
           .epilog(DAEMON_EPILOG),
       async (args) => {
+        refuseOption(args, 'json', 'daemon', "it prints no result; its logs are JSON already (read results with 'fapiao-guard jobs --json' or GET /status)");
         const ctx = await commandContext(args);
         const settings = { ...(ctx.config.daemon ?? defaultDaemonConfig()) };
         if (args.listen !== undefined) {

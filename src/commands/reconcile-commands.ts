@@ -1,7 +1,9 @@
 // reconcile and findings: compare upstream invoices with the local table, and list what was found.
 import type { Argv } from 'yargs';
-import { CheckFailedError } from '../errors.js';
+import type { Config } from '../config/config.js';
+import { CheckFailedError, UsageError } from '../errors.js';
 import { listFindings } from '../reconcile/findings-store.js';
+import { localTableTarget } from '../reconcile/reconcile-config.js';
 import { runReconcile } from '../reconcile/run-reconcile.js';
 import { formatFen } from '../reconcile/validators.js';
 import { withStateDb } from '../state/state-db.js';
@@ -30,6 +32,7 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
           ),
       async (args) => {
         const ctx = await commandContext(args);
+        refuseOtherTarget(ctx.config, args.target);
         const result = await runReconcile({
           config: ctx.config,
           logger: ctx.logger,
@@ -77,6 +80,7 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
           .epilog('A finding is resolved when a later run covering its day no longer sees it; a pending_sync finding still missing after the sync lag is escalated to missing.'),
       async (args) => {
         const ctx = await commandContext(args);
+        refuseOtherTarget(ctx.config, args.target);
         const rows = await withStateDb(ctx.config, (client) => listFindings(client, { open: Boolean(args.open) }));
         if (ctx.json) return printJson(rows);
         if (rows.length === 0) return void process.stdout.write(args.open ? 'no open findings\n' : 'no findings recorded\n');
@@ -96,4 +100,16 @@ function keyOrOrigin(f: { key: string; evidence: Record<string, unknown> }): str
 
 function clip(text: string, max = 60): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Reconciliation is of one local table: --target may name its target, nothing else. */
+function refuseOtherTarget(config: Config, target: string | undefined): void {
+  if (target === undefined) return;
+  const local = config.reconcile ? localTableTarget(config.reconcile, config.targets.map((t) => t.name))?.target : undefined;
+  if (target === local) return;
+  throw new UsageError(
+    local
+      ? `reconcile compares the table of target '${local}' (reconcile.local); --target '${target}' names another`
+      : `reconcile compares the table in reconcile.local, not a target; drop --target '${target}'`,
+  );
 }

@@ -90,6 +90,19 @@ describe('fapiao-guard CLI', () => {
     expect(unset.code).toBe(2);
   });
 
+  it('a global option a command has no use for is refused (exit 2), not silently ignored', async () => {
+    const daemon = await runCli(['daemon', '--json', '--config', t.configFile]);
+    expect(daemon.code).toBe(2);
+    expect(errorLine(daemon)).toMatch(/^fapiao-guard: 'daemon' does not take --json: it prints no result/);
+    const init = await runCli(['init', '--target', 'invoices', '--config', t.configFile]);
+    expect(init.code).toBe(2);
+    expect(errorLine(init)).toMatch(/^fapiao-guard: 'init' does not take --target: one repository holds the backups of every target/);
+    // reconcile compares one table: without a reconcile section no target is it
+    const rec = await runCli(['findings', '--target', 'invoices', '--config', t.configFile]);
+    expect(rec.code).toBe(2);
+    expect(errorLine(rec)).toContain("reconcile compares the table in reconcile.local, not a target; drop --target 'invoices'");
+  });
+
   it('exit 3 when the database cannot be reached, with the password masked', async () => {
     const file = path.join(t.dir, 'unreachable.yaml');
     const text = (await import('node:fs/promises')).readFile(t.configFile, 'utf8');

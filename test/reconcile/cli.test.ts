@@ -73,6 +73,11 @@ describe('fapiao-guard reconcile', () => {
 
     const open = await runCli(['findings', '--open', '--json', ...cfg()], quiet);
     expect(open.code).toBe(0);
+    // --target may name the reconciled table's target, nothing else
+    expect((await runCli(['findings', '--open', '--json', '--target', 'invoices', ...cfg()], quiet)).stdout).toBe(open.stdout);
+    const other = await runCli(['findings', '--target', 'archive', ...cfg()], quiet);
+    expect(other.code).toBe(2);
+    expect(errorLine(other)).toBe("fapiao-guard: reconcile compares the table of target 'invoices' (reconcile.local); --target 'archive' names another");
     expect(JSON.parse(open.stdout)).toHaveLength(report.findings.length);
     const table = await runCli(['findings', '--open', ...cfg()], quiet);
     expect(table.stdout.split('\n')[0]).toMatch(/^kind\s+cause\s+key\s+day\s+first seen\s+last seen\s+state$/);
