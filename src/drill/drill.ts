@@ -60,7 +60,7 @@ export interface PickedBackup {
 
 /** The backup to drill, and the newest complete one (for the RPO). Incomplete backups are refused. */
 export async function pickBackup(repo: Repository, target: string, pick: DrillPick, logger?: Logger): Promise<PickedBackup> {
-  const all = await repo.listBackups(target);
+  const all = await repo.listBackups(target, { manifests: 'newest' });
   const complete = all.filter((b) => b.status === 'complete');
   const newest = complete.at(-1);
   if (!newest) throw new NotFoundError(`no complete backup of target '${target}' in '${repo.storage.location}' to drill`, { hint: "run 'fapiao-guard backup' first" });
@@ -70,7 +70,8 @@ export async function pickBackup(repo: Repository, target: string, pick: DrillPi
   if (pick.kind === 'id') return { manifest: await repo.resolve(target, pick.id), newest: newestInfo };
   if (pick.kind === 'latest') return { manifest: newest.manifest!, newest: newestInfo };
   const pool = complete.slice(-pick.among);
-  return { manifest: pool[randomInt(pool.length)]!.manifest!, newest: newestInfo };
+  const chosen = pool[randomInt(pool.length)]!;
+  return { manifest: chosen.manifest ?? (await repo.readManifest(target, chosen.id)), newest: newestInfo };
 }
 
 export async function runDrill(ctx: DrillContext, target: TargetConfig, options: DrillOptions = {}): Promise<DrillReport> {

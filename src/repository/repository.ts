@@ -68,8 +68,13 @@ export class Repository {
     return { created: true, info };
   }
 
-  /** Every backup folder, complete or not, oldest first; one listing call per target. */
-  async listBackups(target?: string): Promise<BackupEntry[]> {
+  /**
+   * Every backup folder, complete or not, oldest first; one listing call per target. A backup is
+   * complete when its folder has a manifest. `manifests` says which manifests are read (one
+   * request each, 8 at a time): all of them (default), only the newest complete backup's per
+   * target (`status`, `latest`), or none.
+   */
+  async listBackups(target?: string, options: { manifests?: 'all' | 'newest' | 'none' } = {}): Promise<BackupEntry[]> {
     const groups = new Map<string, { target: string; id: string; objects: ObjectInfo[] }>();
     for await (const object of this.storage.list(target ? `backups/${target}/` : 'backups/')) {
       const parts = object.name.split('/');
@@ -79,20 +84,24 @@ export class Repository {
       group.objects.push({ name: parts[3]!, size: object.size });
       groups.set(key, group);
     }
-    const entries: BackupEntry[] = [];
-    for (const group of groups.values()) {
-      const hasManifest = group.objects.some((o) => o.name === MANIFEST_NAME);
-      const manifest = hasManifest ? await this.readManifest(group.target, group.id) : undefined;
-      entries.push({
+    const sorted = [...groups.values()].sort((a, b) => (a.id === b.id ? a.target.localeCompare(b.target) : a.id.localeCompare(b.id)));
+    const complete = sorted.filter((g) => g.objects.some((o) => o.name === MANIFEST_NAME));
+    const mode = options.manifests ?? 'all';
+    const newestOf = new Map(complete.map((g) => [g.target, g])); // sorted oldest first: the last one wins
+    const toRead = mode === 'all' ? complete : mode === 'newest' ? [...newestOf.values()] : [];
+    const manifests = new Map<(typeof sorted)[number], Manifest>();
+    await forEachLimited(toRead, 8, async (g) => void manifests.set(g, await this.readManifest(g.target, g.id)));
+    return sorted.map((group) => {
+      const manifest = manifests.get(group);
+      return {
         id: group.id,
         target: group.target,
-        status: manifest ? 'complete' : 'incomplete',
+        status: complete.includes(group) ? 'complete' : 'incomplete',
         ...(manifest ? { manifest } : {}),
         objects: group.objects,
-        storedBytes: manifest ? storedBytes(manifest) : group.objects.reduce((s, o) => s + o.size, 0),
-      });
-    }
-    return entries.sort((a, b) => (a.id === b.id ? a.target.localeCompare(b.target) : a.id.localeCompare(b.id)));
+        storedBytes: manifest ? storedBytes(manifest) : group.objects.reduce((s, o) => s + (o.name === MANIFEST_NAME ? 0 : o.size), 0),
+      };
+    });
   }
 
   async readManifest(target: string, id: string): Promise<Manifest> {
@@ -115,12 +124,11 @@ export class Repository {
    * Incomplete backups are refused with an explanation.
    */
   async resolve(target: string, ref: string): Promise<Manifest> {
-    const all = await this.listBackups(target);
+    const all = await this.listBackups(target, { manifests: 'none' });
     if (ref === 'latest') {
-      const complete = all.filter((b) => b.status === 'complete');
-      const newest = complete.at(-1);
+      const newest = all.filter((b) => b.status === 'complete').at(-1);
       if (!newest) throw new NotFoundError(`no complete backup of target '${target}' in '${this.storage.location}'`, { hint: "run 'fapiao-guard backup' first" });
-      return newest.manifest!;
+      return this.readManifest(target, newest.id);
     }
     const matches = all.filter((b) => b.id === ref || b.id.startsWith(ref));
     // a mistyped id is the caller's mistake (exit 2); "nothing to restore at all" above is not
@@ -132,6 +140,17 @@ export class Repository {
         hint: 'an interrupted or failed backup; prune removes it',
       });
     }
-    return match.manifest!;
+    return this.readManifest(target, match.id);
   }
+}
+
+/** Run `fn` over `items`, at most `limit` at a time; the first failure is thrown once all settled. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -42,7 +42,7 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
   const staleAfter = config.daemon?.staleAfter ?? 60;
   const targets: TargetStatus[] = [];
   for (const target of config.targets) {
-    const backups = await repo.listBackups(target.name);
+    const backups = await repo.listBackups(target.name, { manifests: 'newest' }); // one manifest read, however many backups
     const complete = backups.filter((b) => b.status === 'complete');
     const newest = complete.at(-1);
     const finishedAt = newest?.manifest?.finishedAt;
