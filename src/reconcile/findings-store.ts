@@ -105,6 +105,15 @@ export async function recordRun(client: pg.Client, run: RunRecord, findings: rea
   }
 }
 
+/**
+ * What findings are kept per: the two sides, by where they are, never by who reads them (a
+ * password added to a URL, or another user, must not start a second set of findings).
+ */
+export function reconcileScope(localLocation: string, upstreamLocation: string): string {
+  const withoutUser = (location: string): string => location.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi, '$1');
+  return `${withoutUser(localLocation)} <- ${withoutUser(upstreamLocation)}`;
+}
+
 export async function listFindings(client: pg.Client, options: { open: boolean; scope?: string }): Promise<StoredFinding[]> {
   const { rows } = await client.query<{ scope: string; kind: string; key: string; cause: string | null; day: string | null; first_seen: Date; last_seen: Date; times_seen: number; resolved_at: Date | null; escalated_at: Date | null; details: Finding }>(
     `select scope, kind, key, cause, to_char(day, 'YYYY-MM-DD') as day, first_seen, last_seen, times_seen, resolved_at, escalated_at, details

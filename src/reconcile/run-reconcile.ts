@@ -12,7 +12,7 @@ import { lookUpInBackups } from './backup-lookup.js';
 import { linkRejectedRows } from './rejected-rows.js';
 import { classify, failing as failingOf } from './classify.js';
 import { compareSources } from './engine.js';
-import { recordRun } from './findings-store.js';
+import { reconcileScope, recordRun } from './findings-store.js';
 import { baseDirOf, openPgSide, openUpstream } from './open-sources.js';
 import type { ReconcileConfig } from './reconcile-config.js';
 import { type ReconcileReport, type ReportFinding, buildReport, invalidInputFinding } from './report.js';
@@ -89,7 +89,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
     const backupLookup = await lookUpInBackups({ config, rc, findings, logger, ...(options.signal ? { signal: options.signal } : {}) });
     linkRejectedRows(findings, config.timezone);
     const failing = failingOf(findings, rc.failOn).length;
-    const scope = `${local.info.location} <- ${upstream.source.info.kind}:${upstream.source.info.location}`;
+    const scope = reconcileScope(local.info.location, `${upstream.source.info.kind}:${upstream.source.info.location}`);
     const finishedAt = new Date().toISOString();
     const run: ReconcileReport['run'] = {
       id,

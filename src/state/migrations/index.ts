@@ -5,5 +5,6 @@ import { migration as core } from './0001-core.js';
 import { migration as drills } from './0002-drills.js';
 import { migration as reconcile } from './0003-reconcile.js';
 import { migration as jobs } from './0004-jobs.js';
+import { migration as scopeWithoutUser } from './0005-scope-without-user.js';
 
-export const MIGRATIONS: readonly Migration[] = [core, drills, reconcile, jobs];
+export const MIGRATIONS: readonly Migration[] = [core, drills, reconcile, jobs, scopeWithoutUser];
