@@ -92,7 +92,7 @@ export async function runDrill(ctx: DrillContext, target: TargetConfig, options:
     if (crashed > 0) log.warn({ drills: crashed }, 'earlier drills on this host ended without finishing; marked interrupted');
     const { manifest, newest } = await pickBackup(ctx.repo, target.name, pick, log);
     await withClient(adminUrl, (admin) => guardScratchServer(admin, adminUrl, target, manifest), 'fapiao-guard drill');
-    await dropLeftovers(adminUrl, settings.leftoverAfter, log);
+    await dropLeftovers(adminUrl, settings.leftoverAfter, ctx.repo.storage.location, log);
     const scratchName = scratchDatabaseName(target.name, drillId);
     await recordStart(state, { drillId, target: target.name, backupId: manifest.id, scratchDatabase: scratchName, startedAt });
     log.info({ backup: manifest.id, pick: formatPick(pick), scratch: scratchName, server: maskUrl(adminUrl), jobs }, 'drill started');
@@ -101,7 +101,7 @@ export async function runDrill(ctx: DrillContext, target: TargetConfig, options:
     let keep = false;
     let outcome: { checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number } | undefined;
     try {
-      scratch = await createScratchDatabase(adminUrl, { drillId, target: target.name, backupId: manifest.id, createdAt: startedAt.toISOString() });
+      scratch = await createScratchDatabase(adminUrl, { drillId, target: target.name, backupId: manifest.id, createdAt: startedAt.toISOString(), repository: ctx.repo.storage.location });
       log.info({ database: scratch.name }, 'scratch database created');
       outcome = await restoreAndCheck(ctx, manifest, scratch, identities, jobs, settings, log);
     } catch (err) {

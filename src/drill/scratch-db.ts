@@ -23,6 +23,8 @@ export interface ScratchMarker {
   createdAt: string;
   host: string;
   pid: number;
+  /** the repository of the drilling installation (masked): only its own leftovers are dropped */
+  repository?: string;
   /** kept on purpose (--keep): never dropped as a leftover */
   kept: boolean;
 }
@@ -148,15 +150,18 @@ export interface Leftover {
   reason: 'older than the bound' | 'its process is gone';
 }
 
-/** Pure: which marked databases are leftovers of crashed drills (kept ones never are). */
+/**
+ * Pure: which marked databases are leftovers of this installation's crashed drills (its
+ * repository's). Kept ones never are, nor those of another installation sharing the server.
+ */
 export function leftoversOf(
   databases: ReadonlyArray<{ name: string; comment: string | null }>,
-  options: { now: Date; olderThanSeconds: number; host: string; isAlive: (pid: number) => boolean },
+  options: { now: Date; olderThanSeconds: number; host: string; isAlive: (pid: number) => boolean; repository: string },
 ): Leftover[] {
   const out: Leftover[] = [];
   for (const db of databases) {
     const marker = parseMarker(db.comment);
-    if (!isOurs(db.name, marker) || marker.kept) continue;
+    if (!isOurs(db.name, marker) || marker.kept || marker.repository !== options.repository) continue;
     const age = (options.now.getTime() - Date.parse(marker.createdAt)) / 1000;
     if (age > options.olderThanSeconds) out.push({ name: db.name, marker, reason: 'older than the bound' });
     else if (marker.host === options.host && marker.pid !== process.pid && !options.isAlive(marker.pid)) out.push({ name: db.name, marker, reason: 'its process is gone' });
@@ -173,15 +178,15 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Drop scratch databases left by crashed drills on this server; returns their names. */
-export async function dropLeftovers(adminUrl: string, olderThanSeconds: number, logger: Logger): Promise<string[]> {
+/** Drop scratch databases left on this server by crashed drills of this repository; returns their names. */
+export async function dropLeftovers(adminUrl: string, olderThanSeconds: number, repository: string, logger: Logger): Promise<string[]> {
   const admin = await connect(adminUrl, 'fapiao-guard drill cleanup');
   try {
     const { rows } = await admin.query<{ name: string; comment: string | null }>(
       `select datname as name, shobj_description(oid, 'pg_database') as comment from pg_database where datname like $1`,
       [`${SCRATCH_PREFIX.replace(/_/g, '\\_')}%`],
     );
-    const leftovers = leftoversOf(rows, { now: new Date(), olderThanSeconds, host: hostname(), isAlive: processAlive });
+    const leftovers = leftoversOf(rows, { now: new Date(), olderThanSeconds, host: hostname(), isAlive: processAlive, repository });
     const dropped: string[] = [];
     for (const l of leftovers) {
       try {

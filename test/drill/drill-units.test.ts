@@ -87,7 +87,7 @@ describe('scratch database names and markers', () => {
   });
 
   const marker = (over: Record<string, unknown> = {}) =>
-    JSON.stringify({ tool: 'fapiao-guard drill', drillId: '20261128T020000Z-7f3a', target: 'invoices', backupId: 'b', createdAt: '2026-11-28T02:00:00.000Z', host: 'h1', pid: 42, kept: false, ...over });
+    JSON.stringify({ tool: 'fapiao-guard drill', drillId: '20261128T020000Z-7f3a', target: 'invoices', backupId: 'b', createdAt: '2026-11-28T02:00:00.000Z', host: 'h1', pid: 42, repository: 'file:///srv/repo', kept: false, ...over });
   const name = 'fg_drill_invoices_20261128t020000z_7f3a';
 
   it('recognise only our own marker on the database it names', () => {
@@ -100,8 +100,11 @@ describe('scratch database names and markers', () => {
 
   it('leftovers: older than the bound, or from a dead process on this host; never kept or foreign ones', () => {
     const now = new Date('2026-11-28T03:00:00Z');
-    const run = (comment: string | null, options: { bound?: number; host?: string; alive?: boolean } = {}) =>
-      leftoversOf([{ name, comment }], { now, olderThanSeconds: options.bound ?? 7200, host: options.host ?? 'h1', isAlive: () => options.alive ?? true }).map((l) => l.reason);
+    const run = (comment: string | null, options: { bound?: number; host?: string; alive?: boolean; repository?: string } = {}) =>
+      leftoversOf([{ name, comment }], { now, olderThanSeconds: options.bound ?? 7200, host: options.host ?? 'h1', isAlive: () => options.alive ?? true, repository: options.repository ?? 'file:///srv/repo' }).map((l) => l.reason);
+    // another installation's drills (another repository, or a marker that names none) on a shared server
+    expect(run(marker(), { bound: 0, alive: false, repository: 'file:///home/x/repo' })).toEqual([]);
+    expect(run(marker({ repository: undefined }), { bound: 0, alive: false })).toEqual([]);
     expect(run(marker(), { bound: 600 })).toEqual(['older than the bound']);
     expect(run(marker())).toEqual([]);
     expect(run(marker(), { alive: false })).toEqual(['its process is gone']);

@@ -242,7 +242,7 @@ describe('the scratch server and cleanup', () => {
 
   it('drops leftovers of crashed drills (old, or their process gone) and never a database it did not mark', async () => {
     const marker = (drillId: string, extra: Record<string, unknown>) =>
-      JSON.stringify({ tool: 'fapiao-guard drill', drillId, target: TARGET, backupId: good.id, createdAt: new Date().toISOString(), host: 'elsewhere', pid: 1, kept: false, ...extra });
+      JSON.stringify({ tool: 'fapiao-guard drill', drillId, target: TARGET, backupId: good.id, createdAt: new Date().toISOString(), host: 'elsewhere', pid: 1, repository: t.repo.storage.location, kept: false, ...extra });
     const { hostname } = await import('node:os');
     const make = async (drillId: string, comment?: string) => {
       const name = scratchDatabaseName(TARGET, drillId);
@@ -255,15 +255,17 @@ describe('the scratch server and cleanup', () => {
     const foreignRecent = await make('20200101T000000Z-0003', marker('20200101T000000Z-0003', {}));
     const unmarked = await make('20200101T000000Z-0004');
     const copied = await make('20200101T000000Z-0005', marker('20200101T000000Z-9999', { createdAt: '2020-01-01T00:00:00.000Z' }));
+    // an old leftover of another installation (another repository) on the same server
+    const otherInstallation = await make('20200101T000000Z-0006', marker('20200101T000000Z-0006', { createdAt: '2020-01-01T00:00:00.000Z', repository: 'file:///elsewhere/repo' }));
     try {
       const report = await drill({}, { pick: { kind: 'id', id: good.id } });
       expect(report.verdict).toBe('pass');
       const left = await scratchDatabases(serverUrl(), TARGET);
       expect(left).not.toContain(old);
       expect(left).not.toContain(deadPid);
-      expect(left.sort()).toEqual([foreignRecent, unmarked, copied].sort());
+      expect(left.sort()).toEqual([foreignRecent, unmarked, copied, otherInstallation].sort());
     } finally {
-      for (const name of [foreignRecent, unmarked, copied]) await query(serverUrl(), `drop database if exists ${name}`);
+      for (const name of [foreignRecent, unmarked, copied, otherInstallation]) await query(serverUrl(), `drop database if exists ${name}`);
     }
   });
 
