@@ -60,10 +60,29 @@ export async function main(argv: string[]): Promise<number> {
     await buildCli(argv).parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (err) {
-    process.stderr.write(`${formatError(err)}\n`);
+    process.stderr.write(`${withConfigFlag(formatError(err), explicitConfig(argv))}\n`);
     if (exitCodeOf(err) === ExitCode.internal && err instanceof Error && err.stack) {
       process.stderr.write(`${err.stack}\n`);
     }
     return exitCodeOf(err);
   }
+}
+
+/** The --config the user typed, if any (not the default or FAPIAO_GUARD_CONFIG: those need no repeating). */
+export function explicitConfig(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--config') return argv[i + 1];
+    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  return undefined;
+}
+
+/**
+ * Commands suggested in an error ('fapiao-guard list') carry the user's --config, so that they
+ * work when copied. Paths that would need shell quoting are left out.
+ */
+export function withConfigFlag(line: string, config: string | undefined): string {
+  if (!config || !/^[\w./~:@+-]+$/.test(config)) return line;
+  return line.replace(/'fapiao-guard ([^']*)'/g, (whole, rest: string) => (/--config\b/.test(rest) ? whole : `'fapiao-guard ${rest} --config ${config}'`));
 }
