@@ -47,6 +47,7 @@ describe('keygen and init', () => {
     await writeFile(config, `repository: { url: ${pathToFileURL(path.join(dir, 'none')).href} }\nencryption: { recipients: [${recipient}] }\ntargets: [{ name: t, url: 'postgres://x@127.0.0.1:1/x' }]\n`);
     const backup = await runCli(['backup', '--config', config]);
     expect(backup.code).toBe(2);
-    expect(errorLine(backup)).toMatch(/no fapiao-guard repository at '.*none' \(hint: run 'fapiao-guard init' first\)/);
+    expect(errorLine(backup)).toMatch(/no fapiao-guard repository at '.*none' \(hint: run 'fapiao-guard init --config .*' first\)/);
+    expect(errorLine(backup)).toContain(`run 'fapiao-guard init --config ${config}' first`); // copied, it works
   });
 });

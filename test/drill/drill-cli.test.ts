@@ -84,7 +84,7 @@ describe('fapiao-guard drill', () => {
     const config = await writeDrillConfigFile(t, state.url, {}, 'empty.yaml');
     const res = await runCli(['drill', '--target', 'empty', '--config', config]);
     expect(res.code).toBe(3);
-    expect(errorLine(res)).toBe(`fapiao-guard: no complete backup of target 'empty' in '${t.repoUrl}' to drill (hint: run 'fapiao-guard backup' first)`);
+    expect(errorLine(res)).toBe(`fapiao-guard: no complete backup of target 'empty' in '${t.repoUrl}' to drill (hint: run 'fapiao-guard backup --config ${config}' first)`);
   });
 
   it('SIGTERM mid-restore: pg_restore stopped, scratch database dropped, drill recorded as interrupted, exit 3', async () => {

@@ -74,7 +74,7 @@ describe('fapiao-guard status, run and jobs', () => {
     try {
       const res = await runCli(['run', 'backup', '--target', 'st', '--config', config]);
       expect(res.code).toBe(3);
-      expect(errorLine(res)).toMatch(new RegExp(`^fapiao-guard: backup of 'st' is already running \\(run #${id} on host ${hostname()}, pid ${process.pid}, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+08:00\\) \\(hint: wait for it, or see 'fapiao-guard jobs'\\)$`));
+      expect(errorLine(res)).toMatch(new RegExp(`^fapiao-guard: backup of 'st' is already running \\(run #${id} on host ${hostname()}, pid ${process.pid}, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+08:00\\) \\(hint: wait for it, or see 'fapiao-guard jobs --config ${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'\\)$`));
       const skipped = await query(state.url, `select error from fapiao_guard.job_runs where status = 'skipped'`);
       expect(skipped).toHaveLength(1);
     } finally {
