@@ -86,6 +86,7 @@ export class Repository {
     }
     const sorted = [...groups.values()].sort((a, b) => (a.id === b.id ? a.target.localeCompare(b.target) : a.id.localeCompare(b.id)));
     const complete = sorted.filter((g) => g.objects.some((o) => o.name === MANIFEST_NAME));
+    const completeSet = new Set(complete);
     const mode = options.manifests ?? 'all';
     const newestOf = new Map(complete.map((g) => [g.target, g])); // sorted oldest first: the last one wins
     const toRead = mode === 'all' ? complete : mode === 'newest' ? [...newestOf.values()] : [];
@@ -96,7 +97,7 @@ export class Repository {
       return {
         id: group.id,
         target: group.target,
-        status: complete.includes(group) ? 'complete' : 'incomplete',
+        status: completeSet.has(group) ? 'complete' : 'incomplete',
         ...(manifest ? { manifest } : {}),
         objects: group.objects,
         storedBytes: manifest ? storedBytes(manifest) : group.objects.reduce((s, o) => s + (o.name === MANIFEST_NAME ? 0 : o.size), 0),

@@ -5,7 +5,7 @@ import { loadEncryptedText } from '../backup/encrypted-object.js';
 import type { Identity } from '../crypto/index.js';
 import { OperationError } from '../errors.js';
 import type { BackupDetails, DetailCheck } from '../pg/details.js';
-import { type DetailsCheck, type MeasureOptions, checkAgainstDetails, startDetailsCheck } from '../pg/restored-details.js';
+import { type DetailsCheck, type MeasureOptions, startDetailsCheck } from '../pg/restored-details.js';
 import type { Manifest } from '../repository/manifest.js';
 import type { Repository } from '../repository/repository.js';
 import type { RestoredTableRef } from './restore-progress.js';
@@ -59,10 +59,4 @@ export async function loadDetails(repo: Repository, manifest: Manifest, identiti
   if (!object) throw new OperationError(`backup '${manifest.target}/${manifest.id}' has no '${DETAILS_NAME}'`);
   const text = await loadEncryptedText(repo.storage, repo.objectPath(manifest.target, manifest.id, DETAILS_NAME), object, identities);
   return JSON.parse(text) as BackupDetails;
-}
-
-/** Row counts and checksums of a restored database against the backup's details, all after the restore. */
-export async function checkRestored(ctx: { repo: Repository; identities: readonly Identity[]; signal?: AbortSignal }, manifest: Manifest, url: string, concurrency = 2): Promise<DetailCheck[]> {
-  const expected = await loadDetails(ctx.repo, manifest, ctx.identities);
-  return checkAgainstDetails(url, expected, { concurrency, ...(ctx.signal ? { signal: ctx.signal } : {}) });
 }

@@ -81,8 +81,9 @@ describe('backup, verify and restore', () => {
     await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, { to: to.url, jobs: 1, clean: false });
     await query(to.url, "update public.invoices set total_amount = total_amount + 0.01 where id = 7");
     await query(to.url, 'delete from public.invoice_items where invoice_id = 9');
-    const { checkRestored } = await import('../../src/restore/checks-alongside.js');
-    const checks = await checkRestored({ repo: t.repo, identities }, manifest, to.url);
+    const { loadDetails } = await import('../../src/restore/checks-alongside.js');
+    const { checkAgainstDetails } = await import('../../src/pg/restored-details.js');
+    const checks = await checkAgainstDetails(to.url, await loadDetails(t.repo, manifest, identities), { concurrency: 2 });
     const failed = checks.filter((c) => !c.ok).map((c) => c.name);
     expect(failed).toEqual(['rows public.invoice_items', 'checksum public.invoice_items', 'checksum public.invoices']);
   });
