@@ -1,4 +1,5 @@
 // Configuration: ${ENV} interpolation, defaults, and every problem reported with its path.
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parseCompression, parseConfig } from '../../src/config/config.js';
 import { formatSeconds, parseDuration } from '../../src/config/duration.js';
@@ -39,6 +40,24 @@ describe('config', () => {
     expect(problems(text)).toEqual(['${PGPW}: not set']);
     expect(() => parseConfig(text, {})).toThrow('configuration uses unset environment variables: ${PGPW}: not set');
     expect(interpolateEnv('cost $$5 ${A}', { A: 'x' }).text).toBe('cost $5 x');
+  });
+
+  it('interpolates values only: a ${NAME} in a comment is left alone, in a quoted or block value it is expanded', () => {
+    const text = `${MINIMAL}timezone: Asia/Shanghai  # \${NOT_SET_A}
+# notify: [{ url: "https://x/?t=\${NOT_SET_B}" }]
+state: { url: "postgres://s@\${DBHOST:-db}/state#x" }   # \${NOT_SET_C}
+`;
+    expect(problems(text)).toEqual([]);
+    expect(parseConfig(text, { DBHOST: 'h' }).state?.url).toBe('postgres://s@h/state#x');
+    expect(interpolateEnv('a: |\n  # \${A}\n# \${A}\n', { A: 'x' }).text).toBe('a: |\n  # x\n# \${A}\n');
+  });
+
+  it('loads the shipped example configuration as it is, with its one required variable set', async () => {
+    const text = await readFile(new URL('../../config/fapiao-guard.example.yaml', import.meta.url), 'utf8');
+    expect(problems(text)).toEqual(['${FAPIAO_GUARD_RECIPIENT}: not set']);
+    const config = parseConfig(text, { FAPIAO_GUARD_RECIPIENT: RECIPIENT }, 'config/fapiao-guard.example.yaml');
+    expect(config.encryption.recipients).toEqual([RECIPIENT]);
+    expect(config.targets.map((t) => t.name)).toEqual(['invoices']);
   });
 
   it('reports every problem with its path at once', () => {
