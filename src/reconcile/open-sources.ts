@@ -32,6 +32,8 @@ export async function openPgSide(config: Config, rc: ReconcileConfig, side: PgSi
     ...(side.query ? { query: side.query } : { table: side.table ?? 'public.invoices' }),
     columns: side.columns,
     statusMap: side.statusMap,
+    ...(side.amountUnit ? { amountUnit: side.amountUnit } : {}),
+    where: `reconcile.${what}`,
     timezone: config.timezone,
     ...(partitionColumn ? { partitionColumn } : {}),
   });

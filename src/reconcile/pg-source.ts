@@ -5,15 +5,21 @@ import { ConfigError, OperationError, messageOf } from '../errors.js';
 import { maskUrl } from '../storage/mask-url.js';
 import { splitKey } from './invoice-key.js';
 import { bucketId } from './digest.js';
+import { checkReconcileMapping, describeProblem } from './column-check.js';
+import { readColumnCatalog } from './pg-catalog.js';
 import { type PgShape, listSql, lookupSql, quoteTable, slotDigestSql, slotListSql, splitDigestSql, windowDigestSql } from './pg-sql.js';
 import type { BucketRef, Digest, HashMethod, Invoice, InvoiceSource, SlotSource, SourceInfo, SourceProblems, SplitLevel, Window } from './types.js';
 import { addDays } from './zoned-time.js';
 
-export type PgSourceOptions = Omit<PgShape, 'timeKind' | 'statusInteger'> & { url: string; timezone: string; label?: string };
-
-const TIME_TYPES: Record<number, PgShape['timeKind']> = { 1184: 'timestamptz', 1114: 'timestamp', 1082: 'date' };
-const INTEGER_TYPES = new Set([20, 21, 23]);
-const NUMERIC = 1700;
+export type PgSourceOptions = Omit<PgShape, 'timeKind' | 'statusInteger' | 'amounts' | 'totalScale2' | 'timeIndexed'> & {
+  url: string;
+  timezone: string;
+  label?: string;
+  /** what integer amount columns hold (reconcile.*.amountUnit) */
+  amountUnit?: 'yuan' | 'fen';
+  /** the side's config path, for messages (default reconcile.local) */
+  where?: string;
+};
 
 /**
  * Settings for one query (`set local` in its own transaction, so they work through PgBouncer and on
@@ -48,32 +54,36 @@ export class PgSource implements InvoiceSource {
     private readonly url: string,
   ) {
     this.info = { kind: 'postgres', location: `${maskUrl(url)} ${shape.table ?? '(query)'}`, hashes: true };
-    // a date column has no minutes: such a side drills down by hour (all 0) and key-hash prefix
-    this.slots = shape.timeKind === 'date' ? undefined : { digests: (w, p, m) => this.slotDigests(w, p, m), minutes: (h) => this.minuteDigests(h), list: (slots) => this.listSlots(slots) };
+    // a date column has no minutes: such a side drills down by hour (all 0) and key-hash prefix; an
+    // ISO text column is converted per row, so it drills down too rather than bin by minute
+    this.slots = shape.timeKind === 'date' || shape.timeKind === 'text' ? undefined : { digests: (w, p, m) => this.slotDigests(w, p, m), minutes: (h) => this.minuteDigests(h), list: (slots) => this.listSlots(slots) };
   }
 
-  /** Connect and learn the issuedAt column's type; fails with one clear line when the table is wrong. */
+  /**
+   * Connect, read the columns the side really has, and check the mapping against them
+   * (column-check.ts): a missing column or an unsupported type fails here with one line naming the
+   * column, its type and what to do, before any comparison starts.
+   */
   static async open(options: PgSourceOptions): Promise<PgSource> {
     const pool = new pg.Pool({ connectionString: options.url, max: 2, application_name: 'fapiao-guard reconcile' });
     pool.on('error', () => undefined);
-    const what = options.table ? `table '${options.table}'` : 'the configured query';
+    const what = options.table ? `table ${options.table}` : 'the configured query';
+    const where = options.where ?? 'reconcile.local';
     try {
       const from = options.query ? `(${options.query}) as src` : `${quoteTable(options.table!)} as src`;
-      const res = await pool.query(`select src.${quoteIdentSafe(options.columns.issuedAt)}, src.${quoteIdentSafe(options.columns.status)}, src.${quoteIdentSafe(options.columns.total)} from ${from} limit 0`);
-      const kind = TIME_TYPES[res.fields[0]?.dataTypeID ?? 0];
-      if (!kind) throw new ConfigError(`column '${options.columns.issuedAt}' of ${what} must be timestamptz, timestamp or date`);
-      const statusInteger = INTEGER_TYPES.has(res.fields[1]?.dataTypeID ?? 0);
-      const total = res.fields[2];
-      // numeric's type modifier is ((precision << 16) | scale) + 4, or -1 when unconstrained
-      const totalScale2 = total !== undefined && (INTEGER_TYPES.has(total.dataTypeID) || (total.dataTypeID === NUMERIC && total.dataTypeModifier >= 4 && ((total.dataTypeModifier - 4) & 0xffff) <= 2));
+      const catalog = await readColumnCatalog(pool, from);
+      const { checks, plan } = checkReconcileMapping({ columns: options.columns, statusMap: options.statusMap, ...(options.amountUnit ? { amountUnit: options.amountUnit } : {}) }, catalog, { where, timezone: options.timezone });
+      const bad = checks.find((c) => !c.ok);
+      if (bad || !plan) throw new ConfigError(bad ? describeProblem(bad, where, what) : `${where}.columns: issuedAt and total are required`);
       const timeIndexed = options.table !== undefined && !options.query && (await hasLeadingIndex(pool, quoteTable(options.table), options.columns.issuedAt));
-      return new PgSource(pool, { ...options, timeKind: kind, statusInteger, timeIndexed, totalScale2 }, options.timezone, options.url);
+      const { where: _where, amountUnit: _unit, ...shape } = options;
+      return new PgSource(pool, { ...shape, timeKind: plan.timeKind, amounts: plan.amounts, statusInteger: plan.statusInteger, timeIndexed, totalScale2: plan.totalScale2 }, options.timezone, options.url);
     } catch (err) {
       await pool.end().catch(() => undefined);
       if (err instanceof ConfigError) throw err;
       const message = messageOf(err);
       if (/does not exist/.test(message) && /column|relation/.test(message)) {
-        throw new ConfigError(`${what} at '${maskUrl(options.url)}': ${message}`, [], { hint: 'check reconcile.*.table and reconcile.*.columns' });
+        throw new ConfigError(`${what} at '${maskUrl(options.url)}': ${message}`, [], { hint: `check ${where}.table and ${where}.columns` });
       }
       throw new OperationError(`cannot read ${what} at '${maskUrl(options.url)}': ${message}`, { cause: err, hint: 'check the URL, that the server runs, and pg_hba.conf' });
     }
@@ -249,8 +259,4 @@ async function hasLeadingIndex(pool: pg.Pool, table: string, column: string): Pr
     [table, column],
   );
   return res.rows[0]?.yes === true;
-}
-
-function quoteIdentSafe(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

@@ -1,6 +1,8 @@
 // SQL builders for the postgres source (pure: text in, text out, like pg-boss's plans). Every
 // digest is an aggregate pushed down to the database; only listings of small buckets return rows.
 import { quoteIdent } from '../pg/connect.js';
+import { parseTableName, quoteTableName } from '../pg/identifier.js';
+import type { AmountKind, TimeKind } from './column-check.js';
 import { sqlKeyPrefix, sqlRowHash, sqlRowHashPg } from './digest.js';
 import { sqlCanonicalKey } from './invoice-key.js';
 import { sqlStatusExpr, sqlStatusHashExpr } from './status.js';
@@ -27,7 +29,9 @@ export interface PgShape {
   /** column that partitions buckets (e.g. seller_tax_id) */
   partitionColumn?: string;
   /** the issuedAt column's type, detected once */
-  timeKind: 'timestamptz' | 'timestamp' | 'date';
+  timeKind: TimeKind;
+  /** what the amount columns hold (column-check.ts); absent: numeric yuan */
+  amounts?: { total: AmountKind; amount?: AmountKind; tax?: AmountKind };
   /** the status column is an integer type (compared as integers by the pg-hash method) */
   statusInteger?: boolean;
   /** an index leads with the issuedAt column (slot listings then use it per slot) */
@@ -39,8 +43,26 @@ export interface PgShape {
 /** Width of a slot (slotDigestSql): ~77 rows at 10M invoices in 90 days, so listing a differing one is cheap. */
 export const SLOT = '1 minute';
 
+/** A configured table name (src/pg/identifier.ts syntax, checked when the config was read) quoted for SQL. */
 export function quoteTable(name: string): string {
-  return name.split('.').map(quoteIdent).join('.');
+  const parsed = parseTableName(name);
+  if (!parsed.ok) throw new Error(`table name '${name}' ${parsed.error}`);
+  return quoteTableName(parsed.value);
+}
+
+/** An amount column in fen, as bigint (numeric → bigint rounds half away from zero, exactly as round() does, one call cheaper). */
+function fenOf(expr: string, kind: AmountKind = 'yuan'): string {
+  if (kind === 'fen') return `(${expr})::numeric::bigint`;
+  if (kind === 'yuan-int') return `((${expr})::bigint * 100)`;
+  return `((${expr})::numeric * 100)::bigint`;
+}
+
+/**
+ * An ISO text issue time: with an offset (Z, +08, +08:00) the instant it names, without one a wall
+ * time in the zone ($1). A value that is not a time fails the query, naming the value.
+ */
+function textInstant(t: string): string {
+  return `(case when (${t}) ~ '[T ][0-9:.]+([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$' then (${t})::timestamptz else ((${t})::timestamp at time zone $1::text) end)`;
 }
 
 const col = (name: string): string => `src.${quoteIdent(name)}`;
@@ -66,15 +88,20 @@ export function expressions(
   const c = shape.columns;
   const from = shape.query ? `(${shape.query}) as src` : `${quoteTable(shape.table!)} as src`;
   const key = keyExpr(c);
-  // numeric → bigint rounds half away from zero, exactly as round() does, one call cheaper
-  const fen = `coalesce(((${col(c.total)})::numeric * 100)::bigint, 0)`;
+  const totalKind = shape.amounts?.total ?? 'yuan';
+  const fen = `coalesce(${fenOf(col(c.total), totalKind)}, 0)`;
   // the total in yuan rounded to fen, as numeric: hashing and summing it skips the multiplication and
-  // cast to bigint, the costliest per-row step of the pg-hash method (a no-op when the type allows ≤ 2 decimals)
-  const amount = shape.totalScale2 ? `coalesce((${col(c.total)})::numeric, 0)` : `coalesce(round((${col(c.total)})::numeric, 2), 0)`;
+  // cast to bigint, the costliest per-row step of the pg-hash method (a no-op when the type allows ≤ 2 decimals);
+  // numeric hashing ignores trailing zeros, so fen / 100 hashes as the same yuan amount
+  const amount =
+    totalKind === 'fen'
+      ? `coalesce(round((${col(c.total)})::numeric) / 100, 0)`
+      : shape.totalScale2 ? `coalesce((${col(c.total)})::numeric, 0)` : `coalesce(round((${col(c.total)})::numeric, 2), 0)`;
   const status = sqlStatusExpr(col(c.status), shape.statusMap);
   const t = col(c.issuedAt);
-  const instant = shape.timeKind === 'timestamptz' ? t : shape.timeKind === 'timestamp' ? `(${t} at time zone $1)` : `(${t}::timestamp at time zone $1)`;
-  const zoned = shape.timeKind === 'timestamptz' ? `(${t} at time zone $1)` : shape.timeKind === 'timestamp' ? t : `${t}::timestamp`;
+  const instant =
+    shape.timeKind === 'timestamptz' ? t : shape.timeKind === 'timestamp' ? `(${t} at time zone $1::text)` : shape.timeKind === 'date' ? `(${t}::timestamp at time zone $1::text)` : textInstant(t);
+  const zoned = shape.timeKind === 'timestamptz' ? `(${t} at time zone $1::text)` : shape.timeKind === 'timestamp' ? t : shape.timeKind === 'date' ? `${t}::timestamp` : `(${textInstant(t)} at time zone $1::text)`;
   const partition = shape.partitionColumn ? `coalesce((${col(shape.partitionColumn)})::text, '')` : `''`;
   const hash =
     method === 'pg-hash'
@@ -86,9 +113,15 @@ export function expressions(
 /** Bounds on the raw column (so an index on it is used): wall times [fromParam, toParam) in the zone. */
 function timeRange(shape: PgShape, fromParam: string, toParam: string): string {
   const t = col(shape.columns.issuedAt);
-  if (shape.timeKind === 'timestamptz') return `${t} >= (${fromParam}::timestamp at time zone $1) and ${t} < (${toParam}::timestamp at time zone $1)`;
-  if (shape.timeKind === 'timestamp') return `${t} >= ${fromParam}::timestamp and ${t} < ${toParam}::timestamp`;
-  return `${t} >= ${fromParam}::date and ${t} < ${toParam}::date`;
+  if (shape.timeKind === 'timestamptz') return `${t} >= (${fromParam}::timestamp at time zone $1::text) and ${t} < (${toParam}::timestamp at time zone $1::text)`;
+  if (shape.timeKind === 'text') {
+    const i = textInstant(t);
+    return `${i} >= (${fromParam}::timestamp at time zone $1::text) and ${i} < (${toParam}::timestamp at time zone $1::text)`;
+  }
+  // wall times need no zone, but $1 (the zone) is passed to every query: name its type, or
+  // PostgreSQL cannot determine the type of an unused parameter
+  if (shape.timeKind === 'timestamp') return `${t} >= ${fromParam}::timestamp and ${t} < ${toParam}::timestamp and $1::text is not null`;
+  return `${t} >= ${fromParam}::date and ${t} < ${toParam}::date and $1::text is not null`;
 }
 
 /** Day × hour (× partition) digests over [$2, $3): one scan; days are sums of their hours. */
@@ -203,8 +236,8 @@ function listColumns(shape: PgShape): string {
   return `${e.key} as key, ${opt(c.code, 'code')}, (${col(c.number)})::text as number,
   to_char(${e.instant} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as issued_at,
   to_char(${e.zoned}, 'YYYY-MM-DD') as day, extract(hour from ${e.zoned})::int as hour,
-  ${e.fen}::text as total_fen, ${e.status} as status, ${(c.amount ? `round((${col(c.amount)})::numeric * 100)::bigint::text` : 'null::text')} as amount_fen,
-  ${(c.tax ? `round((${col(c.tax)})::numeric * 100)::bigint::text` : 'null::text')} as tax_fen,
+  ${e.fen}::text as total_fen, ${e.status} as status, ${c.amount ? `${fenOf(col(c.amount), shape.amounts?.amount)}::text` : 'null::text'} as amount_fen,
+  ${c.tax ? `${fenOf(col(c.tax), shape.amounts?.tax)}::text` : 'null::text'} as tax_fen,
   ${opt(c.sellerTaxId, 'seller_tax_id')}, ${opt(c.buyerTaxId, 'buyer_tax_id')}, ${e.partition} as partition`;
 }
 

@@ -1,11 +1,14 @@
 // The `reconcile:` configuration section: schema → normalised ReconcileConfig, every problem
-// reported with its path (the Reader collects them), defaults that fit the sample invoice table.
+// reported with its path (the Reader collects them). A column mapping means what it says: the
+// columns it names and no others; the sample invoice table's defaults apply only when a side gives
+// no `columns` at all.
 import { parseDuration } from '../config/duration.js';
 import type { Reader } from '../config/reader.js';
+import { parseColumnName, parseTableName } from '../pg/identifier.js';
 import type { PgColumns } from './pg-sql.js';
 import { isCanonicalStatus } from './status.js';
 import type { Encoding } from './text-decode.js';
-import { DEFAULT_FAIL_ON, FINDING_KINDS, type FindingKind } from './types.js';
+import { CANONICAL_STATUSES, DEFAULT_FAIL_ON, FINDING_KINDS, type FindingKind } from './types.js';
 import { ROW_FIELDS, type RowField } from './upstream-row.js';
 import { isDay } from './zoned-time.js';
 
@@ -18,7 +21,11 @@ export interface PgSideConfig {
   query?: string;
   columns: PgColumns;
   statusMap: Record<string, string>;
+  /** what integer amount columns hold; absent: numeric and money are yuan, an integer column is refused */
+  amountUnit?: AmountUnit;
 }
+
+export type AmountUnit = 'yuan' | 'fen';
 
 export interface FileSideConfig {
   type: 'file';
@@ -57,10 +64,13 @@ export interface ReconcileConfig {
 }
 
 export const DEFAULT_LOCAL_COLUMNS: PgColumns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount' };
-export const DEFAULT_STATUS_MAP: Record<string, string> = { '0': 'valid', '1': 'out_of_control', '2': 'voided', '3': 'red_flushed', '4': 'abnormal' };
-const IDENT = /^[A-Za-z_][\w$]*$/;
-const TABLE = /^([A-Za-z_][\w$]*\.)?[A-Za-z_][\w$]*$/;
-const PG_COLUMN_KEYS = ['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax'] as const;
+/** The tax platform's numeric codes (INVOICES.md), and the canonical words as themselves. */
+export const DEFAULT_STATUS_MAP: Record<string, string> = {
+  '0': 'valid', '1': 'out_of_control', '2': 'voided', '3': 'red_flushed', '4': 'abnormal',
+  ...Object.fromEntries(CANONICAL_STATUSES.map((s) => [s, s])),
+};
+export const PG_COLUMN_KEYS = ['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax'] as const;
+export const REQUIRED_PG_COLUMNS = ['number', 'issuedAt', 'total', 'status'] as const;
 
 function duration(r: Reader, key: string, fallback: string): number {
   const text = r.string(key, { fallback })!;
@@ -81,23 +91,33 @@ function statusMap(r: Reader, key: string): Record<string, string> | undefined {
   return out;
 }
 
-function pgSide(r: Reader, defaults: boolean): PgSideConfig {
-  r.only(['type', 'target', 'url', 'table', 'query', 'columns', 'statusMap']);
+function pgSide(r: Reader, local: boolean): PgSideConfig {
+  r.only(['type', 'target', 'url', 'table', 'query', 'columns', 'statusMap', 'amountUnit']);
   const target = r.string('target');
   const url = r.string('url', { pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' });
-  const table = r.string('table', { pattern: TABLE, patternHint: 'must be table or schema.table' });
+  const table = r.string('table');
+  if (table !== undefined) {
+    const parsed = parseTableName(table);
+    if (!parsed.ok) r.issues.add(`${r.path}.table`, `'${table}' ${parsed.error}`);
+  }
   const query = r.string('query');
   if (table && query) r.issues.add(r.path, 'give table or query, not both');
-  if (!defaults && !table && !query) r.issues.add(`${r.path}.table`, 'required (or query)');
-  if (!defaults && !target && !url) r.issues.add(`${r.path}.url`, 'required (or target)');
+  if (!local && !table && !query) r.issues.add(`${r.path}.table`, 'required (or query)');
+  if (!local && !target && !url) r.issues.add(`${r.path}.url`, 'required (or target)');
+  const amountUnit = r.has('amountUnit') ? r.oneOf('amountUnit', ['yuan', 'fen'] as const, 'yuan') : undefined;
+  // no mapping at all: the sample table's column names; a mapping: exactly its columns
+  const mapped = r.has('columns');
   const c = r.object('columns');
   c.only(PG_COLUMN_KEYS);
-  const columns: Record<string, string> = defaults ? { ...DEFAULT_LOCAL_COLUMNS } : {};
+  const columns: Record<string, string> = mapped ? {} : { ...DEFAULT_LOCAL_COLUMNS };
   for (const k of PG_COLUMN_KEYS) {
-    const v = c.string(k, { pattern: IDENT, patternHint: 'must be a column name' });
-    if (v !== undefined) columns[k] = v;
+    const v = c.string(k);
+    if (v === undefined) continue;
+    const name = parseColumnName(v);
+    if (name.ok) columns[k] = name.value;
+    else c.issues.add(`${c.path}.${k}`, `'${v}' ${name.error}`);
   }
-  for (const k of ['number', 'issuedAt', 'total', 'status'] as const) if (!columns[k]) c.issues.add(`${c.path}.${k}`, 'required');
+  if (mapped) for (const k of REQUIRED_PG_COLUMNS) if (!c.has(k)) c.issues.add(`${c.path}.${k}`, 'required (a mapping names every column it uses)');
   return {
     type: 'postgres',
     ...(target ? { target } : {}),
@@ -105,6 +125,7 @@ function pgSide(r: Reader, defaults: boolean): PgSideConfig {
     ...(query ? { query } : { table: table ?? 'public.invoices' }),
     columns: columns as unknown as PgColumns,
     statusMap: statusMap(r, 'statusMap') ?? { ...DEFAULT_STATUS_MAP },
+    ...(amountUnit ? { amountUnit } : {}),
   };
 }
 

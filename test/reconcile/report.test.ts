@@ -85,9 +85,9 @@ describe('reconcile configuration', () => {
     expect(rc.upstream).toMatchObject({ type: 'file', encoding: 'auto', sheet: '信息汇总表', lineItems: 'auto' });
   });
   it('reports every problem with its path', () => {
-    const doc = { ...base, reconcile: { window: { from: '2026-11-31', to: '2026-11-01' }, partition: 'seller', local: { columns: { total: 'bad column' }, statusMap: { '0': 'ok' } }, upstream: { type: 'http' } } };
+    const doc = { ...base, reconcile: { window: { from: '2026-11-31', to: '2026-11-01' }, partition: 'seller', local: { columns: { total: 'a.b' }, statusMap: { '0': 'ok' } }, upstream: { type: 'http' } } };
     expect(() => parseConfig(JSON.stringify(doc), {})).toThrow(
-      /reconcile\.window\.from: '2026-11-31' is not a date like 2026-11-01.*reconcile\.partition: must be one of sellerTaxId, buyerTaxId.*reconcile\.local\.columns\.total: must be a column name.*reconcile\.local\.statusMap\.0: 'ok' is not a status.*reconcile\.upstream\.url: required/,
+      /reconcile\.window\.from: '2026-11-31' is not a date like 2026-11-01.*reconcile\.partition: must be one of sellerTaxId, buyerTaxId.*reconcile\.local\.columns\.total: 'a\.b' is not one column name.*reconcile\.local\.columns\.number: required.*reconcile\.local\.statusMap\.0: 'ok' is not a status.*reconcile\.upstream\.url: required/,
     );
   });
 });
