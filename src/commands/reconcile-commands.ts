@@ -1,5 +1,6 @@
 // reconcile and findings: compare upstream invoices with the local table, and list what was found.
 import type { Argv } from 'yargs';
+import { describeFields } from '../reconcile/compared-fields.js';
 import type { Config } from '../config/config.js';
 import { CheckFailedError, UsageError } from '../errors.js';
 import { listFindings } from '../reconcile/findings-store.js';
@@ -46,6 +47,7 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
         if (ctx.json) process.stdout.write(result.jsonText);
         else {
           process.stdout.write(`window ${report.run.window.from}..${report.run.window.to} (${report.run.window.timezone})\n`);
+          if (report.run.fields) process.stdout.write(`${describeFields(report.run.fields)}\n`);
           printTable(
             ['side', 'invoices', 'total'],
             [

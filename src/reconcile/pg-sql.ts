@@ -254,7 +254,8 @@ export function listSql(shape: PgShape, bucket: BucketRef): { sql: string; param
 export function lookupSql(shape: PgShape): string {
   const e = expressions(shape);
   const c = shape.columns;
-  const codeCond = c.code ? `coalesce(${col(c.code)}, '') = any($2::text[]) and ` : '';
+  // every parameter is referenced, typed: PostgreSQL refuses a query with one it cannot type
+  const codeCond = c.code ? `coalesce(${col(c.code)}, '') = any($2::text[]) and ` : `$2::text[] is not null and `;
   return `select ${listColumns(shape)} from ${e.from} where ${codeCond}${col(c.number)} = any($3::text[]) and ${e.key} = any($4::text[])`;
 }
 

@@ -1,6 +1,7 @@
 // The auditors' HTML report: one self-contained file (no scripts, no external assets), summary
 // first, a per-day SVG chart of upstream vs local, then every finding with its evidence.
 import { STATUS_LABELS_ZH, isCanonicalStatus } from './status.js';
+import { describeFields } from './compared-fields.js';
 import { type ReconcileReport, type ReportFinding, lookupText } from './report.js';
 import { sealText } from './report-render.js';
 import { formatFen } from './validators.js';
@@ -113,6 +114,7 @@ ${report.warnings.length > 0 ? `<h2>Warnings (${esc(s.warnings)})</h2><table><tr
 <tr><th>upstream</th><td>${esc(r.upstream.kind)} ${esc(r.upstream.location)}${r.upstream.files ? `<br>${r.upstream.files.map(esc).join('<br>')}` : ''}${r.upstream.hashes === false ? '<br>(no hashes: every day was listed)' : ''}</td></tr>
 <tr><th>local</th><td>${esc(r.local.location)}</td></tr>
 <tr><th>parameters</th><td>syncLag ${esc(formatSeconds(r.parameters.syncLagSeconds))} · failOn ${esc(r.parameters.failOn.join(', '))} · listLimit ${esc(r.parameters.listLimit)}${r.parameters.partition ? ` · partition ${esc(r.parameters.partition)}` : ''}${r.parameters.hashMethod ? ` · hash ${esc(r.parameters.hashMethod)}` : ''} · now ${esc(zoned(r.parameters.now, tz))}${r.parameters.backupLookup ? `<br>backup lookup: ${esc(lookupText(r.parameters.backupLookup))}` : ''}</td></tr>
+${r.fields ? `<tr><th>fields</th><td>${esc(describeFields(r.fields))}</td></tr>` : ''}
 <tr><th>started / finished</th><td>${esc(zoned(r.startedAt, tz))} / ${esc(zoned(r.finishedAt, tz))}</td></tr>
 <tr><th>work</th><td>${esc(s.work.buckets)} day buckets, ${esc(s.work.differingBuckets)} differing${s.work.strategy === 'slots' ? ` (${esc(s.work.differingSlots ?? 0)} differing minutes)` : ''}, ${esc(s.work.listedBuckets)} listed, rows listed ${esc(s.work.rowsListed.upstream)} upstream / ${esc(s.work.rowsListed.local)} local</td></tr>
 <tr><th>tool</th><td>fapiao-guard ${esc(r.toolVersion)}</td></tr>

@@ -1,6 +1,7 @@
 // The report model (pure): run parameters, summary (counts and totals per side, findings by
 // kind), per-day comparison for the chart, findings with their history, grouped warnings.
 import type { BackupLookupInfo } from './backup-lookup.js';
+import type { ComparedFields } from './compared-fields.js';
 import type { DayComparison, EngineStats } from './engine.js';
 import type { FindingHistory } from './findings-store.js';
 import { FINDING_KINDS, type Finding, type FindingKind, type HashMethod, type InputProblem, type SourceInfo, type Window } from './types.js';
@@ -34,6 +35,8 @@ export interface ReconcileReport {
     upstream: SourceInfo;
     local: SourceInfo;
     parameters: { syncLagSeconds: number; failOn: FindingKind[]; listLimit: number; partition?: string; now: string; hashMethod?: HashMethod; backupLookup?: BackupLookupInfo };
+    /** which fields were compared and which not (absent in reports written before it was recorded) */
+    fields?: ComparedFields;
     toolVersion: string;
   };
   summary: {

@@ -11,6 +11,7 @@ import { TOOL_VERSION } from '../version.js';
 import { lookUpInBackups } from './backup-lookup.js';
 import { linkRejectedRows } from './rejected-rows.js';
 import { classify, failing as failingOf } from './classify.js';
+import { comparedFields } from './compared-fields.js';
 import { compareSources } from './engine.js';
 import { reconcileScope, recordRun } from './findings-store.js';
 import { baseDirOf, openPgSide, openUpstream } from './open-sources.js';
@@ -108,6 +109,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
         ...(result.stats.hashMethod ? { hashMethod: result.stats.hashMethod } : {}),
         backupLookup,
       },
+      fields: comparedFields(rc),
       toolVersion: TOOL_VERSION,
     };
     let persisted: { resolved: number; escalated: number } | undefined;

@@ -21,7 +21,15 @@ export interface MatrixSchema {
     table: string;
     columns: Record<string, string>;
     statusMap?: Record<string, string>;
+    /** what integer amount columns hold (reconcile.*.amountUnit) */
+    amountUnit?: 'fen' | 'yuan';
   };
+  /**
+   * Inserts invoices from a table `canon (code text, number text, issued_at timestamptz, total_fen
+   * bigint, status text)` (status a canonical word, code null for a 数电 number) into this schema's
+   * tables, built with setup(0): the schema as a postgres upstream holding another schema's invoices.
+   */
+  load: string;
   /** one row per invoice: key text, issued_at timestamptz, total_fen bigint, status text */
   canonicalSql: string;
   /** statements a test applies after a first backup (schema evolution: a new partition, …) */
@@ -45,6 +53,9 @@ const G = {
   seller: `(${SELLER_IDS})[1 + g % 4]`,
   buyer: `(${BUYER_IDS})[1 + g % 4]`,
 };
+/** In load SQL over `canon`: the total split into amount and tax at 13 %, in fen. */
+const C = { tax: `round(total_fen * 13 / 113.0)::bigint`, amount: `(total_fen - round(total_fen * 13 / 113.0))::bigint` };
+
 /** tax = amount × 13 %, rounded half up to the fen */
 const taxFen = (amountFen: string): string => `round(${amountFen} * 0.13)::bigint`;
 const yuan = (fen: string): string => `(${fen} / 100.0)::numeric(14,2)`;
@@ -73,10 +84,13 @@ const pinyin: MatrixSchema = {
   invoices: {
     table: 'public.fp_zb',
     columns: { code: 'fpdm', number: 'fphm', issuedAt: 'kprq', amount: 'je', tax: 'se', total: 'jshj', status: 'zt', sellerTaxId: 'xfsh', buyerTaxId: 'gfsh' },
-    statusMap: { 正常: 'valid', 作废: 'voided' },
+    statusMap: { 正常: 'valid', 作废: 'voided', 红冲: 'red_flushed' },
   },
+  load: `insert into public.fp_zb (fpdm, fphm, kprq, je, se, jshj, zt, xfsh, gfsh)
+           select code, number, issued_at, ${C.amount} / 100.0, ${C.tax} / 100.0, total_fen / 100.0,
+                  case status when 'voided' then '作废' when 'red_flushed' then '红冲' else '正常' end, '91310110666007217T', null from canon`,
   canonicalSql: `select fpdm || '-' || fphm as key, kprq as issued_at, (jshj * 100)::bigint as total_fen,
-                        case zt when '作废' then 'voided' else 'valid' end as status from public.fp_zb`,
+                        case zt when '作废' then 'voided' when '红冲' then 'red_flushed' else 'valid' end as status from public.fp_zb`,
 };
 
 /** 2. Naive `timestamp` issue times (Shanghai wall clock) and a 20-digit 数电 number, no code column. */
@@ -99,10 +113,13 @@ const naiveTimestamp: MatrixSchema = {
   invoices: {
     table: 'sales.invoice',
     columns: { number: 'invoice_no', issuedAt: 'issue_time', amount: 'net', tax: 'vat', total: 'gross', status: 'state', sellerTaxId: 'seller', buyerTaxId: 'buyer' },
-    statusMap: { '0': 'valid', '2': 'voided' },
+    statusMap: { '0': 'valid', '2': 'voided', '3': 'red_flushed' },
   },
+  load: `insert into sales.invoice
+           select number, issued_at at time zone 'Asia/Shanghai', ${C.amount} / 100.0, ${C.tax} / 100.0, total_fen / 100.0,
+                  case status when 'voided' then 2 when 'red_flushed' then 3 else 0 end, '91310110666007217T', null from canon`,
   canonicalSql: `select invoice_no::text as key, issue_time at time zone 'Asia/Shanghai' as issued_at,
-                        (gross * 100)::bigint as total_fen, case state when 2 then 'voided' else 'valid' end as status
+                        (gross * 100)::bigint as total_fen, case state when 2 then 'voided' when 3 then 'red_flushed' else 'valid' end as status
                  from sales.invoice`,
 };
 
@@ -129,7 +146,12 @@ const fenEnum: MatrixSchema = {
     // amounts in fen: the mapping must say so (the key the reconcile config defines for it)
     columns: { code: 'code', number: 'num', issuedAt: 'issue_date', amount: 'amount_fen', tax: 'tax_fen', total: 'total_fen', status: 'state', sellerTaxId: 'seller_tin' },
     statusMap: { issued: 'valid', cancelled: 'voided', reversed: 'red_flushed' },
+    amountUnit: 'fen',
   },
+  load: `insert into public.einvoice (code, num, issue_date, amount_fen, tax_fen, total_fen, state, seller_tin)
+           select code, number, (issued_at at time zone 'Asia/Shanghai')::date, ${C.amount}, ${C.tax}, total_fen,
+                  (case status when 'voided' then 'cancelled' when 'red_flushed' then 'reversed' else 'issued' end)::invoice_state,
+                  '91310110666007217T' from canon`,
   canonicalSql: `select code || '-' || num as key, issue_date::timestamp at time zone 'Asia/Shanghai' as issued_at,
                         total_fen, case state when 'cancelled' then 'voided' when 'reversed' then 'red_flushed' else 'valid' end as status
                  from public.einvoice`,
@@ -159,8 +181,11 @@ const partitioned: MatrixSchema = {
     table: 'billing.invoices',
     columns: { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', amount: 'amount', tax: 'tax_amount', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id' },
   },
+  load: `insert into billing.invoices
+           select code, number, issued_at, ${C.amount} / 100.0, ${C.tax} / 100.0, total_fen / 100.0,
+                  case status when 'voided' then 2 when 'red_flushed' then 3 else 0 end, '91310110666007217T', null from canon`,
   canonicalSql: `select invoice_code || '-' || invoice_number as key, issued_at, (total_amount * 100)::bigint as total_fen,
-                        case status when 2 then 'voided' else 'valid' end as status from billing.invoices`,
+                        case status when 2 then 'voided' when 3 then 'red_flushed' else 'valid' end as status from billing.invoices`,
   evolve: [
     `create table billing.invoices_2026_12 partition of billing.invoices for values from ('2026-12-01 00:00+08') to ('2027-01-01 00:00+08')`,
     `insert into billing.invoices values ('031000000099', '99000001', '2026-12-02 10:00+08', 100.00, 13.00, 113.00, 0, '91310110666007217T', null)`,
@@ -190,10 +215,13 @@ const quoted: MatrixSchema = {
   invoices: {
     table: '"财务"."发票 主表"',
     columns: { code: '发票代码', number: '发票号码', issuedAt: '开票日期', amount: '金额', tax: '税额', total: '价税合计', status: '状态', sellerTaxId: '销方识别号', buyerTaxId: '购方识别号' },
-    statusMap: { 正常: 'valid', 红冲: 'red_flushed' },
+    statusMap: { 正常: 'valid', 红冲: 'red_flushed', 作废: 'voided' },
   },
+  load: `insert into "财务"."发票 主表"
+           select code, number, issued_at, (${C.amount} / 100.0)::numeric::money, (${C.tax} / 100.0)::numeric::money, (total_fen / 100.0)::numeric::money,
+                  case status when 'voided' then '作废' when 'red_flushed' then '红冲' else '正常' end, '91310110666007217T', null from canon`,
   canonicalSql: `select "发票代码" || '-' || "发票号码" as key, "开票日期" as issued_at, ("价税合计"::numeric * 100)::bigint as total_fen,
-                        case "状态" when '红冲' then 'red_flushed' else 'valid' end as status from "财务"."发票 主表"`,
+                        case "状态" when '红冲' then 'red_flushed' when '作废' then 'voided' else 'valid' end as status from "财务"."发票 主表"`,
 };
 
 /** 6. A generated total, a jsonb payload, an explicit sequence and a materialized view. */
@@ -223,8 +251,11 @@ const generated: MatrixSchema = {
     table: 'public.invoices',
     columns: { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', amount: 'amount', tax: 'tax_amount', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id' },
   },
+  load: `insert into public.invoices (invoice_code, invoice_number, issued_at, amount, tax_amount, status, seller_tax_id, buyer_tax_id)
+           select code, number, issued_at, ${C.amount} / 100.0, ${C.tax} / 100.0,
+                  case status when 'voided' then 2 when 'red_flushed' then 3 else 0 end, '91310110666007217T', null from canon`,
   canonicalSql: `select case when coalesce(invoice_code, '') = '' then invoice_number else invoice_code || '-' || invoice_number end as key, issued_at, (total_amount * 100)::bigint as total_fen,
-                        case status when 2 then 'voided' else 'valid' end as status from public.invoices`,
+                        case status when 2 then 'voided' when 3 then 'red_flushed' else 'valid' end as status from public.invoices`,
 };
 
 export const SCHEMA_MATRIX: readonly MatrixSchema[] = [pinyin, naiveTimestamp, fenEnum, partitioned, quoted, generated];
