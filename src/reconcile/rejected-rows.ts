@@ -1,6 +1,7 @@
 // A local "extra" invoice is often the upstream row that validation rejected (Excel turned its
 // 20-digit number into 2.64E+19): same seller, same issue time to the second, same total. Say so,
-// so an auditor does not look for an invoice that upstream does have. Pure.
+// so an auditor does not look for an invoice that upstream does have (the seller is compared only
+// when the local mapping reads it). Pure.
 import { formatTime } from '../format.js';
 import type { Finding } from './types.js';
 import { parseAmountFen } from './validators.js';
@@ -16,7 +17,7 @@ export function linkRejectedRows(findings: Finding[], timeZone: string): number 
     const matches = rejected.filter((r) => {
       const row = r.evidence.row as Record<string, string | undefined>;
       const total = row.total === undefined ? undefined : parseAmountFen(row.total, 'total');
-      return total?.ok === true && total.fen === local.totalFen && (row.sellerTaxId ?? '') === (local.sellerTaxId ?? '') && (row.issuedAt ?? '').slice(0, 19) === wall;
+      return total?.ok === true && total.fen === local.totalFen && (local.sellerTaxId === undefined || (row.sellerTaxId ?? '') === local.sellerTaxId) && (row.issuedAt ?? '').slice(0, 19) === wall;
     });
     if (matches.length !== 1) continue; // ambiguous or none: claim nothing
     const row = matches[0]!;
