@@ -4,7 +4,7 @@
 // upstream holds the local invoices with planted differences (a missing invoice, an extra one, an
 // amount mismatch, a status mismatch, a typo'd number), and the findings must be exactly those.
 // Needs `npm run build` (the CLI runs from dist/).
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -204,6 +204,12 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
       notCompared: ['amount', 'tax', 'sellerTaxId', 'buyerTaxId'],
       notMapped: { local: all.filter((k) => required[k] === undefined) },
     });
+    // the terminal and the HTML report say it too
+    const line = `compared: key, issueDay, total, status; not compared: amount, tax, sellerTaxId, buyerTaxId (local mapping leaves out ${all.filter((k) => required[k] === undefined).join(', ')})`;
+    const text = await runCli(['reconcile', ...WINDOW, '--config', fx.configFile], { env: { FAPIAO_GUARD_LOG_LEVEL: 'warn' } });
+    expect(text.stdout.split('\n')[1]).toBe(line);
+    const html = (await readdir(path.join(fx.dir, 'reports'))).find((f) => f.endsWith('.html'))!;
+    expect(await readFile(path.join(fx.dir, 'reports', html), 'utf8')).toContain(`<tr><th>fields</th><td>${line}</td></tr>`);
   });
 
   it(`against a postgres upstream of another schema (${UPSTREAM_OF[id]})`, async () => {
