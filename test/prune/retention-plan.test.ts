@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeBackupId } from '../../src/repository/backup-id.js';
 import type { RetentionPolicy } from '../../src/prune/retention-config.js';
-import { type PlanInput, isoWeek, periodKey, planRetention } from '../../src/prune/retention-plan.js';
+import { type PlanInput, isoWeek, planRetention } from '../../src/prune/retention-plan.js';
 import { testClocks, testNow } from '../helpers/clock.js';
 
 const TZ = 'Asia/Shanghai';
@@ -34,6 +34,25 @@ const policyArb = fc.record({
 });
 const tzArb = fc.constantFrom('Asia/Shanghai', 'UTC', 'America/New_York', 'Europe/Berlin');
 
+/**
+ * The oracle's own calendar buckets, written apart from src (a bug in src's periodKey must not be
+ * shared by the oracle): the zone's date from Intl, the ISO week by the ordinal-day formula.
+ */
+function oracleKey(period: 'daily' | 'weekly' | 'monthly' | 'yearly', at: Date, tz: string): string {
+  const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at).split('-').map(Number) as [number, number, number];
+  if (period === 'yearly') return `Y${y}`;
+  if (period === 'monthly') return `M${y}/${m}`;
+  if (period === 'daily') return `D${y}/${m}/${d}`;
+  const p = (year: number) => (year + Math.floor(year / 4) - Math.floor(year / 100) + Math.floor(year / 400)) % 7;
+  const weeksIn = (year: number) => (p(year) === 4 || p(year - 1) === 3 ? 53 : 52);
+  const ordinal = (Date.UTC(y, m - 1, d) - Date.UTC(y, 0, 1)) / DAY + 1;
+  const weekday = ((new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7) + 1; // Monday 1 .. Sunday 7
+  const w = Math.floor((ordinal - weekday + 10) / 7);
+  if (w < 1) return `W${y - 1}/${weeksIn(y - 1)}`;
+  if (w > weeksIn(y)) return `W${y + 1}/1`;
+  return `W${y}/${w}`;
+}
+
 /** An independent oracle: for each rule, the ids it must keep. */
 function mustKeep(history: PlanInput[], p: RetentionPolicy, tz: string): Set<string> {
   const complete = history.filter((b) => b.status === 'complete').sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.id.localeCompare(a.id));
@@ -41,7 +60,7 @@ function mustKeep(history: PlanInput[], p: RetentionPolicy, tz: string): Set<str
   if (!p.configured) complete.forEach((b) => keep.add(b.id));
   for (const period of ['daily', 'weekly', 'monthly', 'yearly'] as const) {
     const newestPerPeriod = new Map<string, string>();
-    for (const b of complete) if (!newestPerPeriod.has(periodKey(period, b.startedAt, tz))) newestPerPeriod.set(periodKey(period, b.startedAt, tz), b.id);
+    for (const b of complete) if (!newestPerPeriod.has(oracleKey(period, b.startedAt, tz))) newestPerPeriod.set(oracleKey(period, b.startedAt, tz), b.id);
     [...newestPerPeriod.values()].slice(0, p[period]).forEach((id) => keep.add(id));
   }
   return keep;
