@@ -38,8 +38,11 @@ const tzArb = fc.constantFrom('Asia/Shanghai', 'UTC', 'America/New_York', 'Europ
  * The oracle's own calendar buckets, written apart from src (a bug in src's periodKey must not be
  * shared by the oracle): the zone's date from Intl, the ISO week by the ordinal-day formula.
  */
+const oracleDates = new Map<string, Intl.DateTimeFormat>();
 function oracleKey(period: 'daily' | 'weekly' | 'monthly' | 'yearly', at: Date, tz: string): string {
-  const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at).split('-').map(Number) as [number, number, number];
+  let f = oracleDates.get(tz);
+  if (!f) oracleDates.set(tz, (f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  const [y, m, d] = f.format(at).split('-').map(Number) as [number, number, number];
   if (period === 'yearly') return `Y${y}`;
   if (period === 'monthly') return `M${y}/${m}`;
   if (period === 'daily') return `D${y}/${m}/${d}`;
