@@ -101,7 +101,7 @@ describe('backup faults', () => {
     try {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' });
     } catch {
-      ctx.skip('cannot mount a small tmpfs here (needs root); disk-full is covered by the storage conformance tests only');
+      ctx.skip("needs capability 'mount tmpfs': cannot mount a small tmpfs here; disk full without it: test/backup/disk-full.test.ts");
     }
     try {
       const small = await createTestRepo({ targets: [{ name: 'invoices', url: source.url }], repoUrl: pathToFileURL(mnt).href });

@@ -1,21 +1,57 @@
 // Adds one plain closing line, `N passed, N failed, N skipped`, after vitest's own summary, so
 // any CI reads the outcome without knowing vitest's format.
-import type { Reporter, TestModule } from 'vitest/node';
+//
+// No silent skips in CI (CI set): a skipped test fails the run unless it was skipped with
+// ctx.skip(`needs capability '<name>': …`) naming a capability listed below, one a CI machine may
+// not be able to provide. Every such skip is listed with its capability, in CI and locally.
+import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
+
+/** Capabilities a CI machine may lack, and why a test that needs them cannot run everywhere. */
+export const CI_MAY_LACK: Readonly<Record<string, string>> = {
+  'mount tmpfs': 'mounting a small tmpfs (a real full disk) needs root and a sandbox that allows mount(2)',
+};
+
+const NAMED = /^needs capability '([^']+)'/;
 
 export default class SummaryReporter implements Reporter {
+  private filtered = false;
+
+  onInit(vitest: Vitest): void {
+    // a run narrowed by -t skips the rest on purpose
+    this.filtered = Boolean(vitest.config.testNamePattern);
+  }
+
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     let passed = 0;
     let failed = 0;
-    let skipped = 0;
+    const named: string[] = [];
+    const silent: string[] = [];
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
-        const state = test.result().state;
-        if (state === 'passed') passed += 1;
-        else if (state === 'failed') failed += 1;
-        else skipped += 1;
+        const result = test.result();
+        if (result.state === 'passed') passed += 1;
+        else if (result.state === 'failed') failed += 1;
+        else {
+          const note = result.state === 'skipped' ? result.note : undefined;
+          const capability = NAMED.exec(note ?? '')?.[1];
+          if (capability !== undefined && CI_MAY_LACK[capability]) named.push(`${where(test)}: ${note}`);
+          else silent.push(`${where(test)}${note ? `: ${note}` : ''}`);
+        }
       }
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed += 1; // a file that failed to load
     }
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    const out: string[] = [];
+    for (const line of named) out.push(`skipped for a missing capability: ${line}`);
+    const enforce = Boolean(process.env.CI) && !this.filtered;
+    if (enforce && silent.length > 0) {
+      for (const line of silent) out.push(`skipped without naming a missing capability (a failure in CI): ${line}`);
+      process.exitCode = 1;
+    }
+    out.push(`tests: ${passed} passed, ${failed} failed, ${named.length + silent.length} skipped${named.length ? ` (${named.length} for a missing capability)` : ''}${enforce && silent.length ? `; ${silent.length} silent skip(s) fail this CI run` : ''}`);
+    process.stdout.write(`\n${out.join('\n')}\n`);
   }
+}
+
+function where(test: TestCase): string {
+  return `${test.module.moduleId.replace(`${process.cwd()}/`, '')} > ${test.fullName}`;
 }

@@ -7,137 +7,147 @@ import { silentLogger } from '../../src/logger.js';
 import { executePrune, planPrune } from '../../src/prune/prune.js';
 import type { RetentionPolicy } from '../../src/prune/retention-config.js';
 import { Repository } from '../../src/repository/repository.js';
-import { errorLine, runCli } from '../helpers/cli.js';
+import { type CliResult, errorLine, runCli } from '../helpers/cli.js';
+import { cliClockEnv, testClocks } from '../helpers/clock.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { MANIFEST_NAME, S3ishStorage, writeFakeBackup } from './fake-backups.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-let t: TestRepo;
-let configFile: string;
-
-beforeAll(async () => {
-  t = await createTestRepo({ targets: [{ name: 'invoices', url: 'postgres://127.0.0.1/none' }, { name: 'ledger', url: 'postgres://127.0.0.1/none' }] });
-  const doc = JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>;
-  configFile = path.join(t.dir, 'prune.yaml');
-  await writeFile(configFile, JSON.stringify({ ...doc, retention: { keepLast: 2, daily: 3, incompleteAfter: '12h', targets: { ledger: { keepLast: 1, daily: 0 } } } }));
-});
-
-afterAll(async () => {
-  await t?.cleanup();
-});
 
 function policy(p: Partial<RetentionPolicy> = {}): RetentionPolicy {
   return { configured: true, keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, incompleteAfter: 12 * 3600, ...p };
 }
 
-describe('fapiao-guard prune', () => {
-  it('--dry-run prints the plan with a reason per backup and deletes nothing; prune then deletes exactly the planned ones', async () => {
-    const now = Date.now();
-    // invoices: one backup a day for 6 days (two on the newest day), an old and a fresh incomplete one
-    const ids: string[] = [];
-    for (let d = 5; d >= 0; d--) ids.push(await writeFakeBackup(t.repo, 'invoices', new Date(now - d * DAY - 2 * HOUR)));
-    const sameDay = await writeFakeBackup(t.repo, 'invoices', new Date(now - HOUR));
-    const oldIncomplete = await writeFakeBackup(t.repo, 'invoices', new Date(now - 2 * DAY), false);
-    const freshIncomplete = await writeFakeBackup(t.repo, 'invoices', new Date(now - 10 * 60_000), false);
+// Every test here runs at each fixed clock (test/helpers/clock.ts): the default instant, 17:30 UTC
+// and 23:59 in Shanghai; the CLI subprocess runs at the same instant.
+describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prune at $at', ({ now: clock }) => {
+  let t: TestRepo;
+  let configFile: string;
+  const cli = (args: string[]): Promise<CliResult> => runCli(args, { env: cliClockEnv(clock) });
 
-    const dry = await runCli(['prune', '--dry-run', '--target', 'invoices', '--config', configFile]);
-    expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain("plan (dry run) for 'invoices' (keepLast 2, daily 3):");
-    expect(dry.stdout).toMatch(new RegExp(`${sameDay}.*keep\\s+newest complete backup; last 2 \\(#1\\); daily 1/3`));
-    expect(dry.stdout).toMatch(new RegExp(`${oldIncomplete}.*delete\\s+incomplete \\(no manifest\\), older than 12h`));
-    expect(dry.stdout).toMatch(new RegExp(`${freshIncomplete}.*keep\\s+incomplete but younger than 12h: may still be running`));
-    expect(dry.stdout).toMatch(new RegExp(`${ids[0]}.*delete\\s+kept by no rule`));
-    expect(dry.stdout).toContain("dry run: would delete 4 item(s) of 'invoices'; nothing deleted");
-    expect((await t.repo.listBackups('invoices')).length).toBe(9);
-
-    const res = await runCli(['prune', '--target', 'invoices', '--json', '--config', configFile]);
-    expect(res.code).toBe(0);
-    const [result] = JSON.parse(res.stdout);
-    expect(result).toMatchObject({ target: 'invoices', dryRun: false, policy: 'keepLast 2, daily 3', deleted: 4, retained: 0, failed: 0 });
-    const deleted = result.backups.filter((b: { outcome: string }) => b.outcome === 'deleted').map((b: { id: string }) => b.id).sort();
-    expect(deleted).toEqual([ids[0], ids[1], ids[2], oldIncomplete].sort());
-    const left = (await t.repo.listBackups('invoices')).map((b) => b.id);
-    expect(left).toEqual([ids[3], ids[4], ids[5], sameDay, freshIncomplete].sort());
-  });
-
-  it('per-target overrides are merged over the defaults (ledger: keepLast 1, daily 0)', async () => {
-    const now = Date.now();
-    const a = await writeFakeBackup(t.repo, 'ledger', new Date(now - 3 * DAY));
-    const b = await writeFakeBackup(t.repo, 'ledger', new Date(now - DAY));
-    const res = await runCli(['prune', '--target', 'ledger', '--config', configFile]);
-    expect(res.code).toBe(0);
-    expect(res.stdout).toContain("plan for 'ledger' (keepLast 1):");
-    expect(res.stdout).toContain("'ledger': deleted 1 backup(s)");
-    expect((await t.repo.listBackups('ledger')).map((x) => x.id)).toEqual([b]);
-    expect(a).not.toBe(b);
-  });
-
-  it('an unknown target in retention.targets is a configuration error naming the path', async () => {
+  beforeAll(async () => {
+    t = await createTestRepo({ targets: [{ name: 'invoices', url: 'postgres://127.0.0.1/none' }, { name: 'ledger', url: 'postgres://127.0.0.1/none' }] });
     const doc = JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>;
-    const bad = path.join(t.dir, 'bad.yaml');
-    await writeFile(bad, JSON.stringify({ ...doc, retention: { daily: 'x', targets: { nope: { keepLast: 1 } } } }));
-    const res = await runCli(['prune', '--config', bad]);
-    expect(res.code).toBe(2);
-    expect(errorLine(res)).toContain('retention.daily: must be a whole number; retention.targets.nope: no target');
-  });
-});
-
-describe('prune through an S3-like storage', () => {
-  const logger = silentLogger();
-
-  async function fixture(target: string, lockError?: 'AccessDenied' | 'WORM') {
-    const now = Date.now();
-    const old = await writeFakeBackup(t.repo, target, new Date(now - 3 * DAY));
-    const newest = await writeFakeBackup(t.repo, target, new Date(now - DAY));
-    const lockedName = t.repo.objectPath(target, old, MANIFEST_NAME);
-    const storage = new S3ishStorage(t.repo.storage, new Set(lockError ? [lockedName] : []), [
-      { name: `backups/${target}/x/dump.zst.age`, uploadId: 'old-upload', initiated: new Date(now - 2 * DAY) },
-      { name: `backups/${target}/y/dump.zst.age`, uploadId: 'fresh-upload', initiated: new Date(now - HOUR) },
-      { name: `backups/${target}/z/dump.zst.age`, uploadId: 'unknown-age' },
-    ], lockError);
-    return { old, newest, storage, repo: new Repository(storage) };
-  }
-
-  it('deletes the manifest first, then the other objects, and aborts only abandoned multipart uploads', async () => {
-    const { old, newest, storage, repo } = await fixture('s3order');
-    const ctx = { repo, logger, timeZone: 'Asia/Shanghai', objectLock: false };
-    const plan = await planPrune(ctx, 's3order', policy());
-    expect(plan.uploads.map((u) => [u.uploadId, u.action, u.reason])).toEqual([
-      ['old-upload', 'abort', 'abandoned multipart upload'],
-      ['fresh-upload', 'keep', 'recent multipart upload: may still be running'],
-      ['unknown-age', 'keep', 'start time unknown: left alone'],
-    ]);
-    const dry = await executePrune(ctx, plan, true);
-    expect(storage.removed).toEqual([]);
-    expect(storage.aborted).toEqual([]);
-    expect(dry.uploads.map((u) => u.outcome)).toEqual(['would delete', 'kept', 'kept']);
-    const result = await executePrune(ctx, plan, false);
-    expect(storage.removed).toEqual([`backups/s3order/${old}/manifest.json`, `backups/s3order/${old}/dump.zst.age`]);
-    expect(storage.aborted).toEqual(['backups/s3order/x/dump.zst.age#old-upload']);
-    expect(result).toMatchObject({ deleted: 1, retained: 0, failed: 0 });
-    expect((await t.repo.listBackups('s3order')).map((b) => b.id)).toEqual([newest]);
+    configFile = path.join(t.dir, 'prune.yaml');
+    await writeFile(configFile, JSON.stringify({ ...doc, retention: { keepLast: 2, daily: 3, incompleteAfter: '12h', targets: { ledger: { keepLast: 1, daily: 0 } } } }));
   });
 
-  it('Object Lock: a locked manifest is reported as retained, not an error, and the backup stays complete', async () => {
-    const { old, storage, repo } = await fixture('s3locked', 'AccessDenied');
-    const ctx = { repo, logger, timeZone: 'Asia/Shanghai', objectLock: true };
-    const result = await executePrune(ctx, await planPrune(ctx, 's3locked', policy()), false);
-    expect(result).toMatchObject({ deleted: 0, retained: 1, failed: 0 });
-    expect(result.backups.find((b) => b.id === old)).toMatchObject({ outcome: 'retained', note: "'manifest.json' is under Object Lock retention" });
-    expect(storage.removed).toEqual([]);
-    expect((await t.repo.listBackups('s3locked')).find((b) => b.id === old)?.status).toBe('complete');
+  afterAll(async () => {
+    await t?.cleanup();
   });
 
-  it('without Object Lock configured a plain AccessDenied is a failure (exit 3 in the CLI), but a WORM refusal is still retention', async () => {
-    const denied = await fixture('s3denied', 'AccessDenied');
-    const ctx = { repo: denied.repo, logger, timeZone: 'Asia/Shanghai', objectLock: false };
-    const result = await executePrune(ctx, await planPrune(ctx, 's3denied', policy()), false);
-    expect(result).toMatchObject({ deleted: 0, retained: 0, failed: 1 });
-    expect(result.backups.find((b) => b.id === denied.old)?.note).toMatch(/^cannot remove 'backups\/s3denied\/\S+\/manifest\.json' in .*: AccessDenied \(http 403\)$/);
+  describe('fapiao-guard prune', () => {
+    it('--dry-run prints the plan with a reason per backup and deletes nothing; prune then deletes exactly the planned ones', async () => {
+      const now = clock.getTime();
+      // invoices: one backup a day for 6 days (two on the newest day), an old and a fresh incomplete one.
+      // The days are Shanghai days (the configured zone): the complete ones sit at 10:00 and 11:00
+      // there, before the latest Shanghai noon not after now, so they fall on the days meant at any hour.
+      const noon = Math.floor((now - 4 * HOUR) / DAY) * DAY + 4 * HOUR; // 12:00 +08:00 is 04:00 UTC; no DST
+      const ids: string[] = [];
+      for (let d = 5; d >= 0; d--) ids.push(await writeFakeBackup(t.repo, 'invoices', new Date(noon - d * DAY - 2 * HOUR)));
+      const sameDay = await writeFakeBackup(t.repo, 'invoices', new Date(noon - HOUR));
+      const oldIncomplete = await writeFakeBackup(t.repo, 'invoices', new Date(now - 2 * DAY), false);
+      const freshIncomplete = await writeFakeBackup(t.repo, 'invoices', new Date(now - 10 * 60_000), false);
 
-    const worm = await fixture('s3worm', 'WORM');
-    const wctx = { repo: worm.repo, logger, timeZone: 'Asia/Shanghai', objectLock: false };
-    expect(await executePrune(wctx, await planPrune(wctx, 's3worm', policy()), false)).toMatchObject({ deleted: 0, retained: 1, failed: 0 });
+      const dry = await cli(['prune', '--dry-run', '--target', 'invoices', '--config', configFile]);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain("plan (dry run) for 'invoices' (keepLast 2, daily 3):");
+      expect(dry.stdout).toMatch(new RegExp(`${sameDay}.*keep\\s+newest complete backup; last 2 \\(#1\\); daily 1/3`));
+      expect(dry.stdout).toMatch(new RegExp(`${oldIncomplete}.*delete\\s+incomplete \\(no manifest\\), older than 12h`));
+      expect(dry.stdout).toMatch(new RegExp(`${freshIncomplete}.*keep\\s+incomplete but younger than 12h: may still be running`));
+      expect(dry.stdout).toMatch(new RegExp(`${ids[0]}.*delete\\s+kept by no rule`));
+      expect(dry.stdout).toContain("dry run: would delete 4 item(s) of 'invoices'; nothing deleted");
+      expect((await t.repo.listBackups('invoices')).length).toBe(9);
+
+      const res = await cli(['prune', '--target', 'invoices', '--json', '--config', configFile]);
+      expect(res.code).toBe(0);
+      const [result] = JSON.parse(res.stdout);
+      expect(result).toMatchObject({ target: 'invoices', dryRun: false, policy: 'keepLast 2, daily 3', deleted: 4, retained: 0, failed: 0 });
+      const deleted = result.backups.filter((b: { outcome: string }) => b.outcome === 'deleted').map((b: { id: string }) => b.id).sort();
+      expect(deleted).toEqual([ids[0], ids[1], ids[2], oldIncomplete].sort());
+      const left = (await t.repo.listBackups('invoices')).map((b) => b.id);
+      expect(left).toEqual([ids[3], ids[4], ids[5], sameDay, freshIncomplete].sort());
+    });
+
+    it('per-target overrides are merged over the defaults (ledger: keepLast 1, daily 0)', async () => {
+      const now = clock.getTime();
+      const a = await writeFakeBackup(t.repo, 'ledger', new Date(now - 3 * DAY));
+      const b = await writeFakeBackup(t.repo, 'ledger', new Date(now - DAY));
+      const res = await cli(['prune', '--target', 'ledger', '--config', configFile]);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain("plan for 'ledger' (keepLast 1):");
+      expect(res.stdout).toContain("'ledger': deleted 1 backup(s)");
+      expect((await t.repo.listBackups('ledger')).map((x) => x.id)).toEqual([b]);
+      expect(a).not.toBe(b);
+    });
+
+    it('an unknown target in retention.targets is a configuration error naming the path', async () => {
+      const doc = JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>;
+      const bad = path.join(t.dir, 'bad.yaml');
+      await writeFile(bad, JSON.stringify({ ...doc, retention: { daily: 'x', targets: { nope: { keepLast: 1 } } } }));
+      const res = await cli(['prune', '--config', bad]);
+      expect(res.code).toBe(2);
+      expect(errorLine(res)).toContain('retention.daily: must be a whole number; retention.targets.nope: no target');
+    });
+  });
+
+  describe('prune through an S3-like storage', () => {
+    const logger = silentLogger();
+
+    async function fixture(target: string, lockError?: 'AccessDenied' | 'WORM') {
+      const now = clock.getTime();
+      const old = await writeFakeBackup(t.repo, target, new Date(now - 3 * DAY));
+      const newest = await writeFakeBackup(t.repo, target, new Date(now - DAY));
+      const lockedName = t.repo.objectPath(target, old, MANIFEST_NAME);
+      const storage = new S3ishStorage(t.repo.storage, new Set(lockError ? [lockedName] : []), [
+        { name: `backups/${target}/x/dump.zst.age`, uploadId: 'old-upload', initiated: new Date(now - 2 * DAY) },
+        { name: `backups/${target}/y/dump.zst.age`, uploadId: 'fresh-upload', initiated: new Date(now - HOUR) },
+        { name: `backups/${target}/z/dump.zst.age`, uploadId: 'unknown-age' },
+      ], lockError);
+      return { old, newest, storage, repo: new Repository(storage) };
+    }
+
+    it('deletes the manifest first, then the other objects, and aborts only abandoned multipart uploads', async () => {
+      const { old, newest, storage, repo } = await fixture('s3order');
+      const ctx = { repo, logger, timeZone: 'Asia/Shanghai', objectLock: false };
+      const plan = await planPrune(ctx, 's3order', policy(), clock);
+      expect(plan.uploads.map((u) => [u.uploadId, u.action, u.reason])).toEqual([
+        ['old-upload', 'abort', 'abandoned multipart upload'],
+        ['fresh-upload', 'keep', 'recent multipart upload: may still be running'],
+        ['unknown-age', 'keep', 'start time unknown: left alone'],
+      ]);
+      const dry = await executePrune(ctx, plan, true);
+      expect(storage.removed).toEqual([]);
+      expect(storage.aborted).toEqual([]);
+      expect(dry.uploads.map((u) => u.outcome)).toEqual(['would delete', 'kept', 'kept']);
+      const result = await executePrune(ctx, plan, false);
+      expect(storage.removed).toEqual([`backups/s3order/${old}/manifest.json`, `backups/s3order/${old}/dump.zst.age`]);
+      expect(storage.aborted).toEqual(['backups/s3order/x/dump.zst.age#old-upload']);
+      expect(result).toMatchObject({ deleted: 1, retained: 0, failed: 0 });
+      expect((await t.repo.listBackups('s3order')).map((b) => b.id)).toEqual([newest]);
+    });
+
+    it('Object Lock: a locked manifest is reported as retained, not an error, and the backup stays complete', async () => {
+      const { old, storage, repo } = await fixture('s3locked', 'AccessDenied');
+      const ctx = { repo, logger, timeZone: 'Asia/Shanghai', objectLock: true };
+      const result = await executePrune(ctx, await planPrune(ctx, 's3locked', policy(), clock), false);
+      expect(result).toMatchObject({ deleted: 0, retained: 1, failed: 0 });
+      expect(result.backups.find((b) => b.id === old)).toMatchObject({ outcome: 'retained', note: "'manifest.json' is under Object Lock retention" });
+      expect(storage.removed).toEqual([]);
+      expect((await t.repo.listBackups('s3locked')).find((b) => b.id === old)?.status).toBe('complete');
+    });
+
+    it('without Object Lock configured a plain AccessDenied is a failure (exit 3 in the CLI), but a WORM refusal is still retention', async () => {
+      const denied = await fixture('s3denied', 'AccessDenied');
+      const ctx = { repo: denied.repo, logger, timeZone: 'Asia/Shanghai', objectLock: false };
+      const result = await executePrune(ctx, await planPrune(ctx, 's3denied', policy(), clock), false);
+      expect(result).toMatchObject({ deleted: 0, retained: 0, failed: 1 });
+      expect(result.backups.find((b) => b.id === denied.old)?.note).toMatch(/^cannot remove 'backups\/s3denied\/\S+\/manifest\.json' in .*: AccessDenied \(http 403\)$/);
+
+      const worm = await fixture('s3worm', 'WORM');
+      const wctx = { repo: worm.repo, logger, timeZone: 'Asia/Shanghai', objectLock: false };
+      expect(await executePrune(wctx, await planPrune(wctx, 's3worm', policy(), clock), false)).toMatchObject({ deleted: 0, retained: 1, failed: 0 });
+    });
   });
 });

@@ -4,10 +4,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeBackupId } from '../../src/repository/backup-id.js';
 import type { RetentionPolicy } from '../../src/prune/retention-config.js';
-import { type PlanInput, isoWeek, periodKey, planRetention } from '../../src/prune/retention-plan.js';
+import { type PlanInput, isoWeek, planRetention } from '../../src/prune/retention-plan.js';
+import { testClocks, testNow } from '../helpers/clock.js';
 
 const TZ = 'Asia/Shanghai';
-const NOW = new Date('2026-11-28T04:00:00Z');
+const NOW = testNow();
 const DAY = 86_400_000;
 
 function policy(p: Partial<RetentionPolicy> = {}): RetentionPolicy {
@@ -18,7 +19,7 @@ function backup(at: Date, status: PlanInput['status'] = 'complete', suffix?: str
   return { id: makeBackupId(at, suffix), status, startedAt: new Date(Math.floor(at.getTime() / 1000) * 1000), storedBytes: 1000 };
 }
 
-const historyArb = fc
+const historyArb = (NOW: Date) => fc
   .array(fc.record({ offsetMs: fc.integer({ min: 0, max: 3 * 365 * DAY }), complete: fc.boolean(), suffix: fc.integer({ min: 0, max: 0xffff }) }), { maxLength: 60 })
   .map((items) => items.map((i) => backup(new Date(NOW.getTime() - i.offsetMs), i.complete || i.suffix % 5 !== 0 ? 'complete' : 'incomplete' /* about 1 in 10 incomplete */, i.suffix.toString(16).padStart(4, '0'))))
   .map((list) => [...new Map(list.map((b) => [b.id, b])).values()]);
@@ -33,6 +34,28 @@ const policyArb = fc.record({
 });
 const tzArb = fc.constantFrom('Asia/Shanghai', 'UTC', 'America/New_York', 'Europe/Berlin');
 
+/**
+ * The oracle's own calendar buckets, written apart from src (a bug in src's periodKey must not be
+ * shared by the oracle): the zone's date from Intl, the ISO week by the ordinal-day formula.
+ */
+const oracleDates = new Map<string, Intl.DateTimeFormat>();
+function oracleKey(period: 'daily' | 'weekly' | 'monthly' | 'yearly', at: Date, tz: string): string {
+  let f = oracleDates.get(tz);
+  if (!f) oracleDates.set(tz, (f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  const [y, m, d] = f.format(at).split('-').map(Number) as [number, number, number];
+  if (period === 'yearly') return `Y${y}`;
+  if (period === 'monthly') return `M${y}/${m}`;
+  if (period === 'daily') return `D${y}/${m}/${d}`;
+  const p = (year: number) => (year + Math.floor(year / 4) - Math.floor(year / 100) + Math.floor(year / 400)) % 7;
+  const weeksIn = (year: number) => (p(year) === 4 || p(year - 1) === 3 ? 53 : 52);
+  const ordinal = (Date.UTC(y, m - 1, d) - Date.UTC(y, 0, 1)) / DAY + 1;
+  const weekday = ((new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7) + 1; // Monday 1 .. Sunday 7
+  const w = Math.floor((ordinal - weekday + 10) / 7);
+  if (w < 1) return `W${y - 1}/${weeksIn(y - 1)}`;
+  if (w > weeksIn(y)) return `W${y + 1}/1`;
+  return `W${y}/${w}`;
+}
+
 /** An independent oracle: for each rule, the ids it must keep. */
 function mustKeep(history: PlanInput[], p: RetentionPolicy, tz: string): Set<string> {
   const complete = history.filter((b) => b.status === 'complete').sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.id.localeCompare(a.id));
@@ -40,16 +63,17 @@ function mustKeep(history: PlanInput[], p: RetentionPolicy, tz: string): Set<str
   if (!p.configured) complete.forEach((b) => keep.add(b.id));
   for (const period of ['daily', 'weekly', 'monthly', 'yearly'] as const) {
     const newestPerPeriod = new Map<string, string>();
-    for (const b of complete) if (!newestPerPeriod.has(periodKey(period, b.startedAt, tz))) newestPerPeriod.set(periodKey(period, b.startedAt, tz), b.id);
+    for (const b of complete) if (!newestPerPeriod.has(oracleKey(period, b.startedAt, tz))) newestPerPeriod.set(oracleKey(period, b.startedAt, tz), b.id);
     [...newestPerPeriod.values()].slice(0, p[period]).forEach((id) => keep.add(id));
   }
   return keep;
 }
 
-describe('planRetention properties', () => {
+// the properties hold at any instant: they run at each fixed clock (test/helpers/clock.ts)
+describe.each(testClocks().map((now) => ({ NOW: now, at: now.toISOString() })))('planRetention properties at $at', ({ NOW }) => {
   it('never deletes the newest complete backup', () => {
     fc.assert(
-      fc.property(historyArb, policyArb, tzArb, (history, p, tz) => {
+      fc.property(historyArb(NOW), policyArb, tzArb, (history, p, tz) => {
         const plan = planRetention(history, p, NOW, tz);
         const newest = history.filter((b) => b.status === 'complete').sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.id.localeCompare(a.id))[0];
         if (newest) expect(plan.find((e) => e.id === newest.id)).toMatchObject({ action: 'keep', reasons: expect.arrayContaining(['newest complete backup']) });
@@ -60,7 +84,7 @@ describe('planRetention properties', () => {
 
   it('keeps exactly what some rule keeps, deletes only complete backups no rule keeps, with a reason for each', () => {
     fc.assert(
-      fc.property(historyArb, policyArb, tzArb, (history, p, tz) => {
+      fc.property(historyArb(NOW), policyArb, tzArb, (history, p, tz) => {
         const plan = planRetention(history, p, NOW, tz);
         const oracle = mustKeep(history, p, tz);
         expect(plan).toHaveLength(history.length);
@@ -75,7 +99,7 @@ describe('planRetention properties', () => {
 
   it('is stable: planning again over what it kept deletes nothing more', () => {
     fc.assert(
-      fc.property(historyArb, policyArb, tzArb, (history, p, tz) => {
+      fc.property(historyArb(NOW), policyArb, tzArb, (history, p, tz) => {
         const kept = planRetention(history, p, NOW, tz).filter((e) => e.action === 'keep' && e.status === 'complete');
         const again = planRetention(kept, p, NOW, tz);
         expect(again.filter((e) => e.action === 'delete').map((e) => e.id)).toEqual([]);
@@ -86,7 +110,7 @@ describe('planRetention properties', () => {
 
   it('deletes incomplete backups exactly when older than incompleteAfter, and keeps at most the counts + 1', () => {
     fc.assert(
-      fc.property(historyArb, policyArb, tzArb, (history, p, tz) => {
+      fc.property(historyArb(NOW), policyArb, tzArb, (history, p, tz) => {
         const plan = planRetention(history, p, NOW, tz);
         for (const e of plan.filter((x) => x.status === 'incomplete')) {
           expect(e.action).toBe((NOW.getTime() - e.startedAt.getTime()) / 1000 > p.incompleteAfter ? 'delete' : 'keep');
