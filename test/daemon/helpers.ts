@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN } from '../helpers/cli.js';
 import { query } from '../helpers/pg.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 import type { TestRepo } from '../helpers/repo.js';
 import { onTestFinished } from 'vitest';
 
@@ -132,20 +133,16 @@ export function runs(stateUrl: string, where = 'true', params: unknown[] = []): 
 }
 
 /**
- * Poll until `check` returns a value (not undefined), or fail after `ms` (callers derive it from
- * what they wait for: fire times, heartbeats, staleAfter, plus room for a busy machine).
- * With `daemons`, fail at once, with their logs, when one of them exits first.
+ * waitFor (test/helpers/wait.ts) for daemon tests: with `daemons`, fail at once, with their logs,
+ * when one of them exits first; on a timeout, show their logs.
  */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms: number, daemons: DaemonProcess[] = []): Promise<T> {
-  const deadline = Date.now() + ms;
   let gone: DaemonProcess | undefined;
   for (const d of daemons) void d.exited.then(() => (gone ??= d));
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (gone) throw new Error(`daemon pid ${gone.pid} exited while waiting for ${what}; its log:\n${gone.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${daemons.map((d) => `\ndaemon pid ${d.pid} log:\n${d.stderr()}`).join('')}`);
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    return await waitUntil(what, check, ms, { abandon: () => (gone ? `daemon pid ${gone.pid} exited` : undefined) });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}${daemons.map((d) => `\ndaemon pid ${d.pid} log:\n${d.stderr()}`).join('')}`);
   }
 }
 
