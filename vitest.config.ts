@@ -6,9 +6,9 @@ export default defineConfig({
     // Integration tests share one PostgreSQL server and two cores: keep parallelism modest.
     maxWorkers: 2,
     testTimeout: 60_000,
-    // CI only: one retry for timing-sensitive integration tests (signals, daemons) on a shared
-    // 2-core machine; a test that fails twice is red. Locally every failure shows.
-    retry: process.env.CI ? 1 : 0,
+    // No retry, in CI either: tests that depend on timing wait on state with deadlines (they hold
+    // on a loaded 2-core machine), so a failure is a failure and shows the first time.
+    retry: 0,
     hookTimeout: 120_000,
     globalSetup: ['test/helpers/global-setup.ts'],
     // the AWS SDK's notice that its 2027 releases need Node 22, printed by every worker on Node 20:

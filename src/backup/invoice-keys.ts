@@ -1,12 +1,11 @@
 // invoice-keys.age: the reconciled table's canonical invoice keys, taken in the backup's snapshot,
 // so reconcile can tell when a missing invoice was lost. Written and read here; streamed both ways.
-import { pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
 import type { Config, TargetConfig } from '../config/config.js';
 import type { Identity, Recipient } from '../crypto/index.js';
 import type { Logger } from '../logger.js';
-import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, startTool } from '../pipeline/child-process.js';
+import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, pipeInto, startTool } from '../pipeline/child-process.js';
 import type { Manifest, ManifestObject } from '../repository/manifest.js';
 import { openDecrypted } from '../repository/read-encrypted.js';
 import type { Repository } from '../repository/repository.js';
@@ -93,9 +92,7 @@ export async function scanInvoiceKeys(
   const source = await openDecrypted(repo.storage, path, object, identities, signal ? { signal } : {});
   const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', label: `zstd -d of '${path}'`, installHint: ZSTD_HINT, ...(signal ? { signal } : {}) });
   const out = outputAfterExit(zstd);
-  const fed = new Promise<void>((resolve, reject) => {
-    pipeline(source, zstd.child.stdin!, (err) => (err ? reject(err) : resolve()));
-  });
+  const fed = pipeInto(source, zstd);
   let feedError: unknown;
   fed.catch((err: unknown) => (feedError = err)); // awaited below unless we stop early
   const decoder = new StringDecoder('utf8');

@@ -38,6 +38,8 @@ export class Daemon {
   private pool!: pg.Pool;
   private readonly tasks: ScheduledTask[] = [];
   private readonly claims = new Map<string, Claimed>();
+  /** claims on their way to the state database: stop() waits for them (see there) */
+  private readonly claiming = new Set<Promise<boolean>>();
   private readonly running = new Map<number, Promise<RunOutcome>>();
   private readonly stopper = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -100,7 +102,15 @@ export class Daemon {
     };
   }
 
-  private async claim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger, key: string): Promise<boolean> {
+  private claim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger, key: string): Promise<boolean> {
+    const claiming = this.tryClaim(entry, fireTime, trigger, key);
+    this.claiming.add(claiming);
+    const settled = () => void this.claiming.delete(claiming);
+    claiming.then(settled, settled);
+    return claiming;
+  }
+
+  private async tryClaim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger, key: string): Promise<boolean> {
     const log = this.o.logger.child({ job: entry.job.name, target: entry.historyTarget, fireTime: fireTime.toISOString() });
     await this.sweep();
     const claim = await claimRun(this.pool, { job: entry.job.name, target: entry.historyTarget, fireTime, trigger, host: this.host, pid: process.pid, onlyIfNewest: trigger === 'catch-up' });
@@ -128,6 +138,7 @@ export class Daemon {
   /** Once at start: the latest fire time missed while no daemon was up (within catchUpWindow). */
   private async catchUp(): Promise<void> {
     const now = new Date();
+    let caughtUp = 0;
     for (const entry of this.o.entries) {
       if (this.stopping) return;
       try {
@@ -142,11 +153,13 @@ export class Daemon {
           this.claims.delete(key);
           this.o.logger.info({ job: entry.job.name, target: entry.historyTarget, fireTime: missed.toISOString(), lastFireTime: last.toISOString() }, 'catching up a missed fire time');
           void this.launch(entry, claim);
+          caughtUp++;
         }
       } catch (err) {
         this.o.logger.warn({ job: entry.job.name, target: entry.historyTarget, err: messageOf(err) }, 'catch-up failed');
       }
     }
+    this.o.logger.info({ caughtUp }, 'catch-up checked');
   }
 
   /** Runs whose daemon died become interrupted (and alert); runs here see it through their heartbeat. */
@@ -170,11 +183,17 @@ export class Daemon {
     this.stopping = true;
     for (const t of this.tasks) await t.destroy();
     for (const t of this.timers) clearInterval(t);
-    const inFlight = [...this.running.values()];
-    this.o.logger.info({ running: inFlight.length, reason }, 'daemon stopping');
+    this.o.logger.info({ running: this.running.size, claiming: this.claiming.size, reason }, 'daemon stopping');
     this.stopper.abort(new ShutdownError(`${reason}: the daemon is shutting down`));
     let timer: NodeJS.Timeout | undefined;
-    const outcomes = await Promise.race([Promise.allSettled(inFlight), new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, deadline - Date.now() - 1000))))]);
+    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, deadline - Date.now() - 1000))));
+    // A claim already on its way to the state database still records its run as 'running', and
+    // node-cron (or catch-up) still starts that run: wait for such claims, then for the runs they
+    // start (each sees the stop at once), or the row would stay 'running' after we exit.
+    await Promise.race([Promise.allSettled([...this.claiming]), timeout]);
+    await new Promise((r) => setImmediate(r));
+    const inFlight = [...this.running.values()];
+    const outcomes = await Promise.race([Promise.allSettled(inFlight), timeout]);
     clearTimeout(timer);
     let abandoned = 0;
     if (outcomes === 'timeout') {

@@ -2,7 +2,7 @@
 // a stage's output ends only after the process exited 0, so a pg_dump killed mid-stream
 // fails the upload instead of producing a short object that looks complete.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Readable, pipeline } from 'node:stream';
 import { OperationError } from '../errors.js';
 
 export interface ToolOptions {
@@ -148,4 +148,22 @@ export function feedTool(source: Readable, tool: Tool): Promise<void> {
     source.pipe(stdin);
   });
   return Promise.all([consumed, tool.exited]).then(() => undefined);
+}
+
+/** Errors of a write into a process that is no longer reading (its end of the pipe is gone). */
+const BROKEN_PIPE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * Pipe `source` into the tool's stdin until the source ends. A tool that stops reading early
+ * (zstd -d on corrupt data) makes our writes fail with EPIPE; its exit status and stderr say why,
+ * so its failure is the error, and EPIPE stands only when it exited 0 without taking its input.
+ */
+export function pipeInto(source: Readable, tool: Tool): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    pipeline(source, tool.child.stdin!, (err) => {
+      if (!err) resolve();
+      else if (BROKEN_PIPE.has((err as NodeJS.ErrnoException).code ?? '')) tool.exited.then(() => reject(err), reject);
+      else reject(err);
+    });
+  });
 }

@@ -2,11 +2,11 @@
 // yielding the pg_dump custom-format archive as a stream.
 import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { type Readable, pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { Identity } from '../crypto/index.js';
 import { InternalError } from '../errors.js';
-import { ZSTD_HINT, outputAfterExit, startTool } from '../pipeline/child-process.js';
+import { ZSTD_HINT, outputAfterExit, pipeInto, startTool } from '../pipeline/child-process.js';
 import type { Manifest, ManifestObject } from '../repository/manifest.js';
 import { openDecrypted } from '../repository/read-encrypted.js';
 import type { Repository } from '../repository/repository.js';
@@ -50,11 +50,9 @@ export async function openDumpArchive(options: DumpSourceOptions): Promise<Reada
   if (!compressed) return plain;
   const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', ...(options.signal ? { signal: options.signal } : {}), label: `zstd -d of '${path}'`, installHint: ZSTD_HINT });
   const out = outputAfterExit(zstd);
-  pipeline(plain, zstd.child.stdin!, (err) => {
-    if (err) {
-      zstd.kill();
-      out.destroy(err);
-    }
+  pipeInto(plain, zstd).catch((err: unknown) => {
+    zstd.kill();
+    out.destroy(err as Error);
   });
   return out;
 }
@@ -76,7 +74,7 @@ export async function spoolDumpArchive(options: DumpSourceOptions, file: string)
     }
     const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', stdoutFd: handle.fd, ...signal, label: `zstd -d of '${path}' into '${file}'`, installHint: ZSTD_HINT });
     try {
-      await Promise.all([pipelineAsync(plain, zstd.child.stdin!), zstd.exited]);
+      await Promise.all([pipeInto(plain, zstd), zstd.exited]);
     } catch (err) {
       zstd.kill();
       throw err;

@@ -1,6 +1,7 @@
 // Faults in the backup path end in a clean failure: one clear error, no manifest, no partial
 // object that looks complete, earlier backups untouched and still verifiable.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { FileStorage } from '../../src/storage/file-storage.js';
 import { verifyBackup } from '../../src/verify/verify.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
+import { waitFor, watch } from '../helpers/wait.js';
 
 const logger = silentLogger();
 let source: TestDatabase;
@@ -120,9 +122,14 @@ describe('backup faults', () => {
 
   it('an interrupt (abort signal) mid-dump stops pg_dump, aborts the upload and writes no manifest', async () => {
     const controller = new AbortController();
-    const err = await withShim('pg_dump', '"$REAL" "$@" | (head -c 50000; sleep 20; cat)', async () => {
-      const running = runBackup({ config: t.config, repo: t.repo, logger, signal: controller.signal }, t.config.targets[0]!).catch((e: unknown) => e);
-      await new Promise((r) => setTimeout(r, 700));
+    const dumped = path.join(t.dir, 'dumped-50k');
+    const err = await withShim('pg_dump', `"$REAL" "$@" | (head -c 50000; touch '${dumped}'; sleep 20; cat)`, async () => {
+      const backup = runBackup({ config: t.config, repo: t.repo, logger, signal: controller.signal }, t.config.targets[0]!);
+      const running = backup.catch((e: unknown) => e);
+      // interrupt mid-dump: pg_dump has sent 50 kB and stalls, and the upload's temp file is open
+      const stillRunning = { abandon: watch(backup, 'the backup') };
+      await waitFor('pg_dump to send 50 kB', () => (existsSync(dumped) ? true : undefined), 30_000, stillRunning);
+      await waitFor('the upload to begin', async () => ((await repoFiles()).some((f) => /\.tmp-[0-9a-f]{12}$/.test(f)) ? true : undefined), 30_000, stillRunning);
       controller.abort(new Error('test interrupt'));
       return running;
     });

@@ -11,6 +11,7 @@ import { FaultProxy, isAbortMultipart, isUploadPart } from '../helpers/fault-pro
 import { type TestDatabase, createDatabase, createSampleDatabase } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
+import { waitFor, watch } from '../helpers/wait.js';
 
 const logger = silentLogger();
 let server: S3TestServer;
@@ -91,7 +92,7 @@ describe('backups on S3', () => {
     const before = (await t.repo.listBackups('invoices')).filter((b) => b.status === 'complete');
     const running = runBackup({ config: t.config, repo: t.repo, logger }, t.config.targets[0]!).catch((e: unknown) => e);
     // go down as soon as the first part is on its way
-    for (let i = 0; i < 200 && proxy.count('forwarded', isUploadPart) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor('the first part on its way', () => (proxy.count('forwarded', isUploadPart) > 0 ? true : undefined), 60_000, { pollMs: 10, abandon: watch(running, 'the backup') });
     await proxy.setDown(true);
     const err = await running;
     expect(err).toBeInstanceOf(OperationError);

@@ -1,13 +1,14 @@
 // The CLI as people and cron run it: exit codes, one-line errors, --json shapes, interrupts,
 // and the README's "restore by hand" with stock tools only (age, zstd, pg_restore).
 import { execSync, spawn, spawnSync } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, createDatabase, createSampleDatabase, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { BIN, errorLine, runCli } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 let source: TestDatabase;
 let t: TestRepo;
@@ -161,17 +162,22 @@ describe('fapiao-guard CLI', () => {
     const child = spawn(process.execPath, [BIN, 'backup', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // wait until the dump is streaming, then interrupt
-    const started = Date.now();
-    while (!stderr.includes('snapshot exported') && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 500));
+    // interrupt once the dump is streaming into its upload: the dump object's temp file has bytes
+    const root = fileURLToPath(t.repoUrl);
+    const streaming = async () => {
+      const files = await readdir(path.join(root, 'backups', 'big'), { recursive: true }).catch(() => [] as string[]);
+      const temps = files.filter((f) => /dump\.zst\.age\.tmp-[0-9a-f]{12}$/.test(String(f)));
+      const sizes = await Promise.all(temps.map((f) => stat(path.join(root, 'backups', 'big', String(f))).then((s) => s.size, () => 0)));
+      return sizes.some((n) => n > 0) ? true : undefined;
+    };
+    const exited = () => (child.exitCode !== null || child.signalCode !== null ? `the backup exited (${child.exitCode ?? child.signalCode}): ${stderr}` : undefined);
+    await waitFor('the dump streaming into its upload', streaming, 60_000, { pollMs: 20, abandon: exited });
     const sentAt = Date.now();
     child.kill(sig);
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(Date.now() - sentAt).toBeLessThan(10_000);
     expect(code).toBe(3);
     expect(stderr).toContain(`\nfapiao-guard: backup of 'big' interrupted by ${sig}; no manifest written\n`);
-    const root = fileURLToPath(t.repoUrl);
     const bigFiles = await readdir(path.join(root, 'backups', 'big'), { recursive: true }).catch(() => [] as string[]);
     expect(bigFiles.filter((f) => /manifest\.json|\.tmp-|\.age$/.test(String(f)))).toEqual([]);
     // no shell: `sh -c "pgrep -f …"` would find its own command line

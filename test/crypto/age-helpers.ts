@@ -56,8 +56,12 @@ export async function decryptFailure(
 
 export function run(cmd: string, args: string[], input?: Buffer): Buffer {
   const result = spawnSync(cmd, args, { input, maxBuffer: 1 << 30 });
-  if (result.error) throw result.error;
-  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}: ${result.stderr.toString()}`);
+  // A process that exits before reading all its input (age -d stops at the first bad chunk) makes
+  // writing the input fail with EPIPE, reported in `error` by Node 24 (not by Node 20) next to the
+  // exit status. The status says what the process decided, so a present non-zero status wins.
+  const exited = result.status !== null ? `exited ${result.status}` : result.signal ? `killed by ${result.signal}` : undefined;
+  if (result.status !== 0 && exited) throw new Error(`${cmd} ${args.join(' ')} ${exited}: ${result.stderr.toString()}`);
+  if (result.error) throw result.error; // not started, timed out, or exit 0 without reading its input
   return result.stdout;
 }
 

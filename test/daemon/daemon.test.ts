@@ -1,30 +1,44 @@
 // The daemon as a subprocess against one state database: two daemons on a 1-second schedule run each
 // fire time exactly once; SIGKILL of one mid-run is noticed and the next fire time still runs; catch-up
-// after downtime; SIGTERM during a backup; /metrics, /healthz and /status scraped. Needs `npm run build`.
-import { readdir } from 'node:fs/promises';
+// after downtime; SIGTERM during a backup and during a claim; /metrics, /healthz and /status scraped.
+// Needs `npm run build`. Tests wait on state (job_runs rows, log lines, marker files) with deadlines
+// from the schedule and FAST's timings, never on fixed sleeps; every daemon a test starts is killed
+// after it, passed or failed.
+import { readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cronMatcher, previousFireTime } from '../../src/daemon/schedule-times.js';
+import pg from 'pg';
 import { type TestDatabase, createDatabase, createSampleDatabase, query } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { startHttpReceiver } from '../notify/receivers.js';
-import { type DaemonProcess, parsePrometheus, pgDumpShim, runs, startDaemon, waitFor, writeOpsConfig } from './helpers.js';
+import { type DaemonProcess, killDaemon, marks, parsePrometheus, pgDumpShim, runs, startDaemon, waitFor, waitForLog, writeOpsConfig } from './helpers.js';
 
 let source: TestDatabase;
 let t: TestRepo;
 const states: TestDatabase[] = [];
 const daemons: DaemonProcess[] = [];
 const FAST = { heartbeat: '1s', staleAfter: '3s', shutdownTimeout: '10s' };
+// Deadlines. A daemon is up in ~1 s when idle; a busy machine (load 10 on 2 cores) makes it 10 s.
+const START = 20_000;
+/** one fire time of the 1-second schedules, claimed and run, with the same room */
+const FIRE = 15_000;
+/** a dead daemon's run noticed: at the next sweep (every heartbeat) or after staleAfter */
+const NOTICED = 3_000 + 2 * 1_000 + FIRE;
 
 beforeAll(async () => {
   source = await createSampleDatabase('daemon', 300);
   t = await createTestRepo({ targets: [{ name: 'inv', url: source.url }, { name: 'other', url: source.url }] });
 });
 
+afterEach(async () => {
+  // a test that failed half-way leaves its daemons running: they would keep claiming fire times
+  await Promise.all(daemons.splice(0).map(killDaemon));
+});
+
 afterAll(async () => {
-  for (const d of daemons) if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
   await Promise.all([source?.drop(), ...states.map((s) => s.drop())]);
   await t?.cleanup();
 });
@@ -60,7 +74,12 @@ describe('fapiao-guard daemon', () => {
     const a = daemon(config);
     const b = daemon(config);
     await Promise.all([a.address, b.address]);
-    await new Promise((r) => setTimeout(r, 6000));
+    // five fire times of each target run (one a second), whichever daemon ran them
+    const done = async () => {
+      const ok = await runs(state.url, `status = 'succeeded'`);
+      return ['inv', 'other'].every((x) => ok.filter((r) => r.target === x).length >= 5) ? ok : undefined;
+    };
+    await waitFor('five succeeded runs of each target', done, 5 * 1000 + FIRE, [a, b]);
 
     const [addrA, addrB] = [await a.address, await b.address];
     const health = await fetch(`http://${addrA}/healthz`);
@@ -126,17 +145,22 @@ describe('fapiao-guard daemon', () => {
         daemon: FAST,
         notify: [{ type: 'webhook', url: `${rx.url}/alerts`, on: ['failure'] }],
       });
-      const env = { PATH: await pgDumpShim('[ "$1" = --version ] || sleep 2; exec "$REAL" "$@"') };
+      // pg_dump waits until the test opens the gate: daemon A's backup is still running when A is
+      // killed, however long daemon B takes to start
+      const shim = await pgDumpShim('[ "$1" = --version ] && exec "$REAL" "$@"; while [ ! -e "$MARKS/open" ]; do sleep 0.05; done; exec "$REAL" "$@"');
+      const env = { PATH: shim.path };
       const a = daemon(config, env);
       await a.address;
-      const victim = await waitFor('a backup running on daemon A', async () => (await runs(state.url, `status = 'running' and pid = $1 and target = 'inv'`, [a.pid]))[0]);
+      const victim = await waitFor('a backup running on daemon A', async () => (await runs(state.url, `status = 'running' and pid = $1 and target = 'inv'`, [a.pid]))[0], FIRE, [a]);
+      await waitFor('a later fire time skipped while it runs', async () => (await runs(state.url, `status = 'skipped' and target = 'inv'`))[0], FIRE, [a]);
       const b = daemon(config, env);
       await b.address;
-      a.child.kill('SIGKILL');
+      process.kill(a.pid, 'SIGKILL');
       await a.exited;
-      const marked = await waitFor('the run marked interrupted', async () => (await runs(state.url, `id = $1 and status = 'interrupted'`, [victim.id]))[0]);
+      await writeFile(path.join(shim.marks, 'open'), '');
+      const marked = await waitFor('the run marked interrupted', async () => (await runs(state.url, `id = $1 and status = 'interrupted'`, [victim.id]))[0], NOTICED, [b]);
       expect(marked).toMatchObject({ is_failure: true, error: `the process running it (host ${hostname()}, pid ${a.pid}) ended without finishing: crash or kill` });
-      const next = await waitFor('a later fire time succeeding on daemon B', async () => (await runs(state.url, `target = 'inv' and status = 'succeeded' and pid = $1 and fire_time > $2`, [b.pid, victim.fire_time]))[0], 30_000);
+      const next = await waitFor('a later fire time succeeding on daemon B', async () => (await runs(state.url, `target = 'inv' and status = 'succeeded' and pid = $1 and fire_time > $2`, [b.pid, victim.fire_time]))[0], 2 * FIRE, [b]);
       expect(next.trigger).toBe('schedule');
       await stop(b);
       // the crash alerted once, from daemon B, naming the target and the cause
@@ -168,17 +192,16 @@ describe('fapiao-guard daemon', () => {
     const expected = previousFireTime(cronMatcher(schedule, 'Asia/Shanghai'), new Date(), threeDaysAgo)!;
 
     const second = daemon(config);
-    const caught = await waitFor('the catch-up run', async () => (await runs(state.url, `trigger = 'catch-up' and status = 'succeeded'`))[0]).catch((err: unknown) => {
-      throw new Error(`${String(err)}; daemon log:\n${second.stderr()}`);
-    });
+    const caught = await waitFor('the catch-up run', async () => (await runs(state.url, `trigger = 'catch-up' and status = 'succeeded'`))[0], START + FIRE, [second]);
     expect(caught).toMatchObject({ job: 'prune', target: 'inv', pid: second.pid });
     expect(caught.fire_time.toISOString()).toBe(expected.toISOString());
     expect(second.logs('catching up a missed fire time')).toHaveLength(1);
+    expect(await waitForLog(second, 'catch-up checked', FIRE)).toMatchObject({ caughtUp: 1 });
     await stop(second);
 
+    // a restart right after: catch-up looks again (the log says so) and finds nothing missed
     const third = daemon(config);
-    await third.address;
-    await new Promise((r) => setTimeout(r, 1500));
+    expect(await waitForLog(third, 'catch-up checked', START)).toMatchObject({ caughtUp: 0 });
     await stop(third);
     expect((await runs(state.url, `trigger = 'catch-up'`)).length).toBe(1);
     expect((await runs(state.url, `target = 'other'`)).length).toBe(0);
@@ -191,10 +214,17 @@ describe('fapiao-guard daemon', () => {
       const config = await writeOpsConfig(t, 'term.yaml', { state: { url: state.url }, schedules: { backup: '* * * * * *' }, daemon: FAST, notify: [{ type: 'webhook', url: `${rx.url}/all`, on: ['failure', 'success'] }] });
       const before = new Set((await t.repo.listBackups()).map((x) => x.id));
       const tempsBefore = new Set(await tempFiles()); // a SIGKILLed daemon in an earlier test may have left its own
-      const d = daemon(config, { PATH: await pgDumpShim('[ "$1" = --version ] && exec "$REAL" "$@"; "$REAL" "$@" | (head -c 50000; exec sleep 30)') });
+      // pg_dump sends 50 kB, leaves a mark, then stalls
+      const shim = await pgDumpShim('[ "$1" = --version ] && exec "$REAL" "$@"; "$REAL" "$@" | (head -c 50000; touch "$MARKS/dumped.$BASHPID"; exec sleep 30)');
+      const d = daemon(config, { PATH: shim.path });
       await d.address;
-      const running = await waitFor('a running backup', async () => (await runs(state.url, `status = 'running'`))[0]);
-      await new Promise((r) => setTimeout(r, 700)); // let the upload begin
+      // both targets' backups are mid-dump and their uploads have begun (a temp file each)
+      const running = await waitFor('both targets backing up', async () => {
+        const rows = await runs(state.url, `status = 'running'`);
+        return rows.length === 2 ? rows[0] : undefined;
+      }, FIRE, [d]);
+      await waitFor('both dumps streaming', async () => ((await marks(shim.marks, 'dumped.')).length === 2 ? true : undefined), FIRE, [d]);
+      await waitFor('both uploads begun', async () => ((await tempFiles()).filter((f) => !tempsBefore.has(f)).length === 2 ? true : undefined), FIRE, [d]);
       const stopped = await stop(d);
       console.info(`[measure] daemon exit after SIGTERM mid-backup: ${stopped.seconds.toFixed(2)}s (shutdownTimeout 10s)`);
       expect(stopped.code).toBe(0);
@@ -216,5 +246,34 @@ describe('fapiao-guard daemon', () => {
     } finally {
       await rx.close();
     }
+  }, 60_000);
+
+  it('SIGTERM while a claim is on its way to the state database: the run it claims ends recorded, none is left running', async () => {
+    const state = await stateDb('claim');
+    const config = await writeOpsConfig(t, 'claim.yaml', { state: { url: state.url }, schedules: { prune: '* * * * * *' }, daemon: FAST });
+    const d = daemon(config);
+    await d.address; // the state database is migrated
+    await waitFor('a first prune of inv', async () => (await runs(state.url, `target = 'inv' and status = 'succeeded'`))[0], START + FIRE, [d]);
+    // hold the claim lock of prune/inv (CLAIM_LOCK in src/daemon/job-runs.ts): its next claims wait
+    const holder = new pg.Client({ connectionString: state.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select pg_advisory_xact_lock($1, hashtext($2))', [0x66676a62, 'prune/inv']);
+      const waiting = `select 1 from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`;
+      await waitFor('a claim waiting for the lock', async () => (await query(state.url, waiting))[0], FIRE, [d]);
+      process.kill(d.pid, 'SIGTERM');
+      await waitForLog(d, 'daemon stopping', FIRE);
+      await holder.query('commit'); // the waiting claims go through now, after the stop began
+    } finally {
+      await holder.end();
+    }
+    const { code } = await d.exited;
+    expect(code).toBe(0);
+    expect(await runs(state.url, `status = 'running'`)).toEqual([]);
+    // the first claim after the lock was released won its fire time: its run started and ended
+    const claimed = (await runs(state.url, `target = 'inv' and status <> 'skipped'`)).at(-1)!;
+    expect(claimed.finished_at).not.toBeNull();
+    expect(d.logs('job started').filter((l) => l.run === claimed.id)).toHaveLength(1);
   }, 60_000);
 });

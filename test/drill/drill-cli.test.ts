@@ -1,6 +1,7 @@
 // `drill` and `drills` as people and cron run them: the --json contract, exit codes 0/1/2/3 with
 // one-line messages, and SIGTERM in the middle of a drill (needs `npm run build` first).
 import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,9 +12,12 @@ import { silentLogger } from '../../src/logger.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, serverUrl } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { errorLine, runCli } from '../helpers/cli.js';
+import { waitFor, watch } from '../helpers/wait.js';
 import { historyRow, scratchDatabases, writeDrillConfigFile } from './helpers.js';
 
-const TARGET = 'drillcli';
+// scratch databases are named after the target: another checkout running this file on the shared
+// server must not see (or count) ours
+const TARGET = `drillcli_${randomBytes(2).toString('hex')}`;
 let source: TestDatabase;
 let state: TestDatabase;
 let t: TestRepo;
@@ -91,27 +95,30 @@ describe('fapiao-guard drill', () => {
     const shim = await mkdtemp(path.join(tmpdir(), 'fgt-shim-'));
     const mark = path.join(shim, 'restored');
     const real = execFileSync('sh', ['-c', 'command -v pg_restore']).toString().trim();
-    await writeFile(path.join(shim, 'pg_restore'), `#!/bin/bash\n"${real}" "$@" && touch "${mark}" && exec sleep 37\n`);
+    // a sleep no other test, nor the same test in another checkout on this machine, runs: pgrep finds ours only
+    const sleep = `sleep 120.${randomInt(100_000, 1_000_000)}`;
+    await writeFile(path.join(shim, 'pg_restore'), `#!/bin/bash\n"${real}" "$@" && touch "${mark}" && exec ${sleep}\n`);
     await chmod(path.join(shim, 'pg_restore'), 0o755);
     try {
       const config = await writeDrillConfigFile(t, state.url, {}, 'sigterm.yaml');
       let pid = 0;
       const running = runCli(['drill', '--target', TARGET, '--config', config], { env: { PATH: `${shim}:${process.env.PATH}` }, onSpawn: (p) => (pid = p) });
-      for (let i = 0; i < 200 && !existsSync(mark); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(existsSync(mark)).toBe(true);
+      await waitFor('pg_restore to finish restoring', () => (existsSync(mark) ? true : undefined), 60_000, { pollMs: 50, abandon: watch(running, 'the drill command') });
       expect(await scratchDatabases(serverUrl(), TARGET)).toHaveLength(1);
       const sent = Date.now();
       process.kill(pid, 'SIGTERM');
       const res = await running;
-      expect(Date.now() - sent).toBeLessThan(5000);
+      // well before the shim's 120 s: pg_restore was stopped, not waited for (dropping the scratch
+      // database waits for a checkpoint, seconds on a shared, busy server)
+      expect(Date.now() - sent).toBeLessThan(60_000);
       expect(res.code).toBe(3);
       const line = errorLine(res);
       expect(line).toMatch(new RegExp(`^fapiao-guard: drill (\\S+) of '${TARGET}' interrupted \\(interrupted by SIGTERM\\); scratch database 'fg_drill_${TARGET}_\\w+' dropped$`));
       expect(await scratchDatabases(serverUrl(), TARGET)).toEqual([]);
       const drillId = /drill (\S+) of/.exec(line)![1]!;
       expect(await historyRow(state.url, drillId)).toMatchObject({ status: 'interrupted', cause: 'interrupted by SIGTERM', backup_id: backupId });
-      // the shim's pg_restore (now `sleep 37`, a duration no other test uses) was killed, not orphaned
-      expect(execFileSync('sh', ['-c', "pgrep -x -f 'sleep 37' || true"]).toString().trim()).toBe('');
+      // the shim's pg_restore (now that sleep) was killed, not orphaned
+      expect(execFileSync('sh', ['-c', `pgrep -x -f '${sleep}' || true`]).toString().trim()).toBe('');
     } finally {
       await rm(shim, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 // A drill against an S3 repository (the suite's S3 protocol server): the backup streams from S3
 // through verify and decrypt into pg_restore, and the report lands in the bucket.
+import { randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
@@ -10,7 +11,9 @@ import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
 import { drillConfig, historyRow, scratchDatabases } from './helpers.js';
 
-const TARGET = 'drills3';
+// scratch databases are named after the target: another checkout running this file on the shared
+// server must not see (or count) ours
+const TARGET = `drills3_${randomBytes(2).toString('hex')}`;
 const logger = silentLogger();
 let server: S3TestServer;
 let source: TestDatabase;

@@ -1,6 +1,6 @@
 // An HTTP reverse proxy on 127.0.0.1 in front of the S3 test server that injects faults:
 // answer 5xx to the next K matching requests, drop the connection after N request-body bytes,
-// or refuse every connection (S3 down). It logs every request so tests can assert what was tried.
+// or reset every connection (S3 down). It logs every request so tests can assert what was tried.
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -45,6 +45,10 @@ export class FaultProxy {
     const proxy = new FaultProxy(server, new URL(upstream), port);
     server.on('request', (req, res) => proxy.handle(req, res));
     server.on('connection', (socket) => {
+      if (proxy.down) {
+        socket.resetAndDestroy();
+        return;
+      }
       proxy.sockets.add(socket);
       socket.once('close', () => proxy.sockets.delete(socket));
     });
@@ -65,17 +69,15 @@ export class FaultProxy {
     this.dropRule = { remaining: count, afterBytes, match };
   }
 
-  /** S3 down: stop listening and cut every open connection; `false` listens again on the same port. */
+  /**
+   * S3 down: cut every open connection and reset each new one (ECONNRESET) until `false`. The proxy
+   * keeps its port: closing it and listening again later would need the port to stay free in
+   * between, which nothing promises on a shared machine. For a refused connection
+   * (ECONNREFUSED) use test/helpers/refused-port.ts.
+   */
   async setDown(down: boolean): Promise<void> {
-    if (down === this.down) return;
     this.down = down;
-    if (down) {
-      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-      for (const socket of this.sockets) socket.destroy();
-      await closed;
-    } else {
-      await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
-    }
+    if (down) for (const socket of this.sockets) socket.destroy();
   }
 
   /** Clear faults and the request log. */
@@ -91,7 +93,7 @@ export class FaultProxy {
 
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
-    if (!this.down) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private take<R extends Rule>(rule: R | undefined, info: { method: string; url: string }): R | undefined {

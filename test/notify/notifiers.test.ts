@@ -9,6 +9,7 @@ import { createNotifier } from '../../src/notify/channels.js';
 import { NotifyDispatcher } from '../../src/notify/dispatcher.js';
 import { type RunFacts, buildMessage, eventsFor } from '../../src/notify/message.js';
 import type { NotifierConfig } from '../../src/notify/notify-config.js';
+import { refusedPort } from '../helpers/refused-port.js';
 import { type HttpReceiver, startHttpReceiver, startSmtpReceiver } from './receivers.js';
 
 const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
@@ -126,12 +127,15 @@ describe('notifiers against a local receiver', () => {
     const { results, requests } = await sendOne({ type: 'webhook', url: `${rx.url}/flaky` });
     expect(requests).toHaveLength(3);
     expect(results[0]).toMatchObject({ ok: true, attempts: 3 });
-    const closed = await startHttpReceiver();
-    await closed.close(); // a port nobody listens on
-    const host = new URL(closed.url).host;
-    const d = new NotifyDispatcher(channels([{ type: 'slack', url: `${closed.url}/nothing`, retries: 1, timeout: '2s' }]).map(createNotifier), silentLogger(), 10);
-    const [r] = await d.notify(['failure'], (e) => buildMessage(e, FAILED, 'UTC'));
-    expect(r).toEqual({ channel: 'slack', event: 'failure', ok: false, attempts: 2, error: `slack: cannot reach '${host}': connect ECONNREFUSED ${host}` });
+    const refused = await refusedPort();
+    try {
+      const { host } = refused;
+      const d = new NotifyDispatcher(channels([{ type: 'slack', url: `http://${host}/nothing`, retries: 1, timeout: '2s' }]).map(createNotifier), silentLogger(), 10);
+      const [r] = await d.notify(['failure'], (e) => buildMessage(e, FAILED, 'UTC'));
+      expect(r).toEqual({ channel: 'slack', event: 'failure', ok: false, attempts: 2, error: `slack: cannot reach '${host}': connect ECONNREFUSED ${host}` });
+    } finally {
+      await refused.release();
+    }
   });
 
   it('each channel gets one message, for the first event it subscribed to', async () => {

@@ -1,8 +1,6 @@
 // `reconcile` and `findings` as people and cron run them (needs `npm run build`): exit codes
 // 0/1/2/3, the --json report shape, the Excel-safe CSV and the self-checking reports.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -10,6 +8,7 @@ import { sampleDataStatements } from '../../src/demo/sample-data.js';
 import { verifyReport } from '../../src/reconcile/report-render.js';
 import { generateTaxExport } from '../../src/reconcile/tax-export.js';
 import { errorLine, runCli } from '../helpers/cli.js';
+import { refusedPort } from '../helpers/refused-port.js';
 import { type TestDatabase, createDatabase } from '../helpers/pg.js';
 import { type ReconcileFixture, reconcileFixture } from './helpers.js';
 
@@ -99,17 +98,15 @@ describe('fapiao-guard reconcile', () => {
     expect(usage.code).toBe(2);
     expect(errorLine(usage)).toBe("fapiao-guard: --from '2026-13-01' is not a date like 2026-11-01");
 
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
-    const down = await reconcileFixture({ localUrl: local.url, stateUrl: state.url, reconcile: { upstream: { type: 'http', url: `http://127.0.0.1:${port}/api`, token: 'tok', retries: 1, maxRetryWait: '10ms', timeout: '1s' } } });
+    const refused = await refusedPort();
+    const down = await reconcileFixture({ localUrl: local.url, stateUrl: state.url, reconcile: { upstream: { type: 'http', url: `http://${refused.host}/api`, token: 'tok', retries: 1, maxRetryWait: '10ms', timeout: '1s' } } });
     try {
       const res = await runCli(['reconcile', ...cfg(down)], quiet);
       expect(res.code).toBe(3);
       expect(errorLine(res)).toMatch(/^fapiao-guard: upstream 'http:\/\/127\.0\.0\.1:\d+\/api\/buckets\?from=\S+' failed 2 times: .*ECONNREFUSED/);
       expect(res.stderr).not.toContain('tok"');
     } finally {
+      await refused.release();
       await down.cleanup();
     }
   });

@@ -60,7 +60,10 @@ describe('fapiao-guard status, run and jobs', () => {
 
   it('stale against the RPO, and a failed job, make status exit 1 with one line each', async () => {
     const strict = await writeOpsConfig(t, 'strict.yaml', { state: { url: state.url }, drill: { rpoObjective: '1s' } });
-    await new Promise((r) => setTimeout(r, 1200));
+    // until the newest backup (the previous test's) is over 1 s old: a wait computed from its finish time
+    const newest = (await t.repo.listBackups('st', { manifests: 'newest' })).filter((b) => b.status === 'complete').at(-1)!;
+    const staleAt = Date.parse(newest.manifest!.finishedAt) + 1_100;
+    await new Promise((r) => setTimeout(r, Math.max(0, staleAt - Date.now())));
     await query(state.url, `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, is_failure, error, finished_at) values ('prune', 'st', now(), 'manual', 'h', 1, 'failed', true, 'cannot list the repository', now())`);
     const res = await runCli(['status', '--json', '--config', strict]);
     expect(res.code).toBe(1);

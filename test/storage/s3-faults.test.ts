@@ -12,6 +12,7 @@ import { NotFoundError, OperationError } from '../../src/errors.js';
 import { openStorage } from '../../src/storage/open-storage.js';
 import { S3Storage } from '../../src/storage/s3-storage.js';
 import { FaultProxy, isAbortMultipart, isObjectWrite, isUploadPart } from '../helpers/fault-proxy.js';
+import { refusedPort } from '../helpers/refused-port.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { chunked, readAll, sha256 } from './conformance.js';
 
@@ -96,7 +97,7 @@ describe('S3 faults', () => {
     await viaProxy.save('down/before.txt', Readable.from([Buffer.from('x')]));
     await proxy.setDown(true);
     const saveErr = expectCleanFailure(await viaProxy.save('down/x.txt', Readable.from([Buffer.from('x')])).catch((e: unknown) => e), 'down/x.txt');
-    expect(saveErr.message).toContain('ECONNREFUSED');
+    expect(saveErr.message).toMatch(/: ECONNRESET after 3 attempts: /);
     expect(saveErr.hint).toMatch(/reachable/);
     await expect(viaProxy.stat('down/before.txt')).rejects.toBeInstanceOf(OperationError);
     await expect(viaProxy.stat('down/before.txt')).rejects.not.toBeInstanceOf(NotFoundError);
@@ -107,6 +108,27 @@ describe('S3 faults', () => {
     await proxy.setDown(false);
     expect(await viaProxy.stat('down/before.txt')).toEqual({ name: 'down/before.txt', size: 1 });
     expect(await direct.stat('down/x.txt')).toBeUndefined();
+  });
+
+  it('an endpoint where nothing listens (connection refused): save, stat and list fail in one line naming it', async () => {
+    const refused = await refusedPort();
+    const nowhere = new S3Storage(url, { region: server.region, forcePathStyle: true, credentials: server.credentials, checksums: server.checksums, endpoint: `http://${refused.host}`, maxAttempts: 2 });
+    try {
+      const saveErr = expectCleanFailure(await nowhere.save('refused/x.txt', Readable.from([Buffer.from('x')])).catch((e: unknown) => e), 'refused/x.txt');
+      expect(saveErr.message).toMatch(new RegExp(`: ECONNREFUSED after 2 attempts: connect ECONNREFUSED ${refused.host}$`));
+      expect(saveErr.hint).toMatch(/reachable/);
+      const statErr = await nowhere.stat('refused/x.txt').catch((e: unknown) => e);
+      expect(statErr).toBeInstanceOf(OperationError);
+      expect(statErr).not.toBeInstanceOf(NotFoundError);
+      expect((statErr as Error).message).toContain('ECONNREFUSED');
+      const listing = (async () => {
+        for await (const _ of nowhere.list('refused/')) void _;
+      })();
+      await expect(listing).rejects.toBeInstanceOf(OperationError);
+    } finally {
+      nowhere.destroy();
+      await refused.release();
+    }
   });
 
   it('aborting mid-upload cancels parts in flight, requests the multipart abort and leaves nothing', async () => {
