@@ -16,6 +16,7 @@ import { createProgress, progressText } from '../progress.js';
 import type { Manifest } from '../repository/manifest.js';
 import type { Repository } from '../repository/repository.js';
 import { maskUrl } from '../storage/mask-url.js';
+import { assertBound } from '../backup/backup-identity.js';
 import { checksAlongside } from './checks-alongside.js';
 import { dumpObjectOf, openDumpArchive, spoolDumpArchive } from './dump-source.js';
 import { type RestoredTableRef, UNTRANSLATED, tableDataTracker } from './restore-progress.js';
@@ -62,6 +63,8 @@ export async function runRestore(ctx: RestoreContext, target: TargetConfig, mani
   log.info({ jobs: options.jobs }, 'restore started');
   const checking = checksAlongside(ctx.repo, manifest, ctx.identities, options.to, { concurrency: Math.max(2, options.jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) });
   try {
+    // nothing is written before the backup is known to be itself (backup-identity.ts)
+    assertBound(await checking.details, manifest);
     await restoreArchive(ctx, manifest, { ...options, onTableData: checking.onTableData });
   } catch (err) {
     await checking.cancel();
