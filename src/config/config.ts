@@ -1,6 +1,7 @@
 // The configuration contract (README "Configuration"): types, defaults and validation rules.
 // parseConfig is pure: text in, Config or every problem with its path out.
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { pgUrlProblem } from '../pg/conninfo.js';
 import { ConfigError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { interpolateEnv } from './interpolate.js';
@@ -152,6 +153,8 @@ function readTarget(t: Reader): TargetConfig {
   t.only(['name', 'url', 'verifyTables', 'globals', 'pgDumpArgs']);
   const name = t.string('name', { required: true, pattern: TARGET_NAME, patternHint: 'must be lowercase letters, digits, - or _ (it names folders)' }) ?? '';
   const url = t.string('url', { required: true, pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' }) ?? '';
+  const urlProblem = /^postgres(ql)?:\/\//.test(url) ? pgUrlProblem(url) : undefined;
+  if (urlProblem) t.issues.add(t.path ? `${t.path}.url` : 'url', urlProblem);
   const verifyTables = t.strings('verifyTables');
   verifyTables.forEach((table, i) => {
     if (!/^[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*$/.test(table)) t.issues.add(`${t.path}.verifyTables[${i}]`, `'${table}' must be schema.table`);

@@ -238,3 +238,13 @@ function sslConfig(p: Readonly<Record<string, string>>): Pick<pg.ClientConfig, '
 export function endpointOf(conn: PgConn): string {
   return conn.host.startsWith('/') ? `${conn.host}/.s.PGSQL.${conn.port}` : `${conn.host.toLowerCase()}:${conn.port}`;
 }
+
+/** For config validation: why libpq's reading of this URL is refused, or undefined when it is fine. */
+export function pgUrlProblem(url: string): string | undefined {
+  try {
+    parsePgUrl(url, {});
+    return undefined;
+  } catch (err) {
+    return err instanceof UsageError ? err.message.replace(/^PostgreSQL URL '[^']*': /, '') : String(err);
+  }
+}

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
 import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { parseConfig } from '../../src/config/config.js';
+import { generateIdentity } from '../../src/crypto/index.js';
 import { UsageError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { libpqInvocation, withDatabase } from '../../src/pg/connect.js';
@@ -46,6 +48,13 @@ describe('PostgreSQL URLs parsed with libpq semantics', () => {
     }
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('refuses such URLs at config time, naming the key', () => {
+    const doc = (url: string, scratchUrl: string) =>
+      JSON.stringify({ repository: { url: 'file:///tmp/x' }, encryption: { recipients: [generateIdentity().recipient] }, targets: [{ name: 'a', url }], drill: { scratchUrl } });
+    expect(() => parseConfig(doc('postgres://u@h/a?service=prod', 'postgres://u@h/postgres'), {}, 'x.yaml')).toThrow(/targets\[0\]\.url: parameter 'service' is not accepted/);
+    expect(() => parseConfig(doc('postgres://u@h/a', 'postgres://u@h/postgres?dbname=a'), {}, 'x.yaml')).toThrow(/drill\.scratchUrl: 'dbname' is given both/);
   });
 
   it('gives the tools the parsed connection, not the URL (a scratch URL keeps no ?dbname=)', () => {
