@@ -172,11 +172,6 @@ export function formatPgUrl(conn: PgConn): string {
   return `postgres://${authority}/${enc(conn.database)}${query.length > 0 ? `?${query.join('&')}` : ''}`;
 }
 
-/** The same server, port, user and settings; another database. */
-export function withDatabaseConn(conn: PgConn, database: string): PgConn {
-  return { ...conn, database };
-}
-
 function quoteValue(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
