@@ -1,5 +1,9 @@
 // The error taxonomy and its exit codes, in one place (DESIGN.md §9).
 // Messages are one line, lowercase, name their subject in quotes and carry a hint where the fix is known.
+// Errors become strings here (constructor, messageOf, formatError), and here secrets are masked:
+// whatever a library put in its message (undici repeats URLs with their userinfo) never reaches
+// job history, /status, notifications or logs in clear.
+import { maskSecrets } from './storage/mask-url.js';
 
 export const ExitCode = {
   ok: 0,
@@ -24,9 +28,9 @@ export abstract class FgError extends Error {
   /** how to fix it, where known; a caller that knows more context may amend it */
   hint?: string;
   constructor(message: string, options: FgErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(maskSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    if (options.hint !== undefined) this.hint = options.hint;
+    if (options.hint !== undefined) this.hint = maskSecrets(options.hint);
   }
 }
 
@@ -81,10 +85,10 @@ export function exitCodeOf(err: unknown): ExitCodeValue {
 /** One line for the terminal: `fapiao-guard: <message>` plus `hint: …` where known. */
 export function formatError(err: unknown): string {
   if (isFgError(err)) {
-    return `fapiao-guard: ${oneLine(err.message)}${err.hint ? ` (hint: ${oneLine(err.hint)})` : ''}`;
+    return `fapiao-guard: ${oneLine(maskSecrets(err.message))}${err.hint ? ` (hint: ${oneLine(maskSecrets(err.hint))})` : ''}`;
   }
   const message = err instanceof Error ? err.message : String(err);
-  return `fapiao-guard: internal error: ${oneLine(message)} (hint: this is a bug; rerun with --log-level debug and report the output)`;
+  return `fapiao-guard: internal error: ${oneLine(maskSecrets(message))} (hint: this is a bug; rerun with --log-level debug and report the output)`;
 }
 
 export function oneLine(text: string): string {
@@ -93,6 +97,6 @@ export function oneLine(text: string): string {
 
 /** The message of an unknown thrown value, for wrapping into our own errors. */
 export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
+  if (err instanceof Error) return maskSecrets(err.message || err.name);
+  return maskSecrets(String(err));
 }

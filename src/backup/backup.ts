@@ -15,6 +15,7 @@ import { makeBackupId } from '../repository/backup-id.js';
 import type { Manifest, ManifestObject } from '../repository/manifest.js';
 import type { Repository } from '../repository/repository.js';
 import { TOOL_VERSION } from '../version.js';
+import { type BackupIdentity, bindDetails } from './backup-identity.js';
 import { dumpObjectName, dumpToStorage } from './dump-pipeline.js';
 import { saveEncrypted, saveEncryptedText } from './encrypted-object.js';
 import { loadRecipients } from './encryption-keys.js';
@@ -105,8 +106,18 @@ export async function runBackup(ctx: BackupContext, target: TargetConfig): Promi
     throwIfInterrupted(signal, `backup of '${target.name}'`);
 
     const objects: ManifestObject[] = [dumpObject, ...(keysObject ? [keysObject] : [])];
-    objects.push(await saveEncryptedText(repo.storage, pathOf(DETAILS_NAME), DETAILS_NAME, ['json'], JSON.stringify(details), recipients, signal));
     if (target.globals) objects.push(await dumpGlobals(repo, pathOf(GLOBALS_NAME), dbnameArg, env, recipients, target.name, signal));
+    // the details last: inside them (authenticated) the backup's identity and every other object's sha256
+    const identity: BackupIdentity = {
+      backupId: id,
+      target: target.name,
+      database,
+      snapshot,
+      startedAt: startedAt.toISOString(),
+      ...(systemIdentifier ? { systemIdentifier } : {}),
+      objects: objects.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+    };
+    objects.push(await saveEncryptedText(repo.storage, pathOf(DETAILS_NAME), DETAILS_NAME, ['json'], JSON.stringify(bindDetails(details, identity)), recipients, signal));
 
     // Commit protocol: every object is confirmed in storage before the manifest makes the backup real.
     for (const object of objects) {

@@ -29,6 +29,8 @@ export function loggerFor(args: GlobalArgs): Logger {
 export async function commandContext(args: GlobalArgs): Promise<CommandContext> {
   const logger = loggerFor(args);
   const config = await loadConfig(configPath(args.config, process.env));
+  // before anything is written: reports, drill reports, repository files, spools (config.umask)
+  process.umask(config.umask);
   const storage = await openStorage(config.repository.url, { s3: config.repository.s3, logger });
   return { config, logger, repo: new Repository(storage), signal: interruptSignal(logger), json: Boolean(args.json) };
 }

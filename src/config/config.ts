@@ -1,6 +1,7 @@
 // The configuration contract (README "Configuration"): types, defaults and validation rules.
 // parseConfig is pure: text in, Config or every problem with its path out.
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { pgUrlProblem } from '../pg/conninfo.js';
 import { ConfigError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { interpolateEnv } from './interpolate.js';
@@ -48,12 +49,14 @@ export interface Config {
   daemon?: OpsConfig['daemon'];
   retention?: OpsConfig['retention'];
   notify?: OpsConfig['notify'];
+  /** the file-creation mask of CLI and daemon (default 0o077: reports, repository files and spools 0600, folders 0700) */
+  umask: number;
   /** where the file was read from, for messages and relative paths */
   source?: string;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const TOP_KEYS = ['timezone', 'repository', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention'] as const;
+const TOP_KEYS = ['timezone', 'repository', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention', 'umask'] as const;
 
 export function parseCompression(text: string): Compression | undefined {
   const match = /^(zstd|pg_dump|none)(?::(\d+))?$/.exec(text.trim());
@@ -82,6 +85,8 @@ export function validateConfig(doc: unknown, source?: string): Config {
   root.only(TOP_KEYS);
 
   const timezone = root.string('timezone', { fallback: 'Asia/Shanghai' })!;
+  // invoice numbers, amounts and tax IDs are in reports and repository files: private by default
+  const umask = Number.parseInt(root.string('umask', { fallback: '077', pattern: /^0?[0-7]{3}$/, patternHint: 'must be an octal mask such as "077" (files 0600) or "027" (group may read)' })!, 8);
   if (!isValidTimeZone(timezone)) issues.add('timezone', `unknown time zone '${timezone}' (use an IANA name such as Asia/Shanghai)`);
 
   const repo = root.object('repository');
@@ -139,6 +144,7 @@ export function validateConfig(doc: unknown, source?: string): Config {
     drill,
     ...(reconcile ? { reconcile } : {}),
     ...ops,
+    umask: Number.isNaN(umask) ? 0o077 : umask,
     ...(source ? { source } : {}),
   };
 }
@@ -147,6 +153,8 @@ function readTarget(t: Reader): TargetConfig {
   t.only(['name', 'url', 'verifyTables', 'globals', 'pgDumpArgs']);
   const name = t.string('name', { required: true, pattern: TARGET_NAME, patternHint: 'must be lowercase letters, digits, - or _ (it names folders)' }) ?? '';
   const url = t.string('url', { required: true, pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' }) ?? '';
+  const urlProblem = /^postgres(ql)?:\/\//.test(url) ? pgUrlProblem(url) : undefined;
+  if (urlProblem) t.issues.add(t.path ? `${t.path}.url` : 'url', urlProblem);
   const verifyTables = t.strings('verifyTables');
   verifyTables.forEach((table, i) => {
     if (!/^[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*$/.test(table)) t.issues.add(`${t.path}.verifyTables[${i}]`, `'${table}' must be schema.table`);

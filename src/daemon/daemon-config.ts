@@ -15,8 +15,12 @@ export const ALL_TARGETS = '*';
 export type Schedules = Partial<Record<JobName, string>>;
 
 export interface DaemonConfig {
-  /** host:port for /healthz, /metrics, /status; undefined = no HTTP server */
+  /** host:port for /healthz, /metrics, /status; undefined = no HTTP server. ':port' is loopback; every interface only as 0.0.0.0:port, [::]:port or *:port */
   listen?: string;
+  /** when set, /status and /metrics need `Authorization: Bearer <token>` (/healthz stays open for probes) */
+  token?: string;
+  /** host names accepted in the Host header besides IP addresses, localhost and this machine's name (DNS rebinding) */
+  allowedHosts: string[];
   /** seconds from SIGTERM until the daemon exits, running jobs aborted and recorded as interrupted */
   shutdownTimeout: number;
   /** seconds between heartbeats of a running job (and of the daemon itself) */
@@ -34,7 +38,7 @@ export interface DaemonConfig {
 export const DEFAULT_LISTEN = '127.0.0.1:9187';
 
 export function defaultDaemonConfig(): DaemonConfig {
-  return { listen: DEFAULT_LISTEN, shutdownTimeout: 60, heartbeat: 10, staleAfter: 60, catchUp: true, catchUpWindow: 7 * 86400, historyRetention: 180 * 86400 };
+  return { listen: DEFAULT_LISTEN, allowedHosts: [], shutdownTimeout: 60, heartbeat: 10, staleAfter: 60, catchUp: true, catchUpWindow: 7 * 86400, historyRetention: 180 * 86400 };
 }
 
 export function readSchedules(reader: Reader): Schedules {
@@ -56,7 +60,7 @@ export function readSchedules(reader: Reader): Schedules {
 }
 
 export function readDaemonConfig(reader: Reader): DaemonConfig {
-  reader.only(['listen', 'shutdownTimeout', 'heartbeat', 'staleAfter', 'catchUp', 'catchUpWindow', 'historyRetention']);
+  reader.only(['listen', 'token', 'allowedHosts', 'shutdownTimeout', 'heartbeat', 'staleAfter', 'catchUp', 'catchUpWindow', 'historyRetention']);
   const d = defaultDaemonConfig();
   let listen: string | undefined = reader.string('listen', { fallback: DEFAULT_LISTEN })!.trim();
   if (listen === 'off' || listen === '') listen = undefined;
@@ -66,8 +70,13 @@ export function readDaemonConfig(reader: Reader): DaemonConfig {
   if (staleAfter < heartbeat * 2) reader.issues.add(path(reader, 'staleAfter'), `must be at least twice daemon.heartbeat (${heartbeat}s), or live runs get marked interrupted`);
   const shutdownTimeout = durationOf(reader, 'shutdownTimeout', `${d.shutdownTimeout}s`);
   if (shutdownTimeout < 1) reader.issues.add(path(reader, 'shutdownTimeout'), 'must be at least 1s');
+  const token = reader.string('token');
+  if (token !== undefined && token.length < 16) reader.issues.add(path(reader, 'token'), 'must be at least 16 characters (e.g. openssl rand -hex 24)');
+  const allowedHosts = reader.strings('allowedHosts').map((h) => h.toLowerCase());
   return {
     ...(listen ? { listen } : {}),
+    ...(token ? { token } : {}),
+    allowedHosts,
     shutdownTimeout,
     heartbeat,
     staleAfter,
@@ -82,7 +91,9 @@ export function parseListen(text: string): { host: string; port: number } | unde
   if (!m) return undefined;
   const port = Number(m[3]);
   if (port > 65535) return undefined;
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+  // ':9187' is loopback: every interface only when asked for by name (0.0.0.0, [::] or *)
+  const host = m[1] ?? (m[2] === '*' ? '0.0.0.0' : m[2] || '127.0.0.1');
+  return { host, port };
 }
 
 function path(reader: Reader, key: string): string {

@@ -60,7 +60,7 @@ export class Daemon {
     this.pool = new pg.Pool({ connectionString: stateUrl(config), max: 5, application_name: 'fapiao-guard daemon' });
     this.pool.on('error', (err) => logger.warn({ err: messageOf(err) }, 'idle state database connection failed'));
     await this.sweep();
-    if (settings.listen) this.http = await startHttpServer(settings.listen, { health: () => this.health(), metrics: () => this.renderMetrics(), status: () => this.status() }, logger);
+    if (settings.listen) this.http = await startHttpServer(settings.listen, { health: () => this.health(), metrics: () => this.renderMetrics(), status: () => this.status() }, logger, { ...(settings.token ? { token: settings.token } : {}), allowedHosts: settings.allowedHosts });
     await registerDaemon(this.pool, this.id, this.host, this.http?.address ?? null);
     const cronLogger = { info: (m: string) => logger.debug(m), debug: (m: unknown) => logger.debug(String(m)), warn: (m: string) => logger.warn(m), error: (m: unknown, e?: Error) => logger.error({ err: e ? messageOf(e) : undefined }, messageOf(m)) };
     for (const entry of this.o.entries) {

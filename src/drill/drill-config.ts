@@ -1,5 +1,6 @@
 // The `drill` section of the configuration: which backup to drill, where to restore it, the
 // objectives it must meet and the user's SQL assertions. Pure: a Reader in, settings out.
+import { pgUrlProblem } from '../pg/conninfo.js';
 import { durationOf } from '../config/config.js';
 import type { Reader } from '../config/reader.js';
 
@@ -74,6 +75,8 @@ export function readDrillConfig(drill: Reader): DrillConfig {
   drill.only(['scratchUrl', 'pick', 'rtoObjective', 'rpoObjective', 'keep', 'keepOnFailure', 'jobs', 'assertions', 'amcheck', 'reportDir', 'leftoverAfter']);
   const path = (key: string) => (drill.path ? `${drill.path}.${key}` : key);
   const scratchUrl = drill.string('scratchUrl', { pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL (an admin database on the scratch server, e.g. …/postgres)' });
+  const scratchProblem = scratchUrl && /^postgres(ql)?:\/\//.test(scratchUrl) ? pgUrlProblem(scratchUrl) : undefined;
+  if (scratchProblem) drill.issues.add(path('scratchUrl'), scratchProblem);
   const pickText = drill.string('pick', { fallback: DEFAULTS.pick })!;
   const pick = parsePick(pickText);
   if (!pick) drill.issues.add(path('pick'), `'${pickText}' is not latest, random, random:N or a backup id`);

@@ -8,6 +8,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomInt } from 'node:crypto';
 import { loadIdentities } from '../backup/encryption-keys.js';
+import { identityMismatches } from '../backup/backup-identity.js';
 import type { Config, TargetConfig } from '../config/config.js';
 import type { Identity } from '../crypto/index.js';
 import { CheckFailedError, InterruptedError, NotFoundError, OperationError, isFgError, messageOf, oneLine } from '../errors.js';
@@ -254,6 +255,14 @@ async function restoreAndCheck(
       ? { name: 'verify details.json.age', ok: true, expected: 'size, sha256, age authentication', actual: `${details.value.tables.length} tables` }
       : failed('verify details.json.age', 'size, sha256, age authentication', details.reason),
   );
+  if (details.status === 'fulfilled') {
+    const problems = identityMismatches(details.value, manifest);
+    checks.push(
+      problems.length === 0
+        ? { name: 'backup identity', ok: true, expected: 'details ↔ manifest: id, target, database, snapshot, start, object checksums', actual: 'match' }
+        : { name: 'backup identity', ok: false, expected: 'details ↔ manifest: id, target, database, snapshot, start, object checksums', actual: problems[0]!, problem: `backup is not bound to its identity: ${problems.join('; ')}` },
+    );
+  }
   others.forEach((o, i) => {
     const r = verified[i]!;
     checks.push(r.status === 'fulfilled' ? { name: `verify ${o.name}`, ok: true, expected: 'size, sha256, age authentication', actual: `${o.size} bytes` } : failed(`verify ${o.name}`, 'size, sha256, age authentication', r.reason));

@@ -6,7 +6,8 @@ import type pg from 'pg';
 import type { TargetConfig } from '../config/config.js';
 import { OperationError, UsageError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { connect, databaseOf, quoteIdent, quoteLiteral, withDatabase } from '../pg/connect.js';
+import { connect, quoteIdent, quoteLiteral, withClient, withDatabase } from '../pg/connect.js';
+import { endpointOf, parsePgUrl } from '../pg/conninfo.js';
 import type { Manifest } from '../repository/manifest.js';
 import { isSourceOfBackup, readTargetFacts } from '../restore/target-guard.js';
 import { maskUrl } from '../storage/mask-url.js';
@@ -65,7 +66,8 @@ export function scratchAdminUrl(target: TargetConfig, scratchUrl?: string): stri
  */
 export async function guardScratchServer(admin: pg.Client, adminUrl: string, target: TargetConfig, manifest: Manifest): Promise<void> {
   const facts = await readTargetFacts(admin);
-  if (isSourceOfBackup(manifest, facts, adminUrl, target.url) || sameDatabaseUrl(adminUrl, target.url)) {
+  const source = await withClient(target.url, readTargetFacts).catch(() => undefined);
+  if (isSourceOfBackup(manifest, facts, adminUrl, target.url, source) || sameDatabaseUrl(adminUrl, target.url)) {
     throw new UsageError(`refusing scratch URL '${maskUrl(adminUrl)}': it is the target's own database '${facts.database}'`, {
       hint: 'set drill.scratchUrl to a maintenance database on the scratch server, e.g. postgres://…/postgres',
     });
@@ -73,9 +75,9 @@ export async function guardScratchServer(admin: pg.Client, adminUrl: string, tar
 }
 
 function sameDatabaseUrl(a: string, b: string): boolean {
-  const x = new URL(a);
-  const y = new URL(b);
-  return (x.hostname || 'localhost') === (y.hostname || 'localhost') && (x.port || '5432') === (y.port || '5432') && databaseOf(a) === databaseOf(b);
+  const x = parsePgUrl(a);
+  const y = parsePgUrl(b);
+  return endpointOf(x) === endpointOf(y) && x.database === y.database;
 }
 
 export interface ScratchDatabase {

@@ -3,11 +3,13 @@
 import pg from 'pg';
 import { OperationError, messageOf } from '../errors.js';
 import { maskUrl } from '../storage/mask-url.js';
+import { formatPgUrl, libpqArgs, parsePgUrl, pgClientConfig } from './conninfo.js';
 
 export type PgClient = pg.Client;
 
 export async function connect(url: string, applicationName = 'fapiao-guard'): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: applicationName });
+  // parsed once with libpq's meaning: the very server and database the pg_* tools get (conninfo.ts)
+  const client = new pg.Client(pgClientConfig(parsePgUrl(url), applicationName));
   // An idle client whose server goes away emits 'error'; without a listener that kills the process.
   client.on('error', () => undefined);
   try {
@@ -36,29 +38,22 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
 }
 
 /**
- * Arguments and environment for pg_dump/pg_restore/psql: the URL without its password as
- * --dbname, the password in PGPASSWORD (not visible in `ps`).
+ * Arguments and environment for pg_dump/pg_restore/psql/pg_dumpall: the URL parsed like connect()
+ * parses it, as an explicit keyword/value conninfo without the password in --dbname; the password
+ * in PGPASSWORD (argv is readable by every local user, a process's environment only by its owner).
  */
 export function libpqInvocation(url: string): { dbnameArg: string; env: NodeJS.ProcessEnv } {
-  const parsed = new URL(url);
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (parsed.password) {
-    env.PGPASSWORD = decodeURIComponent(parsed.password);
-    parsed.password = '';
-  }
-  return { dbnameArg: `--dbname=${parsed.toString()}`, env };
+  const { conninfo, env } = libpqArgs(parsePgUrl(url));
+  return { dbnameArg: `--dbname=${conninfo}`, env };
 }
 
-/** The same server and port, another database: for admin connections and scratch databases. */
+/** The same server, port, user and settings, another database: for admin connections and scratch databases. */
 export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  return parsed.toString();
+  return formatPgUrl({ ...parsePgUrl(url), database });
 }
 
 export function databaseOf(url: string): string {
-  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
-  return name || process.env.PGDATABASE || process.env.PGUSER || 'postgres';
+  return parsePgUrl(url).database;
 }
 
 export function quoteIdent(name: string): string {

@@ -37,17 +37,32 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export async function getJson(url: string, options: HttpOptions): Promise<unknown> {
+/**
+ * The URL without its userinfo, and the userinfo as an Authorization: Basic header: fetch refuses
+ * URLs with credentials (and repeats them in clear in its error).
+ */
+export function splitCredentials(url: string): { url: string; authorization?: string } {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return { url };
+  const basic = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64');
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString(), authorization: `Basic ${basic}` };
+}
+
+export async function getJson(rawUrl: string, options: HttpOptions): Promise<unknown> {
   const doFetch = options.fetch ?? fetch;
   const sleep = options.sleep ?? defaultSleep;
-  const shown = maskUrl(url);
+  const shown = maskUrl(rawUrl);
+  const { url, authorization: basic } = splitCredentials(rawUrl);
+  const authorization = options.token ? `Bearer ${options.token}` : basic;
   let lastProblem = '';
   for (let attempt = 0; attempt <= options.retries; attempt++) {
     let waitMs = Math.min(options.maxRetryWaitMs, 250 * 2 ** attempt + Math.floor(Math.random() * 100));
     try {
       const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])];
       const res = await doFetch(url, {
-        headers: { accept: 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+        headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
         signal: AbortSignal.any(signals),
       });
       if (res.ok) {

@@ -7,6 +7,7 @@ import { splitKey } from './invoice-key.js';
 import { bucketId } from './digest.js';
 import { checkReconcileMapping, describeProblem } from './column-check.js';
 import { readColumnCatalog } from './pg-catalog.js';
+import { bindStatusParams } from './status.js';
 import { type PgShape, listSql, lookupSql, quoteTable, slotDigestSql, slotListSql, splitDigestSql, windowDigestSql } from './pg-sql.js';
 import type { BucketRef, Digest, HashMethod, Invoice, InvoiceSource, SlotSource, SourceInfo, SourceProblems, SplitLevel, Window } from './types.js';
 import { addDays } from './zoned-time.js';
@@ -95,7 +96,8 @@ export class PgSource implements InvoiceSource {
       const client = await this.pool.connect();
       try {
         await client.query(`begin; ${settings}`);
-        const rows = (await client.query<R>(sql, params)).rows;
+        const bound = bindStatusParams(sql, params, this.shape.statusMap);
+        const rows = (await client.query<R>(bound.sql, bound.params)).rows;
         await client.query('commit');
         return rows;
       } catch (err) {

@@ -136,9 +136,12 @@ function upstreamSide(r: Reader): UpstreamConfig {
   if (type === 'http') {
     r.only(['type', 'url', 'token', 'timeout', 'retries', 'maxRetryWait', 'pageSize', 'statusMap']);
     const token = r.string('token');
+    const url = r.string('url', { required: true, pattern: /^https?:\/\//, patternHint: 'must be an http:// or https:// URL' }) ?? '';
+    // user:password@ is sent as an Authorization: Basic header (http-client.ts); with a token too, one would be ignored
+    if (token && /^https?:\/\/[^/?#]*@/.test(url)) r.issues.add(r.path ? `${r.path}.url` : 'url', 'has user:password@ and a token is set too: keep one (the token is sent as a bearer token)');
     return {
       type,
-      url: r.string('url', { required: true, pattern: /^https?:\/\//, patternHint: 'must be an http:// or https:// URL' }) ?? '',
+      url,
       ...(token ? { token } : {}),
       timeoutMs: duration(r, 'timeout', '30s') * 1000,
       retries: r.number('retries', { fallback: 3, min: 0, max: 10, integer: true })!,

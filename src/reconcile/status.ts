@@ -1,7 +1,6 @@
 // Canonical invoice statuses and the mappings into them: the tax platform's Chinese labels and
 // numeric codes (INVOICES.md), and a configured map for local tables (e.g. smallint 0/2/3).
 import { CANONICAL_STATUSES, type CanonicalStatus } from './types.js';
-import { quoteLiteral } from '../pg/connect.js';
 
 /** Labels seen in exports and APIs, normalised (spaces and full-width punctuation removed). */
 const LABELS: Record<string, CanonicalStatus> = {
@@ -35,28 +34,56 @@ export function mapLocalStatus(raw: string | null, map: Readonly<Record<string, 
   return map[text] ?? `unmapped:${text}`;
 }
 
-/** SQL for mapLocalStatus over a column expression. */
+/**
+ * The status map's strings reach SQL as bind parameters, never as quoted literals (a literal's
+ * meaning depends on standard_conforming_strings). The SQL builders write a placeholder per map
+ * entry; bindStatusParams numbers the ones a query uses after its own parameters.
+ */
+const STATUS_PARAM = /\$fg_status_(raw|canon)_(\d+)\b/g;
+const param = (kind: 'raw' | 'canon', i: number): string => `$fg_status_${kind}_${i}::text`;
+
+/** Replace the status placeholders in `sql` by bind parameters after `params`. */
+export function bindStatusParams(sql: string, params: readonly unknown[], map: Readonly<Record<string, string>>): { sql: string; params: unknown[] } {
+  const entries = Object.entries(map);
+  const extra: unknown[] = [];
+  const numbers = new Map<string, number>();
+  const out = sql.replace(STATUS_PARAM, (token, kind: string, index: string) => {
+    let n = numbers.get(token);
+    if (n === undefined) {
+      const entry = entries[Number(index)]!;
+      extra.push(kind === 'raw' ? entry[0] : entry[1]);
+      n = params.length + extra.length;
+      numbers.set(token, n);
+    }
+    return `$${n}`;
+  });
+  return { sql: out, params: [...params, ...extra] };
+}
+
+/** SQL for mapLocalStatus over a column expression (placeholders: bindStatusParams). */
 export function sqlStatusExpr(columnExpr: string, map: Readonly<Record<string, string>>): string {
   const text = `coalesce((${columnExpr})::text, 'null')`;
-  const whens = Object.entries(map).map(([raw, canonical]) => `when ${quoteLiteral(raw)} then ${quoteLiteral(canonical)}`);
+  const whens = Object.keys(map).map((_raw, i) => `when ${param('raw', i)} then ${param('canon', i)}`);
   return whens.length === 0 ? `('unmapped:' || ${text})` : `(case ${text} ${whens.join(' ')} else 'unmapped:' || ${text} end)`;
 }
 
 /**
  * SQL for `hashtextextended(mapLocalStatus(raw), 0)` (the pg-hash method's status part). Mapped values
- * hash to constants the planner folds, and an integer column is compared as an integer, so a row
- * costs one comparison instead of a cast to text and a string match.
+ * hash to constants the planner folds (bind parameters are constants in node-pg's unnamed
+ * statements), and an integer column is compared as an integer, so a row costs one comparison
+ * instead of a cast to text and a string match.
  */
 export function sqlStatusHashExpr(columnExpr: string, map: Readonly<Record<string, string>>, integerColumn: boolean): string {
   const text = `coalesce((${columnExpr})::text, 'null')`;
   const hash = (lit: string): string => `hashtextextended(${lit}, 0)`;
   const unmapped = hash(`'unmapped:' || ${text}`);
-  const entries = Object.entries(map);
+  const entries = Object.keys(map);
   if (entries.length === 0) return unmapped;
-  if (!integerColumn) return `(case ${text} ${entries.map(([raw, c]) => `when ${quoteLiteral(raw)} then ${hash(quoteLiteral(c))}`).join(' ')} else ${unmapped} end)`;
-  // an integer's text is canonical ('0', '-3'): only such keys (and 'null') can ever match it
-  const whens = entries.flatMap(([raw, c]) =>
-    raw === 'null' ? [`when ${columnExpr} is null then ${hash(quoteLiteral(c))}`] : /^-?(0|[1-9][0-9]{0,17})$/.test(raw) ? [`when ${columnExpr} = ${raw} then ${hash(quoteLiteral(c))}`] : [],
+  if (!integerColumn) return `(case ${text} ${entries.map((_raw, i) => `when ${param('raw', i)} then ${hash(param('canon', i))}`).join(' ')} else ${unmapped} end)`;
+  // an integer's text is canonical ('0', '-3'): only such keys (and 'null') can ever match it;
+  // the key is then a validated integer, safe as SQL text
+  const whens = entries.flatMap((raw, i) =>
+    raw === 'null' ? [`when ${columnExpr} is null then ${hash(param('canon', i))}`] : /^-?(0|[1-9][0-9]{0,17})$/.test(raw) ? [`when ${columnExpr} = ${raw} then ${hash(param('canon', i))}`] : [],
   );
   return whens.length === 0 ? unmapped : `(case ${whens.join(' ')} else ${unmapped} end)`;
 }

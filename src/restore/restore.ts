@@ -16,6 +16,7 @@ import { createProgress, progressText } from '../progress.js';
 import type { Manifest } from '../repository/manifest.js';
 import type { Repository } from '../repository/repository.js';
 import { maskUrl } from '../storage/mask-url.js';
+import { assertBound } from '../backup/backup-identity.js';
 import { checksAlongside } from './checks-alongside.js';
 import { dumpObjectOf, openDumpArchive, spoolDumpArchive } from './dump-source.js';
 import { type RestoredTableRef, UNTRANSLATED, tableDataTracker } from './restore-progress.js';
@@ -54,12 +55,16 @@ export async function runRestore(ctx: RestoreContext, target: TargetConfig, mani
   const log = ctx.logger.child({ target: target.name, backup: manifest.id, to: maskUrl(options.to) });
   const t0 = Date.now();
   if (!options.trustedTarget) {
-    const facts = await withClient(options.to, readTargetFacts);
-    guardRestoreTarget(manifest, facts, options.to, options.clean, target.url);
+    // The source as it is now (best effort: it may be down, which is when restores happen); the
+    // guard then also catches a source whose manifest lacks the system identifier.
+    const [facts, source] = await Promise.all([withClient(options.to, readTargetFacts), withClient(target.url, readTargetFacts).catch(() => undefined)]);
+    guardRestoreTarget(manifest, facts, options.to, options.clean, target.url, source);
   }
   log.info({ jobs: options.jobs }, 'restore started');
   const checking = checksAlongside(ctx.repo, manifest, ctx.identities, options.to, { concurrency: Math.max(2, options.jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) });
   try {
+    // nothing is written before the backup is known to be itself (backup-identity.ts)
+    assertBound(await checking.details, manifest);
     await restoreArchive(ctx, manifest, { ...options, onTableData: checking.onTableData });
   } catch (err) {
     await checking.cancel();

@@ -61,3 +61,25 @@ function decodeSafe(text: string): string {
     return text;
   }
 }
+
+/**
+ * Every secret in free text (an error message from anywhere: undici, pg, the AWS SDK): URLs
+ * with userinfo or secret query parameters, libpq `password=…` words, bearer and basic
+ * credentials. Used where errors become strings (src/errors.ts), so job history, /status,
+ * notifications and logs all carry the masked text.
+ */
+export function maskSecrets(text: string): string {
+  return maskConninfoWords(
+    text
+      .replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi, (url) => maskUrl(url))
+      // a credential, not the words "bearer token": at least 8 characters, one of them not a letter
+      .replace(/\b(Bearer|Basic|bearer|basic)\s+(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/g, (_all, scheme: string) => `${scheme} ${MASK}`),
+  );
+}
+
+/** `password=secret` or `password='s e c'` anywhere in a text (libpq's keyword/value form). */
+function maskConninfoWords(text: string): string {
+  return text.replace(/(^|[\s,;(])([A-Za-z_][\w-]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s,;)]*)/g, (all, lead: string, key: string, value: string) =>
+    SECRET_KEY.test(key) && value !== MASK ? `${lead}${key}=${MASK}` : all,
+  );
+}

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import type { Identity } from '../crypto/index.js';
 import { INVOICE_KEYS_NAME, scanInvoiceKeys } from '../backup/invoice-keys.js';
+import { assertBound } from '../backup/backup-identity.js';
 import { isFgError, messageOf } from '../errors.js';
 import { PG_CLIENT_HINT, feedTool, startTool } from '../pipeline/child-process.js';
 import { DigestStream } from '../pipeline/digest.js';
@@ -40,6 +41,12 @@ export async function verifyBackup(repo: Repository, manifest: Manifest, options
         const details = await loadDetails(repo, manifest, identities);
         if (details.tables.length !== manifest.tables) throw new Error(`details list ${details.tables.length} tables, manifest says ${manifest.tables}`);
         return `${details.tables.length} tables, ${details.tables.reduce((s, t) => s + t.rows, 0)} rows`;
+      }),
+    );
+    checks.push(
+      await attempt('backup identity (details ↔ manifest)', async () => {
+        assertBound(await loadDetails(repo, manifest, identities), manifest);
+        return `id, target, database, snapshot, start time and ${manifest.objects.length - 1} object checksums match`;
       }),
     );
     for (const object of manifest.objects.filter((o) => o.name !== 'details.json.age' && o.layers[0] !== 'pg_dump:custom')) {

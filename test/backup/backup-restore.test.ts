@@ -55,7 +55,7 @@ describe('backup, verify and restore', () => {
     const identities = await loadIdentities(t.config);
     const report = await verifyBackup(t.repo, manifest, { deep: true, identities });
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(report.checks.length).toBe(3 * 2 + 3); // size+sha per object, dump read, details, globals
+    expect(report.checks.length).toBe(3 * 2 + 4); // size+sha per object, dump read, details, identity, globals
 
     const to = await scratchDb();
     const restored = await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, { to: to.url, jobs: 1, clean: false });

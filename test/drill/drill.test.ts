@@ -81,6 +81,7 @@ describe('a passing drill', () => {
     expect(report.cause).toBeUndefined();
     expect(report.checks.map((c) => c.name)).toEqual([
       'verify details.json.age',
+      'backup identity',
       'verify globals.sql.age',
       'restore dump.zst.age',
       'rows public.invoice_items',
@@ -188,7 +189,7 @@ describe('failing drills name their cause in one line and leave no scratch datab
     const report = await drill({ repo }, { pick: { kind: 'id', id: manifest.id } });
     await expectFailedDrill(report, new RegExp(`^restore dump\\.zst\\.age: chunk \\d+ at byte \\d+ of 'backups/${TARGET}/${good.id}/dump\\.zst\\.age' failed authentication$`));
     // the checks after a failed restore are not run: a half-restored database proves nothing
-    expect(report.checks.map((c) => c.name)).toEqual(['verify details.json.age', 'verify globals.sql.age', 'restore dump.zst.age', 'rto: whole drill', 'rpo: age of the newest backup']);
+    expect(report.checks.map((c) => c.name)).toEqual(['verify details.json.age', 'backup identity', 'verify globals.sql.age', 'restore dump.zst.age', 'rto: whole drill', 'rpo: age of the newest backup']);
   });
 
   it('a truncated object', async () => {
