@@ -60,6 +60,12 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * A string literal for statements that take no bind parameters (COMMENT ON …). Like libpq's
+ * PQescapeLiteral: a text with a backslash becomes E'…' with the backslash doubled, so it reads the
+ * same whether standard_conforming_strings is on or off.
+ */
 export function quoteLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
+  const quoted = text.replace(/'/g, "''");
+  return text.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
 }

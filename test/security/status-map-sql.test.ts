@@ -2,6 +2,7 @@
 // backslash or a quote means the same under standard_conforming_strings=off (a server or
 // database setting we do not control) as under the default. Real PostgreSQL, both hash methods.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quoteLiteral } from '../../src/pg/connect.js';
 import { PgSource } from '../../src/reconcile/pg-source.js';
 import { DEFAULT_LOCAL_COLUMNS } from '../../src/reconcile/reconcile-config.js';
 import { type TestDatabase, createSampleDatabase, query } from '../helpers/pg.js';
@@ -48,5 +49,16 @@ describe('statusMap keys under standard_conforming_strings=off', () => {
     await query(db.url, `alter database ${db.name} set standard_conforming_strings = on`);
     const on = await measure();
     expect(on).toEqual(off);
+  });
+});
+
+describe('quoteLiteral (COMMENT ON takes no bind parameters)', () => {
+  it('reads back the same text under standard_conforming_strings off and on', async () => {
+    const text = `{"repo":"C:\\\\fg\\\\it's","n":"\\n"}`;
+    for (const setting of ['off', 'on']) {
+      await query(db.url, `alter database ${db.name} set standard_conforming_strings = ${setting}`);
+      const [row] = await query<{ t: string; scs: string }>(db.url, `select ${quoteLiteral(text)} as t, current_setting('standard_conforming_strings') as scs`);
+      expect(row, setting).toEqual({ t: text, scs: setting });
+    }
   });
 });
