@@ -57,7 +57,7 @@ describe('files written by the CLI are private by default', () => {
     const drill2 = await runCli(['drill', 'latest', '--json', '--config', open]);
     expect(drill2.code, drill2.stderr).toBe(0);
     expect(await mode((JSON.parse(drill2.stdout) as { htmlReport: string }).htmlReport)).toBe('644');
-  });
+  }, 240_000); // three CLI runs; a loaded 2-core machine takes seconds just to start node
 
   it('umask is validated', () => {
     expect(() => parseConfig(JSON.stringify({ repository: { url: 'file:///tmp/x' }, encryption: { recipients: [] }, targets: [], umask: '999' }), {}, 'x.yaml')).toThrow(/umask/);
