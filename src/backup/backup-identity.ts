@@ -62,7 +62,12 @@ export function identityMismatches(details: BoundDetails, manifest: Manifest): s
 export function assertBound(details: BoundDetails, manifest: Manifest): void {
   const problems = identityMismatches(details, manifest);
   if (problems.length === 0) return;
+  // Fail closed: an unbound backup cannot be told apart from objects swapped in by someone who can
+  // write to the repository. An operator who trusts an older backup still has the stock tools.
+  const unbound = details.backup === undefined;
   throw new IntegrityError(`backup '${manifest.target}/${manifest.id}' is not bound to its identity: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
-    hint: 'the manifest or objects were changed or copied from another backup; do not restore it, take a new backup and check who can write to the repository',
+    hint: unbound
+      ? 'take a new backup now; if you trust this older one, restore it by hand with age, zstd and pg_restore (README: Restore by hand)'
+      : 'the manifest or objects were changed or copied from another backup; do not restore it, take a new backup and check who can write to the repository',
   });
 }
