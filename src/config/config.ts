@@ -48,12 +48,14 @@ export interface Config {
   daemon?: OpsConfig['daemon'];
   retention?: OpsConfig['retention'];
   notify?: OpsConfig['notify'];
+  /** Ed25519 keys (src/signing/signing-keys.ts): keyFile signs evidence packs and manifests, publicKeyFile checks manifests */
+  signing?: { keyFile?: string; publicKeyFile?: string };
   /** where the file was read from, for messages and relative paths */
   source?: string;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const TOP_KEYS = ['timezone', 'repository', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention'] as const;
+const TOP_KEYS = ['timezone', 'repository', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention', 'signing'] as const;
 
 export function parseCompression(text: string): Compression | undefined {
   const match = /^(zstd|pg_dump|none)(?::(\d+))?$/.exec(text.trim());
@@ -122,6 +124,10 @@ export function validateConfig(doc: unknown, source?: string): Config {
   const drill = readDrillConfig(root.object('drill'));
   const reconcile = readReconcileConfig(root.object('reconcile'));
   const ops = readOpsConfig(root, targets.map((t) => t.name));
+  const signingReader = root.object('signing');
+  signingReader.only(['keyFile', 'publicKeyFile']);
+  const signingKeyFile = signingReader.string('keyFile');
+  const signingPublicKeyFile = signingReader.string('publicKeyFile');
 
   if (issues.list.length > 0) {
     throw new ConfigError(`invalid configuration ${where(source)}`.trim(), issues.list, {
@@ -139,6 +145,7 @@ export function validateConfig(doc: unknown, source?: string): Config {
     drill,
     ...(reconcile ? { reconcile } : {}),
     ...ops,
+    ...(signingKeyFile || signingPublicKeyFile ? { signing: { ...(signingKeyFile ? { keyFile: signingKeyFile } : {}), ...(signingPublicKeyFile ? { publicKeyFile: signingPublicKeyFile } : {}) } } : {}),
     ...(source ? { source } : {}),
   };
 }
