@@ -1,7 +1,7 @@
 // reconcile and findings: compare upstream invoices with the local table, and list what was found.
 import type { Argv } from 'yargs';
 import type { Config } from '../config/config.js';
-import { CheckFailedError, UsageError } from '../errors.js';
+import { CheckFailedError, UsageError, oneLine } from '../errors.js';
 import { userInfo } from 'node:os';
 import { ackLine } from '../reconcile/acknowledgement-text.js';
 import { type FindingFilter, type StoredFinding, acknowledgeFinding, listFindings, listScopes } from '../reconcile/findings-store.js';
@@ -93,9 +93,11 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
             async (a) => {
               const ctx = await commandContext(a);
               refuseOtherTarget(ctx.config, a.target);
-              const reason = String(a.reason).trim();
+              // one line each: they are printed in terminals, CSV cells and HTML
+              const reason = oneLine(String(a.reason)).replace(/[\u0000-\u001f\u007f]/g, ' ');
               if (!reason) throw new UsageError('--reason is empty: say why the finding is accepted');
-              const by = (a.by ?? loginName()).trim();
+              if (reason.length > 2000) throw new UsageError(`--reason is ${reason.length} characters; keep it under 2000 and point to a ticket or document for more`);
+              const by = oneLine(a.by ?? loginName()).replace(/[\u0000-\u001f\u007f]/g, ' ');
               if (!by) throw new UsageError('--by is empty: name who accepts the finding');
               const f = await withStateDb(ctx.config, (client) => acknowledgeFinding(client, String(a.finding), { reason, by, ...(a.scope ? { scope: a.scope } : {}) }));
               if (ctx.json) return printJson(f);
