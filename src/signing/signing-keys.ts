@@ -83,10 +83,13 @@ export function checkSignature(data: Buffer | string, text: string, key: KeyObje
   if (doc === null || typeof doc !== 'object' || doc.format !== SIGNATURE_FORMAT || doc.alg !== 'ed25519' || typeof doc.signature !== 'string') {
     return { ok: false, problem: `the signature is not a ${SIGNATURE_FORMAT} signature (damaged)` };
   }
+  // only the exact text this tool writes: any changed byte of a .sig file is an alteration
+  const canonical = typeof doc.keyId === 'string' ? `${JSON.stringify({ format: doc.format, alg: doc.alg, keyId: doc.keyId, signature: doc.signature })}\n` : '';
+  if (text !== canonical) return { ok: false, problem: 'the signature file is not as it was written (altered)' };
   const expectedId = keyIdOf(key);
   const bytes = Buffer.from(doc.signature, 'base64');
   const good = bytes.length === 64 && verify(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, key, bytes);
+  if (doc.keyId !== expectedId) return { ok: false, problem: `signed by key ${String(doc.keyId).slice(0, 16)}, not by the given key ${expectedId}` };
   if (good) return { ok: true, keyId: expectedId };
-  if (typeof doc.keyId === 'string' && doc.keyId !== expectedId) return { ok: false, problem: `signed by key ${doc.keyId.slice(0, 16)}, not by the given key ${expectedId}` };
   return { ok: false, problem: 'the signature does not match the signed bytes (altered)' };
 }

@@ -35,7 +35,7 @@ beforeAll(async () => {
   await mkdir(path.join(t.dir, 'exports'));
   await generateTaxExport({ sourceUrl: local.url, out: path.join(t.dir, 'exports', 'a.csv'), timezone: 'Asia/Shanghai', plant: { missing: 1, pending: 0, extra: 1, amount: 1, status: 1, typo: 0, duplicate: 0, invalid: 0 } });
   expect((await cli(['backup'])).code).toBe(0);
-}, 120_000);
+}, 400_000);
 
 afterAll(async () => {
   await Promise.all([local?.drop(), state?.drop()]);
@@ -93,7 +93,7 @@ describe('findings ack', () => {
     const listed = JSON.parse((await cli(['findings', '--open', '--json'])).stdout) as JsonFinding[];
     expect(listed.filter((f) => f.acknowledgement)).toHaveLength(4); // still visible
     expect((await cli(['findings', '--open'])).stdout).toContain('acknowledged by wang.fang: duplicate upload');
-  }, 120_000);
+  }, 400_000);
 
   it('a finding that changes after its acknowledgement is reopened and fails again', async () => {
     const before = JSON.parse((await cli(['findings', '--open', '--json'])).stdout) as JsonFinding[];
@@ -116,7 +116,7 @@ describe('findings ack', () => {
     // acknowledging it again, as it now is, makes the run pass again
     expect((await cli(['findings', 'ack', amount.id, '--reason', 'second correction booked', '--by', 'li.wei'])).code).toBe(0);
     expect((await cli(['reconcile'])).code).toBe(0);
-  }, 120_000);
+  }, 400_000);
 
   it('filters: --kind, --from/--to, --seller, --scope; clean errors for unknown findings and scopes', async () => {
     const all = JSON.parse((await cli(['findings', '--json'])).stdout) as JsonFinding[];
@@ -147,5 +147,5 @@ describe('findings ack', () => {
     const empty = await cli(['findings', 'ack', all[0]!.id, '--reason', '  ']);
     expect(empty.code).toBe(2);
     expect((await cli(['findings', 'ack', all[0]!.id]))).toMatchObject({ code: 2 }); // --reason is required
-  }, 120_000);
+  }, 400_000);
 });
