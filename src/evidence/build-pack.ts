@@ -88,8 +88,9 @@ export async function buildEvidencePack(options: EvidenceOptions): Promise<Evide
   const absent = runs.rows.filter((r) => !reportRuns.has(r.id)).map((r) => r.id);
   if (absent.length > 0) notes.push(`${absent.length} reconcile run(s) of the period have no report in '${options.reportDir}' (written elsewhere with --report-dir, or removed): ${absent.slice(0, 20).join(', ')}${absent.length > 20 ? ', …' : ''}`);
 
-  // 2. the findings ledger: findings of the period's days (and undated ones seen in it), every acknowledgement
-  const findings = await listFindings(db, { from: options.from, to: options.to, undatedSeen: { from: start.toISOString(), to: end.toISOString() }, ackHistory: true });
+  // 2. the findings ledger, every acknowledgement included: findings about invoices of the period's
+  // days, and any finding a run saw during the period (what the period's reports list)
+  const findings = await listFindings(db, { from: options.from, to: options.to, seenWithin: { from: start.toISOString(), to: end.toISOString() }, ackHistory: true });
   sources.push({ name: 'findings/findings.json', bytes: Buffer.from(`${JSON.stringify(findings, null, 2)}\n`) });
   sources.push({ name: 'findings/findings.csv', bytes: Buffer.from(findingsCsv(findings)) });
 

@@ -227,8 +227,8 @@ export interface FindingFilter {
   to?: string;
   /** a seller tax ID (销方识别号) on either side */
   seller?: string;
-  /** with `from`/`to`: also findings without a day seen within these instants (evidence packs) */
-  undatedSeen?: { from: string; to: string };
+  /** with `from`/`to`: also findings seen by a run within these instants, whatever their day (evidence packs) */
+  seenWithin?: { from: string; to: string };
   /** every acknowledgement ever made, not only the one in force */
   ackHistory?: boolean;
 }
@@ -250,10 +250,10 @@ export async function listFindings(client: pg.Client, filter: FindingFilter = {}
        and ($3::text[] is null or kind = any($3::text[]))
        and (($4::date is null and $5::date is null)
             or (day is not null and ($4::date is null or day >= $4::date) and ($5::date is null or day <= $5::date))
-            or (day is null and $7::timestamptz is not null and last_seen >= $7::timestamptz and first_seen <= $8::timestamptz))
+            or ($7::timestamptz is not null and last_seen >= $7::timestamptz and first_seen < $8::timestamptz))
        and ($6::text is null or details->'upstream'->>'sellerTaxId' = $6 or details->'local'->>'sellerTaxId' = $6)
      order by scope, resolved_at is not null, kind, day nulls last, key`,
-    [filter.open ?? false, filter.scope ?? null, filter.kinds?.length ? filter.kinds : null, filter.from ?? null, filter.to ?? null, filter.seller ?? null, filter.undatedSeen?.from ?? null, filter.undatedSeen?.to ?? null],
+    [filter.open ?? false, filter.scope ?? null, filter.kinds?.length ? filter.kinds : null, filter.from ?? null, filter.to ?? null, filter.seller ?? null, filter.seenWithin?.from ?? null, filter.seenWithin?.to ?? null],
   );
   const acks = await acknowledgementsOf(client, rows, filter.ackHistory ?? false);
   return rows.map((r) => {
