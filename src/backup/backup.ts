@@ -13,6 +13,7 @@ import { PG_CLIENT_HINT, startTool, outputAfterExit } from '../pipeline/child-pr
 import { createProgress, formatBytes } from '../progress.js';
 import { makeBackupId } from '../repository/backup-id.js';
 import type { Manifest, ManifestObject } from '../repository/manifest.js';
+import { signManifest } from '../signing/manifest-signature.js';
 import type { Repository } from '../repository/repository.js';
 import { TOOL_VERSION } from '../version.js';
 import { type BackupIdentity, bindDetails } from './backup-identity.js';
@@ -143,6 +144,7 @@ export async function runBackup(ctx: BackupContext, target: TargetConfig): Promi
       tables: details.tables.length,
       tool: { name: 'fapiao-guard', version: TOOL_VERSION },
     };
+    await signManifest(repo, manifest, config); // the signature first: manifest.json stays the commit marker
     await repo.writeManifest(manifest);
     log.info({ storedBytes: objects.reduce((s, o) => s + o.size, 0), seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000 }, 'backup complete');
     return {

@@ -1,13 +1,28 @@
 // init, keygen, backup, list: the commands that write or describe the repository.
-import { writeFile, mkdir } from 'node:fs/promises';
+import { access, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { runBackup, type BackupResult } from '../backup/backup.js';
 import { formatIdentityFile, generateIdentity } from '../crypto/index.js';
 import { UsageError, isFgError } from '../errors.js';
+import { generateSigningKeyPair } from '../signing/signing-keys.js';
 import { formatBytes } from '../progress.js';
 import { type GlobalArgs, commandContext, refuseOption, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
+
+/** keygen --signing: FILE (private, 0600) and FILE.pub; neither is overwritten. */
+async function writeSigningKeyPair(out: string, json: boolean): Promise<void> {
+  const pair = generateSigningKeyPair();
+  const pub = `${out}.pub`;
+  await mkdir(path.dirname(out), { recursive: true });
+  for (const file of [out, pub]) {
+    if (await access(file).then(() => true, () => false)) throw new UsageError(`'${file}' exists; refusing to overwrite a key`, { hint: 'choose another --out, or move the old key away first' });
+  }
+  await writeFile(pub, pair.publicPem, { mode: 0o644, flag: 'wx' });
+  await writeFile(out, pair.privatePem, { mode: 0o600, flag: 'wx' });
+  if (json) printJson({ keyFile: out, publicKeyFile: pub, keyId: pair.keyId, publicKey: pair.publicPem });
+  else process.stdout.write(`signing key written to ${out} (mode 0600): set signing.keyFile to it\npublic key (key id ${pair.keyId}) written to ${pub}: give it to the auditor, set signing.publicKeyFile where manifests are verified\n${pair.publicPem}`);
+}
 
 export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
   return cli
@@ -25,15 +40,18 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
     )
     .command(
       'keygen',
-      'make an age key pair: the identity file (private, 0600) and its recipient (public)',
+      'make an age key pair: the identity file (private, 0600) and its recipient (public); with --signing an Ed25519 signing key pair',
       (y) =>
         y
-          .option('out', { type: 'string', demandOption: true, describe: 'where to write the identity file (refuses to overwrite)' })
+          .option('out', { type: 'string', demandOption: true, describe: 'where to write the identity file, or the private signing key with --signing (refuses to overwrite)' })
+          .option('signing', { type: 'boolean', default: false, describe: 'an Ed25519 signing key pair for evidence packs and manifests: FILE (private, 0600) and FILE.pub (public, for the auditor)' })
           .example('$0 keygen --out /etc/fapiao-guard/age.key', 'then put the printed age1… recipient in encryption.recipients')
+          .example('$0 keygen --signing --out /etc/fapiao-guard/signing.key', 'then set signing.keyFile; give signing.key.pub to the auditor')
           .epilog('Keep the identity file off the backup host if you can: backups need only the recipient. Lose it and the backups are unreadable: store a copy offline.'),
       async (args) => {
         refuseOption(args, 'target', 'keygen', 'the key pair serves every target (encryption.recipients)');
         const out = path.resolve(args.out);
+        if (args.signing) return writeSigningKeyPair(out, Boolean(args.json));
         const { identity, recipient } = generateIdentity();
         await mkdir(path.dirname(out), { recursive: true });
         try {

@@ -2,8 +2,13 @@
 import type { Argv } from 'yargs';
 import { describeFields } from '../reconcile/compared-fields.js';
 import type { Config } from '../config/config.js';
-import { CheckFailedError, UsageError } from '../errors.js';
-import { listFindings } from '../reconcile/findings-store.js';
+import { CheckFailedError, UsageError, oneLine } from '../errors.js';
+import { userInfo } from 'node:os';
+import { ackLine } from '../reconcile/acknowledgement-text.js';
+import { type FindingFilter, type StoredFinding, acknowledgeFinding, listFindings, listScopes } from '../reconcile/findings-store.js';
+import type { ReportFinding } from '../reconcile/report.js';
+import { FINDING_KINDS } from '../reconcile/types.js';
+import { isDay } from '../reconcile/zoned-time.js';
 import { localTableTarget } from '../reconcile/reconcile-config.js';
 import { runReconcile } from '../reconcile/run-reconcile.js';
 import { formatFen } from '../reconcile/validators.js';
@@ -56,11 +61,11 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
             ],
           );
           const kinds = Object.entries(s.findings).filter(([, n]) => n > 0);
-          process.stdout.write(`\nfindings: ${kinds.length === 0 ? 'none' : kinds.map(([k, n]) => `${k} ${n}`).join(', ')}${s.pendingSync ? ` (pending sync ${s.pendingSync})` : ''}${s.probableTypos ? ` (probable typos ${s.probableTypos})` : ''}${s.inBackup ? ` (still in a backup ${s.inBackup})` : ''}\n`);
+          process.stdout.write(`\nfindings: ${kinds.length === 0 ? 'none' : kinds.map(([k, n]) => `${k} ${n}`).join(', ')}${s.pendingSync ? ` (pending sync ${s.pendingSync})` : ''}${s.probableTypos ? ` (probable typos ${s.probableTypos})` : ''}${s.inBackup ? ` (still in a backup ${s.inBackup})` : ''}${s.acknowledged ? ` (acknowledged ${s.acknowledged}: not failing)` : ''}\n`);
           if (report.findings.length > 0) {
             printTable(
-              ['kind', 'cause', 'key', 'day', 'upstream', 'local'],
-              report.findings.slice(0, 50).map((f) => [f.kind, f.cause ?? '', keyOrOrigin(f), f.day ?? '', f.kind === 'invalid_input' ? clip(String(f.evidence.reason ?? '')) : f.upstream ? `${formatFen(f.upstream.totalFen)} ${f.upstream.status}` : '-', f.local ? `${formatFen(f.local.totalFen)} ${f.local.status}` : '-']),
+              ['id', 'kind', 'cause', 'key', 'day', 'upstream', 'local', 'ack'],
+              report.findings.slice(0, 50).map((f) => [f.id ?? '', f.kind, f.cause ?? '', keyOrOrigin(f), f.day ?? '', f.kind === 'invalid_input' ? clip(String(f.evidence.reason ?? '')) : f.upstream ? `${formatFen(f.upstream.totalFen)} ${f.upstream.status}` : '-', f.local ? `${formatFen(f.local.totalFen)} ${f.local.status}` : '-', ackShort(f)]),
             );
             if (report.findings.length > 50) process.stdout.write(`… ${report.findings.length - 50} more in the reports\n`);
           }
@@ -73,26 +78,101 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
     )
     .command(
       'findings',
-      'list reconciliation findings recorded in the state DB (open and resolved)',
+      'list reconciliation findings recorded in the state DB (open and resolved), filtered; `findings ack` accepts one',
       (y) =>
         y
+          .command(
+            'ack <finding>',
+            'acknowledge a finding: record who accepted or explained it and why; it stays listed but no longer fails reconcile or status',
+            (a) =>
+              a
+                .positional('finding', { type: 'string', demandOption: true, describe: "the finding's id from 'findings' (or a prefix of 4+ digits), or its invoice key" })
+                .option('reason', { type: 'string', demandOption: true, describe: 'why it is accepted (shown in every report)' })
+                .option('by', { type: 'string', describe: 'who accepts it (default: the login name)' })
+                .option('scope', { type: 'string', describe: 'only findings of this scope (when a key is in more than one)' })
+                .example('$0 findings ack 3fa9c2d1 --reason "红冲 confirmed by the tax office, ticket 4411" --by li.wei', 'accept one finding')
+                .epilog('If a later run sees the finding changed (another amount, status, day or party), the acknowledgement ends and the finding fails again, marked reopened. Exit 0 recorded · 2 no such open finding, or ambiguous.'),
+            async (a) => {
+              const ctx = await commandContext(a);
+              refuseOtherTarget(ctx.config, a.target);
+              // one line each: they are printed in terminals, CSV cells and HTML
+              const reason = oneLine(String(a.reason)).replace(/[\u0000-\u001f\u007f]/g, ' ');
+              if (!reason) throw new UsageError('--reason is empty: say why the finding is accepted');
+              if (reason.length > 2000) throw new UsageError(`--reason is ${reason.length} characters; keep it under 2000 and point to a ticket or document for more`);
+              const by = oneLine(a.by ?? loginName()).replace(/[\u0000-\u001f\u007f]/g, ' ');
+              if (!by) throw new UsageError('--by is empty: name who accepts the finding');
+              const f = await withStateDb(ctx.config, (client) => acknowledgeFinding(client, String(a.finding), { reason, by, ...(a.scope ? { scope: a.scope } : {}) }));
+              if (ctx.json) return printJson(f);
+              process.stdout.write(`${f.id} ${f.kind} ${keyOrOrigin(f.details)}: ${ackLine(f, ctx.config.timezone)}\nscope: ${f.scope}\n`);
+            },
+          )
           .option('open', { type: 'boolean', default: false, describe: 'only findings not yet resolved' })
+          .option('kind', { type: 'string', array: true, choices: [...FINDING_KINDS], describe: 'only these kinds (repeat the flag for more)' })
+          .option('from', { type: 'string', describe: 'only findings of this day or later (YYYY-MM-DD, the invoice day)' })
+          .option('to', { type: 'string', describe: 'only findings of this day or earlier' })
+          .option('seller', { type: 'string', describe: 'only findings about this seller tax ID (销方识别号), either side' })
+          .option('scope', { type: 'string', describe: "only this scope (the 'scope:' line above each table)" })
           .example('$0 findings --open', 'what still needs attention, with first and last seen')
-          .example('$0 findings --json', 'every finding with its history and evidence')
-          .epilog('A finding is resolved when a later run covering its day no longer sees it; a pending_sync finding still missing after the sync lag is escalated to missing.'),
+          .example('$0 findings --kind missing --kind amount_mismatch --from 2026-11-01 --to 2026-11-30', 'one month, two kinds')
+          .example('$0 findings --json', 'every finding with its id, history, acknowledgement and evidence')
+          .epilog(
+            'A finding is resolved when a later run covering its day no longer sees it; a pending_sync finding still missing after the sync lag is escalated to missing. ' +
+              'Findings are kept per scope (the local table and the upstream, by location): two configurations sharing a state database list separately.',
+          ),
       async (args) => {
         const ctx = await commandContext(args);
         refuseOtherTarget(ctx.config, args.target);
-        const rows = await withStateDb(ctx.config, (client) => listFindings(client, { open: Boolean(args.open) }));
+        for (const [flag, v] of [['--from', args.from], ['--to', args.to]] as const) {
+          if (v !== undefined && !isDay(v)) throw new UsageError(`${flag} '${v}' is not a date like 2026-11-01`);
+        }
+        const filter: FindingFilter = {
+          open: Boolean(args.open),
+          ...(args.kind?.length ? { kinds: args.kind } : {}),
+          ...(args.from ? { from: args.from } : {}),
+          ...(args.to ? { to: args.to } : {}),
+          ...(args.seller ? { seller: args.seller.trim() } : {}),
+          ...(args.scope ? { scope: args.scope } : {}),
+        };
+        const rows = await withStateDb(ctx.config, async (client) => {
+          if (filter.scope !== undefined) {
+            const scopes = await listScopes(client);
+            if (!scopes.includes(filter.scope)) throw new UsageError(`no findings recorded for scope '${filter.scope}'`, { hint: scopes.length ? `known scopes: ${scopes.map((x) => `'${x}'`).join(', ')}` : 'run reconcile first' });
+          }
+          return listFindings(client, filter);
+        });
         if (ctx.json) return printJson(rows);
         if (rows.length === 0) return void process.stdout.write(args.open ? 'no open findings\n' : 'no findings recorded\n');
         const tz = ctx.config.timezone;
-        printTable(
-          ['kind', 'cause', 'key', 'day', 'first seen', 'last seen', 'state'],
-          rows.map((r) => [r.kind, r.cause ?? '', keyOrOrigin(r.details), r.day ?? '', formatTime(r.firstSeen, tz), formatTime(r.lastSeen, tz), r.resolvedAt ? `resolved ${formatTime(r.resolvedAt, tz)}` : r.escalatedAt ? 'open (escalated)' : 'open']),
-        );
+        const scopes = [...new Set(rows.map((r) => r.scope))];
+        for (const [i, scope] of scopes.entries()) {
+          process.stdout.write(`${i > 0 ? '\n' : ''}scope: ${scope}\n`);
+          printTable(
+            ['id', 'kind', 'cause', 'key', 'day', 'first seen', 'last seen', 'state'],
+            rows.filter((r) => r.scope === scope).map((r) => [r.id, r.kind, r.cause ?? '', keyOrOrigin(r.details), r.day ?? '', formatTime(r.firstSeen, tz), formatTime(r.lastSeen, tz), findingState(r, tz)]),
+          );
+        }
       },
     );
+}
+
+/** The state column of `findings`: resolved, acknowledged (by whom, why) or open. */
+function findingState(r: StoredFinding, tz: string): string {
+  if (r.resolvedAt) return `resolved ${formatTime(r.resolvedAt, tz)}`;
+  if (r.acknowledgement) return clip(`acknowledged by ${r.acknowledgement.by}: ${r.acknowledgement.reason}`);
+  return r.escalatedAt ? 'open (escalated)' : 'open';
+}
+
+function ackShort(f: ReportFinding): string {
+  if (f.acknowledgement) return clip(`by ${f.acknowledgement.by}: ${f.acknowledgement.reason}`, 40);
+  return f.reopened ? 'REOPENED (changed since ack)' : '';
+}
+
+function loginName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? '';
+  }
 }
 
 /** A damaged upstream row has no trustworthy key: show where it is (file:line) instead. */

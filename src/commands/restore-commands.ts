@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { loadIdentities } from '../backup/encryption-keys.js';
 import { CheckFailedError, UsageError } from '../errors.js';
 import { runRestore } from '../restore/restore.js';
+import { checkManifestSignature, manifestVerifyKey, withSignatureCheck } from '../signing/manifest-signature.js';
 import { type VerifyReport, verifyBackup } from '../verify/verify.js';
 import { type GlobalArgs, commandContext, selectTargets, singleTarget } from './context.js';
 import { printJson, printTable } from './output.js';
@@ -26,12 +27,13 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
         const ctx = await commandContext(args);
         const identities = args.deep ? await loadIdentities(ctx.config, args.identity) : undefined;
         const reports: VerifyReport[] = [];
+        const signingKey = await manifestVerifyKey(ctx.config);
         for (const target of selectTargets(ctx.config, args.target)) {
           const manifests = args.all
             ? (await ctx.repo.listBackups(target.name)).flatMap((b) => (b.manifest ? [b.manifest] : []))
             : [await ctx.repo.resolve(target.name, args.backup)];
           for (const manifest of manifests) {
-            reports.push(await verifyBackup(ctx.repo, manifest, { deep: args.deep, signal: ctx.signal, ...(identities ? { identities } : {}) }));
+            reports.push(withSignatureCheck(await verifyBackup(ctx.repo, manifest, { deep: args.deep, signal: ctx.signal, ...(identities ? { identities } : {}) }), await checkManifestSignature(ctx.repo, manifest, signingKey)));
           }
         }
         if (ctx.json) printJson(reports);

@@ -51,12 +51,14 @@ export interface Config {
   notify?: OpsConfig['notify'];
   /** the file-creation mask of CLI and daemon (default 0o077: reports, repository files and spools 0600, folders 0700) */
   umask: number;
+  /** Ed25519 keys (src/signing/signing-keys.ts): keyFile signs evidence packs and manifests, publicKeyFile checks manifests */
+  signing?: { keyFile?: string; publicKeyFile?: string };
   /** where the file was read from, for messages and relative paths */
   source?: string;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const TOP_KEYS = ['timezone', 'repository', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention', 'umask'] as const;
+const TOP_KEYS = ['timezone', 'repository', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention', 'umask', 'signing'] as const;
 
 export function parseCompression(text: string): Compression | undefined {
   const match = /^(zstd|pg_dump|none)(?::(\d+))?$/.exec(text.trim());
@@ -127,6 +129,10 @@ export function validateConfig(doc: unknown, source?: string): Config {
   const drill = readDrillConfig(root.object('drill'));
   const reconcile = readReconcileConfig(root.object('reconcile'));
   const ops = readOpsConfig(root, targets.map((t) => t.name));
+  const signingReader = root.object('signing');
+  signingReader.only(['keyFile', 'publicKeyFile']);
+  const signingKeyFile = signingReader.string('keyFile');
+  const signingPublicKeyFile = signingReader.string('publicKeyFile');
 
   if (issues.list.length > 0) {
     throw new ConfigError(`invalid configuration ${where(source)}`.trim(), issues.list, {
@@ -145,6 +151,7 @@ export function validateConfig(doc: unknown, source?: string): Config {
     ...(reconcile ? { reconcile } : {}),
     ...ops,
     umask: Number.isNaN(umask) ? 0o077 : umask,
+    ...(signingKeyFile || signingPublicKeyFile ? { signing: { ...(signingKeyFile ? { keyFile: signingKeyFile } : {}), ...(signingPublicKeyFile ? { publicKeyFile: signingPublicKeyFile } : {}) } } : {}),
     ...(source ? { source } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { sealText } from './report-render.js';
 import { formatFen } from './validators.js';
 import { formatSeconds } from '../config/duration.js';
 import { formatTime } from '../format.js';
+import { ackLine, ackState } from './acknowledgement-text.js';
 
 export function esc(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -75,7 +76,7 @@ function zoned(value: string | undefined, timeZone: string): string {
 function findingRow(f: ReportFinding, timeZone: string): string {
   const side = (v: ReportFinding['upstream']): string =>
     v ? `${esc(formatFen(v.totalFen))}<br>${esc(status(v.status))}<br><small>${esc(zoned(v.issuedAt, timeZone))}${v.origin ? `<br>${esc(v.origin)}` : ''}</small>` : '—';
-  return `<tr class="k-${esc(f.kind)}"><td>${esc(KIND_TEXT[f.kind] ?? f.kind)}${f.cause ? `<br><i>${esc(f.cause)}</i>${CAUSE_TEXT[f.cause] ? `<br><small>${esc(CAUSE_TEXT[f.cause])}</small>` : ''}` : ''}</td><td class="key">${esc(f.key)}</td><td class="day">${esc(f.day ?? '')}</td><td>${side(f.upstream)}</td><td>${side(f.local)}</td><td>${evidence(f, timeZone)}${f.firstSeen ? `<small>first seen ${esc(zoned(f.firstSeen, timeZone))}, seen ${esc(f.timesSeen)}×</small>` : ''}</td></tr>`;
+  return `<tr class="k-${esc(f.kind)}${f.acknowledgement ? ' acknowledged' : ''}"><td>${f.id ? `<small class="key">${esc(f.id)}</small><br>` : ''}${esc(KIND_TEXT[f.kind] ?? f.kind)}${f.cause ? `<br><i>${esc(f.cause)}</i>${CAUSE_TEXT[f.cause] ? `<br><small>${esc(CAUSE_TEXT[f.cause])}</small>` : ''}` : ''}</td><td class="key">${esc(f.key)}</td><td class="day">${esc(f.day ?? '')}</td><td>${side(f.upstream)}</td><td>${side(f.local)}</td><td>${evidence(f, timeZone)}${f.firstSeen ? `<small>first seen ${esc(zoned(f.firstSeen, timeZone))}, seen ${esc(f.timesSeen)}×</small>` : ''}${ackState(f) ? `<p class="${ackState(f)}"><b>${esc(ackLine(f, timeZone))}</b></p>` : ''}</td></tr>`;
 }
 
 export function renderHtml(report: ReconcileReport, jsonSha256?: string): string {
@@ -89,12 +90,12 @@ export function renderHtml(report: ReconcileReport, jsonSha256?: string): string
 body{font:14px/1.45 system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left;overflow-wrap:break-word}
 .scroll{overflow-x:auto}table.findings{width:100%;min-width:900px;table-layout:fixed}.day{white-space:nowrap}.key{overflow-wrap:anywhere}svg{max-width:100%;height:auto}
-.ok{color:#17692f}.bad{color:#b3261e}.key{font-family:ui-monospace,monospace}ul{margin:0;padding-left:1.2em}
+.ok{color:#17692f}.bad{color:#b3261e}.acknowledged{color:#555}p.acknowledged,p.reopened{margin:.3em 0 0}p.reopened{color:#b3261e}.key{font-family:ui-monospace,monospace}ul{margin:0;padding-left:1.2em}
 svg .up,.sw.up{fill:#4a78b5;background:#4a78b5}svg .lo,.sw.lo{fill:#e39b36;background:#e39b36}.diff{fill:#b3261e;color:#b3261e;font-size:10px}
 .axis{font-size:10px;fill:#666}.sw{display:inline-block;width:10px;height:10px}small{color:#555}
 </style></head><body>
 <h1>Invoice reconciliation ${esc(r.window.from)} – ${esc(r.window.to)}</h1>
-<p class="${s.ok ? 'ok' : 'bad'}"><b>${s.ok ? 'No findings that fail the run.' : `${esc(s.failing)} finding(s) need attention.`}</b>
+<p class="${s.ok ? 'ok' : 'bad'}"><b>${s.ok ? 'No findings that fail the run.' : `${esc(s.failing)} finding(s) need attention.`}</b>${s.acknowledged ? ` ${esc(s.acknowledged)} acknowledged finding(s) do not fail the run; each says who accepted it and why.` : ''}
 ${s.pendingSync > 0 ? ` ${esc(s.pendingSync)} invoice(s) are pending sync (issued within ${esc(formatSeconds(r.parameters.syncLagSeconds))}, the sync lag).` : ''}${s.inBackup > 0 ? ` ${esc(s.inBackup)} missing invoice(s) are still in a backup: they reached the local database and were lost after it (cause in_backup; each finding names the backup to restore from).` : ''}</p>
 <h2>Summary</h2>
 <table><tr><th></th><th>invoices</th><th>total (价税合计)</th></tr>

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { csvCell } from './csv.js';
 import { type ReconcileReport, type ReportFinding, lookupText } from './report.js';
 import { formatFen } from './validators.js';
+import { ACK_CSV_HEADER, ackCsvCells } from './acknowledgement-text.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -47,7 +48,7 @@ export function guard(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-const CSV_HEADER = ['kind', 'cause', 'key', 'day', 'upstream_total', 'local_total', 'upstream_status', 'local_status', 'upstream_issued_at', 'local_issued_at', 'seller_tax_id', 'origin', 'first_seen', 'evidence'];
+const CSV_HEADER = ['kind', 'cause', 'key', 'day', 'upstream_total', 'local_total', 'upstream_status', 'local_status', 'upstream_issued_at', 'local_issued_at', 'seller_tax_id', 'origin', 'first_seen', 'evidence', ...ACK_CSV_HEADER];
 
 function evidenceText(f: ReportFinding): string {
   return Object.entries(f.evidence)
@@ -63,7 +64,7 @@ export function renderCsv(report: ReconcileReport): string {
     `# window ${r.window.from}..${r.window.to} (${r.window.timezone}); upstream ${r.upstream.kind} ${r.upstream.location}; local ${r.local.location}`,
     `# parameters syncLag=${r.parameters.syncLagSeconds}s failOn=${r.parameters.failOn.join('|')} listLimit=${r.parameters.listLimit}${r.parameters.partition ? ` partition=${r.parameters.partition}` : ''}${r.parameters.hashMethod ? ` hashMethod=${r.parameters.hashMethod}` : ''} now=${r.parameters.now}`,
     ...(r.parameters.backupLookup ? [`# backup lookup ${lookupText(r.parameters.backupLookup).replace(/[\r\n]+/g, ' ')}`] : []),
-    `# summary upstream ${report.summary.upstream.count} invoices ${report.summary.upstream.total}; local ${report.summary.local.count} invoices ${report.summary.local.total}; failing findings ${report.summary.failing}`,
+    `# summary upstream ${report.summary.upstream.count} invoices ${report.summary.upstream.total}; local ${report.summary.local.count} invoices ${report.summary.local.total}; failing findings ${report.summary.failing}${report.summary.acknowledged ? `; acknowledged ${report.summary.acknowledged}` : ''}`,
     CSV_HEADER.join(','),
   ];
   for (const f of report.findings) {
@@ -82,6 +83,7 @@ export function renderCsv(report: ReconcileReport): string {
       guard(String(f.evidence.origin ?? f.upstream?.origin ?? f.local?.origin ?? '')),
       f.firstSeen ?? '',
       guard(evidenceText(f)),
+      ...ackCsvCells(f).map(guard),
     ];
     lines.push(cells.map(csvCell).join(','));
   }

@@ -45,6 +45,8 @@ export interface ReconcileReport {
     local: SideTotals;
     findings: Record<FindingKind, number>;
     failing: number;
+    /** findings accepted with `findings ack` (not failing, still listed) */
+    acknowledged?: number;
     pendingSync: number;
     probableTypos: number;
     /** missing invoices a backup still holds (lost locally after it) */
@@ -108,6 +110,7 @@ export function buildReport(input: ReportInput): ReconcileReport {
       local: totals(loCount, loFen),
       findings: byKind,
       failing: input.failing,
+      ...(input.findings.some((f) => f.acknowledgement) ? { acknowledged: input.findings.filter((f) => f.acknowledgement).length } : {}),
       pendingSync: input.findings.filter((f) => f.cause === 'pending_sync').length,
       probableTypos: input.findings.filter((f) => f.cause === 'probable_typo' && f.kind === 'missing').length,
       inBackup: input.findings.filter((f) => f.cause === 'in_backup').length,

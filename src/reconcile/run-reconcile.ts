@@ -89,7 +89,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
     // before persisting, so the state DB records the cause too
     const backupLookup = await lookUpInBackups({ config, rc, findings, logger, ...(options.signal ? { signal: options.signal } : {}) });
     linkRejectedRows(findings, config.timezone);
-    const failing = failingOf(findings, rc.failOn).length;
+    let failing = failingOf(findings, rc.failOn).length;
     const scope = reconcileScope(local.info.location, `${upstream.source.info.kind}:${upstream.source.info.location}`);
     const finishedAt = new Date().toISOString();
     const run: ReconcileReport['run'] = {
@@ -114,10 +114,10 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
     };
     let persisted: { resolved: number; escalated: number } | undefined;
     if (options.persist !== false) {
-      const summary = { failing, findings: findings.length, kinds: countKinds(findings) };
-      const saved = await withStateDb(config, (client) => recordRun(client, { id, scope, startedAt: run.startedAt, finishedAt, window, upstream: run.upstream, local: run.local, summary, ok: failing === 0 }, findings));
+      const saved = await withStateDb(config, (client) => recordRun(client, { id, scope, startedAt: run.startedAt, finishedAt, window, upstream: run.upstream, local: run.local, failOn: rc.failOn }, findings));
       findings.forEach((f, i) => Object.assign(f, saved.history[i]));
       persisted = { resolved: saved.resolved, escalated: saved.escalated };
+      failing = saved.failing; // acknowledged findings no longer fail
     }
     const report = buildReport({
       run,
@@ -135,12 +135,6 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
   } finally {
     await Promise.all(opened.map((s) => s.close()));
   }
-}
-
-function countKinds(findings: readonly ReportFinding[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const f of findings) out[f.kind] = (out[f.kind] ?? 0) + 1;
-  return out;
 }
 
 /** reconcile-<run>.json/.csv/.html; the HTML names the JSON's sha256 so the two vouch for each other. */

@@ -32,6 +32,11 @@ export interface Manifest {
   tool: { name: string; version: string };
 }
 
+/** The bytes of manifest.json as stored (what a manifest signature signs). */
+export function manifestBytes(manifest: Manifest): Buffer {
+  return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+}
+
 export function parseManifest(text: string, where: string): Manifest {
   let doc: unknown;
   try {

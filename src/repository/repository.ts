@@ -5,7 +5,7 @@ import { text } from 'node:stream/consumers';
 import { ConfigError, NotFoundError, OperationError, UsageError } from '../errors.js';
 import type { ObjectInfo, Storage } from '../storage/storage.js';
 import { isBackupId } from './backup-id.js';
-import { MANIFEST_NAME, type Manifest, REPOSITORY_FORMAT, parseManifest, storedBytes } from './manifest.js';
+import { MANIFEST_NAME, type Manifest, REPOSITORY_FORMAT, manifestBytes, parseManifest, storedBytes } from './manifest.js';
 
 export const REPOSITORY_FILE = 'fapiao-guard.json';
 
@@ -117,7 +117,7 @@ export class Repository {
 
   async writeManifest(manifest: Manifest): Promise<void> {
     const name = this.objectPath(manifest.target, manifest.id, MANIFEST_NAME);
-    await this.storage.save(name, Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)]), { contentType: 'application/json' });
+    await this.storage.save(name, Readable.from([manifestBytes(manifest)]), { contentType: 'application/json' });
   }
 
   /**

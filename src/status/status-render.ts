@@ -33,7 +33,7 @@ const HEADERS = ['target', 'state', 'newest backup', 'age / RPO', 'last drill', 
 
 export function renderStatusText(report: StatusReport): string {
   const lines = [formatTable(HEADERS, rows(report))];
-  if (report.findings) lines.push(`open findings: ${report.findings.open}${report.findings.open ? ` (${Object.entries(report.findings.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`);
+  if (report.findings) lines.push(`open findings: ${report.findings.open}${report.findings.open ? ` (${Object.entries(report.findings.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}${report.findings.acknowledged ? `; acknowledged ${report.findings.acknowledged} (not failing)` : ''}`);
   const alive = report.daemons.filter((d) => d.alive);
   lines.push(alive.length ? `daemons: ${alive.map((d) => `${d.host} pid ${d.pid}${d.listen ? ` (${d.listen})` : ''}`).join(', ')}` : 'daemons: none alive');
   lines.push(report.ok ? 'OK: nothing stale or failing' : `${report.problems.length} problem(s):\n${report.problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -46,7 +46,7 @@ export function renderStatusHtml(report: StatusReport): string {
     .map((r) => `<tr class="${r[1] === 'ok' ? 'ok' : 'bad'}">${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
     .join('')}</table>`;
   const problems = report.ok ? '<p class="ok">Nothing stale or failing.</p>' : `<ul class="bad">${report.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`;
-  const findings = report.findings ? `<p>Open findings: ${report.findings.open} ${esc(Object.entries(report.findings.byKind).map(([k, n]) => `${k} ${n}`).join(', '))}</p>` : '';
+  const findings = report.findings ? `<p>Open findings: ${report.findings.open} ${esc(Object.entries(report.findings.byKind).map(([k, n]) => `${k} ${n}`).join(', '))}${report.findings.acknowledged ? `; acknowledged ${esc(String(report.findings.acknowledged))} (not failing)` : ''}</p>` : '';
   const daemons = `<p>Daemons: ${esc(report.daemons.filter((d) => d.alive).map((d) => `${d.host} pid ${d.pid}`).join(', ') || 'none alive')}</p>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="60"><title>fapiao-guard status: ${report.ok ? 'ok' : 'PROBLEM'}</title>

@@ -28,7 +28,7 @@ export interface StatusReport {
   /** jobs that run once for all targets (reconcile) */
   globalJobs: JobState[];
   /** open reconciliation findings by kind; null when reconciliation has no table yet */
-  findings: { open: number; byKind: Record<string, number>; dueByKind: Record<string, number> } | null;
+  findings: { open: number; byKind: Record<string, number>; dueByKind: Record<string, number>; acknowledged: number } | null;
   daemons: Array<{ host: string; pid: number; listen: string | null; startedAt: string; heartbeatAt: string; alive: boolean }>;
   /** raw job summaries (metrics use them) */
   jobRuns: JobSummary[];
@@ -110,17 +110,25 @@ async function lastDrills(db: pg.Pool | pg.Client): Promise<Map<string, NonNulla
   );
 }
 
-/** Open (unresolved) reconciliation findings by kind (migration 0003). */
+/** Open (unresolved) reconciliation findings by kind (migration 0003), acknowledged ones apart (0006). */
 async function openFindings(db: pg.Pool | pg.Client): Promise<StatusReport['findings']> {
   if (!(await tableExists(db, 'fapiao_guard.reconcile_findings'))) return null;
-  const res = await db.query<{ kind: string; n: string; due: string }>(
-    `select kind, count(*) as n, count(*) filter (where cause is distinct from 'pending_sync') as due
-       from fapiao_guard.reconcile_findings where resolved_at is null group by kind order by kind`,
+  const acks = await tableExists(db, 'fapiao_guard.reconcile_finding_acks');
+  const res = await db.query<{ kind: string; n: string; due: string; acked: string }>(
+    acks
+      ? `select f.kind, count(*) as n, count(*) filter (where f.cause is distinct from 'pending_sync' and a.id is null) as due, count(a.id) as acked
+           from fapiao_guard.reconcile_findings f
+           left join fapiao_guard.reconcile_finding_acks a on a.scope = f.scope and a.fingerprint = f.fingerprint and a.ended_at is null
+          where f.resolved_at is null group by f.kind order by f.kind`
+      : `select kind, count(*) as n, count(*) filter (where cause is distinct from 'pending_sync') as due, 0 as acked
+           from fapiao_guard.reconcile_findings where resolved_at is null group by kind order by kind`,
   );
   const byKind = Object.fromEntries(res.rows.map((r) => [r.kind, Number(r.n)]));
-  // pending_sync findings are not failing yet (within the sync lag), as in `reconcile` itself
+  // pending_sync findings are not failing yet (within the sync lag), as in `reconcile` itself;
+  // acknowledged ones (`findings ack`) are not failing at all, and stay counted as open
   const dueByKind = Object.fromEntries(res.rows.map((r) => [r.kind, Number(r.due)]));
-  return { open: Object.values(byKind).reduce((a, b) => a + b, 0), byKind, dueByKind };
+  const acknowledged = res.rows.reduce((sum, r) => sum + Number(r.acked), 0);
+  return { open: Object.values(byKind).reduce((a, b) => a + b, 0), byKind, dueByKind, acknowledged };
 }
 
 async function liveDaemons(db: pg.Pool | pg.Client, staleAfter: number): Promise<StatusReport['daemons']> {

@@ -79,7 +79,8 @@ describe('fapiao-guard reconcile', () => {
     expect(errorLine(other)).toBe("fapiao-guard: reconcile compares the table of target 'invoices' (reconcile.local); --target 'archive' names another");
     expect(JSON.parse(open.stdout)).toHaveLength(report.findings.length);
     const table = await runCli(['findings', '--open', ...cfg()], quiet);
-    expect(table.stdout.split('\n')[0]).toMatch(/^kind\s+cause\s+key\s+day\s+first seen\s+last seen\s+state$/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^scope: postgres:\/\/\S+ public\.invoices <- file:exports\/\*\.csv$/);
+    expect(table.stdout.split('\n')[1]).toMatch(/^id\s+kind\s+cause\s+key\s+day\s+first seen\s+last seen\s+state$/);
   });
 
   it('exit 2 for configuration problems and a file that is not an export; exit 3 when the upstream cannot be reached', async () => {

@@ -6,5 +6,6 @@ import { migration as drills } from './0002-drills.js';
 import { migration as reconcile } from './0003-reconcile.js';
 import { migration as jobs } from './0004-jobs.js';
 import { migration as scopeWithoutUser } from './0005-scope-without-user.js';
+import { migration as findingAcknowledgements } from './0006-finding-acknowledgements.js';
 
-export const MIGRATIONS: readonly Migration[] = [core, drills, reconcile, jobs, scopeWithoutUser];
+export const MIGRATIONS: readonly Migration[] = [core, drills, reconcile, jobs, scopeWithoutUser, findingAcknowledgements];
