@@ -2,6 +2,7 @@
 // checksum method) and compare. Tables can be measured while the restore still runs, as soon as
 // pg_restore reports their data in (one connection then, so the restore keeps its cores); the
 // rest, biggest first, on several connections once it has ended.
+import { pushAll } from '../arrays.js';
 import type pg from 'pg';
 import { linkedController } from '../pipeline/abort.js';
 import type { RestoredTableRef } from '../restore/restore-progress.js';
@@ -217,7 +218,7 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
         enqueue(rest);
         await drained();
         if (retryAtFinish.length > 0) {
-          queue.push(...retryAtFinish.splice(0));
+          pushAll(queue, retryAtFinish.splice(0));
           await drained();
         }
         if (signal.aborted) throw signal.reason;

@@ -1,5 +1,15 @@
 // A forgiving RFC 4180 reader (quotes, CRLF, embedded newlines, `,` `;` or tab) that never throws
-// on hostile input: an unclosed quote ends at end of file, and each record remembers its line.
+// on hostile input except at its limits: an unclosed quote ends at end of file, each record
+// remembers its line, and a record longer than maxRecordLength or more than maxRecords records end
+// in a CsvLimitError (one 100 MB line would otherwise take gigabytes as one growing cell).
+
+export class CsvLimitError extends Error {}
+
+export interface CsvLimits {
+  /** characters of one record (a quoted cell with newlines counts whole) */
+  maxRecordLength?: number;
+  maxRecords?: number;
+}
 
 export interface CsvRecord {
   /** 1-based line where the record starts */
@@ -15,8 +25,11 @@ export function sniffDelimiter(text: string): string {
   return counts[0]![1] > 0 ? counts[0]![0] : ',';
 }
 
-export function parseCsv(text: string, delimiter = sniffDelimiter(text)): CsvRecord[] {
+export function parseCsv(text: string, delimiter = sniffDelimiter(text), limits: CsvLimits = {}): CsvRecord[] {
+  const maxLength = limits.maxRecordLength ?? Infinity;
+  const maxRecords = limits.maxRecords ?? Infinity;
   const records: CsvRecord[] = [];
+  let recordStart = 0;
   let cells: string[] = [];
   let cell = '';
   let quoted = false;
@@ -25,6 +38,7 @@ export function parseCsv(text: string, delimiter = sniffDelimiter(text)): CsvRec
   let atCellStart = true;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
+    if (i - recordStart > maxLength) throw new CsvLimitError(`line ${start} is longer than ${maxLength} characters (reconcile.limits.maxLineLength)`);
     if (quoted) {
       if (ch === '"') {
         if (text[i + 1] === '"') {
@@ -48,11 +62,13 @@ export function parseCsv(text: string, delimiter = sniffDelimiter(text)): CsvRec
       if (ch === '\r' && text[i + 1] === '\n') i++;
       cells.push(cell);
       records.push({ line: start, cells });
+      if (records.length > maxRecords) throw new CsvLimitError(`has more than ${maxRecords} lines (reconcile.limits.maxRows)`);
       cells = [];
       cell = '';
       atCellStart = true;
       line++;
       start = line;
+      recordStart = i + 1;
     } else {
       cell += ch;
       atCellStart = false;

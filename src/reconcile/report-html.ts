@@ -1,5 +1,6 @@
 // The auditors' HTML report: one self-contained file (no scripts, no external assets), summary
 // first, a per-day SVG chart of upstream vs local, then every finding with its evidence.
+import { maxOf } from '../arrays.js';
 import { STATUS_LABELS_ZH, isCanonicalStatus } from './status.js';
 import { type ReconcileReport, type ReportFinding, lookupText } from './report.js';
 import { sealText } from './report-render.js';
@@ -36,7 +37,7 @@ function status(s: string | undefined): string {
 function chart(report: ReconcileReport): string {
   const days = report.days;
   if (days.length === 0) return '<p>No invoices on either side in this window.</p>';
-  const max = Math.max(1, ...days.map((d) => Math.max(d.upstream.count, d.local.count)));
+  const max = Math.max(1, maxOf(days.map((d) => Math.max(d.upstream.count, d.local.count))) ?? 0);
   const w = 14;
   const gap = 6;
   const h = 160;
