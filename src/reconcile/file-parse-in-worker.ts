@@ -21,7 +21,7 @@ interface WorkerError {
  */
 function workerFile(): string | undefined {
   const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../../dist/reconcile/file-parse-worker.js', here) : new URL('./file-parse-worker.js', here);
+  const url = here.endsWith('.ts') ? new URL('../../dist/src/reconcile/file-parse-worker.js', here) : new URL('./file-parse-worker.js', here);
   const file = fileURLToPath(url);
   return existsSync(file) ? file : undefined;
 }

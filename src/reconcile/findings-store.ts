@@ -55,8 +55,22 @@ export function uniqueFingerprints(findings: readonly Finding[]): string[] {
   });
 }
 
-/** Record the run and its findings; returns each finding's history (same order) and what was resolved. */
-export async function recordRun(client: pg.Client, run: RunRecord, findings: readonly Finding[]): Promise<{ history: FindingHistory[]; resolved: number; escalated: number }> {
+/** The newest earlier run of this scope that recorded its upstream rows per day (shrink-guard.ts). */
+export async function previousUpstreamDays(client: pg.Client, scope: string): Promise<{ run: string; days: Record<string, number> } | undefined> {
+  const res = await client.query<{ id: string; days: Record<string, number> }>(
+    `select id, summary->'upstreamDays' as days from fapiao_guard.reconcile_runs
+     where scope = $1 and jsonb_typeof(summary->'upstreamDays') = 'object' order by started_at desc limit 1`,
+    [scope],
+  );
+  const row = res.rows[0];
+  return row ? { run: row.id, days: row.days } : undefined;
+}
+
+/**
+ * Record the run and its findings; returns each finding's history (same order) and what was
+ * resolved. `resolve: false` (a shrunken upstream) keeps every open finding open.
+ */
+export async function recordRun(client: pg.Client, run: RunRecord, findings: readonly Finding[], options: { resolve?: boolean } = {}): Promise<{ history: FindingHistory[]; resolved: number; escalated: number }> {
   const prints = uniqueFingerprints(findings);
   await client.query('begin');
   try {
@@ -87,11 +101,14 @@ export async function recordRun(client: pg.Client, run: RunRecord, findings: rea
        returning fingerprint, first_seen, last_seen, times_seen, escalated_at`,
       [run.scope, run.finishedAt, run.id, JSON.stringify(rows)],
     );
-    const resolved = await client.query(
-      `update fapiao_guard.reconcile_findings set resolved_at = $2, resolved_run = $3
+    const resolved =
+      options.resolve === false
+        ? { rowCount: 0 }
+        : await client.query(
+            `update fapiao_guard.reconcile_findings set resolved_at = $2, resolved_run = $3
        where scope = $1 and resolved_at is null and last_run <> $3 and (day is null or day between $4::date and $5::date)`,
-      [run.scope, run.finishedAt, run.id, run.window.from, run.window.to],
-    );
+            [run.scope, run.finishedAt, run.id, run.window.from, run.window.to],
+          );
     await client.query('commit');
     const byPrint = new Map<string, FindingHistory>();
     for (const r of upserted.rows) {

@@ -94,7 +94,7 @@ svg .up,.sw.up{fill:#4a78b5;background:#4a78b5}svg .lo,.sw.lo{fill:#e39b36;backg
 .axis{font-size:10px;fill:#666}.sw{display:inline-block;width:10px;height:10px}small{color:#555}
 </style></head><body>
 <h1>Invoice reconciliation ${esc(r.window.from)} – ${esc(r.window.to)}</h1>
-<p class="${s.ok ? 'ok' : 'bad'}"><b>${s.ok ? 'No findings that fail the run.' : `${esc(s.failing)} finding(s) need attention.`}</b>
+${s.upstreamShrank ? `<p class="bad"><b>Upstream shrank — nothing resolved.</b> ${esc(s.upstreamShrank.message)}.</p>\n` : ''}<p class="${s.ok ? 'ok' : 'bad'}"><b>${s.ok ? 'No findings that fail the run.' : `${esc(s.failing)} finding(s) need attention.`}</b>
 ${s.pendingSync > 0 ? ` ${esc(s.pendingSync)} invoice(s) are pending sync (issued within ${esc(formatSeconds(r.parameters.syncLagSeconds))}, the sync lag).` : ''}${s.inBackup > 0 ? ` ${esc(s.inBackup)} missing invoice(s) are still in a backup: they reached the local database and were lost after it (cause in_backup; each finding names the backup to restore from).` : ''}</p>
 <h2>Summary</h2>
 <table><tr><th></th><th>invoices</th><th>total (价税合计)</th></tr>
