@@ -68,9 +68,9 @@ export function readInputLimits(r: Reader): InputLimits {
   };
 }
 
-/** `268435456` → `256 MiB`, for messages. */
+/** `268435456` → `256 MiB`, `2411724992` → `2.2 GiB`, for messages. */
 export function formatSize(bytes: number): string {
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
-  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  const units: Array<[string, number]> = [['GiB', 1024 * MiB], ['MiB', MiB], ['KiB', 1024]];
+  for (const [unit, size] of units) if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
   return `${bytes} bytes`;
 }
