@@ -2,7 +2,6 @@
 // restored copy is counted and checksummed against the backup's details.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config, TargetConfig } from '../config/config.js';
 import type { Identity } from '../crypto/index.js';
@@ -19,6 +18,7 @@ import { maskUrl } from '../storage/mask-url.js';
 import { checksAlongside } from './checks-alongside.js';
 import { dumpObjectOf, openDumpArchive, spoolDumpArchive } from './dump-source.js';
 import { type ArchiveToc, type RestoredTableRef, UNTRANSLATED, parseToc, tableDataTracker } from './restore-progress.js';
+import { ensureSpoolFolder, removeOrphanSpools, spoolFileName } from './spool-dir.js';
 import { guardRestoreTarget, readTargetFacts } from './target-guard.js';
 
 export interface RestoreOptions {
@@ -102,13 +102,15 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
       ? startTool('pg_restore', ['--verbose', ...args], { env: { ...env, ...UNTRANSLATED }, signal, stdin, label, installHint: PG_CLIENT_HINT, onStderrLine: tracker.line })
       : startTool('pg_restore', args, { env, signal, stdin, label, installHint: PG_CLIENT_HINT });
   try {
+    await removeOrphanSpools(ctx.config.restore.spoolDir, ctx.logger);
     if (options.jobs <= 1) {
       await feedTool(await openDumpArchive(source), tool([...flags, dbnameArg], 'pipe'));
       tracker?.end();
       return;
     }
-    // pg_restore -j needs a seekable file: spool the verified, decrypted archive first.
-    const spool = path.join(ctx.config.restore.spoolDir ?? tmpdir(), `fapiao-guard-${manifest.id}-${randomBytes(4).toString('hex')}.dump`);
+    // pg_restore -j needs a seekable file: spool the verified, decrypted archive first, in a
+    // private folder where the next run finds it should this one be killed (spool-dir.ts)
+    const spool = path.join(await ensureSpoolFolder(ctx.config.restore.spoolDir), spoolFileName(manifest.id, randomBytes(4).toString('hex')));
     try {
       await spoolDumpArchive(source, spool).catch((err: unknown) => {
         if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left/i.test(messageOf(err))) {
