@@ -1,6 +1,6 @@
 // Runs parseUpstreamFiles in a worker thread with a heap cap: parsing a large export takes seconds
 // of CPU, which on the main thread would stall the daemon's scheduler, heartbeats and /healthz.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, InternalError, OperationError } from '../errors.js';
@@ -26,9 +26,26 @@ function workerFile(): string | undefined {
   return existsSync(file) ? file : undefined;
 }
 
+/** Up to this many bytes of CSV parse in a few milliseconds: less than starting a worker costs. */
+const IN_THREAD_CSV_BYTES = 256 * 1024;
+
+/** Only CSV files, small together (an .xlsx always goes to the worker: its inflated size is unknown here). */
+function smallText(files: readonly string[]): boolean {
+  let total = 0;
+  for (const f of files) {
+    if (!/\.(csv|txt|tsv)$/i.test(f)) return false;
+    try {
+      total += statSync(f).size;
+    } catch {
+      return false; // the parser reports it
+    }
+  }
+  return total <= IN_THREAD_CSV_BYTES;
+}
+
 export function parseInWorker(files: readonly string[], options: FileParseOptions, limits: InputLimits, signal?: AbortSignal): Promise<FileParseResult> {
   const file = workerFile();
-  if (!file) return Promise.resolve().then(() => parseUpstreamFiles(files, options, limits));
+  if (!file || smallText(files)) return Promise.resolve().then(() => parseUpstreamFiles(files, options, limits));
   return new Promise((resolve, reject) => {
     const worker = new Worker(file, {
       workerData: { files, options, limits },
