@@ -45,13 +45,13 @@ describe('damaged input is exit 2 or 3, never 70', () => {
     } finally {
       await scratch.drop();
     }
-  });
+  }, 180_000);
 
   it('a run left running by a killed `run` CLI shows in status as stale, exit 1', async () => {
     const env = { PATH: await pgDumpShim('[ "$1" = --version ] || sleep 3; exec "$REAL" "$@"') };
     let pid = 0;
     const killed = runCli(['run', 'backup', '--target', 'inv', '--config', config], { env, onSpawn: (p) => (pid = p) });
-    const running = await waitFor('the run recorded as running', async () => (await runs(state.url, `status = 'running'`).catch(() => []))[0]); // the state DB is migrated by the run itself
+    const running = await waitFor('the run recorded as running', async () => (await runs(state.url, `status = 'running'`).catch(() => []))[0], 90_000); // the state DB is migrated by the run itself
     process.kill(pid, 'SIGKILL');
     await killed;
     expect(running.pid).toBe(pid);
@@ -60,5 +60,5 @@ describe('damaged input is exit 2 or 3, never 70', () => {
     const report = JSON.parse(res.stdout) as { problems: string[]; targets: Array<{ jobs: Array<{ job: string; lastRun: { status: string } }> }> };
     expect(report.targets[0]!.jobs.find((j) => j.job === 'backup')!.lastRun.status).toBe('stale');
     expect(report.problems).toContainEqual(expect.stringMatching(new RegExp(`^last backup run of 'inv' stale: run #${running.id} is still recorded as running but its process \\(host \\S+, pid ${pid}\\) is gone: killed or crashed`)));
-  });
+  }, 180_000);
 });

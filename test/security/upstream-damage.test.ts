@@ -25,7 +25,7 @@ let exportBytes: Buffer;
 const exportPath = (name: string) => path.join(fx.dir, 'exports', name);
 
 beforeAll(async () => {
-  [local, state] = await Promise.all([createSampleDatabase('sec_damage', 3000), createDatabase('sec_damage_state')]);
+  [local, state] = await Promise.all([createSampleDatabase('sec_damage', 1500), createDatabase('sec_damage_state')]);
   fx = await reconcileFixture({ localUrl: local.url, stateUrl: state.url, reconcile: { upstream: { type: 'file', path: './exports/export.xlsx' } } });
   await mkdir(path.join(fx.dir, 'exports'));
   await generateTaxExport({ sourceUrl: local.url, out: exportPath('export.xlsx'), timezone: 'Asia/Shanghai', now: TEST_NOW });
@@ -115,5 +115,5 @@ describe('the shrink guard', () => {
     await writeFile(exportPath('export.xlsx'), exportBytes);
     const third = await runReconcile({ config: fx.config, logger, now: TEST_NOW });
     expect(third.report.summary.upstreamShrank).toBeUndefined();
-  });
+  }, 240_000);
 });
