@@ -14,7 +14,9 @@ export const reconcileJob: Job = {
       ok,
       summary: ok
         ? `reconcile ${window}: clean (${s.upstream.count} upstream, ${s.local.count} local${s.pendingSync ? `, ${s.pendingSync} pending sync` : ''})`
-        : `reconcile ${window}: ${s.failing} finding(s) need attention (${kinds.join(', ')}); report ${files.html}`,
+        : s.upstreamShrank
+          ? `reconcile ${window}: ${s.upstreamShrank.message}; report ${files.html}`
+          : `reconcile ${window}: ${s.failing} finding(s) need attention (${kinds.join(', ')}); report ${files.html}`,
       details: { runId: report.run.id, window: report.run.window, failing: s.failing, findings: s.findings, pendingSync: s.pendingSync, html: files.html, sha256: report.sha256 },
     };
   },

@@ -49,7 +49,7 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
         const entries = scheduleEntries(ctx.config, ctx.config.schedules ?? {}, JOBS, selectTargets(ctx.config, args.target));
         // loaded here: the scheduler, HTTP server and prom-client are only needed by the daemon
         const { Daemon } = await import('../daemon/daemon.js');
-        const daemon = new Daemon({ config: ctx.config, logger: ctx.logger, repo: ctx.repo, settings, entries, notifier: dispatcher(ctx) });
+        const daemon = new Daemon({ config: ctx.config, logger: ctx.logger, repo: ctx.repo, settings, entries, notifier: dispatcher(ctx), signal: ctx.signal });
         await daemon.start();
         // a signal may have arrived while starting: an aborted signal fires no more 'abort' events
         if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));

@@ -71,6 +71,7 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
           }
           process.stdout.write(`\nreports: ${result.files.html}\n         ${result.files.csv}\n         ${result.files.json}\n`);
         }
+        if (s.upstreamShrank) throw new CheckFailedError(s.upstreamShrank.message, { hint: `check the upstream export or API (damaged or partial?); see '${result.files.html}'` });
         if (!result.ok) {
           throw new CheckFailedError(`${s.failing} reconciliation finding(s) of kinds in reconcile.failOn for ${report.run.window.from}..${report.run.window.to}`, { hint: `see '${result.files.html}'` });
         }

@@ -7,12 +7,14 @@ import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import pg from 'pg';
 import type { Config } from '../config/config.js';
 import { processAlive } from '../drill/scratch-db.js';
-import { messageOf } from '../errors.js';
+import { ExitCode, InterruptedError, isFgError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { DaemonMetrics } from '../metrics/metrics.js';
 import type { NotifyDispatcher } from '../notify/dispatcher.js';
+import { type RunFacts, buildMessage } from '../notify/message.js';
 import type { Repository } from '../repository/repository.js';
 import { openStateDb, stateUrl } from '../state/state-db.js';
+import { maskUrl } from '../storage/mask-url.js';
 import { type StatusReport, collectStatus } from '../status/status.js';
 import type { DaemonConfig } from './daemon-config.js';
 import { closeServer, startHttpServer } from './http-server.js';
@@ -28,6 +30,10 @@ export interface DaemonOptions {
   settings: DaemonConfig;
   entries: ScheduleEntry[];
   notifier: NotifyDispatcher;
+  /** stops the start-up wait for the state database (SIGTERM while it is down) */
+  signal?: AbortSignal;
+  /** first wait between attempts to reach the state database at start; doubles up to 30 s */
+  startRetryMs?: number;
 }
 
 type Claimed = { runId: number; fireTime: Date; trigger: Trigger };
@@ -47,6 +53,8 @@ export class Daemon {
   private http?: Awaited<ReturnType<typeof startHttpServer>>;
   private snapshot?: { at: number; report: Promise<StatusReport> };
   private stopping = false;
+  /** fire times the state database was down for, newest per job/target: claimed when it returns */
+  private readonly missed = new Map<string, { entry: ScheduleEntry; fireTime: Date; error: string }>();
 
   constructor(private readonly o: DaemonOptions) {}
 
@@ -56,8 +64,9 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config, settings, logger } = this.o;
-    await (await openStateDb(config)).end(); // creates and migrates the state database
-    this.pool = new pg.Pool({ connectionString: stateUrl(config), max: 5, application_name: 'fapiao-guard daemon' });
+    await this.waitForStateDb(); // creates and migrates the state database
+    // a bounded connect: a state database that hangs must fail a claim, not stall the scheduler
+    this.pool = new pg.Pool({ connectionString: stateUrl(config), max: 5, application_name: 'fapiao-guard daemon', connectionTimeoutMillis: 10_000 });
     this.pool.on('error', (err) => logger.warn({ err: messageOf(err) }, 'idle state database connection failed'));
     await this.sweep();
     if (settings.listen) this.http = await startHttpServer(settings.listen, { health: () => this.health(), metrics: () => this.renderMetrics(), status: () => this.status() }, logger, { ...(settings.token ? { token: settings.token } : {}), allowedHosts: settings.allowedHosts });
@@ -81,6 +90,7 @@ export class Daemon {
     const tick = setInterval(() => {
       ticks++;
       void this.sweep();
+      if (this.missed.size > 0) void this.claimMissed();
       daemonHeartbeat(this.pool, this.id).catch((err: unknown) => logger.warn({ err: messageOf(err) }, 'daemon heartbeat failed'));
       if (ticks % Math.max(1, Math.round(3600 / settings.heartbeat)) === 1) {
         deleteOldRuns(this.pool, settings.historyRetention).then((n) => n && logger.info({ deleted: n }, 'old job history deleted'), () => undefined);
@@ -97,9 +107,90 @@ export class Daemon {
       shouldRun: async (key) => {
         if (this.stopping) return false;
         const fireTime = new Date(key.slice(key.indexOf(':') + 1));
-        return this.claim(entry, fireTime, 'schedule', key);
+        try {
+          return await this.claim(entry, fireTime, 'schedule', key);
+        } catch (err) {
+          this.recordMiss(entry, fireTime, err);
+          return false;
+        }
       },
     };
+  }
+
+  /**
+   * At start the state database may be down (a reboot where PostgreSQL comes up later): wait for
+   * it, with backoff, instead of exiting; a configuration problem still ends the start at once.
+   */
+  private async waitForStateDb(): Promise<void> {
+    const { config, logger, signal } = this.o;
+    let waitMs = this.o.startRetryMs ?? 1000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await (await openStateDb(config)).end();
+        if (attempt > 1) logger.info({ attempts: attempt }, 'state database reachable');
+        return;
+      } catch (err) {
+        if (isFgError(err) && err.exitCode === ExitCode.usage) throw err;
+        if (signal?.aborted) throw new InterruptedError(`stopped while waiting for the state database '${maskUrl(stateUrl(config))}': ${messageOf(err)}`);
+        logger.warn({ err: messageOf(err), attempt, retryInSeconds: waitMs / 1000 }, 'state database unreachable at start; retrying');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, waitMs);
+          function done(): void {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+          }
+          signal?.addEventListener('abort', done, { once: true });
+        });
+        waitMs = Math.min(30_000, waitMs * 2);
+      }
+    }
+  }
+
+  /** A fire time that could not be claimed because the state database was unreachable: remember, alert. */
+  private recordMiss(entry: ScheduleEntry, fireTime: Date, err: unknown): void {
+    const name = `${entry.job.name}/${entry.historyTarget}`;
+    const error = `fire time ${fireTime.toISOString()} missed: the state database is unreachable (${messageOf(err)}); it runs as a catch-up when the database is back`;
+    this.missed.set(name, { entry, fireTime, error });
+    this.o.logger.error({ job: entry.job.name, target: entry.historyTarget, fireTime: fireTime.toISOString(), err: messageOf(err) }, 'fire time missed: state database unreachable');
+    const facts: RunFacts = {
+      runId: 0,
+      job: entry.job.name,
+      target: entry.historyTarget,
+      status: 'failed',
+      isFailure: true,
+      summary: null,
+      error,
+      fireTime: fireTime.toISOString(),
+      finishedAt: new Date().toISOString(),
+      host: this.host,
+      durationSeconds: 0,
+      findings: 0,
+    };
+    void this.o.notifier.notify(['failure'], (event) => buildMessage(event, facts, this.o.config.timezone));
+  }
+
+  /** The state database answers again: run each missed fire time once (unless a later one already ran). */
+  private async claimMissed(): Promise<void> {
+    for (const [name, miss] of [...this.missed]) {
+      if (this.stopping) return;
+      const key = `missed:${name}:${miss.fireTime.toISOString()}`;
+      try {
+        const claimed = await this.claim(miss.entry, miss.fireTime, 'catch-up', key);
+        this.missed.delete(name);
+        if (!claimed) {
+          this.o.logger.info({ job: miss.entry.job.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() }, 'missed fire time not caught up: a later run exists');
+          continue;
+        }
+        const claim = this.claims.get(key)!;
+        this.claims.delete(key);
+        this.o.logger.info({ job: miss.entry.job.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() }, 'catching up a fire time missed while the state database was down');
+        void this.launch(miss.entry, claim);
+      } catch (err) {
+        this.o.logger.debug({ err: messageOf(err) }, 'state database still unreachable');
+        return;
+      }
+    }
   }
 
   private claim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger, key: string): Promise<boolean> {
@@ -165,7 +256,8 @@ export class Daemon {
   /** Runs whose daemon died become interrupted (and alert); runs here see it through their heartbeat. */
   private async sweep(): Promise<void> {
     try {
-      const marked = await markStaleRuns(this.pool, this.o.settings.staleAfter, this.host, processAlive);
+      const own = [...this.running.keys(), ...[...this.claims.values()].map((c) => c.runId)];
+      const marked = await markStaleRuns(this.pool, this.o.settings.staleAfter, this.host, processAlive, own);
       for (const r of marked) {
         this.o.logger.warn({ run: r.id, job: r.job, target: r.target, host: r.host, pid: r.pid }, 'run marked interrupted: its daemon is gone');
         const seconds = (Date.now() - Date.parse(r.startedAt)) / 1000;

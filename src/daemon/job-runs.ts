@@ -110,8 +110,10 @@ export async function finishRun(pool: pg.Pool, runId: number, f: Finish): Promis
 /**
  * Runs whose heartbeat stopped longer than `staleAfter` seconds ago, or whose process on this host is
  * gone, become `interrupted` (a failure: nobody shut them down cleanly). Returns the rows it marked.
+ * `own`: runs the calling process holds; never marked, however late their heartbeat (a blocked
+ * event loop delays it, but the run is alive and its own runner decides when to give up).
  */
-export async function markStaleRuns(pool: pg.Pool, staleAfter: number, host: string, isAlive: (pid: number) => boolean): Promise<RunRow[]> {
+export async function markStaleRuns(pool: pg.Pool, staleAfter: number, host: string, isAlive: (pid: number) => boolean, own: readonly number[] = []): Promise<RunRow[]> {
   const local = await pool.query<{ pid: number }>(`select distinct pid from fapiao_guard.job_runs where status = 'running' and host = $1 and pid <> $2`, [host, process.pid]);
   const dead = local.rows.map((r) => r.pid).filter((pid) => !isAlive(pid));
   const res = await pool.query(
@@ -120,8 +122,9 @@ export async function markStaleRuns(pool: pg.Pool, staleAfter: number, host: str
          then 'the process running it (host ' || host || ', pid ' || pid || ') ended without finishing: crash or kill'
          else 'no heartbeat since ' || to_char(heartbeat_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ' from host ' || host || ', pid ' || pid || ': the daemon died or lost the state database' end
      where status = 'running' and (heartbeat_at < now() - make_interval(secs => $1) or (host = $2 and pid = any($3::int[])))
+       and not (id = any($4::bigint[]))
      returning ${COLUMNS}`,
-    [staleAfter, host, dead],
+    [staleAfter, host, dead, own],
   );
   return res.rows.map(toRow);
 }

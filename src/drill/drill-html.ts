@@ -1,6 +1,7 @@
 // The HTML report an on-call engineer opens, on a laptop or a phone: verdict first, then every
 // check, timings and the RTO trend as an inline SVG chart. One file, no external assets; every
 // piece of text is escaped. Pure: report and history in, HTML out.
+import { maxOf } from '../arrays.js';
 import { formatSeconds } from '../config/duration.js';
 import type { DrillReport } from './drill-report.js';
 
@@ -107,7 +108,7 @@ export function trendSvg(points: readonly TrendPoint[], objective: number, curre
   const height = 220;
   const pad = { left: 48, right: 8, top: 12, bottom: 28 };
   // Scale to the drills, not to a far-away objective: a 1 s RTO under a 15 min objective would be invisible.
-  const worst = Math.max(...data.map((p) => p.rtoSeconds!));
+  const worst = maxOf(data.map((p) => p.rtoSeconds!)) ?? -Infinity;
   const objectiveOnChart = objective <= worst * 3;
   const max = (objectiveOnChart ? Math.max(objective, worst) : worst) * 1.1;
   const plotW = width - pad.left - pad.right;

@@ -2,6 +2,7 @@
 // scratch server and drop crashed drills' leftovers → create a marked scratch database →
 // restore (streamed or spooled) while verifying every object → checks → objectives → drop the
 // scratch database (always, unless kept) → report (repository JSON, HTML, history row).
+import { pushAll } from '../arrays.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -283,7 +284,7 @@ async function restoreAndCheck(
     throw err;
   });
   seconds.checks = round((Date.now() - t1) / 1000);
-  checks.push(...dataChecks, ...assertions, ...amcheck);
+  for (const list of [dataChecks, assertions, amcheck]) pushAll(checks, list);
   log.info({ checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.checks }, 'checks finished');
   return { checks, seconds, checkedEarly: checking.measuredEarly() };
 }

@@ -2,6 +2,7 @@
 // checksum method) and compare. Tables can be measured while the restore still runs, as soon as
 // pg_restore reports their data in (one connection then, so the restore keeps its cores); the
 // rest, biggest first, on several connections once it has ended.
+import { pushAll } from '../arrays.js';
 import type pg from 'pg';
 import { linkedController } from '../pipeline/abort.js';
 import type { RestoredTableRef } from '../restore/restore-progress.js';
@@ -40,6 +41,10 @@ class Yielded extends Error {}
 type Wanted = BackupDetails['tables'][number];
 const keyOf = (t: { schema: string; name: string }): string => `${t.schema}.${t.name}`;
 
+function differs(expected: Wanted, got: TableDetail | undefined): boolean {
+  return !got || got.rows !== expected.rows || (expected.checksum !== undefined && got.checksum !== expected.checksum);
+}
+
 /** The one expected table a pg_restore progress line names, if it names exactly one. */
 export function resolveRef(tables: readonly Wanted[], ref: RestoredTableRef): Wanted | undefined {
   const matches = tables.filter((t) => (ref.kind === 'qualified' ? keyOf(t) === ref.text : t.name === ref.text));
@@ -69,6 +74,10 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
   const retryTimers = new Map<Wanted, NodeJS.Timeout>();
   let yields = 0;
   let monitor: Promise<pg.Client> | undefined;
+  // pg_restore's progress is lines of text: a table name with a line break can print a line that
+  // looks like another table's progress. With such a name in the backup, no line is believed.
+  const trustProgress = !expected.tables.some((t) => /[\r\n]/.test(t.schema + t.name));
+  const earlyMeasured = new Set<string>();
   let polling = false;
   const watchdog = setInterval(() => void yieldIfBlocking(), options.yieldPollMs ?? 250);
   watchdog.unref();
@@ -116,6 +125,7 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
       const detail = await measureTable(client, table, checksum ? { checksum, method: table.checksumMethod ?? 'md5' } : { checksum });
       await client.query('commit');
       measured.set(keyOf(table), detail);
+      if (early) earlyMeasured.add(keyOf(table));
       idle.push(client);
     } catch (err) {
       // an aborted transaction still holds its locks: roll back before anything else
@@ -190,7 +200,7 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
 
   return {
     ready(ref) {
-      if (finishing || signal.aborted) return;
+      if (finishing || signal.aborted || !trustProgress) return;
       const table = resolveRef(expected.tables, ref);
       if (table) enqueue([table]);
     },
@@ -217,7 +227,16 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
         enqueue(rest);
         await drained();
         if (retryAtFinish.length > 0) {
-          queue.push(...retryAtFinish.splice(0));
+          pushAll(queue, retryAtFinish.splice(0));
+          await drained();
+        }
+        // an early measurement that disagrees with the backup may have come too early (a progress
+        // line that lied): measured again now that the restore is over, and only that one counts
+        const again = expected.tables.filter((t) => earlyMeasured.has(keyOf(t)) && differs(t, measured.get(keyOf(t))));
+        if (again.length > 0) {
+          for (const t of again) measured.delete(keyOf(t));
+          pushAll(queue, again);
+          pump();
           await drained();
         }
         if (signal.aborted) throw signal.reason;

@@ -1,5 +1,15 @@
 // A forgiving RFC 4180 reader (quotes, CRLF, embedded newlines, `,` `;` or tab) that never throws
-// on hostile input: an unclosed quote ends at end of file, and each record remembers its line.
+// on hostile input except at its limits: an unclosed quote ends at end of file, each record
+// remembers its line, and a record longer than maxRecordLength or more than maxRecords records end
+// in a CsvLimitError (one 100 MB line would otherwise take gigabytes as one growing cell).
+
+export class CsvLimitError extends Error {}
+
+export interface CsvLimits {
+  /** characters of one record (a quoted cell with newlines counts whole) */
+  maxRecordLength?: number;
+  maxRecords?: number;
+}
 
 export interface CsvRecord {
   /** 1-based line where the record starts */
@@ -15,53 +25,73 @@ export function sniffDelimiter(text: string): string {
   return counts[0]![1] > 0 ? counts[0]![0] : ',';
 }
 
-export function parseCsv(text: string, delimiter = sniffDelimiter(text)): CsvRecord[] {
+export function parseCsv(text: string, delimiter = sniffDelimiter(text), limits: CsvLimits = {}): CsvRecord[] {
+  const maxLength = limits.maxRecordLength ?? Infinity;
+  const maxRecords = limits.maxRecords ?? Infinity;
   const records: CsvRecord[] = [];
+  // runs of plain characters are sliced, not appended one by one: a million-row export in seconds
+  const plain = new RegExp(`[^${delimiter === '\t' ? '\\t' : delimiter}\r\n]*`, 'y');
+  const lineBreaks = (from: number, to: number): number => {
+    let count = 0;
+    for (let at = text.indexOf('\n', from); at !== -1 && at < to; at = text.indexOf('\n', at + 1)) count++;
+    return count;
+  };
   let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
   let line = 1;
   let start = 1;
-  let atCellStart = true;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
+  let recordStart = 0;
+  let i = 0;
+  const endRecord = (): void => {
+    records.push({ line: start, cells });
+    if (records.length > maxRecords) throw new CsvLimitError(`has more than ${maxRecords} lines (reconcile.limits.maxRows)`);
+    cells = [];
+  };
+  while (i < text.length) {
+    let cell = '';
+    if (text[i] === '"') {
+      // quoted: "" is a quote; an unclosed quote runs to the end of the text
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        const stop = q === -1 ? text.length : q;
+        line += lineBreaks(i, stop);
+        cell += text.slice(i, stop);
+        if (stop - recordStart > maxLength) throw new CsvLimitError(`line ${start} is longer than ${maxLength} characters (reconcile.limits.maxLineLength)`);
+        if (q === -1) {
+          i = text.length;
+          break;
+        }
+        if (text[q + 1] === '"') {
           cell += '"';
-          i++;
-        } else quoted = false;
-      } else {
-        if (ch === '\n') line++;
-        cell += ch;
+          i = q + 2;
+          continue;
+        }
+        i = q + 1;
+        break;
       }
+    }
+    // plain characters (after a closing quote too: they belong to the same cell)
+    plain.lastIndex = i;
+    const run = plain.exec(text)![0];
+    cell += run;
+    i += run.length;
+    if (i - recordStart > maxLength) throw new CsvLimitError(`line ${start} is longer than ${maxLength} characters (reconcile.limits.maxLineLength)`);
+    cells.push(cell);
+    if (i >= text.length) break;
+    const ch = text[i]!;
+    i++;
+    if (ch === delimiter) {
+      if (i >= text.length) cells.push('');
       continue;
     }
-    if (ch === '"' && atCellStart) {
-      quoted = true;
-      atCellStart = false;
-    } else if (ch === delimiter) {
-      cells.push(cell);
-      cell = '';
-      atCellStart = true;
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      cells.push(cell);
-      records.push({ line: start, cells });
-      cells = [];
-      cell = '';
-      atCellStart = true;
-      line++;
-      start = line;
-    } else {
-      cell += ch;
-      atCellStart = false;
-    }
+    // a line break ends the record
+    if (ch === '\r' && text[i] === '\n') i++;
+    endRecord();
+    line++;
+    start = line;
+    recordStart = i;
   }
-  if (cell !== '' || cells.length > 0) {
-    cells.push(cell);
-    records.push({ line: start, cells });
-  }
+  if (cells.length > 0) endRecord();
   return records.filter((r) => r.cells.some((c) => c.trim() !== ''));
 }
 

@@ -1,5 +1,6 @@
 // The exact diff of listed buckets: rows grouped by key, keeping only keys whose rows differ
 // between the sides (count, total or status). Pure; runs on a few thousand rows at a time.
+import { pushAll } from '../arrays.js';
 import type { Invoice } from './types.js';
 
 export interface KeyDiff {
@@ -41,8 +42,8 @@ export function mergeKeyDiffs(diffs: readonly KeyDiff[]): KeyDiff[] {
   for (const d of diffs) {
     const seen = out.get(d.key);
     if (seen) {
-      seen.upstream.push(...d.upstream);
-      seen.local.push(...d.local);
+      pushAll(seen.upstream, d.upstream);
+      pushAll(seen.local, d.local);
     } else out.set(d.key, { key: d.key, upstream: [...d.upstream], local: [...d.local] });
   }
   return [...out.values()];

@@ -1,6 +1,7 @@
 // The comparison of two InvoiceSources: minute-slot digests in one pass when both sides offer them,
 // else day digests drilled down (hour, key-hash prefix) until small; differing parts are listed and
 // diffed exactly, then unmatched keys are looked up on every day. No SQL, no files.
+import { pushAll } from '../arrays.js';
 import { bucketId } from './digest.js';
 import { type KeyDiff, diffRows, groupByKey, mergeKeyDiffs } from './diff.js';
 import { type DayComparison, eachLimit, pairDigests } from './pair.js';
@@ -78,7 +79,7 @@ export async function compareSources(upstream: InvoiceSource, local: InvoiceSour
     stats.listedBuckets += 1;
     stats.rowsListed.upstream += ur.length;
     stats.rowsListed.local += lr.length;
-    diffs.push(...diffRows(ur, lr));
+    pushAll(diffs, diffRows(ur, lr));
     options.debug?.('listed', { what, upstream: ur.length, local: lr.length });
   };
 
@@ -138,11 +139,11 @@ async function lookupUnmatched(diffs: KeyDiff[], sources: Record<Side, InvoiceSo
   // both sides at once: they are different connections, often different servers
   await Promise.all(
     (['upstream', 'local'] as const).map(async (side) => {
-      const rows = [];
+      const rows: Invoice[] = [];
       for (let i = 0; i < keys.length; i += 1000) {
         const chunk = await sources[side].lookup(keys.slice(i, i + 1000));
         if (chunk === undefined) return;
-        rows.push(...chunk);
+        pushAll(rows, chunk);
       }
       found[side] = groupByKey(rows);
     }),

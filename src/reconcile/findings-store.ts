@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { UsageError } from '../errors.js';
 import { failing as failingOf } from './classify.js';
+import type { UpstreamShrink } from './shrink-guard.js';
 import type { Finding, FindingKind } from './types.js';
 
 export interface RunRecord {
@@ -16,6 +17,10 @@ export interface RunRecord {
   local: unknown;
   /** reconcile.failOn: what counts as failing, once acknowledgements are applied */
   failOn: readonly FindingKind[];
+  /** upstream rows per day, kept so the next run can tell a shrunken upstream (shrink-guard.ts) */
+  upstreamDays?: Record<string, number>;
+  /** this run's upstream shrank: nothing is resolved and the run is not ok */
+  upstreamShrank?: UpstreamShrink;
 }
 
 /** Who accepted or explained a finding, and why (`findings ack`). */
@@ -128,9 +133,21 @@ export function uniqueFingerprints(findings: readonly Finding[]): string[] {
   });
 }
 
+/** The newest earlier run of this scope that recorded its upstream rows per day (shrink-guard.ts). */
+export async function previousUpstreamDays(client: pg.Client, scope: string): Promise<{ run: string; days: Record<string, number> } | undefined> {
+  const res = await client.query<{ id: string; days: Record<string, number> }>(
+    `select id, summary->'upstreamDays' as days from fapiao_guard.reconcile_runs
+     where scope = $1 and jsonb_typeof(summary->'upstreamDays') = 'object' order by started_at desc limit 1`,
+    [scope],
+  );
+  const row = res.rows[0];
+  return row ? { run: row.id, days: row.days } : undefined;
+}
+
 /**
  * Record the run and its findings; returns each finding's history (same order, acknowledgements
  * included), what was resolved, and how many findings fail once acknowledgements are applied.
+ * A run whose upstream shrank (shrink-guard.ts) resolves nothing and is not ok.
  */
 export async function recordRun(client: pg.Client, run: RunRecord, findings: readonly Finding[]): Promise<{ history: FindingHistory[]; resolved: number; escalated: number; failing: number; acknowledged: number }> {
   const prints = uniqueFingerprints(findings);
@@ -158,11 +175,13 @@ export async function recordRun(client: pg.Client, run: RunRecord, findings: rea
        returning fingerprint, first_seen, last_seen, times_seen, escalated_at`,
       [run.scope, run.finishedAt, run.id, JSON.stringify(rows)],
     );
-    const resolved = await client.query(
-      `update fapiao_guard.reconcile_findings set resolved_at = $2, resolved_run = $3
-       where scope = $1 and resolved_at is null and last_run <> $3 and (day is null or day between $4::date and $5::date)`,
-      [run.scope, run.finishedAt, run.id, run.window.from, run.window.to],
-    );
+    const resolved = run.upstreamShrank
+      ? { rowCount: 0 }
+      : await client.query(
+          `update fapiao_guard.reconcile_findings set resolved_at = $2, resolved_run = $3
+           where scope = $1 and resolved_at is null and last_run <> $3 and (day is null or day between $4::date and $5::date)`,
+          [run.scope, run.finishedAt, run.id, run.window.from, run.window.to],
+        );
     const byPrint = new Map<string, FindingHistory>();
     for (const r of upserted.rows) {
       byPrint.set(r.fingerprint, { id: findingId(run.scope, r.fingerprint), firstSeen: r.first_seen.toISOString(), lastSeen: r.last_seen.toISOString(), timesSeen: r.times_seen, ...(r.escalated_at ? { escalatedAt: r.escalated_at.toISOString() } : {}) });
@@ -172,11 +191,11 @@ export async function recordRun(client: pg.Client, run: RunRecord, findings: rea
     const withAcks = findings.map((f, i) => ({ ...f, ...history[i] }));
     const failing = failingFindings(withAcks, run.failOn).length;
     const acknowledged = history.filter((h) => h.acknowledgement).length;
-    const summary = { failing, findings: findings.length, acknowledged, kinds: countKinds(findings) };
+    const summary = { failing, findings: findings.length, acknowledged, kinds: countKinds(findings), ...(run.upstreamDays ? { upstreamDays: run.upstreamDays } : {}), ...(run.upstreamShrank ? { upstreamShrank: run.upstreamShrank } : {}) };
     await client.query(
       `insert into fapiao_guard.reconcile_runs (id, scope, started_at, finished_at, window_from, window_to, upstream, local, summary, ok)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [run.id, run.scope, run.startedAt, run.finishedAt, run.window.from, run.window.to, JSON.stringify(run.upstream), JSON.stringify(run.local), JSON.stringify(summary), failing === 0],
+      [run.id, run.scope, run.startedAt, run.finishedAt, run.window.from, run.window.to, JSON.stringify(run.upstream), JSON.stringify(run.local), JSON.stringify(summary), failing === 0 && !run.upstreamShrank],
     );
     await client.query('commit');
     return { history, resolved: resolved.rowCount ?? 0, escalated: rows.filter((r) => r.escalate).length, failing, acknowledged };

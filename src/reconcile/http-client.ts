@@ -2,6 +2,7 @@
 // that honour Retry-After. The token never appears in a message or a log line.
 import { OperationError, messageOf } from '../errors.js';
 import { maskUrl } from '../storage/mask-url.js';
+import { formatSize } from './input-limits.js';
 
 export interface HttpOptions {
   token?: string;
@@ -11,6 +12,8 @@ export interface HttpOptions {
   /** longest wait between attempts, whatever Retry-After asks */
   maxRetryWaitMs: number;
   signal?: AbortSignal;
+  /** largest response body accepted (reconcile.limits.maxBodyBytes) */
+  maxBodyBytes?: number;
   fetch?: typeof fetch;
   /** for tests: how to wait */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -50,6 +53,34 @@ export function splitCredentials(url: string): { url: string; authorization?: st
   return { url: parsed.toString(), authorization: `Basic ${basic}` };
 }
 
+/** The body as text, refused once it grows past `max` bytes (before reading, when Content-Length says so). */
+async function boundedText(res: Response, max: number, shown: string): Promise<string> {
+  const tooLarge = (n: string): OperationError =>
+    new OperationError(`upstream '${shown}' answered ${n}, over the ${formatSize(max)} limit (reconcile.limits.maxBodyBytes)`, { hint: 'lower reconcile.upstream.pageSize, or raise reconcile.limits.maxBodyBytes' });
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(formatSize(declared));
+  }
+  if (!res.body || max === Infinity) return res.text();
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  let bytes = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(`more than ${formatSize(max)}`);
+    }
+    parts.push(decoder.decode(value, { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
+}
+
 export async function getJson(rawUrl: string, options: HttpOptions): Promise<unknown> {
   const doFetch = options.fetch ?? fetch;
   const sleep = options.sleep ?? defaultSleep;
@@ -66,7 +97,7 @@ export async function getJson(rawUrl: string, options: HttpOptions): Promise<unk
         signal: AbortSignal.any(signals),
       });
       if (res.ok) {
-        const text = await res.text();
+        const text = await boundedText(res, options.maxBodyBytes ?? Infinity, shown);
         try {
           return JSON.parse(text) as unknown;
         } catch {

@@ -4,6 +4,7 @@
 import { OperationError } from '../errors.js';
 import { maskUrl } from '../storage/mask-url.js';
 import { type HttpOptions, getJson } from './http-client.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits.js';
 import { MemorySource } from './memory-source.js';
 import type { BucketRef, Digest, InputProblem, Invoice, InvoiceSource, SourceInfo, SourceProblems, SplitLevel, Window } from './types.js';
 import { type RowContext, type RawRow, type RowField, validateRow } from './upstream-row.js';
@@ -12,7 +13,11 @@ export interface HttpSourceOptions extends RowContext, HttpOptions {
   /** base URL; /buckets and /invoices are relative to it */
   url: string;
   pageSize: number;
+  limits?: InputLimits;
 }
+
+/** Key fields: a JSON number loses digits past 2^53 (a 20-digit 数电 number), so only strings are keys. */
+const STRING_ONLY: ReadonlySet<string> = new Set(['code', 'number', 'digitalNumber', 'sellerTaxId', 'buyerTaxId']);
 
 const ITEM_FIELDS: Record<string, RowField> = {
   code: 'code', number: 'number', digitalNumber: 'digitalNumber', issuedAt: 'issuedAt', sellerTaxId: 'sellerTaxId', buyerTaxId: 'buyerTaxId', amount: 'amount', tax: 'tax', total: 'total', status: 'status',
@@ -26,6 +31,10 @@ export class HttpSource implements InvoiceSource {
   readonly invalidKeys = new Map<string, string>();
   requests = 0;
 
+  private get limits(): InputLimits {
+    return this.options.limits ?? DEFAULT_INPUT_LIMITS;
+  }
+
   constructor(private readonly options: HttpSourceOptions) {
     this.info = { kind: 'http', location: maskUrl(options.url), hashes: true };
   }
@@ -38,7 +47,7 @@ export class HttpSource implements InvoiceSource {
 
   private async get(path: string, params: Record<string, string | number | undefined>): Promise<unknown> {
     this.requests += 1;
-    return getJson(this.endpoint(path, params), this.options);
+    return getJson(this.endpoint(path, params), { ...this.options, maxBodyBytes: this.limits.maxBodyBytes });
   }
 
   async windowDigests(window: Window, partition: boolean): Promise<{ days: Digest[] }> {
@@ -73,33 +82,59 @@ export class HttpSource implements InvoiceSource {
 
   private async fetchDay(day: string): Promise<MemorySource> {
     const rows: Invoice[] = [];
+    const { maxPages, maxRows } = this.limits;
+    const seen = new Set<string>();
     let cursor: string | undefined;
     let index = 0;
-    for (let page = 0; page < 100_000; page++) {
+    for (let page = 1; ; page++) {
       const body = (await this.get('invoices', { day, cursor, limit: this.options.pageSize })) as { items?: unknown; nextCursor?: unknown };
-      if (!body || !Array.isArray(body.items)) throw this.contractError('/invoices', '{items, nextCursor}');
-      for (const item of body.items) rows.push(...this.validate(item, `GET /invoices?day=${day} item ${index++}`));
-      if (body.nextCursor === undefined || body.nextCursor === null || body.nextCursor === '') break;
-      cursor = String(body.nextCursor);
+      if (!body || typeof body !== 'object' || !Array.isArray(body.items)) throw this.contractError('/invoices', '{items, nextCursor}');
+      if (index + body.items.length > maxRows) throw this.limitError(`day ${day} has more than ${maxRows} rows (reconcile.limits.maxRows)`);
+      for (const item of body.items) {
+        const invoice = this.validate(item, `GET /invoices?day=${day} item ${index++}`, day);
+        if (invoice) rows.push(invoice);
+      }
+      const next = body.nextCursor;
+      if (next === undefined || next === null || next === '') break;
+      if (typeof next !== 'string') throw this.contractError(`/invoices?day=${day} nextCursor (page ${page})`, 'a string');
+      // a cursor seen before would page forever
+      if (seen.has(next)) throw this.contractError(`/invoices?day=${day} nextCursor (page ${page})`, `a new cursor: '${next.slice(0, 40)}' was already returned`);
+      if (page >= maxPages) throw this.limitError(`day ${day} needs more than ${maxPages} pages (reconcile.limits.maxPages)`);
+      seen.add(next);
+      cursor = next;
     }
     return new MemorySource(this.info, rows);
   }
 
-  private validate(item: unknown, origin: string): Invoice[] {
-    const o = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+  private limitError(what: string): OperationError {
+    return new OperationError(`upstream '${maskUrl(this.options.url)}' ${what}`, { hint: 'check the upstream API (a cursor that never ends?); raise reconcile.limits if the volume is real' });
+  }
+
+  private validate(item: unknown, origin: string, day: string): Invoice | undefined {
+    const o = (typeof item === 'object' && item !== null && !Array.isArray(item) ? item : {}) as Record<string, unknown>;
     const fields: RawRow['fields'] = {};
+    const wrongType: string[] = [];
     for (const [name, field] of Object.entries(ITEM_FIELDS)) {
       const v = o[name];
-      if (v !== undefined && v !== null) fields[field] = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+      if (v === undefined || v === null) continue;
+      if (typeof v === 'string') fields[field] = v.length > 4096 ? v.slice(0, 4096) : v;
+      else if (typeof v === 'number' && !STRING_ONLY.has(name)) fields[field] = String(v);
+      else wrongType.push(`${name} is a JSON ${Array.isArray(v) ? 'array' : typeof v}, not a string${typeof v === 'number' ? ' (digits past 2^53 are lost)' : ''}`);
+    }
+    const raw = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v).slice(0, 80)]));
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) wrongType.push(`the item is a JSON ${item === null ? 'null' : Array.isArray(item) ? 'array' : typeof item}, not an object`);
+    if (wrongType.length > 0) {
+      this.errors.push({ severity: 'error', origin, day, reason: wrongType.join('; '), raw });
+      return undefined;
     }
     const result = validateRow({ origin, fields }, this.options);
-    const base = { origin, ...(result.key ? { key: result.key } : {}), raw: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v).slice(0, 80)])) };
+    const base = { origin, ...(result.key ? { key: result.key } : {}), raw };
     if (result.errors.length > 0) {
       this.errors.push({ severity: 'error', reason: result.errors.join('; '), ...base });
       if (!result.invoice && result.key) this.invalidKeys.set(result.key, origin);
     }
     for (const w of result.warnings) this.warnings.push({ severity: 'warning', reason: w, ...base });
-    return result.invoice ? [result.invoice] : [];
+    return result.invoice;
   }
 
   async splitDigests(bucket: BucketRef, level: SplitLevel): Promise<Digest[]> {

@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { openFileSource } from './file-source.js';
 import { HttpSource } from './http-source.js';
+import { DEFAULT_INPUT_LIMITS } from './input-limits.js';
 import { PgSource } from './pg-source.js';
 import type { PgSideConfig, ReconcileConfig } from './reconcile-config.js';
 import type { InvoiceSource } from './types.js';
@@ -44,7 +45,7 @@ export async function openUpstream(config: Config, rc: ReconcileConfig, now: Dat
   const row = { timezone: config.timezone, now, ...(rc.partition ? { partition: rc.partition } : {}), ...(up.type !== 'postgres' && up.statusMap ? { statusMap: up.statusMap } : {}) };
   if (up.type === 'postgres') return { source: await openPgSide(config, rc, up, 'upstream'), invalidKeys: new Map() };
   if (up.type === 'file') {
-    const source = await openFileSource({ ...row, path: up.path, baseDir, encoding: up.encoding, sheet: up.sheet, lineItems: up.lineItems, columns: up.columns });
+    const source = await openFileSource({ ...row, path: up.path, baseDir, encoding: up.encoding, sheet: up.sheet, lineItems: up.lineItems, columns: up.columns, limits: rc.limits ?? DEFAULT_INPUT_LIMITS, ...(signal ? { signal } : {}) });
     return { source, invalidKeys: source.invalidKeys };
   }
   const source = new HttpSource({
@@ -55,6 +56,7 @@ export async function openUpstream(config: Config, rc: ReconcileConfig, now: Dat
     retries: up.retries,
     maxRetryWaitMs: up.maxRetryWaitMs,
     pageSize: up.pageSize,
+    limits: rc.limits ?? DEFAULT_INPUT_LIMITS,
     ...(signal ? { signal } : {}),
   });
   return { source, invalidKeys: source.invalidKeys };

@@ -5,6 +5,7 @@
 import { parseDuration } from '../config/duration.js';
 import type { Reader } from '../config/reader.js';
 import { parseColumnName, parseTableName } from '../pg/identifier.js';
+import { type InputLimits, readInputLimits } from './input-limits.js';
 import type { PgColumns } from './pg-sql.js';
 import { isCanonicalStatus } from './status.js';
 import type { Encoding } from './text-decode.js';
@@ -61,6 +62,8 @@ export interface ReconcileConfig {
   failOn: FindingKind[];
   /** newest backups of the local target whose key index is searched for missing invoices (0: off) */
   backupLookup: number;
+  /** input-limits.ts; absent: the defaults */
+  limits?: InputLimits;
 }
 
 export const DEFAULT_LOCAL_COLUMNS: PgColumns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount' };
@@ -173,7 +176,7 @@ function upstreamSide(r: Reader): UpstreamConfig {
 /** The section, or undefined when the configuration has none. */
 export function readReconcileConfig(r: Reader): ReconcileConfig | undefined {
   if (!r.isObject() || Object.keys(r.value as object).length === 0) return undefined;
-  r.only(['window', 'syncLag', 'partition', 'listLimit', 'reportDir', 'local', 'upstream', 'failOn', 'backupLookup']);
+  r.only(['window', 'syncLag', 'partition', 'listLimit', 'reportDir', 'local', 'upstream', 'failOn', 'backupLookup', 'limits']);
   const w = r.object('window');
   w.only(['days', 'from', 'to']);
   let window: ReconcileConfig['window'] = { days: 35 };
@@ -203,6 +206,7 @@ export function readReconcileConfig(r: Reader): ReconcileConfig | undefined {
     upstream,
     failOn: failOn.filter((k): k is FindingKind => (FINDING_KINDS as readonly string[]).includes(k)),
     backupLookup: r.number('backupLookup', { fallback: 7, min: 0, max: 366, integer: true })!,
+    limits: readInputLimits(r.object('limits')),
   };
 }
 

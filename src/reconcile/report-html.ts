@@ -1,5 +1,6 @@
 // The auditors' HTML report: one self-contained file (no scripts, no external assets), summary
 // first, a per-day SVG chart of upstream vs local, then every finding with its evidence.
+import { maxOf } from '../arrays.js';
 import { STATUS_LABELS_ZH, isCanonicalStatus } from './status.js';
 import { describeFields } from './compared-fields.js';
 import { type ReconcileReport, type ReportFinding, lookupText } from './report.js';
@@ -38,7 +39,7 @@ function status(s: string | undefined): string {
 function chart(report: ReconcileReport): string {
   const days = report.days;
   if (days.length === 0) return '<p>No invoices on either side in this window.</p>';
-  const max = Math.max(1, ...days.map((d) => Math.max(d.upstream.count, d.local.count)));
+  const max = Math.max(1, maxOf(days.map((d) => Math.max(d.upstream.count, d.local.count))) ?? 0);
   const w = 14;
   const gap = 6;
   const h = 160;
@@ -95,7 +96,7 @@ svg .up,.sw.up{fill:#4a78b5;background:#4a78b5}svg .lo,.sw.lo{fill:#e39b36;backg
 .axis{font-size:10px;fill:#666}.sw{display:inline-block;width:10px;height:10px}small{color:#555}
 </style></head><body>
 <h1>Invoice reconciliation ${esc(r.window.from)} – ${esc(r.window.to)}</h1>
-<p class="${s.ok ? 'ok' : 'bad'}"><b>${s.ok ? 'No findings that fail the run.' : `${esc(s.failing)} finding(s) need attention.`}</b>${s.acknowledged ? ` ${esc(s.acknowledged)} acknowledged finding(s) do not fail the run; each says who accepted it and why.` : ''}
+${s.upstreamShrank ? `<p class="bad"><b>Upstream shrank — nothing resolved.</b> ${esc(s.upstreamShrank.message)}.</p>\n` : ''}<p class="${s.ok ? 'ok' : 'bad'}"><b>${s.ok ? 'No findings that fail the run.' : `${esc(s.failing)} finding(s) need attention.`}</b>${s.acknowledged ? ` ${esc(s.acknowledged)} acknowledged finding(s) do not fail the run; each says who accepted it and why.` : ''}
 ${s.pendingSync > 0 ? ` ${esc(s.pendingSync)} invoice(s) are pending sync (issued within ${esc(formatSeconds(r.parameters.syncLagSeconds))}, the sync lag).` : ''}${s.inBackup > 0 ? ` ${esc(s.inBackup)} missing invoice(s) are still in a backup: they reached the local database and were lost after it (cause in_backup; each finding names the backup to restore from).` : ''}</p>
 <h2>Summary</h2>
 <table><tr><th></th><th>invoices</th><th>total (价税合计)</th></tr>

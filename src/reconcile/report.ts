@@ -5,6 +5,7 @@ import type { ComparedFields } from './compared-fields.js';
 import type { DayComparison, EngineStats } from './engine.js';
 import type { FindingHistory } from './findings-store.js';
 import { FINDING_KINDS, type Finding, type FindingKind, type HashMethod, type InputProblem, type SourceInfo, type Window } from './types.js';
+import { type UpstreamShrink, shrinkMessage } from './shrink-guard.js';
 import { formatFen } from './validators.js';
 
 export const REPORT_FORMAT = 'fapiao-guard/reconcile/v1';
@@ -54,6 +55,8 @@ export interface ReconcileReport {
     warnings: number;
     resolvedSinceLastRun?: number;
     escalated?: number;
+    /** the upstream shrank beyond reconcile.limits.maxShrink since the previous run: nothing was resolved, and the run fails */
+    upstreamShrank?: UpstreamShrink & { message: string };
     work: EngineStats;
   };
   days: Array<{ day: string; upstream: { count: number; totalFen: string }; local: { count: number; totalFen: string }; equal: boolean; findings: number }>;
@@ -71,6 +74,7 @@ export interface ReportInput {
   rejectedRows: number;
   stats: EngineStats;
   persisted?: { resolved: number; escalated: number };
+  upstreamShrank?: UpstreamShrink;
 }
 
 function totals(count: number, fen: bigint): SideTotals {
@@ -105,7 +109,7 @@ export function buildReport(input: ReportInput): ReconcileReport {
     format: REPORT_FORMAT,
     run: input.run,
     summary: {
-      ok: input.failing === 0,
+      ok: input.failing === 0 && !input.upstreamShrank,
       upstream: { ...totals(upCount, upFen), rejectedRows: input.rejectedRows },
       local: totals(loCount, loFen),
       findings: byKind,
@@ -116,6 +120,7 @@ export function buildReport(input: ReportInput): ReconcileReport {
       inBackup: input.findings.filter((f) => f.cause === 'in_backup').length,
       warnings: input.warnings.length,
       ...(input.persisted ? { resolvedSinceLastRun: input.persisted.resolved, escalated: input.persisted.escalated } : {}),
+      ...(input.upstreamShrank ? { upstreamShrank: { ...input.upstreamShrank, message: shrinkMessage(input.upstreamShrank) } } : {}),
       work: input.stats,
     },
     days: [...perDay.values()]

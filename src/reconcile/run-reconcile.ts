@@ -13,7 +13,9 @@ import { linkRejectedRows } from './rejected-rows.js';
 import { classify, failing as failingOf } from './classify.js';
 import { comparedFields } from './compared-fields.js';
 import { compareSources } from './engine.js';
-import { reconcileScope, recordRun } from './findings-store.js';
+import { previousUpstreamDays, reconcileScope, recordRun } from './findings-store.js';
+import { DEFAULT_INPUT_LIMITS } from './input-limits.js';
+import { type UpstreamShrink, rowsPerDay, shrinkMessage, upstreamShrink } from './shrink-guard.js';
 import { baseDirOf, openPgSide, openUpstream } from './open-sources.js';
 import type { ReconcileConfig } from './reconcile-config.js';
 import { type ReconcileReport, type ReportFinding, buildReport, invalidInputFinding } from './report.js';
@@ -113,8 +115,15 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
       toolVersion: TOOL_VERSION,
     };
     let persisted: { resolved: number; escalated: number } | undefined;
+    let shrink: UpstreamShrink | undefined;
     if (options.persist !== false) {
-      const saved = await withStateDb(config, (client) => recordRun(client, { id, scope, startedAt: run.startedAt, finishedAt, window, upstream: run.upstream, local: run.local, failOn: rc.failOn }, findings));
+      const upstreamDays = rowsPerDay(result.days);
+      const maxShrink = (rc.limits ?? DEFAULT_INPUT_LIMITS).maxShrink;
+      const saved = await withStateDb(config, async (client) => {
+        shrink = upstreamShrink(upstreamDays, window, await previousUpstreamDays(client, scope), maxShrink);
+        if (shrink) logger.error({ run: id, ...shrink }, shrinkMessage(shrink));
+        return recordRun(client, { id, scope, startedAt: run.startedAt, finishedAt, window, upstream: run.upstream, local: run.local, failOn: rc.failOn, upstreamDays, ...(shrink ? { upstreamShrank: shrink } : {}) }, findings);
+      });
       findings.forEach((f, i) => Object.assign(f, saved.history[i]));
       persisted = { resolved: saved.resolved, escalated: saved.escalated };
       failing = saved.failing; // acknowledged findings no longer fail
@@ -128,10 +137,11 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
       rejectedRows: problems.errors.filter((p) => inWindow(p.day)).length,
       stats: result.stats,
       ...(persisted ? { persisted } : {}),
+      ...(shrink ? { upstreamShrank: shrink } : {}),
     });
     const { files, jsonText } = await writeReports(report, path.resolve(options.reportDir ?? rc.reportDir));
     logger.info({ run: id, failing, findings: findings.length, html: files.html }, failing === 0 ? 'reconcile clean' : 'reconcile found differences');
-    return { report, files, jsonText, ok: failing === 0 };
+    return { report, files, jsonText, ok: report.summary.ok };
   } finally {
     await Promise.all(opened.map((s) => s.close()));
   }

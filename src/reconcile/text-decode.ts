@@ -50,7 +50,7 @@ export function encodeGb18030(text: string): Uint8Array {
     else {
       const bytes = gbTable.get(ch);
       if (!bytes) throw new Error(`character '${ch}' is outside the GBK range`);
-      out.push(...bytes);
+      out.push(bytes[0]!, bytes[1]!);
     }
   }
   return Uint8Array.from(out);

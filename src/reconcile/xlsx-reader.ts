@@ -1,6 +1,8 @@
-// A minimal .xlsx reader: unzip (fflate), the workbook's sheet list, shared strings and one
-// sheet's cells, with each cell's type kept (a numeric cell may hide Excel damage).
-import { unzipSync, strFromU8 } from 'fflate';
+// A minimal .xlsx reader: unzip (zip-reader.ts: CRC and sizes checked, inflation bounded), the
+// workbook's sheet list, shared strings and one sheet's cells, with each cell's type kept (a
+// numeric cell may hide Excel damage).
+import { DEFAULT_INPUT_LIMITS } from './input-limits.js';
+import { ZipError, ZipLimitError, readZipEntries } from './zip-reader.js';
 
 export interface XlsxCell {
   text: string;
@@ -13,7 +15,13 @@ export interface XlsxRow {
   cells: XlsxCell[];
 }
 
-export class XlsxFormatError extends Error {}
+export class XlsxFormatError extends Error {
+  /** the archive is a zip whose checks failed (CRC, sizes): damaged in transit or on disk */
+  damaged = false;
+}
+
+/** The workbook is larger than reconcile.limits allows. */
+export class XlsxLimitError extends Error {}
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
@@ -49,13 +57,13 @@ function columnIndex(ref: string): number {
   return n - 1;
 }
 
-export function listSheets(bytes: Uint8Array): string[] {
-  return readWorkbook(unzipEntries(bytes, () => false)).map((s) => s.name);
+export function listSheets(bytes: Uint8Array, maxInflatedBytes = DEFAULT_INPUT_LIMITS.maxInflatedBytes): string[] {
+  return readWorkbook(unzipEntries(bytes, () => false, maxInflatedBytes)).map((s) => s.name);
 }
 
 /** Rows of the named sheet, or of the only sheet when the name is absent and there is just one. */
-export function readSheet(bytes: Uint8Array, sheetName: string): { sheet: string; rows: XlsxRow[] } {
-  const entries = unzipEntries(bytes, (name) => name === 'xl/sharedStrings.xml' || name.startsWith('xl/worksheets/'));
+export function readSheet(bytes: Uint8Array, sheetName: string, maxInflatedBytes = DEFAULT_INPUT_LIMITS.maxInflatedBytes): { sheet: string; rows: XlsxRow[] } {
+  const entries = unzipEntries(bytes, (name) => name === 'xl/sharedStrings.xml' || name.startsWith('xl/worksheets/'), maxInflatedBytes);
   const sheets = readWorkbook(entries);
   const sheet = sheets.find((s) => s.name === sheetName) ?? (sheets.length === 1 ? sheets[0] : undefined);
   if (!sheet) throw new XlsxFormatError(`has no sheet '${sheetName}' (sheets: ${sheets.map((s) => s.name).join(', ')})`);
@@ -65,15 +73,26 @@ export function readSheet(bytes: Uint8Array, sheetName: string): { sheet: string
   return { sheet: sheet.name, rows: parseSheetXml(xml, shared) };
 }
 
-function unzipEntries(bytes: Uint8Array, also: (name: string) => boolean): Map<string, string> {
-  let files: Record<string, Uint8Array>;
+function unzipEntries(bytes: Uint8Array, also: (name: string) => boolean, maxInflatedBytes: number): Map<string, string> {
+  let files: Map<string, Buffer>;
   try {
-    files = unzipSync(bytes, { filter: (f) => f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels' || also(f.name) });
+    files = readZipEntries(bytes, (name) => name === 'xl/workbook.xml' || name === 'xl/_rels/workbook.xml.rels' || also(name), maxInflatedBytes);
   } catch (err) {
-    throw new XlsxFormatError(`is not an .xlsx file (zip: ${(err as Error).message})`);
+    if (err instanceof ZipLimitError) throw new XlsxLimitError(err.message);
+    if (!(err instanceof ZipError)) throw err;
+    const e = new XlsxFormatError(err.damaged ? `is damaged: ${err.message}` : `is not an .xlsx file (zip: ${err.message})`);
+    e.damaged = err.damaged;
+    throw e;
   }
   const out = new Map<string, string>();
-  for (const [name, data] of Object.entries(files)) out.set(name, strFromU8(data));
+  for (const [name, data] of files) {
+    try {
+      out.set(name, data.toString('utf8'));
+    } catch (err) {
+      // V8's longest string (about 512 M characters) is a limit of its own
+      throw new XlsxLimitError(`entry '${name}' (${data.length} bytes) is too large to read as text (${(err as Error).message})`);
+    }
+  }
   return out;
 }
 

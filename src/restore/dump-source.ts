@@ -5,7 +5,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { Identity } from '../crypto/index.js';
-import { InternalError } from '../errors.js';
+import { OperationError } from '../errors.js';
 import { ZSTD_HINT, outputAfterExit, pipeInto, startTool } from '../pipeline/child-process.js';
 import type { Manifest, ManifestObject } from '../repository/manifest.js';
 import { openDecrypted } from '../repository/read-encrypted.js';
@@ -13,7 +13,8 @@ import type { Repository } from '../repository/repository.js';
 
 export function dumpObjectOf(manifest: Manifest): ManifestObject {
   const object = manifest.objects.find((o) => o.layers[0] === 'pg_dump:custom');
-  if (!object) throw new InternalError(`manifest of '${manifest.target}/${manifest.id}' lists no dump object`);
+  // a manifest is input: damaged or written by another tool, it is refused, not a bug (exit 3)
+  if (!object) throw new OperationError(`manifest of '${manifest.target}/${manifest.id}' lists no dump object (layers pg_dump:custom…)`, { hint: 'the manifest is damaged or was not written by fapiao-guard; restore another backup' });
   return object;
 }
 
@@ -32,7 +33,9 @@ function dumpLocation(options: DumpSourceOptions): { object: ManifestObject; pat
   const object = dumpObjectOf(manifest);
   const path = repo.objectPath(manifest.target, manifest.id, object.name);
   const layers = object.layers.slice(1, -1).join('+'); // between pg_dump:custom and age
-  if (layers !== '' && layers !== 'zstd') throw new InternalError(`object '${path}' has layers ${object.layers.join('+')} that this version cannot read`);
+  if ((layers !== '' && layers !== 'zstd') || object.layers.at(-1) !== 'age') {
+    throw new OperationError(`object '${path}' has layers ${object.layers.join('+')} that this version cannot read`, { hint: 'a newer fapiao-guard wrote it, or the manifest is damaged: upgrade, or restore another backup' });
+  }
   return { object, path, zstd: layers === 'zstd' };
 }
 

@@ -2,7 +2,6 @@
 // restored copy is counted and checksummed against the backup's details.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config, TargetConfig } from '../config/config.js';
 import type { Identity } from '../crypto/index.js';
@@ -19,7 +18,8 @@ import { maskUrl } from '../storage/mask-url.js';
 import { assertBound } from '../backup/backup-identity.js';
 import { checksAlongside } from './checks-alongside.js';
 import { dumpObjectOf, openDumpArchive, spoolDumpArchive } from './dump-source.js';
-import { type RestoredTableRef, UNTRANSLATED, tableDataTracker } from './restore-progress.js';
+import { type ArchiveToc, type RestoredTableRef, UNTRANSLATED, parseToc, tableDataTracker } from './restore-progress.js';
+import { ensureSpoolFolder, removeOrphanSpools, spoolFileName } from './spool-dir.js';
 import { guardRestoreTarget, readTargetFacts } from './target-guard.js';
 
 export interface RestoreOptions {
@@ -81,6 +81,15 @@ export async function runRestore(ctx: RestoreContext, target: TargetConfig, mani
   return { backupId: manifest.id, target: manifest.target, to: maskUrl(options.to), ok, checks, seconds };
 }
 
+/** The archive's table of contents (`pg_restore -l`), to check pg_restore's progress lines against. */
+async function listToc(archive: string, signal: AbortSignal): Promise<ArchiveToc> {
+  const tool = startTool('pg_restore', ['-l', archive], { env: { ...process.env, ...UNTRANSLATED }, signal, label: `pg_restore -l of '${archive}'`, installHint: PG_CLIENT_HINT });
+  const chunks: Buffer[] = [];
+  tool.child.stdout!.on('data', (b: Buffer) => chunks.push(b));
+  await tool.exited;
+  return parseToc(Buffer.concat(chunks).toString('utf8'));
+}
+
 /** Streams the archive into pg_restore, or spools it to a file first for parallel jobs. */
 export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, options: RestoreOptions): Promise<void> {
   const controller = linkedController(ctx.signal);
@@ -92,19 +101,21 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
   const { dbnameArg, env } = libpqInvocation(options.to);
   const flags = ['--exit-on-error', ...(options.clean ? ['--clean', '--if-exists'] : []), ...(options.noOwner ? ['--no-owner', '--no-privileges'] : [])];
   const label = `pg_restore into '${maskUrl(options.to)}'`;
-  const tracker = options.onTableData ? tableDataTracker(options.jobs > 1, options.onTableData) : undefined;
+  let tracker = options.onTableData && options.jobs <= 1 ? tableDataTracker(false, options.onTableData) : undefined;
   const tool = (args: string[], stdin: 'pipe' | 'ignore') =>
     tracker
       ? startTool('pg_restore', ['--verbose', ...args], { env: { ...env, ...UNTRANSLATED }, signal, stdin, label, installHint: PG_CLIENT_HINT, onStderrLine: tracker.line })
       : startTool('pg_restore', args, { env, signal, stdin, label, installHint: PG_CLIENT_HINT });
   try {
+    await removeOrphanSpools(ctx.config.restore.spoolDir, ctx.logger);
     if (options.jobs <= 1) {
       await feedTool(await openDumpArchive(source), tool([...flags, dbnameArg], 'pipe'));
       tracker?.end();
       return;
     }
-    // pg_restore -j needs a seekable file: spool the verified, decrypted archive first.
-    const spool = path.join(ctx.config.restore.spoolDir ?? tmpdir(), `fapiao-guard-${manifest.id}-${randomBytes(4).toString('hex')}.dump`);
+    // pg_restore -j needs a seekable file: spool the verified, decrypted archive first, in a
+    // private folder where the next run finds it should this one be killed (spool-dir.ts)
+    const spool = path.join(await ensureSpoolFolder(ctx.config.restore.spoolDir), spoolFileName(manifest.id, randomBytes(4).toString('hex')));
     try {
       await spoolDumpArchive(source, spool).catch((err: unknown) => {
         if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left/i.test(messageOf(err))) {
@@ -113,6 +124,7 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
         throw err;
       });
       progress.done();
+      if (options.onTableData) tracker = tableDataTracker(true, options.onTableData, await listToc(spool, signal));
       await tool([...flags, `--jobs=${options.jobs}`, dbnameArg, spool], 'ignore').exited;
       tracker?.end();
     } finally {

@@ -1,5 +1,6 @@
 // Is anything stale or failing? (pure) Turns what status collected into one-line problems; any problem
 // makes `status` exit 1 and /healthz-independent alerting possible from any monitoring system.
+import { pushAll } from '../arrays.js';
 import { formatSeconds } from '../config/duration.js';
 import { type CronMatcher, previousFireTime } from '../daemon/schedule-times.js';
 
@@ -36,7 +37,7 @@ export function problemsOf(t: TargetFacts): string[] {
   if (t.lastDrill && (t.lastDrill.status === 'fail' || t.lastDrill.status === 'error')) {
     problems.push(`last drill of '${t.target}' ${t.lastDrill.status === 'fail' ? 'failed' : 'could not run'}: ${t.lastDrill.cause ?? 'see fapiao-guard drills'}`);
   }
-  problems.push(...jobProblems(`'${t.target}'`, t.jobs));
+  pushAll(problems, jobProblems(`'${t.target}'`, t.jobs));
   return problems;
 }
 

@@ -1,11 +1,13 @@
 // `status`, /status and /metrics read this: per target the newest backup against the RPO, the last
 // drill and its RTO, the last run of each job; open findings and live daemons. Reads the repository
 // (the truth about backups) and the state DB; tables of other features are read only when present.
+import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Config } from '../config/config.js';
 import { cronMatcher } from '../daemon/schedule-times.js';
 import { ALL_TARGETS, GLOBAL_JOBS, JOB_NAMES } from '../daemon/daemon-config.js';
 import { defaultDrillConfig } from '../drill/drill-config.js';
+import { processAlive } from '../drill/scratch-db.js';
 import { type JobSummary, jobSummaries } from '../daemon/job-runs.js';
 import type { Repository } from '../repository/repository.js';
 import { type JobState, findingProblems, isOverdue, jobProblems, problemsOf } from './assess.js';
@@ -46,7 +48,7 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
     const complete = backups.filter((b) => b.status === 'complete');
     const newest = complete.at(-1);
     const finishedAt = newest?.manifest?.finishedAt;
-    const jobs = jobStates(JOB_NAMES.filter((j) => !GLOBAL_JOBS.has(j)), target.name, summaries, schedules, config.timezone, now);
+    const jobs = jobStates(JOB_NAMES.filter((j) => !GLOBAL_JOBS.has(j)), target.name, summaries, schedules, config.timezone, now, staleAfter);
     const drill = drills.get(target.name) ?? null;
     const facts = {
       target: target.name,
@@ -65,7 +67,7 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
       jobs,
     });
   }
-  const globalJobs = jobStates(JOB_NAMES.filter((j) => GLOBAL_JOBS.has(j)), ALL_TARGETS, summaries, schedules, config.timezone, now);
+  const globalJobs = jobStates(JOB_NAMES.filter((j) => GLOBAL_JOBS.has(j)), ALL_TARGETS, summaries, schedules, config.timezone, now, staleAfter);
   const findings = await openFindings(db);
   const problems = [...targets.flatMap((t) => t.problems), ...jobProblems('all targets', globalJobs), ...findingProblems(findings, config.reconcile?.failOn ?? [])];
   return {
@@ -81,14 +83,28 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
   };
 }
 
-function jobStates(names: readonly string[], target: string, summaries: readonly JobSummary[], schedules: Record<string, string | undefined>, timeZone: string, now: Date): JobState[] {
+/**
+ * A run still `running` whose process is gone (this host) or whose heartbeat is older than
+ * staleAfter: a killed `run` CLI leaves one behind, and no daemon may be up to sweep it.
+ */
+export function staleRunError(last: Pick<JobSummary['last'], 'id' | 'status' | 'host' | 'pid' | 'heartbeatAt'>, now: Date, staleAfter: number, isAlive: (pid: number) => boolean = processAlive): string | undefined {
+  if (last.status !== 'running') return undefined;
+  const gone = last.host === hostname() && !isAlive(last.pid);
+  const silentSeconds = (now.getTime() - Date.parse(last.heartbeatAt)) / 1000;
+  if (!gone && silentSeconds <= staleAfter) return undefined;
+  const why = gone ? `its process (host ${last.host}, pid ${last.pid}) is gone` : `no heartbeat from host ${last.host}, pid ${last.pid} since ${last.heartbeatAt}`;
+  return `run #${last.id} is still recorded as running but ${why}: killed or crashed (a daemon marks it interrupted when it sweeps)`;
+}
+
+function jobStates(names: readonly string[], target: string, summaries: readonly JobSummary[], schedules: Record<string, string | undefined>, timeZone: string, now: Date, staleAfter: number): JobState[] {
   return names.flatMap((job) => {
     const s = summaries.find((x) => x.job === job && x.target === target);
     const schedule = schedules[job] ?? null;
     if (!s && !schedule) return [];
     const overdue = Boolean(schedule && s && isOverdue(cronMatcher(schedule, timeZone), s.lastSuccessAt, now));
     const last = s?.last;
-    const lastRun = last ? { id: last.id, status: last.status, isFailure: last.isFailure, fireTime: last.fireTime, finishedAt: last.finishedAt, error: last.error, summary: last.summary } : null;
+    const stale = last ? staleRunError(last, now, staleAfter) : undefined;
+    const lastRun = last ? { id: last.id, status: stale ? 'stale' : last.status, isFailure: stale ? true : last.isFailure, fireTime: last.fireTime, finishedAt: last.finishedAt, error: stale ?? last.error, summary: last.summary } : null;
     return [{ job, schedule, lastSuccessAt: s?.lastSuccessAt ?? null, overdue, lastRun }];
   });
 }

@@ -132,7 +132,7 @@ export class FileStorage implements Storage {
   }
 
   private pathOf(name: string): string {
-    return name === '' ? this.root : join(this.root, ...name.split('/'));
+    return name === '' ? this.root : join(this.root, ...name.split('/')); // spread-ok: the segments of one object name
   }
 
   private async walk(relative: string, into: ObjectInfo[]): Promise<void> {

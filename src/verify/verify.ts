@@ -1,5 +1,6 @@
 // `verify`: every stored object's size and sha256 against the manifest, with no key;
 // `--deep` also decrypts, lists the archive with pg_restore, reads the details and the key index.
+import { pushAll } from '../arrays.js';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import type { Identity } from '../crypto/index.js';
@@ -32,7 +33,7 @@ export interface VerifyReport {
 
 export async function verifyBackup(repo: Repository, manifest: Manifest, options: { deep: boolean; identities?: readonly Identity[]; signal?: AbortSignal }): Promise<VerifyReport> {
   const checks: VerifyCheck[] = [];
-  for (const object of manifest.objects) checks.push(...(await verifyObject(repo, manifest, object, options.signal)));
+  for (const object of manifest.objects) pushAll(checks, await verifyObject(repo, manifest, object, options.signal));
   if (options.deep && options.identities) {
     const identities = options.identities;
     checks.push(await attempt('decrypt + pg_restore read of the dump', () => readWholeArchive(repo, manifest, identities, options.signal)));

@@ -1,0 +1,140 @@
+// Item 13 and the sweep of item 6 of the hostile-input review: a daemon that cannot reach its state
+// database at start waits for it instead of exiting; a fire time that finds the database down is
+// alerted and runs as a catch-up once it answers; the stale-run sweep never marks a run its own
+// process holds. The outage is a TCP proxy in front of the real PostgreSQL that refuses or cuts
+// connections (nothing is mocked). Needs `npm run build`.
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { markStaleRuns } from '../../src/daemon/job-runs.js';
+import { openStateDb } from '../../src/state/state-db.js';
+import { parseConfig } from '../../src/config/config.js';
+import { type TestDatabase, createDatabase, createSampleDatabase, query } from '../helpers/pg.js';
+import { type TestRepo, createTestRepo } from '../helpers/repo.js';
+import { startHttpReceiver } from '../notify/receivers.js';
+import { type DaemonProcess, runs, startDaemon, waitFor, writeOpsConfig } from './helpers.js';
+
+/** A TCP proxy to PostgreSQL that can be switched off: new connections are reset, open ones cut. */
+class PgSwitch {
+  up = false;
+  private readonly sockets = new Set<Socket>();
+  private constructor(readonly server: Server, readonly target: URL) {}
+
+  static async start(target: string): Promise<PgSwitch> {
+    const url = new URL(target);
+    let sw!: PgSwitch;
+    const server = createServer((client) => {
+      if (!sw.up) return void client.destroy();
+      const upstream = connect(Number(url.port || 5432), url.hostname);
+      for (const s of [client, upstream]) {
+        sw.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => sw.sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    sw = new PgSwitch(server, url);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return sw;
+  }
+
+  /** The target URL with the proxy's host and port. */
+  url(): string {
+    const u = new URL(this.target.href);
+    u.hostname = '127.0.0.1';
+    u.port = String((this.server.address() as AddressInfo).port);
+    return u.toString();
+  }
+
+  down(): void {
+    this.up = false;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  close(): Promise<void> {
+    this.down();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+let source: TestDatabase;
+let t: TestRepo;
+const states: TestDatabase[] = [];
+const daemons: DaemonProcess[] = [];
+const FAST = { heartbeat: '1s', staleAfter: '3s', shutdownTimeout: '10s' };
+
+beforeAll(async () => {
+  source = await createSampleDatabase('outage', 100);
+  t = await createTestRepo({ targets: [{ name: 'inv', url: source.url }] });
+});
+
+afterAll(async () => {
+  for (const d of daemons) if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
+  await Promise.all([source?.drop(), ...states.map((s) => s.drop())]);
+  await t?.cleanup();
+});
+
+describe('the state database goes away', () => {
+  it('at start the daemon waits for it; a fire time while it is down is alerted and caught up when it returns', async () => {
+    const state = await createDatabase('outage_state');
+    states.push(state);
+    const sw = await PgSwitch.start(state.url);
+    const rx = await startHttpReceiver();
+    try {
+      const config = await writeOpsConfig(t, 'outage.yaml', {
+        state: { url: sw.url() },
+        schedules: { prune: '*/5 * * * * *' },
+        daemon: FAST,
+        notify: [{ type: 'webhook', url: `${rx.url}/alerts`, on: ['failure'] }],
+      });
+      const d = startDaemon(config);
+      daemons.push(d);
+      await waitFor('a retry at start', async () => (d.logs('state database unreachable at start; retrying').length >= 2 ? true : undefined), 30_000, [d]);
+      expect(d.child.exitCode).toBeNull();
+      sw.up = true;
+      await d.address;
+      const first = await waitFor('a scheduled run', async () => (await runs(state.url, `trigger = 'schedule' and status = 'succeeded'`))[0], 30_000);
+
+      // down right after a fire time: the next one (within 5 s) finds no database
+      await waitFor('a fresh fire time', async () => ((await runs(state.url, `fire_time > $1`, [first.fire_time]))[0] ? true : undefined), 30_000);
+      sw.down();
+      const missed = await waitFor('the missed fire time', async () => d.logs('fire time missed: state database unreachable')[0], 30_000);
+      const alert = await waitFor('the alert', async () => rx.requests.map((r) => JSON.parse(r.body) as Record<string, unknown>).find((p) => p.event === 'failure'), 30_000, [d]);
+      expect(alert).toMatchObject({ job: 'prune', target: 'inv', status: 'failed' });
+      expect(String(alert.error)).toMatch(/^fire time \S+ missed: the state database is unreachable \(.+\); it runs as a catch-up when the database is back$/);
+      sw.up = true;
+      const caught = await waitFor('the catch-up of the missed fire time', async () => (await runs(state.url, `trigger = 'catch-up' and fire_time = $1`, [missed.fireTime]))[0], 30_000);
+      expect(caught).toMatchObject({ job: 'prune', target: 'inv', pid: d.pid });
+      d.child.kill('SIGTERM');
+      expect((await d.exited).code).toBe(0);
+    } finally {
+      await rx.close();
+      await sw.close();
+    }
+  }, 120_000);
+
+  it('the stale-run sweep never marks a run its own process holds, however late its heartbeat', async () => {
+    const state = await createDatabase('outage_sweep');
+    states.push(state);
+    const file = await writeOpsConfig(t, 'sweep.yaml', { state: { url: state.url } });
+    const config = parseConfig(await readFile(file, 'utf8'), process.env, file);
+    await (await openStateDb(config)).end();
+    // one running row per job and target: two jobs
+    const insert = (job: string, pid: number) =>
+      query<{ id: number }>(state.url, `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, heartbeat_at) values ($1, 'inv', now(), 'schedule', $2, $3, 'running', now() - interval '1 hour') returning id::int`, [job, hostname(), pid]);
+    const [mine] = await insert('reconcile', process.pid);
+    const [other] = await insert('backup', process.pid);
+    const pool = new pg.Pool({ connectionString: state.url });
+    try {
+      const marked = await markStaleRuns(pool, 3, hostname(), () => true, [mine!.id]);
+      expect(marked.map((r) => r.id)).toEqual([other!.id]);
+      expect((await runs(state.url, `id = $1`, [mine!.id]))[0]!.status).toBe('running');
+    } finally {
+      await pool.end();
+    }
+  });
+});
