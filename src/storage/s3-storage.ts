@@ -3,8 +3,12 @@
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  PutObjectRetentionCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
@@ -13,12 +17,12 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import { addAbortSignal, Readable } from 'node:stream';
-import { ConfigError, IntegrityError, NotFoundError } from '../errors.js';
+import { ConfigError, IntegrityError, NotFoundError, OperationError, oneLine } from '../errors.js';
 import { maskUrl } from './mask-url.js';
 import { s3Error } from './s3-errors.js';
 import { BoundedRetryStrategy, MIB, partSizeFor } from './s3-tuning.js';
 import { UploadFailed, uploadObject } from './s3-upload.js';
-import type { LoadOptions, ObjectInfo, SaveOptions, Storage } from './storage.js';
+import type { LoadOptions, ObjectInfo, ObjectRetention, SaveOptions, Storage } from './storage.js';
 import { checkName, inputFailed } from './storage-errors.js';
 import { parseS3Url } from './s3-url.js';
 import type { IncompleteUpload, IncompleteUploads } from './incomplete-uploads.js';
@@ -55,6 +59,8 @@ export class S3Storage implements Storage, IncompleteUploads {
   /** key prefix without trailing '/', '' for the bucket root */
   readonly prefix: string;
   private readonly client: S3Client;
+  /** version ids HeadObject reported, for servers whose upload answers leave them out */
+  private readonly lastVersion = new Map<string, string>();
 
   constructor(
     url: string,
@@ -88,11 +94,14 @@ export class S3Storage implements Storage, IncompleteUploads {
     const Key = this.key(checkName(name));
     options.signal?.throwIfAborted();
     const partSize = partSizeFor(options.sizeHint, (this.options.partSizeMiB ?? 8) * MIB);
+    const lock = this.options.objectLock;
+    const retainUntil = lock ? new Date(Date.now() + lock.days * 86_400_000) : undefined;
     let bytes: number;
+    let versionId: string | undefined;
     try {
-      ({ bytes } = await uploadObject({
+      ({ bytes, versionId } = await uploadObject({
         client: this.client,
-        params: { Bucket: this.bucket, Key, ...this.headers(options.contentType) },
+        params: { Bucket: this.bucket, Key, ...this.headers(options.contentType, retainUntil) },
         body,
         partSize,
         queueSize: Math.max(1, this.options.queueSize ?? 2),
@@ -108,11 +117,74 @@ export class S3Storage implements Storage, IncompleteUploads {
       throw cause === 'input' ? inputFailed(name, error) : s3Error(error, 'save', name, this.location);
     }
     // Confirm what S3 now holds rather than trusting the count of what we sent.
-    const stored = await this.stat(name);
+    const stored = await this.stat(name, versionId);
     if (stored?.size !== bytes) {
       throw new IntegrityError(`stored size of '${name}' in ${this.location} is ${stored?.size ?? 'missing'}, sent ${bytes} bytes`);
     }
-    return stored;
+    if (!lock || !retainUntil) return stored;
+    return { ...stored, retention: await this.ensureRetention(name, stored, lock.mode, retainUntil) };
+  }
+
+  /**
+   * Trust but verify: the retention the server reports for the version just written. Servers drop
+   * Object Lock headers in places (Ceph RGW 16 ignores them on CreateMultipartUpload, so every
+   * multipart object would be deletable); then it is applied with PutObjectRetention on that version
+   * and read back again. Still missing or shorter: the save fails, naming the object and the answer.
+   */
+  private async ensureRetention(name: string, stored: ObjectInfo, mode: ObjectRetention['mode'], retainUntil: Date): Promise<ObjectRetention> {
+    const holds = (r: ObjectRetention | undefined): boolean =>
+      r !== undefined && (r.mode === mode || r.mode === 'COMPLIANCE') && Date.parse(r.retainUntil) >= retainUntil.getTime() - 1000;
+    if (stored.retention && holds(stored.retention)) return { ...stored.retention, appliedBy: 'write' };
+    const versionId = stored.retention?.versionId ?? this.lastVersion.get(name);
+    const wanted = `${mode} until ${retainUntil.toISOString()}`;
+    const found = stored.retention ? `${stored.retention.mode} until ${stored.retention.retainUntil}` : 'none';
+    this.logger?.warn({ object: name, versionId, found }, 'the S3 server did not store the Object Lock retention sent with the object: applying it with PutObjectRetention');
+    try {
+      await this.client.send(
+        new PutObjectRetentionCommand({ Bucket: this.bucket, Key: this.key(name), ...(versionId ? { VersionId: versionId } : {}), Retention: { Mode: mode, RetainUntilDate: retainUntil } }),
+      );
+    } catch (err) {
+      throw new OperationError(
+        oneLine(`Object Lock retention (${wanted}) of '${name}' in ${this.location} is missing (found: ${found}) and could not be applied: ${s3Error(err, 'put the retention of', name, this.location).message}`),
+        { hint: 'enable Object Lock on the bucket (it must be created with it), or remove repository.s3.objectLock from the configuration' },
+      );
+    }
+    const again = (await this.stat(name, versionId))?.retention;
+    if (!again || !holds(again)) {
+      throw new OperationError(
+        `Object Lock retention (${wanted}) of '${name}' in ${this.location} is still missing after PutObjectRetention (the server reports: ${again ? `${again.mode} until ${again.retainUntil}` : 'none'})`,
+        { hint: 'this S3 server does not keep Object Lock retention; the backups there are not immutable' },
+      );
+    }
+    return { ...again, appliedBy: 'put-retention' };
+  }
+
+  /**
+   * Is the bucket set up for what the configuration asks? Object Lock configured needs a bucket
+   * with Object Lock enabled (and so versioning). Returns the problems, empty when fine.
+   */
+  async checkBucket(): Promise<string[]> {
+    const problems: string[] = [];
+    if (!this.options.objectLock) return problems;
+    let lockEnabled = false;
+    try {
+      const lock = await this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket }));
+      lockEnabled = lock.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name !== 'ObjectLockConfigurationNotFoundError' && e.$metadata?.httpStatusCode !== 404) {
+        problems.push(`cannot read the Object Lock configuration of bucket '${this.bucket}': ${s3Error(err, 'read the Object Lock configuration of', this.bucket, this.location).message}`);
+        return problems;
+      }
+    }
+    if (!lockEnabled) problems.push(`bucket '${this.bucket}' does not have Object Lock enabled, but repository.s3.objectLock is configured (a bucket gets Object Lock only when created with it)`);
+    try {
+      const versioning = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket }));
+      if (versioning.Status !== 'Enabled') problems.push(`bucket '${this.bucket}' does not have versioning enabled (status: ${versioning.Status ?? 'never enabled'}); Object Lock needs it`);
+    } catch (err) {
+      problems.push(`cannot read the versioning state of bucket '${this.bucket}': ${s3Error(err, 'read the versioning of', this.bucket, this.location).message}`);
+    }
+    return problems;
   }
 
   async load(name: string, options: LoadOptions = {}): Promise<Readable> {
@@ -130,11 +202,13 @@ export class S3Storage implements Storage, IncompleteUploads {
     }
   }
 
-  async stat(name: string): Promise<ObjectInfo | undefined> {
+  async stat(name: string, versionId?: string): Promise<ObjectInfo | undefined> {
     const Key = this.key(checkName(name));
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
-      return { name, size: head.ContentLength ?? 0 };
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key, ...(versionId ? { VersionId: versionId } : {}) }));
+      if (head.VersionId) this.lastVersion.set(name, head.VersionId);
+      const retention = retentionOf(head);
+      return { name, size: head.ContentLength ?? 0, ...(retention ? { retention } : {}) };
     } catch (err) {
       const mapped = s3Error(err, 'stat', name, this.location);
       if (mapped instanceof NotFoundError) return undefined;
@@ -215,7 +289,7 @@ export class S3Storage implements Storage, IncompleteUploads {
     return name === '' && isPrefix ? `${this.prefix}/` : `${this.prefix}/${name}`;
   }
 
-  private headers(contentType: string | undefined): Omit<PutObjectCommandInput, 'Bucket' | 'Key' | 'Body'> {
+  private headers(contentType: string | undefined, retainUntil: Date | undefined): Omit<PutObjectCommandInput, 'Bucket' | 'Key' | 'Body'> {
     const { sse, kmsKeyId, storageClass, objectLock } = this.options;
     return {
       ContentType: contentType ?? 'application/octet-stream',
@@ -225,7 +299,7 @@ export class S3Storage implements Storage, IncompleteUploads {
       ...(objectLock
         ? {
             ObjectLockMode: objectLock.mode,
-            ObjectLockRetainUntilDate: new Date(Date.now() + objectLock.days * 86_400_000),
+            ObjectLockRetainUntilDate: retainUntil,
             // S3 rejects Object Lock writes without Content-MD5 or a checksum; ask the SDK for
             // CRC32 even when checksums are otherwise only sent when required.
             ChecksumAlgorithm: 'CRC32',
@@ -233,4 +307,11 @@ export class S3Storage implements Storage, IncompleteUploads {
         : {}),
     };
   }
+}
+
+function retentionOf(head: HeadObjectCommandOutput): ObjectRetention | undefined {
+  const mode = head.ObjectLockMode;
+  const until = head.ObjectLockRetainUntilDate;
+  if ((mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') || !until) return undefined;
+  return { mode, retainUntil: new Date(until).toISOString(), ...(head.VersionId ? { versionId: head.VersionId } : {}) };
 }
