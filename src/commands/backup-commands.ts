@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { runBackup, type BackupResult } from '../backup/backup.js';
 import { formatIdentityFile, generateIdentity } from '../crypto/index.js';
-import { UsageError, isFgError } from '../errors.js';
+import { ConfigError, UsageError, isFgError } from '../errors.js';
+import { bucketCheckOf } from '../storage/incomplete-uploads.js';
 import { formatBytes } from '../progress.js';
 import { type GlobalArgs, commandContext, refuseOption, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
@@ -18,6 +19,13 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
       async (args) => {
         refuseOption(args, 'target', 'init', 'one repository holds the backups of every target');
         const ctx = await commandContext(args);
+        // S3 Object Lock configured on a bucket that cannot hold it: say so before writing anything
+        const problems = (await bucketCheckOf(ctx.repo.storage)?.checkBucket()) ?? [];
+        if (problems.length > 0) {
+          throw new ConfigError(`repository '${ctx.repo.storage.location}' does not match repository.s3 in the configuration`, problems, {
+            hint: 'create the bucket with Object Lock enabled (e.g. aws s3api create-bucket --object-lock-enabled-for-bucket), or remove repository.s3.objectLock',
+          });
+        }
         const { created } = await ctx.repo.init(ctx.config.encryption.recipients);
         if (ctx.json) printJson({ repository: ctx.repo.storage.location, created });
         else process.stdout.write(`${created ? 'created' : 'already initialised'}: ${ctx.repo.storage.location}\n`);

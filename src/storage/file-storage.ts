@@ -169,12 +169,38 @@ function isMissing(err: unknown): boolean {
 
 /** mkdir -p, then fsync the parent of every directory created so the new entries survive a crash. */
 async function mkdirSynced(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
+  const first = await mkdirParents(dir);
   if (first === undefined) return;
   for (let d = dir; ; d = dirname(d)) {
     await syncDir(dirname(d));
     if (d === first || d === dirname(d)) break;
   }
+}
+
+/**
+ * mkdir -p by hand, one level at a time, returning the first directory created. Node's
+ * `mkdir(…, { recursive: true })` never returns where a parent exists but refuses new entries with
+ * ENOENT (anything under /proc): it spins at full CPU. Here a second ENOENT is the OS's answer.
+ */
+async function mkdirParents(dir: string): Promise<string | undefined> {
+  try {
+    await mkdir(dir);
+    return dir;
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === 'EEXIST') {
+      if ((await stat(dir)).isDirectory()) return undefined;
+      throw Object.assign(new Error(`'${dir}' exists and is not a directory`), { code: 'ENOTDIR' });
+    }
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
+  }
+  const first = await mkdirParents(dirname(dir));
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    if (errnoOf(err) !== 'EEXIST') throw err;
+  }
+  return first ?? dir;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -28,3 +28,15 @@ export function incompleteUploadsOf(storage: Storage): IncompleteUploads | undef
   }
   return undefined;
 }
+
+/** Backends that can say whether their bucket is set up as the configuration asks (S3: Object Lock, versioning). */
+export interface BucketCheck {
+  checkBucket(): Promise<string[]>;
+}
+
+export function bucketCheckOf(storage: Storage): BucketCheck | undefined {
+  for (let s: Storage | undefined = storage; s; s = (s as Partial<StorageWrapper>).inner) {
+    if (typeof (s as Partial<BucketCheck>).checkBucket === 'function') return s as unknown as BucketCheck;
+  }
+  return undefined;
+}
