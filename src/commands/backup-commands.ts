@@ -94,6 +94,7 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
       async (args) => {
         const ctx = await commandContext(args);
         if (args.target) selectTargets(ctx.config, args.target); // an unknown name is a usage error, not an empty list
+        await ctx.repo.requireRepository(); // "no backups" only where there is a repository to have them
         const entries = await ctx.repo.listBackups(args.target);
         const rows = entries.map((e) => ({
           id: e.id,
@@ -102,12 +103,13 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
           finishedAt: e.manifest?.finishedAt ?? null,
           storedBytes: e.storedBytes,
           status: e.status,
+          ...(e.problem ? { problem: e.problem } : {}),
         }));
         if (ctx.json) return printJson(rows);
         if (rows.length === 0) return void process.stdout.write(`no backups in ${ctx.repo.storage.location}\n`);
         printTable(
           ['target', 'backup', 'started', 'stored', 'status'],
-          rows.map((r) => [r.target, r.id, r.startedAt ? formatTime(r.startedAt, ctx.config.timezone) : '-', formatBytes(r.storedBytes), r.status === 'complete' ? 'complete' : 'INCOMPLETE (no manifest)']),
+          rows.map((r) => [r.target, r.id, r.startedAt ? formatTime(r.startedAt, ctx.config.timezone) : '-', formatBytes(r.storedBytes), r.status === 'complete' ? 'complete' : r.status === 'damaged' ? `DAMAGED (${r.problem})` : 'INCOMPLETE (no manifest)']),
         );
       },
     );

@@ -151,6 +151,7 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
       async (args) => {
         const ctx = await commandContext(args);
         const config = args.target ? { ...ctx.config, targets: selectTargets(ctx.config, args.target) } : ctx.config;
+        await ctx.repo.requireRepository(); // no repository: exit 3, not "no backup yet"
         const report = await withStateDb(config, (db) => collectStatus(config, ctx.repo, db));
         const { jobRuns: _raw, ...visible } = report;
         if (ctx.json) printJson(visible);
