@@ -40,3 +40,28 @@ export function bucketCheckOf(storage: Storage): BucketCheck | undefined {
   }
   return undefined;
 }
+
+/**
+ * What a killed writer leaves behind outside any object: file:// temp files (`.<name>.tmp-<hex>`,
+ * hidden from `list`) and empty folders. `prune` feature-detects this like incomplete uploads.
+ */
+export interface Leftover {
+  /** path relative to the repository root */
+  name: string;
+  kind: 'temp file' | 'empty folder';
+  size: number;
+  modified: Date;
+}
+
+export interface Leftovers {
+  listLeftovers(prefix: string): Promise<Leftover[]>;
+  removeLeftover(leftover: Pick<Leftover, 'name' | 'kind'>): Promise<void>;
+}
+
+export function leftoversOf(storage: Storage): Leftovers | undefined {
+  for (let s: Storage | undefined = storage; s; s = (s as Partial<StorageWrapper>).inner) {
+    const candidate = s as Partial<Leftovers>;
+    if (typeof candidate.listLeftovers === 'function' && typeof candidate.removeLeftover === 'function') return candidate as Leftovers;
+  }
+  return undefined;
+}

@@ -4,6 +4,7 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetBucketVersioningCommand,
+  ListObjectVersionsCommand,
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
   HeadObjectCommand,
@@ -23,7 +24,7 @@ import { s3Error } from './s3-errors.js';
 import { BoundedRetryStrategy, MIB, partSizeFor } from './s3-tuning.js';
 import { UploadFailed, uploadObject } from './s3-upload.js';
 import type { LoadOptions, ObjectInfo, ObjectRetention, SaveOptions, Storage } from './storage.js';
-import { checkName, inputFailed } from './storage-errors.js';
+import { checkName, inputFailed, StorageError } from './storage-errors.js';
 import { parseS3Url } from './s3-url.js';
 import type { IncompleteUpload, IncompleteUploads } from './incomplete-uploads.js';
 
@@ -238,13 +239,63 @@ export class S3Storage implements Storage, IncompleteUploads {
     } while (ContinuationToken);
   }
 
+  /**
+   * On a versioned bucket (Object Lock implies one) a plain DELETE only adds a delete marker: the
+   * bytes stay, and are paid for, and a locked version looks deleted. So there every version of the
+   * key (and its delete markers) is deleted by version id; a version under retention is refused by
+   * the server and reported with its retain-until date.
+   */
   async remove(name: string): Promise<void> {
     const Key = this.key(checkName(name));
+    if (await this.versioned()) return this.removeVersions(name, Key);
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
     } catch (err) {
       const mapped = s3Error(err, 'remove', name, this.location);
       if (!(mapped instanceof NotFoundError)) throw mapped;
+    }
+  }
+
+  private versioning: Promise<boolean> | undefined;
+
+  /** Versioning enabled or suspended (both keep old versions); servers without the API are not versioned. */
+  private versioned(): Promise<boolean> {
+    this.versioning ??= this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket })).then(
+      (v) => v.Status === 'Enabled' || v.Status === 'Suspended',
+      () => false,
+    );
+    return this.versioning;
+  }
+
+  private async removeVersions(name: string, Key: string): Promise<void> {
+    const versions: Array<{ VersionId: string; marker: boolean }> = [];
+    let KeyMarker: string | undefined;
+    let VersionIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: Key, KeyMarker, VersionIdMarker }));
+      } catch (err) {
+        throw s3Error(err, 'list the versions of', name, this.location);
+      }
+      for (const v of page.Versions ?? []) if (v.Key === Key && v.VersionId) versions.push({ VersionId: v.VersionId, marker: false });
+      for (const m of page.DeleteMarkers ?? []) if (m.Key === Key && m.VersionId) versions.push({ VersionId: m.VersionId, marker: true });
+      ({ NextKeyMarker: KeyMarker, NextVersionIdMarker: VersionIdMarker } = page);
+      if (!page.IsTruncated) KeyMarker = undefined;
+    } while (KeyMarker);
+    // versions first, delete markers last: an interrupted removal never shows an older version as current
+    for (const v of versions.sort((a, b) => Number(a.marker) - Number(b.marker))) {
+      try {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key, VersionId: v.VersionId }));
+      } catch (err) {
+        const mapped = s3Error(err, 'remove', name, this.location);
+        if (mapped instanceof NotFoundError) continue;
+        const retention = v.marker ? undefined : await this.stat(name, v.VersionId).then((i) => i?.retention, () => undefined);
+        if (retention) {
+          throw new StorageError(`'${name}' version ${v.VersionId} in ${this.location} is under Object Lock retention (${retention.mode} until ${retention.retainUntil})`, { cause: err, permanent: true });
+        }
+        throw mapped;
+      }
     }
   }
 
