@@ -47,6 +47,15 @@ for (const choice of await s3ServersUnderTest()) {
     };
   });
 
+  // remove() deletes every version on a versioned bucket: the same contract must hold there
+  if (choice.kind !== 's3rver') {
+    storageConformance(`s3 versioned bucket [${choice.kind}]`, async () => {
+      const bucket = await server.newBucket({ versioning: true });
+      const storage = new S3Storage(`s3://${bucket}/conformance`, testOptions(server, { listPageSize: 7 }));
+      return { storage, multipartBytes: 20 * 1024 * 1024, listPageSize: 7, cleanup: async () => storage.destroy() };
+    });
+  }
+
   describe(`S3Storage specifics [${choice.kind}]`, () => {
     it('works at the bucket root and lists only relative names', async () => {
       const storage = new S3Storage(`s3://${server.bucket}`, testOptions(server));
