@@ -25,6 +25,8 @@ export interface S3Capabilities {
   versioning: boolean;
   /** Object Lock retention that refuses deletes */
   objectLock: boolean;
+  /** checks Content-MD5 / the signed payload sha256 of what it receives (s3rver checks neither) */
+  contentDigest: boolean;
 }
 
 export interface S3TestServer {
@@ -171,7 +173,7 @@ async function rgwServer(info: RgwInfo): Promise<S3TestServer> {
     // streamed aws-chunked body with a trailing checksum is refused (411 MissingContentLength)
     checksums: 'when_required',
     supportsMultipartAdmin: true,
-    capabilities: { multipartAdmin: true, versioning: true, objectLock: true },
+    capabilities: { multipartAdmin: true, versioning: true, objectLock: true, contentDigest: true },
     newBucket: (options) => createBucket(info.endpoint, info.region, credentials, options),
     // the cluster is the run's: global-setup.ts stops it
     async stop() {},
@@ -232,7 +234,7 @@ export async function startS3rver(): Promise<S3TestServer> {
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     checksums: 'when_required',
     supportsMultipartAdmin: false,
-    capabilities: { multipartAdmin: false, versioning: false, objectLock: false },
+    capabilities: { multipartAdmin: false, versioning: false, objectLock: false, contentDigest: false },
     newBucket: (options) => createBucket(`http://127.0.0.1:${port}`, 'us-east-1', { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, options),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -271,7 +273,7 @@ async function startMinio(): Promise<S3TestServer> {
     credentials,
     checksums: 'when_supported',
     supportsMultipartAdmin: true,
-    capabilities: { multipartAdmin: true, versioning: true, objectLock: true },
+    capabilities: { multipartAdmin: true, versioning: true, objectLock: true, contentDigest: true },
     newBucket: (options) => createBucket(endpoint, region, credentials, options),
     async stop() {
       await container.stop();
