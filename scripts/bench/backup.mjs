@@ -126,5 +126,4 @@ for (const r of results) {
   console.log(`| ${r.name} | ${r.seconds.toFixed(2)} | ${(r.seconds / base.seconds).toFixed(2)}x | ${mib(r.stored)} | ${((r.stored / base.stored - 1) * 100).toFixed(1)}% | ${r.rss ? (r.rss / 1024).toFixed(0) : 'n/a'} |`);
 }
 if (rgwNote) console.log(`\n${rgwNote}`);
-if (rgwNote) console.log(`\n${rgwNote}`);
 rmSync(work, { recursive: true, force: true });
