@@ -45,7 +45,7 @@ wait_for() {
     [ $SECONDS -lt $deadline ] || return 1
     sleep 0.25
   done
-  printf '%s\n' "$what" >/dev/null
+  : "$what" # named for the reader of the call site
 }
 
 pid_of() { [ -s "$1/run/$2.pid" ] && cat "$1/run/$2.pid"; }

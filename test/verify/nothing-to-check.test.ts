@@ -49,7 +49,7 @@ describe('no check passes on nothing', () => {
       expect(res.code, args.join(' ')).toBe(3);
       expect(errorLine(res), args.join(' ')).toContain(`no fapiao-guard repository at '${url}'`);
     }
-  });
+  }, 240_000); // nine CLI runs: ~30 s idle, over 60 s in a full parallel run on 2 cores
 
   it('an initialised but empty repository: verify and verify --all exit 3 "no backup to verify", drill exit 3, status exit 1, list exit 0', async () => {
     const url = pathToFileURL(path.join(t.dir, 'empty-repo')).href;
@@ -71,7 +71,7 @@ describe('no check passes on nothing', () => {
     const list = await runCli(['list', '--config', config]);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^no backups in /);
-  });
+  }, 240_000);
 
   it('a wrong identity: verify --deep exits 3 "no identity matched recipient(s)", not a failed backup', async () => {
     await runBackup({ config: t.config, repo: t.repo, logger: silentLogger() }, t.config.targets[0]!);
@@ -83,7 +83,7 @@ describe('no check passes on nothing', () => {
     expect(res.stderr + res.stdout).not.toMatch(/do not rely on them/);
     const right = await runCli(['verify', '--deep', '--config', t.configFile]);
     expect(right.code).toBe(0);
-  });
+  }, 180_000);
 
   it('one truncated manifest: list shows it DAMAGED, verify --all verifies the others and exits 1, prune keeps it and carries on', async () => {
     const good = await runBackup({ config: t.config, repo: t.repo, logger: silentLogger() }, t.config.targets[0]!);
@@ -104,7 +104,7 @@ describe('no check passes on nothing', () => {
     expect(prune.code).toBe(0);
     const [result] = JSON.parse(prune.stdout) as Array<{ backups: Array<{ id: string; outcome: string; reasons: string[] }> }>;
     expect(result!.backups.find((b) => b.id === bad.id)).toMatchObject({ outcome: 'kept', reasons: [expect.stringMatching(/^manifest damaged/)] });
-  });
+  }, 180_000);
 });
 
 describe('init', () => {
