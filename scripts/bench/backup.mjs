@@ -1,11 +1,13 @@
-// Benchmark: bare `pg_dump -Fc` (default settings) vs our backup to file:// and to an S3 protocol
-// server (s3rver), on the same database, in one run. Prints seconds, stored bytes, peak RSS and
-// ratios against the bare pg_dump. Usage: npm run build && node scripts/bench/backup.mjs
+// Benchmark: bare `pg_dump -Fc` (default settings) vs our backup to file:// and to S3 protocol
+// servers (s3rver, and Ceph RGW via scripts/s3-server/rgw.sh), on the same database, in one run.
+// Prints seconds, stored bytes, peak RSS and ratios against the bare pg_dump, and RGW's start time
+// and memory. Usage: npm run build && node scripts/bench/backup.mjs
 //   BENCH_INVOICES=2000000 (default)  BENCH_DB=fg_bench  BENCH_RUNS=1
-//   BENCH_S3=0 skips the s3rver run. The "+ invoice keys" run adds a reconcile section whose local
+//   BENCH_S3=0 skips the s3rver run, BENCH_RGW=0 the RGW run (also skipped, saying so, when RGW
+//   is not installed: scripts/s3-server/rgw.sh install). The "+ invoice keys" run adds a reconcile section whose local
 //   table is the target's, so the backup also stores invoice-keys.age (the key index).
-import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -50,6 +52,7 @@ const port = await new Promise((resolve) => createInterface({ input: s3.stdout }
 const s3env = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
 
 const results = [];
+let rgwNote;
 try {
   const bare = await measure('sh', ['-c', `pg_dump -Fc -d '${url}' | wc -c`]);
   results.push({ name: 'bare pg_dump -Fc > /dev/null', seconds: bare.seconds, stored: Number(bare.stdout.trim()), rss: bare.maxRssKiB });
@@ -63,8 +66,56 @@ try {
     const viaS3 = await ours(s3cfg, s3env);
     results.push({ name: 'fapiao-guard backup → s3:// (s3rver)', seconds: viaS3.seconds, stored: viaS3.stored, rss: viaS3.maxRssKiB });
   }
+  if (process.env.BENCH_RGW !== '0') await benchRgw();
 } finally {
   s3.kill('SIGTERM');
+}
+
+/** Ceph RGW started by scripts/s3-server/rgw.sh (as the test suite does), one bucket, then stopped. */
+async function benchRgw() {
+  const script = path.join(root, 'scripts/s3-server/rgw.sh');
+  const dir = path.join(work, 'rgw');
+  let info;
+  const started = Date.now();
+  try {
+    info = JSON.parse(execFileSync('bash', [script, 'start', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').at(-1));
+  } catch (err) {
+    console.error(`RGW run skipped: ${String(err.stderr || err.message).trim()}`);
+    return;
+  }
+  const startSeconds = (Date.now() - started) / 1000;
+  try {
+    const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+    const credentials = { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey };
+    const client = new S3Client({ endpoint: info.endpoint, region: info.region, credentials, forcePathStyle: true });
+    await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    client.destroy();
+    const rgwIdle = rssOf(dir);
+    const cfg = writeConfig('rgw', { url: 's3://bench/repo', s3: { endpoint: info.endpoint, region: info.region, forcePathStyle: true } });
+    const run = await ours(cfg, { AWS_ACCESS_KEY_ID: info.accessKeyId, AWS_SECRET_ACCESS_KEY: info.secretAccessKey, AWS_REGION: info.region });
+    results.push({ name: 'fapiao-guard backup → s3:// (Ceph RGW)', seconds: run.seconds, stored: run.stored, rss: run.maxRssKiB });
+    rgwNote = `Ceph RGW: started in ${startSeconds.toFixed(1)} s; daemons' RSS idle ${fmtRss(rgwIdle)}, after the backup ${fmtRss(rssOf(dir))}`;
+  } finally {
+    execFileSync('bash', [script, 'stop', dir], { stdio: 'inherit' });
+  }
+}
+
+function rssOf(dir) {
+  const out = {};
+  for (const name of ['mon.a', 'osd.0', 'client.rgw.a']) {
+    try {
+      const pid = readFileSync(path.join(dir, 'run', `${name}.pid`), 'utf8').trim();
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      out[name] = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch {
+      out[name] = 0;
+    }
+  }
+  return out;
+}
+function fmtRss(r) {
+  const total = Object.values(r).reduce((a, b) => a + b, 0);
+  return `${(total / 1024).toFixed(0)} MiB (${Object.entries(r).map(([k, v]) => `${k} ${(v / 1024).toFixed(0)}`).join(', ')})`;
 }
 
 const base = results[0];
@@ -74,4 +125,5 @@ console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of results) {
   console.log(`| ${r.name} | ${r.seconds.toFixed(2)} | ${(r.seconds / base.seconds).toFixed(2)}x | ${mib(r.stored)} | ${((r.stored / base.stored - 1) * 100).toFixed(1)}% | ${r.rss ? (r.rss / 1024).toFixed(0) : 'n/a'} |`);
 }
+if (rgwNote) console.log(`\n${rgwNote}`);
 rmSync(work, { recursive: true, force: true });

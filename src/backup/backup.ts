@@ -121,10 +121,18 @@ export async function runBackup(ctx: BackupContext, target: TargetConfig): Promi
     objects.push(await saveEncryptedText(repo.storage, pathOf(DETAILS_NAME), DETAILS_NAME, ['json'], JSON.stringify(bindDetails(details, identity)), recipients, signal));
 
     // Commit protocol: every object is confirmed in storage before the manifest makes the backup real.
+    // With S3 Object Lock the retention the server reports is recorded per object (S3Storage.save
+    // already verified or applied it); an object without one fails the backup.
+    const objectLock = config.repository.s3.objectLock;
     for (const object of objects) {
       const stat = await repo.storage.stat(pathOf(object.name));
       if (!stat || stat.size !== object.size) {
         throw new OperationError(`'${pathOf(object.name)}' reads back as ${stat ? `${stat.size} bytes` : 'missing'}, expected ${object.size} bytes`);
+      }
+      if (objectLock && repo.storage.location.startsWith('s3://')) {
+        if (!stat.retention) throw new OperationError(`'${pathOf(object.name)}' in ${repo.storage.location} reads back without Object Lock retention (${objectLock.mode}, ${objectLock.days} days configured)`);
+        const { mode, retainUntil, versionId } = stat.retention;
+        object.retention = { mode, retainUntil, ...(versionId ? { versionId } : {}) };
       }
     }
     throwIfInterrupted(signal, `backup of '${target.name}'`);

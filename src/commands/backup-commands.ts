@@ -4,8 +4,9 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { runBackup, type BackupResult } from '../backup/backup.js';
 import { formatIdentityFile, generateIdentity } from '../crypto/index.js';
-import { UsageError, isFgError } from '../errors.js';
+import { ConfigError, UsageError, isFgError } from '../errors.js';
 import { generateSigningKeyPair } from '../signing/signing-keys.js';
+import { bucketCheckOf } from '../storage/incomplete-uploads.js';
 import { formatBytes } from '../progress.js';
 import { type GlobalArgs, commandContext, refuseOption, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
@@ -33,6 +34,13 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
       async (args) => {
         refuseOption(args, 'target', 'init', 'one repository holds the backups of every target');
         const ctx = await commandContext(args);
+        // S3 Object Lock configured on a bucket that cannot hold it: say so before writing anything
+        const problems = (await bucketCheckOf(ctx.repo.storage)?.checkBucket()) ?? [];
+        if (problems.length > 0) {
+          throw new ConfigError(`repository '${ctx.repo.storage.location}' does not match repository.s3 in the configuration`, problems, {
+            hint: 'create the bucket with Object Lock enabled (e.g. aws s3api create-bucket --object-lock-enabled-for-bucket), or remove repository.s3.objectLock',
+          });
+        }
         const { created } = await ctx.repo.init(ctx.config.encryption.recipients);
         if (ctx.json) printJson({ repository: ctx.repo.storage.location, created });
         else process.stdout.write(`${created ? 'created' : 'already initialised'}: ${ctx.repo.storage.location}\n`);
@@ -104,6 +112,7 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
       async (args) => {
         const ctx = await commandContext(args);
         if (args.target) selectTargets(ctx.config, args.target); // an unknown name is a usage error, not an empty list
+        await ctx.repo.requireRepository(); // "no backups" only where there is a repository to have them
         const entries = await ctx.repo.listBackups(args.target);
         const rows = entries.map((e) => ({
           id: e.id,
@@ -112,12 +121,13 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
           finishedAt: e.manifest?.finishedAt ?? null,
           storedBytes: e.storedBytes,
           status: e.status,
+          ...(e.problem ? { problem: e.problem } : {}),
         }));
         if (ctx.json) return printJson(rows);
         if (rows.length === 0) return void process.stdout.write(`no backups in ${ctx.repo.storage.location}\n`);
         printTable(
           ['target', 'backup', 'started', 'stored', 'status'],
-          rows.map((r) => [r.target, r.id, r.startedAt ? formatTime(r.startedAt, ctx.config.timezone) : '-', formatBytes(r.storedBytes), r.status === 'complete' ? 'complete' : 'INCOMPLETE (no manifest)']),
+          rows.map((r) => [r.target, r.id, r.startedAt ? formatTime(r.startedAt, ctx.config.timezone) : '-', formatBytes(r.storedBytes), r.status === 'complete' ? 'complete' : r.status === 'damaged' ? `DAMAGED (${r.problem})` : 'INCOMPLETE (no manifest)']),
         );
       },
     );

@@ -40,6 +40,7 @@ export function registerDrillCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
         if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) throw new UsageError(`--jobs must be a whole number ≥ 1, got '${args.jobs}'`);
         const targets = pick.kind === 'id' ? [singleTarget(ctx.config, args.target)] : selectTargets(ctx.config, args.target);
         const identities = await loadIdentities(ctx.config, args.identity);
+        await ctx.repo.requireRepository(); // no repository: exit 3 naming it, before any scratch database
         const reports: DrillReport[] = [];
         for (const target of targets) {
           const report = await runDrill({ config: ctx.config, repo: ctx.repo, logger: ctx.logger, identities, signal: ctx.signal }, target, {

@@ -151,6 +151,7 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
       async (args) => {
         const ctx = await commandContext(args);
         const config = args.target ? { ...ctx.config, targets: selectTargets(ctx.config, args.target) } : ctx.config;
+        await ctx.repo.requireRepository(); // no repository: exit 3, not "no backup yet"
         const report = await withStateDb(config, (db) => collectStatus(config, ctx.repo, db));
         const { jobRuns: _raw, ...visible } = report;
         if (ctx.json) printJson(visible);
@@ -201,14 +202,15 @@ function printPlan(plan: Awaited<ReturnType<typeof planPrune>>, tz: string, dryR
     plan.backups.map((b) => [b.id, formatTime(b.startedAt, tz), b.status, formatBytes(b.storedBytes), b.action, b.reasons.join('; ')]),
   );
   for (const u of plan.uploads) process.stdout.write(`upload ${u.name} (${u.uploadId.slice(0, 12)}…): ${u.action} — ${u.reason}\n`);
+  for (const l of plan.leftovers) process.stdout.write(`${l.kind} ${l.name}: ${l.action} — ${l.reason}\n`);
 }
 
 function printPruneOutcome(r: PruneResult): void {
-  const notes = [...r.backups, ...r.uploads].filter((x) => x.outcome === 'retained' || x.outcome === 'failed').map((x) => `  ${'id' in x ? x.id : x.name}: ${x.outcome}${x.note ? ` (${x.note})` : ''}`);
-  const would = r.backups.filter((b) => b.outcome === 'would delete').length + r.uploads.filter((u) => u.outcome === 'would delete').length;
+  const notes = [...r.backups, ...r.uploads, ...r.leftovers].filter((x) => x.outcome === 'retained' || x.outcome === 'failed').map((x) => `  ${'id' in x ? x.id : x.name}: ${x.outcome}${x.note ? ` (${x.note})` : ''}`);
+  const would = [...r.backups, ...r.uploads, ...r.leftovers].filter((x) => x.outcome === 'would delete').length;
   process.stdout.write(
     r.dryRun
       ? `dry run: would delete ${would} item(s) of '${r.target}'; nothing deleted\n`
-      : `'${r.target}': deleted ${r.deleted} backup(s) (${formatBytes(r.deletedBytes)})${r.retained ? `, ${r.retained} retained by Object Lock` : ''}${r.failed ? `, ${r.failed} FAILED` : ''}\n${notes.join('\n')}${notes.length ? '\n' : ''}`,
+      : `'${r.target}': deleted ${r.deleted} backup(s) (${formatBytes(r.deletedBytes)})${r.leftovers.some((l) => l.outcome === 'deleted') ? `, ${r.leftovers.filter((l) => l.outcome === 'deleted').length} leftover(s)` : ''}${r.retained ? `, ${r.retained} retained by Object Lock` : ''}${r.failed ? `, ${r.failed} FAILED` : ''}\n${notes.join('\n')}${notes.length ? '\n' : ''}`,
   );
 }

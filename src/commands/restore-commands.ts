@@ -1,7 +1,8 @@
 // verify and restore: the commands that read backups back.
 import type { Argv } from 'yargs';
 import { loadIdentities } from '../backup/encryption-keys.js';
-import { CheckFailedError, UsageError } from '../errors.js';
+import { CheckFailedError, NotFoundError, UsageError } from '../errors.js';
+import type { Manifest } from '../repository/manifest.js';
 import { runRestore } from '../restore/restore.js';
 import { checkManifestSignature, manifestVerifyKey, withSignatureCheck } from '../signing/manifest-signature.js';
 import { type VerifyReport, verifyBackup } from '../verify/verify.js';
@@ -26,15 +27,34 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
       async (args) => {
         const ctx = await commandContext(args);
         const identities = args.deep ? await loadIdentities(ctx.config, args.identity) : undefined;
+        // a missing or uninitialised repository is "could not check" (exit 3), never an empty pass
+        await ctx.repo.requireRepository();
         const reports: VerifyReport[] = [];
         const signingKey = await manifestVerifyKey(ctx.config);
+        const verifyOne = async (manifest: Manifest): Promise<VerifyReport> =>
+          withSignatureCheck(await verifyBackup(ctx.repo, manifest, { deep: args.deep, signal: ctx.signal, ...(identities ? { identities } : {}) }), await checkManifestSignature(ctx.repo, manifest, signingKey));
+        const nothing: string[] = [];
         for (const target of selectTargets(ctx.config, args.target)) {
-          const manifests = args.all
-            ? (await ctx.repo.listBackups(target.name)).flatMap((b) => (b.manifest ? [b.manifest] : []))
-            : [await ctx.repo.resolve(target.name, args.backup)];
-          for (const manifest of manifests) {
-            reports.push(withSignatureCheck(await verifyBackup(ctx.repo, manifest, { deep: args.deep, signal: ctx.signal, ...(identities ? { identities } : {}) }), await checkManifestSignature(ctx.repo, manifest, signingKey)));
+          if (args.all) {
+            const backups = (await ctx.repo.listBackups(target.name)).filter((b) => b.status !== 'incomplete');
+            if (backups.length === 0) nothing.push(target.name);
+            for (const b of backups) {
+              if (b.manifest) reports.push(await verifyOne(b.manifest));
+              else reports.push({ backupId: b.id, target: b.target, deep: args.deep, ok: false, checks: [{ name: 'manifest', ok: false, problem: b.problem ?? 'manifest unreadable' }] });
+            }
+            continue;
           }
+          let manifest;
+          try {
+            manifest = await ctx.repo.resolve(target.name, args.backup);
+          } catch (err) {
+            if (err instanceof NotFoundError && args.backup === 'latest') {
+              nothing.push(target.name);
+              continue;
+            }
+            throw err;
+          }
+          reports.push(await verifyOne(manifest));
         }
         if (ctx.json) printJson(reports);
         else {
@@ -48,6 +68,11 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
           const first = failed[0]!.checks.find((c) => !c.ok)!;
           throw new CheckFailedError(first.problem ?? `${first.name} failed for '${failed[0]!.target}/${failed[0]!.backupId}'`, {
             hint: `${failed.length} of ${reports.length} backups failed verification; do not rely on them, take a new backup`,
+          });
+        }
+        if (nothing.length > 0) {
+          throw new NotFoundError(`no backup to verify of target(s) ${nothing.map((n) => `'${n}'`).join(', ')} in '${ctx.repo.storage.location}'`, {
+            hint: "an initialised but empty repository, or the wrong one: 'fapiao-guard list' shows what is there; 'fapiao-guard backup' makes one",
           });
         }
       },

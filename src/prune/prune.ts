@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { backupIdTime } from '../repository/backup-id.js';
 import { MANIFEST_NAME } from '../repository/manifest.js';
 import type { BackupEntry, Repository } from '../repository/repository.js';
-import { incompleteUploadsOf } from '../storage/incomplete-uploads.js';
+import { incompleteUploadsOf, leftoversOf } from '../storage/incomplete-uploads.js';
 import type { RetentionPolicy } from './retention-config.js';
 import { describePolicy } from './retention-config.js';
 import { type PlanEntry, planRetention } from './retention-plan.js';
@@ -18,11 +18,22 @@ export interface UploadEntry {
   reason: string;
 }
 
+/** A temp file of a killed save, or an empty backup folder (file:// repositories). */
+export interface LeftoverEntry {
+  name: string;
+  kind: 'temp file' | 'empty folder';
+  size: number;
+  modified: string;
+  action: 'keep' | 'remove';
+  reason: string;
+}
+
 export interface PrunePlan {
   target: string;
   policy: string;
   backups: PlanEntry[];
   uploads: UploadEntry[];
+  leftovers: LeftoverEntry[];
 }
 
 export type Outcome = 'kept' | 'deleted' | 'would delete' | 'retained' | 'failed';
@@ -33,6 +44,7 @@ export interface PruneResult {
   policy: string;
   backups: Array<Omit<PlanEntry, 'startedAt'> & { startedAt: string; outcome: Outcome; note?: string }>;
   uploads: Array<UploadEntry & { outcome: Outcome; note?: string }>;
+  leftovers: Array<LeftoverEntry & { outcome: Outcome; note?: string }>;
   deleted: number;
   deletedBytes: number;
   retained: number;
@@ -66,12 +78,27 @@ export async function planPrune(ctx: PruneContext, target: string, policy: Reten
       });
     }
   }
-  return { target, policy: describePolicy(policy), backups, uploads };
+  const leftovers: LeftoverEntry[] = [];
+  const stray = leftoversOf(ctx.repo.storage);
+  if (stray) {
+    for (const l of await stray.listLeftovers(`backups/${target}/`)) {
+      const old = (now.getTime() - l.modified.getTime()) / 1000 > policy.incompleteAfter;
+      leftovers.push({
+        name: l.name,
+        kind: l.kind,
+        size: l.size,
+        modified: l.modified.toISOString(),
+        action: old ? 'remove' : 'keep',
+        reason: old ? `${l.kind === 'temp file' ? 'left by an interrupted save' : 'left by a failed or pruned backup'}, older than incompleteAfter` : 'younger than incompleteAfter: a backup may still be writing it',
+      });
+    }
+  }
+  return { target, policy: describePolicy(policy), backups, uploads, leftovers };
 }
 
 /** Carry out a plan (or only report it with dryRun). Errors per backup are collected, not thrown. */
 export async function executePrune(ctx: PruneContext, plan: PrunePlan, dryRun: boolean): Promise<PruneResult> {
-  const result: PruneResult = { target: plan.target, dryRun, policy: plan.policy, backups: [], uploads: [], deleted: 0, deletedBytes: 0, retained: 0, failed: 0 };
+  const result: PruneResult = { target: plan.target, dryRun, policy: plan.policy, backups: [], uploads: [], leftovers: [], deleted: 0, deletedBytes: 0, retained: 0, failed: 0 };
   const entries = new Map((await ctx.repo.listBackups(plan.target)).map((e) => [e.id, e]));
   for (const b of plan.backups) {
     const row = { ...b, startedAt: b.startedAt.toISOString() };
@@ -111,6 +138,24 @@ export async function executePrune(ctx: PruneContext, plan: PrunePlan, dryRun: b
       result.uploads.push({ ...u, outcome: 'failed', note: messageOf(err) });
     }
   }
+  const stray = leftoversOf(ctx.repo.storage);
+  for (const l of plan.leftovers) {
+    if (l.action === 'keep' || !stray) {
+      result.leftovers.push({ ...l, outcome: 'kept' });
+      continue;
+    }
+    if (dryRun) {
+      result.leftovers.push({ ...l, outcome: 'would delete' });
+      continue;
+    }
+    try {
+      await stray.removeLeftover(l);
+      result.leftovers.push({ ...l, outcome: 'deleted' });
+    } catch (err) {
+      result.failed++;
+      result.leftovers.push({ ...l, outcome: 'failed', note: messageOf(err) });
+    }
+  }
   ctx.logger.info({ target: plan.target, deleted: result.deleted, deletedBytes: result.deletedBytes, retained: result.retained, failed: result.failed, dryRun }, 'prune finished');
   return result;
 }
@@ -124,7 +169,8 @@ async function deleteBackup(ctx: PruneContext, entry: BackupEntry): Promise<{ ou
     } catch (err) {
       if (isRetentionRefusal(err, ctx.objectLock)) {
         ctx.logger.info({ object: name }, 'object is under S3 Object Lock retention: kept');
-        return { outcome: 'retained', note: `'${object.name}' is under Object Lock retention` };
+        const until = /\((?:GOVERNANCE|COMPLIANCE) until [^)]+\)/.exec(messageOf(err))?.[0];
+        return { outcome: 'retained', note: `'${object.name}' is under Object Lock retention${until ? ` ${until}` : ''}` };
       }
       ctx.logger.warn({ object: name, err: messageOf(err) }, 'could not delete');
       return { outcome: 'failed', note: messageOf(err) };

@@ -5,7 +5,8 @@ import type { RetentionPolicy } from './retention-config.js';
 
 export interface PlanInput {
   id: string;
-  status: 'complete' | 'incomplete';
+  /** damaged: a manifest that cannot be read (it counts for no rule and is never deleted by prune) */
+  status: 'complete' | 'incomplete' | 'damaged';
   /** when the backup started (from its id) */
   startedAt: Date;
   storedBytes: number;
@@ -69,6 +70,7 @@ export function planRetention(backups: readonly PlanInput[], policy: RetentionPo
   }
 
   return [...backups].sort(newestFirst).map((b) => {
+    if (b.status === 'damaged') return { ...b, action: 'keep', reasons: ['manifest damaged: kept for inspection (verify --all reports it); remove it by hand once investigated'] };
     if (b.status === 'incomplete') {
       const age = (now.getTime() - b.startedAt.getTime()) / 1000;
       return age > policy.incompleteAfter

@@ -14,6 +14,8 @@ export interface ManifestObject {
   sha256: string;
   /** bytes before compression and encryption, where known */
   plainSize?: number;
+  /** S3 Object Lock retention the server reported for the stored version when the backup was taken */
+  retention?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; retainUntil: string; versionId?: string };
 }
 
 export interface Manifest {
@@ -57,6 +59,9 @@ export function parseManifest(text: string, where: string): Manifest {
       if (!Number.isSafeInteger(o?.size) || o.size < 0) problems.push(`objects[${i}].size invalid`);
       if (typeof o?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.sha256)) problems.push(`objects[${i}].sha256 invalid`);
       if (!Array.isArray(o?.layers)) problems.push(`objects[${i}].layers invalid`);
+      if (o?.retention !== undefined && (typeof o.retention !== 'object' || o.retention === null || typeof o.retention.retainUntil !== 'string' || !['GOVERNANCE', 'COMPLIANCE'].includes(o.retention.mode))) {
+        problems.push(`objects[${i}].retention invalid`);
+      }
     });
   }
   if (problems.length > 0) throw new IntegrityError(`manifest '${where}' is invalid: ${problems.join(', ')}`);

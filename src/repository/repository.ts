@@ -2,7 +2,7 @@
 // complete backup, and which backup "latest" means. The repository alone is the truth.
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { ConfigError, NotFoundError, OperationError, UsageError } from '../errors.js';
+import { ConfigError, IntegrityError, NotFoundError, OperationError, UsageError } from '../errors.js';
 import type { ObjectInfo, Storage } from '../storage/storage.js';
 import { isBackupId } from './backup-id.js';
 import { MANIFEST_NAME, type Manifest, REPOSITORY_FORMAT, manifestBytes, parseManifest, storedBytes } from './manifest.js';
@@ -18,9 +18,12 @@ export interface RepositoryInfo {
 export interface BackupEntry {
   id: string;
   target: string;
-  status: 'complete' | 'incomplete';
-  /** present for complete backups */
+  /** damaged: its manifest exists but cannot be read as one (truncated, altered, moved) */
+  status: 'complete' | 'incomplete' | 'damaged';
+  /** present for complete backups whose manifest was read */
   manifest?: Manifest;
+  /** for damaged backups: what is wrong with the manifest */
+  problem?: string;
   /** objects found under the backup's folder */
   objects: ObjectInfo[];
   storedBytes: number;
@@ -52,6 +55,29 @@ export class Repository {
     const info = await this.info();
     if (!info) {
       throw new ConfigError(`no fapiao-guard repository at '${this.storage.location}'`, [], { hint: "run 'fapiao-guard init' first" });
+    }
+    if (info.format !== REPOSITORY_FORMAT) {
+      throw new ConfigError(`repository '${this.storage.location}' has format ${info.format}; this version reads ${REPOSITORY_FORMAT}`);
+    }
+    return info;
+  }
+
+  /**
+   * For commands that check or describe backups: a missing, uninitialised or unreadable repository
+   * is "could not check" (exit 3), never an empty success.
+   */
+  async requireRepository(): Promise<RepositoryInfo> {
+    let info: RepositoryInfo | undefined;
+    try {
+      info = await this.info();
+    } catch (err) {
+      if (err instanceof OperationError) throw new OperationError(`cannot read the repository at '${this.storage.location}': ${err.message}`, { cause: err });
+      throw err;
+    }
+    if (!info) {
+      throw new NotFoundError(`no fapiao-guard repository at '${this.storage.location}' (missing, not initialised, or the path or bucket prefix is wrong)`, {
+        hint: "check repository.url (an unmounted share? a typo?); a new repository needs 'fapiao-guard init'",
+      });
     }
     if (info.format !== REPOSITORY_FORMAT) {
       throw new ConfigError(`repository '${this.storage.location}' has format ${info.format}; this version reads ${REPOSITORY_FORMAT}`);
@@ -91,14 +117,26 @@ export class Repository {
     const newestOf = new Map(complete.map((g) => [g.target, g])); // sorted oldest first: the last one wins
     const toRead = mode === 'all' ? complete : mode === 'newest' ? [...newestOf.values()] : [];
     const manifests = new Map<(typeof sorted)[number], Manifest>();
-    await forEachLimited(toRead, 8, async (g) => void manifests.set(g, await this.readManifest(g.target, g.id)));
+    // One unreadable manifest must not hide every other backup of the target (or stop retention):
+    // it is reported as damaged. Storage failures still stop the listing: nothing could be checked.
+    const damaged = new Map<(typeof sorted)[number], string>();
+    await forEachLimited(toRead, 8, async (g) => {
+      try {
+        manifests.set(g, await this.readManifest(g.target, g.id));
+      } catch (err) {
+        if (!(err instanceof IntegrityError)) throw err;
+        damaged.set(g, err.message);
+      }
+    });
     return sorted.map((group) => {
       const manifest = manifests.get(group);
+      const problem = damaged.get(group);
       return {
         id: group.id,
         target: group.target,
-        status: completeSet.has(group) ? 'complete' : 'incomplete',
+        status: problem ? 'damaged' : completeSet.has(group) ? 'complete' : 'incomplete',
         ...(manifest ? { manifest } : {}),
+        ...(problem ? { problem } : {}),
         objects: group.objects,
         storedBytes: manifest ? storedBytes(manifest) : group.objects.reduce((s, o) => s + (o.name === MANIFEST_NAME ? 0 : o.size), 0),
       };
@@ -110,7 +148,7 @@ export class Repository {
     const body = await text(await this.storage.load(name));
     const manifest = parseManifest(body, name);
     if (manifest.id !== id || manifest.target !== target) {
-      throw new OperationError(`manifest '${name}' names backup '${manifest.target}/${manifest.id}'; the folder was moved or renamed`);
+      throw new IntegrityError(`manifest '${name}' names backup '${manifest.target}/${manifest.id}'; the folder was moved or renamed`);
     }
     return manifest;
   }

@@ -1,20 +1,21 @@
 // The file:// backend: a directory tree (local disk or NFS). An object appears only complete:
 // written to a temp name, fsynced, renamed into place, and the directory fsynced.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, isFgError } from '../errors.js';
 import { errnoOf, fsError } from './fs-errors.js';
 import { maskUrl } from './mask-url.js';
+import type { Leftover, Leftovers } from './incomplete-uploads.js';
 import type { LoadOptions, ObjectInfo, SaveOptions, Storage } from './storage.js';
 import { abortReason, checkName, inputFailed, notFound } from './storage-errors.js';
 
 /** `.<name>.tmp-<12 hex>`: what save writes before the rename; list never shows these. */
 const TEMP_NAME = /^\..+\.tmp-[0-9a-f]{12}$/;
 
-export class FileStorage implements Storage {
+export class FileStorage implements Storage, Leftovers {
   readonly location: string;
   /** absolute directory holding the repository */
   readonly root: string;
@@ -129,6 +130,74 @@ export class FileStorage implements Storage {
       if (isMissing(err)) return;
       throw fsError(err, 'remove', path);
     }
+    await this.removeIfEmpty(dirname(path));
+  }
+
+  /** Temp files and empty folders under `prefix` (a folder path ending in '/'), deepest first. */
+  async listLeftovers(prefix: string): Promise<Leftover[]> {
+    checkName(prefix, { prefix: true });
+    const base = prefix.replace(/\/$/, '');
+    const found: Leftover[] = [];
+    const visit = async (relative: string): Promise<number> => {
+      const dir = this.pathOf(relative);
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (isMissing(err)) return 1; // gone meanwhile: not ours to report
+        throw fsError(err, 'list', dir);
+      }
+      for (const entry of entries) {
+        const name = relative === '' ? entry.name : `${relative}/${entry.name}`;
+        if (entry.isDirectory()) {
+          if ((await visit(name)) === 0) {
+            const info = await stat(this.pathOf(name)).catch(() => undefined);
+            if (info) found.push({ name, kind: 'empty folder', size: 0, modified: info.mtime });
+          }
+        } else if (TEMP_NAME.test(entry.name)) {
+          const info = await stat(this.pathOf(name)).catch(() => undefined);
+          if (info) found.push({ name, kind: 'temp file', size: info.size, modified: info.mtime });
+        }
+      }
+      return entries.length;
+    };
+    await visit(base);
+    return found;
+  }
+
+  async removeLeftover(leftover: Pick<Leftover, 'name' | 'kind'>): Promise<void> {
+    const name = leftover.name;
+    const segments = name.split('/');
+    if (segments.some((s) => s === '' || s === '.' || s === '..') || (leftover.kind === 'temp file' && !TEMP_NAME.test(segments.at(-1)!))) {
+      throw new ConfigError(`'${name}' is not a leftover of this repository`);
+    }
+    const path = join(this.root, ...segments);
+    if (leftover.kind === 'empty folder') {
+      try {
+        await rmdir(path);
+      } catch (err) {
+        // ENOTEMPTY: a writer started using it meanwhile, so it is no leftover any more
+        if (isMissing(err) || errnoOf(err) === 'ENOTEMPTY' || errnoOf(err) === 'EEXIST') return;
+        throw fsError(err, 'remove', path);
+      }
+    } else {
+      try {
+        await unlink(path);
+      } catch (err) {
+        if (!isMissing(err)) throw fsError(err, 'remove', path);
+      }
+    }
+    await this.removeIfEmpty(dirname(path));
+  }
+
+  /**
+   * A backup folder emptied by prune (or by a failed save) goes too, so nothing lists or keeps an
+   * empty folder. Only that one folder, never the repository root: a concurrent save recreates
+   * what it needs (mkdirParents), and a folder in use is not empty.
+   */
+  private async removeIfEmpty(dir: string): Promise<void> {
+    if (dir === this.root || !dir.startsWith(`${this.root}${sep}`)) return;
+    await rmdir(dir).catch(() => undefined);
   }
 
   private pathOf(name: string): string {
@@ -169,12 +238,38 @@ function isMissing(err: unknown): boolean {
 
 /** mkdir -p, then fsync the parent of every directory created so the new entries survive a crash. */
 async function mkdirSynced(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
+  const first = await mkdirParents(dir);
   if (first === undefined) return;
   for (let d = dir; ; d = dirname(d)) {
     await syncDir(dirname(d));
     if (d === first || d === dirname(d)) break;
   }
+}
+
+/**
+ * mkdir -p by hand, one level at a time, returning the first directory created. Node's
+ * `mkdir(…, { recursive: true })` never returns where a parent exists but refuses new entries with
+ * ENOENT (anything under /proc): it spins at full CPU. Here a second ENOENT is the OS's answer.
+ */
+async function mkdirParents(dir: string): Promise<string | undefined> {
+  try {
+    await mkdir(dir);
+    return dir;
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === 'EEXIST') {
+      if ((await stat(dir)).isDirectory()) return undefined;
+      throw Object.assign(new Error(`'${dir}' exists and is not a directory`), { code: 'ENOTDIR' });
+    }
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
+  }
+  const first = await mkdirParents(dirname(dir));
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    if (errnoOf(err) !== 'EEXIST') throw err;
+  }
+  return first ?? dir;
 }
 
 async function syncDir(dir: string): Promise<void> {

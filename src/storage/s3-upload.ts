@@ -26,6 +26,8 @@ export interface UploadRequest {
 export interface UploadOutcome {
   /** bytes read from the body and sent */
   bytes: number;
+  /** the version the server created, on a versioned bucket (some servers leave it out) */
+  versionId?: string;
 }
 
 export interface UploadFailure {
@@ -84,8 +86,9 @@ export async function uploadObject(request: UploadRequest): Promise<UploadOutcom
     queueSize: request.queueSize,
     leavePartsOnError: false,
   });
+  let versionId: string | undefined;
   try {
-    await upload.done();
+    versionId = (await upload.done()).VersionId || undefined;
     await feed;
   } catch (err) {
     stop(err, false);
@@ -100,7 +103,7 @@ export async function uploadObject(request: UploadRequest): Promise<UploadOutcom
     signal?.removeEventListener('abort', onAbort);
   }
   // An abort that arrives after CompleteMultipartUpload came back is too late: the object is whole.
-  return { bytes };
+  return versionId ? { bytes, versionId } : { bytes };
 }
 
 /**

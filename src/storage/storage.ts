@@ -7,6 +7,21 @@ export interface ObjectInfo {
   name: string;
   /** stored size in bytes */
   size: number;
+  /**
+   * S3 Object Lock retention the server reports for the object (the version written, for save);
+   * absent where there is none or the backend has no such thing
+   */
+  retention?: ObjectRetention;
+}
+
+export interface ObjectRetention {
+  mode: 'GOVERNANCE' | 'COMPLIANCE';
+  /** ISO time until which the version cannot be deleted */
+  retainUntil: string;
+  /** the object version the retention is on */
+  versionId?: string;
+  /** how it got there: with the write itself, or afterwards with PutObjectRetention (the server dropped it) */
+  appliedBy?: 'write' | 'put-retention';
 }
 
 export interface SaveOptions {

@@ -3,10 +3,10 @@
 import { pushAll } from '../arrays.js';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import type { Identity } from '../crypto/index.js';
+import { fingerprint, type Identity } from '../crypto/index.js';
 import { INVOICE_KEYS_NAME, scanInvoiceKeys } from '../backup/invoice-keys.js';
 import { assertBound } from '../backup/backup-identity.js';
-import { isFgError, messageOf } from '../errors.js';
+import { OperationError, isFgError, messageOf } from '../errors.js';
 import { PG_CLIENT_HINT, feedTool, startTool } from '../pipeline/child-process.js';
 import { DigestStream } from '../pipeline/digest.js';
 import type { Manifest, ManifestObject } from '../repository/manifest.js';
@@ -36,6 +36,7 @@ export async function verifyBackup(repo: Repository, manifest: Manifest, options
   for (const object of manifest.objects) pushAll(checks, await verifyObject(repo, manifest, object, options.signal));
   if (options.deep && options.identities) {
     const identities = options.identities;
+    requireMatchingIdentity(manifest, identities);
     checks.push(await attempt('decrypt + pg_restore read of the dump', () => readWholeArchive(repo, manifest, identities, options.signal)));
     checks.push(
       await attempt('decrypt details', async () => {
@@ -119,10 +120,24 @@ async function readKeyIndex(repo: Repository, manifest: Manifest, object: Manife
   return `${keys} invoice keys, sorted`;
 }
 
+/**
+ * The wrong key is the operator's problem, not the backup's: "no identity matched" (exit 3) before
+ * anything is decrypted, never a verification failure that says the backup cannot be relied on.
+ */
+function requireMatchingIdentity(manifest: Manifest, identities: readonly Identity[]): void {
+  if (identities.some((i) => i.type !== 'x25519')) return; // a passphrase: only decrypting can tell
+  const ours = identities.map((i) => (i.type === 'x25519' ? fingerprint(i.recipient) : ''));
+  if (ours.some((f) => manifest.recipients.includes(f))) return;
+  throw new OperationError(`no identity matched recipient(s) ${manifest.recipients.join(', ')} of backup '${manifest.target}/${manifest.id}'`, {
+    hint: `the identity file holds the key(s) of ${ours.join(', ') || 'no recipient'}; use the identity (--identity or encryption.identityFile) whose public key encrypted this backup`,
+  });
+}
+
 async function attempt(name: string, fn: () => Promise<string>): Promise<VerifyCheck> {
   try {
     return { name, ok: true, actual: await fn() };
   } catch (err) {
+    if (/^no identity matched/.test(messageOf(err))) throw err; // the key, not the backup
     return { name, ok: false, problem: isFgError(err) ? err.message : messageOf(err) };
   }
 }

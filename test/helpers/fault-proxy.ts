@@ -29,6 +29,7 @@ export class FaultProxy {
   readonly requests: ProxiedRequest[] = [];
   private failRule?: Rule & { status: number };
   private dropRule?: Rule & { afterBytes: number };
+  private corruptRule?: Rule;
   private readonly sockets = new Set<Socket>();
   private down = false;
 
@@ -81,9 +82,15 @@ export class FaultProxy {
   }
 
   /** Clear faults and the request log. */
+  /** Flip one byte in the body of the next `count` matching requests (same length: only a digest can tell). */
+  corruptNext(count: number, match: Match = isObjectWrite): void {
+    this.corruptRule = { remaining: count, match };
+  }
+
   reset(): void {
     this.failRule = undefined;
     this.dropRule = undefined;
+    this.corruptRule = undefined;
     this.requests.length = 0;
   }
 
@@ -116,6 +123,7 @@ export class FaultProxy {
       return;
     }
     const drop = this.take(this.dropRule, info);
+    let corrupt = Boolean(this.take(this.corruptRule, info));
     this.requests.push({ ...info, outcome: drop ? 'dropped' : 'forwarded' });
     // 'expect' is not signed; the proxy has already answered 100-continue itself.
     const { expect: _expect, connection: _connection, ...headers } = req.headers;
@@ -128,12 +136,18 @@ export class FaultProxy {
     );
     upstream.on('error', () => res.destroy());
     let seen = 0;
-    req.on('data', (chunk: Buffer) => {
+    req.on('data', (data: Buffer) => {
+      let chunk = data;
       seen += chunk.length;
       if (drop && seen > drop.afterBytes) {
         upstream.destroy();
         req.socket.destroy();
         return;
+      }
+      if (corrupt && chunk.length > 0) {
+        chunk = Buffer.from(chunk);
+        chunk[chunk.length >> 1]! ^= 0xff;
+        corrupt = false;
       }
       if (!upstream.write(chunk)) {
         req.pause();

@@ -1,7 +1,15 @@
 // Runs once before all test files: find a PostgreSQL to test against, and say clearly when
 // there is none. Order: $FAPIAO_GUARD_TEST_PG, the local server, then (only when a Docker
 // engine answers) a testcontainers PostgreSQL.
+// Also gives the run a folder for its Ceph RGW (test/helpers/s3-server.ts starts it when the
+// first S3 test file asks, so runs without S3 tests pay nothing) and stops that RGW at the end.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -9,7 +17,30 @@ import type { TestProject } from 'vitest/node';
 declare module 'vitest' {
   export interface ProvidedContext {
     pgServerUrl: string;
+    /** where the run's RGW lives once started (see test/helpers/s3-server.ts) */
+    rgwDir: string;
   }
+}
+
+const RGW_SCRIPT = fileURLToPath(new URL('../../scripts/s3-server/rgw.sh', import.meta.url));
+
+/** The RGW folder for this run, and the teardown that stops the cluster if a test file started it. */
+async function rgwFolder(project: TestProject): Promise<() => Promise<void>> {
+  const dir = await mkdtemp(join(tmpdir(), 'fg-test-rgw-'));
+  project.provide('rgwDir', dir);
+  return async () => {
+    if (existsSync(join(dir, 'lock'))) {
+      // a start may still be under way (a run cut short): wait for it, bounded, then stop by pid files
+      const deadline = Date.now() + 180_000;
+      while (!existsSync(join(dir, 'state.json')) && Date.now() < deadline) await sleep(250);
+      if (existsSync(join(dir, 'cluster', 'ceph.conf'))) {
+        await promisify(execFile)('bash', [RGW_SCRIPT, 'stop', join(dir, 'cluster')], { timeout: 60_000 }).catch((err: unknown) => {
+          process.stderr.write(`could not stop the test RGW in ${dir}: ${(err as Error).message}\n`);
+        });
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
 }
 
 const LOCAL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -37,6 +68,15 @@ async function dockerAnswers(): Promise<boolean> {
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
+  const stopRgw = await rgwFolder(project);
+  const stopPg = await setupPg(project);
+  return async () => {
+    await stopRgw();
+    await stopPg?.();
+  };
+}
+
+async function setupPg(project: TestProject): Promise<(() => Promise<void>) | void> {
   const wanted = process.env.FAPIAO_GUARD_TEST_PG;
   if (wanted) {
     if (!(await answers(wanted))) throw new Error(`FAPIAO_GUARD_TEST_PG='${wanted.replace(/:[^:@/]*@/, ':***@')}' does not answer`);

@@ -150,4 +150,53 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       expect(await executePrune(wctx, await planPrune(wctx, 's3worm', policy(), clock), false)).toMatchObject({ deleted: 0, retained: 1, failed: 0 });
     });
   });
+
+  it('temp files of a killed save and empty backup folders go with the next prune (listed by --dry-run), young ones stay', async () => {
+    const repoDir = path.join(t.dir, 'repo', 'backups', 'invoices');
+    const { mkdir, utimes, stat } = await import('node:fs/promises');
+    const oldTime = new Date(Date.now() - 2 * DAY);
+    // a killed backup: only a temp file in its folder (list never shows it, so no backup entry)
+    const killed = path.join(repoDir, '20200101T000000Z-dead');
+    await mkdir(killed, { recursive: true });
+    await writeFile(path.join(killed, '.dump.zst.age.tmp-0123456789ab'), 'partial');
+    await utimes(path.join(killed, '.dump.zst.age.tmp-0123456789ab'), oldTime, oldTime);
+    // a failed backup that cleaned its temp file up: an empty folder
+    const empty = path.join(repoDir, '20200102T000000Z-0e0e');
+    await mkdir(empty, { recursive: true });
+    await utimes(empty, oldTime, oldTime);
+    // a save in progress right now: its temp file is young
+    const running = path.join(repoDir, '20991231T000000Z-beef');
+    await mkdir(running, { recursive: true });
+    await writeFile(path.join(running, '.dump.zst.age.tmp-ba9876543210'), 'writing');
+
+    const dry = await runCli(['prune', '--dry-run', '--target', 'invoices', '--config', configFile]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('temp file backups/invoices/20200101T000000Z-dead/.dump.zst.age.tmp-0123456789ab: remove — left by an interrupted save, older than incompleteAfter');
+    expect(dry.stdout).toContain('empty folder backups/invoices/20200102T000000Z-0e0e: remove — left by a failed or pruned backup, older than incompleteAfter');
+    expect(dry.stdout).toMatch(/temp file backups\/invoices\/20991231T000000Z-beef\/\.dump\.zst\.age\.tmp-ba9876543210: keep — younger than incompleteAfter/);
+    expect((await stat(killed)).isDirectory()).toBe(true);
+
+    const res = await runCli(['prune', '--target', 'invoices', '--json', '--config', configFile]);
+    expect(res.code).toBe(0);
+    const [result] = JSON.parse(res.stdout);
+    expect(result.leftovers.filter((l: { outcome: string }) => l.outcome === 'deleted').map((l: { name: string }) => l.name).sort()).toEqual([
+      'backups/invoices/20200101T000000Z-dead/.dump.zst.age.tmp-0123456789ab',
+      'backups/invoices/20200102T000000Z-0e0e',
+    ]);
+    await expect(stat(killed)).rejects.toMatchObject({ code: 'ENOENT' }); // its folder went with its last file
+    await expect(stat(empty)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await stat(path.join(running, '.dump.zst.age.tmp-ba9876543210'))).isFile()).toBe(true);
+    const { rm } = await import('node:fs/promises');
+    await rm(running, { recursive: true, force: true });
+  });
+
+  it('a pruned backup leaves no empty folder behind', async () => {
+    const repo = t.repo;
+    const old = await writeFakeBackup(repo, 'ledger', new Date(Date.now() - 40 * DAY));
+    await writeFakeBackup(repo, 'ledger', new Date(Date.now() - HOUR));
+    const res = await runCli(['prune', '--target', 'ledger', '--config', configFile]);
+    expect(res.code).toBe(0);
+    const { stat } = await import('node:fs/promises');
+    await expect(stat(path.join(t.dir, 'repo', 'backups', 'ledger', old))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });
