@@ -5,6 +5,7 @@ import pg from 'pg';
 import { collectDetails, compareDetails } from '../../src/pg/details.js';
 import { checkAgainstDetails, startDetailsCheck } from '../../src/pg/restored-details.js';
 import { type TestDatabase, createDatabase, query } from '../helpers/pg.js';
+import { waitFor } from '../helpers/wait.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -70,11 +71,9 @@ describe('content checksums', () => {
       const check = startDetailsCheck(db.url, { ...expected, tables: expected.tables.filter((t) => t.name === 'big') }, { concurrency: 2, yieldPollMs: 20 });
       check.ready({ kind: 'qualified', text: 'public.big' });
       // once our checksum is running, pg_restore's next step on that table needs an exclusive lock
-      for (let i = 0; i < 500; i++) {
-        const { rows } = await client.query(`select 1 from pg_stat_activity where application_name = 'fapiao-guard restore-check' and state = 'active' and query like 'select count(*)%'`);
-        if (rows.length > 0) break;
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      // (in this database: another checkout's same test may be running on the shared server)
+      const measuring = `select 1 from pg_stat_activity where datname = current_database() and application_name = 'fapiao-guard restore-check' and state = 'active' and query like 'select count(*)%'`;
+      await waitFor('the measurement to start', async () => ((await client.query(measuring)).rows.length > 0 ? true : undefined), 60_000, { pollMs: 5 });
       await client.query('alter table public.big add primary key (id)');
       const checks = await check.finish();
       expect(check.yields).toBeGreaterThanOrEqual(1);

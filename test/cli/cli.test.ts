@@ -4,7 +4,7 @@ import { execSync, spawn, spawnSync } from 'node:child_process';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type TestDatabase, createDatabase, createSampleDatabase, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { BIN, errorLine, runCli } from '../helpers/cli.js';
@@ -160,6 +160,7 @@ describe('fapiao-guard CLI', () => {
     doc.backup = { compression: 'zstd:19' }; // slow on purpose: the dump takes long enough to interrupt
     await writeFile(file, JSON.stringify(doc));
     const child = spawn(process.execPath, [BIN, 'backup', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'))); // a failed wait must not leave it running
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // interrupt once the dump is streaming into its upload: the dump object's temp file has bytes
@@ -183,5 +184,5 @@ describe('fapiao-guard CLI', () => {
     // no shell: `sh -c "pgrep -f …"` would find its own command line
     const stray = spawnSync('pgrep', ['-f', `pg_dump .*${big.name}`]).stdout.toString().trim();
     expect(stray).toBe('');
-  });
+  }); // the first one creates 150,000 invoices: over a minute on a busy machine (testTimeout)
 });

@@ -177,7 +177,7 @@ describe('fapiao-guard daemon', () => {
     } finally {
       await rx.close();
     }
-  }, 90_000);
+  });
 
   it('catch-up: after downtime the latest missed fire time runs once at start; never on a first start or twice', async () => {
     const state = await stateDb('catchup');
@@ -205,7 +205,7 @@ describe('fapiao-guard daemon', () => {
     await stop(third);
     expect((await runs(state.url, `trigger = 'catch-up'`)).length).toBe(1);
     expect((await runs(state.url, `target = 'other'`)).length).toBe(0);
-  }, 60_000);
+  });
 
   it('SIGTERM during a backup: pg_dump stopped, upload aborted, no manifest, run interrupted (not alerted), exit 0 within shutdownTimeout', async () => {
     const state = await stateDb('term');
@@ -246,7 +246,7 @@ describe('fapiao-guard daemon', () => {
     } finally {
       await rx.close();
     }
-  }, 60_000);
+  });
 
   it('SIGTERM while a claim is on its way to the state database: the run it claims ends recorded, none is left running', async () => {
     const state = await stateDb('claim');
@@ -275,5 +275,5 @@ describe('fapiao-guard daemon', () => {
     const claimed = (await runs(state.url, `target = 'inv' and status <> 'skipped'`)).at(-1)!;
     expect(claimed.finished_at).not.toBeNull();
     expect(d.logs('job started').filter((l) => l.run === claimed.id)).toHaveLength(1);
-  }, 60_000);
+  });
 });

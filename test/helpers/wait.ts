@@ -21,7 +21,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
-/** A promise's settlement as a flag, for `abandon`: `settled()` names how it ended, once it has. */
+/** For `abandon`: a function that names how `p` ended once it has (undefined before). */
 export function watch(p: Promise<unknown>, name: string): () => string | undefined {
   let state: string | undefined;
   p.then(
