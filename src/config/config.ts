@@ -2,6 +2,7 @@
 // parseConfig is pure: text in, Config or every problem with its path out.
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { parseQualifiedName } from '../pg/identifier.js';
 import { parseDuration } from './duration.js';
 import { interpolateEnv } from './interpolate.js';
 import { Issues, Reader } from './reader.js';
@@ -149,7 +150,8 @@ function readTarget(t: Reader): TargetConfig {
   const url = t.string('url', { required: true, pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' }) ?? '';
   const verifyTables = t.strings('verifyTables');
   verifyTables.forEach((table, i) => {
-    if (!/^[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*$/.test(table)) t.issues.add(`${t.path}.verifyTables[${i}]`, `'${table}' must be schema.table`);
+    const parsed = parseQualifiedName(table);
+    if (!parsed.ok) t.issues.add(`${t.path}.verifyTables[${i}]`, `${parsed.reason} (write a table as psql's \\dt shows it: schema.table, "Quoted" where needed)`);
   });
   return { name, url, verifyTables, globals: t.boolean('globals', false), pgDumpArgs: t.strings('pgDumpArgs') };
 }
