@@ -120,8 +120,11 @@ describe('backup, verify and restore', () => {
   it('fails a backup whose verify table does not exist, naming it, before writing anything (no manifest, no folder)', async () => {
     const bad = { ...t.config.targets[0]!, verifyTables: ['public.no_such_table'] };
     const before = (await t.repo.listBackups('invoices')).length;
+    const folders = () => readdir(path.join(t.dir, 'repo', 'backups', 'invoices')).catch(() => [] as string[]);
+    const foldersBefore = await folders();
     await expect(runBackup({ config: t.config, repo: t.repo, logger }, bad)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/verify table 'public\.no_such_table' not found/) });
     const after = await t.repo.listBackups('invoices');
     expect(after).toHaveLength(before);
+    expect(await folders()).toEqual(foldersBefore);
   });
 });
