@@ -230,3 +230,28 @@ describe('verifyTables and the shape of the database', () => {
     }
   });
 });
+
+describe('tables whose hash would change in a restored copy', () => {
+  it("checksums a table with an enum (also inside an array or domain) by text, so a restore's new OIDs cannot fail it", async () => {
+    const d = await createDatabase('enumhash');
+    try {
+      await query(d.url, `create type st as enum ('a', 'b')`);
+      await query(d.url, `create domain st_d as st`);
+      await query(d.url, `create table public.plain (id int, s text)`);
+      await query(d.url, `create table public.e (id int, s st)`);
+      await query(d.url, `create table public.arr (id int, s st[])`);
+      await query(d.url, `create table public.dom (id int, s st_d)`);
+      const client = new pg.Client({ connectionString: d.url });
+      await client.connect();
+      try {
+        await client.query('begin isolation level repeatable read, read only');
+        const got = await collectDetails(client, ['plain', 'e', 'arr', 'dom']);
+        expect(Object.fromEntries(got.tables.map((t) => [t.name, t.checksumMethod]))).toEqual({ plain: 'hash', e: 'md5', arr: 'md5', dom: 'md5' });
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await d.drop();
+    }
+  });
+});
