@@ -11,7 +11,7 @@ import type { Config, TargetConfig } from '../config/config.js';
 import { messageOf, oneLine } from '../errors.js';
 import { createNotifier } from '../notify/channels.js';
 import { connect } from '../pg/connect.js';
-import { displayName, parseQualifiedName } from '../pg/identifier.js';
+import { displayName, parseQualifiedName, sqlName } from '../pg/identifier.js';
 import { toolVersion } from '../pg/pg-version.js';
 import { pickTable, resolveVerifyTables } from '../pg/verify-tables.js';
 import { openFileSource } from '../reconcile/file-source.js';
@@ -83,7 +83,7 @@ async function targetChecks(target: TargetConfig): Promise<DoctorCheck[]> {
     for (const entry of target.verifyTables) {
       try {
         const [table] = await resolveVerifyTables(client, [entry]);
-        const { rows: count } = await client.query<{ n: string }>(`select count(*)::bigint as n from ${sql(table!)}`);
+        const { rows: count } = await client.query<{ n: string }>(`select count(*)::bigint as n from ${sqlName(table!)}`);
         out.push(ok(section, `verifyTables ${entry}`, `${displayName(table!)}${table!.partitioned ? ', partitioned: every partition is measured' : ''}, ${count[0]!.n} rows`));
       } catch (err) {
         out.push(failed(section, `verifyTables ${entry}`, why(err), hintOf(err)));
@@ -94,8 +94,6 @@ async function targetChecks(target: TargetConfig): Promise<DoctorCheck[]> {
   }
   return out;
 }
-
-const sql = (t: { schema: string; name: string }): string => `"${t.schema.replace(/"/g, '""')}"."${t.name.replace(/"/g, '""')}"`;
 
 /** Every relation pg_dump reads data from (tables, materialized views, sequences) must be readable. */
 async function readRights(client: pg.Client, section: string, user: string): Promise<DoctorCheck> {
