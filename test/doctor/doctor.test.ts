@@ -198,7 +198,7 @@ describe('doctor', () => {
     const bad = await runCli(['doctor', '--config', file]);
     expect(bad.code).toBe(2);
     expect(errorLine(bad)).toMatch(/verifyTables\[0\]: 'public\.发票 附件': a name with a space must be quoted/);
-  });
+  }, 180_000); // three CLI runs, each connecting everywhere: slow on a loaded 2-core machine
 });
 
 describe('doctor judgements (pure)', () => {
