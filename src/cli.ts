@@ -12,6 +12,7 @@ import { registerDrillCommands } from './commands/drill-commands.js';
 import { registerReconcileCommands } from './commands/reconcile-commands.js';
 import { registerOpsCommands } from './commands/ops-commands.js';
 import { registerEvidenceCommands } from './commands/evidence-commands.js';
+import { registerDoctorCommand } from './commands/doctor-command.js';
 
 const EPILOG = `Exit codes: 0 ok · 1 a check found a problem · 2 usage or configuration error · 3 could not complete (database, storage, pg_dump) · 70 internal error (a bug).
 Logs are JSON on stderr (pretty on a terminal); results go to stdout. Docs: README.md.`;
@@ -31,6 +32,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
   cli = registerReconcileCommands(cli);
   cli = registerOpsCommands(cli);
   cli = registerEvidenceCommands(cli);
+  cli = registerDoctorCommand(cli);
   return cli
     .demandCommand(1, 'name a command; try --help')
     .strict()

@@ -6,7 +6,7 @@ import { fingerprint } from '../crypto/index.js';
 import { InterruptedError, OperationError, isFgError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { databaseOf, connect, libpqInvocation } from '../pg/connect.js';
-import { collectDetails } from '../pg/details.js';
+import { measureDetails, prepareDetails } from '../pg/details.js';
 import { toolVersion } from '../pg/pg-version.js';
 import { allOrAbort, linkedController, throwIfInterrupted } from '../pipeline/abort.js';
 import { PG_CLIENT_HINT, startTool, outputAfterExit } from '../pipeline/child-process.js';
@@ -74,6 +74,9 @@ export async function runBackup(ctx: BackupContext, target: TargetConfig): Promi
     const { snapshot, version, database } = rows[0]!;
     const sizeHint = Number(rows[0]!.size); // an upper bound of the dump: lets S3 pick a part size that fits
     log.info({ snapshot, database, serverVersion: version }, 'snapshot exported');
+    // Before any object is written: wrong verifyTables stop here (nothing to clean up), and
+    // sequences are read before pg_dump reads them (they only move forward in between).
+    const prepared = await prepareDetails(source, target.verifyTables);
 
     const compression = config.backup.compression;
     const dumpName = dumpObjectName(compression);
@@ -99,7 +102,7 @@ export async function runBackup(ctx: BackupContext, target: TargetConfig): Promi
       // Details, then the key index, on the snapshot's own connection while pg_dump runs. A second
       // connection in the same snapshot (set transaction snapshot) running both at once measured
       // no faster on 2M invoices: the cores are already busy with pg_dump, zstd and age.
-      collectDetails(source, target.verifyTables).then(async (d) => [d, keySide ? await exportInvoiceKeys(source, keySide, keyOptions) : undefined] as const),
+      measureDetails(source, prepared).then(async (d) => [d, keySide ? await exportInvoiceKeys(source, keySide, keyOptions) : undefined] as const),
     ] as const);
     progress.done();
     await source.query('commit');

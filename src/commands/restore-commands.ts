@@ -97,6 +97,7 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
       async (args) => {
         const ctx = await commandContext(args);
         const target = singleTarget(ctx.config, args.target);
+        checkRestoreTo(args.to, target.url);
         const jobs = args.jobs ?? ctx.config.restore.jobs;
         if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a whole number ≥ 1, got '${args.jobs}'`);
         const identities = await loadIdentities(ctx.config, args.identity);
@@ -118,4 +119,28 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
         }
       },
     );
+}
+
+/**
+ * `--to` must be a postgres:// URL. A bare name (`--to nc_shop_r2`) is refused rather than taken
+ * as a database on the source's server: a restore should never land on a server the operator
+ * did not spell out. The hint shows the URL it probably meant (the source's server, no password).
+ */
+export function checkRestoreTo(to: string, sourceUrl: string): void {
+  if (/^postgres(ql)?:\/\//i.test(to)) return;
+  let suggestion = 'postgres://HOST:PORT/NAME';
+  if (/^[\p{L}_][\p{L}\p{N}_$-]*$/u.test(to)) {
+    try {
+      const url = new URL(sourceUrl);
+      url.password = '';
+      url.search = '';
+      url.pathname = `/${encodeURIComponent(to)}`;
+      suggestion = url.toString();
+    } catch {
+      // the source URL itself is unusual: keep the generic form
+    }
+  }
+  throw new UsageError(`--to must be a postgres:// URL of the database to restore into, got '${to.length > 60 ? `${to.slice(0, 60)}…` : to}'`, {
+    hint: `e.g. --to ${suggestion} (create the database first: createdb)`,
+  });
 }

@@ -3,6 +3,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { pgUrlProblem } from '../pg/conninfo.js';
 import { ConfigError } from '../errors.js';
+import { parseQualifiedName } from '../pg/identifier.js';
 import { parseDuration } from './duration.js';
 import { interpolateEnv } from './interpolate.js';
 import { Issues, Reader } from './reader.js';
@@ -164,7 +165,8 @@ function readTarget(t: Reader): TargetConfig {
   if (urlProblem) t.issues.add(t.path ? `${t.path}.url` : 'url', urlProblem);
   const verifyTables = t.strings('verifyTables');
   verifyTables.forEach((table, i) => {
-    if (!/^[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*$/.test(table)) t.issues.add(`${t.path}.verifyTables[${i}]`, `'${table}' must be schema.table`);
+    const parsed = parseQualifiedName(table);
+    if (!parsed.ok) t.issues.add(`${t.path}.verifyTables[${i}]`, `${parsed.reason} (write a table as psql's \\dt shows it: schema.table, "Quoted" where needed)`);
   });
   return { name, url, verifyTables, globals: t.boolean('globals', false), pgDumpArgs: t.strings('pgDumpArgs') };
 }

@@ -7,8 +7,10 @@
 //   fixed output settings so the text form of every value is the same everywhere. Used where
 //   'hash' is unavailable (PostgreSQL < 14, or a column type without an extended hash, e.g. json).
 import type pg from 'pg';
-import { ConfigError } from '../errors.js';
 import { quoteIdent } from './connect.js';
+import { type DatabaseShape, collectShape, compareShape } from './database-shape.js';
+import { displayName } from './identifier.js';
+import { type VerifyTable, resolveVerifyTables } from './verify-tables.js';
 
 export interface TableDetail {
   schema: string;
@@ -18,6 +20,8 @@ export interface TableDetail {
   checksum?: string;
   /** how `checksum` was computed; absent means 'md5' (the first format) */
   checksumMethod?: ChecksumMethod;
+  /** a partitioned table named in verifyTables: rows and checksum of all its partitions */
+  partitioned?: true;
 }
 
 export type ChecksumMethod = 'hash' | 'md5';
@@ -29,6 +33,8 @@ export interface BackupDetails {
   capturedAt: string;
   settings: Record<string, string>;
   tables: TableDetail[];
+  /** tables, partition tree, sequences, materialized views (absent in backups taken before it was recorded) */
+  shape?: DatabaseShape;
 }
 
 /** Output settings that make row::text identical on the source and on a restored copy. */
@@ -71,6 +77,7 @@ export async function measureTable(
     return { ...table, rows: Number(rows[0]!.rows), checksum: rows[0]!.checksum, checksumMethod: method };
   };
   if (options.method) return run(options.method);
+  if (!(await hashIsPortable(client, table))) return run('md5');
   await client.query('savepoint fg_checksum');
   try {
     const detail = await run('hash');
@@ -82,11 +89,40 @@ export async function measureTable(
   }
 }
 
-export async function listUserTables(client: pg.Client): Promise<Array<{ schema: string; name: string }>> {
+/** Plain tables (partitions included); with `partitioned`, partitioned parents too. */
+/**
+ * Whether a row's hash is the same in a restored copy: enums hash by their value's OID, which
+ * pg_restore assigns anew (as do oid and reg* columns), so a table holding one, even inside an
+ * array, domain, composite or range, is checksummed by its text ('md5') instead.
+ */
+export async function hashIsPortable(client: pg.Client, table: { schema: string; name: string }): Promise<boolean> {
+  const { rows } = await client.query<{ oid_bound: boolean }>(
+    `with recursive types(oid) as (
+       select a.atttypid from pg_attribute a
+        where a.attrelid = format('%I.%I', $1::text, $2::text)::regclass and a.attnum > 0 and not a.attisdropped
+       union
+       select c.child from types t join pg_type ty on ty.oid = t.oid
+        cross join lateral (
+          select ty.typelem where ty.typelem <> 0
+          union all select ty.typbasetype where ty.typbasetype <> 0
+          union all select a.atttypid from pg_attribute a where ty.typrelid <> 0 and a.attrelid = ty.typrelid and a.attnum > 0 and not a.attisdropped
+          union all select r.rngsubtype from pg_range r where r.rngtypid = ty.oid or r.rngmultitypid = ty.oid
+        ) as c(child)
+     )
+     select exists (
+       select 1 from types t join pg_type ty on ty.oid = t.oid
+        where ty.typtype = 'e' or (ty.typnamespace = 'pg_catalog'::regnamespace and (ty.typname = 'oid' or ty.typname like 'reg%'))
+     ) as oid_bound`,
+    [table.schema, table.name],
+  );
+  return !rows[0]!.oid_bound;
+}
+
+export async function listUserTables(client: pg.Client, options: { partitioned?: boolean } = {}): Promise<Array<{ schema: string; name: string }>> {
   const { rows } = await client.query<{ schema: string; name: string }>(
     `select n.nspname as schema, c.relname as name
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where c.relkind = 'r' and n.nspname not in ('pg_catalog', 'information_schema')
+      where c.relkind in ('r'${options.partitioned ? ", 'p'" : ''}) and n.nspname not in ('pg_catalog', 'information_schema')
         and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'
         and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype = 'e')
       order by 1, 2`,
@@ -94,27 +130,44 @@ export async function listUserTables(client: pg.Client): Promise<Array<{ schema:
   return rows;
 }
 
+/** What a backup settles before pg_dump starts: the verify tables (refused here when wrong) and the database's shape. */
+export interface PreparedDetails {
+  verify: VerifyTable[];
+  shape: DatabaseShape;
+}
+
 /**
- * Count every user table and checksum the verify tables. Must run inside a transaction
- * (the snapshot's, or a fresh one after restore): it sets transaction-local settings.
+ * Resolve verifyTables (a ConfigError names a wrong entry before anything is written) and read
+ * the shape, in the snapshot's transaction, before pg_dump reads sequences.
  */
-export async function collectDetails(client: pg.Client, verifyTables: readonly string[], options: { allowMissing?: boolean } = {}): Promise<BackupDetails> {
+export async function prepareDetails(client: pg.Client, verifyTables: readonly string[]): Promise<PreparedDetails> {
+  const verify = await resolveVerifyTables(client, verifyTables);
+  return { verify, shape: await collectShape(client, 'source') };
+}
+
+/**
+ * Count every user table and checksum the verify tables (a partitioned one as a whole). Must run
+ * inside a transaction (the snapshot's, or a fresh one after restore): it sets transaction-local settings.
+ */
+export async function measureDetails(client: pg.Client, prepared: PreparedDetails): Promise<BackupDetails> {
   await applyChecksumSettings(client);
-  const info = await client.query<{ database: string; version: string; now: string }>(
-    `select current_database() as database, current_setting('server_version') as version, now()::text as now`,
-  );
-  const verify = new Set(verifyTables);
-  const all = await listUserTables(client);
-  const missing = verifyTables.filter((name) => !all.some((t) => `${t.schema}.${t.name}` === name));
-  if (missing.length > 0 && !options.allowMissing) {
-    throw new ConfigError(`verify table${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} not found in database '${info.rows[0]!.database}'`, [], {
-      hint: 'fix verifyTables of this target (schema.table, as in \\dt)',
-    });
-  }
+  const info = await client.query<{ database: string; version: string }>(`select current_database() as database, current_setting('server_version') as version`);
+  const key = (t: { schema: string; name: string }): string => `${t.schema}\0${t.name}`;
+  const verify = new Set(prepared.verify.map(key));
+  const all = [...(await listUserTables(client)).map((t) => ({ ...t, partitioned: false })), ...prepared.verify.filter((t) => t.partitioned)];
+  all.sort((a, b) => (a.schema === b.schema ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.schema < b.schema ? -1 : 1));
   const tables: TableDetail[] = [];
-  for (const t of all) tables.push(await measureTable(client, t, { checksum: verify.has(`${t.schema}.${t.name}`) }));
+  for (const { partitioned, ...t } of all) {
+    const detail = await measureTable(client, t, { checksum: verify.has(key(t)) });
+    tables.push(partitioned ? { ...detail, partitioned: true } : detail);
+  }
   const row = info.rows[0]!;
-  return { format: 1, database: row.database, serverVersion: row.version, capturedAt: new Date().toISOString(), settings: CHECKSUM_SETTINGS, tables };
+  return { format: 1, database: row.database, serverVersion: row.version, capturedAt: new Date().toISOString(), settings: CHECKSUM_SETTINGS, tables, shape: prepared.shape };
+}
+
+/** prepareDetails then measureDetails, in the caller's transaction. */
+export async function collectDetails(client: pg.Client, verifyTables: readonly string[]): Promise<BackupDetails> {
+  return measureDetails(client, await prepareDetails(client, verifyTables));
 }
 
 export interface DetailCheck {
@@ -128,11 +181,11 @@ const major = (version: string): string => /^\d+/.exec(version)?.[0] ?? version;
 
 /** Compare details of a backup with those of its restored copy (pure). */
 export function compareDetails(expected: BackupDetails, actual: BackupDetails): DetailCheck[] {
-  const actualByName = new Map(actual.tables.map((t) => [`${t.schema}.${t.name}`, t]));
+  const actualByName = new Map(actual.tables.map((t) => [displayName(t), t]));
   const crossMajor = major(expected.serverVersion) !== major(actual.serverVersion);
   const checks: DetailCheck[] = [];
   for (const table of expected.tables) {
-    const qualified = `${table.schema}.${table.name}`;
+    const qualified = displayName(table);
     const got = actualByName.get(qualified);
     checks.push({ name: `rows ${qualified}`, ok: got?.rows === table.rows, expected: table.rows, actual: got ? got.rows : null });
     if (table.checksum !== undefined && table.checksumMethod === 'hash' && crossMajor && got) {
@@ -142,5 +195,6 @@ export function compareDetails(expected: BackupDetails, actual: BackupDetails): 
       checks.push({ name: `checksum ${qualified}`, ok: got?.checksum === table.checksum, expected: table.checksum, actual: got?.checksum ?? null });
     }
   }
+  if (expected.shape && actual.shape) checks.push(...compareShape(expected.shape, actual.shape));
   return checks;
 }

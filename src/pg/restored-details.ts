@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { linkedController } from '../pipeline/abort.js';
 import type { RestoredTableRef } from '../restore/restore-progress.js';
 import { connect } from './connect.js';
+import { type DatabaseShape, collectShape } from './database-shape.js';
 import { type BackupDetails, type DetailCheck, type TableDetail, applyChecksumSettings, compareDetails, listUserTables, measureTable } from './details.js';
 
 export interface MeasureOptions {
@@ -198,6 +199,17 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
     pump();
   };
 
+  const restoredShape = async (): Promise<DatabaseShape> => {
+    const client = idle.pop() ?? (await open());
+    await client.query('begin isolation level repeatable read, read only');
+    try {
+      return await collectShape(client, 'restored');
+    } finally {
+      await client.query('commit').catch(() => undefined);
+      idle.push(client);
+    }
+  };
+
   return {
     ready(ref) {
       if (finishing || signal.aborted || !trustProgress) return;
@@ -209,7 +221,7 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
       try {
         if (signal.aborted) throw signal.reason;
         const client = idle.pop() ?? (await open());
-        const present = new Set((await listUserTables(client)).map(keyOf));
+        const present = new Set((await listUserTables(client, { partitioned: true })).map(keyOf));
         const { rows: sizes } = await client.query<{ name: string; pages: string }>(
           `select n.nspname || '.' || c.relname as name, c.relpages::text as pages
              from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'r'`,
@@ -241,8 +253,9 @@ export function startDetailsCheck(url: string, expected: BackupDetails, options:
         }
         if (signal.aborted) throw signal.reason;
         if (failure) throw failure.reason;
+        const shape = expected.shape ? await restoredShape() : undefined;
         // tables missing from the restored database are simply not measured: compared as absent
-        return compareDetails(expected, { ...expected, serverVersion: version[0]!.v, tables: [...measured.values()] });
+        return compareDetails(expected, { ...expected, serverVersion: version[0]!.v, tables: [...measured.values()], ...(shape ? { shape } : {}) });
       } finally {
         clearInterval(watchdog);
         controller.abort(new Error('details check finished'));

@@ -60,7 +60,7 @@ describe('backup, verify and restore', () => {
     const to = await scratchDb();
     const restored = await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, { to: to.url, jobs: 1, clean: false });
     expect(restored.ok).toBe(true);
-    expect(restored.checks.map((c) => c.name)).toEqual(['rows public.invoice_items', 'checksum public.invoice_items', 'rows public.invoices', 'checksum public.invoices']);
+    expect(restored.checks.map((c) => c.name)).toEqual(['rows public.invoice_items', 'checksum public.invoice_items', 'rows public.invoices', 'checksum public.invoices', 'user tables', 'sequence public.invoices_id_seq']);
     const { count } = await queryOne<{ count: string }>(to.url, 'select count(*) from public.invoices');
     expect(Number(count)).toBe(3000);
 
@@ -102,7 +102,10 @@ describe('backup, verify and restore', () => {
     expect((refused as UsageError).message).toBe(`database '${to.name}' at '${to.url}' is not empty (1 relations)`);
     expect((refused as UsageError).hint).toMatch(/--clean/);
     const cleaned = await runRestore(ctx, target, manifest, { to: to.url, jobs: 1, clean: true });
-    expect(cleaned.ok).toBe(true);
+    // --clean replaces the backup's objects; a table the backup does not have stays, and is named
+    expect(cleaned.checks.filter((c) => !c.ok)).toEqual([{ name: 'user tables', ok: false, expected: '2 tables', actual: 'extra: public.keep_me' }]);
+    await query(to.url, 'drop table public.keep_me');
+    expect((await runRestore(ctx, target, manifest, { to: to.url, jobs: 1, clean: true })).ok).toBe(true);
   });
 
   it("refuses to restore onto the backup's own source database", async () => {
@@ -116,11 +119,14 @@ describe('backup, verify and restore', () => {
     expect(Number(count)).toBe(3000);
   });
 
-  it('fails a backup whose verify table does not exist, naming it, and writes no manifest', async () => {
+  it('fails a backup whose verify table does not exist, naming it, before writing anything (no manifest, no folder)', async () => {
     const bad = { ...t.config.targets[0]!, verifyTables: ['public.no_such_table'] };
     const before = (await t.repo.listBackups('invoices')).length;
-    await expect(runBackup({ config: t.config, repo: t.repo, logger }, bad)).rejects.toThrow(/verify table 'public\.no_such_table' not found/);
+    const folders = () => readdir(path.join(t.dir, 'repo', 'backups', 'invoices')).catch(() => [] as string[]);
+    const foldersBefore = await folders();
+    await expect(runBackup({ config: t.config, repo: t.repo, logger }, bad)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/verify table 'public\.no_such_table' not found/) });
     const after = await t.repo.listBackups('invoices');
-    expect(after.filter((b) => b.status === 'complete')).toHaveLength(before);
+    expect(after).toHaveLength(before);
+    expect(await folders()).toEqual(foldersBefore);
   });
 });

@@ -137,6 +137,12 @@ describe('fapiao-guard CLI', () => {
     expect(errorLine(res)).toMatch(/identit/i);
   });
 
+  it('exit 2 with the URL to write when --to is a bare database name (not a connection failure)', async () => {
+    const res = await runCli(['restore', 'latest', '--to', 'nc_shop_r2', ...cfg()]);
+    expect(res.code).toBe(2);
+    expect(errorLine(res)).toMatch(/--to must be a postgres:\/\/ URL .*got 'nc_shop_r2'.*--to postgres:\/\/postgres@127\.0\.0\.1:5432\/nc_shop_r2/);
+  });
+
   it('restore by hand with stock tools only: age -d | zstd -d | pg_restore', async () => {
     const [entry] = JSON.parse((await runCli(['list', '--json', ...cfg()])).stdout);
     const dir = path.join(fileURLToPath(t.repoUrl), 'backups', 'invoices', entry.id);

@@ -66,7 +66,7 @@ timezone: Mars/Olympus
 repository: { url: ftp://x }
 encryption: { recipients: [age1nope] }
 targets:
-  - { name: Invoices, url: mysql://x, verifyTables: [invoices] }
+  - { name: Invoices, url: mysql://x, verifyTables: ['public."发票 附件"', 'public.发票 附件'] }
   - { name: b, url: postgres://h/b, colour: red }
   - { name: b, url: postgres://h/c }
 backup: { compression: gzip }
@@ -80,7 +80,7 @@ extra: 1
       "encryption.recipients[0]: 'age1nope…' is not an age X25519 recipient (age1…); hint: make one with 'fapiao-guard keygen'",
       'targets[0].name: must be lowercase letters, digits, - or _ (it names folders)',
       'targets[0].url: must be a postgres:// URL',
-      "targets[0].verifyTables[0]: 'invoices' must be schema.table",
+      `targets[0].verifyTables[1]: 'public.发票 附件': a name with a space must be quoted, e.g. public."发票 附件" (write a table as psql's \\dt shows it: schema.table, "Quoted" where needed)`,
       'targets[1].colour: unknown key (known: name, url, verifyTables, globals, pgDumpArgs)',
       "targets[2].name: duplicate target name 'b'",
       "backup.compression: 'gzip' is not one of zstd[:1-19], pg_dump[:0-9], none",

@@ -88,6 +88,8 @@ describe('a passing drill', () => {
       'checksum public.invoice_items',
       'rows public.invoices',
       'checksum public.invoices',
+      'user tables',
+      'sequence public.invoices_id_seq',
       'assert totals add up',
       'assert has invoices',
       'pg_amcheck',
