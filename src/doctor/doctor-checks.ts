@@ -46,20 +46,3 @@ export function pgDumpFits(pgDumpVersion: string, serverVersion: string): boolea
   return major(pgDumpVersion) >= major(serverVersion);
 }
 
-/**
- * Column types reconcile reads, per field. A stop-gap until the schema-reconcile branch's type
- * checker lands (issue 8); TODO(lead): replace with its exported checker when merging.
- */
-const SUPPORTED_TYPES: Record<string, readonly string[]> = {
-  issuedAt: ['timestamp with time zone', 'timestamp without time zone', 'date', 'text', 'character varying'],
-  amount: ['numeric', 'bigint', 'integer', 'money'],
-  tax: ['numeric', 'bigint', 'integer', 'money'],
-  total: ['numeric', 'bigint', 'integer', 'money'],
-  status: ['text', 'character varying', 'character', 'integer', 'smallint', 'USER-DEFINED'],
-};
-const TEXT_TYPES = ['text', 'character varying', 'character'];
-
-/** Pure: can reconcile read this field from a column of this type (information_schema data_type)? */
-export function columnTypeSupported(field: string, dataType: string): boolean {
-  return (SUPPORTED_TYPES[field] ?? TEXT_TYPES).includes(dataType);
-}

@@ -15,14 +15,17 @@ import { displayName, parseQualifiedName, sqlName } from '../pg/identifier.js';
 import { toolVersion } from '../pg/pg-version.js';
 import { pickTable, resolveVerifyTables } from '../pg/verify-tables.js';
 import { openFileSource } from '../reconcile/file-source.js';
+import { checkReconcileMapping } from '../reconcile/column-check.js';
 import { baseDirOf } from '../reconcile/open-sources.js';
+import { readColumnCatalog } from '../reconcile/pg-catalog.js';
 import type { PgSideConfig } from '../reconcile/reconcile-config.js';
 import type { Repository } from '../repository/repository.js';
 import { STATE_SCHEMA } from '../state/migrate.js';
 import { MIGRATIONS } from '../state/migrations/index.js';
 import { stateUrl } from '../state/state-db.js';
+import { bucketCheckOf } from '../storage/incomplete-uploads.js';
 import { maskUrl } from '../storage/mask-url.js';
-import { type DoctorCheck, columnTypeSupported, failed, ok, pgDumpFits, unchecked } from './doctor-checks.js';
+import { type DoctorCheck, failed, ok, pgDumpFits, unchecked } from './doctor-checks.js';
 
 export interface DoctorOptions {
   targets: readonly TargetConfig[];
@@ -150,23 +153,15 @@ async function pgSideChecks(config: Config, side: PgSideConfig, what: 'local' | 
       return out;
     }
     const table = pick.table;
-    const { rows: columns } = await client.query<{ name: string; type: string; udt: string }>(
-      `select column_name as name, data_type as type, udt_name as udt from information_schema.columns where table_schema = $1 and table_name = $2`,
-      [table.schema, table.name],
-    );
-    out.push(ok(section, `table ${tableText}`, `${displayName(table)}, ${columns.length} columns`));
-    const byName = new Map(columns.map((c) => [c.name, c]));
-    // TODO(lead): the schema-reconcile branch exports the real checker (types, how each is read); use it here.
-    for (const [field, column] of Object.entries(side.columns)) {
-      if (column === undefined) continue;
-      const found = byName.get(column);
-      if (!found) {
-        const near = columns.find((c) => c.name.toLowerCase() === column.toLowerCase());
-        out.push(failed(section, `column ${field}`, `no column '${column}' in ${displayName(table)}`, near ? `did you mean '${near.name}'? (names are case-sensitive)` : `set reconcile.${what}.columns.${field} to one of its columns`));
-      } else if (!columnTypeSupported(field, found.type)) {
-        out.push(failed(section, `column ${field}`, `'${column}' is ${found.type === 'USER-DEFINED' ? found.udt : found.type}, which reconcile cannot read as ${field}`, 'map another column, or reconcile from a query (reconcile.*.query) that casts it'));
-      } else {
-        out.push(ok(section, `column ${field}`, `'${column}' (${found.type === 'USER-DEFINED' ? found.udt : found.type})`));
+    const catalog = await readColumnCatalog(client, `${sqlName(table)} as src`);
+    out.push(ok(section, `table ${tableText}`, `${displayName(table)}, ${catalog.length} columns`));
+    // the checker reconcile itself runs first (src/reconcile/column-check.ts): same verdicts, every line
+    const { checks } = checkReconcileMapping({ columns: side.columns, statusMap: side.statusMap, ...(side.amountUnit ? { amountUnit: side.amountUnit } : {}) }, catalog, { where: section, timezone: config.timezone });
+    for (const c of checks) {
+      if (c.ok) out.push(ok(section, `column ${c.field}`, `'${c.column}' (${c.type}): read as ${c.readAs}`));
+      else {
+        const near = c.type === undefined ? catalog.find((k) => k.name.toLowerCase() === c.column.toLowerCase()) : undefined;
+        out.push(failed(section, `column ${c.field}`, `'${c.column}'${c.type ? ` (${c.type})` : ''} ${c.problem}`, near ? `did you mean '${near.name}'? (quote it in the mapping to keep its case)` : `fix reconcile.${what}.columns.${c.field}`));
       }
     }
   } catch (err) {
@@ -228,6 +223,26 @@ async function repositoryChecks(config: Config, repo: Repository): Promise<Docto
     out.push(unchecked(section, 'writable', 'not checked: repository not readable or not initialised'));
     return out;
   }
+  const lock = config.repository.s3?.objectLock;
+  // the bucket as the configuration asks for it (Object Lock, versioning), read from the server
+  const bucket = bucketCheckOf(repo.storage);
+  if (bucket) {
+    try {
+      const problems = await bucket.checkBucket();
+      out.push(
+        problems.length === 0
+          ? ok(section, 'bucket', lock ? `Object Lock enabled and versioning on, as repository.s3.objectLock (${lock.mode} ${lock.days} days per object) needs` : 'reachable (no Object Lock configured: backups can be deleted by anyone holding the write credentials)')
+          : failed(section, 'bucket', problems.join('; '), 'create the bucket with Object Lock enabled, or remove repository.s3.objectLock'),
+      );
+    } catch (err) {
+      out.push(unchecked(section, 'bucket', `could not read the bucket's settings: ${why(err)}`));
+    }
+  }
+  if (lock) {
+    // every object written is locked for lock.days: a probe would stay behind that long
+    out.push(ok(section, 'writable', `not probed: a test object would be locked for ${lock.days} days (Object Lock); 'fapiao-guard backup' proves it`));
+    return out;
+  }
   const probe = `doctor/probe-${randomBytes(6).toString('hex')}`;
   try {
     await repo.storage.save(probe, Readable.from([Buffer.from('fapiao-guard doctor probe\n')]), { contentType: 'text/plain' });
@@ -242,11 +257,6 @@ async function repositoryChecks(config: Config, repo: Repository): Promise<Docto
   } catch (err) {
     await repo.storage.remove(probe).catch(() => undefined);
     out.push(failed(section, 'writable', why(err), hintOf(err) ?? 'check the repository permissions (write, list, delete)'));
-  }
-  const lock = config.repository.s3?.objectLock;
-  if (config.repository.url.startsWith('s3://')) {
-    // TODO(lead): read the bucket's Object Lock configuration (GetObjectLockConfiguration) once the S3 storage exposes it
-    out.push(ok(section, 'object lock', lock ? `configured: ${lock.mode} ${lock.days} days per object (the bucket's own setting is not read)` : 'not configured: backups can be deleted by anyone holding the write credentials'));
   }
   return out;
 }

@@ -119,25 +119,18 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('schema %s', (_id, s
 
   it('doctor: every check ✓, each verifyTables entry resolved with its rows', async () => {
     const doc: Record<string, unknown> = { ...(JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>), state: { url: state.url } };
-    // the quoted schema's Chinese column mapping is refused by the reconcile config until issue 8's reconcile half lands
-    if (schema.id !== 'quoted') {
-      const side = { target, table: schema.invoices.table, columns: schema.invoices.columns, ...(schema.invoices.statusMap ? { statusMap: schema.invoices.statusMap } : {}) };
-      doc.reconcile = { local: side, upstream: { type: 'postgres', ...side } };
-    }
+    const side = { target, table: schema.invoices.table, columns: schema.invoices.columns, ...(schema.invoices.statusMap ? { statusMap: schema.invoices.statusMap } : {}), ...(schema.invoices.amountUnit ? { amountUnit: schema.invoices.amountUnit } : {}) };
+    doc.reconcile = { local: side, upstream: { type: 'postgres', ...side } };
     const config = parseConfig(JSON.stringify(doc), process.env, t.configFile);
     const checks = await runDoctor(config, t.repo, { targets: config.targets, sendTest: false });
-    // On this branch the reconcile config still fills fields the user left out with the demo's
-    // column names (issue 8, first reproduction; fixed on the schema-reconcile branch): doctor
-    // reports exactly those. TODO(lead): after merging that branch, expect no failure at all.
-    const named = (c: { check: string }) => !c.check.startsWith('column ') || c.check.slice('column '.length) in schema.invoices.columns;
-    expect(checks.filter((c) => c.status !== 'ok' && named(c))).toEqual([]);
-    for (const c of checks.filter((x) => x.status !== 'ok')) expect(c.detail).toMatch(/^no column '(invoice_code|buyer_tax_id)' in /);
+    // the mapping is exactly what the user wrote (issue 8): every named column read, nothing else
+    expect(checks.filter((c) => c.status !== 'ok')).toEqual([]);
     const verify = checks.filter((c) => c.check.startsWith('verifyTables '));
     expect(verify.map((c) => c.check)).toEqual(schema.verifyTables.map((v) => `verifyTables ${v}`));
     const invoiceLine = verify.find((c) => c.detail.startsWith(`${displayName(parsedTable(schema.invoices.table))}`));
     expect(invoiceLine?.detail).toMatch(new RegExp(`, ${ROWS} rows$`));
     if (schema.id === 'partitioned') expect(invoiceLine?.detail).toContain('partitioned: every partition is measured');
-    if (schema.id !== 'quoted') expect(checks.filter((c) => c.check.startsWith('column ') && named(c) && c.status === 'ok').length).toBe(2 * Object.keys(schema.invoices.columns).length);
+    expect(checks.filter((c) => c.check.startsWith('column ') && c.status === 'ok').length).toBe(2 * Object.keys(schema.invoices.columns).length);
   });
 
   it('an extra table in the restored copy fails the check, naming it', async () => {
