@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
+import { pushAll } from '../arrays.js';
 import { loadIdentities } from '../backup/encryption-keys.js';
 import type { Config, TargetConfig } from '../config/config.js';
 import { messageOf, oneLine } from '../errors.js';
@@ -39,12 +40,12 @@ const hintOf = (err: unknown): string | undefined => (err as { hint?: string }).
 
 export async function runDoctor(config: Config, repo: Repository, options: DoctorOptions): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
-  for (const target of options.targets) checks.push(...(await targetChecks(target)));
-  if (config.reconcile) checks.push(...(await reconcileChecks(config, options)));
-  checks.push(...(await repositoryChecks(config, repo)));
-  checks.push(...(await identityChecks(config)));
-  checks.push(...(await stateChecks(config)));
-  checks.push(...(await notifyChecks(config, options)));
+  for (const target of options.targets) pushAll(checks, await targetChecks(target));
+  if (config.reconcile) pushAll(checks, await reconcileChecks(config, options));
+  pushAll(checks, await repositoryChecks(config, repo));
+  pushAll(checks, await identityChecks(config));
+  pushAll(checks, await stateChecks(config));
+  pushAll(checks, await notifyChecks(config, options));
   return checks;
 }
 

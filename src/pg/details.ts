@@ -6,6 +6,7 @@
 // - 'md5': a 60-bit slice of md5(row::text) (data-diff's method), portable across versions, under
 //   fixed output settings so the text form of every value is the same everywhere. Used where
 //   'hash' is unavailable (PostgreSQL < 14, or a column type without an extended hash, e.g. json).
+import { pushAll } from '../arrays.js';
 import type pg from 'pg';
 import { quoteIdent } from './connect.js';
 import { type DatabaseShape, collectShape, compareShape } from './database-shape.js';
@@ -195,6 +196,6 @@ export function compareDetails(expected: BackupDetails, actual: BackupDetails): 
       checks.push({ name: `checksum ${qualified}`, ok: got?.checksum === table.checksum, expected: table.checksum, actual: got?.checksum ?? null });
     }
   }
-  if (expected.shape && actual.shape) checks.push(...compareShape(expected.shape, actual.shape));
+  if (expected.shape && actual.shape) pushAll(checks, compareShape(expected.shape, actual.shape));
   return checks;
 }

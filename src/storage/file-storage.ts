@@ -171,7 +171,7 @@ export class FileStorage implements Storage, Leftovers {
     if (segments.some((s) => s === '' || s === '.' || s === '..') || (leftover.kind === 'temp file' && !TEMP_NAME.test(segments.at(-1)!))) {
       throw new ConfigError(`'${name}' is not a leftover of this repository`);
     }
-    const path = join(this.root, ...segments);
+    const path = join(this.root, ...segments); // spread-ok: path segments
     if (leftover.kind === 'empty folder') {
       try {
         await rmdir(path);

@@ -25,7 +25,7 @@ describe('reconcile mapping', () => {
 
   it('refuses, with paths, a mapping missing a required column, a name that is not one, an unknown amountUnit', () => {
     expect(() => parse({ local: { table: 'a.b.c', columns: { number: 'n', issuedAt: '"t', total: 't' }, amountUnit: 'cents' } })).toThrow(
-      /reconcile\.local\.table: 'a\.b\.c' has more than two dotted parts.*reconcile\.local\.amountUnit: must be one of yuan, fen.*reconcile\.local\.columns\.issuedAt: '"t' has an unterminated double quote.*reconcile\.local\.columns\.status: required \(a mapping names every column it uses\)/,
+      /reconcile\.local\.table: 'a\.b\.c' a database name cannot be given here \(write schema\.table\).*reconcile\.local\.amountUnit: must be one of yuan, fen.*reconcile\.local\.columns\.issuedAt: '"t' unterminated quoted identifier.*reconcile\.local\.columns\.status: required \(a mapping names every column it uses\)/,
     );
   });
 });

@@ -81,6 +81,8 @@ describe('a failing job: history, status and notifications carry no secret', () 
     expect(res.stderr).toContain('svc:***@');
     const [run] = await runs(state.url, "job = 'reconcile'");
     expect(run?.error).toMatch(/svc:\*\*\*@/);
+    // status reads the repository too: a missing one is exit 3 before any report (test/verify/nothing-to-check.test.ts)
+    expect((await runCli(['init', '--config', fx.configFile])).code).toBe(0);
     const status = await runCli(['status', '--json', '--config', fx.configFile]);
     expect(status.stdout).toContain('reconcile');
     expect(hook.requests.length).toBeGreaterThan(0);
