@@ -140,7 +140,7 @@ for (const choice of await s3ServersUnderTest()) {
     });
 
     it('with Object Lock on a server that drops it, the backup fails naming the object and writes no manifest', async (ctx) => {
-      if (server.capabilities.objectLock) ctx.skip(`${server.kind} keeps Object Lock retention; this case needs a server that drops it (s3rver)`);
+      if (server.capabilities.objectLock) ctx.skip(`needs capability 's3 dropsRetention': ${server.kind} keeps Object Lock retention (the test runs on s3rver, which drops it)`);
       const repoUrl = `s3://${server.bucket}/dropping-${Date.now()}`;
       // initialised without Object Lock (with it, init's own save already fails here)
       await (await createTestRepo({ targets: [{ name: 'invoices', url: source.url }], repoUrl, s3: { endpoint: server.endpoint, region: server.region, forcePathStyle: true, checksums: server.checksums } })).cleanup();

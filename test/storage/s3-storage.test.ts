@@ -84,7 +84,7 @@ for (const choice of await s3ServersUnderTest()) {
     });
 
     it('a server that drops Object Lock retention fails the save cleanly, naming the object', async (ctx) => {
-      if (server.capabilities.objectLock) ctx.skip(`${server.kind} keeps Object Lock retention; this case needs a server that drops it (s3rver)`);
+      if (server.capabilities.objectLock) ctx.skip(`needs capability 's3 dropsRetention': ${server.kind} keeps Object Lock retention (the test runs on s3rver, which drops it)`);
       const storage = new S3Storage(`s3://${server.bucket}/lock-${randomUUID().slice(0, 8)}`, testOptions(server, { objectLock: { mode: 'GOVERNANCE', days: 1 } }));
       const err = await storage.save('x.bin', Readable.from([randomBytes(1000)])).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OperationError);
