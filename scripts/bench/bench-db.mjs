@@ -10,7 +10,8 @@ export function dbUrl(name) {
   return url.toString();
 }
 
-async function q(url, sql, params = []) {
+/** One statement on its own connection: the rows. */
+export async function q(url, sql, params = []) {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {

@@ -17,7 +17,7 @@ import { generateTaxExport } from '../../dist/src/reconcile/tax-export.js';
 import { makeBackupId } from '../../dist/src/repository/backup-id.js';
 import { manifestBytes } from '../../dist/src/repository/manifest.js';
 import { loadSigningKey, signatureText } from '../../dist/src/signing/signing-keys.js';
-import { SERVER, dbUrl } from './bench-db.mjs';
+import { SERVER, dbUrl, q } from './bench-db.mjs';
 
 const root = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const invoices = Number(process.env.BENCH_INVOICES ?? 30_000);
@@ -25,16 +25,6 @@ const work = path.join(root, '.bench', 'evidence');
 const cli = path.join(root, 'bin', 'fapiao-guard.js');
 const suffix = randomBytes(3).toString('hex');
 const [localDb, stateDb] = [`fg_bench_ev_${suffix}`, `fg_bench_ev_state_${suffix}`];
-
-async function q(url, sql, params = []) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 function run(args, { ok = [0] } = {}) {
   const started = process.hrtime.bigint();

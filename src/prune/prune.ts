@@ -121,41 +121,9 @@ export async function executePrune(ctx: PruneContext, plan: PrunePlan, dryRun: b
     else result.failed++;
   }
   const multipart = incompleteUploadsOf(ctx.repo.storage);
-  for (const u of plan.uploads) {
-    if (u.action === 'keep' || !multipart) {
-      result.uploads.push({ ...u, outcome: 'kept' });
-      continue;
-    }
-    if (dryRun) {
-      result.uploads.push({ ...u, outcome: 'would delete' });
-      continue;
-    }
-    try {
-      await multipart.abortIncompleteUpload(u);
-      result.uploads.push({ ...u, outcome: 'deleted' });
-    } catch (err) {
-      result.failed++;
-      result.uploads.push({ ...u, outcome: 'failed', note: messageOf(err) });
-    }
-  }
+  result.failed += await removeEach(plan.uploads, multipart && ((u) => multipart.abortIncompleteUpload(u)), dryRun, result.uploads);
   const stray = leftoversOf(ctx.repo.storage);
-  for (const l of plan.leftovers) {
-    if (l.action === 'keep' || !stray) {
-      result.leftovers.push({ ...l, outcome: 'kept' });
-      continue;
-    }
-    if (dryRun) {
-      result.leftovers.push({ ...l, outcome: 'would delete' });
-      continue;
-    }
-    try {
-      await stray.removeLeftover(l);
-      result.leftovers.push({ ...l, outcome: 'deleted' });
-    } catch (err) {
-      result.failed++;
-      result.leftovers.push({ ...l, outcome: 'failed', note: messageOf(err) });
-    }
-  }
+  result.failed += await removeEach(plan.leftovers, stray && ((l) => stray.removeLeftover(l)), dryRun, result.leftovers);
   ctx.logger.info({ target: plan.target, deleted: result.deleted, deletedBytes: result.deletedBytes, retained: result.retained, failed: result.failed, dryRun }, 'prune finished');
   return result;
 }
@@ -196,4 +164,26 @@ export function isRetentionRefusal(err: unknown, objectLock: boolean): boolean {
 
 function toPlanInput(e: BackupEntry) {
   return { id: e.id, status: e.status, startedAt: backupIdTime(e.id) ?? new Date(0), storedBytes: e.storedBytes };
+}
+
+/**
+ * Abandoned uploads and leftovers: each one marked for deletion is removed (or, on a dry run, said
+ * to be), where the storage can remove such things at all; returns how many removals failed.
+ */
+async function removeEach<T extends { action: string }>(items: readonly T[], remove: ((item: T) => Promise<void>) | undefined, dryRun: boolean, out: Array<T & { outcome: Outcome; note?: string }>): Promise<number> {
+  let failed = 0;
+  for (const item of items) {
+    if (item.action === 'keep' || !remove) out.push({ ...item, outcome: 'kept' });
+    else if (dryRun) out.push({ ...item, outcome: 'would delete' });
+    else {
+      try {
+        await remove(item);
+        out.push({ ...item, outcome: 'deleted' });
+      } catch (err) {
+        failed++;
+        out.push({ ...item, outcome: 'failed', note: messageOf(err) });
+      }
+    }
+  }
+  return failed;
 }
