@@ -54,14 +54,14 @@ export class HttpSource implements InvoiceSource {
     const body = await this.get('buckets', { from: window.from, to: window.to, partition: partition ? this.options.partition : undefined });
     if (!Array.isArray(body)) throw this.contractError('/buckets', 'an array');
     const days = body.map((b: unknown, i) => {
-      const o = (b ?? {}) as Record<string, unknown>;
-      const day = String(o.day ?? '');
-      const count = Number(o.count);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isSafeInteger(count) || !/^-?\d+$/.test(String(o.totalFen ?? ''))) throw this.contractError(`/buckets item ${i}`, '{day, count, totalFen, hash?}');
-      if (o.hash !== undefined && o.hash !== null && !/^\d+$/.test(String(o.hash))) throw this.contractError(`/buckets item ${i} hash`, 'a decimal string');
+      const o = (b !== null && typeof b === 'object' ? b : {}) as Record<string, unknown>;
+      const day = scalarText(o.day);
+      const count = Number(scalarText(o.count) || NaN);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isSafeInteger(count) || !/^-?\d+$/.test(scalarText(o.totalFen))) throw this.contractError(`/buckets item ${i}`, '{day, count, totalFen, hash?}');
+      if (o.hash !== undefined && o.hash !== null && !/^\d+$/.test(scalarText(o.hash))) throw this.contractError(`/buckets item ${i} hash`, 'a decimal string');
       if (o.hash === undefined || o.hash === null) this.info.hashes = false;
-      const bucket: BucketRef = partition ? { day, partition: String(o.partition ?? '') } : { day };
-      return { bucket, count, sumFen: BigInt(String(o.totalFen)), hash: o.hash === undefined || o.hash === null ? null : BigInt(String(o.hash)) };
+      const bucket: BucketRef = partition ? { day, partition: scalarText(o.partition) } : { day };
+      return { bucket, count, sumFen: BigInt(scalarText(o.totalFen)), hash: o.hash === undefined || o.hash === null ? null : BigInt(scalarText(o.hash)) };
     });
     return { days: days.filter((d) => d.bucket.day >= window.from && d.bucket.day <= window.to) };
   }
@@ -157,4 +157,9 @@ export class HttpSource implements InvoiceSource {
   async close(): Promise<void> {
     this.days.clear();
   }
+}
+
+/** A JSON scalar as text; anything else (objects, arrays, null) is '' and fails the contract check, never String()'s TypeError. */
+function scalarText(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? String(v) : '';
 }
