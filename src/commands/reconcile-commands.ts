@@ -1,17 +1,15 @@
 // reconcile and findings: compare upstream invoices with the local table, and list what was found.
 import type { Argv } from 'yargs';
-import { describeFields } from '../reconcile/compared-fields.js';
 import type { Config } from '../config/config.js';
 import { CheckFailedError, UsageError, oneLine } from '../errors.js';
 import { userInfo } from 'node:os';
 import { ackLine } from '../reconcile/acknowledgement-text.js';
 import { type FindingFilter, type StoredFinding, acknowledgeFinding, listFindings, listScopes } from '../reconcile/findings-store.js';
-import type { ReportFinding } from '../reconcile/report.js';
+import { clip, keyOrOrigin, renderReconcileText } from '../reconcile/report-terminal.js';
 import { FINDING_KINDS } from '../reconcile/types.js';
 import { isDay } from '../reconcile/zoned-time.js';
 import { localTableTarget } from '../reconcile/reconcile-config.js';
 import { runReconcile } from '../reconcile/run-reconcile.js';
-import { formatFen } from '../reconcile/validators.js';
 import { withStateDb } from '../state/state-db.js';
 import { type GlobalArgs, commandContext } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
@@ -50,27 +48,7 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
         const { report } = result;
         const s = report.summary;
         if (ctx.json) process.stdout.write(result.jsonText);
-        else {
-          process.stdout.write(`window ${report.run.window.from}..${report.run.window.to} (${report.run.window.timezone})\n`);
-          if (report.run.fields) process.stdout.write(`${describeFields(report.run.fields)}\n`);
-          printTable(
-            ['side', 'invoices', 'total'],
-            [
-              [`upstream (${report.run.upstream.kind})`, String(s.upstream.count), s.upstream.total],
-              ['local', String(s.local.count), s.local.total],
-            ],
-          );
-          const kinds = Object.entries(s.findings).filter(([, n]) => n > 0);
-          process.stdout.write(`\nfindings: ${kinds.length === 0 ? 'none' : kinds.map(([k, n]) => `${k} ${n}`).join(', ')}${s.pendingSync ? ` (pending sync ${s.pendingSync})` : ''}${s.probableTypos ? ` (probable typos ${s.probableTypos})` : ''}${s.inBackup ? ` (still in a backup ${s.inBackup})` : ''}${s.acknowledged ? ` (acknowledged ${s.acknowledged}: not failing)` : ''}\n`);
-          if (report.findings.length > 0) {
-            printTable(
-              ['id', 'kind', 'cause', 'key', 'day', 'upstream', 'local', 'ack'],
-              report.findings.slice(0, 50).map((f) => [f.id ?? '', f.kind, f.cause ?? '', keyOrOrigin(f), f.day ?? '', f.kind === 'invalid_input' ? clip(String(f.evidence.reason ?? '')) : f.upstream ? `${formatFen(f.upstream.totalFen)} ${f.upstream.status}` : '-', f.local ? `${formatFen(f.local.totalFen)} ${f.local.status}` : '-', ackShort(f)]),
-            );
-            if (report.findings.length > 50) process.stdout.write(`… ${report.findings.length - 50} more in the reports\n`);
-          }
-          process.stdout.write(`\nreports: ${result.files.html}\n         ${result.files.csv}\n         ${result.files.json}\n`);
-        }
+        else process.stdout.write(renderReconcileText(report, result.files));
         if (s.upstreamShrank) throw new CheckFailedError(s.upstreamShrank.message, { hint: `check the upstream export or API (damaged or partial?); see '${result.files.html}'` });
         if (!result.ok) {
           throw new CheckFailedError(`${s.failing} reconciliation finding(s) of kinds in reconcile.failOn for ${report.run.window.from}..${report.run.window.to}`, { hint: `see '${result.files.html}'` });
@@ -163,26 +141,12 @@ function findingState(r: StoredFinding, tz: string): string {
   return r.escalatedAt ? 'open (escalated)' : 'open';
 }
 
-function ackShort(f: ReportFinding): string {
-  if (f.acknowledgement) return clip(`by ${f.acknowledgement.by}: ${f.acknowledgement.reason}`, 40);
-  return f.reopened ? 'REOPENED (changed since ack)' : '';
-}
-
 function loginName(): string {
   try {
     return userInfo().username;
   } catch {
     return process.env.USER ?? process.env.USERNAME ?? '';
   }
-}
-
-/** A damaged upstream row has no trustworthy key: show where it is (file:line) instead. */
-function keyOrOrigin(f: { key: string; evidence: Record<string, unknown> }): string {
-  return f.key || String(f.evidence.origin ?? '');
-}
-
-function clip(text: string, max = 60): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** Reconciliation is of one local table: --target may name its target, nothing else. */

@@ -11,6 +11,7 @@ import { type DrillConfig, readDrillConfig } from '../drill/drill-config.js';
 import type { S3Options } from '../storage/s3-storage.js';
 import { type ReconcileConfig, readReconcileConfig } from '../reconcile/reconcile-config.js';
 import { type OpsConfig, readOpsConfig } from '../daemon/ops-config.js';
+import { REPORT_LANGUAGES, type ReportLanguage, defaultLanguage } from '../reconcile/report-i18n.js';
 
 /** repository.s3: the S3 backend's options; credentials never come from the config file */
 export type S3Config = Omit<S3Options, 'credentials' | 'listPageSize'>;
@@ -54,12 +55,14 @@ export interface Config {
   umask: number;
   /** Ed25519 keys (src/signing/signing-keys.ts): keyFile signs evidence packs and manifests, publicKeyFile checks manifests */
   signing?: { keyFile?: string; publicKeyFile?: string };
+  /** reports.language (zh-CN | en) of the reconciliation HTML/CSV and terminal; default zh-CN in a China zone, else en */
+  reports?: { language: ReportLanguage };
   /** where the file was read from, for messages and relative paths */
   source?: string;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const TOP_KEYS = ['timezone', 'repository', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention', 'umask', 'signing'] as const;
+const TOP_KEYS = ['timezone', 'repository', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention', 'umask', 'signing', 'reports'] as const;
 
 export function parseCompression(text: string): Compression | undefined {
   const match = /^(zstd|pg_dump|none)(?::(\d+))?$/.exec(text.trim());
@@ -130,6 +133,9 @@ export function validateConfig(doc: unknown, source?: string): Config {
   const drill = readDrillConfig(root.object('drill'));
   const reconcile = readReconcileConfig(root.object('reconcile'));
   const ops = readOpsConfig(root, targets.map((t) => t.name));
+  const reportsReader = root.object('reports');
+  reportsReader.only(['language']);
+  const language = reportsReader.oneOf('language', REPORT_LANGUAGES, defaultLanguage(timezone));
   const signingReader = root.object('signing');
   signingReader.only(['keyFile', 'publicKeyFile']);
   const signingKeyFile = signingReader.string('keyFile');
@@ -152,6 +158,7 @@ export function validateConfig(doc: unknown, source?: string): Config {
     ...(reconcile ? { reconcile } : {}),
     ...ops,
     umask: Number.isNaN(umask) ? 0o077 : umask,
+    reports: { language },
     ...(signingKeyFile || signingPublicKeyFile ? { signing: { ...(signingKeyFile ? { keyFile: signingKeyFile } : {}), ...(signingPublicKeyFile ? { publicKeyFile: signingPublicKeyFile } : {}) } } : {}),
     ...(source ? { source } : {}),
   };

@@ -23,6 +23,8 @@ export interface BackupLookupInfo {
   found: number;
   /** why nothing was searched */
   skipped?: string;
+  /** the same as an id (LOOKUP_SKIPS in report-i18n.ts translates it) */
+  skippedCode?: LookupSkipCode;
   /** backups whose key index could not be read (integrity, storage), with the reason */
   problems?: string[];
 }
@@ -37,6 +39,8 @@ export interface BackupLookupOptions {
   repo?: Repository;
 }
 
+export type LookupSkipCode = 'disabled' | 'not_a_target' | 'nothing_to_look_up' | 'no_identity' | 'identity_unreadable' | 'repository_unreadable' | 'no_key_index';
+
 /** Missing invoices a backup can explain: not pending sync (not yet due locally). */
 const lookedUp = (f: Finding): boolean => f.kind === 'missing' && f.cause !== 'pending_sync';
 
@@ -48,19 +52,19 @@ const lookedUp = (f: Finding): boolean => f.kind === 'missing' && f.cause !== 'p
 export async function lookUpInBackups(options: BackupLookupOptions): Promise<BackupLookupInfo> {
   const { config, rc } = options;
   const info: BackupLookupInfo = { limit: rc.backupLookup, searched: [], found: 0 };
-  const skip = (why: string): BackupLookupInfo => ({ ...info, skipped: why });
-  if (rc.backupLookup === 0) return skip('disabled (reconcile.backupLookup: 0)');
+  const skip = (code: LookupSkipCode, why: string): BackupLookupInfo => ({ ...info, skipped: why, skippedCode: code });
+  if (rc.backupLookup === 0) return skip('disabled', 'disabled (reconcile.backupLookup: 0)');
   const local = localTableTarget(rc, config.targets.map((t) => t.name));
-  if (!local) return skip('reconcile.local is not the table of a configured target, so no backup holds its keys');
+  if (!local) return skip('not_a_target', 'reconcile.local is not the table of a configured target, so no backup holds its keys');
   info.target = local.target;
   const wanted = options.findings.filter(lookedUp);
-  if (wanted.length === 0) return skip('no missing invoices to look up');
-  if (!config.encryption.identityFile) return skip('no encryption.identityFile configured: the key indexes are encrypted');
+  if (wanted.length === 0) return skip('nothing_to_look_up', 'no missing invoices to look up');
+  if (!config.encryption.identityFile) return skip('no_identity', 'no encryption.identityFile configured: the key indexes are encrypted');
   let identities: Identity[];
   try {
     identities = await loadIdentities(config);
   } catch (err) {
-    return skip(isFgError(err) ? err.message : messageOf(err));
+    return skip('identity_unreadable', isFgError(err) ? err.message : messageOf(err));
   }
   let backups: Manifest[];
   const repo = options.repo ?? new Repository(await openStorage(config.repository.url, { s3: config.repository.s3, logger: options.logger }));
@@ -72,9 +76,9 @@ export async function lookUpInBackups(options: BackupLookupOptions): Promise<Bac
       .slice(0, rc.backupLookup);
   } catch (err) {
     options.logger.warn({ err: messageOf(err) }, 'backup lookup skipped: the repository cannot be listed');
-    return skip(`the repository cannot be listed: ${isFgError(err) ? err.message : messageOf(err)}`);
+    return skip('repository_unreadable', `the repository cannot be listed: ${isFgError(err) ? err.message : messageOf(err)}`);
   }
-  if (backups.length === 0) return skip(`no backup of '${local.target}' has an invoice key index (${INVOICE_KEYS_NAME}) yet`);
+  if (backups.length === 0) return skip('no_key_index', `no backup of '${local.target}' has an invoice key index (${INVOICE_KEYS_NAME}) yet`);
 
   const remaining = new Map<string, Finding[]>();
   for (const f of wanted) remaining.set(f.key, [...(remaining.get(f.key) ?? []), f]);
@@ -115,4 +119,21 @@ function mark(f: Finding, backup: Manifest, newer: Manifest | undefined): void {
   if (f.cause !== undefined) return; // probable_typo: the pairing still explains what is local
   f.cause = 'in_backup';
   f.evidence.reason = `the local table had the invoice in backup ${backup.id}${newer ? ` but not in the next one, ${newer.id}` : ''}: it was lost after that backup; restore it from there`;
+}
+
+/**
+ * After the lookup: a missing invoice it could not settle (skipped, or a backup unreadable) gets cause
+ * `not_looked_up` and says why, so no report implies it never arrived locally. Returns how many.
+ */
+export function markNotLookedUp(findings: readonly Finding[], info: BackupLookupInfo): number {
+  const why = info.skipped ?? (info.problems?.length ? `backups that could not be read: ${info.problems.join('; ')}` : undefined);
+  if (why === undefined) return 0;
+  let marked = 0;
+  for (const f of findings) {
+    if (!lookedUp(f) || f.cause !== undefined) continue;
+    f.cause = 'not_looked_up';
+    f.evidence.notLookedUp = why;
+    marked += 1;
+  }
+  return marked;
 }

@@ -2,9 +2,10 @@
 // top-level `sha256` field (of the text rendered without it), CSV and HTML on their last line.
 import { createHash } from 'node:crypto';
 import { csvCell } from './csv.js';
-import { type ReconcileReport, type ReportFinding, lookupText } from './report.js';
-import { formatFen } from './validators.js';
-import { ACK_CSV_HEADER, ackCsvCells } from './acknowledgement-text.js';
+import type { ReconcileReport, ReportFinding } from './report.js';
+import { ackCsvCells } from './acknowledgement-text.js';
+import { type MessageId, type ReportLanguage, SENTENCES, causeName, kindName, msg, statusName } from './report-i18n.js';
+import { evidenceItems, languageOf, lookupSentence, yuan, yuanPlain, zoned } from './report-text.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -48,42 +49,70 @@ export function guard(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-const CSV_HEADER = ['kind', 'cause', 'key', 'day', 'upstream_total', 'local_total', 'upstream_status', 'local_status', 'upstream_issued_at', 'local_issued_at', 'seller_tax_id', 'origin', 'first_seen', 'evidence', ...ACK_CSV_HEADER];
+const CSV_COLUMNS: MessageId[] = ['kind', 'cause', 'key', 'day', 'upstream', 'local', 'status', 'status', 'issuedAt', 'issuedAt', 'seller', 'origin', 'firstSeen', 'evidence', 'findingId', 'ackState', 'ackBy', 'ackAt', 'ackReason'];
+/** which side a column is of (the names say it: 上游状态, local status) */
+const CSV_SIDE = [0, 0, 0, 0, 1, 2, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
-function evidenceText(f: ReportFinding): string {
-  return Object.entries(f.evidence)
-    .filter(([k]) => k !== 'row')
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+function csvHeader(lang: ReportLanguage): string[] {
+  const side = (i: number, name: string): string => {
+    const which = CSV_SIDE[i] === 1 ? msg(lang, 'upstream') : CSV_SIDE[i] === 2 ? msg(lang, 'local') : '';
+    if (!which) return name;
+    if (i === 4 || i === 5) return `${which}${lang === 'en' ? ' ' : ''}${msg(lang, 'totalYuan')}`;
+    return `${which}${lang === 'en' ? ' ' : ''}${name}`;
+  };
+  // the ids last: the same in every language, for filters and scripts
+  return [...CSV_COLUMNS.map((id, i) => side(i, msg(lang, id))), 'kind_id', 'cause_id'];
+}
+
+function evidenceText(f: ReportFinding, lang: ReportLanguage, tz: string): string {
+  return evidenceItems(lang, f.evidence, tz, yuanPlain)
+    .map(([k, v]) => `${k}=${v}`)
     .join('; ');
 }
 
 export function renderCsv(report: ReconcileReport): string {
   const r = report.run;
+  const s = report.summary;
+  const lang = languageOf(report);
+  const tz = r.window.timezone;
+  const total = report.findings.length;
+  const failing = s.roles?.failing ?? s.failing;
+  const up = s.rows?.upstream;
   const lines = [
     `# fapiao-guard reconcile run ${r.id}`,
     `# window ${r.window.from}..${r.window.to} (${r.window.timezone}); upstream ${r.upstream.kind} ${r.upstream.location}; local ${r.local.location}`,
-    `# parameters syncLag=${r.parameters.syncLagSeconds}s failOn=${r.parameters.failOn.join('|')} listLimit=${r.parameters.listLimit}${r.parameters.partition ? ` partition=${r.parameters.partition}` : ''}${r.parameters.hashMethod ? ` hashMethod=${r.parameters.hashMethod}` : ''} now=${r.parameters.now}`,
-    ...(r.parameters.backupLookup ? [`# backup lookup ${lookupText(r.parameters.backupLookup).replace(/[\r\n]+/g, ' ')}`] : []),
-    `# summary upstream ${report.summary.upstream.count} invoices ${report.summary.upstream.total}; local ${report.summary.local.count} invoices ${report.summary.local.total}; failing findings ${report.summary.failing}${report.summary.acknowledged ? `; acknowledged ${report.summary.acknowledged}` : ''}`,
-    CSV_HEADER.join(','),
+    `# parameters syncLag=${r.parameters.syncLagSeconds}s failOn=${r.parameters.failOn.join('|')} listLimit=${r.parameters.listLimit}${r.parameters.partition ? ` partition=${r.parameters.partition}` : ''}${r.parameters.hashMethod ? ` hashMethod=${r.parameters.hashMethod}` : ''} now=${zoned(r.parameters.now, tz)}`,
+    ...(r.parameters.backupLookup ? [`# ${msg(lang, 'backupLookup')}: ${lookupSentence(lang, r.parameters.backupLookup).replace(/[\r\n]+/g, ' ')}`] : []),
+    `# ${msg(lang, 'upstream')} ${s.upstream.count} ${msg(lang, 'invoices')} ${yuan(s.upstream.totalFen)}; ${msg(lang, 'local')} ${s.local.count} ${msg(lang, 'invoices')} ${yuan(s.local.totalFen)}; ${msg(lang, 'failing')} ${s.failing}${s.acknowledged ? `; ${msg(lang, 'acknowledged')} ${s.acknowledged}` : ''}`,
+    ...(up ? [`# ${SENTENCES.rowsAddUp[lang](up.read, up.rejected, up.accepted, up.duplicateRows, up.distinct)}`] : []),
+    `# ${SENTENCES.findingsAddUp[lang](total, failing, total - failing)}`,
+    csvHeader(lang).map(csvCell).join(','),
   ];
   for (const f of report.findings) {
+    const a = f.acknowledgement ?? f.reopened;
+    const ack = ackCsvCells(f);
     const cells = [
-      f.kind,
-      f.cause ?? '',
+      kindName(lang, f.kind),
+      causeName(lang, f.cause),
       excelText(f.key),
       f.day ?? '',
-      f.upstream ? formatFen(f.upstream.totalFen) : '',
-      f.local ? formatFen(f.local.totalFen) : '',
-      f.upstream?.status ?? '',
-      f.local?.status ?? '',
-      f.upstream?.issuedAt ?? '',
-      f.local?.issuedAt ?? '',
+      f.upstream ? yuanPlain(f.upstream.totalFen) : '',
+      f.local ? yuanPlain(f.local.totalFen) : '',
+      statusName(lang, f.upstream?.status),
+      statusName(lang, f.local?.status),
+      zoned(f.upstream?.issuedAt, tz),
+      zoned(f.local?.issuedAt, tz),
       excelText(f.upstream?.sellerTaxId ?? f.local?.sellerTaxId),
       guard(String(f.evidence.origin ?? f.upstream?.origin ?? f.local?.origin ?? '')),
-      f.firstSeen ?? '',
-      guard(evidenceText(f)),
-      ...ackCsvCells(f).map(guard),
+      zoned(f.firstSeen, tz),
+      guard(evidenceText(f, lang, tz)),
+      guard(ack[0] ?? ''),
+      ack[1] === 'reopened' ? msg(lang, 'reopened') : ack[1] === 'acknowledged' ? msg(lang, 'acknowledged') : '',
+      guard(ack[2] ?? ''),
+      zoned(a?.at, tz),
+      guard(ack[4] ?? ''),
+      f.kind,
+      f.cause ?? '',
     ];
     lines.push(cells.map(csvCell).join(','));
   }

@@ -7,6 +7,7 @@ import type { FindingHistory } from './findings-store.js';
 import { FINDING_KINDS, type Finding, type FindingKind, type HashMethod, type InputProblem, type SourceInfo, type Window } from './types.js';
 import { type UpstreamShrink, shrinkMessage } from './shrink-guard.js';
 import { formatFen } from './validators.js';
+import type { ReportLanguage } from './report-i18n.js';
 
 export const REPORT_FORMAT = 'fapiao-guard/reconcile/v1';
 
@@ -39,6 +40,8 @@ export interface ReconcileReport {
     /** which fields were compared and which not (absent in reports written before it was recorded) */
     fields?: ComparedFields;
     toolVersion: string;
+    /** the language of the HTML and CSV renderings (reports.language); absent in older reports: en */
+    language?: ReportLanguage;
   };
   summary: {
     ok: boolean;
@@ -58,11 +61,76 @@ export interface ReconcileReport {
     /** the upstream shrank beyond reconcile.limits.maxShrink since the previous run: nothing was resolved, and the run fails */
     upstreamShrank?: UpstreamShrink & { message: string };
     work: EngineStats;
+    /** rows read per side and how they add up (absent in reports written before it was recorded) */
+    rows?: { upstream: RowCounts; local: RowCounts };
+    /** every finding in exactly one role: the roles add up to the number of findings */
+    roles?: Record<FindingRole, number>;
+    /** failing findings by kind (summary.findings counts every finding) */
+    failingByKind?: Partial<Record<FindingKind, number>>;
+    /** findings per seller tax ID (销方识别号), most first; sellers without findings are not listed */
+    sellers?: SellerSummary[];
   };
   days: Array<{ day: string; upstream: { count: number; totalFen: string }; local: { count: number; totalFen: string }; equal: boolean; findings: number }>;
   findings: ReportFinding[];
   warnings: WarningGroup[];
   sha256?: string;
+}
+
+/** accepted + rejected = read; distinct + duplicateRows = accepted (duplicates found in differing buckets) */
+export interface RowCounts {
+  read: number;
+  rejected: number;
+  accepted: number;
+  duplicateRows: number;
+  distinct: number;
+}
+
+/** failing: fails the run; the others are informational and say why */
+export const FINDING_ROLES = ['failing', 'acknowledged', 'pending_sync', 'not_in_fail_on'] as const;
+export type FindingRole = (typeof FINDING_ROLES)[number];
+
+export interface SellerSummary {
+  sellerTaxId: string;
+  findings: number;
+  failing: number;
+  byKind: Partial<Record<FindingKind, number>>;
+  /** totals of the invoices in those findings, per side (decimal strings, fen) */
+  upstreamFen: string;
+  localFen: string;
+}
+
+/** The role of a finding in the run's verdict (the same rule as classify.ts's failing, plus acknowledgements). */
+export function findingRole(f: ReportFinding, failOn: readonly FindingKind[]): FindingRole {
+  if (f.acknowledgement) return 'acknowledged';
+  if (f.cause === 'pending_sync') return 'pending_sync';
+  if (!failOn.includes(f.kind) || (f.kind === 'invalid_input' && f.evidence.severity === 'warning')) return 'not_in_fail_on';
+  return 'failing';
+}
+
+function duplicateRows(findings: readonly Finding[], side: 'upstream' | 'local'): number {
+  return findings.filter((f) => f.kind === 'duplicate' && f.side === side).reduce((n, f) => n + Math.max(0, Number(f.evidence.rows ?? 2) - 1), 0);
+}
+
+function rowCounts(accepted: number, rejected: number, duplicates: number): RowCounts {
+  return { read: accepted + rejected, rejected, accepted, duplicateRows: duplicates, distinct: accepted - duplicates };
+}
+
+function sellerSummaries(findings: readonly ReportFinding[], failOn: readonly FindingKind[]): SellerSummary[] {
+  const out = new Map<string, SellerSummary & { up: bigint; lo: bigint }>();
+  for (const f of findings) {
+    const seller = f.upstream?.sellerTaxId ?? f.local?.sellerTaxId;
+    if (!seller) continue;
+    const s = out.get(seller) ?? { sellerTaxId: seller, findings: 0, failing: 0, byKind: {}, upstreamFen: '0', localFen: '0', up: 0n, lo: 0n };
+    s.findings += 1;
+    if (findingRole(f, failOn) === 'failing') s.failing += 1;
+    s.byKind[f.kind] = (s.byKind[f.kind] ?? 0) + 1;
+    s.up += BigInt(f.upstream?.totalFen ?? 0);
+    s.lo += BigInt(f.local?.totalFen ?? 0);
+    out.set(seller, s);
+  }
+  return [...out.values()]
+    .sort((a, b) => b.failing - a.failing || b.findings - a.findings || a.sellerTaxId.localeCompare(b.sellerTaxId))
+    .map(({ up, lo, ...s }) => ({ ...s, upstreamFen: up.toString(), localFen: lo.toString() }));
 }
 
 export interface ReportInput {
@@ -105,6 +173,14 @@ export function buildReport(input: ReportInput): ReconcileReport {
     if (row) row.findings += 1;
   }
   const byKind = Object.fromEntries(FINDING_KINDS.map((k) => [k, input.findings.filter((f) => f.kind === k).length])) as Record<FindingKind, number>;
+  const failOn = input.run.parameters.failOn;
+  const roles = Object.fromEntries(FINDING_ROLES.map((r) => [r, 0])) as Record<FindingRole, number>;
+  const failingByKind: Partial<Record<FindingKind, number>> = {};
+  for (const f of input.findings) {
+    const role = findingRole(f, failOn);
+    roles[role] += 1;
+    if (role === 'failing') failingByKind[f.kind] = (failingByKind[f.kind] ?? 0) + 1;
+  }
   return {
     format: REPORT_FORMAT,
     run: input.run,
@@ -122,6 +198,13 @@ export function buildReport(input: ReportInput): ReconcileReport {
       ...(input.persisted ? { resolvedSinceLastRun: input.persisted.resolved, escalated: input.persisted.escalated } : {}),
       ...(input.upstreamShrank ? { upstreamShrank: { ...input.upstreamShrank, message: shrinkMessage(input.upstreamShrank) } } : {}),
       work: input.stats,
+      rows: {
+        upstream: rowCounts(upCount, input.rejectedRows, duplicateRows(input.findings, 'upstream')),
+        local: rowCounts(loCount, 0, duplicateRows(input.findings, 'local')),
+      },
+      roles,
+      failingByKind,
+      sellers: sellerSummaries(input.findings, failOn),
     },
     days: [...perDay.values()]
       .sort((a, b) => a.day.localeCompare(b.day))
@@ -152,11 +235,4 @@ export function invalidInputFinding(p: InputProblem): Finding {
     ...(p.day ? { day: p.day } : {}),
     evidence: { origin: p.origin, reason: p.reason, severity: p.severity, ...(p.raw ? { row: p.raw } : {}) },
   };
-}
-
-/** The backup lookup in one line, for the run parameters (HTML and CSV). */
-export function lookupText(l: BackupLookupInfo): string {
-  if (l.skipped) return `skipped: ${l.skipped}`;
-  const problems = l.problems?.length ? `; unreadable: ${l.problems.join('; ')}` : '';
-  return `${l.found} missing invoice(s) found in ${l.searched.length} backup(s) of '${l.target ?? ''}' searched (newest first, at most ${l.limit}): ${l.searched.join(', ')}${problems}`;
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { makeBackupId } from '../repository/backup-id.js';
 import { withStateDb } from '../state/state-db.js';
 import { TOOL_VERSION } from '../version.js';
-import { lookUpInBackups } from './backup-lookup.js';
+import { lookUpInBackups, markNotLookedUp } from './backup-lookup.js';
 import { linkRejectedRows } from './rejected-rows.js';
 import { classify, failing as failingOf } from './classify.js';
 import { comparedFields } from './compared-fields.js';
@@ -20,6 +20,7 @@ import { baseDirOf, openPgSide, openUpstream } from './open-sources.js';
 import type { ReconcileConfig } from './reconcile-config.js';
 import { type ReconcileReport, type ReportFinding, buildReport, invalidInputFinding } from './report.js';
 import { renderHtml } from './report-html.js';
+import { reportLanguage } from './report-i18n.js';
 import { renderCsv, renderJson } from './report-render.js';
 import type { InvoiceSource, Window } from './types.js';
 import { addDays, isDay, today } from './zoned-time.js';
@@ -90,6 +91,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
     ];
     // before persisting, so the state DB records the cause too
     const backupLookup = await lookUpInBackups({ config, rc, findings, logger, ...(options.signal ? { signal: options.signal } : {}) });
+    markNotLookedUp(findings, backupLookup);
     linkRejectedRows(findings, config.timezone);
     let failing = failingOf(findings, rc.failOn).length;
     const scope = reconcileScope(local.info.location, `${upstream.source.info.kind}:${upstream.source.info.location}`);
@@ -113,6 +115,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
       },
       fields: comparedFields(rc),
       toolVersion: TOOL_VERSION,
+      language: reportLanguage(config),
     };
     let persisted: { resolved: number; escalated: number } | undefined;
     let shrink: UpstreamShrink | undefined;

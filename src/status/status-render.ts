@@ -4,7 +4,7 @@ import { formatTable, formatTime } from '../format.js';
 import { formatSeconds } from '../config/duration.js';
 import { formatBytes } from '../progress.js';
 import type { JobState } from './assess.js';
-import type { StatusReport } from './status.js';
+import type { OpenFindings, StatusReport } from './status.js';
 
 function rows(report: StatusReport): string[][] {
   const tz = report.timezone;
@@ -29,11 +29,35 @@ function jobsCell(jobs: readonly JobState[], tz: string): string {
   return jobs.map((j) => `${j.job}: ${j.lastRun ? `${j.lastRun.status} ${formatTime(j.lastRun.finishedAt ?? j.lastRun.fireTime, tz).slice(0, 16)}` : 'never'}${j.overdue ? ' OVERDUE' : ''}`).join('; ');
 }
 
+const byKind = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+
+/**
+ * `open findings: 22 (missing 8, …) = 18 failing (missing 6, …) + 2 pending sync + 2 acknowledged`:
+ * the parts add up to the open count, so the failing line under it never looks like a contradiction.
+ */
+export function findingsLine(f: OpenFindings): string {
+  if (f.open === 0) return 'open findings: 0';
+  const failing = f.failing ?? Object.values(f.dueByKind).reduce((a, b) => a + b, 0);
+  const pending = f.pendingSync ?? 0;
+  const other = f.open - failing - pending - f.acknowledged;
+  const parts = [
+    `${failing} failing${failing && f.failingByKind ? ` (${byKind(f.failingByKind)})` : ''}`,
+    ...(pending ? [`${pending} pending sync (within the sync lag: not failing yet)`] : []),
+    ...(f.acknowledged ? [`${f.acknowledged} acknowledged (not failing)`] : []),
+    ...(other > 0 ? [`${other} of kinds not in reconcile.failOn`] : []),
+  ];
+  return `open findings: ${f.open} (${byKind(f.byKind)}) = ${parts.join(' + ')}`;
+}
+
 const HEADERS = ['target', 'state', 'newest backup', 'age / RPO', 'last drill', 'last runs'];
 
 export function renderStatusText(report: StatusReport): string {
   const lines = [formatTable(HEADERS, rows(report))];
-  if (report.findings) lines.push(`open findings: ${report.findings.open}${report.findings.open ? ` (${Object.entries(report.findings.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}${report.findings.acknowledged ? `; acknowledged ${report.findings.acknowledged} (not failing)` : ''}`);
+  if (report.findings) lines.push(findingsLine(report.findings));
   const alive = report.daemons.filter((d) => d.alive);
   lines.push(alive.length ? `daemons: ${alive.map((d) => `${d.host} pid ${d.pid}${d.listen ? ` (${d.listen})` : ''}`).join(', ')}` : 'daemons: none alive');
   lines.push(report.ok ? 'OK: nothing stale or failing' : `${report.problems.length} problem(s):\n${report.problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -46,7 +70,7 @@ export function renderStatusHtml(report: StatusReport): string {
     .map((r) => `<tr class="${r[1] === 'ok' ? 'ok' : 'bad'}">${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
     .join('')}</table>`;
   const problems = report.ok ? '<p class="ok">Nothing stale or failing.</p>' : `<ul class="bad">${report.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`;
-  const findings = report.findings ? `<p>Open findings: ${report.findings.open} ${esc(Object.entries(report.findings.byKind).map(([k, n]) => `${k} ${n}`).join(', '))}${report.findings.acknowledged ? `; acknowledged ${esc(String(report.findings.acknowledged))} (not failing)` : ''}</p>` : '';
+  const findings = report.findings ? `<p>${esc(findingsLine(report.findings))}</p>` : '';
   const daemons = `<p>Daemons: ${esc(report.daemons.filter((d) => d.alive).map((d) => `${d.host} pid ${d.pid}`).join(', ') || 'none alive')}</p>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="60"><title>fapiao-guard status: ${report.ok ? 'ok' : 'PROBLEM'}</title>

@@ -10,6 +10,7 @@ import { defaultDrillConfig } from '../drill/drill-config.js';
 import { processAlive } from '../drill/scratch-db.js';
 import { type JobSummary, jobSummaries } from '../daemon/job-runs.js';
 import type { Repository } from '../repository/repository.js';
+import { formatTime } from '../format.js';
 import { type JobState, findingProblems, isOverdue, jobProblems, problemsOf } from './assess.js';
 
 export interface TargetStatus {
@@ -21,6 +22,23 @@ export interface TargetStatus {
   jobs: JobState[];
 }
 
+/**
+ * Open reconciliation findings. Every open finding is in one of: failing (a failOn kind, due, not
+ * acknowledged), pendingSync (within the sync lag), acknowledged, or due but of a kind not in failOn.
+ */
+export interface OpenFindings {
+  open: number;
+  byKind: Record<string, number>;
+  /** not pending sync, not acknowledged */
+  dueByKind: Record<string, number>;
+  acknowledged: number;
+  /** within the sync lag, not acknowledged (absent from older callers) */
+  pendingSync?: number;
+  /** due findings of reconcile.failOn kinds: what makes status fail */
+  failing?: number;
+  failingByKind?: Record<string, number>;
+}
+
 export interface StatusReport {
   ok: boolean;
   generatedAt: string;
@@ -30,7 +48,7 @@ export interface StatusReport {
   /** jobs that run once for all targets (reconcile) */
   globalJobs: JobState[];
   /** open reconciliation findings by kind; null when reconciliation has no table yet */
-  findings: { open: number; byKind: Record<string, number>; dueByKind: Record<string, number>; acknowledged: number } | null;
+  findings: OpenFindings | null;
   daemons: Array<{ host: string; pid: number; listen: string | null; startedAt: string; heartbeatAt: string; alive: boolean }>;
   /** raw job summaries (metrics use them) */
   jobRuns: JobSummary[];
@@ -57,7 +75,7 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
       lastDrill: drill,
       jobs,
     };
-    const problems = problemsOf(facts);
+    const problems = problemsOf(facts, config.timezone);
     targets.push({
       target: target.name,
       ok: problems.length === 0,
@@ -68,8 +86,8 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
     });
   }
   const globalJobs = jobStates(JOB_NAMES.filter((j) => GLOBAL_JOBS.has(j)), ALL_TARGETS, summaries, schedules, config.timezone, now, staleAfter);
-  const findings = await openFindings(db);
-  const problems = [...targets.flatMap((t) => t.problems), ...jobProblems('all targets', globalJobs), ...findingProblems(findings, config.reconcile?.failOn ?? [])];
+  const findings = withFailing(await openFindings(db), config.reconcile?.failOn ?? []);
+  const problems = [...targets.flatMap((t) => t.problems), ...jobProblems('all targets', globalJobs, config.timezone), ...findingProblems(findings, config.reconcile?.failOn ?? [])];
   return {
     ok: problems.length === 0,
     generatedAt: now.toISOString(),
@@ -87,12 +105,18 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
  * A run still `running` whose process is gone (this host) or whose heartbeat is older than
  * staleAfter: a killed `run` CLI leaves one behind, and no daemon may be up to sweep it.
  */
-export function staleRunError(last: Pick<JobSummary['last'], 'id' | 'status' | 'host' | 'pid' | 'heartbeatAt'>, now: Date, staleAfter: number, isAlive: (pid: number) => boolean = processAlive): string | undefined {
+export function staleRunError(
+  last: Pick<JobSummary['last'], 'id' | 'status' | 'host' | 'pid' | 'heartbeatAt'>,
+  now: Date,
+  staleAfter: number,
+  isAlive: (pid: number) => boolean = processAlive,
+  timeZone = 'UTC',
+): string | undefined {
   if (last.status !== 'running') return undefined;
   const gone = last.host === hostname() && !isAlive(last.pid);
   const silentSeconds = (now.getTime() - Date.parse(last.heartbeatAt)) / 1000;
   if (!gone && silentSeconds <= staleAfter) return undefined;
-  const why = gone ? `its process (host ${last.host}, pid ${last.pid}) is gone` : `no heartbeat from host ${last.host}, pid ${last.pid} since ${last.heartbeatAt}`;
+  const why = gone ? `its process (host ${last.host}, pid ${last.pid}) is gone` : `no heartbeat from host ${last.host}, pid ${last.pid} since ${formatTime(last.heartbeatAt, timeZone)}`;
   return `run #${last.id} is still recorded as running but ${why}: killed or crashed (a daemon marks it interrupted when it sweeps)`;
 }
 
@@ -103,7 +127,7 @@ function jobStates(names: readonly string[], target: string, summaries: readonly
     if (!s && !schedule) return [];
     const overdue = Boolean(schedule && s && isOverdue(cronMatcher(schedule, timeZone), s.lastSuccessAt, now));
     const last = s?.last;
-    const stale = last ? staleRunError(last, now, staleAfter) : undefined;
+    const stale = last ? staleRunError(last, now, staleAfter, processAlive, timeZone) : undefined;
     const lastRun = last ? { id: last.id, status: stale ? 'stale' : last.status, isFailure: stale ? true : last.isFailure, fireTime: last.fireTime, finishedAt: last.finishedAt, error: stale ?? last.error, summary: last.summary } : null;
     return [{ job, schedule, lastSuccessAt: s?.lastSuccessAt ?? null, overdue, lastRun }];
   });
@@ -130,13 +154,15 @@ async function lastDrills(db: pg.Pool | pg.Client): Promise<Map<string, NonNulla
 async function openFindings(db: pg.Pool | pg.Client): Promise<StatusReport['findings']> {
   if (!(await tableExists(db, 'fapiao_guard.reconcile_findings'))) return null;
   const acks = await tableExists(db, 'fapiao_guard.reconcile_finding_acks');
-  const res = await db.query<{ kind: string; n: string; due: string; acked: string }>(
+  const res = await db.query<{ kind: string; n: string; due: string; acked: string; pending: string }>(
     acks
-      ? `select f.kind, count(*) as n, count(*) filter (where f.cause is distinct from 'pending_sync' and a.id is null) as due, count(a.id) as acked
+      ? `select f.kind, count(*) as n, count(*) filter (where f.cause is distinct from 'pending_sync' and a.id is null) as due, count(a.id) as acked,
+                count(*) filter (where f.cause = 'pending_sync' and a.id is null) as pending
            from fapiao_guard.reconcile_findings f
            left join fapiao_guard.reconcile_finding_acks a on a.scope = f.scope and a.fingerprint = f.fingerprint and a.ended_at is null
           where f.resolved_at is null group by f.kind order by f.kind`
-      : `select kind, count(*) as n, count(*) filter (where cause is distinct from 'pending_sync') as due, 0 as acked
+      : `select kind, count(*) as n, count(*) filter (where cause is distinct from 'pending_sync') as due, 0 as acked,
+                count(*) filter (where cause = 'pending_sync') as pending
            from fapiao_guard.reconcile_findings where resolved_at is null group by kind order by kind`,
   );
   const byKind = Object.fromEntries(res.rows.map((r) => [r.kind, Number(r.n)]));
@@ -144,7 +170,15 @@ async function openFindings(db: pg.Pool | pg.Client): Promise<StatusReport['find
   // acknowledged ones (`findings ack`) are not failing at all, and stay counted as open
   const dueByKind = Object.fromEntries(res.rows.map((r) => [r.kind, Number(r.due)]));
   const acknowledged = res.rows.reduce((sum, r) => sum + Number(r.acked), 0);
-  return { open: Object.values(byKind).reduce((a, b) => a + b, 0), byKind, dueByKind, acknowledged };
+  const pendingSync = res.rows.reduce((sum, r) => sum + Number(r.pending), 0);
+  return { open: Object.values(byKind).reduce((a, b) => a + b, 0), byKind, dueByKind, acknowledged, pendingSync };
+}
+
+/** The failing part of the open findings: due ones of failOn kinds. */
+export function withFailing(f: OpenFindings | null, failOn: readonly string[]): OpenFindings | null {
+  if (!f) return null;
+  const failingByKind = Object.fromEntries(Object.entries(f.dueByKind).filter(([kind, n]) => n > 0 && failOn.includes(kind)));
+  return { ...f, failing: Object.values(failingByKind).reduce((a, b) => a + b, 0), failingByKind };
 }
 
 async function liveDaemons(db: pg.Pool | pg.Client, staleAfter: number): Promise<StatusReport['daemons']> {
