@@ -40,8 +40,10 @@ describe('fapiao-guard reconcile', () => {
     const res = await runCli(['reconcile', ...cfg()], quiet);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^window \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2} \(Asia\/Shanghai\)\n/);
-    expect(res.stdout).toContain('findings: none');
+    // Asia/Shanghai: the terminal speaks zh-CN (reports.language defaults from the zone)
+    expect(res.stdout).toMatch(/^对账期间 \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2} \(Asia\/Shanghai\)\n/);
+    expect(res.stdout).toContain('共 0 项差异 = 0 项需处理 + 0 项仅供参考。');
+    expect(res.stdout).toMatch(/上游读取 (\d+) 行 = \1 行有效 \+ 0 行被拒；有效行 = \1 张不同发票 \+ 0 行重复。/);
     expect(res.stdout).toMatch(/reports: .*reconcile-\d{8}T\d{6}Z-[0-9a-f]{4}\.html/);
   });
 
@@ -68,7 +70,8 @@ describe('fapiao-guard reconcile', () => {
     expect(html).toContain(report.sha256);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3)/);
     expect(verifyReport(html)).toBe(true);
-    expect(verifyReport(html.replace('Summary', 'Summery'))).toBe(false);
+    expect(html).toContain('<html lang="zh-CN">');
+    expect(verifyReport(html.replace('摘要', '摘耍'))).toBe(false);
 
     const open = await runCli(['findings', '--open', '--json', ...cfg()], quiet);
     expect(open.code).toBe(0);

@@ -40,8 +40,9 @@ describe('reports', () => {
     expect(html).toContain('&lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('./x/&quot;&lt;b&gt;.xlsx');
     expect(html).not.toMatch(/<link|<img|<iframe|@import|url\(/);
-    expect(html.indexOf('<h2>Summary</h2>')).toBeLessThan(html.indexOf('<h2>Per day</h2>'));
-    expect(html.indexOf('<h2>Per day</h2>')).toBeLessThan(html.indexOf('<h2>Findings'));
+    expect(html.indexOf('<h2 id="summary">Summary</h2>')).toBeGreaterThan(0);
+    expect(html.indexOf('<h2 id="summary">Summary</h2>')).toBeLessThan(html.indexOf('<h2 id="per-day">Per day</h2>'));
+    expect(html.indexOf('<h2 id="per-day">Per day</h2>')).toBeLessThan(html.indexOf('<h2 id="findings">Findings'));
     expect(verifyReport(html)).toBe(true);
   });
 
