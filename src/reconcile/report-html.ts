@@ -6,9 +6,9 @@ import { describeFields } from './compared-fields.js';
 import { FINDING_ROLES, type FindingRole, type ReconcileReport, type ReportFinding } from './report.js';
 import { sealText } from './report-render.js';
 import { formatSeconds } from '../config/duration.js';
-import { ackLine, ackState } from './acknowledgement-text.js';
+import { ackState } from './acknowledgement-text.js';
 import { type ReportLanguage, type MessageId, SENTENCES, causeMeaning, causeName, kindName, msg, statusName } from './report-i18n.js';
-import { evidenceItems, languageOf, lookupIncomplete, lookupSentence, yuan, zoned } from './report-text.js';
+import { ackText, evidenceItems, languageOf, lookupIncomplete, lookupSentence, yuan, zoned } from './report-text.js';
 
 export function esc(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -98,7 +98,7 @@ function summary(report: ReconcileReport, lang: ReportLanguage): string {
 
 function side(v: ReportFinding['upstream'], lang: ReportLanguage, tz: string): string {
   if (!v) return '—';
-  return `<span class="amount">${esc(yuan(v.totalFen))}</span><br>${esc(statusName(lang, v.status))}<br><small>${esc(zoned(v.issuedAt, tz))}${v.sellerTaxId ? `<br>${esc(msg(lang, 'seller'))} ${esc(v.sellerTaxId)}` : ''}${v.origin ? `<br>${esc(v.origin)}` : ''}</small>`;
+  return `<span class="amount">${esc(yuan(v.totalFen))}</span><br>${esc(statusName(lang, v.status))}<br><small><span class="time">${esc(zoned(v.issuedAt, tz))}</span>${v.sellerTaxId ? `<br>${esc(msg(lang, 'seller'))} ${esc(v.sellerTaxId)}` : ''}${v.origin ? `<br>${esc(v.origin)}` : ''}</small>`;
 }
 
 function findingRow(f: ReportFinding, lang: ReportLanguage, tz: string): string {
@@ -106,7 +106,7 @@ function findingRow(f: ReportFinding, lang: ReportLanguage, tz: string): string 
   const row = f.evidence.row && typeof f.evidence.row === 'object' ? `<li><b>${esc(msg(lang, 'evidence'))}</b>: <code>${esc(JSON.stringify(f.evidence.row))}</code></li>` : '';
   const cause = f.cause ? `<br><i class="cause c-${esc(f.cause)}">${esc(causeName(lang, f.cause))}</i><br><small>${esc(causeMeaning(lang, f.cause))}</small>` : '';
   const seen = f.firstSeen ? `<small>${esc(SENTENCES.findingsFirstSeen[lang](zoned(f.firstSeen, tz), f.timesSeen ?? 1))}</small>` : '';
-  const ack = ackState(f) ? `<p class="${ackState(f)}"><b>${esc(ackLine(f, tz))}</b></p>` : '';
+  const ack = ackState(f) ? `<p class="${ackState(f)}"><b>${esc(ackText(lang, f, tz))}</b></p>` : '';
   return `<tr class="k-${esc(f.kind)}${f.acknowledgement ? ' acknowledged' : ''}"><td>${f.id ? `<small class="key">${esc(f.id)}</small><br>` : ''}${esc(kindName(lang, f.kind))}${cause}</td><td class="key">${esc(f.key)}</td><td class="day">${esc(f.day ?? '')}</td><td class="side">${side(f.upstream, lang, tz)}</td><td class="side">${side(f.local, lang, tz)}</td><td><ul>${items.join('')}${row}</ul>${seen}${ack}</td></tr>`;
 }
 
@@ -115,7 +115,7 @@ function verdict(report: ReconcileReport, lang: ReportLanguage): string {
   const r = report.run;
   const parts = [
     s.upstreamShrank ? `<p class="bad"><b>${esc(msg(lang, 'upstreamShrank'))}</b> ${esc(s.upstreamShrank.message)}.</p>` : '',
-    `<p class="${s.ok ? 'ok' : 'bad'}"><b>${esc(s.ok ? SENTENCES.verdictOk[lang]() : SENTENCES.verdictFailing[lang](s.failing))}</b>`,
+    `<p class="${s.ok ? 'ok' : 'bad'}"><b>${esc(s.ok ? SENTENCES.verdictOk[lang]() : SENTENCES.verdictFailing[lang](s.roles?.failing ?? s.failing))}</b>`,
     s.acknowledged ? ` ${esc(SENTENCES.acknowledged[lang](s.acknowledged))}` : '',
     s.pendingSync > 0 ? ` ${esc(SENTENCES.pendingSync[lang](s.pendingSync, formatSeconds(r.parameters.syncLagSeconds)))}` : '',
     s.inBackup > 0 ? ` ${esc(SENTENCES.inBackup[lang](s.inBackup))}` : '',
@@ -139,7 +139,7 @@ ${row('parameters', `syncLag ${esc(formatSeconds(p.syncLagSeconds))} · failOn $
 ${p.backupLookup ? row('backupLookup', esc(lookupSentence(lang, p.backupLookup))) : ''}
 ${r.fields ? row('fields', esc(describeFields(r.fields))) : ''}
 ${row('startedFinished', `${esc(zoned(r.startedAt, tz))} / ${esc(zoned(r.finishedAt, tz))}`)}
-${row('work', `${esc(s.work.buckets)} day buckets, ${esc(s.work.differingBuckets)} differing${s.work.strategy === 'slots' ? ` (${esc(s.work.differingSlots ?? 0)} differing minutes)` : ''}, ${esc(s.work.listedBuckets)} listed, rows listed ${esc(s.work.rowsListed.upstream)} upstream / ${esc(s.work.rowsListed.local)} local`)}
+${row('work', `${esc(SENTENCES.work[lang](s.work.buckets, s.work.differingBuckets, s.work.listedBuckets, s.work.rowsListed.upstream, s.work.rowsListed.local))}${s.work.strategy === 'slots' ? ` (${esc(s.work.differingSlots ?? 0)} differing minutes)` : ''}`)}
 ${row('tool', `fapiao-guard ${esc(r.toolVersion)}`)}
 ${jsonSha256 ? row('jsonSha', `<span class="key">${esc(jsonSha256)}</span>`) : ''}
 </table>`;
@@ -149,7 +149,7 @@ const STYLE = `body{font:14px/1.5 system-ui,"Noto Sans CJK SC","PingFang SC","Mi
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left;overflow-wrap:break-word}
 th.num,td.num,.amount{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .scroll{overflow-x:auto}table.findings{width:100%;min-width:980px;table-layout:fixed}.day{white-space:nowrap}
-.key{font-family:ui-monospace,"DejaVu Sans Mono",monospace;overflow-wrap:anywhere}td.side{text-align:right}td.side small{display:inline-block;text-align:right}
+.key{font-family:ui-monospace,"DejaVu Sans Mono",monospace;overflow-wrap:anywhere}td.side{text-align:right}td.side small{display:inline-block;text-align:right}.time{white-space:nowrap}
 svg{max-width:100%;height:auto}tr.total th,tr.total td{border-top:2px solid #888;font-weight:bold}tr.differs td{background:#fdf1ef}
 .ok{color:#17692f}.bad{color:#b3261e}.warn{background:#fff4d6;border-left:4px solid #d08a00;padding:.4em .8em}.acknowledged{color:#555}
 p.acknowledged,p.reopened{margin:.3em 0 0}p.reopened{color:#b3261e}ul{margin:0;padding-left:1.2em}.cause{font-style:normal;font-weight:bold}.c-not_looked_up{color:#9a6100}
@@ -178,7 +178,7 @@ ${dayTable(report, lang)}
 <h2 id="per-seller">${esc(msg(lang, 'perSeller'))}</h2>
 ${sellerTable(report, lang)}
 <h2 id="findings">${esc(msg(lang, 'findingsTitle'))} (${esc(report.findings.length)})</h2>
-<div class="scroll"><table class="findings"><colgroup><col style="width:15%"><col style="width:19%"><col style="width:9%"><col style="width:15%"><col style="width:15%"><col style="width:27%"></colgroup><tr>${th(lang, 'kind')}${th(lang, 'key')}${th(lang, 'day')}${th(lang, 'upstream', 'num')}${th(lang, 'local', 'num')}${th(lang, 'evidence')}</tr>
+<div class="scroll"><table class="findings"><colgroup><col style="width:14%"><col style="width:17%"><col style="width:9%"><col style="width:17%"><col style="width:17%"><col style="width:26%"></colgroup><tr>${th(lang, 'kind')}${th(lang, 'key')}${th(lang, 'day')}${th(lang, 'upstream', 'num')}${th(lang, 'local', 'num')}${th(lang, 'evidence')}</tr>
 ${report.findings.map((f) => findingRow(f, lang, tz)).join('\n')}</table></div>
 ${warnings}
 <h2 id="run">${esc(msg(lang, 'runTitle'))}</h2>

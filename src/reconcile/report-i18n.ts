@@ -85,6 +85,34 @@ export const EVIDENCE_NAMES: Record<string, Text> = {
   notLookedUp: { 'zh-CN': '未查备份原因', en: 'not looked up because' },
 };
 
+/**
+ * The engine's evidence reasons are English sentences (the JSON keeps them); these are the ones the
+ * zh-CN renderings translate, matched whole. Others (input validation) show as written.
+ */
+export const REASONS: ReadonlyArray<{ en: RegExp; 'zh-CN': (m: RegExpMatchArray) => string }> = [
+  { en: /^upstream has the invoice, the local table does not$/, 'zh-CN': () => '上游有此发票，本地表没有' },
+  { en: /^the local table has the invoice, upstream does not$/, 'zh-CN': () => '本地表有此发票，上游没有' },
+  { en: /^the local table has '(.+)', one typing error away, with the same amount and day$/, 'zh-CN': (m) => `本地表有 '${m[1]}'，只差一个字符，金额和日期相同` },
+  { en: /^upstream has '(.+)', one typing error away, with the same amount and day$/, 'zh-CN': (m) => `上游有 '${m[1]}'，只差一个字符，金额和日期相同` },
+  {
+    en: /^the local table had the invoice in backup (\S+?)(?: but not in the next one, (\S+))?: it was lost after that backup; restore it from there$/,
+    'zh-CN': (m) => `本地表在备份 ${m[1]} 中有此发票${m[2] ? `，下一个备份 ${m[2]} 中已没有` : ''}：它在该备份之后丢失，请从该备份恢复`,
+  },
+  {
+    en: /^upstream has this invoice, but its row was rejected as damaged \(same seller, issue time and total\): fix the export; the invoice is probably not missing upstream$/,
+    'zh-CN': () => '上游有此发票，但其数据行因损坏被拒（销方、开票时间和价税合计相同）：请修正导出文件；该发票很可能并未在上游缺失',
+  },
+];
+
+export function reasonText(lang: ReportLanguage, reason: string): string {
+  if (lang === 'en') return reason;
+  for (const r of REASONS) {
+    const m = r.en.exec(reason);
+    if (m) return r[lang](m);
+  }
+  return reason;
+}
+
 /** Why the backup lookup did not run (BackupLookupInfo.skippedCode); the English detail follows. */
 export const LOOKUP_SKIPS: Record<string, Text> = {
   disabled: { 'zh-CN': '已关闭（reconcile.backupLookup: 0）', en: 'disabled (reconcile.backupLookup: 0)' },
@@ -211,6 +239,18 @@ export const SENTENCES = {
       `在 '${target}' 的 ${searched} 个备份中找到 ${found} 张缺失发票（从新到旧，最多 ${limit} 个）：${ids}`,
     en: (found: number, searched: number, target: string, limit: number, ids: string) =>
       `${found} missing invoice(s) found in ${searched} backup(s) of '${target}' searched (newest first, at most ${limit}): ${ids}`,
+  },
+  acknowledgedBy: {
+    'zh-CN': (by: string, at: string, reason: string) => `已由 ${by} 于 ${at} 确认：${reason}`,
+    en: (by: string, at: string, reason: string) => `acknowledged by ${by} ${at}: ${reason}`,
+  },
+  reopenedSince: {
+    'zh-CN': (at: string, by: string, changes: string) => `${at} 重新打开：${by} 确认后又有变化（${changes}）`,
+    en: (at: string, by: string, changes: string) => `reopened ${at}: changed since acknowledged by ${by} (${changes})`,
+  },
+  work: {
+    'zh-CN': (buckets: number, differing: number, listed: number, up: number, lo: number) => `${buckets} 个日桶，${differing} 个不一致，列出 ${listed} 个；列出行数 上游 ${up} / 本地 ${lo}`,
+    en: (buckets: number, differing: number, listed: number, up: number, lo: number) => `${buckets} day buckets, ${differing} differing, ${listed} listed, rows listed ${up} upstream / ${lo} local`,
   },
   findingsFirstSeen: {
     'zh-CN': (at: string, n: number) => `首次发现 ${at}，共 ${n} 次`,

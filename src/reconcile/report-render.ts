@@ -5,7 +5,7 @@ import { csvCell } from './csv.js';
 import type { ReconcileReport, ReportFinding } from './report.js';
 import { ackCsvCells } from './acknowledgement-text.js';
 import { type MessageId, type ReportLanguage, SENTENCES, causeName, kindName, msg, statusName } from './report-i18n.js';
-import { evidenceItems, languageOf, lookupSentence, yuan, yuanPlain, zoned } from './report-text.js';
+import { ackText, evidenceItems, languageOf, lookupSentence, yuan, yuanPlain, zoned } from './report-text.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -110,7 +110,7 @@ export function renderCsv(report: ReconcileReport): string {
       ack[1] === 'reopened' ? msg(lang, 'reopened') : ack[1] === 'acknowledged' ? msg(lang, 'acknowledged') : '',
       guard(ack[2] ?? ''),
       zoned(a?.at, tz),
-      guard(ack[4] ?? ''),
+      guard(f.acknowledgement ? f.acknowledgement.reason : f.reopened ? ackText(lang, f, tz) : ''),
       f.kind,
       f.cause ?? '',
     ];

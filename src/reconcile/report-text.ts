@@ -4,7 +4,8 @@
 import { formatTime } from '../format.js';
 import type { BackupLookupInfo } from './backup-lookup.js';
 import type { ReconcileReport } from './report.js';
-import { type ReportLanguage, LOOKUP_SKIPS, SENTENCES, evidenceName, statusName } from './report-i18n.js';
+import { type ReportLanguage, LOOKUP_SKIPS, SENTENCES, evidenceName, reasonText, statusName } from './report-i18n.js';
+import type { AckFields } from './acknowledgement-text.js';
 import { formatFen } from './validators.js';
 
 export function languageOf(report: ReconcileReport): ReportLanguage {
@@ -35,6 +36,7 @@ export function zoned(value: string | undefined, timeZone: string): string {
 export function evidenceValue(lang: ReportLanguage, key: string, value: unknown, timeZone: string, money = yuan): string {
   if (/Fen$/.test(key) && (typeof value === 'number' || (typeof value === 'string' && /^-?\d+$/.test(value)))) return money(value);
   if (/Status$/.test(key) && typeof value === 'string') return statusName(lang, value);
+  if (key === 'reason' && typeof value === 'string') return reasonText(lang, value);
   if (typeof value === 'string') return /At$/.test(key) ? zoned(value, timeZone) : value;
   if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.map(String).join(', ');
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
@@ -64,4 +66,11 @@ function skipWhy(lang: ReportLanguage, l: BackupLookupInfo): string {
   if (lang === 'en' || !named) return l.skipped ?? '';
   // the English detail names the file, target or repository problem behind the translated reason
   return ['disabled', 'nothing_to_look_up', 'no_identity'].includes(l.skippedCode!) ? named : `${named}（${l.skipped}）`;
+}
+
+/** An acknowledgement (or its end) in one line, in the language; '' when there is none. */
+export function ackText(lang: ReportLanguage, f: AckFields, timeZone: string): string {
+  if (f.acknowledgement) return SENTENCES.acknowledgedBy[lang](f.acknowledgement.by, zoned(f.acknowledgement.at, timeZone), f.acknowledgement.reason);
+  if (f.reopened) return SENTENCES.reopenedSince[lang](zoned(f.reopened.reopenedAt, timeZone), f.reopened.by, f.reopened.changes.join('; '));
+  return '';
 }

@@ -21,13 +21,15 @@ interface Message {
 export interface PageEvent {
   method: string;
   params: Record<string, unknown>;
+  /** the page (session) it came from */
+  sessionId?: string;
 }
 
 export class Browser {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
   readonly events: PageEvent[] = [];
-  private readonly waiters: Array<{ method: string; resolve: (e: PageEvent) => void }> = [];
+  private readonly waiters: Array<{ method: string; sessionId: string | undefined; resolve: (e: PageEvent) => void }> = [];
   private stderr = '';
 
   private constructor(
@@ -70,10 +72,10 @@ export class Browser {
       return;
     }
     if (!m.method) return;
-    const event = { method: m.method, params: m.params ?? {} };
+    const event = { method: m.method, params: m.params ?? {}, ...(m.sessionId ? { sessionId: m.sessionId } : {}) };
     this.events.push(event);
     for (const [i, w] of [...this.waiters.entries()].reverse()) {
-      if (w.method === m.method) {
+      if (w.method === m.method && w.sessionId === m.sessionId) {
         this.waiters.splice(i, 1);
         w.resolve(event);
       }
@@ -89,9 +91,13 @@ export class Browser {
     });
   }
 
-  /** The next event of this name (from now on). */
-  next(method: string): Promise<PageEvent> {
-    return new Promise((resolve) => this.waiters.push({ method, resolve }));
+  /** The next event of this name (from now on) of a page, or of the browser. */
+  next(method: string, sessionId?: string): Promise<PageEvent> {
+    return new Promise((resolve) => this.waiters.push({ method, sessionId, resolve }));
+  }
+
+  eventsOf(sessionId: string): PageEvent[] {
+    return this.events.filter((e) => e.sessionId === sessionId);
   }
 
   /** A new page of the given size, with console, log and network events recorded. */
@@ -125,7 +131,7 @@ export class Page {
   }
 
   async open(url: string): Promise<void> {
-    const loaded = this.browser.next('Page.loadEventFired');
+    const loaded = this.browser.next('Page.loadEventFired', this.sessionId);
     const res = (await this.send('Page.navigate', { url })) as { errorText?: string };
     if (res.errorText) throw new Error(`cannot open ${url}: ${res.errorText}`);
     await loaded;
@@ -139,7 +145,7 @@ export class Page {
 
   /** Console errors, uncaught exceptions, error log entries and failed or 4xx/5xx loads seen so far. */
   problems(): string[] {
-    return this.browser.events.flatMap((e) => {
+    return this.browser.eventsOf(this.sessionId).flatMap((e) => {
       const p = e.params as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       if (e.method === 'Runtime.consoleAPICalled' && (p.type === 'error' || p.type === 'assert')) return [`console.${p.type}: ${JSON.stringify(p.args)}`];
       if (e.method === 'Runtime.exceptionThrown') return [`exception: ${p.exceptionDetails?.text}`];
@@ -152,7 +158,7 @@ export class Page {
 
   /** Network requests the page made (a self-contained report makes none besides itself). */
   requests(): string[] {
-    return this.browser.events.filter((e) => e.method === 'Network.requestWillBeSent').map((e) => String((e.params.request as { url: string }).url));
+    return this.browser.eventsOf(this.sessionId).filter((e) => e.method === 'Network.requestWillBeSent').map((e) => String((e.params.request as { url: string }).url));
   }
 
   /** The fonts Chromium actually drew a node's text with (by family name and glyph count). */

@@ -80,11 +80,12 @@ describe('findings ack', () => {
     expect(jf.acknowledgement).toEqual({ at: expect.any(String), by: 'li.wei', reason: '红冲 confirmed by the tax office, ticket 4411' });
     const reportDir = path.join(t.dir, 'reports');
     const csv = await readFile(path.join(reportDir, `reconcile-${json.run.id}.csv`), 'utf8');
-    expect(csv).toContain(',finding_id,ack_state,ack_by,ack_at,ack_reason\r\n');
-    expect(csv).toMatch(new RegExp(`,${a!.id},acknowledged,li\\.wei,\\d{4}-[^,]+,"?红冲 confirmed by the tax office, ticket 4411`));
+    // Asia/Shanghai: reports in zh-CN; the ids stay in the last two columns
+    expect(csv).toContain(',差异编号,确认状态,确认人,确认时间,确认理由,kind_id,cause_id\r\n');
+    expect(csv).toMatch(new RegExp(`,${a!.id},已确认,li\\.wei,\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} \\+08:00,"?红冲 confirmed by the tax office, ticket 4411`));
     const html = await readFile(path.join(reportDir, `reconcile-${json.run.id}.html`), 'utf8');
-    expect(html).toContain('acknowledged by wang.fang');
-    expect(html).toContain('4 acknowledged finding(s) do not fail the run');
+    expect(html).toMatch(/已由 wang\.fang 于 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00 确认：/);
+    expect(html).toContain('4 项已确认的差异不再导致失败');
 
     const status = await cli(['status', '--json']);
     expect(status.code).toBe(0);
@@ -109,7 +110,7 @@ describe('findings ack', () => {
     expect(reopened.acknowledgement).toBeUndefined();
     expect(reopened.reopened.changes.join(' ')).toMatch(/^local\.totalFen \d+ → \d+$/);
     const csv = await readFile(path.join(t.dir, 'reports', `reconcile-${report.run.id}.csv`), 'utf8');
-    expect(csv).toContain(`,${amount.id},reopened,`);
+    expect(csv).toContain(`,${amount.id},已重新打开,`);
     const history = (JSON.parse((await cli(['findings', '--open', '--json'])).stdout) as JsonFinding[]).find((f) => f.id === amount.id)!;
     expect(history.acknowledgement).toBeUndefined();
     expect((await cli(['status'])).code).toBe(1);

@@ -67,6 +67,18 @@ describe.skipIf(!hasBrowser)('the HTML report in headless Chromium', () => {
     });
   }
 
+  it('the checks can fail: a page with a console error, a missing image and an exception is caught', async () => {
+    const file = path.join(dir, 'broken.html');
+    await writeFile(file, '<!doctype html><p>x</p><img src="missing.png"><script>console.error("boom"); null.x;</script>');
+    const page = await browser.page(800, 600);
+    await page.open(pathToFileURL(file).href);
+    const problems = page.problems().join('\n');
+    expect(problems).toMatch(/console\.error: .*boom/);
+    expect(problems).toMatch(/exception: /);
+    expect(problems).toMatch(/failed load: net::ERR_FILE_NOT_FOUND/);
+    expect(page.requests()).toContain(pathToFileURL(path.join(dir, 'missing.png')).href);
+  });
+
   it('zh-CN: Chinese text is drawn with a CJK font, not boxes', async () => {
     const { page } = await open('zh-CN', 1280);
     for (const selector of ['h1', 'h2#per-seller', 'table.findings td i.cause']) {

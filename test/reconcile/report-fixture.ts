@@ -1,6 +1,6 @@
 // A report shaped like the demo's (missing 4 with one pending sync, extra 3, a total mismatch, an
 // upstream duplicate, a rejected row; 2,894 accepted upstream rows), for the rendering tests.
-import { type ReconcileReport, buildReport } from '../../src/reconcile/report.js';
+import { type ReconcileReport, buildReport, findingRole } from '../../src/reconcile/report.js';
 import type { ReportLanguage } from '../../src/reconcile/report-i18n.js';
 import { DEFAULT_FAIL_ON, type Finding } from '../../src/reconcile/types.js';
 
@@ -50,7 +50,7 @@ export function demoLike(language: ReportLanguage, findings: Finding[] = FINDING
     // 2894 upstream rows accepted (the duplicate's two rows among them), one more rejected
     days: [day('2026-11-03', 1000, 999), day('2026-11-04', 900, 901), day('2026-11-05', 500, 499), day('2026-11-06', 494, 493), day('2026-11-20', 0, 0)],
     findings,
-    failing: 8,
+    failing: findings.filter((f) => findingRole(f, DEFAULT_FAIL_ON) === 'failing').length,
     warnings: [],
     rejectedRows: 1,
     stats: { buckets: 5, differingBuckets: 4, listedBuckets: 4, rowsListed: { upstream: 10, local: 10 }, splitQueries: 0, lookedUpKeys: 8 },

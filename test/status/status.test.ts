@@ -100,7 +100,47 @@ describe('open findings in status', () => {
     expect(findingProblems(null, ['missing'])).toEqual([]);
     expect(findingProblems({ dueByKind: { missing: 0, invalid_input: 2 } }, ['missing'])).toEqual([]);
     expect(findingProblems({ dueByKind: { missing: 3, extra: 1, invalid_input: 2 } }, ['missing', 'extra'])).toEqual([
-      "4 open reconciliation finding(s) of failing kinds (missing 3, extra 1); see 'fapiao-guard findings --open'",
+      "4 failing reconciliation finding(s) (missing 3, extra 1); see 'fapiao-guard findings --open'",
     ]);
+  });
+
+  it('reproduces "open findings: 22 … missing 8" next to "18 failing … missing 6": now the parts add up to the open count', async () => {
+    const { findingProblems } = await import('../../src/status/assess.js');
+    const { findingsLine } = await import('../../src/status/status-render.js');
+    const { withFailing } = await import('../../src/status/status.js');
+    const failOn = ['missing', 'extra', 'amount_mismatch', 'status_mismatch', 'date_mismatch', 'duplicate'];
+    // missing 8 of which 2 pending sync; 2 invalid_input (not in failOn); 1 extra acknowledged
+    const open = withFailing(
+      {
+        open: 23,
+        byKind: { missing: 8, extra: 7, amount_mismatch: 4, status_mismatch: 2, invalid_input: 2 },
+        dueByKind: { missing: 6, extra: 6, amount_mismatch: 4, status_mismatch: 2, invalid_input: 2 },
+        acknowledged: 1,
+        pendingSync: 2,
+      },
+      failOn,
+    )!;
+    expect(open.failing).toBe(18);
+    const line = findingsLine(open);
+    expect(line).toBe(
+      'open findings: 23 (missing 8, extra 7, amount_mismatch 4, status_mismatch 2, invalid_input 2) = 18 failing (missing 6, extra 6, amount_mismatch 4, status_mismatch 2)' +
+        ' + 2 pending sync (within the sync lag: not failing yet) + 1 acknowledged (not failing) + 2 of kinds not in reconcile.failOn',
+    );
+    const parts = [...line.split(' = ')[1]!.matchAll(/(?:^| \+ )(\d+) /g)].map((m) => Number(m[1]));
+    expect(parts.reduce((a, b) => a + b, 0)).toBe(23);
+    expect(findingProblems(open, failOn)).toEqual([
+      "18 failing reconciliation finding(s) of 23 open (missing 6, extra 6, amount_mismatch 4, status_mismatch 2); see 'fapiao-guard findings --open'",
+    ]);
+    expect(findingsLine({ open: 0, byKind: {}, dueByKind: {}, acknowledged: 0 })).toBe('open findings: 0');
+  });
+
+  it('reproduces: status lines printed raw UTC timestamps; now in the configured zone with its offset', async () => {
+    const { jobProblems } = await import('../../src/status/assess.js');
+    const { staleRunError } = await import('../../src/status/status.js');
+    const job = { job: 'backup', schedule: '0 2 * * *', lastSuccessAt: '2026-11-26T18:30:00.000Z', overdue: true, lastRun: null };
+    expect(jobProblems("'st'", [job], 'Asia/Shanghai')).toEqual(["backup of 'st' is overdue: last success 2026-11-27 02:30:00 +08:00, schedule '0 2 * * *'"]);
+    const stale = staleRunError({ id: 7, status: 'running', host: 'elsewhere', pid: 1, heartbeatAt: '2026-11-27T18:00:00.000Z' }, new Date('2026-11-28T00:00:00Z'), 60, () => true, 'Asia/Shanghai');
+    expect(stale).toContain('since 2026-11-28 02:00:00 +08:00');
+    expect(stale).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
   });
 });
