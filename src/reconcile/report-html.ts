@@ -2,6 +2,7 @@
 // report's language: the verdict and what was not checked first, a summary whose numbers add up,
 // per day (SVG chart and table) and per seller, then every finding with its evidence.
 import { maxOf } from '../arrays.js';
+import type { BackupLookupInfo } from './backup-lookup.js';
 import { describeFields } from './compared-fields.js';
 import { FINDING_ROLES, type FindingRole, type ReconcileReport, type ReportFinding } from './report.js';
 import { sealText } from './report-render.js';
@@ -101,8 +102,8 @@ function side(v: ReportFinding['upstream'], lang: ReportLanguage, tz: string): s
   return `<span class="amount">${esc(yuan(v.totalFen))}</span><br>${esc(statusName(lang, v.status))}<br><small><span class="time">${esc(zoned(v.issuedAt, tz))}</span>${v.sellerTaxId ? `<br>${esc(msg(lang, 'seller'))} ${esc(v.sellerTaxId)}` : ''}${v.origin ? `<br>${esc(v.origin)}` : ''}</small>`;
 }
 
-function findingRow(f: ReportFinding, lang: ReportLanguage, tz: string): string {
-  const items = evidenceItems(lang, f.evidence, tz).map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`);
+function findingRow(f: ReportFinding, lang: ReportLanguage, tz: string, lookup: BackupLookupInfo | undefined): string {
+  const items = evidenceItems(lang, f.evidence, tz, yuan, lookup).map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`);
   const row = f.evidence.row && typeof f.evidence.row === 'object' ? `<li><b>${esc(msg(lang, 'evidence'))}</b>: <code>${esc(JSON.stringify(f.evidence.row))}</code></li>` : '';
   const cause = f.cause ? `<br><i class="cause c-${esc(f.cause)}">${esc(causeName(lang, f.cause))}</i><br><small>${esc(causeMeaning(lang, f.cause))}</small>` : '';
   const seen = f.firstSeen ? `<small>${esc(SENTENCES.findingsFirstSeen[lang](zoned(f.firstSeen, tz), f.timesSeen ?? 1))}</small>` : '';
@@ -179,7 +180,7 @@ ${dayTable(report, lang)}
 ${sellerTable(report, lang)}
 <h2 id="findings">${esc(msg(lang, 'findingsTitle'))} (${esc(report.findings.length)})</h2>
 <div class="scroll"><table class="findings"><colgroup><col style="width:14%"><col style="width:17%"><col style="width:9%"><col style="width:17%"><col style="width:17%"><col style="width:26%"></colgroup><tr>${th(lang, 'kind')}${th(lang, 'key')}${th(lang, 'day')}${th(lang, 'upstream', 'num')}${th(lang, 'local', 'num')}${th(lang, 'evidence')}</tr>
-${report.findings.map((f) => findingRow(f, lang, tz)).join('\n')}</table></div>
+${report.findings.map((f) => findingRow(f, lang, tz, r.parameters.backupLookup)).join('\n')}</table></div>
 ${warnings}
 <h2 id="run">${esc(msg(lang, 'runTitle'))}</h2>
 ${runTable(report, lang, jsonSha256)}

@@ -102,6 +102,7 @@ export const REASONS: ReadonlyArray<{ en: RegExp; 'zh-CN': (m: RegExpMatchArray)
     en: /^upstream has this invoice, but its row was rejected as damaged \(same seller, issue time and total\): fix the export; the invoice is probably not missing upstream$/,
     'zh-CN': () => '上游有此发票，但其数据行因损坏被拒（销方、开票时间和价税合计相同）：请修正导出文件；该发票很可能并未在上游缺失',
   },
+  { en: /^backups that could not be read: (.+)$/, 'zh-CN': (m) => `以下备份无法读取：${m[1]}` },
 ];
 
 export function reasonText(lang: ReportLanguage, reason: string): string {

@@ -2,6 +2,7 @@
 // top-level `sha256` field (of the text rendered without it), CSV and HTML on their last line.
 import { createHash } from 'node:crypto';
 import { csvCell } from './csv.js';
+import type { BackupLookupInfo } from './backup-lookup.js';
 import type { ReconcileReport, ReportFinding } from './report.js';
 import { ackCsvCells } from './acknowledgement-text.js';
 import { type MessageId, type ReportLanguage, SENTENCES, causeName, kindName, msg, statusName } from './report-i18n.js';
@@ -64,8 +65,8 @@ function csvHeader(lang: ReportLanguage): string[] {
   return [...CSV_COLUMNS.map((id, i) => side(i, msg(lang, id))), 'kind_id', 'cause_id'];
 }
 
-function evidenceText(f: ReportFinding, lang: ReportLanguage, tz: string): string {
-  return evidenceItems(lang, f.evidence, tz, yuanPlain)
+function evidenceText(f: ReportFinding, lang: ReportLanguage, tz: string, lookup: BackupLookupInfo | undefined): string {
+  return evidenceItems(lang, f.evidence, tz, yuanPlain, lookup)
     .map(([k, v]) => `${k}=${v}`)
     .join('; ');
 }
@@ -105,7 +106,7 @@ export function renderCsv(report: ReconcileReport): string {
       excelText(f.upstream?.sellerTaxId ?? f.local?.sellerTaxId),
       guard(String(f.evidence.origin ?? f.upstream?.origin ?? f.local?.origin ?? '')),
       zoned(f.firstSeen, tz),
-      guard(evidenceText(f, lang, tz)),
+      guard(evidenceText(f, lang, tz, r.parameters.backupLookup)),
       guard(ack[0] ?? ''),
       ack[1] === 'reopened' ? msg(lang, 'reopened') : ack[1] === 'acknowledged' ? msg(lang, 'acknowledged') : '',
       guard(ack[2] ?? ''),

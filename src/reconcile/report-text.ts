@@ -33,7 +33,9 @@ export function zoned(value: string | undefined, timeZone: string): string {
  * One evidence item's value as text: `…Fen` integers in yuan, `…At` instants in the zone, statuses
  * by name, lists joined. Generic, so a new kind's evidence needs at most a name in the catalogue.
  */
-export function evidenceValue(lang: ReportLanguage, key: string, value: unknown, timeZone: string, money = yuan): string {
+export function evidenceValue(lang: ReportLanguage, key: string, value: unknown, timeZone: string, money = yuan, lookup?: BackupLookupInfo): string {
+  // the lookup's reason, recorded in English on each finding: say it as the run's summary does
+  if (key === 'notLookedUp' && typeof value === 'string') return lookup?.skipped === value ? skipWhy(lang, lookup) : reasonText(lang, value);
   if (/Fen$/.test(key) && (typeof value === 'number' || (typeof value === 'string' && /^-?\d+$/.test(value)))) return money(value);
   if (/Status$/.test(key) && typeof value === 'string') return statusName(lang, value);
   if (key === 'reason' && typeof value === 'string') return reasonText(lang, value);
@@ -43,10 +45,10 @@ export function evidenceValue(lang: ReportLanguage, key: string, value: unknown,
 }
 
 /** Evidence items as `[name, value]`, the raw row (`row`) left out (the HTML shows it apart). */
-export function evidenceItems(lang: ReportLanguage, evidence: Record<string, unknown>, timeZone: string, money = yuan): Array<[string, string]> {
+export function evidenceItems(lang: ReportLanguage, evidence: Record<string, unknown>, timeZone: string, money = yuan, lookup?: BackupLookupInfo): Array<[string, string]> {
   return Object.entries(evidence)
     .filter(([k]) => k !== 'row')
-    .map(([k, v]) => [evidenceName(lang, k), evidenceValue(lang, k, v, timeZone, money)]);
+    .map(([k, v]) => [evidenceName(lang, k), evidenceValue(lang, k, v, timeZone, money, lookup)]);
 }
 
 /** The backup lookup in one sentence: what was searched, or what was not and why. */

@@ -175,6 +175,18 @@ export class Page {
     return { width: Math.ceil(cssContentSize.width), height: Math.ceil(cssContentSize.height) };
   }
 
+  /** A PNG of the page from the top of one element down (at most maxHeight pixels). */
+  async screenshotFrom(selector: string, maxHeight: number): Promise<Buffer> {
+    const box = await this.evaluate<{ x: number; y: number; width: number } | null>(
+      `(() => { const e = document.querySelector(${JSON.stringify(selector)}); if (!e) return null; const r = e.getBoundingClientRect(); return { x: 0, y: r.top + window.scrollY, width: document.documentElement.clientWidth }; })()`,
+    );
+    if (!box) throw new Error(`no element '${selector}'`);
+    const page = await this.contentSize();
+    const clip = { ...box, y: Math.max(0, box.y - 8), height: Math.min(maxHeight, page.height - box.y + 8), scale: 1 };
+    const { data } = (await this.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, clip })) as { data: string };
+    return Buffer.from(data, 'base64');
+  }
+
   /** A PNG of the whole page (fullPage) or of the viewport. */
   async screenshot(fullPage: boolean): Promise<Buffer> {
     const clip = fullPage ? await this.contentSize() : undefined;

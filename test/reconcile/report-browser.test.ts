@@ -64,6 +64,7 @@ describe.skipIf(!hasBrowser)('the HTML report in headless Chromium', () => {
       expect(overflow.scroll).toBeLessThanOrEqual(overflow.inner);
       await writeFile(path.join(ARTIFACTS, `reconcile-${lang}-top.png`), await page.screenshot(false));
       await writeFile(path.join(ARTIFACTS, `reconcile-${lang}-full.png`), await page.screenshot(true));
+      await writeFile(path.join(ARTIFACTS, `reconcile-${lang}-findings.png`), await page.screenshotFrom('#findings', 760));
     });
   }
 

@@ -7,7 +7,8 @@ import { renderHtml } from '../../src/reconcile/report-html.js';
 import { renderCsv } from '../../src/reconcile/report-render.js';
 import { renderReconcileText } from '../../src/reconcile/report-terminal.js';
 import { yuan } from '../../src/reconcile/report-text.js';
-import { SELLER_A, SELLER_B, demoLike } from './report-fixture.js';
+import { markNotLookedUp } from '../../src/reconcile/backup-lookup.js';
+import { FINDINGS, SELLER_A, SELLER_B, demoLike } from './report-fixture.js';
 
 describe('a summary whose numbers add up', () => {
   it('reproduces: "8 need attention" beside kinds summing to 10; now every finding has one role and the roles add up', () => {
@@ -95,5 +96,54 @@ describe('reports auditors can read', () => {
     expect(yuan(-5)).toBe('-0.05');
     expect(yuan(123456789)).toBe('1,234,567.89');
     expect(yuan('900719925474099312')).toBe('9,007,199,254,740,993.12');
+  });
+});
+
+describe('what was not checked', () => {
+  const files = { html: 'r.html', csv: 'r.csv', json: 'r.json' };
+  const skipped = { limit: 7, searched: [], found: 0, skippedCode: 'not_a_target' as const, skipped: 'reconcile.local is not the table of a configured target, so no backup holds its keys' };
+
+  it('a skipped lookup: missing invoices read "not looked up" (未查备份) with the reason, in every rendering', () => {
+    const findings = structuredClone(FINDINGS);
+    expect(markNotLookedUp(findings, skipped)).toBe(3); // the pending_sync one keeps its cause
+    expect(findings.filter((f) => f.kind === 'missing').map((f) => f.cause)).toEqual(['not_looked_up', 'not_looked_up', 'not_looked_up', 'pending_sync']);
+    const zh = demoLike('zh-CN', findings);
+    zh.run.parameters.backupLookup = skipped;
+    const html = renderHtml(zh);
+    const why = '本地一侧不是某个已配置备份目标的表（例如以 query 给出），备份中没有它的发票号码索引';
+    expect(html).toContain(`<p class="warn"><b>备份查找:</b> 未在备份中查找缺失发票：${why}（reconcile.local is not the table`);
+    expect(html).toContain('缺失发票的原因标为“未查备份”，不表示它们从未到达本地。');
+    expect(html.match(/<i class="cause c-not_looked_up">未查备份<\/i>/g)).toHaveLength(3);
+    expect(html).toContain(`<li><b>未查备份原因</b>: ${why}（reconcile.local`);
+    const csv = renderCsv(zh);
+    expect(csv).toContain(`# 备份查找: 未在备份中查找缺失发票：${why}`);
+    expect(csv.split('\r\n').filter((l) => /^本地缺失（仅上游有）,未查备份,.*,missing,not_looked_up$/.test(l))).toHaveLength(3);
+    expect(renderReconcileText(zh, files)).toContain(`备份查找: 未在备份中查找缺失发票：${why}`);
+
+    const en = demoLike('en', findings);
+    en.run.parameters.backupLookup = skipped;
+    expect(renderHtml(en)).toContain('Missing invoices were not looked up in the backups: reconcile.local is not the table of a configured target, so no backup holds its keys. Their cause reads &quot;not looked up&quot;; it does not mean they never arrived.');
+    expect(renderReconcileText(en, files)).toMatch(/missing locally \(upstream only\) +not looked up +26312000000000000001 /);
+  });
+
+  it('a partial lookup (a backup unreadable): the missing invoices not found read "not looked up", naming the backup', () => {
+    const findings = structuredClone(FINDINGS);
+    const partial = { limit: 7, target: 'invoices', searched: ['20261127T010000Z-aaaa', '20261126T010000Z-bbbb'], found: 0, problems: ['20261127T010000Z-aaaa: checksum mismatch'] };
+    expect(markNotLookedUp(findings, partial)).toBe(3);
+    expect(findings[0]!.evidence.notLookedUp).toBe('backups that could not be read: 20261127T010000Z-aaaa: checksum mismatch');
+    const zh = demoLike('zh-CN', findings);
+    zh.run.parameters.backupLookup = partial;
+    const html = renderHtml(zh);
+    expect(html).toContain('备份查找不完整，以下备份无法读取：20261127T010000Z-aaaa: checksum mismatch。未找到的缺失发票标为“未查备份”。');
+    expect(html).toContain('<li><b>未查备份原因</b>: 以下备份无法读取：20261127T010000Z-aaaa: checksum mismatch</li>');
+  });
+
+  it('a lookup that ran in full changes nothing; one with nothing to look up is not a warning', () => {
+    const findings = structuredClone(FINDINGS);
+    expect(markNotLookedUp(findings, { limit: 7, target: 'invoices', searched: ['20261127T010000Z-aaaa'], found: 0 })).toBe(0);
+    expect(findings.filter((f) => f.cause === 'not_looked_up')).toEqual([]);
+    const r = demoLike('en', findings);
+    r.run.parameters.backupLookup = { limit: 7, searched: [], found: 0, skippedCode: 'nothing_to_look_up', skipped: 'no missing invoices to look up' };
+    expect(renderHtml(r)).not.toContain('class="warn"');
   });
 });
