@@ -5,6 +5,7 @@ import { CheckFailedError, UsageError, oneLine } from '../errors.js';
 import { userInfo } from 'node:os';
 import { ackLine } from '../reconcile/acknowledgement-text.js';
 import { type FindingFilter, type StoredFinding, acknowledgeFinding, listFindings, listScopes } from '../reconcile/findings-store.js';
+import { shownCause } from '../reconcile/backup-lookup.js';
 import { clip, keyOrOrigin, renderReconcileText } from '../reconcile/report-terminal.js';
 import { FINDING_KINDS } from '../reconcile/types.js';
 import { isDay } from '../reconcile/zoned-time.js';
@@ -127,7 +128,7 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
           process.stdout.write(`${i > 0 ? '\n' : ''}scope: ${scope}\n`);
           printTable(
             ['id', 'kind', 'cause', 'key', 'day', 'first seen', 'last seen', 'state'],
-            rows.filter((r) => r.scope === scope).map((r) => [r.id, r.kind, r.cause ?? '', keyOrOrigin(r.details), r.day ?? '', formatTime(r.firstSeen, tz), formatTime(r.lastSeen, tz), findingState(r, tz)]),
+            rows.filter((r) => r.scope === scope).map((r) => [r.id, r.kind, r.cause ?? shownCause(r.details) ?? '', keyOrOrigin(r.details), r.day ?? '', formatTime(r.firstSeen, tz), formatTime(r.lastSeen, tz), findingState(r, tz)]),
           );
         }
       },

@@ -122,18 +122,24 @@ function mark(f: Finding, backup: Manifest, newer: Manifest | undefined): void {
 }
 
 /**
- * After the lookup: a missing invoice it could not settle (skipped, or a backup unreadable) gets cause
- * `not_looked_up` and says why, so no report implies it never arrived locally. Returns how many.
+ * After the lookup: a missing invoice it could not settle (skipped, or a backup unreadable) gets
+ * `evidence.notLookedUp` saying why, and reports show its cause as `not_looked_up` (未查备份), so none
+ * implies it never arrived. Its `cause` stays what classify found: the finding's identity and
+ * history in the state database do not depend on whether backups could be read. Returns how many.
  */
 export function markNotLookedUp(findings: readonly Finding[], info: BackupLookupInfo): number {
   const why = info.skipped ?? (info.problems?.length ? `backups that could not be read: ${info.problems.join('; ')}` : undefined);
-  if (why === undefined) return 0;
+  if (why === undefined || info.skippedCode === 'nothing_to_look_up') return 0;
   let marked = 0;
   for (const f of findings) {
     if (!lookedUp(f) || f.cause !== undefined) continue;
-    f.cause = 'not_looked_up';
     f.evidence.notLookedUp = why;
     marked += 1;
   }
   return marked;
+}
+
+/** The cause reports show: the finding's own, else `not_looked_up` when the backups were not searched for it. */
+export function shownCause(f: Pick<Finding, 'cause' | 'evidence'>): string | undefined {
+  return f.cause ?? (typeof f.evidence.notLookedUp === 'string' ? 'not_looked_up' : undefined);
 }

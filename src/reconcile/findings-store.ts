@@ -160,7 +160,7 @@ export async function recordRun(client: pg.Client, run: RunRecord, findings: rea
     const pendingBefore = new Set(before.rows.filter((r) => r.cause === 'pending_sync').map((r) => r.fingerprint));
     const rows = findings.map((f, i) => {
       // still missing after the lag: escalated, whether or not a backup explains where it went
-      const escalate = f.kind === 'missing' && (f.cause === undefined || f.cause === 'in_backup' || f.cause === 'not_looked_up') && pendingBefore.has(prints[i]!);
+      const escalate = f.kind === 'missing' && (f.cause === undefined || f.cause === 'in_backup') && pendingBefore.has(prints[i]!);
       if (escalate) f.evidence.escalatedFrom = 'pending_sync';
       return { fingerprint: prints[i], kind: f.kind, key: f.key, cause: f.cause ?? null, day: f.day ?? null, details: f, escalate };
     });
@@ -171,7 +171,7 @@ export async function recordRun(client: pg.Client, run: RunRecord, findings: rea
        on conflict (scope, fingerprint) do update set
          cause = excluded.cause, day = excluded.day, details = excluded.details, last_seen = excluded.last_seen, last_run = excluded.last_run,
          times_seen = f.times_seen + 1, resolved_at = null, resolved_run = null,
-         escalated_at = case when f.cause = 'pending_sync' and (excluded.cause is null or excluded.cause in ('in_backup', 'not_looked_up')) and excluded.kind = 'missing' then excluded.last_seen else f.escalated_at end
+         escalated_at = case when f.cause = 'pending_sync' and (excluded.cause is null or excluded.cause = 'in_backup') and excluded.kind = 'missing' then excluded.last_seen else f.escalated_at end
        returning fingerprint, first_seen, last_seen, times_seen, escalated_at`,
       [run.scope, run.finishedAt, run.id, JSON.stringify(rows)],
     );

@@ -2,14 +2,13 @@
 // report's language: the verdict and what was not checked first, a summary whose numbers add up,
 // per day (SVG chart and table) and per seller, then every finding with its evidence.
 import { maxOf } from '../arrays.js';
-import type { BackupLookupInfo } from './backup-lookup.js';
-import { describeFields } from './compared-fields.js';
+import { type BackupLookupInfo, shownCause } from './backup-lookup.js';
 import { FINDING_ROLES, type FindingRole, type ReconcileReport, type ReportFinding } from './report.js';
 import { sealText } from './report-render.js';
 import { formatSeconds } from '../config/duration.js';
 import { ackState } from './acknowledgement-text.js';
 import { type ReportLanguage, type MessageId, SENTENCES, causeMeaning, causeName, kindName, msg, statusName } from './report-i18n.js';
-import { ackText, evidenceItems, languageOf, lookupIncomplete, lookupSentence, yuan, zoned } from './report-text.js';
+import { ackText, evidenceItems, fieldsSentence, languageOf, lookupIncomplete, lookupSentence, yuan, zoned } from './report-text.js';
 
 export function esc(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -105,7 +104,8 @@ function side(v: ReportFinding['upstream'], lang: ReportLanguage, tz: string): s
 function findingRow(f: ReportFinding, lang: ReportLanguage, tz: string, lookup: BackupLookupInfo | undefined): string {
   const items = evidenceItems(lang, f.evidence, tz, yuan, lookup).map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`);
   const row = f.evidence.row && typeof f.evidence.row === 'object' ? `<li><b>${esc(msg(lang, 'evidence'))}</b>: <code>${esc(JSON.stringify(f.evidence.row))}</code></li>` : '';
-  const cause = f.cause ? `<br><i class="cause c-${esc(f.cause)}">${esc(causeName(lang, f.cause))}</i><br><small>${esc(causeMeaning(lang, f.cause))}</small>` : '';
+  const shown = shownCause(f);
+  const cause = shown ? `<br><i class="cause c-${esc(shown)}">${esc(causeName(lang, shown))}</i><br><small>${esc(causeMeaning(lang, shown))}</small>` : '';
   const seen = f.firstSeen ? `<small>${esc(SENTENCES.findingsFirstSeen[lang](zoned(f.firstSeen, tz), f.timesSeen ?? 1))}</small>` : '';
   const ack = ackState(f) ? `<p class="${ackState(f)}"><b>${esc(ackText(lang, f, tz))}</b></p>` : '';
   return `<tr class="k-${esc(f.kind)}${f.acknowledgement ? ' acknowledged' : ''}"><td>${f.id ? `<small class="key">${esc(f.id)}</small><br>` : ''}${esc(kindName(lang, f.kind))}${cause}</td><td class="key">${esc(f.key)}</td><td class="day">${esc(f.day ?? '')}</td><td class="side">${side(f.upstream, lang, tz)}</td><td class="side">${side(f.local, lang, tz)}</td><td><ul>${items.join('')}${row}</ul>${seen}${ack}</td></tr>`;
@@ -138,7 +138,7 @@ ${row('upstream', `${esc(r.upstream.kind)} ${esc(r.upstream.location)}${r.upstre
 ${row('local', esc(r.local.location))}
 ${row('parameters', `syncLag ${esc(formatSeconds(p.syncLagSeconds))} · failOn ${esc(p.failOn.join(', '))} · listLimit ${esc(p.listLimit)}${p.partition ? ` · partition ${esc(p.partition)}` : ''}${p.hashMethod ? ` · hash ${esc(p.hashMethod)}` : ''} · now ${esc(zoned(p.now, tz))}`)}
 ${p.backupLookup ? row('backupLookup', esc(lookupSentence(lang, p.backupLookup))) : ''}
-${r.fields ? row('fields', esc(describeFields(r.fields))) : ''}
+${r.fields ? row('fields', esc(fieldsSentence(lang, r.fields))) : ''}
 ${row('startedFinished', `${esc(zoned(r.startedAt, tz))} / ${esc(zoned(r.finishedAt, tz))}`)}
 ${row('work', `${esc(SENTENCES.work[lang](s.work.buckets, s.work.differingBuckets, s.work.listedBuckets, s.work.rowsListed.upstream, s.work.rowsListed.local))}${s.work.strategy === 'slots' ? ` (${esc(s.work.differingSlots ?? 0)} differing minutes)` : ''}`)}
 ${row('tool', `fapiao-guard ${esc(r.toolVersion)}`)}

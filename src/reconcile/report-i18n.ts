@@ -25,7 +25,10 @@ export const KIND_NAMES: Record<FindingKind, Text> = {
   invalid_input: { 'zh-CN': '上游数据行无效', en: 'invalid upstream row' },
 };
 
-export const CAUSE_NAMES: Record<FindingCause, { name: Text; meaning: Text }> = {
+/** A finding's cause, or not_looked_up: what reports show for a missing invoice the backups were not searched for. */
+export type ShownCause = FindingCause | 'not_looked_up';
+
+export const CAUSE_NAMES: Record<ShownCause, { name: Text; meaning: Text }> = {
   pending_sync: {
     name: { 'zh-CN': '待同步', en: 'pending sync' },
     meaning: { 'zh-CN': '在同步延迟内开具，本地尚未到期，不计为失败', en: 'issued within the sync lag: not due locally yet, not failing' },
@@ -113,6 +116,22 @@ export function reasonText(lang: ReportLanguage, reason: string): string {
   }
   return reason;
 }
+
+/** Invoice fields by their mapping names (ComparedFields, columns); one not listed shows as its id. */
+export const FIELD_NAMES: Record<string, Text> = {
+  key: { 'zh-CN': '发票号码（代码+号码）', en: 'key' },
+  code: { 'zh-CN': '发票代码', en: 'code' },
+  number: { 'zh-CN': '发票号码', en: 'number' },
+  issueDay: { 'zh-CN': '开票日', en: 'issueDay' },
+  issuedAt: { 'zh-CN': '开票时间', en: 'issuedAt' },
+  total: { 'zh-CN': '价税合计', en: 'total' },
+  status: { 'zh-CN': '发票状态', en: 'status' },
+  amount: { 'zh-CN': '金额', en: 'amount' },
+  tax: { 'zh-CN': '税额', en: 'tax' },
+  taxRate: { 'zh-CN': '税率', en: 'taxRate' },
+  sellerTaxId: { 'zh-CN': '销方识别号', en: 'sellerTaxId' },
+  buyerTaxId: { 'zh-CN': '购方识别号', en: 'buyerTaxId' },
+};
 
 /** Why the backup lookup did not run (BackupLookupInfo.skippedCode); the English detail follows. */
 export const LOOKUP_SKIPS: Record<string, Text> = {

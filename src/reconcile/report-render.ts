@@ -2,7 +2,7 @@
 // top-level `sha256` field (of the text rendered without it), CSV and HTML on their last line.
 import { createHash } from 'node:crypto';
 import { csvCell } from './csv.js';
-import type { BackupLookupInfo } from './backup-lookup.js';
+import { type BackupLookupInfo, shownCause } from './backup-lookup.js';
 import type { ReconcileReport, ReportFinding } from './report.js';
 import { ackCsvCells } from './acknowledgement-text.js';
 import { type MessageId, type ReportLanguage, SENTENCES, causeName, kindName, msg, statusName } from './report-i18n.js';
@@ -94,7 +94,7 @@ export function renderCsv(report: ReconcileReport): string {
     const ack = ackCsvCells(f);
     const cells = [
       kindName(lang, f.kind),
-      causeName(lang, f.cause),
+      causeName(lang, shownCause(f)),
       excelText(f.key),
       f.day ?? '',
       f.upstream ? yuanPlain(f.upstream.totalFen) : '',
@@ -113,7 +113,7 @@ export function renderCsv(report: ReconcileReport): string {
       zoned(a?.at, tz),
       guard(f.acknowledgement ? f.acknowledgement.reason : f.reopened ? ackText(lang, f, tz) : ''),
       f.kind,
-      f.cause ?? '',
+      shownCause(f) ?? '',
     ];
     lines.push(cells.map(csvCell).join(','));
   }

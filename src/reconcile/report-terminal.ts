@@ -2,10 +2,10 @@
 // informational (the numbers add up), what the backup lookup did not check, then the first findings.
 // Pure: a report in, text out, in the report's language.
 import { formatTable } from '../format.js';
-import { describeFields } from './compared-fields.js';
 import type { ReconcileReport, ReportFinding } from './report.js';
+import { shownCause } from './backup-lookup.js';
 import { SENTENCES, causeName, kindName, msg, statusName } from './report-i18n.js';
-import { languageOf, lookupIncomplete, lookupSentence, yuan } from './report-text.js';
+import { fieldsSentence, languageOf, lookupIncomplete, lookupSentence, yuan } from './report-text.js';
 
 const SHOWN = 50;
 
@@ -14,7 +14,7 @@ export function renderReconcileText(report: ReconcileReport, files: { html: stri
   const s = report.summary;
   const r = report.run;
   const out: string[] = [`${msg(lang, 'window')} ${r.window.from}..${r.window.to} (${r.window.timezone})`];
-  if (r.fields) out.push(describeFields(r.fields));
+  if (r.fields) out.push(fieldsSentence(lang, r.fields));
   const c = s.rows;
   out.push(
     formatTable(
@@ -54,7 +54,7 @@ export function renderReconcileText(report: ReconcileReport, files: { html: stri
         report.findings.slice(0, SHOWN).map((f) => [
           f.id ?? '',
           kindName(lang, f.kind),
-          causeName(lang, f.cause),
+          causeName(lang, shownCause(f)),
           keyOrOrigin(f),
           f.day ?? '',
           f.kind === 'invalid_input' ? clip(String(f.evidence.reason ?? '')) : sideCell(f.upstream, lang),

@@ -4,7 +4,8 @@
 import { formatTime } from '../format.js';
 import type { BackupLookupInfo } from './backup-lookup.js';
 import type { ReconcileReport } from './report.js';
-import { type ReportLanguage, LOOKUP_SKIPS, SENTENCES, evidenceName, reasonText, statusName } from './report-i18n.js';
+import { type ReportLanguage, FIELD_NAMES, LOOKUP_SKIPS, SENTENCES, evidenceName, reasonText, statusName } from './report-i18n.js';
+import { type ComparedFields, describeFields } from './compared-fields.js';
 import type { AckFields } from './acknowledgement-text.js';
 import { formatFen } from './validators.js';
 
@@ -75,4 +76,15 @@ export function ackText(lang: ReportLanguage, f: AckFields, timeZone: string): s
   if (f.acknowledgement) return SENTENCES.acknowledgedBy[lang](f.acknowledgement.by, zoned(f.acknowledgement.at, timeZone), f.acknowledgement.reason);
   if (f.reopened) return SENTENCES.reopenedSince[lang](zoned(f.reopened.reopenedAt, timeZone), f.reopened.by, f.reopened.changes.join('; '));
   return '';
+}
+
+/** Which fields the run compared and which not, in the language (en: compared-fields.ts's own line). */
+export function fieldsSentence(lang: ReportLanguage, f: ComparedFields): string {
+  if (lang === 'en') return describeFields(f);
+  const names = (ids: readonly string[]): string => (ids.length ? ids.map((id) => FIELD_NAMES[id]?.[lang] ?? id).join('、') : '无');
+  const left = [
+    ...(f.notMapped.local.length > 0 ? [`本地映射未包含：${names(f.notMapped.local)}`] : []),
+    ...(f.notMapped.upstream && f.notMapped.upstream.length > 0 ? [`上游映射未包含：${names(f.notMapped.upstream)}`] : []),
+  ];
+  return `比对字段：${names(f.compared)}；未比对（仅作证据）：${names(f.notCompared)}${left.length > 0 ? `（${left.join('；')}）` : ''}`;
 }

@@ -6,12 +6,8 @@ export type CanonicalStatus = (typeof CANONICAL_STATUSES)[number];
 
 export const FINDING_KINDS = ['missing', 'extra', 'amount_mismatch', 'status_mismatch', 'date_mismatch', 'duplicate', 'invalid_input'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
-/**
- * pending_sync: issued within the sync lag; probable_typo: a missing and an extra one edit apart; in_backup: a missing
- * invoice a backup still holds (lost locally after it); not_looked_up: a missing invoice the backups were not (all)
- * searched for, so whether it ever arrived locally is unknown
- */
-export type FindingCause = 'pending_sync' | 'probable_typo' | 'in_backup' | 'not_looked_up';
+/** pending_sync: issued within the sync lag; probable_typo: a missing and an extra one edit apart; in_backup: a missing invoice a backup still holds (lost locally after it) */
+export type FindingCause = 'pending_sync' | 'probable_typo' | 'in_backup';
 export const DEFAULT_FAIL_ON: readonly FindingKind[] = ['missing', 'extra', 'amount_mismatch', 'status_mismatch', 'date_mismatch', 'duplicate'];
 
 /** One invoice as a source reports it, after mapping and validation. */

@@ -1,11 +1,12 @@
 // "Why is invoice X missing locally?" An invoice deleted after a backup is missing with cause
 // in_backup naming the newest backup that holds it; one that never arrived stays plain missing;
-// when the lookup cannot run (no key, lookup off, local side a query) a missing invoice's cause is
-// not_looked_up and every rendering says why in words.
+// when the lookup cannot run (no key, lookup off, local side a query) a missing invoice carries
+// evidence.notLookedUp, its cause reads "not looked up" and every rendering says why in words.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
 import { silentLogger } from '../../src/logger.js';
+import { shownCause } from '../../src/reconcile/backup-lookup.js';
 import { listFindings } from '../../src/reconcile/findings-store.js';
 import { DEFAULT_LOCAL_COLUMNS } from '../../src/reconcile/reconcile-config.js';
 import { renderReconcileText } from '../../src/reconcile/report-terminal.js';
@@ -77,12 +78,14 @@ describe('missing invoices looked up in backups', () => {
   it('without an identity file, or with backupLookup 0, missing invoices read "not looked up" and the report says why', async () => {
     const noKey = { ...t.config, encryption: { recipients: t.config.encryption.recipients } };
     const a = (await runReconcile({ config: noKey, persist: false, ...window() })).report;
-    expect(a.findings.find((f) => f.key === lost)).toMatchObject({ cause: 'not_looked_up', evidence: { notLookedUp: expect.stringMatching(/no encryption\.identityFile configured/) } });
+    // the cause stays what the comparison found (plain missing); the evidence and every rendering say it was not looked up
+    expect(a.findings.find((f) => f.key === lost)).toMatchObject({ evidence: { notLookedUp: expect.stringMatching(/no encryption\.identityFile configured/) } });
+    expect(a.findings.find((f) => f.key === lost)?.cause).toBeUndefined();
     expect(a.run.parameters.backupLookup).toMatchObject({ skippedCode: 'no_identity', skipped: expect.stringMatching(/no encryption\.identityFile configured/) });
     expect(JSON.stringify(a.run.parameters)).not.toMatch(/AGE-SECRET-KEY/);
 
     const off = (await runReconcile({ config: t.config, reconcile: { ...t.config.reconcile!, backupLookup: 0 }, persist: false, ...window() })).report;
-    expect(off.findings.find((f) => f.key === lost)?.cause).toBe('not_looked_up');
+    expect(off.findings.find((f) => f.key === lost)?.evidence.notLookedUp).toBe('disabled (reconcile.backupLookup: 0)');
     expect(off.run.parameters.backupLookup).toMatchObject({ skipped: 'disabled (reconcile.backupLookup: 0)', skippedCode: 'disabled', searched: [] });
   });
 
@@ -92,7 +95,7 @@ describe('missing invoices looked up in backups', () => {
     const asQuery = { ...rc, local: { ...side, query: 'select * from public.invoices' } };
     const q = await runReconcile({ config: { ...t.config, reports: { language: 'zh-CN' } }, reconcile: asQuery, persist: false, ...window() });
     const missing = q.report.findings.filter((f) => f.kind === 'missing');
-    expect(missing.map((f) => f.cause).sort()).toEqual(['not_looked_up', 'not_looked_up']); // NEVER too: unknown, not "never arrived"
+    expect(missing.map((f) => shownCause(f))).toEqual(['not_looked_up', 'not_looked_up']); // NEVER too: unknown, not "never arrived"
     expect(q.report.run.parameters.backupLookup?.skippedCode).toBe('not_a_target');
     const html = await readFile(q.files.html, 'utf8');
     expect(html).toMatch(/<p class="warn"><b>备份查找:<\/b> 未在备份中查找缺失发票：本地一侧不是某个已配置备份目标的表/);
@@ -107,9 +110,10 @@ describe('missing invoices looked up in backups', () => {
     const gone = { ...t.config, reports: { language: 'en' as const }, encryption: { ...t.config.encryption, identityFile: `${t.dir}/no-such-identity.txt` } };
     const g = await runReconcile({ config: gone, persist: false, ...window() });
     expect(g.report.run.parameters.backupLookup?.skippedCode).toBe('identity_unreadable');
-    expect(g.report.findings.find((f) => f.key === lost)?.cause).toBe('not_looked_up');
+    expect(shownCause(g.report.findings.find((f) => f.key === lost)!)).toBe('not_looked_up');
+    expect(g.report.findings.find((f) => f.key === lost)?.evidence.notLookedUp).toMatch(/no-such-identity\.txt/);
     const enHtml = await readFile(g.files.html, 'utf8');
     expect(enHtml).toMatch(/Missing invoices were not looked up in the backups: [^<]*no-such-identity\.txt[^<]*Their cause reads &quot;not looked up&quot;; it does not mean they never arrived\./);
-    expect(await readFile(g.files.csv, 'utf8')).toMatch(/^"?missing locally \(upstream only\)"?,not looked up,/m);
+    expect(await readFile(g.files.csv, 'utf8')).toMatch(/^missing locally \(upstream only\),not looked up,.*,missing,not_looked_up$/m);
   });
 });

@@ -72,8 +72,9 @@ describe('findings ack', () => {
     const res = await cli(['reconcile']);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain('(acknowledged 4: not failing)');
-    expect(res.stdout).toContain('by li.wei: 红冲 confirmed by the tax');
+    expect(res.stdout).toContain('共 4 项差异 = 0 项需处理 + 4 项仅供参考。');
+    expect(res.stdout).toContain('  仅供参考: 已确认 4');
+    expect(res.stdout).toContain('li.wei: 红冲 confirmed by the tax');
     const json = JSON.parse((await cli(['reconcile', '--json'])).stdout);
     expect(json.summary).toMatchObject({ ok: true, failing: 0, acknowledged: 4 });
     const jf = json.findings.find((f: JsonFinding) => f.id === a!.id);
@@ -90,7 +91,7 @@ describe('findings ack', () => {
     const status = await cli(['status', '--json']);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout).findings).toMatchObject({ open: 4, acknowledged: 4 });
-    expect((await cli(['status'])).stdout).toContain('acknowledged 4 (not failing)');
+    expect((await cli(['status'])).stdout).toContain('open findings: 4 (amount_mismatch 1, extra 1, missing 1, status_mismatch 1) = 0 failing + 4 acknowledged (not failing)');
     const listed = JSON.parse((await cli(['findings', '--open', '--json'])).stdout) as JsonFinding[];
     expect(listed.filter((f) => f.acknowledgement)).toHaveLength(4); // still visible
     expect((await cli(['findings', '--open'])).stdout).toContain('acknowledged by wang.fang: duplicate upload');

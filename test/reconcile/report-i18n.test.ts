@@ -24,7 +24,7 @@ describe('message catalogue', () => {
   });
 
   it('every cause has a name and a meaning in both languages', () => {
-    // FindingCause is a type: tsc makes CAUSE_NAMES list each; here each entry is complete
+    // FindingCause is a type: tsc makes CAUSE_NAMES list each (and not_looked_up, shown by reports); here each entry is complete
     expect(Object.keys(CAUSE_NAMES).sort()).toEqual(['in_backup', 'not_looked_up', 'pending_sync', 'probable_typo']);
     for (const [cause, t] of Object.entries(CAUSE_NAMES)) {
       bothLanguages(`cause ${cause}`, t.name);

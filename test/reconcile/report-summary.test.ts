@@ -7,7 +7,7 @@ import { renderHtml } from '../../src/reconcile/report-html.js';
 import { renderCsv } from '../../src/reconcile/report-render.js';
 import { renderReconcileText } from '../../src/reconcile/report-terminal.js';
 import { yuan } from '../../src/reconcile/report-text.js';
-import { markNotLookedUp } from '../../src/reconcile/backup-lookup.js';
+import { markNotLookedUp, shownCause } from '../../src/reconcile/backup-lookup.js';
 import { FINDINGS, SELLER_A, SELLER_B, demoLike } from './report-fixture.js';
 
 describe('a summary whose numbers add up', () => {
@@ -106,7 +106,8 @@ describe('what was not checked', () => {
   it('a skipped lookup: missing invoices read "not looked up" (未查备份) with the reason, in every rendering', () => {
     const findings = structuredClone(FINDINGS);
     expect(markNotLookedUp(findings, skipped)).toBe(3); // the pending_sync one keeps its cause
-    expect(findings.filter((f) => f.kind === 'missing').map((f) => f.cause)).toEqual(['not_looked_up', 'not_looked_up', 'not_looked_up', 'pending_sync']);
+    expect(findings.filter((f) => f.kind === 'missing').map((f) => shownCause(f))).toEqual(['not_looked_up', 'not_looked_up', 'not_looked_up', 'pending_sync']);
+    expect(findings.filter((f) => f.kind === 'missing').map((f) => f.cause)).toEqual([undefined, undefined, undefined, 'pending_sync']); // the JSON's cause is unchanged
     const zh = demoLike('zh-CN', findings);
     zh.run.parameters.backupLookup = skipped;
     const html = renderHtml(zh);
@@ -141,7 +142,7 @@ describe('what was not checked', () => {
   it('a lookup that ran in full changes nothing; one with nothing to look up is not a warning', () => {
     const findings = structuredClone(FINDINGS);
     expect(markNotLookedUp(findings, { limit: 7, target: 'invoices', searched: ['20261127T010000Z-aaaa'], found: 0 })).toBe(0);
-    expect(findings.filter((f) => f.cause === 'not_looked_up')).toEqual([]);
+    expect(findings.filter((f) => shownCause(f) === 'not_looked_up')).toEqual([]);
     const r = demoLike('en', findings);
     r.run.parameters.backupLookup = { limit: 7, searched: [], found: 0, skippedCode: 'nothing_to_look_up', skipped: 'no missing invoices to look up' };
     expect(renderHtml(r)).not.toContain('class="warn"');
