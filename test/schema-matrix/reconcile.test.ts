@@ -13,6 +13,8 @@ import { EXPORT_COLUMNS } from '../../src/reconcile/export-columns.js';
 import { writeXlsx } from '../../src/reconcile/xlsx-writer.js';
 import { errorLine, runCli } from '../helpers/cli.js';
 import { type TestDatabase, createDatabase } from '../helpers/pg.js';
+import { type ComparedFields, describeFields } from '../../src/reconcile/compared-fields.js';
+import { FIELD_NAMES } from '../../src/reconcile/report-i18n.js';
 import { type ReconcileFixture, reconcileFixture } from '../reconcile/helpers.js';
 import { type MatrixSchema, SCHEMA_MATRIX } from './schemas.js';
 
@@ -204,12 +206,16 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
       notCompared: ['amount', 'tax', 'sellerTaxId', 'buyerTaxId'],
       notMapped: { local: all.filter((k) => required[k] === undefined) },
     });
-    // the terminal and the HTML report say it too
-    const line = `compared: key, issueDay, total, status; not compared: amount, tax, sellerTaxId, buyerTaxId (local mapping leaves out ${all.filter((k) => required[k] === undefined).join(', ')})`;
+    // the terminal and the HTML report say it too (in zh-CN: the fixture's zone is Asia/Shanghai)
+    const left = all.filter((k) => required[k] === undefined).map((k) => FIELD_NAMES[k]!['zh-CN']).join('、');
+    const line = `比对字段：发票号码（代码+号码）、开票日、价税合计、发票状态；未比对（仅作证据）：金额、税额、销方识别号、购方识别号（本地映射未包含：${left}）`;
     const text = await runCli(['reconcile', ...WINDOW, '--config', fx.configFile], { env: { FAPIAO_GUARD_LOG_LEVEL: 'warn' } });
     expect(text.stdout.split('\n')[1]).toBe(line);
     const html = (await readdir(path.join(fx.dir, 'reports'))).find((f) => f.endsWith('.html'))!;
-    expect(await readFile(path.join(fx.dir, 'reports', html), 'utf8')).toContain(`<tr><th>fields</th><td>${line}</td></tr>`);
+    expect(await readFile(path.join(fx.dir, 'reports', html), 'utf8')).toContain(`<tr><th>比对字段</th><td>${line}</td></tr>`);
+    expect(describeFields(report.run.fields as ComparedFields)).toBe(
+      `compared: key, issueDay, total, status; not compared: amount, tax, sellerTaxId, buyerTaxId (local mapping leaves out ${all.filter((k) => required[k] === undefined).join(', ')})`,
+    );
   });
 
   it(`against a postgres upstream of another schema (${UPSTREAM_OF[id]})`, async () => {

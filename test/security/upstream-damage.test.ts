@@ -106,7 +106,7 @@ describe('the shrink guard', () => {
     expect(second.ok).toBe(false);
     expect(s.resolvedSinceLastRun).toBe(0);
     expect(s.upstreamShrank?.message).toMatch(/^the upstream shrank by \d+% since run \S+ \(\d+ rows instead of \d+ on the \d+ day\(s\) both runs covered, more than reconcile\.limits\.maxShrink 0\.2\): no finding was resolved by this run$/);
-    expect(await readFile(second.files.html, 'utf8')).toContain('Upstream shrank — nothing resolved.');
+    expect(await readFile(second.files.html, 'utf8')).toContain('<p class="bad"><b>上游数据减少，本次未将任何差异标为已解决。</b> the upstream shrank by');
     const stillOpen = await withStateDb(fx.config, (c) => listFindings(c, { open: true }));
     for (const f of open) expect(stillOpen.map((o) => `${o.kind}|${o.key}`)).toContain(`${f.kind}|${f.key}`);
 
