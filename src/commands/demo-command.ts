@@ -38,6 +38,7 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           `                      report: ${path.relative(process.cwd(), result.drill.htmlReport ?? '') || result.drill.htmlReport}`,
           `  7. reconcile         ${result.taxExport.rows} rows in a tax-platform export (${path.relative(process.cwd(), result.taxExport.file)}) with ${result.taxExport.planted.length} planted problems`,
           ...(result.deletedAfterBackup ? [`                      (1 of them deleted locally after backup ${result.deletedAfterBackup.backupId}: invoice ${result.deletedAfterBackup.key})`] : []),
+          ...rowsLine(result),
           `                      found ${plantedFound(result)} of them against public.invoices: ${findingsLine(result.reconcile.report.summary.findings)}`,
           ...(result.reconcile.report.summary.inBackup > 0 ? [`                      ${result.reconcile.report.summary.inBackup} missing invoice(s) still in a backup (cause in_backup): ${inBackupLine(result)}`] : []),
           `                      report: ${path.relative(process.cwd(), result.reconcile.files.html)} (also .csv for Excel, .json)`,
@@ -55,6 +56,13 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
       if (!result.verify.ok || !result.restore.ok || result.drill.verdict !== 'pass') throw new CheckFailedError('the demo backup did not verify or restore cleanly; see the output above');
     },
   );
+}
+
+/** The export's rows as reconcile counted them: read = accepted + rejected; accepted = distinct + duplicates. */
+function rowsLine(result: DemoResult): string[] {
+  const rows = result.reconcile.report.summary.rows?.upstream;
+  if (!rows) return [];
+  return [`                      reconcile read ${rows.read} rows = ${rows.accepted} accepted + ${rows.rejected} rejected; ${rows.distinct} distinct invoices + ${rows.duplicateRows} duplicate rows`];
 }
 
 /** `<key> in backup <id>` for each in_backup finding: where to restore it from. */

@@ -27,6 +27,16 @@ describe('fapiao-guard demo', () => {
     const planted = Number(/with (\d+) planted problems/.exec(res.stdout)?.[1]);
     expect(res.stdout).toContain(`(1 of them deleted locally after backup ${backup}: invoice `);
     expect(res.stdout).toContain(`found ${planted} of them against public.invoices`);
+    // the export's row count is what reconcile read: its accepted rows plus the rejected (damaged) ones
+    const exported = Number(/7\. reconcile +(\d+) rows in a tax-platform export/.exec(res.stdout)?.[1]);
+    const read = /reconcile read (\d+) rows = (\d+) accepted \+ (\d+) rejected; (\d+) distinct invoices \+ (\d+) duplicate rows/.exec(res.stdout)?.slice(1).map(Number);
+    expect(read).toBeDefined();
+    const [total, accepted, rejected, distinct, duplicates] = read!;
+    expect(total).toBe(exported);
+    expect(accepted! + rejected!).toBe(total);
+    expect(distinct! + duplicates!).toBe(accepted);
+    expect(rejected).toBeGreaterThan(0); // the demo plants damaged rows
+    expect(duplicates).toBeGreaterThan(0); // and a duplicated one
     expect(res.stdout).toMatch(new RegExp(`1 missing invoice\\(s\\) still in a backup \\(cause in_backup\\): \\S+ in backup ${backup}`));
   });
 });
