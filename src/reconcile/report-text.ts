@@ -30,6 +30,13 @@ export function zoned(value: string | undefined, timeZone: string): string {
   return /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)) ? formatTime(value, timeZone) : value;
 }
 
+const INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/** ISO instants inside a text (a duplicate's `2026-11-03 2026-11-03T02:15:00.000Z`) in the zone. */
+function zonedWithin(text: string, timeZone: string): string {
+  return text.replace(INSTANT, (iso) => zoned(iso, timeZone));
+}
+
 /**
  * One evidence item's value as text: `…Fen` integers in yuan, `…At` instants in the zone, statuses
  * by name, lists joined. Generic, so a new kind's evidence needs at most a name in the catalogue.
@@ -40,8 +47,8 @@ export function evidenceValue(lang: ReportLanguage, key: string, value: unknown,
   if (/Fen$/.test(key) && (typeof value === 'number' || (typeof value === 'string' && /^-?\d+$/.test(value)))) return money(value);
   if (/Status$/.test(key) && typeof value === 'string') return statusName(lang, value);
   if (key === 'reason' && typeof value === 'string') return reasonText(lang, value);
-  if (typeof value === 'string') return /At$/.test(key) ? zoned(value, timeZone) : value;
-  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.map(String).join(', ');
+  if (typeof value === 'string') return /At$/.test(key) ? zoned(value, timeZone) : zonedWithin(value, timeZone);
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.map((v) => zonedWithin(String(v), timeZone)).join(', ');
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
 }
 

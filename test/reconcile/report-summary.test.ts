@@ -78,6 +78,10 @@ describe('reports auditors can read', () => {
     }
     const html = renderHtml(demoLike('zh-CN'));
     expect(html).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+    // instants inside evidence text too (a duplicate without file lines is placed by day and time)
+    const findings = structuredClone(FINDINGS);
+    findings.find((f) => f.kind === 'duplicate')!.evidence.where = ['2026-11-06 2026-11-06T02:15:00.000Z', '2026-11-06 2026-11-06T03:00:00Z'];
+    expect(renderHtml(demoLike('en', findings))).toContain('<li><b>where</b>: 2026-11-06 2026-11-06 10:15:00 +08:00, 2026-11-06 2026-11-06 11:00:00 +08:00</li>');
   });
 
   it('CSV header, kinds, causes and statuses in the language, ids kept in the last two columns', () => {
