@@ -84,7 +84,8 @@ export function renderCsv(report: ReconcileReport): string {
     `# window ${r.window.from}..${r.window.to} (${r.window.timezone}); upstream ${r.upstream.kind} ${r.upstream.location}; local ${r.local.location}`,
     `# parameters syncLag=${r.parameters.syncLagSeconds}s failOn=${r.parameters.failOn.join('|')} listLimit=${r.parameters.listLimit}${r.parameters.partition ? ` partition=${r.parameters.partition}` : ''}${r.parameters.hashMethod ? ` hashMethod=${r.parameters.hashMethod}` : ''} now=${zoned(r.parameters.now, tz)}`,
     ...(r.parameters.backupLookup ? [`# ${msg(lang, 'backupLookup')}: ${lookupSentence(lang, r.parameters.backupLookup).replace(/[\r\n]+/g, ' ')}`] : []),
-    `# ${msg(lang, 'upstream')} ${s.upstream.count} ${msg(lang, 'invoices')} ${yuan(s.upstream.totalFen)}; ${msg(lang, 'local')} ${s.local.count} ${msg(lang, 'invoices')} ${yuan(s.local.totalFen)}; ${msg(lang, 'failing')} ${s.failing}${s.acknowledged ? `; ${msg(lang, 'acknowledged')} ${s.acknowledged}` : ''}`,
+    // totals here, counts in the rows sentence below (accepted rows are not distinct invoices)
+    `# ${msg(lang, 'totalYuan')}: ${msg(lang, 'upstream')} ${yuan(s.upstream.totalFen)}; ${msg(lang, 'local')} ${yuan(s.local.totalFen)}; ${msg(lang, 'failing')} ${failing}${s.acknowledged ? `; ${msg(lang, 'acknowledged')} ${s.acknowledged}` : ''}`,
     ...(up ? [`# ${SENTENCES.rowsAddUp[lang](up.read, up.rejected, up.accepted, up.duplicateRows, up.distinct)}`] : []),
     `# ${SENTENCES.findingsAddUp[lang](total, failing, total - failing)}`,
     csvHeader(lang).map(csvCell).join(','),

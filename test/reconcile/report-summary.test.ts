@@ -37,6 +37,7 @@ describe('a summary whose numbers add up', () => {
     const sentence = 'upstream: 2895 rows read = 2894 accepted + 1 rejected; accepted = 2893 distinct invoices + 1 duplicate rows.';
     expect(renderHtml(r)).toContain(sentence);
     expect(renderCsv(r)).toContain(`# ${sentence}\r\n`);
+    expect(renderCsv(r)).toContain('# total (yuan): upstream 289,400.00; local 289,200.00; failing 8\r\n'); // no "2894 invoices"
     expect(renderReconcileText(r, { html: 'r.html', csv: 'r.csv', json: 'r.json' })).toContain(sentence);
     // the export's own row count (what the demo prints) is rows read: accepted + rejected
     const zh = renderHtml(demoLike('zh-CN'));
