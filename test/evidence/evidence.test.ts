@@ -21,7 +21,7 @@ import { addDays } from '../../src/reconcile/zoned-time.js';
 import { errorLine, runCli } from '../helpers/cli.js';
 import { type TestDatabase, createDatabase } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
-import { storedZip } from './hostile-zip.js';
+import { storedZip } from '../security/hostile-files.js';
 
 let local: TestDatabase;
 let state: TestDatabase;
