@@ -9,8 +9,8 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markStaleRuns } from '../../src/daemon/job-runs.js';
-import { openStateDb } from '../../src/state/state-db.js';
-import { parseConfig } from '../../src/config/config.js';
+import { openStateDb } from '../../src/core/state/state-db.js';
+import { parseConfig } from '../../src/core/config/config.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { startHttpReceiver } from '../notify/receivers.js';
