@@ -19,7 +19,7 @@ import { TOOL_VERSION } from '../core/version.js';
 import { type BackupIdentity, bindDetails } from './backup-identity.js';
 import { dumpObjectName, dumpToStorage } from './dump-pipeline.js';
 import { saveEncrypted, saveEncryptedText } from './encrypted-object.js';
-import { loadRecipients } from './encryption-keys.js';
+import { loadRecipients } from '../core/encryption-keys.js';
 import { INVOICE_KEYS_NAME, type KeyExportOptions, exportInvoiceKeys, keyIndexTable } from './invoice-keys.js';
 
 export interface BackupContext {

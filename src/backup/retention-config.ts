@@ -1,6 +1,6 @@
 // The `retention` section: GFS counts per target (restic/pgBackRest style) and the age after which an
 // incomplete backup or an abandoned multipart upload is garbage. Pure: a Reader in, settings out.
-import { durationOf } from '../core/config/config.js';
+import { durationOf } from '../core/config/duration.js';
 import type { Reader } from '../core/config/reader.js';
 
 export interface RetentionPolicy {

@@ -1,6 +1,6 @@
 // drill and drills: prove that backups restore, and show the history of those proofs.
 import type { Argv } from 'yargs';
-import { loadIdentities } from '../backup/encryption-keys.js';
+import { loadIdentities } from '../core/encryption-keys.js';
 import { formatSeconds } from '../core/config/duration.js';
 import { defaultDrillConfig, parsePick } from '../drill/drill-config.js';
 import { listDrills } from '../drill/drill-history.js';

@@ -6,7 +6,7 @@ import { ALL_TARGETS, GLOBAL_JOBS, JOB_NAMES, defaultDaemonConfig, parseListen }
 import { scheduleEntries } from '../daemon/daemon-registry.js';
 import { claimRun, listRuns, markStaleRuns } from '../daemon/job-runs.js';
 import { type RunOutcome, ShutdownError, runClaimed } from '../daemon/job-runner.js';
-import { processAlive } from '../drill/scratch-db.js';
+import { processAlive } from '../core/process-alive.js';
 import { CheckFailedError, InterruptedError, OperationError, UsageError } from '../core/errors.js';
 import type { JobName } from '../daemon/job.js';
 import { createNotifier } from '../daemon/notify/channels.js';

@@ -1,6 +1,6 @@
 // verify and restore: the commands that read backups back.
 import type { Argv } from 'yargs';
-import { loadIdentities } from '../backup/encryption-keys.js';
+import { loadIdentities } from '../core/encryption-keys.js';
 import { CheckFailedError, NotFoundError, UsageError } from '../core/errors.js';
 import type { Manifest } from '../core/repository/manifest.js';
 import { runRestore } from '../drill/restore/restore.js';

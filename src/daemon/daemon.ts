@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import pg from 'pg';
 import type { Config } from '../core/config/config.js';
-import { processAlive } from '../drill/scratch-db.js';
+import { processAlive } from '../core/process-alive.js';
 import { ExitCode, InterruptedError, isFgError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { DaemonMetrics } from './metrics.js';

@@ -3,8 +3,9 @@
 import type { Config, TargetConfig } from '../core/config/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Repository } from '../core/repository/repository.js';
+import type { JobName } from './daemon-config.js';
 
-export type JobName = 'backup' | 'drill' | 'reconcile' | 'prune';
+export type { JobName };
 
 export interface JobContext {
   config: Config;

@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runBackup, type BackupResult } from '../backup/backup.js';
-import { loadIdentities } from '../backup/encryption-keys.js';
+import { loadIdentities } from '../core/encryption-keys.js';
 import { parseConfig, type Config } from '../core/config/config.js';
 import { formatIdentityFile, generateIdentity, parseIdentities } from '../core/crypto/index.js';
 import { OperationError, UsageError } from '../core/errors.js';

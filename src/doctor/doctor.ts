@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { pushAll } from '../core/arrays.js';
-import { loadIdentities } from '../backup/encryption-keys.js';
+import { loadIdentities } from '../core/encryption-keys.js';
 import type { Config, TargetConfig } from '../core/config/config.js';
 import { messageOf, oneLine } from '../core/errors.js';
 import { createNotifier } from '../daemon/notify/channels.js';

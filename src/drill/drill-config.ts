@@ -1,7 +1,7 @@
 // The `drill` section of the configuration: which backup to drill, where to restore it, the
 // objectives it must meet and the user's SQL assertions. Pure: a Reader in, settings out.
 import { pgUrlProblem } from '../core/pg/conninfo.js';
-import { durationOf } from '../core/config/config.js';
+import { durationOf } from '../core/config/duration.js';
 import type { Reader } from '../core/config/reader.js';
 
 export type DrillPick = { kind: 'latest' } | { kind: 'random'; among: number } | { kind: 'id'; id: string };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomInt } from 'node:crypto';
-import { loadIdentities } from '../backup/encryption-keys.js';
+import { loadIdentities } from '../core/encryption-keys.js';
 import { identityMismatches } from '../backup/backup-identity.js';
 import type { Config, TargetConfig } from '../core/config/config.js';
 import type { Identity } from '../core/crypto/index.js';
@@ -16,7 +16,7 @@ import { CheckFailedError, InterruptedError, NotFoundError, OperationError, isFg
 import type { Logger } from '../core/logger.js';
 import { withClient } from '../core/pg/connect.js';
 import type { BackupDetails } from '../core/pg/details.js';
-import { makeBackupId } from '../core/run-id.js';
+import { makeRunId } from '../core/run-id.js';
 import type { Manifest, ManifestObject } from '../core/repository/manifest.js';
 import { openDecrypted } from '../core/repository/read-encrypted.js';
 import { Repository } from '../core/repository/repository.js';
@@ -81,7 +81,7 @@ export async function runDrill(ctx: DrillContext, target: TargetConfig, options:
   const now = ctx.now ?? (() => new Date());
   const t0 = Date.now();
   const startedAt = now();
-  const drillId = makeBackupId(startedAt);
+  const drillId = makeRunId(startedAt);
   const log = ctx.logger.child({ target: target.name, drill: drillId });
   const pick = options.pick ?? settings.pick;
   const jobs = options.jobs ?? settings.jobs ?? ctx.config.restore.jobs;

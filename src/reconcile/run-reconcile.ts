@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Config } from '../core/config/config.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { makeBackupId } from '../core/run-id.js';
+import { makeRunId } from '../core/run-id.js';
 import { withStateDb } from '../core/state/state-db.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { lookUpInBackups } from './engine/backup-lookup.js';
@@ -65,7 +65,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
   const now = options.now ?? new Date();
   const startedAt = new Date();
   const window = resolveWindow(rc, config.timezone, now, options.from, options.to);
-  const id = makeBackupId(startedAt);
+  const id = makeRunId(startedAt);
   logger.info({ run: id, window, upstream: rc.upstream.type }, 'reconcile started');
 
   const opened: InvoiceSource[] = [];

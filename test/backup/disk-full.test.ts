@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import { OperationError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { Repository } from '../../src/core/repository/repository.js';

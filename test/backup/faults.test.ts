@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import { generateIdentity, parseIdentities } from '../../src/core/crypto/index.js';
 import { IntegrityError, OperationError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import { INVOICE_KEYS_NAME } from '../../src/backup/invoice-keys.js';
 import { parseConfig } from '../../src/core/config/config.js';
 import { silentLogger } from '../../src/core/logger.js';

@@ -5,7 +5,7 @@
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import { OperationError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { runRestore } from '../../src/drill/restore/restore.js';

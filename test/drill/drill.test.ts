@@ -7,7 +7,7 @@ import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import { generateIdentity, parseIdentities, type Identity } from '../../src/core/crypto/index.js';
 import { type DrillContext, pickBackup, runDrill } from '../../src/drill/drill.js';
 import type { DrillConfig } from '../../src/drill/drill-config.js';

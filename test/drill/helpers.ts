@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadRecipients } from '../../src/backup/encryption-keys.js';
+import { loadRecipients } from '../../src/core/encryption-keys.js';
 import { saveEncryptedText } from '../../src/backup/encrypted-object.js';
 import type { Config } from '../../src/core/config/config.js';
 import { type DrillConfig, defaultDrillConfig } from '../../src/drill/drill-config.js';

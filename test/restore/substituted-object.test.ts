@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import { runDrill } from '../../src/drill/drill.js';
 import { IntegrityError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';

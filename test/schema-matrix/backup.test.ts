@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import type { Identity } from '../../src/core/crypto/index.js';
 import { parseConfig } from '../../src/core/config/config.js';
 import { runDoctor } from '../../src/doctor/doctor.js';

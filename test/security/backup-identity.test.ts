@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
 import { identityMismatches } from '../../src/backup/backup-identity.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import type { Identity } from '../../src/core/crypto/index.js';
 import { runDrill } from '../../src/drill/drill.js';
 import { ExitCode, IntegrityError, exitCodeOf } from '../../src/core/errors.js';

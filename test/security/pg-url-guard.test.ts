@@ -4,7 +4,7 @@
 // guard checked (real PostgreSQL, real pg_dump/pg_restore).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import { parseConfig } from '../../src/core/config/config.js';
 import { generateIdentity } from '../../src/core/crypto/index.js';
 import { UsageError } from '../../src/core/errors.js';

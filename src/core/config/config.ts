@@ -4,7 +4,6 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { pgUrlProblem } from '../pg/conninfo.js';
 import { ConfigError } from '../errors.js';
 import { parseQualifiedName } from '../pg/identifier.js';
-import { parseDuration } from './duration.js';
 import { interpolateEnv } from './interpolate.js';
 import { Issues, Reader } from './reader.js';
 import { type DrillConfig, readDrillConfig } from '../../drill/drill-config.js';
@@ -215,14 +214,6 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source?: strin
     throw new ConfigError(`configuration ${where(source)}is not valid YAML: ${detail}`);
   }
   return validateConfig(doc, source);
-}
-
-/** Durations in config (`15m`, `26h`) in seconds, or a problem for `issues`. */
-export function durationOf(reader: Reader, key: string, fallback: string): number {
-  const text = reader.string(key, { fallback })!;
-  const seconds = parseDuration(text);
-  if (seconds === undefined) reader.issues.add(reader.path ? `${reader.path}.${key}` : key, `'${text}' is not a duration like 90s, 15m, 26h`);
-  return seconds ?? parseDuration(fallback)!;
 }
 
 function where(source?: string): string {

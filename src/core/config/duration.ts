@@ -1,4 +1,6 @@
-// Durations as people write them in config: `90s`, `15m`, `26h`, `7d`, `1h30m`.
+// Durations as people write them in config: `90s`, `15m`, `26h`, `7d`, `1h30m`. A leaf: feature
+// config readers (drill/drill-config.ts, ...) import it, never core/config/config.ts.
+import type { Reader } from './reader.js';
 
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
@@ -25,4 +27,12 @@ export function formatSeconds(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const parts = [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : '', `${s % 60}s`];
   return parts.filter(Boolean).slice(0, 2).join('');
+}
+
+/** Durations in config (`15m`, `26h`) in seconds, or a problem for `issues`. */
+export function durationOf(reader: Reader, key: string, fallback: string): number {
+  const text = reader.string(key, { fallback })!;
+  const seconds = parseDuration(text);
+  if (seconds === undefined) reader.issues.add(reader.path ? `${reader.path}.${key}` : key, `'${text}' is not a duration like 90s, 15m, 26h`);
+  return seconds ?? parseDuration(fallback)!;
 }

@@ -4,7 +4,14 @@
 // after every restore and drill.
 import type pg from 'pg';
 import { displayName, sqlName } from './identifier.js';
-import type { DetailCheck } from './details.js';
+
+/** One compared fact of a backup and its restored copy (or of two shapes). */
+export interface DetailCheck {
+  name: string;
+  ok: boolean;
+  expected: string | number | null;
+  actual: string | number | null;
+}
 
 export interface DatabaseShape {
   /** every user table and partitioned table, as `schema.name` (quoted where needed), sorted */

@@ -9,9 +9,11 @@
 import { pushAll } from '../arrays.js';
 import type pg from 'pg';
 import { quoteIdent } from './connect.js';
-import { type DatabaseShape, collectShape, compareShape } from './database-shape.js';
+import { type DatabaseShape, type DetailCheck, collectShape, compareShape } from './database-shape.js';
 import { displayName } from './identifier.js';
 import { type VerifyTable, resolveVerifyTables } from './verify-tables.js';
+
+export type { DetailCheck };
 
 export interface TableDetail {
   schema: string;
@@ -169,13 +171,6 @@ export async function measureDetails(client: pg.Client, prepared: PreparedDetail
 /** prepareDetails then measureDetails, in the caller's transaction. */
 export async function collectDetails(client: pg.Client, verifyTables: readonly string[]): Promise<BackupDetails> {
   return measureDetails(client, await prepareDetails(client, verifyTables));
-}
-
-export interface DetailCheck {
-  name: string;
-  ok: boolean;
-  expected: string | number | null;
-  actual: string | number | null;
 }
 
 const major = (version: string): string => /^\d+/.exec(version)?.[0] ?? version;

@@ -1,6 +1,6 @@
 // The `notify` section: a list of channels, each with its type, endpoint, secret and the events it
 // wants. Pure: a Reader in, settings out. Secrets stay in here; messages name channels, never URLs.
-import { durationOf } from '../../core/config/config.js';
+import { durationOf } from '../../core/config/duration.js';
 import type { Reader } from '../../core/config/reader.js';
 
 export const NOTIFY_EVENTS = ['failure', 'recovery', 'findings', 'success'] as const;

@@ -7,7 +7,7 @@ import type { Config } from '../../core/config/config.js';
 import { cronMatcher } from '../schedule-times.js';
 import { ALL_TARGETS, GLOBAL_JOBS, JOB_NAMES } from '../daemon-config.js';
 import { defaultDrillConfig } from '../../drill/drill-config.js';
-import { processAlive } from '../../drill/scratch-db.js';
+import { processAlive } from '../../core/process-alive.js';
 import { type JobSummary, jobSummaries } from '../job-runs.js';
 import type { Repository } from '../../core/repository/repository.js';
 import { type JobState, findingProblems, isOverdue, jobProblems, problemsOf } from './assess.js';

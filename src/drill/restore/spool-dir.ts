@@ -5,7 +5,7 @@
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { processAlive } from '../scratch-db.js';
+import { processAlive } from '../../core/process-alive.js';
 import { OperationError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 

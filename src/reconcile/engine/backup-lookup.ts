@@ -1,6 +1,6 @@
 // When was a missing invoice lost? Search the key indexes (invoice-keys.age) of the local target's
 // newest backups, newest first: the first backup holding a key is the last one before it was lost.
-import { loadIdentities } from '../../backup/encryption-keys.js';
+import { loadIdentities } from '../../core/encryption-keys.js';
 import { INVOICE_KEYS_NAME, scanInvoiceKeys } from '../../backup/invoice-keys.js';
 import type { Config } from '../../core/config/config.js';
 import type { Identity } from '../../core/crypto/index.js';

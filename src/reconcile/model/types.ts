@@ -154,3 +154,16 @@ export interface InvoiceSource {
   problems(): SourceProblems;
   close(): Promise<void>;
 }
+
+/** The local table's columns for each invoice field (reconcile.local.columns). */
+export interface PgColumns {
+  code?: string;
+  number: string;
+  issuedAt: string;
+  total: string;
+  status: string;
+  sellerTaxId?: string;
+  buyerTaxId?: string;
+  amount?: string;
+  tax?: string;
+}

@@ -2,7 +2,7 @@
 // and the catalog (names and types, read by pg-catalog.ts) in, one verdict per mapped field out,
 // saying how the column will be read or why it cannot be and what to do. PgSource.open refuses a
 // side with the first problem; `doctor` can print every line.
-import type { PgColumns } from './pg-sql.js';
+import type { PgColumns } from '../model/types.js';
 
 /** One column as the catalog describes it. */
 export interface CatalogColumn {

@@ -6,19 +6,9 @@ import type { AmountKind, TimeKind } from './column-check.js';
 import { sqlKeyPrefix, sqlRowHash, sqlRowHashPg } from '../model/bucket-digest.js';
 import { sqlCanonicalKey } from '../model/invoice-key.js';
 import { sqlStatusExpr, sqlStatusHashExpr } from '../model/invoice-status.js';
-import type { BucketRef, HashMethod, SplitLevel } from '../model/types.js';
+import type { BucketRef, HashMethod, PgColumns, SplitLevel } from '../model/types.js';
 
-export interface PgColumns {
-  code?: string;
-  number: string;
-  issuedAt: string;
-  total: string;
-  status: string;
-  sellerTaxId?: string;
-  buyerTaxId?: string;
-  amount?: string;
-  tax?: string;
-}
+export type { PgColumns };
 
 export interface PgShape {
   /** `schema.table`, or a SELECT (wrapped as a subquery) */

@@ -1,8 +1,8 @@
 // Loading the configured age recipients (enough to back up) and identities (to restore).
 import { readFile, stat } from 'node:fs/promises';
-import { type Identity, type Recipient, parseIdentities, parseRecipient } from '../core/crypto/index.js';
-import { ConfigError } from '../core/errors.js';
-import type { Config } from '../core/config/config.js';
+import { type Identity, type Recipient, parseIdentities, parseRecipient } from './crypto/index.js';
+import { ConfigError } from './errors.js';
+import type { Config } from './config/config.js';
 
 export function loadRecipients(config: Config): Recipient[] {
   return config.encryption.recipients.map((r) => parseRecipient(r));
