@@ -1,6 +1,6 @@
 // reconcile and findings: compare upstream invoices with the local table, and list what was found.
 import type { Argv } from 'yargs';
-import { describeFields } from '../reconcile/model/compared-fields.js';
+import { describeFields } from '../reconcile/compared-fields.js';
 import type { Config } from '../core/config/config.js';
 import { CheckFailedError, UsageError, oneLine } from '../core/errors.js';
 import { userInfo } from 'node:os';

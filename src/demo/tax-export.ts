@@ -118,7 +118,7 @@ export async function generateTaxExport(options: TaxExportOptions): Promise<{ fi
   const dropped = new Set<Row>();
   for (let i = 0; i < plant.extra; i++) {
     const r = pick();
-    if (r) (dropped.add(r), planted.push({ kind: 'extra', key: keyOf(r), detail: 'left out of the export' }));
+    if (r) { dropped.add(r); planted.push({ kind: 'extra', key: keyOf(r), detail: 'left out of the export' }); }
   }
   for (let i = 0; i < plant.amount; i++) {
     const r = pick();
@@ -129,7 +129,7 @@ export async function generateTaxExport(options: TaxExportOptions): Promise<{ fi
   }
   for (let i = 0; i < plant.status; i++) {
     const r = pick((x) => x.发票状态 === '正常');
-    if (r) (r.发票状态 = '已作废', planted.push({ kind: 'status_mismatch', key: keyOf(r), detail: 'voided upstream, valid locally' }));
+    if (r) { r.发票状态 = '已作废'; planted.push({ kind: 'status_mismatch', key: keyOf(r), detail: 'voided upstream, valid locally' }); }
   }
   for (let i = 0; i < plant.typo; i++) {
     const r = pick((x) => x.发票号码.length === 8 && x.发票号码[6] !== x.发票号码[7]);
@@ -143,7 +143,7 @@ export async function generateTaxExport(options: TaxExportOptions): Promise<{ fi
   const extraRows: Row[] = [];
   for (let i = 0; i < plant.duplicate; i++) {
     const r = pick();
-    if (r) (extraRows.push({ ...r }), planted.push({ kind: 'duplicate', key: keyOf(r), detail: 'exported twice' }));
+    if (r) { extraRows.push({ ...r }); planted.push({ kind: 'duplicate', key: keyOf(r), detail: 'exported twice' }); }
   }
   const template = usable[0] ?? rows[0];
   const fabricate = (i: number, wall: string, tag: string): Row => {

@@ -11,7 +11,7 @@ import { TOOL_VERSION } from '../core/version.js';
 import { lookUpInBackups } from './engine/backup-lookup.js';
 import { linkRejectedRows } from './engine/rejected-rows.js';
 import { classify, failing as failingOf } from './engine/classify.js';
-import { comparedFields } from './model/compared-fields.js';
+import { comparedFields } from './compared-fields.js';
 import { compareSources } from './engine/engine.js';
 import { previousUpstreamDays, reconcileScope, recordRun } from './findings/findings-store.js';
 import { DEFAULT_INPUT_LIMITS } from './sources/input-limits.js';

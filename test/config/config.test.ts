@@ -49,7 +49,7 @@ state: { url: "postgres://s@\${DBHOST:-db}/state#x" }   # \${NOT_SET_C}
 `;
     expect(problems(text)).toEqual([]);
     expect(parseConfig(text, { DBHOST: 'h' }).state?.url).toBe('postgres://s@h/state#x');
-    expect(interpolateEnv('a: |\n  # \${A}\n# \${A}\n', { A: 'x' }).text).toBe('a: |\n  # x\n# \${A}\n');
+    expect(interpolateEnv('a: |\n  # ${A}\n# ${A}\n', { A: 'x' }).text).toBe('a: |\n  # x\n# ${A}\n');
   });
 
   it('loads the shipped example configuration as it is, with its one required variable set', async () => {

@@ -24,6 +24,7 @@ class PgSwitch {
 
   static async start(target: string): Promise<PgSwitch> {
     const url = new URL(target);
+    // eslint-disable-next-line prefer-const -- assigned once below; the server's handler closes over it
     let sw!: PgSwitch;
     const server = createServer((client) => {
       if (!sw.up) return void client.destroy();

@@ -57,6 +57,7 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests edit the YAML document freely
 function configWith(edit: (doc: any) => void = () => undefined): Config {
   const doc = structuredClone(base);
   edit(doc);

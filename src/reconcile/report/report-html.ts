@@ -2,7 +2,7 @@
 // first, a per-day SVG chart of upstream vs local, then every finding with its evidence.
 import { maxOf } from '../../core/arrays.js';
 import { STATUS_LABELS_ZH, isCanonicalStatus } from '../model/invoice-status.js';
-import { describeFields } from '../model/compared-fields.js';
+import { describeFields } from '../compared-fields.js';
 import { type ReconcileReport, type ReportFinding, lookupText } from './report.js';
 import { sealText } from './report-render.js';
 import { formatFen } from '../model/validators.js';

@@ -1,7 +1,7 @@
 // The report model (pure): run parameters, summary (counts and totals per side, findings by
 // kind), per-day comparison for the chart, findings with their history, grouped warnings.
 import type { BackupLookupInfo } from '../engine/backup-lookup.js';
-import type { ComparedFields } from '../model/compared-fields.js';
+import type { ComparedFields } from '../compared-fields.js';
 import type { DayComparison, EngineStats } from '../engine/engine.js';
 import type { FindingHistory } from '../findings/findings-store.js';
 import { FINDING_KINDS, type Finding, type FindingKind, type HashMethod, type InputProblem, type SourceInfo, type Window } from '../model/types.js';

@@ -1,6 +1,6 @@
 // What a run compares, and what it does not (pure, from the configuration): recorded in every
 // report so an auditor sees which fields a clean result vouches for.
-import { PG_COLUMN_KEYS, type ReconcileConfig, type PgSideConfig } from '../reconcile-config.js';
+import { PG_COLUMN_KEYS, type ReconcileConfig, type PgSideConfig } from './reconcile-config.js';
 
 export interface ComparedFields {
   /** compared for every invoice: its key (code + number), issue day, total and status, and the partition field when set */
