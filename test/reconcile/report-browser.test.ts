@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markNotLookedUp } from '../../src/reconcile/backup-lookup.js';
-import type { ReconcileReport } from '../../src/reconcile/report.js';
-import { renderHtml } from '../../src/reconcile/report-html.js';
-import type { ReportLanguage } from '../../src/reconcile/report-i18n.js';
+import { markNotLookedUp } from '../../src/reconcile/engine/backup-lookup.js';
+import type { ReconcileReport } from '../../src/reconcile/report/report.js';
+import { renderHtml } from '../../src/reconcile/report/report-html.js';
+import type { ReportLanguage } from '../../src/reconcile/report/report-i18n.js';
 import { type Browser as BrowserT, Browser, CHROMIUM, type Page } from '../helpers/chromium.js';
 import { FINDINGS, demoLike } from './report-fixture.js';
 

@@ -1,8 +1,8 @@
 // A report shaped like the demo's (missing 4 with one pending sync, extra 3, a total mismatch, an
 // upstream duplicate, a rejected row; 2,894 accepted upstream rows), for the rendering tests.
-import { type ReconcileReport, buildReport, findingRole } from '../../src/reconcile/report.js';
-import type { ReportLanguage } from '../../src/reconcile/report-i18n.js';
-import { DEFAULT_FAIL_ON, type Finding } from '../../src/reconcile/types.js';
+import { type ReconcileReport, buildReport, findingRole } from '../../src/reconcile/report/report.js';
+import type { ReportLanguage } from '../../src/reconcile/report/report-i18n.js';
+import { DEFAULT_FAIL_ON, type Finding } from '../../src/reconcile/model/types.js';
 
 export const SELLER_A = '91310110666007217T';
 export const SELLER_B = '91440300708461136T';

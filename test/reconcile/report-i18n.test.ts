@@ -2,10 +2,10 @@
 // zh-CN and en text (a kind added to FINDING_KINDS without an entry fails here and in tsc), the
 // language follows the zone unless reports.language says otherwise.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
-import { generateIdentity } from '../../src/crypto/index.js';
-import { CAUSE_NAMES, EVIDENCE_NAMES, KIND_NAMES, LOOKUP_SKIPS, MESSAGES, REPORT_LANGUAGES, SENTENCES, STATUS_NAMES, type Text, defaultLanguage, reportLanguage } from '../../src/reconcile/report-i18n.js';
-import { CANONICAL_STATUSES, FINDING_KINDS } from '../../src/reconcile/types.js';
+import { parseConfig } from '../../src/core/config/config.js';
+import { generateIdentity } from '../../src/core/crypto/index.js';
+import { CAUSE_NAMES, EVIDENCE_NAMES, KIND_NAMES, LOOKUP_SKIPS, MESSAGES, REPORT_LANGUAGES, SENTENCES, STATUS_NAMES, type Text, defaultLanguage, reportLanguage } from '../../src/reconcile/report/report-i18n.js';
+import { CANONICAL_STATUSES, FINDING_KINDS } from '../../src/reconcile/model/types.js';
 
 const CJK = /[\u4e00-\u9fff]/;
 

@@ -3,11 +3,11 @@
 // invoices; rejected rows unexplained), fen and camelCase evidence, UTC times in the CSV; then the
 // zh-CN and en renderings that fix them, with per-day and per-seller summaries.
 import { describe, expect, it } from 'vitest';
-import { renderHtml } from '../../src/reconcile/report-html.js';
-import { renderCsv } from '../../src/reconcile/report-render.js';
-import { renderReconcileText } from '../../src/reconcile/report-terminal.js';
-import { yuan } from '../../src/reconcile/report-text.js';
-import { markNotLookedUp, shownCause } from '../../src/reconcile/backup-lookup.js';
+import { renderHtml } from '../../src/reconcile/report/report-html.js';
+import { renderCsv } from '../../src/reconcile/report/report-render.js';
+import { renderReconcileText } from '../../src/reconcile/report/report-terminal.js';
+import { yuan } from '../../src/reconcile/report/report-text.js';
+import { markNotLookedUp, shownCause } from '../../src/reconcile/engine/backup-lookup.js';
 import { FINDINGS, SELLER_A, SELLER_B, demoLike } from './report-fixture.js';
 
 describe('a summary whose numbers add up', () => {

@@ -8,13 +8,13 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { csvCell } from '../../src/reconcile/csv.js';
-import { EXPORT_COLUMNS } from '../../src/reconcile/export-columns.js';
-import { writeXlsx } from '../../src/reconcile/xlsx-writer.js';
+import { csvCell } from '../../src/reconcile/sources/csv.js';
+import { EXPORT_COLUMNS } from '../../src/reconcile/sources/export-columns.js';
+import { writeXlsx } from '../../src/demo/xlsx-writer.js';
 import { errorLine, runCli } from '../helpers/cli.js';
 import { type TestDatabase, createDatabase } from '../helpers/pg.js';
 import { type ComparedFields, describeFields } from '../../src/reconcile/compared-fields.js';
-import { FIELD_NAMES } from '../../src/reconcile/report-i18n.js';
+import { FIELD_NAMES } from '../../src/reconcile/report/report-i18n.js';
 import { type ReconcileFixture, reconcileFixture } from '../reconcile/helpers.js';
 import { type MatrixSchema, SCHEMA_MATRIX } from './schemas.js';
 
