@@ -10,7 +10,7 @@ import { type DrillConfig, readDrillConfig } from '../../drill/drill-config.js';
 import type { S3Options } from '../storage/s3-storage.js';
 import { type ReconcileConfig, readReconcileConfig } from '../../reconcile/reconcile-config.js';
 import { type OpsConfig, readOpsConfig } from '../../daemon/ops-config.js';
-import { REPORT_LANGUAGES, type ReportLanguage, defaultLanguage } from '../../reconcile/report/report-i18n.js';
+import { REPORT_LANGUAGES, type ReportLanguage, defaultLanguage } from '../report-language.js';
 
 /** repository.s3: the S3 backend's options; credentials never come from the config file */
 export type S3Config = Omit<S3Options, 'credentials' | 'listPageSize'>;

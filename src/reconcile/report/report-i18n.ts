@@ -2,18 +2,10 @@
 // ids the JSON carries, and the labels of the HTML, CSV and terminal renderings. A new finding kind
 // or cause is one entry here (tsc and test/reconcile/report-i18n.test.ts insist on both languages).
 import type { CanonicalStatus, FindingCause, FindingKind } from '../model/types.js';
+import { REPORT_LANGUAGES, type ReportLanguage, defaultLanguage } from '../../core/report-language.js';
 
-export const REPORT_LANGUAGES = ['zh-CN', 'en'] as const;
-export type ReportLanguage = (typeof REPORT_LANGUAGES)[number];
+export { REPORT_LANGUAGES, type ReportLanguage, defaultLanguage };
 export type Text = Record<ReportLanguage, string>;
-
-/** IANA names of mainland China's zone (and its historical aliases). */
-const CHINA_ZONES = new Set(['Asia/Shanghai', 'Asia/Chongqing', 'Asia/Chungking', 'Asia/Harbin', 'Asia/Urumqi', 'Asia/Kashgar', 'PRC']);
-
-/** zh-CN when the configured zone is China's, en otherwise (reports.language overrides). */
-export function defaultLanguage(timezone: string): ReportLanguage {
-  return CHINA_ZONES.has(timezone) ? 'zh-CN' : 'en';
-}
 
 export const KIND_NAMES: Record<FindingKind, Text> = {
   missing: { 'zh-CN': '本地缺失（仅上游有）', en: 'missing locally (upstream only)' },
