@@ -3,6 +3,7 @@
 import { maxOf } from '../arrays.js';
 import { STATUS_LABELS_ZH, isCanonicalStatus } from './status.js';
 import { describeFields } from './compared-fields.js';
+import { FIELD_KIND_LABELS } from './field-kind-labels.js';
 import { type ReconcileReport, type ReportFinding, lookupText } from './report.js';
 import { sealText } from './report-render.js';
 import { formatFen } from './validators.js';
@@ -22,6 +23,7 @@ const KIND_TEXT: Record<string, string> = {
   date_mismatch: 'issue day differs',
   duplicate: 'duplicate key',
   invalid_input: 'invalid upstream row',
+  ...Object.fromEntries(Object.entries(FIELD_KIND_LABELS).map(([k, v]) => [k, v.en])),
 };
 
 /** What each cause means, next to its name (the name is what the JSON, CSV and state DB carry). */

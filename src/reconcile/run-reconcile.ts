@@ -12,6 +12,7 @@ import { lookUpInBackups } from './backup-lookup.js';
 import { linkRejectedRows } from './rejected-rows.js';
 import { classify, failing as failingOf } from './classify.js';
 import { comparedFields } from './compared-fields.js';
+import { pairRedLetters } from './red-letter.js';
 import { compareSources } from './engine.js';
 import { previousUpstreamDays, reconcileScope, recordRun } from './findings-store.js';
 import { DEFAULT_INPUT_LIMITS } from './input-limits.js';
@@ -84,8 +85,10 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
     });
     const problems = upstream.source.problems();
     const inWindow = (day: string | undefined): boolean => day === undefined || (day >= window.from && day <= window.to);
+    const upstreamRows = upstream.source.rows?.();
     const findings: ReportFinding[] = [
-      ...classify(result.diffs, { now, syncLagSeconds: rc.syncLagSeconds, invalidUpstreamKeys: upstream.invalidKeys }),
+      ...classify(result.diffs, { now, syncLagSeconds: rc.syncLagSeconds, invalidUpstreamKeys: upstream.invalidKeys, fields: result.fields }),
+      ...(upstreamRows ? await pairRedLetters({ upstream: upstreamRows, window, lookupLocal: (keys) => local.lookup(keys) }) : []),
       ...problems.errors.filter((p) => inWindow(p.day)).map(invalidInputFinding),
     ];
     // before persisting, so the state DB records the cause too
@@ -111,7 +114,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
         ...(result.stats.hashMethod ? { hashMethod: result.stats.hashMethod } : {}),
         backupLookup,
       },
-      fields: comparedFields(rc),
+      fields: comparedFields(rc, { compared: result.fields, upstream: upstream.source.fields ?? [], redLetters: upstreamRows !== undefined }),
       toolVersion: TOOL_VERSION,
     };
     let persisted: { resolved: number; escalated: number } | undefined;
