@@ -151,7 +151,7 @@ describe('red-letter invoices', () => {
 
   it('pairs each with the invoice it offsets, and reports those whose original is missing', async () => {
     const upstream = await open('red.xlsx', writeXlsx([{ name: '信息汇总表', rows: table(rows, RED_COLUMNS) }]));
-    const localOnly: Invoice = { key: '26312000000000000901', number: '26312000000000000901', day: '2026-09-30', hour: 9, issuedAt: '2026-09-30T01:00:00.000Z', totalFen: 5000, status: 'partially_red_flushed' };
+    const localOnly: Invoice = { key: '26312000000000000901', number: '26312000000000000901', day: '2026-09-30', hour: 9, issuedAt: '2026-09-30T01:00:00.000Z', totalFen: 8000, status: 'partially_red_flushed' };
     const local = new MemorySource({ kind: 'memory', location: 'local' }, [localOnly]);
     const findings = await pairRedLetters({ upstream: upstream.rows(), window, lookupLocal: (keys) => local.lookup(keys) });
     expect(findings.map((f) => [f.kind, f.key, f.evidence.originalKey ?? null, f.evidence.pairedBy ?? null, f.evidence.originalSide ?? null])).toEqual([

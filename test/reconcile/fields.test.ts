@@ -64,8 +64,8 @@ describe('every field both sides read is compared', () => {
     const { findings } = await findingsOf(upstream, base);
     expect(findings.map((f) => [f.kind, f.key, f.evidence.fields])).toEqual([
       ['amount_mismatch', base[30]!.key, ['tax', 'rate']],
-      ['tax_mismatch', base[20]!.key, ['rate']],
-      ['tax_mismatch', base[30]!.key, ['tax', 'rate']],
+      ['tax_mismatch', base[30]!.key, ['tax', 'rate']], // 11-03
+      ['tax_mismatch', base[20]!.key, ['rate']], // 11-07
     ]);
     expect(findings.find((f) => f.kind === 'tax_mismatch' && f.key === base[20]!.key)!.evidence).toMatchObject({ upstreamRate: '9%', localRate: '13%', totalsAgree: true });
   });
