@@ -78,9 +78,12 @@ export function classify(diffs: readonly KeyDiff[], ctx: ClassifyContext): Findi
       const pair = (kind: FindingKind, evidence: Record<string, unknown>): void => void findings.push({ kind, key: d.key, day: u.day, ...both, evidence });
       // identical export lines that the local side counts once: compare the invoice counted once
       const once = countedOnce(u);
-      for (const f of detailFindings(once && once.totalFen === lo.totalFen ? once : u, lo, ctx.fields ?? [])) pair(f.kind, f.evidence);
+      const details = detailFindings(once && once.totalFen === lo.totalFen ? once : u, lo, ctx.fields ?? []);
+      for (const f of details) pair(f.kind, f.evidence);
       if (u.status !== lo.status) pair('status_mismatch', { upstreamStatus: u.status, localStatus: lo.status });
-      if (u.day !== lo.day || (u.partition ?? '') !== (lo.partition ?? '')) {
+      // a partition (a tax ID) that differs on the same day is the party_mismatch already
+      const partyOnly = u.day === lo.day && details.some((f) => f.kind === 'party_mismatch');
+      if (u.day !== lo.day || ((u.partition ?? '') !== (lo.partition ?? '') && !partyOnly)) {
         pair('date_mismatch', { upstreamDay: u.day, localDay: lo.day, upstreamIssuedAt: u.issuedAt, localIssuedAt: lo.issuedAt, ...(u.partition !== lo.partition ? { upstreamPartition: u.partition, localPartition: lo.partition } : {}) });
       }
     }
