@@ -67,7 +67,8 @@ const C = {
 
 /** tax = amount × 13 %, rounded half up to the fen */
 const taxFen = (amountFen: string): string => `round(${amountFen} * 0.13)::bigint`;
-const yuan = (fen: string): string => `(${fen} / 100.0)::numeric(14,2)`;
+// the parentheses around the argument matter: yuan(`a + b`) is (a + b) / 100, not a + b / 100
+const yuan = (fen: string): string => `((${fen}) / 100.0)::numeric(14,2)`;
 
 /** 1. Pinyin column names (fpdm/fphm/kprq/je/se/jshj/zt/xfsh/gfsh), text status in Chinese, line items in their own table. */
 const pinyin: MatrixSchema = {
