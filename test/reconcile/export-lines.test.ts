@@ -168,18 +168,22 @@ describe('red-letter invoices', () => {
   });
 });
 
-describe('a foreign export: GBK CSV with its own headers', () => {
-  it('is compared on every field it has, and its missing ones are not compared', async () => {
-    const columns = ['发票号码', '发票代码', '开票时间', '销售方纳税人识别号', '金额', '税额', '价税合计', '发票状态'];
-    const base = [
-      { 发票号码: '00000001', 发票代码: '031001900111', 开票时间: '2026/11/3 9:05', 销售方纳税人识别号: SELLER, 金额: '100.00', 税额: '13.00', 价税合计: '113.00', 发票状态: '正常' },
-      { 发票号码: '00000002', 发票代码: '031001900111', 开票时间: '2026/11/4 14:30', 销售方纳税人识别号: SELLER, 金额: '200.00', 税额: '26.00', 价税合计: '226.00', 发票状态: '正常' },
-    ];
-    const text = (rows: Cells[]): string => `${csv(table(rows, columns))}\r\n`;
-    const local = await open('local-foreign.csv', encodeGb18030(text(base)));
-    // the split of invoice 1 moved 10.00 from tax to amount; invoice 2's seller changed
-    const upstream = await open('foreign.csv', encodeGb18030(text([{ ...base[0]!, 金额: '110.00', 税额: '3.00' }, { ...base[1]!, 销售方纳税人识别号: '91512081MA62K0260E' }])));
-    expect(upstream.info.files).toEqual(['foreign.csv (gb18030)']);
+describe('a foreign export with its own headers', () => {
+  const columns = ['发票号码', '发票代码', '开票时间', '销售方纳税人识别号', '金额', '税额', '价税合计', '发票状态'];
+  const base: Cells[] = [
+    { 发票号码: '00000001', 发票代码: '031001900111', 开票时间: '2026/11/3 9:05', 销售方纳税人识别号: SELLER, 金额: '100.00', 税额: '13.00', 价税合计: '113.00', 发票状态: '正常' },
+    { 发票号码: '00000002', 发票代码: '031001900111', 开票时间: '2026/11/4 14:30', 销售方纳税人识别号: SELLER, 金额: '200.00', 税额: '26.00', 价税合计: '226.00', 发票状态: '正常' },
+  ];
+  // the split of invoice 1 moved 10.00 from tax to amount; invoice 2's seller changed
+  const changed: Cells[] = [{ ...base[0]!, 金额: '110.00', 税额: '3.00' }, { ...base[1]!, 销售方纳税人识别号: '91512081MA62K0260E' }];
+
+  it.each([
+    ['GBK CSV', 'csv', (rows: Cells[]): Uint8Array => encodeGb18030(`${csv(table(rows, columns))}\r\n`), 'gb18030'],
+    ['xlsx on a sheet of another name', 'xlsx', (rows: Cells[]): Uint8Array => writeXlsx([{ name: 'Sheet1', rows: table(rows, columns) }]), 'sheet Sheet1'],
+  ] as const)('%s: compared on every field it has, its missing ones not compared', async (_label, ext, write, detail) => {
+    const local = await open(`local-foreign.${ext}`, write(base));
+    const upstream = await open(`foreign.${ext}`, write(changed));
+    expect(upstream.info.files).toEqual([`foreign.${ext} (${detail})`]);
     expect(upstream.fields).toEqual(['amount', 'tax', 'sellerTaxId', 'issueTime']);
     const findings = await compare(upstream, local);
     expect(findings.map((f) => [f.kind, f.key, f.evidence.fields])).toEqual([
