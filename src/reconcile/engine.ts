@@ -24,6 +24,8 @@ export interface EngineOptions {
   hashMethod?: HashMethod;
   /** use minute-slot digests when both sides offer them (default true) */
   slots?: boolean;
+  /** compare only these detail fields (default: every one both sides read; [] for key, day, total and status only) */
+  fields?: readonly DetailField[];
   debug?: (message: string, details?: Record<string, unknown>) => void;
 }
 
@@ -87,7 +89,7 @@ class Comparison {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.concurrency = options.concurrency ?? 2;
     this.method = options.hashMethod ?? negotiateHashMethod(sources.upstream, sources.local);
-    this.fields = sharedFields(sources.upstream.fields, sources.local.fields);
+    this.fields = sharedFields(sources.upstream.fields, sources.local.fields).filter((f) => options.fields?.includes(f) ?? true);
     this.stats.hashMethod = this.method;
   }
 
