@@ -1,7 +1,7 @@
 // The invoice fields compared besides key, day, total and status: 金额, 税额, 税率, the two tax IDs
-// and the issue time to the second. Each has one canonical text, the same in JS and in SQL, which
-// goes into the row hash (digest.ts) when both sides read the field, so a bucket whose only change
-// is a 金额/税额 split or a seller ID still differs and is listed. Pure.
+// and the issue time to the second. Each has one canonical value, the same in JS and in SQL
+// (pg-sql.ts), which goes into the row hash (digest.ts) when both sides read the field, so a
+// bucket whose only change is a 金额/税额 split or a seller ID still differs and is listed. Pure.
 import { DETAIL_FIELDS, type DetailField, type Invoice, MIXED_RATE } from './types.js';
 
 export { DETAIL_FIELDS, type DetailField };
@@ -15,6 +15,12 @@ export function sharedFields(a: readonly DetailField[] | undefined, b: readonly 
 export function issueSecond(issuedAt: string): string {
   const t = Date.parse(issuedAt);
   return Number.isNaN(t) ? issuedAt : `${new Date(t).toISOString().slice(0, 19)}Z`;
+}
+
+/** The issue instant as whole seconds since 1970 (as SQL's floor(extract(epoch …)) gives it, cheaper than formatting). */
+export function issueEpochSecond(issuedAt: string): string {
+  const t = Date.parse(issuedAt);
+  return Number.isNaN(t) ? issuedAt : String(Math.floor(t / 1000));
 }
 
 /** The canonical text of one field of a row ('' when the row has no value). */
@@ -31,7 +37,7 @@ export function fieldText(inv: Invoice, field: DetailField): string {
     case 'buyerTaxId':
       return inv.buyerTaxId ?? '';
     case 'issueTime':
-      return issueSecond(inv.issuedAt);
+      return issueEpochSecond(inv.issuedAt);
   }
 }
 

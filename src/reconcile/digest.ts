@@ -39,8 +39,8 @@ export function sqlRowHash(keyExpr: string, fenExpr: string, statusExpr: string,
 export function sqlRowHashPg(codeExpr: string, numberExpr: string, statusHashExpr: string, amountExpr: string, extraExpr?: string): string {
   const bp = (e: string): string => `coalesce((${e})::text, '')::bpchar`;
   const base = `hashbpcharextended(${bp(numberExpr)}, hashbpcharextended(${bp(codeExpr)}, hash_numeric_extended(${amountExpr}, ${statusHashExpr})))`;
-  // the detail fields (detail-fields.ts) chained on as one text: both sides build it with the same SQL
-  return extraExpr ? `hashtextextended(${extraExpr}, ${base})` : base;
+  // the detail fields' own chained hash (pg-sql.ts extraHash), a bigint both sides compute with the same SQL
+  return extraExpr ? `hashint8extended(${extraExpr}, ${base})` : base;
 }
 
 export function sqlKeyPrefix(keyExpr: string, length: number): string {

@@ -79,20 +79,37 @@ export function pgFields(shape: Pick<PgShape, 'columns' | 'timeKind'>): DetailFi
   return (Object.keys(has) as DetailField[]).filter((f) => has[f]);
 }
 
-/** `'|' || v1 || '|' || v2…`: detail-fields.ts fieldsText in SQL (undefined when no field is compared). */
-function extraText(shape: PgShape, fields: readonly DetailField[], instant: string): string | undefined {
-  if (fields.length === 0) return undefined;
+/** Each detail field as SQL: fen, basis points and epoch seconds as bigint, tax IDs as text (null when absent). */
+function fieldExprs(shape: PgShape, instant: string): Record<DetailField, { sql: string; type: 'int8' | 'text' }> {
   const c = shape.columns;
-  const text = (f: DetailField): string => {
-    if (f === 'amount') return `coalesce(${fenOf(col(c.amount!), shape.amounts?.amount)}::text, '')`;
-    if (f === 'tax') return `coalesce(${fenOf(col(c.tax!), shape.amounts?.tax)}::text, '')`;
-    if (f === 'rate') return `coalesce(${rateBpOf(col(c.rate!))}::text, '')`;
-    if (f === 'sellerTaxId') return `coalesce(${taxIdOf(col(c.sellerTaxId!))}, '')`;
-    if (f === 'buyerTaxId') return `coalesce(${taxIdOf(col(c.buyerTaxId!))}, '')`;
-    return `to_char(${instant} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+  const opt = (name: string | undefined, expr: (col: string) => string): string => (name ? expr(col(name)) : 'null');
+  return {
+    amount: { sql: opt(c.amount, (x) => fenOf(x, shape.amounts?.amount)), type: 'int8' },
+    tax: { sql: opt(c.tax, (x) => fenOf(x, shape.amounts?.tax)), type: 'int8' },
+    rate: { sql: opt(c.rate, rateBpOf), type: 'int8' },
+    sellerTaxId: { sql: opt(c.sellerTaxId, taxIdOf), type: 'text' },
+    buyerTaxId: { sql: opt(c.buyerTaxId, taxIdOf), type: 'text' },
+    issueTime: { sql: `floor(extract(epoch from ${instant}))::bigint`, type: 'int8' },
   };
-  return `(${fields.map((f) => `'|' || ${text(f)}`).join(' || ')})`;
 }
+
+/**
+ * The detail fields for the row hash (undefined when none is compared). md5: `'|' || v1 || '|' ||
+ * v2…` as text, detail-fields.ts fieldsText in SQL. pg-hash: a bigint chaining each field's typed
+ * hash, no text built (a null amount hashes as a sentinel no amount takes).
+ */
+function extraHash(shape: PgShape, fields: readonly DetailField[], instant: string, method: HashMethod): string | undefined {
+  if (fields.length === 0) return undefined;
+  const e = fieldExprs(shape, instant);
+  if (method === 'md5') return `(${fields.map((f) => `'|' || coalesce((${e[f].sql})::text, '')`).join(' || ')})`;
+  let h = '0::bigint';
+  for (const f of fields) {
+    h = e[f].type === 'int8' ? `hashint8extended(coalesce(${e[f].sql}, ${INT8_NULL}), ${h})` : `hashtextextended(coalesce(${e[f].sql}, ''), ${h})`;
+  }
+  return h;
+}
+
+const INT8_NULL = '(-9223372036854775807)::bigint';
 
 /**
  * An ISO text issue time: with an offset (Z, +08, +08:00) the instant it names, without one a wall
@@ -141,7 +158,7 @@ export function expressions(
     shape.timeKind === 'timestamptz' ? t : shape.timeKind === 'timestamp' ? `(${t} at time zone $1::text)` : shape.timeKind === 'date' ? `(${t}::timestamp at time zone $1::text)` : textInstant(t);
   const zoned = shape.timeKind === 'timestamptz' ? `(${t} at time zone $1::text)` : shape.timeKind === 'timestamp' ? t : shape.timeKind === 'date' ? `${t}::timestamp` : `(${textInstant(t)} at time zone $1::text)`;
   const partition = shape.partitionColumn ? `coalesce((${col(shape.partitionColumn)})::text, '')` : `''`;
-  const extra = extraText(shape, fields, instant);
+  const extra = extraHash(shape, fields, instant, method);
   const hash =
     method === 'pg-hash'
       ? sqlRowHashPg(c.code ? col(c.code) : 'null', col(c.number), sqlStatusHashExpr(col(c.status), shape.statusMap, shape.statusInteger === true), amount, extra)
