@@ -1,7 +1,7 @@
 // What a run compares, and what it does not (pure, from the configuration and the fields both
 // sources read): recorded in every report so an auditor sees which fields a clean result vouches for.
 import { PG_COLUMN_KEYS, type ReconcileConfig, type PgSideConfig } from './reconcile-config.js';
-import { DETAIL_FIELDS, type DetailField } from './types.js';
+import { DETAIL_FIELDS, type DetailField } from './model/types.js';
 
 export interface ComparedFields {
   /** compared for every invoice: its key (code + number), issue day, total and status, the partition field when set, and the detail fields both sides read */

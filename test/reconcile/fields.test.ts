@@ -3,11 +3,11 @@
 // their bucket differ and come out as their own finding, with regular evidence in fen; a field one
 // side lacks is not compared. Pure: in-memory sources.
 import { describe, expect, it } from 'vitest';
-import { classify, failing } from '../../src/reconcile/classify.js';
-import { fieldsOfRows, parseRateBp, formatRate } from '../../src/reconcile/detail-fields.js';
-import { compareSources } from '../../src/reconcile/engine.js';
-import { MemorySource } from '../../src/reconcile/memory-source.js';
-import { DEFAULT_FAIL_ON, type DetailField, type Invoice } from '../../src/reconcile/types.js';
+import { classify, failing } from '../../src/reconcile/engine/classify.js';
+import { fieldsOfRows, parseRateBp, formatRate } from '../../src/reconcile/model/detail-fields.js';
+import { compareSources } from '../../src/reconcile/engine/engine.js';
+import { MemorySource } from '../../src/reconcile/sources/memory-source.js';
+import { DEFAULT_FAIL_ON, type DetailField, type Invoice } from '../../src/reconcile/model/types.js';
 
 const window = { from: '2026-11-01', to: '2026-11-07', timezone: 'Asia/Shanghai' };
 const NOW = new Date('2026-11-08T00:00:00Z');
