@@ -30,7 +30,12 @@ function unmapped(side: PgSideConfig): string[] {
 export function comparedFields(rc: ReconcileConfig, run: RunFields): ComparedFields {
   const compared = ['key', 'issueDay', 'total', 'status', ...(rc.partition ? [rc.partition] : []), ...run.compared];
   const upstreamLacks = DETAIL_FIELDS.filter((f) => !run.upstream.includes(f));
-  const upstream = rc.upstream.type === 'postgres' ? { upstream: unmapped(rc.upstream) } : upstreamLacks.length > 0 ? { upstream: upstreamLacks } : {};
+  const upstream =
+    rc.upstream.type === 'postgres'
+      ? { upstream: unmapped(rc.upstream) }
+      : upstreamLacks.length > 0
+        ? { upstream: upstreamLacks }
+        : {};
   return {
     compared,
     notCompared: DETAIL_FIELDS.filter((f) => !compared.includes(f)),
@@ -43,7 +48,9 @@ export function comparedFields(rc: ReconcileConfig, run: RunFields): ComparedFie
 export function describeFields(f: ComparedFields): string {
   const left = [
     ...(f.notMapped.local.length > 0 ? [`local mapping leaves out ${f.notMapped.local.join(', ')}`] : []),
-    ...(f.notMapped.upstream && f.notMapped.upstream.length > 0 ? [`upstream lacks ${f.notMapped.upstream.join(', ')}`] : []),
+    ...(f.notMapped.upstream && f.notMapped.upstream.length > 0
+      ? [`upstream lacks ${f.notMapped.upstream.join(', ')}`]
+      : []),
   ];
   const red = f.redLetters ? `; red-letter invoices ${f.redLetters}` : '';
   return `compared: ${f.compared.join(', ')}; not compared: ${f.notCompared.length > 0 ? f.notCompared.join(', ') : 'none'}${left.length > 0 ? ` (${left.join('; ')})` : ''}${red}`;

@@ -21,16 +21,35 @@ function invoice(i: number): Invoice {
   const amountFen = 10_000 + ((i * 7919) % 100_000);
   const taxFen = Math.round(amountFen * 0.13);
   return {
-    key: `031001900111-${number}`, number, code: '031001900111', day, hour,
+    key: `031001900111-${number}`,
+    number,
+    code: '031001900111',
+    day,
+    hour,
     issuedAt: new Date(`${day}T${String(hour).padStart(2, '0')}:00:00+08:00`).toISOString(),
-    amountFen, taxFen, rateBp: 1300, totalFen: amountFen + taxFen, status: 'valid', sellerTaxId: SELLER, buyerTaxId: BUYER,
+    amountFen,
+    taxFen,
+    rateBp: 1300,
+    totalFen: amountFen + taxFen,
+    status: 'valid',
+    sellerTaxId: SELLER,
+    buyerTaxId: BUYER,
   };
 }
 
-const mem = (rows: Invoice[], fields?: DetailField[]): MemorySource => new MemorySource({ kind: 'memory', location: 'test' }, rows, undefined, fields);
+const mem = (rows: Invoice[], fields?: DetailField[]): MemorySource =>
+  new MemorySource({ kind: 'memory', location: 'test' }, rows, undefined, fields);
 
-async function findingsOf(upstream: Invoice[], local: Invoice[], fields?: { upstream?: DetailField[]; local?: DetailField[] }) {
-  const result = await compareSources(mem(upstream, fields?.upstream), mem(local, fields?.local), { window, partition: false, limits: { listLimit: 50, maxPrefix: 6 } });
+async function findingsOf(
+  upstream: Invoice[],
+  local: Invoice[],
+  fields?: { upstream?: DetailField[]; local?: DetailField[] },
+) {
+  const result = await compareSources(mem(upstream, fields?.upstream), mem(local, fields?.local), {
+    window,
+    partition: false,
+    limits: { listLimit: 50, maxPrefix: 6 },
+  });
   return { result, findings: classify(result.diffs, { now: NOW, syncLagSeconds: 3600, fields: result.fields }) };
 }
 
@@ -47,10 +66,16 @@ describe('every field both sides read is compared', () => {
     expect(findings.map((f) => [f.kind, f.key])).toEqual([['tax_mismatch', base[10]!.key]]);
     expect(findings[0]!.evidence).toEqual({
       fields: ['amount', 'tax'],
-      upstreamAmountFen: base[10]!.amountFen! + 500, localAmountFen: base[10]!.amountFen,
-      upstreamTaxFen: base[10]!.taxFen! - 500, localTaxFen: base[10]!.taxFen,
-      upstreamRate: '13%', localRate: '13%',
-      upstreamFen: base[10]!.totalFen, localFen: base[10]!.totalFen, differenceFen: 0, totalsAgree: true,
+      upstreamAmountFen: base[10]!.amountFen! + 500,
+      localAmountFen: base[10]!.amountFen,
+      upstreamTaxFen: base[10]!.taxFen! - 500,
+      localTaxFen: base[10]!.taxFen,
+      upstreamRate: '13%',
+      localRate: '13%',
+      upstreamFen: base[10]!.totalFen,
+      localFen: base[10]!.totalFen,
+      differenceFen: 0,
+      totalsAgree: true,
     });
     expect(failing(findings, DEFAULT_FAIL_ON)).toHaveLength(1);
   });
@@ -67,7 +92,11 @@ describe('every field both sides read is compared', () => {
       ['tax_mismatch', base[30]!.key, ['tax', 'rate']], // 11-03
       ['tax_mismatch', base[20]!.key, ['rate']], // 11-07
     ]);
-    expect(findings.find((f) => f.kind === 'tax_mismatch' && f.key === base[20]!.key)!.evidence).toMatchObject({ upstreamRate: '9%', localRate: '13%', totalsAgree: true });
+    expect(findings.find((f) => f.kind === 'tax_mismatch' && f.key === base[20]!.key)!.evidence).toMatchObject({
+      upstreamRate: '9%',
+      localRate: '13%',
+      totalsAgree: true,
+    });
   });
 
   it('a total changed with its 金额 at the same rate is one amount_mismatch whose evidence shows the split', async () => {
@@ -76,7 +105,13 @@ describe('every field both sides read is compared', () => {
     upstream[40]!.totalFen += 100;
     const { findings } = await findingsOf(upstream, base);
     expect(findings.map((f) => f.kind)).toEqual(['amount_mismatch']);
-    expect(findings[0]!.evidence).toMatchObject({ upstreamFen: base[40]!.totalFen + 100, localFen: base[40]!.totalFen, differenceFen: -100, fields: ['amount'], upstreamAmountFen: base[40]!.amountFen! + 100 });
+    expect(findings[0]!.evidence).toMatchObject({
+      upstreamFen: base[40]!.totalFen + 100,
+      localFen: base[40]!.totalFen,
+      differenceFen: -100,
+      fields: ['amount'],
+      upstreamAmountFen: base[40]!.amountFen! + 100,
+    });
   });
 
   it('a changed seller or buyer tax ID is a party_mismatch', async () => {
@@ -84,8 +119,17 @@ describe('every field both sides read is compared', () => {
     upstream[50]!.sellerTaxId = '91512081MA62K0260E';
     upstream[60]!.buyerTaxId = '121200004013590816';
     const { findings } = await findingsOf(upstream, base);
-    expect(findings.map((f) => [f.kind, f.key])).toEqual([['party_mismatch', base[50]!.key], ['party_mismatch', base[60]!.key]]);
-    expect(findings[0]!.evidence).toEqual({ fields: ['sellerTaxId'], upstreamSellerTaxId: '91512081MA62K0260E', localSellerTaxId: SELLER, upstreamBuyerTaxId: BUYER, localBuyerTaxId: BUYER });
+    expect(findings.map((f) => [f.kind, f.key])).toEqual([
+      ['party_mismatch', base[50]!.key],
+      ['party_mismatch', base[60]!.key],
+    ]);
+    expect(findings[0]!.evidence).toEqual({
+      fields: ['sellerTaxId'],
+      upstreamSellerTaxId: '91512081MA62K0260E',
+      localSellerTaxId: SELLER,
+      upstreamBuyerTaxId: BUYER,
+      localBuyerTaxId: BUYER,
+    });
     expect(findings[1]!.evidence.fields).toEqual(['buyerTaxId']);
     expect(failing(findings, DEFAULT_FAIL_ON)).toHaveLength(2);
   });
@@ -95,7 +139,12 @@ describe('every field both sides read is compared', () => {
     upstream[70]!.issuedAt = new Date(Date.parse(base[70]!.issuedAt) + 37_000).toISOString();
     const { findings } = await findingsOf(upstream, base);
     expect(findings.map((f) => [f.kind, f.key])).toEqual([['time_mismatch', base[70]!.key]]);
-    expect(findings[0]!.evidence).toEqual({ fields: ['issueTime'], upstreamIssuedAt: upstream[70]!.issuedAt.replace('.000Z', 'Z'), localIssuedAt: base[70]!.issuedAt.replace('.000Z', 'Z'), differenceSeconds: -37 });
+    expect(findings[0]!.evidence).toEqual({
+      fields: ['issueTime'],
+      upstreamIssuedAt: upstream[70]!.issuedAt.replace('.000Z', 'Z'),
+      localIssuedAt: base[70]!.issuedAt.replace('.000Z', 'Z'),
+      differenceSeconds: -37,
+    });
     expect(failing(findings, DEFAULT_FAIL_ON)).toHaveLength(0);
     expect(failing(findings, ['time_mismatch'])).toHaveLength(1);
   });
@@ -125,13 +174,34 @@ describe('every field both sides read is compared', () => {
 
 describe('field values', () => {
   it('reads 税率 as the export and tables write it', () => {
-    expect(['13%', '9%', '0.13', '13', '1.5%', '0.5', '0.005', '0', '免税', '不征税', '６%'.normalize('NFKC'), '***', '', 'abc'].map(parseRateBp)).toEqual([
-      1300, 900, 1300, 1300, 150, 50, 50, 0, 0, 0, 600, undefined, undefined, undefined,
-    ]);
+    expect(
+      [
+        '13%',
+        '9%',
+        '0.13',
+        '13',
+        '1.5%',
+        '0.5',
+        '0.005',
+        '0',
+        '免税',
+        '不征税',
+        '６%'.normalize('NFKC'),
+        '***',
+        '',
+        'abc',
+      ].map(parseRateBp),
+    ).toEqual([1300, 900, 1300, 1300, 150, 50, 50, 0, 0, 0, 600, undefined, undefined, undefined]);
     expect([1300, 150, 0, -1, undefined].map(formatRate)).toEqual(['13%', '1.5%', '0%', 'mixed', undefined]);
   });
 
   it('a memory side reads the fields every row carries, the issue time always', () => {
-    expect(fieldsOfRows([invoice(1), { ...invoice(2), buyerTaxId: undefined }])).toEqual(['amount', 'tax', 'rate', 'sellerTaxId', 'issueTime']);
+    expect(fieldsOfRows([invoice(1), { ...invoice(2), buyerTaxId: undefined }])).toEqual([
+      'amount',
+      'tax',
+      'rate',
+      'sellerTaxId',
+      'issueTime',
+    ]);
   });
 });

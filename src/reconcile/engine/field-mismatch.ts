@@ -18,9 +18,11 @@ const PARTY_FIELDS: readonly DetailField[] = ['sellerTaxId', 'buyerTaxId'];
 /** Both sides' 金额, 税额 and 税率 where read, under regular names. */
 function splitEvidence(u: Invoice, lo: Invoice, fields: readonly DetailField[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (fields.includes('amount')) Object.assign(out, { upstreamAmountFen: u.amountFen ?? null, localAmountFen: lo.amountFen ?? null });
+  if (fields.includes('amount'))
+    Object.assign(out, { upstreamAmountFen: u.amountFen ?? null, localAmountFen: lo.amountFen ?? null });
   if (fields.includes('tax')) Object.assign(out, { upstreamTaxFen: u.taxFen ?? null, localTaxFen: lo.taxFen ?? null });
-  if (fields.includes('rate')) Object.assign(out, { upstreamRate: formatRate(u.rateBp) ?? null, localRate: formatRate(lo.rateBp) ?? null });
+  if (fields.includes('rate'))
+    Object.assign(out, { upstreamRate: formatRate(u.rateBp) ?? null, localRate: formatRate(lo.rateBp) ?? null });
   return out;
 }
 
@@ -34,19 +36,37 @@ export function detailFindings(u: Invoice, lo: Invoice, fields: readonly DetailF
     out.push({ kind: 'amount_mismatch', evidence: { ...totals, ...split } });
   }
   if (taxDiffers.length > 0 && (u.totalFen === lo.totalFen || taxDiffers.includes('rate'))) {
-    out.push({ kind: 'tax_mismatch', evidence: { fields: taxDiffers, ...splitEvidence(u, lo, fields), ...totals, totalsAgree: u.totalFen === lo.totalFen } });
+    out.push({
+      kind: 'tax_mismatch',
+      evidence: {
+        fields: taxDiffers,
+        ...splitEvidence(u, lo, fields),
+        ...totals,
+        totalsAgree: u.totalFen === lo.totalFen,
+      },
+    });
   }
   const partyDiffers = differing.filter((f) => PARTY_FIELDS.includes(f));
   if (partyDiffers.length > 0) {
     const ev: Record<string, unknown> = { fields: partyDiffers };
-    if (fields.includes('sellerTaxId')) Object.assign(ev, { upstreamSellerTaxId: u.sellerTaxId ?? null, localSellerTaxId: lo.sellerTaxId ?? null });
-    if (fields.includes('buyerTaxId')) Object.assign(ev, { upstreamBuyerTaxId: u.buyerTaxId ?? null, localBuyerTaxId: lo.buyerTaxId ?? null });
+    if (fields.includes('sellerTaxId'))
+      Object.assign(ev, { upstreamSellerTaxId: u.sellerTaxId ?? null, localSellerTaxId: lo.sellerTaxId ?? null });
+    if (fields.includes('buyerTaxId'))
+      Object.assign(ev, { upstreamBuyerTaxId: u.buyerTaxId ?? null, localBuyerTaxId: lo.buyerTaxId ?? null });
     out.push({ kind: 'party_mismatch', evidence: ev });
   }
   // another day is a date_mismatch already
   if (differing.includes('issueTime') && u.day === lo.day) {
     const seconds = Math.round((Date.parse(lo.issuedAt) - Date.parse(u.issuedAt)) / 1000);
-    out.push({ kind: 'time_mismatch', evidence: { fields: ['issueTime'], upstreamIssuedAt: issueSecond(u.issuedAt), localIssuedAt: issueSecond(lo.issuedAt), differenceSeconds: seconds } });
+    out.push({
+      kind: 'time_mismatch',
+      evidence: {
+        fields: ['issueTime'],
+        upstreamIssuedAt: issueSecond(u.issuedAt),
+        localIssuedAt: issueSecond(lo.issuedAt),
+        differenceSeconds: seconds,
+      },
+    });
   }
   return out;
 }

@@ -22,12 +22,15 @@ export async function pairRedLetters(input: RedLetterInput): Promise<Finding[]> 
   const red = input.upstream.filter((r) => r.totalFen < 0 && r.day >= input.window.from && r.day <= input.window.to);
   if (red.length === 0) return [];
   const byKey = new Map(input.upstream.map((r) => [r.key, r]));
-  const wanted = [...new Set(red.map((r) => r.originalKey).filter((k): k is string => k !== undefined && !byKey.has(k)))];
+  const wanted = [
+    ...new Set(red.map((r) => r.originalKey).filter((k): k is string => k !== undefined && !byKey.has(k))),
+  ];
   const local = new Map(wanted.length > 0 ? ((await input.lookupLocal(wanted)) ?? []).map((r) => [r.key, r]) : []);
   const used = new Set<string>();
   const out: Finding[] = [];
   for (const r of red.sort((a, b) => a.issuedAt.localeCompare(b.issuedAt))) {
-    const found = r.originalKey !== undefined ? byReference(r.originalKey, byKey, local) : bySellerAmount(r, input.upstream, used);
+    const found =
+      r.originalKey !== undefined ? byReference(r.originalKey, byKey, local) : bySellerAmount(r, input.upstream, used);
     if (found && typeof found !== 'string') {
       used.add(found.original.key);
       out.push(paired(r, found));
@@ -44,10 +47,19 @@ function byReference(key: string, upstream: Map<string, Invoice>, local: Map<str
 }
 
 /** The one blue invoice of the same seller with the opposite total, issued on or before the red one. */
-function bySellerAmount(red: Invoice, rows: readonly Invoice[], used: ReadonlySet<string>): Pairing | 'ambiguous' | undefined {
+function bySellerAmount(
+  red: Invoice,
+  rows: readonly Invoice[],
+  used: ReadonlySet<string>,
+): Pairing | 'ambiguous' | undefined {
   if (red.sellerTaxId === undefined) return undefined;
   const fits = rows.filter(
-    (r) => r.totalFen === -red.totalFen && r.sellerTaxId === red.sellerTaxId && r.issuedAt <= red.issuedAt && !used.has(r.key) && r.key !== red.key,
+    (r) =>
+      r.totalFen === -red.totalFen &&
+      r.sellerTaxId === red.sellerTaxId &&
+      r.issuedAt <= red.issuedAt &&
+      !used.has(r.key) &&
+      r.key !== red.key,
   );
   if (fits.length === 0) return undefined;
   const latest = fits.reduce((a, b) => (b.issuedAt > a.issuedAt ? b : a));

@@ -7,7 +7,10 @@ import { DETAIL_FIELDS, type DetailField, type Invoice, MIXED_RATE } from './typ
 export { DETAIL_FIELDS, type DetailField };
 
 /** The fields both sides read, in DETAIL_FIELDS order: what a run compares. */
-export function sharedFields(a: readonly DetailField[] | undefined, b: readonly DetailField[] | undefined): DetailField[] {
+export function sharedFields(
+  a: readonly DetailField[] | undefined,
+  b: readonly DetailField[] | undefined,
+): DetailField[] {
   return DETAIL_FIELDS.filter((f) => (a ?? []).includes(f) && (b ?? []).includes(f));
 }
 

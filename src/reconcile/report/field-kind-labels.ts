@@ -4,7 +4,10 @@
 // differs), `upstream<Field>`/`local<Field>`, amounts in fen (`…Fen`), rates as text (`13%`).
 import type { FindingKind } from '../model/types.js';
 
-type NewKind = Extract<FindingKind, 'tax_mismatch' | 'party_mismatch' | 'time_mismatch' | 'duplicate_line' | 'red_letter' | 'red_letter_unpaired'>;
+type NewKind = Extract<
+  FindingKind,
+  'tax_mismatch' | 'party_mismatch' | 'time_mismatch' | 'duplicate_line' | 'red_letter' | 'red_letter_unpaired'
+>;
 
 export const FIELD_KIND_LABELS: Record<NewKind, { en: string; zh: string }> = {
   tax_mismatch: { en: 'amount, tax or rate differs (金额/税额/税率)', zh: '金额、税额或税率不一致' },
