@@ -1,7 +1,9 @@
 // Benchmark: reconcile N local vs N upstream invoices (two PostgreSQL databases, default 10M each)
 // with 100 planted differences of each kind; our bucket-digest drill-down vs a naive full key
 // export-and-diff, each in its own process (time, rows transferred, peak RSS, exactness).
-// Usage: npm run build && node scripts/bench/reconcile.mjs [--rows 10000000] [--rebuild]
+// Usage: npm run build && node scripts/bench/reconcile.mjs [--rows 10000000] [--rebuild] [--name suffix]
+//        [--fields]: ours twice instead of ours vs naive: comparing key, day, total and status only,
+//        then every detail field (金额, 税额, tax IDs, issue second) in the digests, to price the latter
 //        env FAPIAO_GUARD_BENCH_PG=postgres://postgres@127.0.0.1:5432/postgres
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -12,8 +14,9 @@ const args = process.argv.slice(2);
 const flag = (name, fallback) => { const i = args.indexOf(name); return i === -1 ? fallback : args[i + 1]; };
 const ROWS = Number(flag('--rows', '10000000'));
 const SERVER = process.env.FAPIAO_GUARD_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const LOCAL = 'fg_bench_rec_local';
-const UP = 'fg_bench_rec_up';
+const NAME = flag('--name', '');
+const LOCAL = `fg_bench_rec_local${NAME ? `_${NAME}` : ''}`;
+const UP = `fg_bench_rec_up${NAME ? `_${NAME}` : ''}`;
 const DAYS = 90;
 const END = '2026-11-27T16:00:00Z';
 const TZ = 'Asia/Shanghai';
@@ -103,17 +106,19 @@ async function build() {
 }
 
 // ---------- the two contenders, each in its own process ----------
-async function ours() {
+async function ours(fieldsMode) {
   const root = new URL('../../dist/src/reconcile/', import.meta.url);
   const { PgSource } = await import(new URL('sources/pg-source.js', root));
   const { compareSources } = await import(new URL('engine/engine.js', root));
   const { classify } = await import(new URL('engine/classify.js', root));
   const columns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id' };
+  // --fields: every detail column mapped; `none` compares key, day, total and status only
+  if (fieldsMode) Object.assign(columns, { buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount' });
   const statusMap = { 0: 'valid', 2: 'voided', 3: 'red_flushed' };
   const t0 = performance.now();
   const [up, lo] = await Promise.all([UP, LOCAL].map((d) => PgSource.open({ url: dbUrl(d), table: 'public.invoices', columns, statusMap, timezone: TZ })));
-  const result = await compareSources(up, lo, { window: WINDOW, partition: false, limits: { listLimit: 2000, maxPrefix: 8 } });
-  const findings = classify(result.diffs, { now: new Date('2026-11-28T12:00:00Z'), syncLagSeconds: 7200 });
+  const result = await compareSources(up, lo, { window: WINDOW, partition: false, limits: { listLimit: 2000, maxPrefix: 8 }, ...(fieldsMode === 'none' ? { fields: [] } : {}) });
+  const findings = classify(result.diffs, { now: new Date('2026-11-28T12:00:00Z'), syncLagSeconds: 7200, fields: result.fields });
   const seconds = (performance.now() - t0) / 1000;
   await Promise.all([up.close(), lo.close()]);
   const s = result.stats;
@@ -121,6 +126,7 @@ async function ours() {
     seconds, rowsTransferred: up.rowsTransferred + lo.rowsTransferred, digestGroups: up.digestRows + lo.digestRows, queries: up.queries + lo.queries,
     method: `${s.hashMethod}, ${s.strategy}${s.strategy === 'slots' ? ` (${s.differingSlots} differing minute slots)` : ''}`,
     findings: findings.map((f) => [f.kind, f.key, f.cause ?? null]),
+    fields: result.fields,
   };
 }
 
@@ -162,7 +168,7 @@ async function naive() {
 
 function runChild(mode) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-old-space-size=8192', fileURLToPath(import.meta.url), '--child', mode, '--rows', String(ROWS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--max-old-space-size=8192', fileURLToPath(import.meta.url), '--child', mode, '--rows', String(ROWS), '--name', NAME], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${mode} exited ${code}`))));
@@ -170,13 +176,25 @@ function runChild(mode) {
 }
 
 if (args.includes('--child')) {
-  const result = flag('--child') === 'ours' ? await ours() : await naive();
+  const mode = flag('--child');
+  const result = mode === 'naive' ? await naive() : await ours(mode === 'ours' ? undefined : mode.slice('ours-'.length));
   result.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   process.stdout.write(JSON.stringify(result));
 } else {
   await build();
   const planted = await withPg(dbUrl(LOCAL), async (c) => (await c.query('select kind, key, cause from public.bench_planted')).rows);
   const expected = planted.map((p) => `${p.kind} ${p.key} ${p.cause ?? ''}`).sort();
+  if (args.includes('--fields')) {
+    const base = await runChild('ours-none');
+    const all = await runChild('ours-all');
+    const same = (r) => JSON.stringify(r.findings.map(([k, key, c]) => `${k} ${key} ${c ?? ''}`).sort()) === JSON.stringify(expected);
+    console.log(`reconcile fields bench: ${ROWS.toLocaleString('en')} invoices per side, ${planted.length} planted differences (none in the detail fields)`);
+    for (const [label, r] of [['key, day, total, status', base], [`+ ${all.fields.join(', ')}`, all]]) {
+      console.log(`  ${label}: ${r.seconds.toFixed(1)}s, ${r.method}, rows transferred ${r.rowsTransferred.toLocaleString('en')}, peak RSS ${r.peakRssMB} MB, exact ${same(r) ? 'yes' : 'NO'}`);
+    }
+    console.log(`  every detail field costs ${(all.seconds / base.seconds).toFixed(2)}x the time of key, day, total and status`);
+    process.exit(same(base) && same(all) ? 0 : 1);
+  }
   const a = await runChild('ours');
   const b = await runChild('naive');
   const oursSet = a.findings.map(([k, key, c]) => `${k} ${key} ${c ?? ''}`).sort();

@@ -29,7 +29,10 @@ export function registerReconcileCommands(cli: Argv<GlobalArgs>): Argv<GlobalArg
           .example('$0 reconcile --from 2026-11-01 --to 2026-11-30 --json', 'one month; print the JSON report on stdout')
           .example('$0 reconcile --report-dir /srv/audit/reconcile', 'keep the JSON, CSV (Excel) and HTML reports for the auditors')
           .epilog(
-            'Findings: missing (upstream only), extra (local only), amount_mismatch, status_mismatch, date_mismatch, duplicate, invalid_input; ' +
+            'Findings: missing (upstream only), extra (local only), amount_mismatch (价税合计), tax_mismatch (金额/税额/税率), party_mismatch (销方/购方识别号), ' +
+              'status_mismatch, date_mismatch, time_mismatch (same day; informational unless in failOn), duplicate, duplicate_line (an export line repeated), ' +
+              'red_letter (a red-letter invoice paired with the one it offsets; informational), red_letter_unpaired, invalid_input; ' +
+              'fields one side does not read are not compared, and the report lists them; ' +
               'causes pending_sync (issued within reconcile.syncLag: not counted as failing), probable_typo (a missing and an extra one typing error apart, same amount and day) ' +
               'and in_backup (a missing invoice that the named backup still holds: it reached the local database and was lost after; needs encryption.identityFile). ' +
               'Exit 0 when no finding of a reconcile.failOn kind, 1 when there are some, 2 for configuration errors (a file that is not an export), 3 when a side could not be read. ' +

@@ -66,13 +66,13 @@ export interface ReconcileConfig {
   limits?: InputLimits;
 }
 
-export const DEFAULT_LOCAL_COLUMNS: PgColumns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount' };
+export const DEFAULT_LOCAL_COLUMNS: PgColumns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount', rate: 'tax_rate' };
 /** The tax platform's numeric codes (INVOICES.md), and the canonical words as themselves. */
 export const DEFAULT_STATUS_MAP: Record<string, string> = {
   '0': 'valid', '1': 'out_of_control', '2': 'voided', '3': 'red_flushed', '4': 'abnormal',
   ...Object.fromEntries(CANONICAL_STATUSES.map((s) => [s, s])),
 };
-export const PG_COLUMN_KEYS = ['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax'] as const;
+export const PG_COLUMN_KEYS = ['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax', 'rate'] as const;
 export const REQUIRED_PG_COLUMNS = ['number', 'issuedAt', 'total', 'status'] as const;
 
 function duration(r: Reader, key: string, fallback: string): number {

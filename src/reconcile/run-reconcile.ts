@@ -12,6 +12,7 @@ import { lookUpInBackups, markNotLookedUp } from './engine/backup-lookup.js';
 import { linkRejectedRows } from './engine/rejected-rows.js';
 import { classify, failing as failingOf } from './engine/classify.js';
 import { comparedFields } from './compared-fields.js';
+import { pairRedLetters } from './engine/red-letter.js';
 import { compareSources } from './engine/engine.js';
 import { previousUpstreamDays, reconcileScope, recordRun } from './findings/findings-store.js';
 import { DEFAULT_INPUT_LIMITS } from './sources/input-limits.js';
@@ -85,8 +86,10 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
     });
     const problems = upstream.source.problems();
     const inWindow = (day: string | undefined): boolean => day === undefined || (day >= window.from && day <= window.to);
+    const upstreamRows = upstream.source.rows?.();
     const findings: ReportFinding[] = [
-      ...classify(result.diffs, { now, syncLagSeconds: rc.syncLagSeconds, invalidUpstreamKeys: upstream.invalidKeys }),
+      ...classify(result.diffs, { now, syncLagSeconds: rc.syncLagSeconds, invalidUpstreamKeys: upstream.invalidKeys, fields: result.fields }),
+      ...(upstreamRows ? await pairRedLetters({ upstream: upstreamRows, window, lookupLocal: (keys) => local.lookup(keys) }) : []),
       ...problems.errors.filter((p) => inWindow(p.day)).map(invalidInputFinding),
     ];
     // before persisting, so the state DB records the cause too
@@ -113,7 +116,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
         ...(result.stats.hashMethod ? { hashMethod: result.stats.hashMethod } : {}),
         backupLookup,
       },
-      fields: comparedFields(rc),
+      fields: comparedFields(rc, { compared: result.fields, upstream: upstream.source.fields ?? [], redLetters: upstreamRows !== undefined }),
       toolVersion: TOOL_VERSION,
       language: reportLanguage(config),
     };

@@ -36,6 +36,23 @@ describe('checkReconcileMapping', () => {
     expect(r.plan?.totalScale2).toBe(scale2);
   });
 
+  it('reads a 税率 column that is numeric or an integer, and refuses text and floating point with what to do', () => {
+    const cat = (type: string, b: string): CatalogColumn[] => [...base, col('t', 'date', 'date'), col('amt', 'numeric', 'numeric'), col('r', type, b)];
+    const check = (type: string, b: string) => checkReconcileMapping(mapping({ rate: 'r' }), cat(type, b), opts).checks.find((c) => c.field === 'rate')!;
+    expect(check('numeric(5,4)', 'numeric')).toMatchObject({ ok: true, readAs: 'tax rate: a value under 0.2 is a fraction (0.13), from 0.2 on a percentage (13)' });
+    expect(check('smallint', 'int2').ok).toBe(true);
+    expect(describeProblem(check('text', 'text'), 'reconcile.local', 'table public.fp')).toBe(
+      "reconcile.local.columns.rate: column 'r' of table public.fp (text) is text: map a query with replace(r, '%', '')::numeric (13% → 13)",
+    );
+    expect(check('double precision', 'float8').problem).toBe('is floating point: change it to numeric(5,4), or map a query with round(r::numeric, 4)');
+    expect(checkReconcileMapping(mapping({ rate: 'r' }), cat('text', 'text'), opts).plan).toBeUndefined();
+  });
+
+  it('reads tax ID columns as text compared with upstream', () => {
+    const r = checkReconcileMapping(mapping({ sellerTaxId: 's' }), [...base, col('t', 'date', 'date'), col('amt', 'numeric', 'numeric'), col('s', 'varchar(20)', 'varchar')], opts);
+    expect(r.checks.find((c) => c.field === 'sellerTaxId')).toMatchObject({ ok: true, readAs: 'compared with upstream (party_mismatch), as text (spaces at either end ignored)' });
+  });
+
   it('reads an enum status when every label is mapped, and names the labels that are not', () => {
     const cat = [...base.slice(0, 1), col('t', 'date', 'date'), col('amt', 'numeric', 'numeric'), col('st', 'invoice_state', 'invoice_state', { enumLabels: ['issued', 'cancelled', 'reversed'] })];
     expect(checkReconcileMapping(mapping({}, { statusMap: { issued: 'valid', cancelled: 'voided', reversed: 'red_flushed' } }), cat, opts).plan).toBeDefined();

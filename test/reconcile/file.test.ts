@@ -14,7 +14,7 @@ import { type PlantedProblem, generateTaxExport } from '../../src/demo/tax-expor
 import { decodeText, encodeGb18030 } from '../../src/reconcile/sources/text-decode.js';
 import { readSheet } from '../../src/reconcile/sources/xlsx-reader.js';
 import { writeXlsx } from '../../src/demo/xlsx-writer.js';
-import { type TestDatabase, createDatabase, createSampleDatabase } from '../helpers/pg.js';
+import { type TestDatabase, createDatabase, createSampleDatabase, queryOne } from '../helpers/pg.js';
 import { type ReconcileFixture, TEST_NOW, reconcileFixture } from './helpers.js';
 
 const logger = silentLogger();
@@ -77,6 +77,21 @@ describe('file upstream edge cases', () => {
     await writeFile(path.join(fx.dir, 'lines.xlsx'), writeXlsx([{ name: '信息汇总表', rows: [[...EXPORT_COLUMNS], line('*纸制品*复印纸', '100.00'), line('*办公用品*签字笔', '13.50')] }]));
     const src = await openFileSource({ path: 'lines.xlsx', baseDir: fx.dir, timezone: 'Asia/Shanghai', now: TEST_NOW });
     expect(src.rows()).toEqual([expect.objectContaining({ key: '26312000000000000001', totalFen: 11350, origin: 'lines.xlsx:2' })]);
+  });
+
+  it('a run pairs a red-letter invoice with the local invoice it references, and reports what it compared', async () => {
+    const fx = await fixture({ type: 'file', path: 'red.xlsx' });
+    const blue = await queryOne<{ key: string; total: string; seller: string }>(
+      local.url,
+      `select coalesce(invoice_code || '-', '') || invoice_number as key, total_amount::text as total, seller_tax_id as seller from public.invoices where invoice_code is null order by id limit 1`,
+    );
+    // a day before the sample's invoices: the red-letter invoice is the window's only one
+    const red = { 数电发票号码: '26312000000000777777', 销方识别号: blue.seller, 开票日期: '2026-03-02 10:00:00', 价税合计: `-${blue.total}`, 发票状态: '正常', 备注: `被红冲蓝字数电发票号码：${blue.key}` };
+    await writeFile(path.join(fx.dir, 'red.xlsx'), writeXlsx([{ name: '信息汇总表', rows: [[...EXPORT_COLUMNS], EXPORT_COLUMNS.map((c) => (red as Record<string, string>)[c] ?? '')] }]));
+    const { report } = await runReconcile({ config: fx.config, logger, now: TEST_NOW, persist: false, from: '2026-03-02', to: '2026-03-02' });
+    expect(report.findings.map((f) => [f.kind, f.key])).toEqual([['missing', '26312000000000777777'], ['red_letter', '26312000000000777777']]);
+    expect(report.findings[1]!.evidence).toMatchObject({ originalKey: blue.key, pairedBy: 'reference', originalSide: 'local' });
+    expect(report.run.fields).toMatchObject({ notCompared: [], redLetters: 'paired' });
   });
 
   it('a file that is not an export fails with one clear line', async () => {

@@ -35,6 +35,15 @@ beforeAll(async () => {
   const { id: statusId } = await queryOne<{ id: number }>(upstream.url, 'select min(id)::int as id from public.invoices where status = 0 and id > 400');
   planted.status = await pick(upstream, statusId);
   await query(upstream.url, 'update public.invoices set status = 3 where id = $1', [statusId]);
+  // the fields besides the total (issue 12): a 金额/税额 split under the same total, a 税率, a seller, an issue time
+  planted.split = await pick(upstream, 707);
+  await query(upstream.url, 'update public.invoices set amount = amount + 1, tax_amount = tax_amount - 1 where id = 707');
+  planted.rate = await pick(upstream, 1010);
+  await query(upstream.url, 'update public.invoices set tax_rate = case when tax_rate = 0.06 then 0.09 else 0.06 end where id = 1010');
+  planted.seller = await pick(upstream, 808);
+  await query(upstream.url, `update public.invoices set seller_tax_id = '91512081MA62K0260E' where id = 808`);
+  planted.time = await pick(upstream, 909);
+  await query(upstream.url, `update public.invoices set issued_at = date_trunc('hour', issued_at) + case when extract(minute from issued_at) = 30 then interval '10 minutes 7 seconds' else interval '30 minutes 7 seconds' end where id = 909`);
   planted.date = await pick(local, 505);
   await query(local.url, `update public.invoices set issued_at = issued_at + interval '1 day' where id = 505`);
   // a 数电 typo: one digit of the 20-digit number differs upstream
@@ -71,6 +80,18 @@ describe('postgres source', () => {
         const rows = await src.list(d.bucket);
         expect(rows).toHaveLength(d.count);
         expect(digestRows(rows, (r) => ({ day: r.day }))).toEqual([d]);
+      }
+      // with every detail field in the hash (金额, 税额, 税率, tax IDs, issue second): SQL and JS still agree
+      expect(src.fields).toEqual(['amount', 'tax', 'rate', 'sellerTaxId', 'buyerTaxId', 'issueTime']);
+      const all = await src.windowDigests({ from: '2026-11-01', to: '2026-11-10', timezone: 'Asia/Shanghai' }, false, 'md5', src.fields);
+      for (const d of all.days) {
+        expect(d.hash).not.toBe(days.find((x) => x.bucket.day === d.bucket.day)!.hash);
+        expect(digestRows(await src.list(d.bucket), (r) => ({ day: r.day }), src.fields)).toEqual([d]);
+      }
+      const allSlots = (await src.slots!.digests({ from: '2026-11-01', to: '2026-11-10', timezone: 'Asia/Shanghai' }, false, 'md5', src.fields))!;
+      for (const h of allSlots.slice(0, 10)) {
+        const rows = await src.slots!.list(src.slots!.minutes(h.bucket).map((m) => m.bucket));
+        expect(digestRows(rows, (r) => ({ day: r.day, hour: r.hour }), src.fields)).toEqual([h]);
       }
       const odd = (await src.list({ day: '2026-11-03', hour: 0 })).find((r) => r.number.trim() === '00000001');
       expect(odd).toMatchObject({ key: '031001900111-00000001', totalFen: -1187, status: 'unmapped:7', day: '2026-11-03', hour: 0 });
@@ -112,9 +133,16 @@ describe('postgres ↔ postgres', () => {
         ['missing', planted.pending, 'pending_sync'],
         ['missing', planted.typoUpstream, 'probable_typo'],
         ['status_mismatch', planted.status, null],
+        ['tax_mismatch', planted.split, null],
+        ['tax_mismatch', planted.rate, null],
+        ['party_mismatch', planted.seller, null],
+        ['time_mismatch', planted.time, null],
       ].sort(),
     );
-    expect(report.summary).toMatchObject({ failing: 7, pendingSync: 1, probableTypos: 1 });
+    // time_mismatch is informational unless failOn names it
+    expect(report.summary).toMatchObject({ failing: 10, pendingSync: 1, probableTypos: 1 });
+    expect(report.findings.find((f) => f.kind === 'tax_mismatch' && f.key === planted.split)!.evidence).toMatchObject({ fields: ['amount', 'tax'], totalsAgree: true, differenceFen: 0 });
+    expect(report.run.fields).toMatchObject({ compared: ['key', 'issueDay', 'total', 'status', 'amount', 'tax', 'rate', 'sellerTaxId', 'buyerTaxId', 'issueTime'], notCompared: [] });
     // both sides are PostgreSQL: the fast hash over one pass of minute slots, recorded in the report
     expect(report.run.parameters.hashMethod).toBe('pg-hash');
     expect(report.summary.work).toMatchObject({ hashMethod: 'pg-hash', strategy: 'slots', splitQueries: 0 });
@@ -122,7 +150,7 @@ describe('postgres ↔ postgres', () => {
     expect(report.findings.find((f) => f.kind === 'status_mismatch')!.evidence).toEqual({ upstreamStatus: 'red_flushed', localStatus: 'valid' });
     // the work: only small buckets were listed
     expect(report.summary.work.rowsListed.local).toBeLessThan(600);
-    expect(report.summary.work.differingBuckets).toBeLessThanOrEqual(8);
+    expect(report.summary.work.differingBuckets).toBeLessThanOrEqual(12);
     // the reports vouch for themselves
     for (const file of Object.values(files)) expect(verifyReport(await readFile(file, 'utf8'))).toBe(true);
     expect(report.run.window).toEqual({ from: '2026-10-25', to: '2026-11-28', timezone: 'Asia/Shanghai' });
@@ -139,7 +167,8 @@ describe('postgres ↔ postgres', () => {
         const result = await compareSources(up, lo, { window, partition: false, limits: { listLimit, maxPrefix: 8 }, hashMethod, slots });
         expect(result.stats).toMatchObject({ hashMethod, strategy: slots ? 'slots' : 'drill-down' });
         if (slots && listLimit === 0) expect(result.stats.splitQueries).toBeGreaterThan(0);
-        results.push(classify(result.diffs, { now: TEST_NOW, syncLagSeconds: 7200 }).map((f) => `${f.kind} ${f.key} ${f.cause ?? ''}`).sort());
+        expect(result.fields).toEqual(['amount', 'tax', 'rate', 'sellerTaxId', 'buyerTaxId', 'issueTime']);
+        results.push(classify(result.diffs, { now: TEST_NOW, syncLagSeconds: 7200, fields: result.fields }).map((f) => `${f.kind} ${f.key} ${f.cause ?? ''}`).sort());
       }
       // partitioned by seller: minutes × partition on both sides, same findings
       const byPartition = (url: string): Promise<PgSource> =>
@@ -148,12 +177,12 @@ describe('postgres ↔ postgres', () => {
       try {
         for (const slots of [true, false]) {
           const result = await compareSources(pu, pl, { window, partition: true, limits: { listLimit: 20, maxPrefix: 8 }, slots });
-          results.push(classify(result.diffs, { now: TEST_NOW, syncLagSeconds: 7200 }).map((f) => `${f.kind} ${f.key} ${f.cause ?? ''}`).sort());
+          results.push(classify(result.diffs, { now: TEST_NOW, syncLagSeconds: 7200, fields: result.fields }).map((f) => `${f.kind} ${f.key} ${f.cause ?? ''}`).sort());
         }
       } finally {
         await Promise.all([pu.close(), pl.close()]);
       }
-      expect(results[0]).toHaveLength(8);
+      expect(results[0]).toHaveLength(12);
       for (const r of results.slice(1)) expect(r).toEqual(results[0]);
     } finally {
       await Promise.all([up.close(), lo.close()]);
@@ -162,8 +191,9 @@ describe('postgres ↔ postgres', () => {
 
   it('persists findings: resolved when gone, pending_sync escalated once the sync lag has passed', async () => {
     // fix the missing invoice locally: copy it back from upstream
-    const row = await queryOne(upstream.url, `select invoice_code, invoice_number, kind, issued_at, seller_tax_id, seller_name, buyer_name, amount, tax_rate, tax_amount, total_amount, status from public.invoices where coalesce(invoice_code || '-', '') || invoice_number = $1`, [planted.missing]);
-    await query(local.url, `insert into public.invoices (invoice_code, invoice_number, kind, issued_at, seller_tax_id, seller_name, buyer_name, amount, tax_rate, tax_amount, total_amount, status) values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`, Object.values(row));
+    // every compared column, the buyer's tax ID too (else it stays a party_mismatch)
+    const row = await queryOne(upstream.url, `select invoice_code, invoice_number, kind, issued_at, seller_tax_id, seller_name, buyer_tax_id, buyer_name, amount, tax_rate, tax_amount, total_amount, status from public.invoices where coalesce(invoice_code || '-', '') || invoice_number = $1`, [planted.missing]);
+    await query(local.url, `insert into public.invoices (invoice_code, invoice_number, kind, issued_at, seller_tax_id, seller_name, buyer_tax_id, buyer_name, amount, tax_rate, tax_amount, total_amount, status) values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`, Object.values(row));
     const later = new Date(TEST_NOW.getTime() + 3 * 3600_000);
     const { report } = await runReconcile({ config: fx.config, logger, now: later });
     const pending = report.findings.find((f) => f.key === planted.pending)!;
@@ -177,7 +207,7 @@ describe('postgres ↔ postgres', () => {
     expect(stored.find((f) => f.key === planted.pending)).toMatchObject({ kind: 'missing', cause: null, escalatedAt: expect.any(String), resolvedAt: null });
     const open = await withStateDb(fx.config, (c) => listFindings(c, { open: true }));
     expect(open.map((f) => f.key)).not.toContain(planted.missing);
-    expect(open).toHaveLength(7);
+    expect(open).toHaveLength(11);
   });
 });
 

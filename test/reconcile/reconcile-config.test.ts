@@ -11,7 +11,7 @@ describe('reconcile mapping', () => {
   it('uses exactly the columns a mapping names; the demo names only without a mapping', () => {
     const rc = parse({ local: { table: 'sales.invoice', columns: { number: 'invoice_no', issuedAt: 'issue_time', total: 'gross', status: 'state' } } });
     expect(rc.local.columns).toEqual({ number: 'invoice_no', issuedAt: 'issue_time', total: 'gross', status: 'state' });
-    expect(parse({}).local.columns).toEqual({ code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount' });
+    expect(parse({}).local.columns).toEqual({ code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount', rate: 'tax_rate' });
     // a postgres upstream the same way
     const up = parse({ upstream: { type: 'postgres', url: 'postgres://h/up', table: 'public.fp_zb', columns: { code: 'fpdm', number: 'fphm', issuedAt: 'kprq', total: 'jshj', status: 'zt' } } }).upstream;
     expect(up).toMatchObject({ columns: { code: 'fpdm', number: 'fphm', issuedAt: 'kprq', total: 'jshj', status: 'zt' } });

@@ -81,7 +81,9 @@ describe('reconcile configuration', () => {
   it('defaults fit the sample table; absent section stays absent', () => {
     expect(parseConfig(JSON.stringify(base), {}).reconcile).toBeUndefined();
     const rc = parseConfig(JSON.stringify({ ...base, reconcile: { upstream: { type: 'file', path: './exports/*.xlsx' } } }), {}).reconcile!;
-    expect(rc).toMatchObject({ window: { days: 35 }, syncLagSeconds: 7200, listLimit: 2000, failOn: ['missing', 'extra', 'amount_mismatch', 'status_mismatch', 'date_mismatch', 'duplicate'] });
+    expect(rc).toMatchObject({ window: { days: 35 }, syncLagSeconds: 7200, listLimit: 2000, failOn: [
+      'missing', 'extra', 'amount_mismatch', 'tax_mismatch', 'party_mismatch', 'status_mismatch', 'date_mismatch', 'duplicate', 'duplicate_line', 'red_letter_unpaired',
+    ] });
     expect(rc.local).toMatchObject({ table: 'public.invoices', columns: { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount' } });
     expect(rc.upstream).toMatchObject({ type: 'file', encoding: 'auto', sheet: '信息汇总表', lineItems: 'auto' });
   });

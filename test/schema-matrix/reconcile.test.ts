@@ -2,7 +2,10 @@
 // local table is the schema's own invoice table with its own mapping; the upstream is (a) the tax
 // platform's export as CSV and as xlsx, (b) another schema of the matrix in its own database. Each
 // upstream holds the local invoices with planted differences (a missing invoice, an extra one, an
-// amount mismatch, a status mismatch, a typo'd number), and the findings must be exactly those.
+// amount mismatch, a status mismatch, a typo'd number; a 金额/税额 split under the same total, a
+// changed seller tax ID, an issue time moved by seconds), and the findings must be exactly those
+// that the fields both sides read can show: a schema without a buyer column or with a date for
+// the issue time says so in the report's fields, and its planted change goes unseen.
 // Needs `npm run build` (the CLI runs from dist/).
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -35,6 +38,10 @@ interface Canon {
   instant: string;
   totalFen: number;
   status: string;
+  amountFen: number | null;
+  taxFen: number | null;
+  seller: string | null;
+  buyer: string | null;
 }
 
 interface Expected {
@@ -58,20 +65,33 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 /** The local invoices through the schema's hand-written oracle (independent of src/). */
 async function canonicalRows(url: string, schema: MatrixSchema): Promise<Canon[]> {
   const rows = await withClient(url, (c) =>
-    c.query<{ key: string; wall: string; instant: string; total_fen: string; status: string }>(
+    c.query<{ key: string; wall: string; instant: string; total_fen: string; status: string; amount_fen: string | null; tax_fen: string | null; seller: string | null; buyer: string | null }>(
       `select key, to_char(issued_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') as wall,
-              to_char(issued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as instant, total_fen::text, status
+              to_char(issued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as instant, total_fen::text, status,
+              amount_fen::text, tax_fen::text, seller, buyer
        from (${schema.canonicalSql}) c order by key`,
     ),
   );
   return rows.rows.map((r) => {
     const dash = r.key.indexOf('-');
-    return { code: dash === -1 ? null : r.key.slice(0, dash), number: dash === -1 ? r.key : r.key.slice(dash + 1), key: r.key, wall: r.wall, instant: r.instant, totalFen: Number(r.total_fen), status: r.status };
+    return {
+      code: dash === -1 ? null : r.key.slice(0, dash), number: dash === -1 ? r.key : r.key.slice(dash + 1), key: r.key, wall: r.wall, instant: r.instant,
+      totalFen: Number(r.total_fen), status: r.status, amountFen: r.amount_fen === null ? null : Number(r.amount_fen), taxFen: r.tax_fen === null ? null : Number(r.tax_fen),
+      seller: r.seller, buyer: r.buyer,
+    };
   });
 }
 
+/** A planted change of a field besides the total: seen only where both sides read the field. */
+interface FieldPlant extends Expected {
+  field: 'amount' | 'sellerTaxId' | 'issueTime';
+}
+
+/** The detail fields a side reads (the report's `fields.compared` beyond key, day, total and status). */
+type Fields = ReadonlySet<string>;
+
 /** The upstream's invoices: the local ones with one difference of each kind planted, and the findings they must produce. */
-function plant(local: readonly Canon[]): { upstream: Canon[]; expected: Expected[] } {
+function plant(local: readonly Canon[]): { upstream: Canon[]; expected: Expected[]; fieldPlants: FieldPlant[] } {
   const rows = local.map((r) => ({ ...r }));
   const used = new Set<number>();
   const pick = (from: number, ok: (r: Canon) => boolean): Canon => {
@@ -95,13 +115,23 @@ function plant(local: readonly Canon[]): { upstream: Canon[]; expected: Expected
   const typo = pick(100, (r) => r.number.at(-1) !== r.number.at(-2) && !keys.has(swapped(r)));
   const typoLocalKey = typo.key;
   amount.totalFen += 100;
+  if (amount.amountFen !== null) amount.amountFen += 100;
   status.status = 'voided';
+  // the fields besides the total (issue 12): a split under the same total, a seller, seconds of the issue time
+  const split = pick(130, (r) => r.amountFen !== null && r.taxFen !== null && r.taxFen > 1000);
+  split.amountFen! += 1000;
+  split.taxFen! -= 1000;
+  const seller = pick(160, () => true);
+  seller.seller = '91512081MA62K0260E';
+  const time = pick(190, (r) => Number(r.wall.slice(-2)) < 50);
+  time.wall = `${time.wall.slice(0, -2)}${String(Number(time.wall.slice(-2)) + 7).padStart(2, '0')}`;
+  time.instant = new Date(Date.parse(time.instant) + 7000).toISOString().replace('.000Z', 'Z');
   typo.number = `${typo.number.slice(0, -2)}${typo.number.at(-1)}${typo.number.at(-2)}`;
   typo.key = typo.code === null ? typo.number : `${typo.code}-${typo.number}`;
   const digital = local[0]!.code === null;
   const fabricated: Canon = digital
-    ? { code: null, number: '26319999999999999999', key: '26319999999999999999', wall: '2026-11-15 10:00:00', instant: '2026-11-15T02:00:00Z', totalFen: 113000, status: 'valid' }
-    : { code: '031000000006', number: '99999999', key: '031000000006-99999999', wall: '2026-11-15 10:00:00', instant: '2026-11-15T02:00:00Z', totalFen: 113000, status: 'valid' };
+    ? { code: null, number: '26319999999999999999', key: '26319999999999999999', wall: '2026-11-15 10:00:00', instant: '2026-11-15T02:00:00Z', totalFen: 113000, status: 'valid', amountFen: 100000, taxFen: 13000, seller: SELLER, buyer: null }
+    : { code: '031000000006', number: '99999999', key: '031000000006-99999999', wall: '2026-11-15 10:00:00', instant: '2026-11-15T02:00:00Z', totalFen: 113000, status: 'valid', amountFen: 100000, taxFen: 13000, seller: SELLER, buyer: null };
   return {
     upstream: [...rows.filter((r) => r !== extra), fabricated],
     expected: sortFindings([
@@ -112,8 +142,30 @@ function plant(local: readonly Canon[]): { upstream: Canon[]; expected: Expected
       { kind: 'missing', key: typo.key, cause: 'probable_typo' },
       { kind: 'extra', key: typoLocalKey, cause: 'probable_typo' },
     ]),
+    fieldPlants: [
+      { kind: 'tax_mismatch', key: split.key, field: 'amount' },
+      { kind: 'party_mismatch', key: seller.key, field: 'sellerTaxId' },
+      { kind: 'time_mismatch', key: time.key, field: 'issueTime' },
+    ],
   };
 }
+
+/** The planted findings both sides can show: those of fields both read. */
+function expectedFor(planted: ReturnType<typeof plant>, compared: Fields): Expected[] {
+  return sortFindings([...planted.expected, ...planted.fieldPlants.filter((p) => compared.has(p.field)).map(({ kind, key }) => ({ kind, key }))]);
+}
+
+/** The detail fields a schema's mapping reads. */
+function fieldsOf(schema: MatrixSchema, columns: Record<string, string> = schema.invoices.columns): Set<string> {
+  const out = new Set(['amount', 'tax', 'rate', 'sellerTaxId', 'buyerTaxId'].filter((k) => columns[k] !== undefined));
+  if (!schema.invoices.dateOnly) out.add('issueTime');
+  return out;
+}
+
+const both = (a: Fields, b: Fields): Set<string> => new Set([...a].filter((f) => b.has(f)));
+/** What the export (exportTable) provides: every detail field. */
+const EXPORT_FIELDS: Fields = new Set(['amount', 'tax', 'rate', 'sellerTaxId', 'buyerTaxId', 'issueTime']);
+const DETAIL_ORDER = ['amount', 'tax', 'rate', 'sellerTaxId', 'buyerTaxId', 'issueTime'];
 
 function sortFindings(list: Expected[]): Expected[] {
   return [...list].sort((a, b) => `${a.kind} ${a.key}`.localeCompare(`${b.kind} ${b.key}`));
@@ -124,11 +176,11 @@ const yuan = (fen: number): string => (fen / 100).toFixed(2);
 /** The rows as the tax platform exports them (sheet 信息汇总表, its column order). */
 function exportTable(rows: readonly Canon[]): string[][] {
   const out = rows.map((r, i) => {
-    const tax = Math.round((r.totalFen * 13) / 113);
+    const tax = r.taxFen ?? Math.round((r.totalFen * 13) / 113);
     const cells: Partial<Record<(typeof EXPORT_COLUMNS)[number], string>> = {
       序号: String(i + 1), 发票代码: r.code ?? '', 发票号码: r.code === null ? '' : r.number, 数电发票号码: r.code === null ? r.number : '',
-      销方识别号: SELLER, 销方名称: '上海某某信息技术有限公司', 开票日期: r.wall, 金额: yuan(r.totalFen - tax), 税率: '13%', 税额: yuan(tax),
-      价税合计: yuan(r.totalFen), 发票状态: STATUS_ZH[r.status]!, 是否正数发票: '是',
+      销方识别号: r.seller ?? SELLER, 销方名称: '上海某某信息技术有限公司', 购方识别号: r.buyer ?? '', 开票日期: r.wall, 金额: yuan(r.amountFen ?? r.totalFen - tax), 税率: '13%',
+      税额: yuan(tax), 价税合计: yuan(r.totalFen), 发票状态: STATUS_ZH[r.status]!, 是否正数发票: '是',
     };
     return EXPORT_COLUMNS.map((c) => cells[c] ?? '');
   });
@@ -189,8 +241,10 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
     const text = exportTable(planted.upstream).map((cells) => cells.map(csvCell).join(',')).join('\r\n');
     await writeFile(path.join(fx.dir, 'exports', '全量发票查询导出结果.csv'), `\ufeff${text}\r\n`);
     const { findings, report } = await reconcile(fx);
-    expect(findings).toEqual(planted.expected);
-    expect(report.run.fields).toMatchObject({ compared: ['key', 'issueDay', 'total', 'status'] });
+    const compared = both(fieldsOf(schema), EXPORT_FIELDS);
+    expect(findings).toEqual(expectedFor(planted, compared));
+    expect(report.run.fields).toMatchObject({ compared: ['key', 'issueDay', 'total', 'status', ...DETAIL_ORDER.filter((f) => compared.has(f))] });
+    expect((report.run.fields as { notCompared: string[] }).notCompared).toEqual(DETAIL_ORDER.filter((f) => !compared.has(f)));
   });
 
   it('against the export as xlsx, with a mapping of the required columns only (optional ones absent, not guessed)', async () => {
@@ -199,16 +253,22 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
     await mkdir(path.join(fx.dir, 'exports'));
     await writeFile(path.join(fx.dir, 'exports', 'export.xlsx'), writeXlsx([{ name: '信息汇总表', rows: exportTable(planted.upstream) }]));
     const { findings, report } = await reconcile(fx);
-    expect(findings).toEqual(planted.expected);
-    const all = ['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax'];
+    // only the issue time is read besides the required columns (unless it is a date)
+    const compared = both(fieldsOf(schema, required), EXPORT_FIELDS);
+    expect(findings).toEqual(expectedFor(planted, compared));
+    const all = ['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax', 'rate'];
+    const notCompared = ['amount', 'tax', 'rate', 'sellerTaxId', 'buyerTaxId', ...(compared.has('issueTime') ? [] : ['issueTime'])];
     expect(report.run.fields).toEqual({
-      compared: ['key', 'issueDay', 'total', 'status'],
-      notCompared: ['amount', 'tax', 'sellerTaxId', 'buyerTaxId'],
+      compared: ['key', 'issueDay', 'total', 'status', ...(compared.has('issueTime') ? ['issueTime'] : [])],
+      notCompared,
       notMapped: { local: all.filter((k) => required[k] === undefined) },
+      redLetters: 'paired',
     });
     // the terminal and the HTML report say it too (in zh-CN: the fixture's zone is Asia/Shanghai)
-    const left = all.filter((k) => required[k] === undefined).map((k) => FIELD_NAMES[k]!['zh-CN']).join('、');
-    const line = `比对字段：发票号码（代码+号码）、开票日、价税合计、发票状态；未比对（仅作证据）：金额、税额、销方识别号、购方识别号（本地映射未包含：${left}）`;
+    const zh = (ids: string[]): string => ids.map((k) => FIELD_NAMES[k]!['zh-CN']).join('、');
+    const left = zh(all.filter((k) => required[k] === undefined));
+    const shown = ['key', 'issueDay', 'total', 'status', ...(compared.has('issueTime') ? ['issueTime'] : [])];
+    const line = `比对字段：${zh(shown)}；未比对（仅作证据）：${zh(notCompared)}（本地映射未包含：${left}）；红字发票已配对`;
     const text = await runCli(['reconcile', ...WINDOW, '--config', fx.configFile], { env: { FAPIAO_GUARD_LOG_LEVEL: 'warn' } });
     expect(text.stdout.split('\n')[1]).toBe(line);
     const html = (await readdir(path.join(fx.dir, 'reports'))).find((f) => f.endsWith('.html'))!;
@@ -224,13 +284,17 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
     created.push(upstream);
     await withClient(upstream.url, async (c) => {
       for (const sql of other.setup(0)) await c.query(sql);
-      await c.query(`create temporary table canon (code text, number text, issued_at timestamptz, total_fen bigint, status text)`);
-      await c.query(`insert into canon select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::text[])`, [
+      await c.query(`create temporary table canon (code text, number text, issued_at timestamptz, total_fen bigint, status text, amount_fen bigint, tax_fen bigint, seller text, buyer text)`);
+      await c.query(`insert into canon select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::text[])`, [
         planted.upstream.map((r) => r.code),
         planted.upstream.map((r) => r.number),
         planted.upstream.map((r) => r.instant),
         planted.upstream.map((r) => r.totalFen),
         planted.upstream.map((r) => r.status),
+        planted.upstream.map((r) => r.amountFen),
+        planted.upstream.map((r) => r.taxFen),
+        planted.upstream.map((r) => r.seller),
+        planted.upstream.map((r) => r.buyer),
       ]);
       await c.query(other.load);
     });
@@ -238,8 +302,10 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
       local: localSide(),
       upstream: { type: 'postgres', url: upstream.url, ...{ ...localSideOf(other) } },
     });
-    const { findings } = await reconcile(fx);
-    expect(findings).toEqual(planted.expected);
+    const { findings, report } = await reconcile(fx);
+    const compared = both(fieldsOf(schema), fieldsOf(other));
+    expect(findings).toEqual(expectedFor(planted, compared));
+    expect(report.run.fields).toMatchObject({ compared: ['key', 'issueDay', 'total', 'status', ...DETAIL_ORDER.filter((f) => compared.has(f))], redLetters: 'not checked: the upstream is not a file export' });
   });
 });
 

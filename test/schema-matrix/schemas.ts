@@ -4,8 +4,9 @@
 // 2026-11-01 … 2026-11-27 in Asia/Shanghai, so tests can compute exact expected results.
 //
 // Every schema also exposes `canonicalSql`: the same invoices as plain columns (key, issued_at as
-// timestamptz, total in fen, status as the canonical word), written by hand per schema and
-// independent of src/, to serve as the tests' oracle.
+// timestamptz, total in fen, status as the canonical word; amount and tax in fen, seller and buyer
+// tax IDs where the schema has them), written by hand per schema and independent of src/, to serve
+// as the tests' oracle.
 
 export interface MatrixSchema {
   /** short id, used in database names */
@@ -23,14 +24,18 @@ export interface MatrixSchema {
     statusMap?: Record<string, string>;
     /** what integer amount columns hold (reconcile.*.amountUnit) */
     amountUnit?: 'fen' | 'yuan';
+    /** the issue time is a date: no time of day to compare */
+    dateOnly?: boolean;
   };
   /**
    * Inserts invoices from a table `canon (code text, number text, issued_at timestamptz, total_fen
-   * bigint, status text)` (status a canonical word, code null for a 数电 number) into this schema's
-   * tables, built with setup(0): the schema as a postgres upstream holding another schema's invoices.
+   * bigint, status text, amount_fen bigint, tax_fen bigint, seller text, buyer text)` (status a
+   * canonical word, code null for a 数电 number; a null amount or tax is split from the total at 13 %)
+   * into this schema's tables, built with setup(0): the schema as a postgres upstream holding
+   * another schema's invoices.
    */
   load: string;
-  /** one row per invoice: key text, issued_at timestamptz, total_fen bigint, status text */
+  /** one row per invoice: key text, issued_at timestamptz, total_fen bigint, status text, amount_fen bigint, tax_fen bigint, seller text, buyer text */
   canonicalSql: string;
   /** statements a test applies after a first backup (schema evolution: a new partition, …) */
   evolve?: string[];
@@ -53,12 +58,17 @@ const G = {
   seller: `(${SELLER_IDS})[1 + g % 4]`,
   buyer: `(${BUYER_IDS})[1 + g % 4]`,
 };
-/** In load SQL over `canon`: the total split into amount and tax at 13 %, in fen. */
-const C = { tax: `round(total_fen * 13 / 113.0)::bigint`, amount: `(total_fen - round(total_fen * 13 / 113.0))::bigint` };
+/** In load SQL over `canon`: its amount and tax in fen, else the total split at 13 %; its seller and buyer. */
+const C = {
+  tax: `coalesce(tax_fen, round(total_fen * 13 / 113.0)::bigint)`,
+  amount: `coalesce(amount_fen, (total_fen - round(total_fen * 13 / 113.0))::bigint)`,
+  seller: `coalesce(seller, '91310110666007217T')`,
+};
 
 /** tax = amount × 13 %, rounded half up to the fen */
 const taxFen = (amountFen: string): string => `round(${amountFen} * 0.13)::bigint`;
-const yuan = (fen: string): string => `(${fen} / 100.0)::numeric(14,2)`;
+// the parentheses around the argument matter: yuan(`a + b`) is (a + b) / 100, not a + b / 100
+const yuan = (fen: string): string => `((${fen}) / 100.0)::numeric(14,2)`;
 
 /** 1. Pinyin column names (fpdm/fphm/kprq/je/se/jshj/zt/xfsh/gfsh), text status in Chinese, line items in their own table. */
 const pinyin: MatrixSchema = {
@@ -88,9 +98,10 @@ const pinyin: MatrixSchema = {
   },
   load: `insert into public.fp_zb (fpdm, fphm, kprq, je, se, jshj, zt, xfsh, gfsh)
            select code, number, issued_at, ${C.amount} / 100.0, ${C.tax} / 100.0, total_fen / 100.0,
-                  case status when 'voided' then '作废' when 'red_flushed' then '红冲' else '正常' end, '91310110666007217T', null from canon`,
+                  case status when 'voided' then '作废' when 'red_flushed' then '红冲' else '正常' end, ${C.seller}, buyer from canon`,
   canonicalSql: `select fpdm || '-' || fphm as key, kprq as issued_at, (jshj * 100)::bigint as total_fen,
-                        case zt when '作废' then 'voided' when '红冲' then 'red_flushed' else 'valid' end as status from public.fp_zb`,
+                        case zt when '作废' then 'voided' when '红冲' then 'red_flushed' else 'valid' end as status,
+                        (je * 100)::bigint as amount_fen, (se * 100)::bigint as tax_fen, xfsh as seller, gfsh as buyer from public.fp_zb`,
 };
 
 /** 2. Naive `timestamp` issue times (Shanghai wall clock) and a 20-digit 数电 number, no code column. */
@@ -102,7 +113,7 @@ const naiveTimestamp: MatrixSchema = {
     `create table sales.invoice (
        invoice_no char(20) primary key, issue_time timestamp not null, net numeric(12,2) not null,
        vat numeric(12,2) not null, gross numeric(12,2) not null, state integer not null,
-       seller varchar(18) not null, buyer varchar(18))`,
+       seller varchar(18) not null, buyer varchar(18), rate smallint not null default 13)`,
     `insert into sales.invoice
        select ${G.digital}, (${G.issuedAt}) at time zone 'Asia/Shanghai', ${yuan(G.amountFen)},
               ${yuan(taxFen(G.amountFen))}, ${yuan(`${G.amountFen} + ${taxFen(G.amountFen)}`)},
@@ -112,14 +123,16 @@ const naiveTimestamp: MatrixSchema = {
   verifyTables: ['sales.invoice'],
   invoices: {
     table: 'sales.invoice',
-    columns: { number: 'invoice_no', issuedAt: 'issue_time', amount: 'net', tax: 'vat', total: 'gross', status: 'state', sellerTaxId: 'seller', buyerTaxId: 'buyer' },
+    // 税率 as an integer percentage (13)
+    columns: { number: 'invoice_no', issuedAt: 'issue_time', amount: 'net', tax: 'vat', rate: 'rate', total: 'gross', status: 'state', sellerTaxId: 'seller', buyerTaxId: 'buyer' },
     statusMap: { '0': 'valid', '2': 'voided', '3': 'red_flushed' },
   },
   load: `insert into sales.invoice
            select number, issued_at at time zone 'Asia/Shanghai', ${C.amount} / 100.0, ${C.tax} / 100.0, total_fen / 100.0,
-                  case status when 'voided' then 2 when 'red_flushed' then 3 else 0 end, '91310110666007217T', null from canon`,
+                  case status when 'voided' then 2 when 'red_flushed' then 3 else 0 end, ${C.seller}, buyer from canon`,
   canonicalSql: `select invoice_no::text as key, issue_time at time zone 'Asia/Shanghai' as issued_at,
-                        (gross * 100)::bigint as total_fen, case state when 2 then 'voided' when 3 then 'red_flushed' else 'valid' end as status
+                        (gross * 100)::bigint as total_fen, case state when 2 then 'voided' when 3 then 'red_flushed' else 'valid' end as status,
+                        (net * 100)::bigint as amount_fen, (vat * 100)::bigint as tax_fen, seller::text, buyer::text
                  from sales.invoice`,
 };
 
@@ -147,13 +160,15 @@ const fenEnum: MatrixSchema = {
     columns: { code: 'code', number: 'num', issuedAt: 'issue_date', amount: 'amount_fen', tax: 'tax_fen', total: 'total_fen', status: 'state', sellerTaxId: 'seller_tin' },
     statusMap: { issued: 'valid', cancelled: 'voided', reversed: 'red_flushed' },
     amountUnit: 'fen',
+    dateOnly: true,
   },
   load: `insert into public.einvoice (code, num, issue_date, amount_fen, tax_fen, total_fen, state, seller_tin)
            select code, number, (issued_at at time zone 'Asia/Shanghai')::date, ${C.amount}, ${C.tax}, total_fen,
                   (case status when 'voided' then 'cancelled' when 'red_flushed' then 'reversed' else 'issued' end)::invoice_state,
-                  '91310110666007217T' from canon`,
+                  ${C.seller} from canon`,
   canonicalSql: `select code || '-' || num as key, issue_date::timestamp at time zone 'Asia/Shanghai' as issued_at,
-                        total_fen, case state when 'cancelled' then 'voided' when 'reversed' then 'red_flushed' else 'valid' end as status
+                        total_fen, case state when 'cancelled' then 'voided' when 'reversed' then 'red_flushed' else 'valid' end as status,
+                        amount_fen, tax_fen, seller_tin as seller, null::text as buyer
                  from public.einvoice`,
 };
 
@@ -183,9 +198,11 @@ const partitioned: MatrixSchema = {
   },
   load: `insert into billing.invoices
            select code, number, issued_at, ${C.amount} / 100.0, ${C.tax} / 100.0, total_fen / 100.0,
-                  case status when 'voided' then 2 when 'red_flushed' then 3 else 0 end, '91310110666007217T', null from canon`,
+                  case status when 'voided' then 2 when 'red_flushed' then 3 else 0 end, ${C.seller}, buyer from canon`,
   canonicalSql: `select invoice_code || '-' || invoice_number as key, issued_at, (total_amount * 100)::bigint as total_fen,
-                        case status when 2 then 'voided' when 3 then 'red_flushed' else 'valid' end as status from billing.invoices`,
+                        case status when 2 then 'voided' when 3 then 'red_flushed' else 'valid' end as status,
+                        (amount * 100)::bigint as amount_fen, (tax_amount * 100)::bigint as tax_fen, seller_tax_id::text as seller, buyer_tax_id::text as buyer
+                 from billing.invoices`,
   evolve: [
     `create table billing.invoices_2026_12 partition of billing.invoices for values from ('2026-12-01 00:00+08') to ('2027-01-01 00:00+08')`,
     `insert into billing.invoices values ('031000000099', '99000001', '2026-12-02 10:00+08', 100.00, 13.00, 113.00, 0, '91310110666007217T', null)`,
@@ -219,9 +236,11 @@ const quoted: MatrixSchema = {
   },
   load: `insert into "财务"."发票 主表"
            select code, number, issued_at, (${C.amount} / 100.0)::numeric::money, (${C.tax} / 100.0)::numeric::money, (total_fen / 100.0)::numeric::money,
-                  case status when 'voided' then '作废' when 'red_flushed' then '红冲' else '正常' end, '91310110666007217T', null from canon`,
+                  case status when 'voided' then '作废' when 'red_flushed' then '红冲' else '正常' end, ${C.seller}, buyer from canon`,
   canonicalSql: `select "发票代码" || '-' || "发票号码" as key, "开票日期" as issued_at, ("价税合计"::numeric * 100)::bigint as total_fen,
-                        case "状态" when '红冲' then 'red_flushed' when '作废' then 'voided' else 'valid' end as status from "财务"."发票 主表"`,
+                        case "状态" when '红冲' then 'red_flushed' when '作废' then 'voided' else 'valid' end as status,
+                        ("金额"::numeric * 100)::bigint as amount_fen, ("税额"::numeric * 100)::bigint as tax_fen, "销方识别号"::text as seller, "购方识别号"::text as buyer
+                 from "财务"."发票 主表"`,
 };
 
 /** 6. A generated total, a jsonb payload, an explicit sequence and a materialized view. */
@@ -253,9 +272,11 @@ const generated: MatrixSchema = {
   },
   load: `insert into public.invoices (invoice_code, invoice_number, issued_at, amount, tax_amount, status, seller_tax_id, buyer_tax_id)
            select code, number, issued_at, ${C.amount} / 100.0, ${C.tax} / 100.0,
-                  case status when 'voided' then 2 when 'red_flushed' then 3 else 0 end, '91310110666007217T', null from canon`,
+                  case status when 'voided' then 2 when 'red_flushed' then 3 else 0 end, ${C.seller}, buyer from canon`,
   canonicalSql: `select case when coalesce(invoice_code, '') = '' then invoice_number else invoice_code || '-' || invoice_number end as key, issued_at, (total_amount * 100)::bigint as total_fen,
-                        case status when 2 then 'voided' when 3 then 'red_flushed' else 'valid' end as status from public.invoices`,
+                        case status when 2 then 'voided' when 3 then 'red_flushed' else 'valid' end as status,
+                        (amount * 100)::bigint as amount_fen, (tax_amount * 100)::bigint as tax_fen, seller_tax_id::text as seller, buyer_tax_id::text as buyer
+                 from public.invoices`,
 };
 
 export const SCHEMA_MATRIX: readonly MatrixSchema[] = [pinyin, naiveTimestamp, fenEnum, partitioned, quoted, generated];

@@ -1,13 +1,16 @@
 // Differences → findings with causes (pure): missing/extra/mismatches/duplicates per key, then
 // pending_sync (issued within the sync lag) and probable_typo (a missing and an extra one edit apart).
 import type { KeyDiff } from './diff.js';
-import type { Finding, FindingKind, Invoice, InvoiceView } from '../model/types.js';
+import { detailFindings } from './field-mismatch.js';
+import { type DetailField, FINDING_KINDS, type Finding, type FindingKind, type Invoice, type InvoiceView } from '../model/types.js';
 
 export interface ClassifyContext {
   now: Date;
   syncLagSeconds: number;
   /** keys of upstream rows rejected by validation: a local "extra" with such a key says so */
   invalidUpstreamKeys?: ReadonlyMap<string, string>;
+  /** the detail fields both sides read (the engine's result): compared per pair */
+  fields?: readonly DetailField[];
 }
 
 export function view(inv: Invoice, rows?: number): InvoiceView {
@@ -16,6 +19,9 @@ export function view(inv: Invoice, rows?: number): InvoiceView {
     issuedAt: inv.issuedAt,
     day: inv.day,
     totalFen: inv.totalFen,
+    ...(inv.amountFen !== undefined ? { amountFen: inv.amountFen } : {}),
+    ...(inv.taxFen !== undefined ? { taxFen: inv.taxFen } : {}),
+    ...(inv.rateBp !== undefined ? { rateBp: inv.rateBp } : {}),
     status: inv.status,
     ...(inv.partition !== undefined ? { partition: inv.partition } : {}),
     ...(inv.sellerTaxId !== undefined ? { sellerTaxId: inv.sellerTaxId } : {}),
@@ -70,15 +76,51 @@ export function classify(diffs: readonly KeyDiff[], ctx: ClassifyContext): Findi
     } else if (u && lo) {
       const both = { upstream: view(u, d.upstream.length), local: view(lo, d.local.length) };
       const pair = (kind: FindingKind, evidence: Record<string, unknown>): void => void findings.push({ kind, key: d.key, day: u.day, ...both, evidence });
-      if (u.totalFen !== lo.totalFen) pair('amount_mismatch', { upstreamFen: u.totalFen, localFen: lo.totalFen, differenceFen: lo.totalFen - u.totalFen });
+      // identical export lines that the local side counts once: compare the invoice counted once
+      const once = countedOnce(u);
+      const details = detailFindings(once && once.totalFen === lo.totalFen ? once : u, lo, ctx.fields ?? []);
+      for (const f of details) pair(f.kind, f.evidence);
       if (u.status !== lo.status) pair('status_mismatch', { upstreamStatus: u.status, localStatus: lo.status });
-      if (u.day !== lo.day || (u.partition ?? '') !== (lo.partition ?? '')) {
+      // a partition (a tax ID) that differs on the same day is the party_mismatch already
+      const partyOnly = u.day === lo.day && details.some((f) => f.kind === 'party_mismatch');
+      if (u.day !== lo.day || ((u.partition ?? '') !== (lo.partition ?? '') && !partyOnly)) {
         pair('date_mismatch', { upstreamDay: u.day, localDay: lo.day, upstreamIssuedAt: u.issuedAt, localIssuedAt: lo.issuedAt, ...(u.partition !== lo.partition ? { upstreamPartition: u.partition, localPartition: lo.partition } : {}) });
       }
     }
+    if (u?.duplicateLines && !(lo && lo.totalFen === u.totalFen)) findings.push(duplicateLineFinding(d.key, u, lo));
   }
   pairTypos(missing, extra);
   return sortFindings([...findings, ...missing, ...extra]);
+}
+
+function countedOnce(u: Invoice): Invoice | undefined {
+  if (!u.duplicateLines) return undefined;
+  const less = (v: number | undefined, key: 'totalFen' | 'amountFen' | 'taxFen'): number | undefined =>
+    v === undefined ? undefined : u.duplicateLines!.reduce((n, l) => n - (l[key] ?? 0), v);
+  const amountFen = less(u.amountFen, 'amountFen');
+  const taxFen = less(u.taxFen, 'taxFen');
+  return { ...u, totalFen: less(u.totalFen, 'totalFen')!, ...(amountFen !== undefined ? { amountFen } : {}), ...(taxFen !== undefined ? { taxFen } : {}) };
+}
+
+/** Identical lines of one invoice in a line-item export (the local side, when present, does not count them twice). */
+function duplicateLineFinding(key: string, u: Invoice, lo: Invoice | undefined): Finding {
+  const lines = u.duplicateLines!;
+  const extraFen = lines.reduce((n, l) => n + l.totalFen, 0);
+  return {
+    kind: 'duplicate_line',
+    key,
+    side: 'upstream',
+    day: u.day,
+    upstream: view(u),
+    ...(lo ? { local: view(lo) } : {}),
+    evidence: {
+      reason: `the export repeats ${lines.length === 1 ? 'a line' : `${lines.length} lines`} of this invoice cell for cell; counted once the total is ${u.totalFen - extraFen} fen`,
+      origins: lines.map((l) => l.origins),
+      upstreamFen: u.totalFen,
+      upstreamOnceFen: u.totalFen - extraFen,
+      ...(lo ? { localFen: lo.totalFen } : {}),
+    },
+  };
 }
 
 /** Pair each missing with at most one extra: same day and total, keys one edit apart. */
@@ -102,7 +144,7 @@ function pairTypos(missing: Finding[], extra: Finding[]): void {
   }
 }
 
-const KIND_ORDER: Record<FindingKind, number> = { missing: 0, extra: 1, amount_mismatch: 2, status_mismatch: 3, date_mismatch: 4, duplicate: 5, invalid_input: 6 };
+const KIND_ORDER: Record<FindingKind, number> = Object.fromEntries(FINDING_KINDS.map((k, i) => [k, i])) as Record<FindingKind, number>;
 
 export function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || (a.day ?? '').localeCompare(b.day ?? '') || a.key.localeCompare(b.key));

@@ -1,7 +1,9 @@
 // The exact diff of listed buckets: rows grouped by key, keeping only keys whose rows differ
-// between the sides (count, total or status). Pure; runs on a few thousand rows at a time.
+// between the sides (count, total, status, day, or a compared detail field). Pure; runs on a few
+// thousand rows at a time.
 import { pushAll } from '../../core/arrays.js';
-import type { Invoice } from '../model/types.js';
+import { differingFields } from '../model/detail-fields.js';
+import type { DetailField, Invoice } from '../model/types.js';
 
 export interface KeyDiff {
   key: string;
@@ -9,8 +11,9 @@ export interface KeyDiff {
   local: Invoice[];
 }
 
-function same(a: Invoice, b: Invoice): boolean {
-  return a.totalFen === b.totalFen && a.status === b.status && a.day === b.day && (a.partition ?? '') === (b.partition ?? '');
+/** Two rows of one key agree on everything compared. */
+export function sameRow(a: Invoice, b: Invoice, fields: readonly DetailField[] = []): boolean {
+  return a.totalFen === b.totalFen && a.status === b.status && a.day === b.day && (a.partition ?? '') === (b.partition ?? '') && differingFields(a, b, fields).length === 0;
 }
 
 export function groupByKey(rows: readonly Invoice[]): Map<string, Invoice[]> {
@@ -23,14 +26,14 @@ export function groupByKey(rows: readonly Invoice[]): Map<string, Invoice[]> {
   return out;
 }
 
-export function diffRows(upstream: readonly Invoice[], local: readonly Invoice[]): KeyDiff[] {
+export function diffRows(upstream: readonly Invoice[], local: readonly Invoice[], fields: readonly DetailField[] = []): KeyDiff[] {
   const up = groupByKey(upstream);
   const lo = groupByKey(local);
   const out: KeyDiff[] = [];
   for (const key of new Set([...up.keys(), ...lo.keys()])) {
     const u = up.get(key) ?? [];
     const l = lo.get(key) ?? [];
-    if (u.length === 1 && l.length === 1 && same(u[0]!, l[0]!)) continue;
+    if (u.length === 1 && l.length === 1 && sameRow(u[0]!, l[0]!, fields)) continue;
     out.push({ key, upstream: u, local: l });
   }
   return out;

@@ -1,16 +1,20 @@
 // Bucket digests (count, sum of totals, multiset hash) computed identically on both sides: the md5
 // hash (data-diff's sum of 60-bit md5 slices) in JS and SQL, the cheaper pg-hash in SQL only.
 import { createHash } from 'node:crypto';
-import type { BucketRef, Digest, Invoice } from './types.js';
+import { fieldsText } from './detail-fields.js';
+import type { BucketRef, DetailField, Digest, Invoice } from './types.js';
 
-/** The hashed text of one row: `key|totalFen|status`. */
-export function rowText(key: string, totalFen: number, status: string): string {
-  return `${key}|${totalFen}|${status}`;
+/**
+ * The hashed text of one row: `key|totalFen|status`, then `|value` per compared detail field
+ * (detail-fields.ts; none for the HTTP contract's hash, which stays `key|totalFen|status`).
+ */
+export function rowText(key: string, totalFen: number, status: string, extra = ''): string {
+  return `${key}|${totalFen}|${status}${extra}`;
 }
 
 /** The last 15 hex digits (60 bits) of md5: small enough that PostgreSQL sums them as bigint → numeric. */
-export function rowHash(key: string, totalFen: number, status: string): bigint {
-  return BigInt(`0x${createHash('md5').update(rowText(key, totalFen, status)).digest('hex').slice(17)}`);
+export function rowHash(key: string, totalFen: number, status: string, extra = ''): bigint {
+  return BigInt(`0x${createHash('md5').update(rowText(key, totalFen, status, extra)).digest('hex').slice(17)}`);
 }
 
 /** The key-hash prefix that places a key in a sub-bucket (same on both sides whatever the amount). */
@@ -18,9 +22,9 @@ export function keyPrefix(key: string, length: number): string {
   return createHash('md5').update(key).digest('hex').slice(0, length);
 }
 
-/** SQL for the same 60-bit slice; the arguments are SQL expressions of type text. */
-export function sqlRowHash(keyExpr: string, fenExpr: string, statusExpr: string): string {
-  return `('x' || substr(md5(${keyExpr} || '|' || (${fenExpr})::text || '|' || ${statusExpr}), 18, 15))::bit(60)::bigint`;
+/** SQL for the same 60-bit slice; the arguments are SQL expressions of type text (`extraExpr`: the `|v…` of the detail fields). */
+export function sqlRowHash(keyExpr: string, fenExpr: string, statusExpr: string, extraExpr?: string): string {
+  return `('x' || substr(md5(${keyExpr} || '|' || (${fenExpr})::text || '|' || ${statusExpr}${extraExpr ? ` || ${extraExpr}` : ''}), 18, 15))::bit(60)::bigint`;
 }
 
 /**
@@ -32,9 +36,11 @@ export function sqlRowHash(keyExpr: string, fenExpr: string, statusExpr: string)
  * such rows differ in the digest, after which they are listed and compared by canonical key, so
  * findings stay exact. Arguments are SQL expressions (code may be `null`).
  */
-export function sqlRowHashPg(codeExpr: string, numberExpr: string, statusHashExpr: string, amountExpr: string): string {
+export function sqlRowHashPg(codeExpr: string, numberExpr: string, statusHashExpr: string, amountExpr: string, extraExpr?: string): string {
   const bp = (e: string): string => `coalesce((${e})::text, '')::bpchar`;
-  return `hashbpcharextended(${bp(numberExpr)}, hashbpcharextended(${bp(codeExpr)}, hash_numeric_extended(${amountExpr}, ${statusHashExpr})))`;
+  const base = `hashbpcharextended(${bp(numberExpr)}, hashbpcharextended(${bp(codeExpr)}, hash_numeric_extended(${amountExpr}, ${statusHashExpr})))`;
+  // the detail fields' own chained hash (pg-sql.ts extraHash), a bigint both sides compute with the same SQL
+  return extraExpr ? `hashint8extended(${extraExpr}, ${base})` : base;
 }
 
 export function sqlKeyPrefix(keyExpr: string, length: number): string {
@@ -45,10 +51,10 @@ export function emptyDigest(bucket: BucketRef): Digest {
   return { bucket, count: 0, sumFen: 0n, hash: 0n };
 }
 
-export function addRow(d: Digest, inv: Pick<Invoice, 'key' | 'totalFen' | 'status'>): void {
+export function addRow(d: Digest, inv: Invoice, fields: readonly DetailField[] = []): void {
   d.count += 1;
   d.sumFen += BigInt(inv.totalFen);
-  if (d.hash !== null) d.hash += rowHash(inv.key, inv.totalFen, inv.status);
+  if (d.hash !== null) d.hash += rowHash(inv.key, inv.totalFen, inv.status, fields.length > 0 ? fieldsText(inv, fields) : '');
 }
 
 /** Digests are additive: a day is the sum of its hours. */
@@ -83,14 +89,14 @@ export function inBucket(inv: Invoice, b: BucketRef): boolean {
 }
 
 /** Group rows into digests by a bucket function. */
-export function digestRows(rows: Iterable<Invoice>, bucketOf: (inv: Invoice) => BucketRef): Digest[] {
+export function digestRows(rows: Iterable<Invoice>, bucketOf: (inv: Invoice) => BucketRef, fields: readonly DetailField[] = []): Digest[] {
   const out = new Map<string, Digest>();
   for (const inv of rows) {
     const b = bucketOf(inv);
     const id = bucketId(b);
     let d = out.get(id);
     if (!d) out.set(id, (d = emptyDigest(b)));
-    addRow(d, inv);
+    addRow(d, inv, fields);
   }
   return [...out.values()];
 }

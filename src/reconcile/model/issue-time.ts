@@ -39,9 +39,18 @@ export function parseIssueTime(text: string, tz: string, now: Date, options: { n
 }
 
 /** Excel's 1900 date system (serial 60 is the fictitious 1900-02-29, so count from 1899-12-30). */
-function fromExcelSerial(serial: number): WallTime | undefined {
+export function fromExcelSerial(serial: number): WallTime | undefined {
   if (!(serial > 0 && serial < 2_958_466)) return undefined;
   const ms = Math.round((serial - 25569) * 86_400_000 / 1000) * 1000;
   const d = new Date(ms);
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+}
+
+/** An Excel date serial (`46331.00313657407`) as the wall clock the export meant, `2026-11-05 00:04:31`; undefined for other text. */
+export function excelSerialWall(text: string): string | undefined {
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) return undefined;
+  const w = fromExcelSerial(Number(text));
+  if (!w) return undefined;
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${formatDay(w)} ${p(w.hour)}:${p(w.minute)}:${p(w.second)}`;
 }

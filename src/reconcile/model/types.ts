@@ -4,11 +4,20 @@
 export const CANONICAL_STATUSES = ['valid', 'voided', 'red_flushed', 'partially_red_flushed', 'out_of_control', 'abnormal'] as const;
 export type CanonicalStatus = (typeof CANONICAL_STATUSES)[number];
 
-export const FINDING_KINDS = ['missing', 'extra', 'amount_mismatch', 'status_mismatch', 'date_mismatch', 'duplicate', 'invalid_input'] as const;
+export const FINDING_KINDS = [
+  'missing', 'extra', 'amount_mismatch', 'tax_mismatch', 'party_mismatch', 'status_mismatch', 'date_mismatch', 'time_mismatch',
+  'duplicate', 'duplicate_line', 'red_letter', 'red_letter_unpaired', 'invalid_input',
+] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 /** pending_sync: issued within the sync lag; probable_typo: a missing and an extra one edit apart; in_backup: a missing invoice a backup still holds (lost locally after it) */
 export type FindingCause = 'pending_sync' | 'probable_typo' | 'in_backup';
-export const DEFAULT_FAIL_ON: readonly FindingKind[] = ['missing', 'extra', 'amount_mismatch', 'status_mismatch', 'date_mismatch', 'duplicate'];
+/**
+ * Informational by default (not here, but usable in failOn): time_mismatch (systems often store a
+ * receipt time a few seconds off), red_letter (a red-letter invoice paired with the one it offsets).
+ */
+export const DEFAULT_FAIL_ON: readonly FindingKind[] = [
+  'missing', 'extra', 'amount_mismatch', 'tax_mismatch', 'party_mismatch', 'status_mismatch', 'date_mismatch', 'duplicate', 'duplicate_line', 'red_letter_unpaired',
+];
 
 /** One invoice as a source reports it, after mapping and validation. */
 export interface Invoice {
@@ -25,6 +34,8 @@ export interface Invoice {
   partition?: string;
   amountFen?: number;
   taxFen?: number;
+  /** 税率 in basis points (13% → 1300); MIXED_RATE when an invoice's lines have different rates */
+  rateBp?: number;
   totalFen: number;
   /** a canonical status, or `unmapped:<raw>` when the status map has no entry */
   status: string;
@@ -32,6 +43,26 @@ export interface Invoice {
   buyerTaxId?: string;
   /** where the row came from (`exports/a.xlsx:17`), for evidence */
   origin?: string;
+  /** a red-letter invoice: the key of the blue invoice it offsets, as the export references it */
+  originalKey?: string;
+  /** line-item exports: lines identical to an earlier line of the same invoice (counted in the totals) */
+  duplicateLines?: DuplicateLine[];
+}
+
+/** Invoice.rateBp of an invoice whose lines have different rates */
+export const MIXED_RATE = -1;
+
+/** The fields compared besides key, day, total and status, when both sides read them (detail-fields.ts). */
+export const DETAIL_FIELDS = ['amount', 'tax', 'rate', 'sellerTaxId', 'buyerTaxId', 'issueTime'] as const;
+export type DetailField = (typeof DETAIL_FIELDS)[number];
+
+/** A line of a line-item export that repeats an earlier line of its invoice cell for cell. */
+export interface DuplicateLine {
+  /** the first line and its repeat: `exports/a.xlsx:17`, `exports/a.xlsx:18` */
+  origins: [string, string];
+  totalFen: number;
+  amountFen?: number;
+  taxFen?: number;
 }
 
 /** A bucket: a day (× partition), optionally narrowed to an hour and/or a key-hash prefix, or to a minute of that hour (a slot). */
@@ -98,6 +129,9 @@ export interface InvoiceView {
   issuedAt: string;
   day: string;
   totalFen: number;
+  amountFen?: number;
+  taxFen?: number;
+  rateBp?: number;
   status: string;
   partition?: string;
   sellerTaxId?: string;
@@ -128,7 +162,7 @@ export type SplitLevel = { by: 'hour' } | { by: 'prefix'; length: number };
  */
 export interface SlotSource {
   /** per hour × partition digests, bucket `{day, hour[, partition]}`; undefined when the zone's offsets are not whole minutes (the engine then drills down instead) */
-  digests(window: Window, partition: boolean, method: HashMethod): Promise<Digest[] | undefined>;
+  digests(window: Window, partition: boolean, method: HashMethod, fields?: readonly DetailField[]): Promise<Digest[] | undefined>;
   /** the minute digests (bucket gains `minute`) of an hour the last digests call returned */
   minutes(hour: BucketRef): Digest[];
   /** every invoice in these minutes (all partitions) */
@@ -141,13 +175,17 @@ export interface InvoiceSource {
   /** hash methods this source can compute besides md5 (which every source computes) */
   readonly hashMethods?: readonly HashMethod[];
   /** digests for the window, per day × partition, and per hour where that is cheap */
-  windowDigests(window: Window, partition: boolean, method?: HashMethod): Promise<{ days: Digest[]; hours?: Digest[] }>;
+  windowDigests(window: Window, partition: boolean, method?: HashMethod, fields?: readonly DetailField[]): Promise<{ days: Digest[]; hours?: Digest[] }>;
   /** digests of the children of a bucket */
-  splitDigests(bucket: BucketRef, level: SplitLevel, method?: HashMethod): Promise<Digest[]>;
+  splitDigests(bucket: BucketRef, level: SplitLevel, method?: HashMethod, fields?: readonly DetailField[]): Promise<Digest[]>;
   /** present when the source can digest by minute slot in one pass (PostgreSQL with a time column) */
   readonly slots?: SlotSource;
   /** every invoice in a bucket */
   list(bucket: BucketRef): Promise<Invoice[]>;
+  /** the detail fields (detail-fields.ts) this source reads and can digest; absent: none */
+  readonly fields?: readonly DetailField[];
+  /** every row, when the source holds them in memory (a file): red-letter pairing searches them */
+  rows?(): Invoice[];
   /** rows with these keys on any day; undefined when the source cannot look keys up */
   lookup(keys: readonly string[]): Promise<Invoice[] | undefined>;
   /** rows that failed validation, and warnings */
@@ -166,4 +204,6 @@ export interface PgColumns {
   buyerTaxId?: string;
   amount?: string;
   tax?: string;
+  /** 税率: numeric, a fraction (0.13) or a percentage (13) */
+  rate?: string;
 }

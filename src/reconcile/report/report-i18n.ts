@@ -15,6 +15,12 @@ export const KIND_NAMES: Record<FindingKind, Text> = {
   date_mismatch: { 'zh-CN': '开票日期不一致', en: 'issue day differs' },
   duplicate: { 'zh-CN': '发票号码重复', en: 'duplicate key' },
   invalid_input: { 'zh-CN': '上游数据行无效', en: 'invalid upstream row' },
+  tax_mismatch: { 'zh-CN': '金额、税额或税率不一致', en: 'amount, tax or rate differs (金额/税额/税率)' },
+  party_mismatch: { 'zh-CN': '销方或购方识别号不一致', en: 'seller or buyer tax ID differs' },
+  time_mismatch: { 'zh-CN': '开票时间不一致（同日）', en: 'issue time differs (same day)' },
+  duplicate_line: { 'zh-CN': '导出文件中明细行重复', en: 'identical line repeated in the export' },
+  red_letter: { 'zh-CN': '红字发票已匹配对应蓝字发票', en: 'red-letter invoice paired with the invoice it offsets' },
+  red_letter_unpaired: { 'zh-CN': '红字发票未找到对应蓝字发票', en: 'red-letter invoice without the invoice it offsets' },
 };
 
 /** A finding's cause, or not_looked_up: what reports show for a missing invoice the backups were not searched for. */
@@ -121,6 +127,8 @@ export const FIELD_NAMES: Record<string, Text> = {
   amount: { 'zh-CN': '金额', en: 'amount' },
   tax: { 'zh-CN': '税额', en: 'tax' },
   taxRate: { 'zh-CN': '税率', en: 'taxRate' },
+  rate: { 'zh-CN': '税率', en: 'rate' },
+  issueTime: { 'zh-CN': '开票时间', en: 'issueTime' },
   sellerTaxId: { 'zh-CN': '销方识别号', en: 'sellerTaxId' },
   buyerTaxId: { 'zh-CN': '购方识别号', en: 'buyerTaxId' },
 };

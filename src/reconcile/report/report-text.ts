@@ -93,5 +93,6 @@ export function fieldsSentence(lang: ReportLanguage, f: ComparedFields): string 
     ...(f.notMapped.local.length > 0 ? [`本地映射未包含：${names(f.notMapped.local)}`] : []),
     ...(f.notMapped.upstream && f.notMapped.upstream.length > 0 ? [`上游映射未包含：${names(f.notMapped.upstream)}`] : []),
   ];
-  return `比对字段：${names(f.compared)}；未比对（仅作证据）：${names(f.notCompared)}${left.length > 0 ? `（${left.join('；')}）` : ''}`;
+  const red = f.redLetters === undefined ? '' : f.redLetters === 'paired' ? '；红字发票已配对' : '；红字发票未配对（上游不是文件导出）';
+  return `比对字段：${names(f.compared)}；未比对（仅作证据）：${names(f.notCompared)}${left.length > 0 ? `（${left.join('；')}）` : ''}${red}`;
 }

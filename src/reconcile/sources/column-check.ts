@@ -80,6 +80,13 @@ function amountColumn(c: CatalogColumn, unit: 'yuan' | 'fen' | undefined, unitKe
   return { problem: 'is not numeric, an integer or money: cast it in reconcile.*.query' };
 }
 
+function rateColumn(c: CatalogColumn): Verdict {
+  if (c.base === 'numeric' || INTEGER.has(c.base)) return { readAs: 'tax rate: a value under 0.2 is a fraction (0.13), from 0.2 on a percentage (13)' };
+  if (FLOAT.has(c.base)) return { problem: `is floating point: change it to numeric(5,4), or map a query with round(${c.name}::numeric, 4)` };
+  if (TEXT.has(c.base)) return { problem: `is text: map a query with replace(${c.name}, '%', '')::numeric (13% → 13)` };
+  return { problem: 'is not numeric or an integer: cast it in reconcile.*.query' };
+}
+
 function statusColumn(c: CatalogColumn, map: Readonly<Record<string, string>>, mapKey: string): Verdict & { integer?: boolean } {
   if (c.enumLabels) {
     const unmapped = c.enumLabels.filter((l) => map[l] === undefined);
@@ -122,7 +129,8 @@ export function checkReconcileMapping(mapping: MappingToCheck, catalog: readonly
       const s = statusColumn(c, mapping.statusMap, `${options.where}.statusMap`);
       plan.statusInteger = s.integer === true;
       v = s;
-    } else v = keyColumn(c, field === 'code' || field === 'number' ? `part of the invoice key` : 'shown in findings');
+    } else if (field === 'rate') v = rateColumn(c);
+    else v = keyColumn(c, field === 'code' || field === 'number' ? `part of the invoice key` : 'compared with upstream (party_mismatch)');
     checks.push(v.problem !== undefined ? { field, column, ok: false, type: c.type, problem: v.problem } : { field, column, ok: true, type: c.type, readAs: v.readAs });
   }
   if (checks.some((c) => !c.ok) || !plan.timeKind || !plan.amounts.total) return { checks };

@@ -13,8 +13,12 @@ export const EXPORT_HEADERS: Record<RowField, readonly string[]> = {
   itemName: ['货物或应税劳务名称', '货物或应税劳务、服务名称', '项目名称'],
   amount: ['金额'],
   tax: ['税额'],
+  rate: ['税率', '税率/征收率'],
   total: ['价税合计'],
   status: ['发票状态'],
+  originalCode: ['原发票代码', '对应蓝字发票代码', '蓝字发票代码'],
+  originalNumber: ['原发票号码', '对应蓝字发票号码', '对应蓝字数电发票号码', '被红冲蓝字数电发票号码', '蓝字发票号码', '原数电发票号码'],
+  remarks: ['备注'],
 };
 
 /** The full header list of the platform's export, in its order (for writers of test and demo files). */

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { pushAll } from '../../core/arrays.js';
 import { ConfigError, OperationError, messageOf } from '../../core/errors.js';
 import { CsvLimitError, parseCsv } from './csv.js';
-import { findHeader } from './export-columns.js';
+import { type ColumnMap, findHeader } from './export-columns.js';
 import { type InputLimits, formatSize } from './input-limits.js';
 import { type Encoding, decodeText } from './text-decode.js';
-import type { InputProblem, Invoice } from '../model/types.js';
+import { DETAIL_FIELDS, type DetailField, type DuplicateLine, type InputProblem, type Invoice, MIXED_RATE } from '../model/types.js';
 import { type RawRow, type RowContext, type RowField, validateRow } from './upstream-row.js';
 import { XlsxFormatError, XlsxLimitError, readSheet } from './xlsx-reader.js';
 
@@ -33,6 +33,8 @@ export interface FileParseResult {
   warnings: InputProblem[];
   invalidKeys: Array<[string, string]>;
   details: string[];
+  /** the detail fields every file has a column for (the issue time always) */
+  fields: DetailField[];
 }
 
 interface Table {
@@ -45,16 +47,18 @@ interface Table {
 const LIMIT_HINT = 'check that this is the intended export; raise reconcile.limits if it truly is this large';
 
 export function parseUpstreamFiles(files: readonly string[], options: FileParseOptions, limits: InputLimits): FileParseResult {
-  const out: FileParseResult = { invoices: [], errors: [], warnings: [], invalidKeys: [], details: [] };
+  const out: FileParseResult = { invoices: [], errors: [], warnings: [], invalidKeys: [], details: [], fields: [...DETAIL_FIELDS] };
   const invalidKeys = new Map<string, string>();
   let rowCount = 0;
   for (const file of files) {
     const table = readTable(file, options, limits);
     out.details.push(table.detail);
-    const rows = toRawRows(table, options.columns);
+    const { rows, map } = toRawRows(table, options.columns);
+    out.fields = out.fields.filter((f) => fieldColumn(map, f));
     rowCount += rows.length;
     if (rowCount > limits.maxRows) throw new ConfigError(`upstream '${options.path}' has more than ${limits.maxRows} rows (reconcile.limits.maxRows)`, [], { hint: LIMIT_HINT });
     const valid: Invoice[] = [];
+    const lines: string[] = [];
     for (const raw of rows) {
       const result = validateRow(raw, options);
       const base = { origin: raw.origin, ...(result.key ? { key: result.key } : {}), ...(result.invoice ? { day: result.invoice.day } : {}), raw: rawCells(raw) };
@@ -63,11 +67,14 @@ export function parseUpstreamFiles(files: readonly string[], options: FileParseO
         if (!result.invoice && result.key) invalidKeys.set(result.key, raw.origin);
       }
       for (const w of result.warnings) out.warnings.push({ severity: 'warning', reason: w, ...base });
-      if (result.invoice) valid.push(result.invoice);
+      if (result.invoice) {
+        valid.push(result.invoice);
+        lines.push(lineText(raw));
+      }
     }
     const lineItems = options.lineItems ?? 'auto';
     const aggregate = lineItems === true || (lineItems === 'auto' && rows.some((r) => r.fields.itemName !== undefined) && hasConsecutiveRepeat(valid));
-    pushAll(out.invoices, aggregate ? aggregateLineItems(valid) : valid);
+    pushAll(out.invoices, aggregate ? aggregateLineItems(valid, lines) : valid);
   }
   out.invalidKeys = [...invalidKeys];
   return out;
@@ -124,7 +131,18 @@ function longestLineBytes(bytes: Buffer): number {
   }
 }
 
-function toRawRows(table: Table, overrides: FileParseOptions['columns']): RawRow[] {
+/** Does the header map a column for a detail field? */
+function fieldColumn(map: ColumnMap, f: DetailField): boolean {
+  return f === 'issueTime' || map[f] !== undefined;
+}
+
+/** A line's cells but its 序号, to tell identical lines apart from different lines of one invoice. */
+function lineText(row: RawRow): string {
+  const { seq: _seq, ...rest } = row.fields;
+  return JSON.stringify(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function toRawRows(table: Table, overrides: FileParseOptions['columns']): { rows: RawRow[]; map: ColumnMap } {
   const header = findHeader(table.rows.map((r) => r.cells), overrides);
   if (!header) {
     throw new ConfigError(`upstream file '${table.name}' is not a tax platform export: no header row with 发票号码 or 数电发票号码, 开票日期 and 价税合计 in its first 20 rows`, [], {
@@ -132,7 +150,7 @@ function toRawRows(table: Table, overrides: FileParseOptions['columns']): RawRow
     });
   }
   const entries = Object.entries(header.map) as Array<[RowField, number]>;
-  return table.rows.slice(header.index + 1).map((r) => {
+  const rows = table.rows.slice(header.index + 1).map((r) => {
     const fields: RawRow['fields'] = {};
     const numeric = new Set<RowField>();
     for (const [field, i] of entries) {
@@ -142,6 +160,7 @@ function toRawRows(table: Table, overrides: FileParseOptions['columns']): RawRow
     }
     return { origin: `${table.name}:${r.line}`, fields, numeric };
   });
+  return { rows, map: header.map };
 }
 
 function rawCells(row: RawRow): Record<string, string> {
@@ -152,18 +171,39 @@ function hasConsecutiveRepeat(rows: readonly Invoice[]): boolean {
   return rows.some((r, i) => i > 0 && rows[i - 1]!.key === r.key);
 }
 
-/** Consecutive rows of one key that agree on the invoice's header fields are one invoice's lines. */
-export function aggregateLineItems(rows: readonly Invoice[]): Invoice[] {
+/**
+ * Consecutive rows of one key that agree on the invoice's header fields are one invoice's lines.
+ * Lines at different rates leave the invoice's rate MIXED_RATE. A line identical cell for cell to
+ * an earlier line of its invoice (`lines`: each row's cells, lineText) is summed too, and recorded
+ * in duplicateLines, so classify can tell a repeated export line from a real difference.
+ */
+export function aggregateLineItems(rows: readonly Invoice[], lines?: readonly string[]): Invoice[] {
   const out: Invoice[] = [];
-  for (const r of rows) {
+  let seen = new Map<string, string>();
+  rows.forEach((r, i) => {
     const prev = out.at(-1);
+    const line = lines?.[i];
     if (prev && prev.key === r.key && prev.issuedAt === r.issuedAt && prev.status === r.status && prev.sellerTaxId === r.sellerTaxId) {
       prev.totalFen += r.totalFen;
       if (prev.amountFen !== undefined && r.amountFen !== undefined) prev.amountFen += r.amountFen;
       if (prev.taxFen !== undefined && r.taxFen !== undefined) prev.taxFen += r.taxFen;
-      continue;
+      if (prev.rateBp !== r.rateBp) prev.rateBp = MIXED_RATE;
+      const first = line === undefined ? undefined : seen.get(line);
+      if (first !== undefined) (prev.duplicateLines ??= []).push(duplicateOf(first, r));
+      else if (line !== undefined) seen.set(line, r.origin ?? String(i));
+      return;
     }
     out.push({ ...r });
-  }
+    seen = new Map(line === undefined ? [] : [[line, r.origin ?? String(i)]]);
+  });
   return out;
+}
+
+function duplicateOf(first: string, r: Invoice): DuplicateLine {
+  return {
+    origins: [first, r.origin ?? ''],
+    totalFen: r.totalFen,
+    ...(r.amountFen !== undefined ? { amountFen: r.amountFen } : {}),
+    ...(r.taxFen !== undefined ? { taxFen: r.taxFen } : {}),
+  };
 }

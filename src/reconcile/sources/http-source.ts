@@ -6,7 +6,7 @@ import { maskUrl } from '../../core/storage/mask-url.js';
 import { type HttpOptions, getJson } from './http-client.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from './input-limits.js';
 import { MemorySource } from './memory-source.js';
-import type { BucketRef, Digest, InputProblem, Invoice, InvoiceSource, SourceInfo, SourceProblems, SplitLevel, Window } from '../model/types.js';
+import type { BucketRef, DetailField, Digest, InputProblem, Invoice, InvoiceSource, SourceInfo, SourceProblems, SplitLevel, Window } from '../model/types.js';
 import { type RowContext, type RawRow, type RowField, validateRow } from './upstream-row.js';
 
 export interface HttpSourceOptions extends RowContext, HttpOptions {
@@ -29,6 +29,8 @@ export class HttpSource implements InvoiceSource {
   private readonly errors: InputProblem[] = [];
   private readonly warnings: InputProblem[] = [];
   readonly invalidKeys = new Map<string, string>();
+  /** none: the contract's hash covers key, total and status only, so other fields cannot be digested */
+  readonly fields: readonly DetailField[] = [];
   requests = 0;
 
   private get limits(): InputLimits {

@@ -8,8 +8,8 @@ import { bucketId } from '../model/bucket-digest.js';
 import { checkReconcileMapping, describeProblem } from './column-check.js';
 import { readColumnCatalog } from './pg-catalog.js';
 import { bindStatusParams } from '../model/invoice-status.js';
-import { type PgShape, listSql, lookupSql, quoteTable, slotDigestSql, slotListSql, splitDigestSql, windowDigestSql } from './pg-sql.js';
-import type { BucketRef, Digest, HashMethod, Invoice, InvoiceSource, SlotSource, SourceInfo, SourceProblems, SplitLevel, Window } from '../model/types.js';
+import { type PgShape, listSql, lookupSql, pgFields, quoteTable, slotDigestSql, slotListSql, splitDigestSql, windowDigestSql } from './pg-sql.js';
+import type { BucketRef, DetailField, Digest, HashMethod, Invoice, InvoiceSource, SlotSource, SourceInfo, SourceProblems, SplitLevel, Window } from '../model/types.js';
 import { addDays } from '../../core/zoned-time.js';
 
 export type PgSourceOptions = Omit<PgShape, 'timeKind' | 'statusInteger' | 'amounts' | 'totalScale2' | 'timeIndexed'> & {
@@ -42,6 +42,7 @@ export class PgSource implements InvoiceSource {
   queries = 0;
   readonly hashMethods: readonly HashMethod[] = ['pg-hash'];
   readonly slots: SlotSource | undefined;
+  readonly fields: readonly DetailField[];
   /** hour bucket id → its minutes as the database sent them (slotDigestSql) */
   private slotMinutes = new Map<string, string>();
   /** wall-clock minute × partition → its slot starts, epoch seconds (two in a DST fall-back hour); filled as minutes are parsed */
@@ -54,10 +55,11 @@ export class PgSource implements InvoiceSource {
     private readonly timezone: string,
     private readonly url: string,
   ) {
+    this.fields = pgFields(shape);
     this.info = { kind: 'postgres', location: `${maskUrl(url)} ${shape.table ?? '(query)'}`, hashes: true };
     // a date column has no minutes: such a side drills down by hour (all 0) and key-hash prefix; an
     // ISO text column is converted per row, so it drills down too rather than bin by minute
-    this.slots = shape.timeKind === 'date' || shape.timeKind === 'text' ? undefined : { digests: (w, p, m) => this.slotDigests(w, p, m), minutes: (h) => this.minuteDigests(h), list: (slots) => this.listSlots(slots) };
+    this.slots = shape.timeKind === 'date' || shape.timeKind === 'text' ? undefined : { digests: (w, p, m, f) => this.slotDigests(w, p, m, f), minutes: (h) => this.minuteDigests(h), list: (slots) => this.listSlots(slots) };
   }
 
   /**
@@ -111,8 +113,8 @@ export class PgSource implements InvoiceSource {
     }
   }
 
-  async windowDigests(window: Window, partition: boolean, method: HashMethod = 'md5'): Promise<{ days: Digest[]; hours: Digest[] }> {
-    const rows = await this.run<{ day: string; hour: number; partition: string; n: number; sum_fen: string; hash: string }>(windowDigestSql(this.shape, partition, method), [
+  async windowDigests(window: Window, partition: boolean, method: HashMethod = 'md5', fields: readonly DetailField[] = []): Promise<{ days: Digest[]; hours: Digest[] }> {
+    const rows = await this.run<{ day: string; hour: number; partition: string; n: number; sum_fen: string; hash: string }>(windowDigestSql(this.shape, partition, method, fields), [
       this.timezone,
       window.from,
       addDays(window.to, 1),
@@ -131,17 +133,17 @@ export class PgSource implements InvoiceSource {
     return { days: [...days.values()], hours };
   }
 
-  async splitDigests(bucket: BucketRef, level: SplitLevel, method: HashMethod = 'md5'): Promise<Digest[]> {
-    const { sql, params } = splitDigestSql(this.shape, bucket, level, method);
+  async splitDigests(bucket: BucketRef, level: SplitLevel, method: HashMethod = 'md5', fields: readonly DetailField[] = []): Promise<Digest[]> {
+    const { sql, params } = splitDigestSql(this.shape, bucket, level, method, fields);
     const rows = await this.run<{ child: string | number; n: number; sum_fen: string; hash: string }>(sql, [this.timezone, ...params], SCAN);
     this.digestRows += rows.length;
     return rows.map((r) => digest(level.by === 'hour' ? { ...bucket, hour: Number(r.child) } : { ...bucket, prefix: String(r.child) }, r));
   }
 
   /** Hour digests of minute slots; each hour's minutes stay unparsed text until asked for. */
-  private async slotDigests(window: Window, partition: boolean, method: HashMethod): Promise<Digest[] | undefined> {
+  private async slotDigests(window: Window, partition: boolean, method: HashMethod, fields: readonly DetailField[] = []): Promise<Digest[] | undefined> {
     const rows = await this.run<{ day: string; hour: number; partition: string; n: number; sum_fen: string; hash: string; whole: boolean; minutes: string }>(
-      slotDigestSql(this.shape, partition, method),
+      slotDigestSql(this.shape, partition, method, fields),
       [this.timezone, window.from, addDays(window.to, 1)],
       SCAN,
     );
@@ -221,6 +223,7 @@ interface ListedRow {
   status: string;
   amount_fen: string | null;
   tax_fen: string | null;
+  rate_bp: string | null;
   seller_tax_id: string | null;
   buyer_tax_id: string | null;
   partition: string;
@@ -238,6 +241,7 @@ function toInvoice(r: ListedRow, partition: boolean): Invoice {
     ...(r.code ? { code: r.code } : {}),
     ...(r.amount_fen !== null ? { amountFen: Number(r.amount_fen) } : {}),
     ...(r.tax_fen !== null ? { taxFen: Number(r.tax_fen) } : {}),
+    ...(r.rate_bp !== null ? { rateBp: Number(r.rate_bp) } : {}),
     ...(r.seller_tax_id ? { sellerTaxId: r.seller_tax_id } : {}),
     ...(r.buyer_tax_id ? { buyerTaxId: r.buyer_tax_id } : {}),
     ...(partition ? { partition: r.partition } : {}),

@@ -6,7 +6,7 @@ import type { AmountKind, TimeKind } from './column-check.js';
 import { sqlKeyPrefix, sqlRowHash, sqlRowHashPg } from '../model/bucket-digest.js';
 import { sqlCanonicalKey } from '../model/invoice-key.js';
 import { sqlStatusExpr, sqlStatusHashExpr } from '../model/invoice-status.js';
-import type { BucketRef, HashMethod, PgColumns, SplitLevel } from '../model/types.js';
+import type { BucketRef, DetailField, HashMethod, PgColumns, SplitLevel } from '../model/types.js';
 
 export type { PgColumns };
 
@@ -47,6 +47,58 @@ function fenOf(expr: string, kind: AmountKind = 'yuan'): string {
   return `((${expr})::numeric * 100)::bigint`;
 }
 
+/** A numeric 税率 column in basis points, as detail-fields.ts parseRateBp reads it: under 0.2 a fraction, else a percentage. */
+function rateBpOf(expr: string): string {
+  return `(case when (${expr})::numeric < 0.2 then round((${expr})::numeric * 10000) else round((${expr})::numeric * 100) end)::bigint`;
+}
+
+/** A tax ID as listed and hashed: text without spaces at either end, null when empty. */
+function taxIdOf(expr: string): string {
+  return `nullif(btrim((${expr})::text), '')`;
+}
+
+/** The detail fields a mapping reads (the issue time unless the column is a date). */
+export function pgFields(shape: Pick<PgShape, 'columns' | 'timeKind'>): DetailField[] {
+  const c = shape.columns;
+  const has: Record<DetailField, boolean> = {
+    amount: c.amount !== undefined, tax: c.tax !== undefined, rate: c.rate !== undefined,
+    sellerTaxId: c.sellerTaxId !== undefined, buyerTaxId: c.buyerTaxId !== undefined, issueTime: shape.timeKind !== 'date',
+  };
+  return (Object.keys(has) as DetailField[]).filter((f) => has[f]);
+}
+
+/** Each detail field as SQL: fen, basis points and epoch seconds as bigint, tax IDs as text (null when absent). */
+function fieldExprs(shape: PgShape, instant: string): Record<DetailField, { sql: string; type: 'int8' | 'text' }> {
+  const c = shape.columns;
+  const opt = (name: string | undefined, expr: (col: string) => string): string => (name ? expr(col(name)) : 'null');
+  return {
+    amount: { sql: opt(c.amount, (x) => fenOf(x, shape.amounts?.amount)), type: 'int8' },
+    tax: { sql: opt(c.tax, (x) => fenOf(x, shape.amounts?.tax)), type: 'int8' },
+    rate: { sql: opt(c.rate, rateBpOf), type: 'int8' },
+    sellerTaxId: { sql: opt(c.sellerTaxId, taxIdOf), type: 'text' },
+    buyerTaxId: { sql: opt(c.buyerTaxId, taxIdOf), type: 'text' },
+    issueTime: { sql: `floor(extract(epoch from ${instant}))::bigint`, type: 'int8' },
+  };
+}
+
+/**
+ * The detail fields for the row hash (undefined when none is compared). md5: `'|' || v1 || '|' ||
+ * v2…` as text, detail-fields.ts fieldsText in SQL. pg-hash: a bigint chaining each field's typed
+ * hash, no text built (a null amount hashes as a sentinel no amount takes).
+ */
+function extraHash(shape: PgShape, fields: readonly DetailField[], instant: string, method: HashMethod): string | undefined {
+  if (fields.length === 0) return undefined;
+  const e = fieldExprs(shape, instant);
+  if (method === 'md5') return `(${fields.map((f) => `'|' || coalesce((${e[f].sql})::text, '')`).join(' || ')})`;
+  let h = '0::bigint';
+  for (const f of fields) {
+    h = e[f].type === 'int8' ? `hashint8extended(coalesce(${e[f].sql}, ${INT8_NULL}), ${h})` : `hashtextextended(coalesce(${e[f].sql}, ''), ${h})`;
+  }
+  return h;
+}
+
+const INT8_NULL = '(-9223372036854775807)::bigint';
+
 /**
  * An ISO text issue time: with an offset (Z, +08, +08:00) the instant it names, without one a wall
  * time in the zone ($1). A value that is not a time fails the query, naming the value.
@@ -74,7 +126,8 @@ export function keyExportSql(side: { table: string; columns: Pick<PgColumns, 'co
 export function expressions(
   shape: PgShape,
   method: HashMethod = 'md5',
-): { from: string; key: string; fen: string; amount: string; status: string; zoned: string; instant: string; hash: string; partition: string } {
+  fields: readonly DetailField[] = [],
+): { from: string; key: string; fen: string; amount: string; status: string; zoned: string; instant: string; hash: string; partition: string; extra?: string } {
   const c = shape.columns;
   const from = shape.query ? `(${shape.query}) as src` : `${quoteTable(shape.table!)} as src`;
   const key = keyExpr(c);
@@ -93,11 +146,12 @@ export function expressions(
     shape.timeKind === 'timestamptz' ? t : shape.timeKind === 'timestamp' ? `(${t} at time zone $1::text)` : shape.timeKind === 'date' ? `(${t}::timestamp at time zone $1::text)` : textInstant(t);
   const zoned = shape.timeKind === 'timestamptz' ? `(${t} at time zone $1::text)` : shape.timeKind === 'timestamp' ? t : shape.timeKind === 'date' ? `${t}::timestamp` : `(${textInstant(t)} at time zone $1::text)`;
   const partition = shape.partitionColumn ? `coalesce((${col(shape.partitionColumn)})::text, '')` : `''`;
+  const extra = extraHash(shape, fields, instant, method);
   const hash =
     method === 'pg-hash'
-      ? sqlRowHashPg(c.code ? col(c.code) : 'null', col(c.number), sqlStatusHashExpr(col(c.status), shape.statusMap, shape.statusInteger === true), amount)
-      : sqlRowHash(key, fen, status);
-  return { from, key, fen, amount, status, zoned, instant, hash, partition };
+      ? sqlRowHashPg(c.code ? col(c.code) : 'null', col(c.number), sqlStatusHashExpr(col(c.status), shape.statusMap, shape.statusInteger === true), amount, extra)
+      : sqlRowHash(key, fen, status, extra);
+  return { from, key, fen, amount, status, zoned, instant, hash, partition, ...(extra ? { extra } : {}) };
 }
 
 /** Bounds on the raw column (so an index on it is used): wall times [fromParam, toParam) in the zone. */
@@ -115,8 +169,8 @@ function timeRange(shape: PgShape, fromParam: string, toParam: string): string {
 }
 
 /** Day × hour (× partition) digests over [$2, $3): one scan; days are sums of their hours. */
-export function windowDigestSql(shape: PgShape, partition: boolean, method: HashMethod = 'md5'): string {
-  const e = expressions(shape, method);
+export function windowDigestSql(shape: PgShape, partition: boolean, method: HashMethod = 'md5', fields: readonly DetailField[] = []): string {
+  const e = expressions(shape, method, fields);
   // Group on the truncated hour and format only the groups: to_char per row costs more than md5.
   return `select to_char(z, 'YYYY-MM-DD') as day, extract(hour from z)::int as hour, p as partition, n, sum_fen, hash
 from (select date_trunc('hour', ${e.zoned}) as z, ${partition ? e.partition : `''`} as p,
@@ -149,8 +203,8 @@ export function bucketWhere(shape: PgShape, bucket: BucketRef): { where: string;
   return { where: conds.join(' and '), params };
 }
 
-export function splitDigestSql(shape: PgShape, bucket: BucketRef, level: SplitLevel, method: HashMethod = 'md5'): { sql: string; params: unknown[] } {
-  const e = expressions(shape, method);
+export function splitDigestSql(shape: PgShape, bucket: BucketRef, level: SplitLevel, method: HashMethod = 'md5', fields: readonly DetailField[] = []): { sql: string; params: unknown[] } {
+  const e = expressions(shape, method, fields);
   const { where, params } = bucketWhere(shape, bucket);
   const child = level.by === 'hour' ? `extract(hour from ${e.zoned})::int` : sqlKeyPrefix(e.key, level.length);
   return {
@@ -177,19 +231,20 @@ function slotExpr(shape: PgShape): string {
  * formatting happen per group. `whole` is false when the zone's offset is not whole minutes, so a
  * slot could straddle two wall-clock hours (the caller then falls back). Not for date columns.
  */
-export function slotDigestSql(shape: PgShape, partition: boolean, method: HashMethod): string {
-  const e = expressions(shape, method);
+export function slotDigestSql(shape: PgShape, partition: boolean, method: HashMethod, fields: readonly DetailField[] = []): string {
+  const e = expressions(shape, method, fields);
   const c = shape.columns;
   const wall = shape.timeKind === 'timestamptz' ? `(s at time zone $1)` : 's';
   // what the hash and the sum need per row, computed in the inner query so nothing is computed twice
+  const extraCol = e.extra ? `, ${e.extra} as x` : '';
   const parts =
     method === 'pg-hash'
       ? {
-          cols: `${e.amount} as v, ${c.code ? col(c.code) : 'null::text'} as code, ${col(c.number)} as number, ${sqlStatusHashExpr(col(c.status), shape.statusMap, shape.statusInteger === true)} as st`,
-          hash: sqlRowHashPg('r.code', 'r.number', 'r.st', 'r.v'),
+          cols: `${e.amount} as v, ${c.code ? col(c.code) : 'null::text'} as code, ${col(c.number)} as number, ${sqlStatusHashExpr(col(c.status), shape.statusMap, shape.statusInteger === true)} as st${extraCol}`,
+          hash: sqlRowHashPg('r.code', 'r.number', 'r.st', 'r.v', e.extra ? 'r.x' : undefined),
           fen: 'trunc(sum(r.v) * 100)',
         }
-      : { cols: `${e.fen} as v, ${e.key} as key, ${e.status} as status`, hash: sqlRowHash('r.key', 'r.v', 'r.status'), fen: 'sum(r.v)' };
+      : { cols: `${e.fen} as v, ${e.key} as key, ${e.status} as status${extraCol}`, hash: sqlRowHash('r.key', 'r.v', 'r.status', e.extra ? 'r.x' : undefined), fen: 'sum(r.v)' };
   return `select to_char(h, 'YYYY-MM-DD') as day, extract(hour from h)::int as hour, p as partition,
   sum(n)::int as n, sum(sum_fen)::text as sum_fen, sum(hash)::text as hash, bool_and(date_trunc('minute', w) = w) as whole,
   string_agg(concat_ws(' ', extract(minute from w)::int, n, sum_fen, hash, extract(epoch from s)::bigint), ',') as minutes
@@ -228,7 +283,9 @@ function listColumns(shape: PgShape): string {
   to_char(${e.zoned}, 'YYYY-MM-DD') as day, extract(hour from ${e.zoned})::int as hour,
   ${e.fen}::text as total_fen, ${e.status} as status, ${c.amount ? `${fenOf(col(c.amount), shape.amounts?.amount)}::text` : 'null::text'} as amount_fen,
   ${c.tax ? `${fenOf(col(c.tax), shape.amounts?.tax)}::text` : 'null::text'} as tax_fen,
-  ${opt(c.sellerTaxId, 'seller_tax_id')}, ${opt(c.buyerTaxId, 'buyer_tax_id')}, ${e.partition} as partition`;
+  ${c.rate ? `${rateBpOf(col(c.rate))}::text` : 'null::text'} as rate_bp,
+  ${c.sellerTaxId ? taxIdOf(col(c.sellerTaxId)) : 'null::text'} as seller_tax_id, ${c.buyerTaxId ? taxIdOf(col(c.buyerTaxId)) : 'null::text'} as buyer_tax_id,
+  ${e.partition} as partition`;
 }
 
 export function listSql(shape: PgShape, bucket: BucketRef): { sql: string; params: unknown[] } {

@@ -1,12 +1,16 @@
 // One upstream row (file line or API item) → a validated Invoice, or the reasons it cannot be
 // reconciled. Field problems that do not stop reconciliation (tax IDs) are reported, not fatal.
+import { parseRateBp } from '../model/detail-fields.js';
 import { canonicalKey } from '../model/invoice-key.js';
 import { parseIssueTime } from '../model/issue-time.js';
 import { parseStatus } from '../model/invoice-status.js';
 import type { Invoice } from '../model/types.js';
 import { type Check, checkCode, checkDigitalYear, checkNumber, checkTaxId, parseAmountFen } from '../model/validators.js';
 
-export const ROW_FIELDS = ['code', 'number', 'digitalNumber', 'issuedAt', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax', 'total', 'status', 'itemName', 'seq'] as const;
+export const ROW_FIELDS = [
+  'code', 'number', 'digitalNumber', 'issuedAt', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax', 'rate', 'total', 'status', 'itemName', 'seq',
+  'originalCode', 'originalNumber', 'remarks',
+] as const;
 export type RowField = (typeof ROW_FIELDS)[number];
 
 export interface RawRow {
@@ -81,6 +85,11 @@ export function validateRow(row: RawRow, ctx: RowContext): RowResult {
     warnings.push(`amount + tax (${amountFen + taxFen} fen) differs from the total (${totalFen} fen)`);
   }
 
+  const rateText = (f.rate ?? '').trim();
+  const rateBp = rateText === '' ? undefined : parseRateBp(rateText);
+  if (rateText !== '' && rateBp === undefined && rateText !== '***') warnings.push(`tax rate '${rateText}' is not a rate like 13%`);
+  const originalKey = originalOf(f);
+
   const statusText = (f.status ?? '').trim();
   const status = statusText === '' ? 'valid' : parseStatus(statusText, ctx.statusMap);
   if (status === undefined) fatal.push(`status '${statusText}' is not known (map it in reconcile.upstream.statusMap)`);
@@ -106,9 +115,26 @@ export function validateRow(row: RawRow, ctx: RowContext): RowResult {
     ...(keyCode !== '' ? { code: keyCode } : {}),
     ...(amountFen !== undefined ? { amountFen } : {}),
     ...(taxFen !== undefined ? { taxFen } : {}),
+    ...(rateBp !== undefined ? { rateBp } : {}),
+    ...(originalKey !== undefined ? { originalKey } : {}),
     ...(seller !== '' ? { sellerTaxId: seller } : {}),
     ...(buyer !== '' ? { buyerTaxId: buyer } : {}),
   };
   if (ctx.partition) invoice.partition = (ctx.partition === 'sellerTaxId' ? seller : buyer) || '';
   return { invoice, key, errors, warnings };
+}
+
+/**
+ * The blue invoice a red-letter row offsets: a 原发票号码-like column (with 原发票代码 for a
+ * code + number invoice), else the platform's remark `被红冲蓝字数电发票号码：<20 digits>`.
+ */
+function originalOf(f: RawRow['fields']): string | undefined {
+  const number = (f.originalNumber ?? '').trim();
+  const code = (f.originalCode ?? '').trim();
+  if (/^\d{20}$/.test(number)) return number;
+  if (/^\d{8}$/.test(number) && /^\d{10,12}$/.test(code)) return canonicalKey(code, number);
+  const m = /蓝字(?:数电)?发票号码\s*[:：]\s*(\d{20})/.exec(f.remarks ?? '');
+  if (m) return m[1]!;
+  const paper = /蓝字发票代码\s*[:：]\s*(\d{10,12})\D+号码\s*[:：]\s*(\d{8})/.exec(f.remarks ?? '');
+  return paper ? canonicalKey(paper[1]!, paper[2]!) : undefined;
 }
