@@ -31,7 +31,7 @@ describe('config', () => {
     expect(config.timezone).toBe('Asia/Shanghai');
     expect(config.backup.compression).toEqual({ kind: 'zstd', level: 1 });
     expect(config.restore).toEqual({ jobs: 1 });
-    expect(config.targets[0]).toEqual({ name: 'invoices', url: 'postgres://backup@db:5432/invoices', verifyTables: [], globals: false, pgDumpArgs: [] });
+    expect(config.targets[0]).toEqual({ name: 'invoices', url: 'postgres://backup@db:5432/invoices', verifyTables: [], globals: false, pgDumpArgs: [], jobs: 1 });
   });
 
   it('interpolates ${NAME} and ${NAME:-default}, and lists unset variables without defaults', () => {
