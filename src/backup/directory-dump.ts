@@ -111,6 +111,7 @@ export async function dumpDirectoryToStorage(options: DirectoryDumpOptions): Pro
   }
 
   function enqueue(file: string): void {
+    if (taken.has(file)) return;
     taken.add(file);
     queue.push(file);
     void sampleSpool();

@@ -1,6 +1,6 @@
 // `restore <id|latest> --to URL`: streamed (or spooled for --jobs > 1) into pg_restore, a parallel
-// backup file by file (directory-restore.ts), then the
-// restored copy is counted and checksummed against the backup's details.
+// backup table file by table file (directory-restore.ts), then the restored copy is counted and
+// checksummed against the backup's details.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { maskUrl } from '../storage/mask-url.js';
 import { assertBound } from '../backup/backup-identity.js';
 import { checksAlongside } from './checks-alongside.js';
 import { isDirectoryBackup } from '../backup/directory-objects.js';
-import { dumpFolderFiles, planFolder, prepareFolder, startFolderRestore } from './directory-restore.js';
+import { dumpFolderFiles, restoreFromObjects } from './directory-restore.js';
 import { dumpObjectOf, openDumpArchive, spoolDumpArchive } from './dump-source.js';
 import { type ArchiveToc, type RestoredTableRef, UNTRANSLATED, parseToc, tableDataTracker } from './restore-progress.js';
 import { ensureSpoolFolder, removeOrphanSpools, spoolEntryName, spoolFileName } from './spool-dir.js';
@@ -142,44 +142,33 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
   }
 }
 
-const CHATTER = /^pg_restore: (?!error: |warning: |detail: |hint: |while PROCESSING TOC|from TOC entry)/;
-
 /**
- * A parallel backup (one object per file of pg_dump's folder) restored with
- * `pg_restore --format=directory`: with --jobs > 1 each table file is streamed from storage into a
- * pipe when pg_restore starts that item (directory-restore.ts); with --jobs 1 the folder is
- * decrypted first. Either way in a private spool folder deleted at the end.
+ * A parallel backup (one object per file of pg_dump's folder): restored section by section with
+ * each table file decrypted just before pg_restore reads it (directory-restore.ts), in a private
+ * spool folder deleted at the end.
  */
 async function restoreFolder(ctx: RestoreContext, manifest: Manifest, options: RestoreOptions): Promise<void> {
   const controller = linkedController(ctx.signal);
   const { signal } = controller;
-  const files = dumpFolderFiles(manifest);
-  const total = files.reduce((s, f) => s + f.object.size, 0);
+  const total = dumpFolderFiles(manifest).reduce((s, f) => s + f.object.size, 0);
   const started = Date.now();
   const progress = createProgress(`restore ${manifest.id}`, process.stderr, ctx.progress ?? Boolean(process.stderr.isTTY));
   const source = { repo: ctx.repo, manifest, identities: ctx.identities, signal, onBytes: (n: number) => progress.update(progressText(n, total, started)) };
   const { dbnameArg, env } = libpqInvocation(options.to);
-  const parallel = options.jobs > 1;
-  const flags = ['--exit-on-error', ...(options.clean ? ['--clean', '--if-exists'] : []), ...(options.noOwner ? ['--no-owner', '--no-privileges'] : []), ...(parallel ? [`--jobs=${options.jobs}`] : [])];
+  const flags = ['--exit-on-error', ...(options.noOwner ? ['--no-owner', '--no-privileges'] : [])];
   try {
     await removeOrphanSpools(ctx.config.restore.spoolDir, ctx.logger);
     const folder = path.join(await ensureSpoolFolder(ctx.config.restore.spoolDir), spoolEntryName(manifest.id, randomBytes(4).toString('hex'), 'dir'));
     try {
-      const feeder = await prepareFolder(source, folder, planFolder(files, parallel), (err) => controller.abort(err));
-      const tracker = options.onTableData ? tableDataTracker(parallel, options.onTableData, parallel ? await listToc(folder, signal) : undefined) : undefined;
-      const tool = startFolderRestore(folder, [...flags, dbnameArg], {
+      await restoreFromObjects(source, folder, {
+        jobs: options.jobs,
+        flags,
+        clean: options.clean,
+        dbnameArg,
         env,
-        signal,
         label: `pg_restore into '${maskUrl(options.to)}'`,
-        onLine: (line) => {
-          feeder.line(line);
-          return tracker ? tracker.line(line) : CHATTER.test(line);
-        },
+        ...(options.onTableData ? { onTableData: options.onTableData } : {}),
       });
-      const failure = await tool.exited.then(() => undefined, (err: unknown) => err ?? new Error('pg_restore failed'));
-      await feeder.finish(failure === undefined); // a pipe's failure (checksum, zstd) is the cause of pg_restore's
-      if (failure !== undefined) throw failure;
-      tracker?.end();
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
