@@ -54,7 +54,7 @@ async function ensureDatabase() {
     await c.query(`insert into public.invoices
       select i, case when ${h(1)} % 10 < 6 then null else lpad((${h(2)} * 97 % 100000000000)::text, 12, '0') end, lpad(i::text, 20, '0'),
         (array['digital','special','ordinary'])[1 + ${h(3)} % 3],
-        timestamptz '2025-01-01 00:00+08' + make_interval(secs => (i::bigint * 730 * 86400 / ${invoices})::double precision),
+        timestamptz '2025-01-01 00:00+08' + make_interval(secs => ((i::bigint - 1) * 730 * 86400 / ${invoices})::double precision),
         (array['91310110666007217T','91110000600037341L','91440300MA5F1234XC'])[1 + ${h(4)} % 3],
         (array['上海云杉信息科技有限公司','北京华联商贸有限公司','深圳前海数智供应链有限公司'])[1 + ${h(4)} % 3],
         (array['招商银行股份有限公司深圳分行','美团科技有限公司','京东世纪贸易有限公司','个人'])[1 + ${h(5)} % 4],

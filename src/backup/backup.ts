@@ -52,38 +52,47 @@ export const GLOBALS_NAME = 'globals.sql.age';
 
 export async function runBackup(ctx: BackupContext, target: TargetConfig): Promise<BackupResult> {
   const run = await startRun(ctx, target);
-  const { log, signal } = run;
   try {
     const snapshot = await exportSnapshot(run);
     // Before any object is written: wrong verifyTables stop here (nothing to clean up), and
     // sequences are read before pg_dump reads them (they only move forward in between).
     const prepared = await prepareDetails(run.source, target.verifyTables);
-    const { dumpObjects, details, keysObject, spool } = await dumpWhileMeasuring(run, snapshot, prepared);
+    const dumped = await dumpWhileMeasuring(run, snapshot, prepared);
     await run.source.query('commit');
-    throwIfInterrupted(signal, `backup of '${target.name}'`);
-    const objects: ManifestObject[] = [...dumpObjects, ...(keysObject ? [keysObject] : [])];
-    if (target.globals) objects.push(await dumpGlobals(run.repo, run.pathOf(GLOBALS_NAME), run.dbnameArg, run.env, run.recipients, target.name, signal));
-    objects.push(await storeBoundDetails(run, snapshot, details, objects)); // the details last: they pin every other object
+    throwIfInterrupted(run.signal, `backup of '${target.name}'`);
+    const objects: ManifestObject[] = [...dumped.dumpObjects, ...(dumped.keysObject ? [dumped.keysObject] : [])];
+    if (target.globals) objects.push(await dumpGlobals(run.repo, run.pathOf(GLOBALS_NAME), run.dbnameArg, run.env, run.recipients, target.name, run.signal));
+    objects.push(await storeBoundDetails(run, snapshot, dumped.details, objects)); // the details last: they pin every other object
     await confirmStored(run, objects);
-    throwIfInterrupted(signal, `backup of '${target.name}'`);
-    const manifest = buildManifest(run, snapshot, objects, details.tables.length);
-    await signManifest(run.repo, manifest, run.config); // the signature first: manifest.json stays the commit marker
-    await run.repo.writeManifest(manifest);
-    const storedBytes = objects.reduce((s, o) => s + o.size, 0);
-    log.info({ storedBytes, objects: objects.length, seconds: (Date.parse(manifest.finishedAt) - run.startedAt.getTime()) / 1000 }, 'backup complete');
-    const summary = objects.map(({ name, size, sha256 }) => ({ name, size, sha256 }));
-    return { id: run.id, target: target.name, startedAt: manifest.startedAt, finishedAt: manifest.finishedAt, storedBytes, objects: summary, ...(spool ? { peakSpool: spool } : {}) };
+    throwIfInterrupted(run.signal, `backup of '${target.name}'`);
+    return await commitManifest(run, buildManifest(run, snapshot, objects, dumped.details.tables.length), dumped.spool);
   } catch (err) {
-    run.controller.abort(err);
-    run.progress.done();
-    // When the run was interrupted, that is the cause, whatever pg_dump said as it died.
-    const cause = ctx.signal?.aborted && isFgError(ctx.signal.reason) ? new InterruptedError(`backup of '${target.name}' ${ctx.signal.reason.message}; no manifest written`) : err;
-    log.error({ err: messageOf(cause) }, 'backup failed; no manifest was written, earlier backups are untouched');
-    throw isFgError(cause) ? cause : new OperationError(`backup of '${target.name}' (database '${databaseOf(target.url)}') failed: ${messageOf(cause)}`, { cause });
+    throw failure(run, err);
   } finally {
     run.signal.removeEventListener('abort', run.closeSource);
     await run.source.end().catch(() => undefined);
   }
+}
+
+/** The signature, then manifest.json: the commit marker, written last. */
+async function commitManifest(run: Run, manifest: Manifest, spool: DirectoryDumpResult['peakSpool'] | undefined): Promise<BackupResult> {
+  await signManifest(run.repo, manifest, run.config); // the signature first: manifest.json stays the commit marker
+  await run.repo.writeManifest(manifest);
+  const storedBytes = manifest.objects.reduce((s, o) => s + o.size, 0);
+  run.log.info({ storedBytes, objects: manifest.objects.length, seconds: (Date.parse(manifest.finishedAt) - run.startedAt.getTime()) / 1000 }, 'backup complete');
+  const objects = manifest.objects.map(({ name, size, sha256 }) => ({ name, size, sha256 }));
+  return { id: run.id, target: run.target.name, startedAt: manifest.startedAt, finishedAt: manifest.finishedAt, storedBytes, objects, ...(spool ? { peakSpool: spool } : {}) };
+}
+
+/** Stop whatever still runs; one error saying what failed (the interruption, when there was one). */
+function failure(run: Run, err: unknown): Error {
+  const { ctx, target } = run;
+  run.controller.abort(err);
+  run.progress.done();
+  // When the run was interrupted, that is the cause, whatever pg_dump said as it died.
+  const cause = ctx.signal?.aborted && isFgError(ctx.signal.reason) ? new InterruptedError(`backup of '${target.name}' ${ctx.signal.reason.message}; no manifest written`) : err;
+  run.log.error({ err: messageOf(cause) }, 'backup failed; no manifest was written, earlier backups are untouched');
+  return isFgError(cause) ? cause : new OperationError(`backup of '${target.name}' (database '${databaseOf(target.url)}') failed: ${messageOf(cause)}`, { cause });
 }
 
 /** One run's fixed facts and resources: ids, logger, abort controller, the source connection. */
