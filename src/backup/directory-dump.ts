@@ -2,11 +2,14 @@
 // in the exported snapshot writes one file per table into a private spool folder; each file is
 // compressed, encrypted and stored as its own object as soon as pg_dump reports it finished
 // (`--verbose`: "finished item <dumpId> …", the file being `<dumpId>.dat`), then deleted. toc.dat
-// and large-object files go last, after pg_dump exits. Disk use is bounded: when `jobs` finished
-// files wait for an upload slot, the pg_dump leader is stopped (SIGSTOP) so it hands out no new
-// table, and continued once a slot frees. At most 3 × jobs table files are on disk at once (jobs
-// being written, jobs being uploaded, up to jobs waiting), each as large as its table uncompressed.
-import { createReadStream } from 'node:fs';
+// and large-object files go last, after pg_dump exits. Disk use is bounded by files in flight: when
+// all N upload slots are busy and a finished file waits, the pg_dump leader is stopped (SIGSTOP) so
+// it hands out no new table, and continued once the waiting files have a slot. That leaves N files
+// being uploaded, N being written and what waits: the finished files pg_dump reported before the
+// stop reached it (its lines are read in the same tick, so this is what it finishes in the time
+// this process takes to read one line: none when tables take longer than that, a few when tiny
+// partitions race a loaded machine). Each file is its table's size uncompressed.
+import { createReadStream, existsSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
@@ -70,7 +73,7 @@ export async function dumpDirectoryToStorage(options: DirectoryDumpOptions): Pro
       installHint: PG_CLIENT_HINT,
       onStderrLine: (line) => {
         const finished = FINISHED.exec(line);
-        if (finished) void enqueueItem(finished[1]!);
+        if (finished) enqueueItem(finished[1]!);
         return CHATTER.test(line);
       },
     },
@@ -102,12 +105,11 @@ export async function dumpDirectoryToStorage(options: DirectoryDumpOptions): Pro
     peakSpool.files = Math.max(peakSpool.files, names.length);
   }
 
-  async function enqueueItem(dumpId: string): Promise<void> {
-    // <dumpId>.dat, or .dat.gz when pg_dump compressed it; no file: the item had no data file
-    for (const name of [`${dumpId}.dat`, `${dumpId}.dat.gz`]) {
-      if (taken.has(name) || !(await stat(path.join(folder, name)).catch(() => undefined))) continue;
-      enqueue(name);
-    }
+  // Synchronous, straight from the line handler: the stop decision must not wait for the event
+  // loop while pg_dump's leader goes on handing out tables.
+  function enqueueItem(dumpId: string): void {
+    // <dumpId>.dat, or .dat.gz when pg_dump compressed it; no file: the item had none (large objects)
+    for (const name of [`${dumpId}.dat`, `${dumpId}.dat.gz`]) if (!taken.has(name) && existsSync(path.join(folder, name))) enqueue(name);
   }
 
   function enqueue(file: string): void {
@@ -133,10 +135,11 @@ export async function dumpDirectoryToStorage(options: DirectoryDumpOptions): Pro
       });
       uploads.push(upload);
     }
-    if (!paused && queue.length >= jobs && failure === undefined) {
+    // every slot busy and a file waiting: pg_dump hands out no more tables until a slot takes it
+    if (!paused && queue.length > 0 && failure === undefined) {
       paused = true;
       signalLeader('SIGSTOP');
-    } else if (paused && queue.length < jobs) resume();
+    } else if (paused && queue.length === 0) resume();
   }
 
   async function storeFile(file: string): Promise<ManifestObject> {
