@@ -1,7 +1,7 @@
 // Benchmark: parallel backups (targets[].jobs: 2, pg_dump --format=directory --jobs=2, one object
 // per file) against today's single-stream backup (jobs: 1) and bare `pg_dump -Fd -j 2`, on one
 // database in one run: an invoice table partitioned by month (24 partitions) plus its line items.
-// Also the restores of both backups with --jobs 2 (single stream: spooled to a file first;
+// A third run compresses inside pg_dump's workers (compression: pg_dump:1). Also the restores of both backups with --jobs 2 (single stream: spooled to a file first;
 // parallel: table files decrypted one per job, just before pg_restore loads them). Prints seconds, stored bytes,
 // peak RSS, the parallel backup's peak spool, and ratios.
 // Usage: npm run build && node scripts/bench/parallel-backup.mjs
@@ -79,12 +79,13 @@ const { identity, recipient } = generateIdentity();
 writeFileSync(path.join(work, 'age.key'), formatIdentityFile(identity), { mode: 0o600 });
 const cli = path.join(root, 'bin', 'fapiao-guard.js');
 
-function writeConfig(name, targetJobs) {
+function writeConfig(name, targetJobs, compression = 'zstd:1') {
   const file = path.join(work, `${name}.yaml`);
   writeFileSync(file, JSON.stringify({
     repository: { url: pathToFileURL(path.join(work, `repo-${name}`)).href },
     encryption: { recipients: [recipient], identityFile: path.join(work, 'age.key') },
     targets: [{ name: 'bench', url, verifyTables: ['public.invoices', 'public.invoice_items'], jobs: targetJobs }],
+    backup: { compression },
     restore: { spoolDir: path.join(work, 'spool') },
   }));
   return file;
@@ -119,7 +120,10 @@ const single = await backup(singleCfg);
 results.push({ name: 'fapiao-guard backup, jobs: 1 (one stream, today)', seconds: single.seconds, stored: single.stored, rss: single.maxRssKiB });
 const parallelCfg = writeConfig('parallel', jobs);
 const parallel = await backup(parallelCfg);
-results.push({ name: `fapiao-guard backup, jobs: ${jobs} (directory, ${parallel.objects} objects)`, seconds: parallel.seconds, stored: parallel.stored, rss: parallel.maxRssKiB });
+results.push({ name: `fapiao-guard backup, jobs: ${jobs} (directory, ${parallel.objects} objects, zstd:1 per file)`, seconds: parallel.seconds, stored: parallel.stored, rss: parallel.maxRssKiB, spool: parallel.peakSpool });
+// compression inside pg_dump's workers (gzip level 1): parallel compression, compressed spool files, no zstd per file
+const gzip = await backup(writeConfig('parallel-gzip', jobs, 'pg_dump:1'));
+results.push({ name: `fapiao-guard backup, jobs: ${jobs}, compression pg_dump:1 (gzip in the workers)`, seconds: gzip.seconds, stored: gzip.stored, rss: gzip.maxRssKiB, spool: gzip.peakSpool });
 
 const restores = [];
 if (process.env.BENCH_RESTORE !== '0') {
@@ -133,7 +137,8 @@ console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of results) {
   console.log(`| ${r.name} | ${r.seconds.toFixed(2)} | ${(r.seconds / bare.seconds).toFixed(2)}x | ${(r.seconds / single.seconds).toFixed(2)}x | ${mib(r.stored)} | ${r.rss ? (r.rss / 1024).toFixed(0) : 'n/a'} |`);
 }
-if (parallel.peakSpool) console.log(`\nparallel backup: peak spool ${mib(parallel.peakSpool.bytes)} MiB in ${parallel.peakSpool.files} files (database ${mib(await databaseSize(dbName))} MiB)`);
+console.log('');
+for (const r of results.filter((x) => x.spool)) console.log(`${r.name}: peak spool ${mib(r.spool.bytes)} MiB in ${r.spool.files} files`);
 if (restores.length === 2) {
   console.log('\n| restore | seconds | vs the jobs: 1 backup | peak RSS MiB |');
   console.log('|---|---:|---:|---:|');

@@ -205,6 +205,23 @@ pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
     expect(await query(to2.url, `select 1 from pg_tables where schemaname = 'public'`)).toEqual([]); // refused before anything was written
   });
 
+  it('with compression pg_dump:1 the workers compress (N.dat.gz), objects are age only, and it restores equal', async () => {
+    const gz = await createTestRepo({ targets: [{ name: 'part', url: part.url, verifyTables: partitioned.verifyTables, jobs: 2 }], compression: 'pg_dump:1' });
+    try {
+      const result = await runBackup({ config: gz.config, repo: gz.repo, logger }, gz.config.targets[0]!);
+      const manifest = await gz.repo.resolve('part', result.id);
+      const data = manifest.objects.filter((o) => /^dir-\d+\.dat\.gz\.age$/.test(o.name));
+      expect(data.length).toBe(dataObjects(backups.part!.manifest).length);
+      for (const o of data) expect(o.layers).toEqual(['pg_dump:directory', 'age']);
+      const to = await freshDatabase('par_gz');
+      const restored = await runRestore({ config: gz.config, repo: gz.repo, logger, identities: await loadIdentities(gz.config) }, gz.config.targets[0]!, manifest, { to: to.url, jobs: 2, clean: false });
+      expect(restored.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(await contents(to.url)).toEqual(await contents(part.url));
+    } finally {
+      await gz.cleanup();
+    }
+  });
+
   it('the CLI: backup with jobs from the config, restore --jobs 2, list and verify --deep', async () => {
     const cfg = ['--config', t.configFile];
     const backup = await runCli(['backup', '--target', 'invoices', '--json', ...cfg], { timeoutMs: 170_000 });
