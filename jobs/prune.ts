@@ -1,8 +1,8 @@
 // Job: prune one target. Checklist: plan retention; log the plan; delete what it says (manifest first).
-import type { Job } from '../src/jobs/job.js';
-import { policyFor } from '../src/prune/retention-config.js';
-import { executePrune, planPrune } from '../src/prune/prune.js';
-import { formatBytes } from '../src/progress.js';
+import type { Job } from '../src/daemon/job.js';
+import { policyFor } from '../src/backup/retention-config.js';
+import { executePrune, planPrune } from '../src/backup/prune.js';
+import { formatBytes } from '../src/core/progress.js';
 
 export const pruneJob: Job = {
   name: 'prune',

@@ -13,13 +13,13 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
-import type { Compression } from '../config/config.js';
-import { createEncryptStream, type Recipient } from '../crypto/index.js';
-import { OperationError } from '../errors.js';
-import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, startTool } from '../pipeline/child-process.js';
-import { DigestStream } from '../pipeline/digest.js';
-import type { ManifestObject } from '../repository/manifest.js';
-import type { Storage } from '../storage/storage.js';
+import type { Compression } from '../core/config/config.js';
+import { createEncryptStream, type Recipient } from '../core/crypto/index.js';
+import { OperationError } from '../core/errors.js';
+import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, startTool } from '../core/pipeline/child-process.js';
+import { DigestStream } from '../core/pipeline/digest.js';
+import type { ManifestObject } from '../core/repository/manifest.js';
+import type { Storage } from '../core/storage/storage.js';
 import { directoryObjectName, directoryLayers } from './directory-objects.js';
 
 export interface DirectoryDumpOptions {

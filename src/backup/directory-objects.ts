@@ -1,8 +1,8 @@
 // How the files of a `pg_dump --format=directory` dump map to stored objects and back. Pure.
 // `<file>` is stored as `dir-<file>[.zst].age` with layers ['pg_dump:directory', ('zstd',) 'age']:
 // decrypting (and decompressing) `dir-3456.dat.zst.age` gives back pg_dump's `3456.dat`.
-import type { Compression } from '../config/config.js';
-import type { Manifest, ManifestObject } from '../repository/manifest.js';
+import type { Compression } from '../core/config/config.js';
+import type { Manifest, ManifestObject } from '../core/repository/manifest.js';
 
 export const DIRECTORY_LAYER = 'pg_dump:directory';
 const PREFIX = 'dir-';

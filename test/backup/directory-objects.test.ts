@@ -2,8 +2,8 @@
 // (a manifest is input: a hostile one must not write outside the spool folder). Pure, no database.
 import { describe, expect, it } from 'vitest';
 import { directoryFiles, directoryLayers, directoryObjectName, isDirectoryBackup } from '../../src/backup/directory-objects.js';
-import type { Manifest, ManifestObject } from '../../src/repository/manifest.js';
-import { tableDataItems } from '../../src/verify/verify-folder.js';
+import type { Manifest, ManifestObject } from '../../src/core/repository/manifest.js';
+import { tableDataItems } from '../../src/drill/verify-folder.js';
 
 const sha = 'a'.repeat(64);
 const zstd = { kind: 'zstd', level: 1 } as const;
