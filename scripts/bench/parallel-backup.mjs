@@ -43,7 +43,9 @@ async function ensureDatabase() {
   for (let m = 0; m < 24; m++) {
     const from = `${2025 + Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}-01 00:00+08`;
     const to = `${2025 + Math.floor((m + 1) / 12)}-${String(((m + 1) % 12) + 1).padStart(2, '0')}-01 00:00+08`;
-    await c.query(`create table public.invoices_${2025 + Math.floor(m / 12)}_${String((m % 12) + 1).padStart(2, '0')} partition of public.invoices for values from ('${from}') to ('${to}')`);
+    await c.query(
+      `create table public.invoices_${2025 + Math.floor(m / 12)}_${String((m % 12) + 1).padStart(2, '0')} partition of public.invoices for values from ('${from}') to ('${to}')`,
+    );
   }
   await c.query(`create table public.invoice_items (invoice_id bigint not null, line_no int not null, item_name text not null,
     tax_code varchar(19) not null, quantity numeric(14,4) not null, unit_price numeric(16,6) not null, amount numeric(14,2) not null,
@@ -81,19 +83,32 @@ const cli = path.join(root, 'bin', 'fapiao-guard.js');
 
 function writeConfig(name, targetJobs, compression = 'zstd:1') {
   const file = path.join(work, `${name}.yaml`);
-  writeFileSync(file, JSON.stringify({
-    repository: { url: pathToFileURL(path.join(work, `repo-${name}`)).href },
-    encryption: { recipients: [recipient], identityFile: path.join(work, 'age.key') },
-    targets: [{ name: 'bench', url, verifyTables: ['public.invoices', 'public.invoice_items'], jobs: targetJobs }],
-    backup: { compression },
-    restore: { spoolDir: path.join(work, 'spool') },
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      repository: { url: pathToFileURL(path.join(work, `repo-${name}`)).href },
+      encryption: { recipients: [recipient], identityFile: path.join(work, 'age.key') },
+      targets: [{ name: 'bench', url, verifyTables: ['public.invoices', 'public.invoice_items'], jobs: targetJobs }],
+      backup: { compression },
+      restore: { spoolDir: path.join(work, 'spool') },
+    }),
+  );
   return file;
 }
 
 async function backup(config) {
   await measure(process.execPath, [cli, 'init', '--config', config, '--log-level', 'warn']);
-  const run = await measure(process.execPath, [cli, 'backup', '--config', config, '--target', 'bench', '--json', '--log-level', 'warn']);
+  const run = await measure(process.execPath, [
+    cli,
+    'backup',
+    '--config',
+    config,
+    '--target',
+    'bench',
+    '--json',
+    '--log-level',
+    'warn',
+  ]);
   const out = JSON.parse(run.stdout);
   return { ...run, stored: out.storedBytes, objects: out.objects.length, peakSpool: out.peakSpool, id: out.id };
 }
@@ -103,7 +118,21 @@ async function restore(config, id, label) {
   await q(SERVER, `drop database if exists ${to} with (force)`);
   await q(SERVER, `create database ${to}`);
   try {
-    const run = await measure(process.execPath, [cli, 'restore', id, '--config', config, '--target', 'bench', '--to', dbUrl(to), '--jobs', String(jobs), '--log-level', 'warn']);
+    const run = await measure(process.execPath, [
+      cli,
+      'restore',
+      id,
+      '--config',
+      config,
+      '--target',
+      'bench',
+      '--to',
+      dbUrl(to),
+      '--jobs',
+      String(jobs),
+      '--log-level',
+      'warn',
+    ]);
     return { name: label, seconds: run.seconds, rss: run.maxRssKiB };
   } finally {
     await q(SERVER, `drop database if exists ${to} with (force)`);
@@ -112,36 +141,81 @@ async function restore(config, id, label) {
 
 const results = [];
 const bareDir = path.join(work, 'bare');
-const bare = await measure('sh', ['-c', `pg_dump -Fd -j ${jobs} -f '${bareDir}' -d '${url}' && du -sb '${bareDir}' | cut -f1`]);
-results.push({ name: `bare pg_dump -Fd -j ${jobs} (gzip, unencrypted, local disk)`, seconds: bare.seconds, stored: Number(bare.stdout.trim()), rss: bare.maxRssKiB });
+const bare = await measure('sh', [
+  '-c',
+  `pg_dump -Fd -j ${jobs} -f '${bareDir}' -d '${url}' && du -sb '${bareDir}' | cut -f1`,
+]);
+results.push({
+  name: `bare pg_dump -Fd -j ${jobs} (gzip, unencrypted, local disk)`,
+  seconds: bare.seconds,
+  stored: Number(bare.stdout.trim()),
+  rss: bare.maxRssKiB,
+});
 rmSync(bareDir, { recursive: true, force: true });
 const singleCfg = writeConfig('single', 1);
 const single = await backup(singleCfg);
-results.push({ name: 'fapiao-guard backup, jobs: 1 (one stream, today)', seconds: single.seconds, stored: single.stored, rss: single.maxRssKiB });
+results.push({
+  name: 'fapiao-guard backup, jobs: 1 (one stream, today)',
+  seconds: single.seconds,
+  stored: single.stored,
+  rss: single.maxRssKiB,
+});
 const parallelCfg = writeConfig('parallel', jobs);
 const parallel = await backup(parallelCfg);
-results.push({ name: `fapiao-guard backup, jobs: ${jobs} (directory, ${parallel.objects} objects, zstd:1 per file)`, seconds: parallel.seconds, stored: parallel.stored, rss: parallel.maxRssKiB, spool: parallel.peakSpool });
+results.push({
+  name: `fapiao-guard backup, jobs: ${jobs} (directory, ${parallel.objects} objects, zstd:1 per file)`,
+  seconds: parallel.seconds,
+  stored: parallel.stored,
+  rss: parallel.maxRssKiB,
+  spool: parallel.peakSpool,
+});
 // compression inside pg_dump's workers (gzip level 1): parallel compression, compressed spool files, no zstd per file
 const gzip = await backup(writeConfig('parallel-gzip', jobs, 'pg_dump:1'));
-results.push({ name: `fapiao-guard backup, jobs: ${jobs}, compression pg_dump:1 (gzip in the workers)`, seconds: gzip.seconds, stored: gzip.stored, rss: gzip.maxRssKiB, spool: gzip.peakSpool });
+results.push({
+  name: `fapiao-guard backup, jobs: ${jobs}, compression pg_dump:1 (gzip in the workers)`,
+  seconds: gzip.seconds,
+  stored: gzip.stored,
+  rss: gzip.maxRssKiB,
+  spool: gzip.peakSpool,
+});
 
 const restores = [];
 if (process.env.BENCH_RESTORE !== '0') {
-  restores.push(await restore(singleCfg, single.id, `restore --jobs ${jobs} of the jobs: 1 backup (archive spooled to a file first)`));
-  restores.push(await restore(parallelCfg, parallel.id, `restore --jobs ${jobs} of the jobs: ${jobs} backup (table files decrypted one per job)`));
+  restores.push(
+    await restore(
+      singleCfg,
+      single.id,
+      `restore --jobs ${jobs} of the jobs: 1 backup (archive spooled to a file first)`,
+    ),
+  );
+  restores.push(
+    await restore(
+      parallelCfg,
+      parallel.id,
+      `restore --jobs ${jobs} of the jobs: ${jobs} backup (table files decrypted one per job)`,
+    ),
+  );
 }
 
-console.log(`database ${dbName}: ${invoices} invoices (24 monthly partitions) + line items, ${mib(await databaseSize(dbName))} MiB on disk; ${jobs} jobs; node ${process.version}; ${new Date().toISOString()}`);
+console.log(
+  `database ${dbName}: ${invoices} invoices (24 monthly partitions) + line items, ${mib(await databaseSize(dbName))} MiB on disk; ${jobs} jobs; node ${process.version}; ${new Date().toISOString()}`,
+);
 console.log('| run | seconds | vs bare | vs jobs: 1 | stored MiB | peak RSS MiB |');
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of results) {
-  console.log(`| ${r.name} | ${r.seconds.toFixed(2)} | ${(r.seconds / bare.seconds).toFixed(2)}x | ${(r.seconds / single.seconds).toFixed(2)}x | ${mib(r.stored)} | ${r.rss ? (r.rss / 1024).toFixed(0) : 'n/a'} |`);
+  console.log(
+    `| ${r.name} | ${r.seconds.toFixed(2)} | ${(r.seconds / bare.seconds).toFixed(2)}x | ${(r.seconds / single.seconds).toFixed(2)}x | ${mib(r.stored)} | ${r.rss ? (r.rss / 1024).toFixed(0) : 'n/a'} |`,
+  );
 }
 console.log('');
-for (const r of results.filter((x) => x.spool)) console.log(`${r.name}: peak spool ${mib(r.spool.bytes)} MiB in ${r.spool.files} files`);
+for (const r of results.filter((x) => x.spool))
+  console.log(`${r.name}: peak spool ${mib(r.spool.bytes)} MiB in ${r.spool.files} files`);
 if (restores.length === 2) {
   console.log('\n| restore | seconds | vs the jobs: 1 backup | peak RSS MiB |');
   console.log('|---|---:|---:|---:|');
-  for (const r of restores) console.log(`| ${r.name} | ${r.seconds.toFixed(2)} | ${(r.seconds / restores[0].seconds).toFixed(2)}x | ${r.rss ? (r.rss / 1024).toFixed(0) : 'n/a'} |`);
+  for (const r of restores)
+    console.log(
+      `| ${r.name} | ${r.seconds.toFixed(2)} | ${(r.seconds / restores[0].seconds).toFixed(2)}x | ${r.rss ? (r.rss / 1024).toFixed(0) : 'n/a'} |`,
+    );
 }
 rmSync(work, { recursive: true, force: true });

@@ -65,7 +65,17 @@ export async function dumpDirectoryToStorage(options: DirectoryDumpOptions): Pro
   const pgCompress = compression.kind === 'pg_dump' ? compression.level : 0;
   const dump = startTool(
     'pg_dump',
-    ['--format=directory', `--jobs=${jobs}`, `--compress=${pgCompress}`, `--snapshot=${options.snapshot}`, '--no-sync', '--verbose', `--file=${folder}`, ...options.extraArgs, options.dbnameArg],
+    [
+      '--format=directory',
+      `--jobs=${jobs}`,
+      `--compress=${pgCompress}`,
+      `--snapshot=${options.snapshot}`,
+      '--no-sync',
+      '--verbose',
+      `--file=${folder}`,
+      ...options.extraArgs,
+      options.dbnameArg,
+    ],
     {
       env: { ...options.env, LC_ALL: 'C' },
       signal,
@@ -109,7 +119,8 @@ export async function dumpDirectoryToStorage(options: DirectoryDumpOptions): Pro
   // loop while pg_dump's leader goes on handing out tables.
   function enqueueItem(dumpId: string): void {
     // <dumpId>.dat, or .dat.gz when pg_dump compressed it; no file: the item had none (large objects)
-    for (const name of [`${dumpId}.dat`, `${dumpId}.dat.gz`]) if (!taken.has(name) && existsSync(path.join(folder, name))) enqueue(name);
+    for (const name of [`${dumpId}.dat`, `${dumpId}.dat.gz`])
+      if (!taken.has(name) && existsSync(path.join(folder, name))) enqueue(name);
   }
 
   function enqueue(file: string): void {
@@ -148,7 +159,11 @@ export async function dumpDirectoryToStorage(options: DirectoryDumpOptions): Pro
     const zstd = compression.kind === 'zstd';
     let source: Readable;
     if (zstd) {
-      const tool = startTool('zstd', ['-q', `-${compression.level}`, '-c', full], { signal, label: `zstd of '${file}'`, installHint: ZSTD_HINT });
+      const tool = startTool('zstd', ['-q', `-${compression.level}`, '-c', full], {
+        signal,
+        label: `zstd of '${file}'`,
+        installHint: ZSTD_HINT,
+      });
       source = outputAfterExit(tool);
     } else source = createReadStream(full);
     const name = directoryObjectName(file, compression);
@@ -162,9 +177,14 @@ export async function dumpDirectoryToStorage(options: DirectoryDumpOptions): Pro
     pipeline(source, createEncryptStream(options.recipients), stored, (err) => {
       if (err) stored.destroy(err);
     });
-    const info = await options.storage.save(options.pathOf(name), stored, { signal, contentType: 'application/octet-stream', sizeHint: plainSize + 4096 });
+    const info = await options.storage.save(options.pathOf(name), stored, {
+      signal,
+      contentType: 'application/octet-stream',
+      sizeHint: plainSize + 4096,
+    });
     const digest = stored.result();
-    if (info.size !== digest.size) throw new OperationError(`stored size of '${options.pathOf(name)}' is ${info.size}, wrote ${digest.size}`);
+    if (info.size !== digest.size)
+      throw new OperationError(`stored size of '${options.pathOf(name)}' is ${info.size}, wrote ${digest.size}`);
     await rm(full, { force: true }); // the plaintext goes as soon as its object is stored
     plainTotal += plainSize;
     return { name, layers: directoryLayers(compression), size: digest.size, sha256: digest.sha256, plainSize };
@@ -187,7 +207,10 @@ export async function dumpDirectoryToStorage(options: DirectoryDumpOptions): Pro
     // pg_dump's own failure is the cause when it came first; otherwise stop it and report ours
     const failedFirst = !stoppedByUs && !signal.aborted && dump.child.exitCode !== null && dump.child.exitCode !== 0;
     stop();
-    const dumpError = await dump.exited.then(() => undefined, (e: unknown) => e);
+    const dumpError = await dump.exited.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await Promise.allSettled(uploads);
     throw failedFirst && dumpError ? dumpError : (failure ?? err);
   } finally {

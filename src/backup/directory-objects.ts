@@ -38,10 +38,14 @@ export function directoryFiles(manifest: Manifest): DirectoryFile[] | string {
   const seen = new Set<string>();
   for (const object of manifest.objects.filter((o) => o.layers[0] === DIRECTORY_LAYER)) {
     const middle = object.layers.slice(1, -1).join('+');
-    if ((middle !== '' && middle !== 'zstd') || object.layers.at(-1) !== 'age') return `object '${object.name}' has layers ${object.layers.join('+')} that this version cannot read`;
+    if ((middle !== '' && middle !== 'zstd') || object.layers.at(-1) !== 'age')
+      return `object '${object.name}' has layers ${object.layers.join('+')} that this version cannot read`;
     const zstd = middle === 'zstd';
     const suffix = zstd ? '.zst.age' : '.age';
-    const file = object.name.startsWith(PREFIX) && object.name.endsWith(suffix) ? object.name.slice(PREFIX.length, -suffix.length) : '';
+    const file =
+      object.name.startsWith(PREFIX) && object.name.endsWith(suffix)
+        ? object.name.slice(PREFIX.length, -suffix.length)
+        : '';
     if (!DIRECTORY_FILE.test(file)) return `object '${object.name}' does not name a file of a pg_dump directory dump`;
     if (seen.has(file)) return `file '${file}' is listed twice`;
     seen.add(file);

@@ -25,12 +25,23 @@ export function tableDataItems(listing: string): Set<string> {
   return ids;
 }
 
-async function plaintextBytes(repo: Repository, manifest: Manifest, f: DirectoryFile, identities: readonly Identity[], signal?: AbortSignal): Promise<{ bytes: number; body?: Buffer }> {
+async function plaintextBytes(
+  repo: Repository,
+  manifest: Manifest,
+  f: DirectoryFile,
+  identities: readonly Identity[],
+  signal?: AbortSignal,
+): Promise<{ bytes: number; body?: Buffer }> {
   const objectPath = repo.objectPath(manifest.target, manifest.id, f.object.name);
   const plain = await openDecrypted(repo.storage, objectPath, f.object, identities, signal ? { signal } : {});
   let stream = plain;
   if (f.zstd) {
-    const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', ...(signal ? { signal } : {}), label: `zstd -d of '${objectPath}'`, installHint: ZSTD_HINT });
+    const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], {
+      stdin: 'pipe',
+      ...(signal ? { signal } : {}),
+      label: `zstd -d of '${objectPath}'`,
+      installHint: ZSTD_HINT,
+    });
     stream = outputAfterExit(zstd);
     pipeInto(plain, zstd).catch((err: unknown) => {
       zstd.kill();
@@ -50,12 +61,18 @@ async function plaintextBytes(repo: Repository, manifest: Manifest, f: Directory
       },
     }),
   );
-  if (f.object.plainSize !== undefined && bytes !== f.object.plainSize) throw new Error(`'${objectPath}' decrypts to ${bytes} bytes, the manifest recorded ${f.object.plainSize}`);
+  if (f.object.plainSize !== undefined && bytes !== f.object.plainSize)
+    throw new Error(`'${objectPath}' decrypts to ${bytes} bytes, the manifest recorded ${f.object.plainSize}`);
   return keep ? { bytes, body: Buffer.concat(chunks) } : { bytes };
 }
 
 /** Every file read back; the TOC's data items against the stored data files. Returns a summary. */
-export async function readWholeFolder(repo: Repository, manifest: Manifest, identities: readonly Identity[], signal?: AbortSignal): Promise<string> {
+export async function readWholeFolder(
+  repo: Repository,
+  manifest: Manifest,
+  identities: readonly Identity[],
+  signal?: AbortSignal,
+): Promise<string> {
   const files = dumpFolderFiles(manifest);
   let bytes = 0;
   let toc: Buffer | undefined;
@@ -67,13 +84,19 @@ export async function readWholeFolder(repo: Repository, manifest: Manifest, iden
   const folder = await mkdtemp(path.join(tmpdir(), 'fapiao-guard-toc-')); // toc.dat alone: names and definitions, no rows
   try {
     await writeFile(path.join(folder, 'toc.dat'), toc!, { mode: 0o600 });
-    const list = startTool('pg_restore', ['--list', '--format=directory', folder], { env: { ...process.env, LC_ALL: 'C' }, ...(signal ? { signal } : {}), label: 'pg_restore --list of toc.dat', installHint: PG_CLIENT_HINT });
+    const list = startTool('pg_restore', ['--list', '--format=directory', folder], {
+      env: { ...process.env, LC_ALL: 'C' },
+      ...(signal ? { signal } : {}),
+      label: 'pg_restore --list of toc.dat',
+      installHint: PG_CLIENT_HINT,
+    });
     const [listing] = await Promise.all([text(list.child.stdout!), list.exited]);
     const items = tableDataItems(listing);
     const stored = new Set(files.flatMap((f) => DATA_FILE.exec(f.file)?.[1] ?? []));
     const missing = [...items].filter((id) => !stored.has(id));
     const extra = [...stored].filter((id) => !items.has(id));
-    if (missing.length > 0) throw new Error(`toc.dat lists table data item(s) ${missing.slice(0, 5).join(', ')} with no stored file`);
+    if (missing.length > 0)
+      throw new Error(`toc.dat lists table data item(s) ${missing.slice(0, 5).join(', ')} with no stored file`);
     if (extra.length > 0) throw new Error(`stored data file(s) ${extra.slice(0, 5).join(', ')} are not in toc.dat`);
     return `${files.length} files, ${bytes} bytes read back; toc.dat lists ${items.size} table data items, each stored`;
   } finally {

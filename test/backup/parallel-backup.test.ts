@@ -58,7 +58,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const name of await scratchDatabases(serverUrl(), 'part')) await query(serverUrl(), `drop database if exists "${name}" with (force)`);
+  for (const name of await scratchDatabases(serverUrl(), 'part'))
+    await query(serverUrl(), `drop database if exists "${name}" with (force)`);
   await Promise.all(dbs.map((d) => d.drop()));
   await t?.cleanup();
 });
@@ -75,7 +76,10 @@ async function contents(url: string): Promise<Record<string, string>> {
     const [row] =
       r.kind === 'S'
         ? await query<{ v: string }>(url, `select last_value || '/' || is_called as v from ${r.sql}`)
-        : await query<{ v: string }>(url, `select count(*) || ' rows ' || coalesce(md5(string_agg(t::text, E'\\n' order by t::text)), '-') as v from ${r.sql} t`);
+        : await query<{ v: string }>(
+            url,
+            `select count(*) || ' rows ' || coalesce(md5(string_agg(t::text, E'\\n' order by t::text)), '-') as v from ${r.sql} t`,
+          );
     out[`${r.kind} ${r.sql}`] = row!.v;
   }
   return out;
@@ -95,10 +99,16 @@ describe('parallel backup (jobs: 2)', () => {
       const { manifest, result } = backups[name]!;
       expect(manifest.pgDump).toMatchObject({ format: 'directory', jobs: 2, compression: 'zstd:1' });
       expect(manifest.objects.map((o) => o.name)).toContain('dir-toc.dat.zst.age');
-      for (const o of manifest.objects.filter((x) => x.name.startsWith('dir-'))) expect(o.layers).toEqual(['pg_dump:directory', 'zstd', 'age']);
+      for (const o of manifest.objects.filter((x) => x.name.startsWith('dir-')))
+        expect(o.layers).toEqual(['pg_dump:directory', 'zstd', 'age']);
       const details = (await loadDetails(t.repo, manifest, identities)) as BoundDetails;
       const pinned = details.backup!.objects.map((o) => o.name).sort();
-      expect(pinned).toEqual(manifest.objects.filter((o) => o.name !== 'details.json.age').map((o) => o.name).sort());
+      expect(pinned).toEqual(
+        manifest.objects
+          .filter((o) => o.name !== 'details.json.age')
+          .map((o) => o.name)
+          .sort(),
+      );
       // the spool was sampled (its bound depends on timing: scripts/bench/parallel-backup.mjs measures it)
       expect(result.peakSpool!.files).toBeGreaterThan(0);
       expect(result.peakSpool!.bytes).toBeGreaterThan(0);
@@ -115,7 +125,9 @@ describe('parallel backup (jobs: 2)', () => {
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
       const files = backups[name]!.manifest.objects.length;
       expect(report.checks.filter((c) => c.name.startsWith('sha256 ')).length).toBe(files);
-      expect(report.checks.find((c) => c.name.startsWith('decrypt every file'))?.actual).toMatch(new RegExp(`toc.dat lists ${dataObjects(backups[name]!.manifest).length} table data items, each stored`));
+      expect(report.checks.find((c) => c.name.startsWith('decrypt every file'))?.actual).toMatch(
+        new RegExp(`toc.dat lists ${dataObjects(backups[name]!.manifest).length} table data items, each stored`),
+      );
     }
   });
 
@@ -128,7 +140,12 @@ describe('parallel backup (jobs: 2)', () => {
       for (const jobs of [2, 1]) {
         const to = await freshDatabase(`par_r${jobs}`);
         restored.push(to);
-        const result = await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, backups[name]!.manifest, { to: to.url, jobs, clean: false });
+        const result = await runRestore(
+          { config: t.config, repo: t.repo, logger, identities },
+          target,
+          backups[name]!.manifest,
+          { to: to.url, jobs, clean: false },
+        );
         expect(result.checks.filter((c) => !c.ok)).toEqual([]);
         expect(result.ok).toBe(true);
         expect(await contents(to.url)).toEqual(want);
@@ -138,7 +155,12 @@ describe('parallel backup (jobs: 2)', () => {
       // whatever the archive format.)
       if (name === 'part') continue;
       await query(restored[0]!.url, 'delete from public.invoice_items where line_no = 1');
-      const again = await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, backups[name]!.manifest, { to: restored[0]!.url, jobs: 2, clean: true });
+      const again = await runRestore(
+        { config: t.config, repo: t.repo, logger, identities },
+        target,
+        backups[name]!.manifest,
+        { to: restored[0]!.url, jobs: 2, clean: true },
+      );
       expect(again.checks.filter((c) => !c.ok)).toEqual([]);
       expect(await contents(restored[0]!.url)).toEqual(want);
     }
@@ -148,7 +170,11 @@ describe('parallel backup (jobs: 2)', () => {
 
   it('drill --jobs 2 of the partitioned backup passes every check', async () => {
     const target = t.config.targets.find((x) => x.name === 'part')!;
-    const report = await runDrill({ config: drillConfig(t, state.url), repo: t.repo, logger, identities, progress: false }, target, { jobs: 2 });
+    const report = await runDrill(
+      { config: drillConfig(t, state.url), repo: t.repo, logger, identities, progress: false },
+      target,
+      { jobs: 2 },
+    );
     expect(report.cause).toBeUndefined();
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.verdict).toBe('pass');
@@ -169,7 +195,10 @@ for f in "$IN"/dir-*.age; do
 done
 pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
       const to = await freshDatabase('par_stock');
-      execFileSync('bash', ['-c', recipe], { env: { ...process.env, IN: stored, OUT: folder, KEY: t.identityFile, DB: to.url }, stdio: 'pipe' });
+      execFileSync('bash', ['-c', recipe], {
+        env: { ...process.env, IN: stored, OUT: folder, KEY: t.identityFile, DB: to.url },
+        stdio: 'pipe',
+      });
       expect((await readdir(path.join(folder, 'dump'))).length).toBe(dataObjects(manifest).length + 1);
       expect(await contents(to.url)).toEqual(await contents(part.url));
     } finally {
@@ -187,9 +216,16 @@ pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
     bytes[bytes.length - 20]! ^= 0xff;
     await writeFile(file, bytes);
     const to = await freshDatabase('par_dmg');
-    const err = await runRestore({ config: t.config, repo: damaged.repo, logger, identities }, target, damaged.manifest, { to: to.url, jobs: 2, clean: false }).catch((e: unknown) => e);
+    const err = await runRestore(
+      { config: t.config, repo: damaged.repo, logger, identities },
+      target,
+      damaged.manifest,
+      { to: to.url, jobs: 2, clean: false },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as Error).message).toMatch(new RegExp(`checksum mismatch for '.*${victim.name.replace(/\./g, '\\.')}'`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`checksum mismatch for '.*${victim.name.replace(/\./g, '\\.')}'`),
+    );
 
     // the same bytes with the manifest rewritten to match them: storage checks pass, the details do not
     const { createHash } = await import('node:crypto');
@@ -199,14 +235,22 @@ pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
     entry.sha256 = createHash('sha256').update(bytes).digest('hex');
     await writeFile(path.join(forged.folder, 'manifest.json'), `${JSON.stringify(forged.manifest, null, 2)}\n`);
     const to2 = await freshDatabase('par_forged');
-    const refused = await runRestore({ config: t.config, repo: forged.repo, logger, identities }, target, forged.manifest, { to: to2.url, jobs: 2, clean: false }).catch((e: unknown) => e);
+    const refused = await runRestore(
+      { config: t.config, repo: forged.repo, logger, identities },
+      target,
+      forged.manifest,
+      { to: to2.url, jobs: 2, clean: false },
+    ).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(IntegrityError);
     expect((refused as Error).message).toContain(`object '${victim.name}' is not the one this backup stored`);
     expect(await query(to2.url, `select 1 from pg_tables where schemaname = 'public'`)).toEqual([]); // refused before anything was written
   });
 
   it('with compression pg_dump:1 the workers compress (N.dat.gz), objects are age only, and it restores equal', async () => {
-    const gz = await createTestRepo({ targets: [{ name: 'part', url: part.url, verifyTables: partitioned.verifyTables, jobs: 2 }], compression: 'pg_dump:1' });
+    const gz = await createTestRepo({
+      targets: [{ name: 'part', url: part.url, verifyTables: partitioned.verifyTables, jobs: 2 }],
+      compression: 'pg_dump:1',
+    });
     try {
       const result = await runBackup({ config: gz.config, repo: gz.repo, logger }, gz.config.targets[0]!);
       const manifest = await gz.repo.resolve('part', result.id);
@@ -214,7 +258,12 @@ pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
       expect(data.length).toBe(dataObjects(backups.part!.manifest).length);
       for (const o of data) expect(o.layers).toEqual(['pg_dump:directory', 'age']);
       const to = await freshDatabase('par_gz');
-      const restored = await runRestore({ config: gz.config, repo: gz.repo, logger, identities: await loadIdentities(gz.config) }, gz.config.targets[0]!, manifest, { to: to.url, jobs: 2, clean: false });
+      const restored = await runRestore(
+        { config: gz.config, repo: gz.repo, logger, identities: await loadIdentities(gz.config) },
+        gz.config.targets[0]!,
+        manifest,
+        { to: to.url, jobs: 2, clean: false },
+      );
       expect(restored.checks.filter((c) => !c.ok)).toEqual([]);
       expect(await contents(to.url)).toEqual(await contents(part.url));
     } finally {
@@ -228,10 +277,15 @@ pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
     expect(backup.code, backup.stderr).toBe(0);
     const result = JSON.parse(backup.stdout) as BackupResult;
     expect(result.objects.some((o) => o.name === 'dir-toc.dat.zst.age')).toBe(true);
-    const verify = await runCli(['verify', result.id, '--target', 'invoices', '--deep', '--json', ...cfg], { timeoutMs: 170_000 });
+    const verify = await runCli(['verify', result.id, '--target', 'invoices', '--deep', '--json', ...cfg], {
+      timeoutMs: 170_000,
+    });
     expect(verify.code, verify.stderr).toBe(0);
     const to = await freshDatabase('par_cli');
-    const restore = await runCli(['restore', result.id, '--target', 'invoices', '--to', to.url, '--jobs', '2', ...cfg], { timeoutMs: 170_000 });
+    const restore = await runCli(
+      ['restore', result.id, '--target', 'invoices', '--to', to.url, '--jobs', '2', ...cfg],
+      { timeoutMs: 170_000 },
+    );
     expect(restore.code, restore.stderr).toBe(0);
     expect(await contents(to.url)).toEqual(await contents(sample.url));
   }, 400_000);
@@ -264,7 +318,9 @@ wait "$PGD_PID"
     const saved = process.env.PATH;
     process.env.PATH = `${dir}:${saved}`;
     try {
-      const err = await runBackup({ config: t.config, repo: t.repo, logger }, t.config.targets[0]!).catch((e: unknown) => e);
+      const err = await runBackup({ config: t.config, repo: t.repo, logger }, t.config.targets[0]!).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(OperationError);
       expect((err as Error).message).toMatch(/pg_dump --jobs=2 of 'invoices' failed \(killed by SIGKILL\)/);
       expect((err as Error).message).not.toMatch(/\n/);
@@ -285,7 +341,13 @@ wait "$PGD_PID"
     const s3 = await createTestRepo({
       targets: [{ name: 'invoices', url: sample.url, jobs: 2 }],
       repoUrl: `s3://${server.bucket}/par-${Date.now()}`,
-      s3: { endpoint: proxy.endpoint, region: server.region, forcePathStyle: true, checksums: server.checksums, maxAttempts: 2 },
+      s3: {
+        endpoint: proxy.endpoint,
+        region: server.region,
+        forcePathStyle: true,
+        checksums: server.checksums,
+        maxAttempts: 2,
+      },
     });
     try {
       const good = await runBackup({ config: s3.config, repo: s3.repo, logger }, s3.config.targets[0]!);
@@ -293,7 +355,9 @@ wait "$PGD_PID"
       // toc.dat goes up after every table file: S3 answers 500 to it (and to each retry)
       const isToc: Match = (r) => isObjectWrite(r) && r.url.includes('dir-toc.dat');
       proxy.failNext(1000, 500, isToc);
-      const err = await runBackup({ config: s3.config, repo: s3.repo, logger }, s3.config.targets[0]!).catch((e: unknown) => e);
+      const err = await runBackup({ config: s3.config, repo: s3.repo, logger }, s3.config.targets[0]!).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(OperationError);
       expect((err as Error).message).toMatch(/dir-toc\.dat/);
       expect((err as Error).message).not.toMatch(/\n/);
@@ -301,7 +365,10 @@ wait "$PGD_PID"
       proxy.reset();
       const complete = (await s3.repo.listBackups('invoices')).filter((b) => b.status === 'complete');
       expect(complete.map((b) => b.id)).toEqual([good.id]);
-      const report = await verifyBackup(s3.repo, await s3.repo.resolve('invoices', good.id), { deep: true, identities: await loadIdentities(s3.config) });
+      const report = await verifyBackup(s3.repo, await s3.repo.resolve('invoices', good.id), {
+        deep: true,
+        identities: await loadIdentities(s3.config),
+      });
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     } finally {
       process.env = savedEnv;

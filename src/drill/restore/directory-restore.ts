@@ -36,7 +36,10 @@ export interface DirectorySource {
 export function dumpFolderFiles(manifest: Manifest): DirectoryFile[] {
   const files = directoryFiles(manifest);
   if (typeof files === 'string') {
-    throw new OperationError(`manifest of '${manifest.target}/${manifest.id}' does not describe a directory dump: ${files}`, { hint: 'a newer fapiao-guard wrote it, or the manifest is damaged: upgrade, or restore another backup' });
+    throw new OperationError(
+      `manifest of '${manifest.target}/${manifest.id}' does not describe a directory dump: ${files}`,
+      { hint: 'a newer fapiao-guard wrote it, or the manifest is damaged: upgrade, or restore another backup' },
+    );
   }
   return files;
 }
@@ -54,18 +57,35 @@ function byteCounter(source: DirectorySource): (object: string) => ((n: number) 
 }
 
 /** Decrypt (and decompress) one object into a new private file; zstd writes it itself. */
-async function decryptInto(source: DirectorySource, entry: DirectoryFile, target: string, signal: AbortSignal, counted: ((n: number) => void) | undefined): Promise<void> {
+async function decryptInto(
+  source: DirectorySource,
+  entry: DirectoryFile,
+  target: string,
+  signal: AbortSignal,
+  counted: ((n: number) => void) | undefined,
+): Promise<void> {
   const { repo, manifest } = source;
   const objectPath = repo.objectPath(manifest.target, manifest.id, entry.object.name);
   const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   let tool: Tool | undefined;
   try {
-    const plain = await openDecrypted(repo.storage, objectPath, entry.object, source.identities, { signal, ...(counted ? { onBytes: counted } : {}) });
+    const plain = await openDecrypted(repo.storage, objectPath, entry.object, source.identities, {
+      signal,
+      ...(counted ? { onBytes: counted } : {}),
+    });
     if (!entry.zstd) {
-      await pipelineAsync(plain, createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false }), { signal });
+      await pipelineAsync(plain, createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false }), {
+        signal,
+      });
       return;
     }
-    tool = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', stdoutFd: handle.fd, signal, label: `zstd -d of '${objectPath}'`, installHint: ZSTD_HINT });
+    tool = startTool('zstd', ['-d', '-q', '-c', '-'], {
+      stdin: 'pipe',
+      stdoutFd: handle.fd,
+      signal,
+      label: `zstd -d of '${objectPath}'`,
+      installHint: ZSTD_HINT,
+    });
     await Promise.all([pipeInto(plain, tool), tool.exited]);
   } catch (err) {
     tool?.kill();
@@ -76,7 +96,12 @@ async function decryptInto(source: DirectorySource, entry: DirectoryFile, target
 }
 
 /** Run `fn` over `items`, `n` at a time; the first failure stops the rest (aborting what runs). */
-async function pool<T>(items: readonly T[], n: number, controller: AbortController, fn: (item: T) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: readonly T[],
+  n: number,
+  controller: AbortController,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let first: { err: unknown } | undefined;
   const worker = async (): Promise<void> => {
@@ -115,36 +140,75 @@ export interface FolderRestoreOptions {
 const CHATTER = /^pg_restore: (?!error: |warning: |detail: |hint: |while PROCESSING TOC|from TOC entry)/;
 
 /** Restore the backup from its objects through `folder` (created, private; the caller deletes it). */
-export async function restoreFromObjects(source: DirectorySource, folder: string, options: FolderRestoreOptions): Promise<void> {
+export async function restoreFromObjects(
+  source: DirectorySource,
+  folder: string,
+  options: FolderRestoreOptions,
+): Promise<void> {
   const controller = linkedController(source.signal);
   const { signal } = controller;
   const counter = byteCounter(source);
   const files = dumpFolderFiles(source.manifest);
   const env = { ...options.env, LC_ALL: 'C' }; // untranslated progress lines
   const pgRestore = (step: string, args: readonly string[], onLine?: (line: string) => boolean): Promise<void> =>
-    startTool('pg_restore', [...args, ...options.flags, options.dbnameArg, folder], { env, signal, label: `${options.label} (${step})`, installHint: PG_CLIENT_HINT, onStderrLine: onLine ?? ((l) => CHATTER.test(l)) }).exited;
-  const decrypt = (f: DirectoryFile): Promise<void> => decryptInto(source, f, path.join(folder, f.file), signal, counter(f.object.name));
+    startTool('pg_restore', [...args, ...options.flags, options.dbnameArg, folder], {
+      env,
+      signal,
+      label: `${options.label} (${step})`,
+      installHint: PG_CLIENT_HINT,
+      onStderrLine: onLine ?? ((l) => CHATTER.test(l)),
+    }).exited;
+  const decrypt = (f: DirectoryFile): Promise<void> =>
+    decryptInto(source, f, path.join(folder, f.file), signal, counter(f.object.name));
   await mkdir(folder, { mode: 0o700 });
   try {
     if (options.clean) {
       await pool(files, options.jobs, controller, decrypt);
       const parallel = options.jobs > 1;
-      const tracker = options.onTableData ? tableDataTracker(parallel, options.onTableData, parallel ? parseToc(await listFolder(folder, ['--section=data'], env, signal)) : undefined) : undefined;
-      await pgRestore('all sections', ['--verbose', '--clean', '--if-exists', ...(parallel ? [`--jobs=${options.jobs}`] : [])], tracker?.line);
+      const tracker = options.onTableData
+        ? tableDataTracker(
+            parallel,
+            options.onTableData,
+            parallel ? parseToc(await listFolder(folder, ['--section=data'], env, signal)) : undefined,
+          )
+        : undefined;
+      await pgRestore(
+        'all sections',
+        ['--verbose', '--clean', '--if-exists', ...(parallel ? [`--jobs=${options.jobs}`] : [])],
+        tracker?.line,
+      );
       tracker?.end();
       return;
     }
-    const data = new Map(files.flatMap((f) => (DATA_FILE.test(f.file) ? [[DATA_FILE.exec(f.file)![1]!, f] as const] : [])));
-    await pool(files.filter((f) => !DATA_FILE.test(f.file)), options.jobs, controller, decrypt); // toc.dat, large objects
+    const data = new Map(
+      files.flatMap((f) => (DATA_FILE.test(f.file) ? [[DATA_FILE.exec(f.file)![1]!, f] as const] : [])),
+    );
+    await pool(
+      files.filter((f) => !DATA_FILE.test(f.file)),
+      options.jobs,
+      controller,
+      decrypt,
+    ); // toc.dat, large objects
     const listing = await listFolder(folder, ['--section=data'], env, signal);
     const items = listedItems(listing);
     const tableItems = items.filter((i) => i.tableData);
     const missing = tableItems.filter((i) => !data.has(i.id));
-    if (missing.length > 0) throw new OperationError(`toc.dat of '${source.manifest.target}/${source.manifest.id}' lists table data item(s) ${missing.slice(0, 5).map((i) => i.id).join(', ')} that the backup has no object for`, { hint: 'the backup is incomplete or its manifest damaged: run verify --deep, restore another backup' });
+    if (missing.length > 0)
+      throw new OperationError(
+        `toc.dat of '${source.manifest.target}/${source.manifest.id}' lists table data item(s) ${missing
+          .slice(0, 5)
+          .map((i) => i.id)
+          .join(', ')} that the backup has no object for`,
+        { hint: 'the backup is incomplete or its manifest damaged: run verify --deep, restore another backup' },
+      );
     const toc = parseToc(listing);
     await pgRestore('pre-data', ['--section=pre-data']);
     // largest first, as pg_restore orders its own parallel work: the long pole starts early
-    const ordered = [...tableItems].sort((a, b) => (data.get(b.id)!.object.plainSize ?? data.get(b.id)!.object.size) - (data.get(a.id)!.object.plainSize ?? data.get(a.id)!.object.size));
+    const ordered = [...tableItems].sort(
+      (a, b) =>
+        (data.get(b.id)!.object.plainSize ?? data.get(b.id)!.object.size) -
+        (data.get(a.id)!.object.plainSize ?? data.get(a.id)!.object.size),
+    );
     await pool(ordered, options.jobs, controller, async (item) => {
       const entry = data.get(item.id)!;
       const list = path.join(folder, `item-${item.id}.list`);
@@ -173,8 +237,18 @@ export async function restoreFromObjects(source: DirectorySource, folder: string
 }
 
 /** `pg_restore --list` of the folder (reads toc.dat only). */
-async function listFolder(folder: string, args: readonly string[], env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<string> {
-  const tool = startTool('pg_restore', ['--list', '--format=directory', ...args, folder], { env, signal, label: `pg_restore --list of '${folder}'`, installHint: PG_CLIENT_HINT });
+async function listFolder(
+  folder: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+): Promise<string> {
+  const tool = startTool('pg_restore', ['--list', '--format=directory', ...args, folder], {
+    env,
+    signal,
+    label: `pg_restore --list of '${folder}'`,
+    installHint: PG_CLIENT_HINT,
+  });
   const [out] = await Promise.all([text(tool.child.stdout!), tool.exited]);
   return out;
 }
