@@ -81,7 +81,8 @@ export async function readWholeFolder(
     bytes += read.bytes;
     toc ??= read.body;
   }
-  const folder = await mkdtemp(path.join(tmpdir(), 'fapiao-guard-toc-')); // toc.dat alone: names and definitions, no rows
+  // toc.dat alone: names and definitions, no rows
+  const folder = await mkdtemp(path.join(tmpdir(), 'fapiao-guard-toc-'));
   try {
     await writeFile(path.join(folder, 'toc.dat'), toc!, { mode: 0o600 });
     const list = startTool('pg_restore', ['--list', '--format=directory', folder], {

@@ -68,8 +68,10 @@ afterAll(async () => {
 async function contents(url: string): Promise<Record<string, string>> {
   const relations = await query<{ sql: string; kind: string }>(
     url,
-    `select format('%I.%I', n.nspname, c.relname) as sql, c.relkind::text as kind from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where c.relkind in ('r', 'm', 'S') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%' order by 1`,
+    `select format('%I.%I', n.nspname, c.relname) as sql, c.relkind::text as kind
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'm', 'S') and n.nspname not in ('pg_catalog', 'information_schema')
+        and n.nspname not like 'pg_toast%' order by 1`,
   );
   const out: Record<string, string> = {};
   for (const r of relations) {
@@ -78,7 +80,8 @@ async function contents(url: string): Promise<Record<string, string>> {
         ? await query<{ v: string }>(url, `select last_value || '/' || is_called as v from ${r.sql}`)
         : await query<{ v: string }>(
             url,
-            `select count(*) || ' rows ' || coalesce(md5(string_agg(t::text, E'\\n' order by t::text)), '-') as v from ${r.sql} t`,
+            `select count(*) || ' rows ' || coalesce(md5(string_agg(t::text, E'\\n' order by t::text)), '-') as v
+               from ${r.sql} t`,
           );
     out[`${r.kind} ${r.sql}`] = row!.v;
   }
@@ -94,7 +97,7 @@ async function freshDatabase(prefix: string): Promise<TestDatabase> {
 const dataObjects = (m: Manifest) => m.objects.filter((o) => /^dir-\d+\.dat\.zst\.age$/.test(o.name));
 
 describe('parallel backup (jobs: 2)', () => {
-  it('stores one object per file of the dump folder, toc.dat included, each pinned by the encrypted details', async () => {
+  it('stores one object per file of the dump folder, toc.dat included, each pinned by the details', async () => {
     for (const name of ['invoices', 'part']) {
       const { manifest, result } = backups[name]!;
       expect(manifest.pgDump).toMatchObject({ format: 'directory', jobs: 2, compression: 'zstd:1' });
@@ -131,7 +134,7 @@ describe('parallel backup (jobs: 2)', () => {
     }
   });
 
-  it('restore --jobs 2 and --jobs 1 (one table file per job on disk) and --clean (folder decrypted first) give copies equal to the source', async () => {
+  it('restore --jobs 2, --jobs 1 (a table file per job on disk) and --clean (folder first): copies equal the source', async () => {
     for (const name of ['invoices', 'part'] as const) {
       const source = name === 'invoices' ? sample : part;
       const want = await contents(source.url);
@@ -206,7 +209,7 @@ pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
     }
   });
 
-  it('a damaged table file fails the restore naming it; an object swapped in with a fixed manifest is refused by the identity binding', async () => {
+  it('a damaged table file fails the restore naming it; one swapped in with its manifest entry is refused', async () => {
     const { manifest } = backups.invoices!;
     const target = t.config.targets.find((x) => x.name === 'invoices')!;
     const victim = [...dataObjects(manifest)].sort((a, b) => b.size - a.size)[0]!;
@@ -243,7 +246,8 @@ pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
     ).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(IntegrityError);
     expect((refused as Error).message).toContain(`object '${victim.name}' is not the one this backup stored`);
-    expect(await query(to2.url, `select 1 from pg_tables where schemaname = 'public'`)).toEqual([]); // refused before anything was written
+    // refused before anything was written
+    expect(await query(to2.url, `select 1 from pg_tables where schemaname = 'public'`)).toEqual([]);
   });
 
   it('with compression pg_dump:1 the workers compress (N.dat.gz), objects are age only, and it restores equal', async () => {
