@@ -223,7 +223,11 @@ async function restoreAndCheck(
 ): Promise<{ checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number }> {
   // the dump: one object, or (parallel backups) one per file of pg_dump's folder
   const dumps = isDirectoryBackup(manifest) ? dumpFolderFiles(manifest).map((f) => f.object) : [dumpObjectOf(manifest)];
-  const dump = { name: dumps.length === 1 ? dumps[0]!.name : `${dumps.length} dump objects (dir-*)`, size: dumps.reduce((s, o) => s + o.size, 0), sha256: dumps.length === 1 ? dumps[0]!.sha256 : '' };
+  const dump = {
+    name: dumps.length === 1 ? dumps[0]!.name : `${dumps.length} dump objects (dir-*)`,
+    size: dumps.reduce((s, o) => s + o.size, 0),
+    sha256: dumps.length === 1 ? dumps[0]!.sha256 : '',
+  };
   const dumpPath = ctx.repo.objectPath(manifest.target, manifest.id, dumps.at(-1)!.name);
   const start = Date.now();
   let downloadEnd: number | undefined;
@@ -272,7 +276,8 @@ async function restoreAndCheck(
     const r = verified[i]!;
     checks.push(r.status === 'fulfilled' ? { name: `verify ${o.name}`, ok: true, expected: 'size, sha256, age authentication', actual: `${o.size} bytes` } : failed(`verify ${o.name}`, 'size, sha256, age authentication', r.reason));
   });
-  const restoreExpected = `${dump.size} bytes, ${dumps.length === 1 ? `sha256 ${dump.sha256.slice(0, 16)}…` : 'each sha256'}, age authentication, pg_restore exit 0`;
+  const digest = dumps.length === 1 ? `sha256 ${dump.sha256.slice(0, 16)}…` : 'each sha256';
+  const restoreExpected = `${dump.size} bytes, ${digest}, age authentication, pg_restore exit 0`;
   checks.push(restored.status === 'fulfilled' ? { name: `restore ${dump.name}`, ok: true, expected: restoreExpected, actual: 'verified and restored' } : failed(`restore ${dump.name}`, restoreExpected, restored.reason));
   const seconds = { download: round(((downloadEnd ?? restoreEnd) - start) / 1000), restore: round((restoreEnd - start) / 1000), checks: 0 };
   log.info({ download: seconds.download, restore: seconds.restore, ok: restored.status === 'fulfilled', tablesCheckedMeanwhile: checking.measuredEarly(), checksYielded: checking.yields() }, restored.status === 'fulfilled' ? 'restore finished' : 'restore failed');
