@@ -21,6 +21,8 @@ import type { Manifest, ManifestObject } from '../core/repository/manifest.js';
 import { openDecrypted } from '../core/repository/read-encrypted.js';
 import { Repository } from '../core/repository/repository.js';
 import { dumpObjectOf } from './restore/dump-source.js';
+import { isDirectoryBackup } from '../backup/directory-objects.js';
+import { dumpFolderFiles } from './restore/directory-restore.js';
 import { checksAlongside } from './restore/checks-alongside.js';
 import { restoreArchive } from './restore/restore.js';
 import { openStateDb } from '../core/state/state-db.js';
@@ -219,14 +221,20 @@ async function restoreAndCheck(
   settings: ReturnType<typeof defaultDrillConfig>,
   log: Logger,
 ): Promise<{ checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number }> {
-  const dump = dumpObjectOf(manifest);
-  const dumpPath = ctx.repo.objectPath(manifest.target, manifest.id, dump.name);
+  // the dump: one object, or (parallel backups) one per file of pg_dump's folder
+  const dumps = isDirectoryBackup(manifest) ? dumpFolderFiles(manifest).map((f) => f.object) : [dumpObjectOf(manifest)];
+  const dump = {
+    name: dumps.length === 1 ? dumps[0]!.name : `${dumps.length} dump objects (dir-*)`,
+    size: dumps.reduce((s, o) => s + o.size, 0),
+    sha256: dumps.length === 1 ? dumps[0]!.sha256 : '',
+  };
+  const dumpPath = ctx.repo.objectPath(manifest.target, manifest.id, dumps.at(-1)!.name);
   const start = Date.now();
   let downloadEnd: number | undefined;
   const repo = new Repository(observeLoads(ctx.repo.storage, (name) => {
     if (name === dumpPath) downloadEnd ??= Date.now();
   }));
-  const others = manifest.objects.filter((o) => o !== dump && o.name !== 'details.json.age');
+  const others = manifest.objects.filter((o) => !dumps.includes(o) && o.name !== 'details.json.age');
   // tables are measured as soon as their data is in, while pg_restore builds indexes
   const checking = checksAlongside(ctx.repo, manifest, identities, scratch.url, { concurrency: Math.max(2, jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) });
   const [details, restored, ...verified] = await Promise.allSettled([
@@ -268,7 +276,8 @@ async function restoreAndCheck(
     const r = verified[i]!;
     checks.push(r.status === 'fulfilled' ? { name: `verify ${o.name}`, ok: true, expected: 'size, sha256, age authentication', actual: `${o.size} bytes` } : failed(`verify ${o.name}`, 'size, sha256, age authentication', r.reason));
   });
-  const restoreExpected = `${dump.size} bytes, sha256 ${dump.sha256.slice(0, 16)}…, age authentication, pg_restore exit 0`;
+  const digest = dumps.length === 1 ? `sha256 ${dump.sha256.slice(0, 16)}…` : 'each sha256';
+  const restoreExpected = `${dump.size} bytes, ${digest}, age authentication, pg_restore exit 0`;
   checks.push(restored.status === 'fulfilled' ? { name: `restore ${dump.name}`, ok: true, expected: restoreExpected, actual: 'verified and restored' } : failed(`restore ${dump.name}`, restoreExpected, restored.reason));
   const seconds = { download: round(((downloadEnd ?? restoreEnd) - start) / 1000), restore: round((restoreEnd - start) / 1000), checks: 0 };
   log.info({ download: seconds.download, restore: seconds.restore, ok: restored.status === 'fulfilled', tablesCheckedMeanwhile: checking.measuredEarly(), checksYielded: checking.yields() }, restored.status === 'fulfilled' ? 'restore finished' : 'restore failed');

@@ -1,5 +1,6 @@
 // `verify`: every stored object's size and sha256 against the manifest, with no key;
-// `--deep` also decrypts, lists the archive with pg_restore, reads the details and the key index.
+// `--deep` also decrypts, lists the archive with pg_restore, reads the details and the key index
+// (a parallel backup file by file: verify-folder.ts).
 import { pushAll } from '../core/arrays.js';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
@@ -14,6 +15,8 @@ import { openDecrypted } from '../core/repository/read-encrypted.js';
 import type { Repository } from '../core/repository/repository.js';
 import { openDumpArchive } from './restore/dump-source.js';
 import { loadDetails } from './restore/checks-alongside.js';
+import { isDirectoryBackup } from '../backup/directory-objects.js';
+import { readWholeFolder } from './verify-folder.js';
 
 export interface VerifyCheck {
   name: string;
@@ -37,7 +40,11 @@ export async function verifyBackup(repo: Repository, manifest: Manifest, options
   if (options.deep && options.identities) {
     const identities = options.identities;
     requireMatchingIdentity(manifest, identities);
-    checks.push(await attempt('decrypt + pg_restore read of the dump', () => readWholeArchive(repo, manifest, identities, options.signal)));
+    checks.push(
+      isDirectoryBackup(manifest)
+        ? await attempt('decrypt every file of the dump + pg_restore list of toc.dat', () => readWholeFolder(repo, manifest, identities, options.signal))
+        : await attempt('decrypt + pg_restore read of the dump', () => readWholeArchive(repo, manifest, identities, options.signal)),
+    );
     checks.push(
       await attempt('decrypt details', async () => {
         const details = await loadDetails(repo, manifest, identities);
@@ -51,7 +58,7 @@ export async function verifyBackup(repo: Repository, manifest: Manifest, options
         return `id, target, database, snapshot, start time and ${manifest.objects.length - 1} object checksums match`;
       }),
     );
-    for (const object of manifest.objects.filter((o) => o.name !== 'details.json.age' && o.layers[0] !== 'pg_dump:custom')) {
+    for (const object of manifest.objects.filter((o) => o.name !== 'details.json.age' && !o.layers[0]?.startsWith('pg_dump:'))) {
       const read = object.name === INVOICE_KEYS_NAME ? readKeyIndex : decryptToNowhere;
       checks.push(await attempt(`decrypt ${object.name}`, () => read(repo, manifest, object, identities)));
     }

@@ -70,7 +70,7 @@ describe('backup, verify and restore', () => {
     const parallel = await scratchDb();
     const spooled = await runRestore({ config: { ...t.config, restore: { jobs: 1, spoolDir } }, repo: t.repo, logger, identities }, target, manifest, { to: parallel.url, jobs: 2, clean: false });
     expect(spooled.ok).toBe(true);
-    // in the private spool folder (src/drill/restore/spool-dir.ts), which stays, empty
+    // in the private spool folder (src/core/spool-dir.ts), which stays, empty
     expect(await readdir(spoolDir)).toEqual([`fapiao-guard-spool-${process.getuid!()}`]);
     expect(await readdir(path.join(spoolDir, `fapiao-guard-spool-${process.getuid!()}`))).toEqual([]);
   });

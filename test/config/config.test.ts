@@ -31,7 +31,7 @@ describe('config', () => {
     expect(config.timezone).toBe('Asia/Shanghai');
     expect(config.backup.compression).toEqual({ kind: 'zstd', level: 1 });
     expect(config.restore).toEqual({ jobs: 1 });
-    expect(config.targets[0]).toEqual({ name: 'invoices', url: 'postgres://backup@db:5432/invoices', verifyTables: [], globals: false, pgDumpArgs: [] });
+    expect(config.targets[0]).toEqual({ name: 'invoices', url: 'postgres://backup@db:5432/invoices', verifyTables: [], globals: false, pgDumpArgs: [], jobs: 1 });
   });
 
   it('interpolates ${NAME} and ${NAME:-default}, and lists unset variables without defaults', () => {
@@ -81,7 +81,7 @@ extra: 1
       'targets[0].name: must be lowercase letters, digits, - or _ (it names folders)',
       'targets[0].url: must be a postgres:// URL',
       `targets[0].verifyTables[1]: 'public.发票 附件': a name with a space must be quoted, e.g. public."发票 附件" (write a table as psql's \\dt shows it: schema.table, "Quoted" where needed)`,
-      'targets[1].colour: unknown key (known: name, url, verifyTables, globals, pgDumpArgs)',
+      'targets[1].colour: unknown key (known: name, url, verifyTables, globals, pgDumpArgs, jobs)',
       "targets[2].name: duplicate target name 'b'",
       "backup.compression: 'gzip' is not one of zstd[:1-19], pg_dump[:0-9], none",
       'restore.jobs: must be at least 1',

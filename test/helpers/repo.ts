@@ -21,7 +21,7 @@ export interface TestRepo {
 }
 
 export interface TestRepoOptions {
-  targets: Array<{ name: string; url: string; verifyTables?: string[]; globals?: boolean }>;
+  targets: Array<{ name: string; url: string; verifyTables?: string[]; globals?: boolean; jobs?: number }>;
   repoUrl?: string;
   s3?: Record<string, unknown>;
   compression?: string;

@@ -25,6 +25,8 @@ export interface TargetConfig {
   globals: boolean;
   /** extra arguments for pg_dump, e.g. ["--exclude-table-data=audit_log"] */
   pgDumpArgs: string[];
+  /** >1: dump with `pg_dump --format=directory --jobs=N`, one stored object per file (src/backup/directory-dump.ts) */
+  jobs: number;
 }
 
 export interface Compression {
@@ -164,7 +166,7 @@ export function validateConfig(doc: unknown, source?: string): Config {
 }
 
 function readTarget(t: Reader): TargetConfig {
-  t.only(['name', 'url', 'verifyTables', 'globals', 'pgDumpArgs']);
+  t.only(['name', 'url', 'verifyTables', 'globals', 'pgDumpArgs', 'jobs']);
   const name = t.string('name', { required: true, pattern: TARGET_NAME, patternHint: 'must be lowercase letters, digits, - or _ (it names folders)' }) ?? '';
   const url = t.string('url', { required: true, pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' }) ?? '';
   const urlProblem = /^postgres(ql)?:\/\//.test(url) ? pgUrlProblem(url) : undefined;
@@ -174,7 +176,8 @@ function readTarget(t: Reader): TargetConfig {
     const parsed = parseQualifiedName(table);
     if (!parsed.ok) t.issues.add(`${t.path}.verifyTables[${i}]`, `${parsed.reason} (write a table as psql's \\dt shows it: schema.table, "Quoted" where needed)`);
   });
-  return { name, url, verifyTables, globals: t.boolean('globals', false), pgDumpArgs: t.strings('pgDumpArgs') };
+  const jobs = t.number('jobs', { fallback: 1, min: 1, max: 64, integer: true })!;
+  return { name, url, verifyTables, globals: t.boolean('globals', false), pgDumpArgs: t.strings('pgDumpArgs'), jobs };
 }
 
 function readS3(s3: Reader): S3Config {

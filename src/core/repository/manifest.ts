@@ -8,7 +8,10 @@ export const REPOSITORY_FORMAT = 1;
 export interface ManifestObject {
   /** name relative to the backup's folder */
   name: string;
-  /** what the stored bytes are, outermost last: e.g. ['pg_dump:custom', 'zstd', 'age'] */
+  /**
+   * what the stored bytes are, outermost last: e.g. ['pg_dump:custom', 'zstd', 'age'], or for one
+   * file of a parallel (directory-format) dump ['pg_dump:directory', 'zstd', 'age']
+   */
   layers: string[];
   size: number;
   sha256: string;
@@ -24,7 +27,8 @@ export interface Manifest {
   target: string;
   database: string;
   server: { version: string; systemIdentifier?: string };
-  pgDump: { version: string; format: 'custom'; compression: string };
+  /** format 'directory' (with jobs): the dump is one object per file of pg_dump's folder, toc.dat included */
+  pgDump: { version: string; format: 'custom' | 'directory'; compression: string; jobs?: number };
   startedAt: string;
   finishedAt: string;
   snapshot: string;

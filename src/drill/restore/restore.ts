@@ -1,5 +1,6 @@
-// `restore <id|latest> --to URL`: streamed (or spooled for --jobs > 1) into pg_restore, then the
-// restored copy is counted and checksummed against the backup's details.
+// `restore <id|latest> --to URL`: streamed (or spooled for --jobs > 1) into pg_restore, a parallel
+// backup table file by table file (directory-restore.ts), then the restored copy is counted and
+// checksummed against the backup's details.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,9 +18,11 @@ import type { Repository } from '../../core/repository/repository.js';
 import { maskUrl } from '../../core/storage/mask-url.js';
 import { assertBound } from '../../backup/backup-identity.js';
 import { checksAlongside } from './checks-alongside.js';
+import { isDirectoryBackup } from '../../backup/directory-objects.js';
+import { dumpFolderFiles, restoreFromObjects } from './directory-restore.js';
 import { dumpObjectOf, openDumpArchive, spoolDumpArchive } from './dump-source.js';
 import { type ArchiveToc, type RestoredTableRef, UNTRANSLATED, parseToc, tableDataTracker } from './restore-progress.js';
-import { ensureSpoolFolder, removeOrphanSpools, spoolFileName } from './spool-dir.js';
+import { ensureSpoolFolder, removeOrphanSpools, spoolEntryName, spoolFileName } from '../../core/spool-dir.js';
 import { guardRestoreTarget, readTargetFacts } from './target-guard.js';
 
 export interface RestoreOptions {
@@ -92,6 +95,7 @@ async function listToc(archive: string, signal: AbortSignal): Promise<ArchiveToc
 
 /** Streams the archive into pg_restore, or spools it to a file first for parallel jobs. */
 export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, options: RestoreOptions): Promise<void> {
+  if (isDirectoryBackup(manifest)) return restoreFolder(ctx, manifest, options);
   const controller = linkedController(ctx.signal);
   const { signal } = controller;
   const object = dumpObjectOf(manifest);
@@ -114,7 +118,7 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
       return;
     }
     // pg_restore -j needs a seekable file: spool the verified, decrypted archive first, in a
-    // private folder where the next run finds it should this one be killed (spool-dir.ts)
+    // private folder where the next run finds it should this one be killed (src/core/spool-dir.ts)
     const spool = path.join(await ensureSpoolFolder(ctx.config.restore.spoolDir), spoolFileName(manifest.id, randomBytes(4).toString('hex')));
     try {
       await spoolDumpArchive(source, spool).catch((err: unknown) => {
@@ -129,6 +133,44 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
       tracker?.end();
     } finally {
       await rm(spool, { force: true });
+    }
+  } catch (err) {
+    controller.abort(err);
+    throw isFgError(err) ? err : new OperationError(`restore of '${manifest.target}/${manifest.id}' failed: ${messageOf(err)}`, { cause: err });
+  } finally {
+    progress.done();
+  }
+}
+
+/**
+ * A parallel backup (one object per file of pg_dump's folder): restored section by section with
+ * each table file decrypted just before pg_restore reads it (directory-restore.ts), in a private
+ * spool folder deleted at the end.
+ */
+async function restoreFolder(ctx: RestoreContext, manifest: Manifest, options: RestoreOptions): Promise<void> {
+  const controller = linkedController(ctx.signal);
+  const { signal } = controller;
+  const total = dumpFolderFiles(manifest).reduce((s, f) => s + f.object.size, 0);
+  const started = Date.now();
+  const progress = createProgress(`restore ${manifest.id}`, process.stderr, ctx.progress ?? Boolean(process.stderr.isTTY));
+  const source = { repo: ctx.repo, manifest, identities: ctx.identities, signal, onBytes: (n: number) => progress.update(progressText(n, total, started)) };
+  const { dbnameArg, env } = libpqInvocation(options.to);
+  const flags = ['--exit-on-error', ...(options.noOwner ? ['--no-owner', '--no-privileges'] : [])];
+  try {
+    await removeOrphanSpools(ctx.config.restore.spoolDir, ctx.logger);
+    const folder = path.join(await ensureSpoolFolder(ctx.config.restore.spoolDir), spoolEntryName(manifest.id, randomBytes(4).toString('hex'), 'dir'));
+    try {
+      await restoreFromObjects(source, folder, {
+        jobs: options.jobs,
+        flags,
+        clean: options.clean,
+        dbnameArg,
+        env,
+        label: `pg_restore into '${maskUrl(options.to)}'`,
+        ...(options.onTableData ? { onTableData: options.onTableData } : {}),
+      });
+    } finally {
+      await rm(folder, { recursive: true, force: true });
     }
   } catch (err) {
     controller.abort(err);
