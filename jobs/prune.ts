@@ -1,22 +1,37 @@
-// Job: prune one target. Checklist: plan retention; log the plan; delete what it says (manifest first).
+// Job: prune one target in every repository. Checklist per repository: plan its retention; log the
+// plan; delete what it says (manifest first).
 import type { Job } from '../src/jobs/job.js';
-import { policyFor } from '../src/prune/retention-config.js';
-import { executePrune, planPrune } from '../src/prune/prune.js';
+import { repositoriesToPrune } from '../src/prune/prune-repositories.js';
+import { executePrune, planPrune, type PruneResult } from '../src/prune/prune.js';
 import { formatBytes } from '../src/progress.js';
 
 export const pruneJob: Job = {
   name: 'prune',
   async run(ctx) {
-    const pruneCtx = { repo: ctx.repo, logger: ctx.logger, signal: ctx.signal, timeZone: ctx.config.timezone, objectLock: Boolean(ctx.config.repository.s3.objectLock) };
-    const plan = await planPrune(pruneCtx, ctx.target.name, policyFor(ctx.config.retention, ctx.target.name));
-    for (const b of plan.backups) ctx.logger.info({ backup: b.id, status: b.status, action: b.action, reasons: b.reasons }, 'prune plan');
-    const result = await executePrune(pruneCtx, plan, false);
-    const kept = result.backups.filter((b) => b.outcome === 'kept').length;
-    const extra = [result.retained ? `${result.retained} retained by Object Lock` : '', result.failed ? `${result.failed} FAILED` : ''].filter(Boolean).join(', ');
+    const primary = ctx.config.repositories?.[0]?.name ?? 'primary';
+    const repositories = await repositoriesToPrune(ctx.config, undefined, { logger: ctx.logger, signal: ctx.signal, opened: { name: primary, repo: ctx.repo } });
+    const results: Array<PruneResult & { repository: string; kept: number }> = [];
+    for (const { settings, ctx: pruneCtx, policyFor } of repositories) {
+      const plan = await planPrune(pruneCtx, ctx.target.name, policyFor(ctx.target.name));
+      for (const b of plan.backups) ctx.logger.info({ repository: settings.name, backup: b.id, status: b.status, action: b.action, reasons: b.reasons }, 'prune plan');
+      const result = await executePrune(pruneCtx, plan, false);
+      results.push({ ...result, repository: settings.name, kept: result.backups.filter((b) => b.outcome === 'kept').length });
+    }
+    const sum = (key: 'deleted' | 'deletedBytes' | 'retained' | 'failed' | 'kept') => results.reduce((n, r) => n + r[key], 0);
+    const extra = [sum('retained') ? `${sum('retained')} retained by Object Lock` : '', sum('failed') ? `${sum('failed')} FAILED` : ''].filter(Boolean).join(', ');
+    const where = results.length > 1 ? ` in ${results.map((r) => `'${r.repository}'`).join(', ')}` : '';
     return {
-      ok: result.failed === 0,
-      summary: `prune of '${ctx.target.name}': ${result.deleted} deleted (${formatBytes(result.deletedBytes)}), ${kept} kept${extra ? `, ${extra}` : ''} (${plan.policy})`,
-      details: { deleted: result.deleted, deletedBytes: result.deletedBytes, kept, retained: result.retained, failed: result.failed, abortedUploads: result.uploads.filter((u) => u.outcome === 'deleted').length },
+      ok: sum('failed') === 0,
+      summary: `prune of '${ctx.target.name}'${where}: ${sum('deleted')} deleted (${formatBytes(sum('deletedBytes'))}), ${sum('kept')} kept${extra ? `, ${extra}` : ''} (${results.map((r) => r.policy).join('; ')})`,
+      details: {
+        deleted: sum('deleted'),
+        deletedBytes: sum('deletedBytes'),
+        kept: sum('kept'),
+        retained: sum('retained'),
+        failed: sum('failed'),
+        abortedUploads: results.reduce((n, r) => n + r.uploads.filter((u) => u.outcome === 'deleted').length, 0),
+        ...(results.length > 1 ? { repositories: results.map((r) => ({ name: r.repository, deleted: r.deleted, kept: r.kept, failed: r.failed })) } : {}),
+      },
     };
   },
 };

@@ -5,7 +5,7 @@ import { durationOf } from '../config/config.js';
 import type { Reader } from '../config/reader.js';
 import type { JobName } from '../jobs/job.js';
 
-export const JOB_NAMES: readonly JobName[] = ['backup', 'drill', 'reconcile', 'prune'];
+export const JOB_NAMES: readonly JobName[] = ['backup', 'drill', 'reconcile', 'prune', 'copy'];
 /** Jobs that run once for the whole configuration, not once per target (history target '*'). */
 export const GLOBAL_JOBS: ReadonlySet<JobName> = new Set(['reconcile']);
 /** The history `target` of a global job. */

@@ -4,7 +4,7 @@ import type { Config, TargetConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import type { Repository } from '../repository/repository.js';
 
-export type JobName = 'backup' | 'drill' | 'reconcile' | 'prune';
+export type JobName = 'backup' | 'drill' | 'reconcile' | 'prune' | 'copy';
 
 export interface JobContext {
   config: Config;

@@ -10,6 +10,7 @@ import { defaultDrillConfig } from '../drill/drill-config.js';
 import { processAlive } from '../drill/scratch-db.js';
 import { type JobSummary, jobSummaries } from '../daemon/job-runs.js';
 import type { Repository } from '../repository/repository.js';
+import { type RepositoryStatus, collectRepositoryStatus, repositoryProblems } from '../copy/copy-status.js';
 import { type JobState, findingProblems, isOverdue, jobProblems, problemsOf } from './assess.js';
 
 export interface TargetStatus {
@@ -32,6 +33,8 @@ export interface StatusReport {
   /** open reconciliation findings by kind; null when reconciliation has no table yet */
   findings: { open: number; byKind: Record<string, number>; dueByKind: Record<string, number>; acknowledged: number } | null;
   daemons: Array<{ host: string; pid: number; listen: string | null; startedAt: string; heartbeatAt: string; alive: boolean }>;
+  /** the repositories besides the primary (copies), each against its own RPO; empty with one repository */
+  repositories: RepositoryStatus[];
   /** raw job summaries (metrics use them) */
   jobRuns: JobSummary[];
 }
@@ -69,7 +72,8 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
   }
   const globalJobs = jobStates(JOB_NAMES.filter((j) => GLOBAL_JOBS.has(j)), ALL_TARGETS, summaries, schedules, config.timezone, now, staleAfter);
   const findings = await openFindings(db);
-  const problems = [...targets.flatMap((t) => t.problems), ...jobProblems('all targets', globalJobs), ...findingProblems(findings, config.reconcile?.failOn ?? [])];
+  const repositories = await collectRepositoryStatus(config, now);
+  const problems = [...targets.flatMap((t) => t.problems), ...repositories.flatMap(repositoryProblems), ...jobProblems('all targets', globalJobs), ...findingProblems(findings, config.reconcile?.failOn ?? [])];
   return {
     ok: problems.length === 0,
     generatedAt: now.toISOString(),
@@ -79,6 +83,7 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
     globalJobs,
     findings,
     daemons: await liveDaemons(db, staleAfter),
+    repositories,
     jobRuns: summaries,
   };
 }

@@ -1,0 +1,152 @@
+// Copy one complete backup between repositories with the backup's own commit protocol: every
+// object the manifest lists (whatever it is: dump, details, key index, per-table files) is read
+// from the source with its sha256 checked against the manifest, written to the destination, and
+// read back there and checked again; then the signature, then manifest.json, last and byte for
+// byte (so a signed manifest still verifies). An object already in the destination with the right
+// size and sha256 is not written again: an interrupted copy resumes where it stopped.
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { buffer } from 'node:stream/consumers';
+import type { KeyObject } from 'node:crypto';
+import { IntegrityError, InterruptedError, OperationError, isFgError, messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { DigestStream, VerifyingStream } from '../pipeline/digest.js';
+import { MANIFEST_NAME, type Manifest, type ManifestObject, parseManifest } from '../repository/manifest.js';
+import type { Repository } from '../repository/repository.js';
+import { MANIFEST_SIGNATURE_NAME, checkManifestSignature } from '../signing/manifest-signature.js';
+import { type RateLimiter, ThrottleStream } from './rate-limit.js';
+
+export interface CopyEnds {
+  from: { name: string; repo: Repository };
+  to: { name: string; repo: Repository };
+}
+
+export interface CopyBackupOptions {
+  logger: Logger;
+  signal?: AbortSignal;
+  limiter?: RateLimiter;
+  /** the manifest signature is checked in the source before anything is copied */
+  verifyKey?: KeyObject;
+  /** called after each object is complete in the destination (tests, progress) */
+  onObject?: (name: string, outcome: 'copied' | 'present') => void;
+}
+
+export interface CopiedBackup {
+  id: string;
+  target: string;
+  /** objects written (bytes moved), and those already complete in the destination */
+  copied: number;
+  present: number;
+  bytes: number;
+  seconds: number;
+}
+
+export async function copyBackup(ends: CopyEnds, target: string, id: string, options: CopyBackupOptions): Promise<CopiedBackup> {
+  const { from, to } = ends;
+  const started = Date.now();
+  const what = `copy of backup '${target}/${id}' from '${from.name}' to '${to.name}'`;
+  const log = options.logger.child({ target, backup: id, from: from.name, to: to.name });
+  const result: CopiedBackup = { id, target, copied: 0, present: 0, bytes: 0, seconds: 0 };
+  let current = '';
+  try {
+    const { manifest, raw } = await readSourceManifest(from.repo, target, id);
+    const signature = await sourceSignature(from.repo, manifest, options.verifyKey);
+    for (const object of manifest.objects) {
+      throwIfAborted(options.signal);
+      current = object.name;
+      const outcome = await copyObject(ends, manifest, object, options);
+      if (outcome === 'copied') {
+        result.copied++;
+        result.bytes += object.size;
+      } else result.present++;
+      log.debug({ object: object.name, outcome }, 'object complete in the destination');
+      options.onObject?.(object.name, outcome);
+    }
+    // the signature before the manifest, as a backup writes them: manifest.json stays the commit marker
+    if (signature) {
+      current = MANIFEST_SIGNATURE_NAME;
+      await saveExact(to.repo, to.repo.objectPath(target, id, MANIFEST_SIGNATURE_NAME), signature, options.signal);
+    }
+    throwIfAborted(options.signal);
+    current = MANIFEST_NAME;
+    await saveExact(to.repo, to.repo.objectPath(target, id, MANIFEST_NAME), raw, options.signal);
+    result.seconds = (Date.now() - started) / 1000;
+    log.info({ copied: result.copied, present: result.present, bytes: result.bytes, seconds: result.seconds }, 'backup copied');
+    return result;
+  } catch (err) {
+    const at = current ? ` at '${current}'` : '';
+    if (options.signal?.aborted) {
+      throw new InterruptedError(`${what} interrupted${at}: ${messageOf(options.signal.reason)}; no manifest written there, re-run to resume`, { cause: err });
+    }
+    const message = `${what} failed${at}: ${messageOf(err)}; no manifest written there`;
+    if (err instanceof IntegrityError) throw new IntegrityError(message, { cause: err, hint: `check the source with 'fapiao-guard verify ${id} --target ${target} --repository ${from.name}'` });
+    if (isFgError(err) && !(err instanceof OperationError)) throw err;
+    throw new OperationError(message, { cause: err, hint: "re-run 'fapiao-guard copy' to resume: complete objects are not copied again" });
+  }
+}
+
+async function readSourceManifest(repo: Repository, target: string, id: string): Promise<{ manifest: Manifest; raw: Buffer }> {
+  const path = repo.objectPath(target, id, MANIFEST_NAME);
+  const raw = await buffer(await repo.storage.load(path));
+  const manifest = parseManifest(raw.toString('utf8'), path);
+  if (manifest.id !== id || manifest.target !== target) {
+    throw new IntegrityError(`manifest '${path}' names backup '${manifest.target}/${manifest.id}'; the folder was moved or renamed`);
+  }
+  return { manifest, raw };
+}
+
+/** The source's manifest.json.sig, if it has one; with a verify key it must check, or nothing is copied. */
+async function sourceSignature(repo: Repository, manifest: Manifest, key: KeyObject | undefined): Promise<Buffer | undefined> {
+  if (key) {
+    const check = await checkManifestSignature(repo, manifest, key);
+    if (check && !check.ok) throw new IntegrityError(check.problem ?? `manifest of '${manifest.target}/${manifest.id}' fails its signature`);
+  }
+  const path = repo.objectPath(manifest.target, manifest.id, MANIFEST_SIGNATURE_NAME);
+  if (!(await repo.storage.stat(path))) return undefined;
+  return buffer(await repo.storage.load(path));
+}
+
+async function copyObject(ends: CopyEnds, manifest: Manifest, object: ManifestObject, options: CopyBackupOptions): Promise<'copied' | 'present'> {
+  const { from, to } = ends;
+  const source = from.repo.objectPath(manifest.target, manifest.id, object.name);
+  const dest = to.repo.objectPath(manifest.target, manifest.id, object.name);
+  const existing = await to.repo.storage.stat(dest);
+  if (existing?.size === object.size && (await storedDigest(to.repo, dest, options)) === object.sha256) return 'present';
+  const signal = options.signal;
+  const body = await from.repo.storage.load(source, signal ? { signal } : {});
+  // the source's bytes are checked as they pass: a damaged object fails the save, so nothing is left under its name
+  const checked = new VerifyingStream(object, `${source}' in '${from.repo.storage.location}`);
+  const throttle = new ThrottleStream(options.limiter, signal);
+  const stream = body.pipe(checked).pipe(throttle);
+  body.once('error', (err) => checked.destroy(err));
+  checked.once('error', (err) => throttle.destroy(err));
+  try {
+    await to.repo.storage.save(dest, stream, { sizeHint: object.size, ...(signal ? { signal } : {}) });
+  } finally {
+    body.destroy(); // a failed save leaves the source read open otherwise
+  }
+  // and read back where they landed: what the destination holds is what the manifest says
+  const got = await storedDigest(to.repo, dest, options);
+  if (got !== object.sha256) {
+    throw new IntegrityError(`checksum mismatch for '${dest}' in '${to.repo.storage.location}' after the copy: expected ${object.sha256.slice(0, 16)}…, got ${got.slice(0, 16)}…`);
+  }
+  return 'copied';
+}
+
+async function storedDigest(repo: Repository, path: string, options: CopyBackupOptions): Promise<string> {
+  const digest = new DigestStream();
+  const signal = options.signal;
+  await pipeline(await repo.storage.load(path, signal ? { signal } : {}), new ThrottleStream(options.limiter, signal), digest, new Writable({ write: (_c, _e, cb) => cb() }), signal ? { signal } : {});
+  return digest.result().sha256;
+}
+
+/** Small files copied byte for byte and read back. */
+async function saveExact(repo: Repository, path: string, bytes: Buffer, signal?: AbortSignal): Promise<void> {
+  await repo.storage.save(path, Readable.from([bytes]), { contentType: 'application/json', ...(signal ? { signal } : {}) });
+  const back = await buffer(await repo.storage.load(path, signal ? { signal } : {}));
+  if (!back.equals(bytes)) throw new IntegrityError(`'${path}' in '${repo.storage.location}' reads back different from what was written`);
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+}

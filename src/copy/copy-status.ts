@@ -1,0 +1,61 @@
+// Is every other repository keeping up? Per repository besides the primary (whose newest backups
+// `status` already checks per target): the newest complete backup of each target there, against
+// that repository's rpoObjective. A copy that stopped running shows here, not on the day of a restore.
+import type { Config, RepositoryConfig } from '../config/config.js';
+import { formatSeconds } from '../config/duration.js';
+import { messageOf } from '../errors.js';
+import { defaultDrillConfig } from '../drill/drill-config.js';
+import { openRepository, repositoriesOf } from '../repository/named-repositories.js';
+import type { Repository } from '../repository/repository.js';
+import { maskUrl } from '../storage/mask-url.js';
+
+export interface RepositoryTargetState {
+  target: string;
+  newest: { id: string; finishedAt: string; ageSeconds: number } | null;
+}
+
+export interface RepositoryStatus {
+  name: string;
+  location: string;
+  primary: boolean;
+  rpoObjectiveSeconds: number;
+  targets: RepositoryTargetState[];
+  /** the repository could not be read */
+  error?: string;
+}
+
+/** Pure: the problems of one repository's facts. */
+export function repositoryProblems(r: RepositoryStatus): string[] {
+  if (r.error) return [`repository '${r.name}' could not be read: ${r.error}`];
+  return r.targets.flatMap((t) => {
+    if (!t.newest) return [`no complete backup of '${t.target}' in repository '${r.name}'`];
+    if (t.newest.ageSeconds <= r.rpoObjectiveSeconds) return [];
+    return [`newest backup of '${t.target}' in repository '${r.name}' is ${formatSeconds(t.newest.ageSeconds)} old, over its RPO objective ${formatSeconds(r.rpoObjectiveSeconds)}`];
+  });
+}
+
+/** Every repository but the primary, read (one manifest per target each); unreadable ones say why. */
+export async function collectRepositoryStatus(config: Config, now = new Date(), open: (r: RepositoryConfig) => Promise<Repository> = (r) => openRepository(r)): Promise<RepositoryStatus[]> {
+  const fallbackRpo = (config.drill ?? defaultDrillConfig()).rpoObjective;
+  const out: RepositoryStatus[] = [];
+  for (const settings of repositoriesOf(config).filter((r) => !r.primary)) {
+    const status: RepositoryStatus = { name: settings.name, location: maskUrl(settings.url), primary: false, rpoObjectiveSeconds: settings.rpoObjective ?? fallbackRpo, targets: [] };
+    try {
+      const repo = await open(settings);
+      status.location = repo.storage.location;
+      await repo.requireRepository();
+      for (const target of config.targets) {
+        const newest = (await repo.listBackups(target.name, { manifests: 'newest' })).filter((b) => b.status === 'complete').at(-1);
+        const finishedAt = newest?.manifest?.finishedAt;
+        status.targets.push({
+          target: target.name,
+          newest: newest && finishedAt ? { id: newest.id, finishedAt, ageSeconds: Math.max(0, (now.getTime() - Date.parse(finishedAt)) / 1000) } : null,
+        });
+      }
+    } catch (err) {
+      status.error = messageOf(err);
+    }
+    out.push(status);
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+// Named repositories (config `repository` + `repositories`): picking one by name, opening it, and
+// what applies there (retention, RPO, Object Lock). The primary is where backups are written.
+import type { Logger } from 'pino';
+import type { Config, RepositoryConfig } from '../config/config.js';
+import { UsageError } from '../errors.js';
+import { policyFor, type RetentionPolicy } from '../prune/retention-config.js';
+import { openStorage } from '../storage/open-storage.js';
+import { Repository } from './repository.js';
+
+export interface NamedRepository {
+  config: RepositoryConfig;
+  repo: Repository;
+}
+
+/** The repository named `name`, or the primary when no name is given; an unknown name is a usage error. */
+export function repositoryConfig(config: Config, name?: string): RepositoryConfig {
+  const all = repositoriesOf(config);
+  if (name === undefined) return all[0]!;
+  const found = all.find((r) => r.name === name);
+  if (!found) {
+    throw new UsageError(`no repository '${name}' in the configuration`, { hint: `known repositories: ${all.map((r) => r.name).join(', ')}` });
+  }
+  return found;
+}
+
+/** Every repository, the primary first; configurations built by hand (tests) may lack `repositories`. */
+export function repositoriesOf(config: Config): RepositoryConfig[] {
+  return config.repositories?.length ? config.repositories : [{ name: 'primary', url: config.repository.url, s3: config.repository.s3, primary: true }];
+}
+
+export async function openRepository(settings: RepositoryConfig, logger?: Logger): Promise<Repository> {
+  return new Repository(await openStorage(settings.url, { s3: settings.s3, ...(logger ? { logger } : {}) }));
+}
+
+export async function openNamedRepository(config: Config, name: string | undefined, logger?: Logger): Promise<NamedRepository> {
+  const settings = repositoryConfig(config, name);
+  return { config: settings, repo: await openRepository(settings, logger) };
+}
+
+/** The retention policy of `target` in this repository: its own `retention`, else the top-level one. */
+export function retentionIn(config: Config, settings: RepositoryConfig, target: string): RetentionPolicy {
+  return policyFor(settings.retention ?? config.retention, target);
+}
