@@ -95,6 +95,11 @@ export function validateConfig(doc: unknown, source?: string): Config {
   const umask = Number.parseInt(root.string('umask', { fallback: '077', pattern: /^0?[0-7]{3}$/, patternHint: 'must be an octal mask such as "077" (files 0600) or "027" (group may read)' })!, 8);
   if (!isValidTimeZone(timezone)) issues.add('timezone', `unknown time zone '${timezone}' (use an IANA name such as Asia/Shanghai)`);
 
+  // target names straight from the document: retention per repository may name them
+  const rawTargets = (doc as { targets?: unknown }).targets;
+  const targetNames = Array.isArray(rawTargets) ? rawTargets.map((t) => (t as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string') : [];
+  const repositories = readRepositories(root, targetNames);
+
   const enc = root.object('encryption');
   enc.only(['recipients', 'identityFile']);
   const recipients = enc.strings('recipients', { required: true, nonEmpty: true });
@@ -128,7 +133,6 @@ export function validateConfig(doc: unknown, source?: string): Config {
   const drill = readDrillConfig(root.object('drill'));
   const reconcile = readReconcileConfig(root.object('reconcile'));
   const ops = readOpsConfig(root, targets.map((t) => t.name));
-  const repositories = readRepositories(root, targets.map((t) => t.name));
   const signingReader = root.object('signing');
   signingReader.only(['keyFile', 'publicKeyFile']);
   const signingKeyFile = signingReader.string('keyFile');
