@@ -190,7 +190,7 @@ for (const choice of await s3ServersUnderTest()) {
       await waitFor('the newest copy older than 1 s', async () => ((await offsite().repo.resolve('invoices', 'latest')).finishedAt < new Date(Date.now() - 1500).toISOString() ? true : undefined), 10_000);
       const behind = await runCli(['status', '--config', strict]);
       expect(behind.code).toBe(1);
-      expect(behind.stdout).toMatch(new RegExp(`newest backup of 'invoices' in repository 'offsite' is [\\d.]+s old, over its RPO objective 1\\.0s`));
+      expect(behind.stdout).toMatch(new RegExp(`newest backup of 'invoices' in repository 'offsite' is \\S+ old, over its RPO objective 1\\.0s`));
       expect(behind.stdout).toMatch(/^repository 'offsite' \(s3:\/\/[^)]+\): invoices \d{8}T/m);
     });
 
