@@ -28,10 +28,10 @@ export function loggerFor(args: GlobalArgs): Logger {
   return createLogger(args['log-level'] ? { level: args['log-level'] } : {});
 }
 
-/** `--repository NAME` for the commands that read or tidy one repository (list, verify, restore, drill, prune, init). */
+/** `--repository NAME` for the commands that read or tidy one repository (list, verify, restore, drill, prune, init) */
 export const REPOSITORY_OPTION = {
   type: 'string',
-  describe: 'a repository by name (repository.name or repositories[].name); default: the primary, where backups are written',
+  describe: 'a repository by name (repository.name or repositories[].name); default: the primary (backups go there)',
 } as const;
 
 export async function commandContext(args: GlobalArgs & { repository?: string }): Promise<CommandContext> {

@@ -27,6 +27,8 @@ export interface RepositoryConfig {
 export const DEFAULT_PRIMARY_NAME = 'primary';
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const URL_PATTERN = /^(file|s3):\/\/./;
+const NAME_RULE = { pattern: NAME, patternHint: 'must be lowercase letters, digits, - or _' };
+const URL_RULE = { required: true, pattern: URL_PATTERN, patternHint: 'must start with file:// or s3://' };
 
 /**
  * Every configured repository, the primary first. `repository` alone is the primary (named
@@ -39,8 +41,8 @@ export function readRepositories(root: Reader, targetNames: readonly string[]): 
   if (hasSingle || !root.has('repositories')) {
     const repo = root.object('repository');
     repo.only(['name', 'url', 's3']);
-    const name = repo.string('name', { fallback: DEFAULT_PRIMARY_NAME, pattern: NAME, patternHint: 'must be lowercase letters, digits, - or _' })!;
-    const url = repo.string('url', { required: true, pattern: URL_PATTERN, patternHint: 'must start with file:// or s3://' }) ?? '';
+    const name = repo.string('name', { fallback: DEFAULT_PRIMARY_NAME, ...NAME_RULE })!;
+    const url = repo.string('url', URL_RULE) ?? '';
     out.push({ name, url, s3: readS3(repo.object('s3')), primary: true });
   }
   for (const r of repositoryEntries(root)) out.push(readOne(r, out.length === 0, targetNames));
@@ -53,7 +55,9 @@ export function readRepositories(root: Reader, targetNames: readonly string[]): 
   const urls = new Map<string, string>();
   for (const r of out) {
     const other = urls.get(r.url);
-    if (other !== undefined && r.url !== '') root.issues.add('repositories', `'${other}' and '${r.name}' have the same url: a copy there is no second copy`);
+    if (other !== undefined && r.url !== '') {
+      root.issues.add('repositories', `'${other}' and '${r.name}' have the same url: a copy there is no second copy`);
+    }
     urls.set(r.url, r.name);
   }
   return out;
@@ -75,21 +79,30 @@ function repositoryEntries(root: Reader): Reader[] {
 
 function readOne(r: Reader, primary: boolean, targetNames: readonly string[]): RepositoryConfig {
   r.only(['name', 'url', 's3', 'retention', 'rpoObjective', 'bandwidthLimit']);
-  const name = r.string('name', { required: true, pattern: NAME, patternHint: 'must be lowercase letters, digits, - or _' }) ?? '';
-  const url = r.string('url', { required: true, pattern: URL_PATTERN, patternHint: 'must start with file:// or s3://' }) ?? '';
+  const name = r.string('name', { required: true, ...NAME_RULE }) ?? '';
+  const url = r.string('url', URL_RULE) ?? '';
   const out: RepositoryConfig = { name, url, s3: readS3(r.object('s3')), primary };
   if (r.has('retention')) out.retention = readRetentionConfig(r.object('retention'), targetNames);
   if (r.has('rpoObjective')) out.rpoObjective = durationOf(r, 'rpoObjective', '26h');
   if (r.has('bandwidthLimit')) {
     const text = r.string('bandwidthLimit') ?? '';
     const rate = parseRate(text);
-    if (rate === undefined) r.issues.add(`${r.path}.bandwidthLimit`, `'${text}' is not a rate like 20MiB/s, 500KiB/s or 10MB/s`);
+    const problem = `'${text}' is not a rate like 20MiB/s, 500KiB/s or 10MB/s`;
+    if (rate === undefined) r.issues.add(`${r.path}.bandwidthLimit`, problem);
     else out.bandwidthLimit = rate;
   }
   return out;
 }
 
-const RATE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const RATE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
 
 /** Bytes per second in `20MiB/s`, `500KiB/s`, `10MB/s`, `1048576` (the `/s` is optional). */
 export function parseRate(text: string): number | undefined {

@@ -20,7 +20,11 @@ export interface CopyPlanOptions {
   only?: string;
 }
 
-export function planCopy(source: readonly PlanInput[], destination: readonly PlanInput[], options: CopyPlanOptions = {}): CopyPlanEntry[] {
+export function planCopy(
+  source: readonly PlanInput[],
+  destination: readonly PlanInput[],
+  options: CopyPlanOptions = {},
+): CopyPlanEntry[] {
   const there = new Map(destination.map((d) => [d.id, d.status]));
   const newestThere = destination.filter((d) => d.status === 'complete').map((d) => d.id).sort().at(-1);
   return source

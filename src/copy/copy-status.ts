@@ -30,27 +30,39 @@ export function repositoryProblems(r: RepositoryStatus): string[] {
   return r.targets.flatMap((t) => {
     if (!t.newest) return [`no complete backup of '${t.target}' in repository '${r.name}'`];
     if (t.newest.ageSeconds <= r.rpoObjectiveSeconds) return [];
-    return [`newest backup of '${t.target}' in repository '${r.name}' is ${formatSeconds(t.newest.ageSeconds)} old, over its RPO objective ${formatSeconds(r.rpoObjectiveSeconds)}`];
+    const age = formatSeconds(t.newest.ageSeconds);
+    const rpo = formatSeconds(r.rpoObjectiveSeconds);
+    return [`newest backup of '${t.target}' in repository '${r.name}' is ${age} old, over its RPO objective ${rpo}`];
   });
 }
 
 /** Every repository but the primary, read (one manifest per target each); unreadable ones say why. */
-export async function collectRepositoryStatus(config: Config, now = new Date(), open: (r: RepositoryConfig) => Promise<Repository> = (r) => openRepository(r)): Promise<RepositoryStatus[]> {
+export async function collectRepositoryStatus(
+  config: Config,
+  now = new Date(),
+  open: (r: RepositoryConfig) => Promise<Repository> = (r) => openRepository(r),
+): Promise<RepositoryStatus[]> {
   const fallbackRpo = (config.drill ?? defaultDrillConfig()).rpoObjective;
   const out: RepositoryStatus[] = [];
   for (const settings of repositoriesOf(config).filter((r) => !r.primary)) {
-    const status: RepositoryStatus = { name: settings.name, location: maskUrl(settings.url), primary: false, rpoObjectiveSeconds: settings.rpoObjective ?? fallbackRpo, targets: [] };
+    const status: RepositoryStatus = {
+      name: settings.name,
+      location: maskUrl(settings.url),
+      primary: false,
+      rpoObjectiveSeconds: settings.rpoObjective ?? fallbackRpo,
+      targets: [],
+    };
     try {
       const repo = await open(settings);
       status.location = repo.storage.location;
       await repo.requireRepository();
       for (const target of config.targets) {
-        const newest = (await repo.listBackups(target.name, { manifests: 'newest' })).filter((b) => b.status === 'complete').at(-1);
+        const backups = await repo.listBackups(target.name, { manifests: 'newest' });
+        const newest = backups.filter((b) => b.status === 'complete').at(-1);
         const finishedAt = newest?.manifest?.finishedAt;
-        status.targets.push({
-          target: target.name,
-          newest: newest && finishedAt ? { id: newest.id, finishedAt, ageSeconds: Math.max(0, (now.getTime() - Date.parse(finishedAt)) / 1000) } : null,
-        });
+        const ageSeconds = finishedAt ? Math.max(0, (now.getTime() - Date.parse(finishedAt)) / 1000) : 0;
+        const found = newest && finishedAt ? { id: newest.id, finishedAt, ageSeconds } : null;
+        status.targets.push({ target: target.name, newest: found });
       }
     } catch (err) {
       status.error = messageOf(err);

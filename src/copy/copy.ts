@@ -47,7 +47,12 @@ export interface CopyResult {
  * The source (default: the primary) and the destinations (default: every other repository), opened;
  * the source must be a repository, the destinations initialised ones.
  */
-export async function openCopyRoute(config: Config, from: string | undefined, to: readonly string[], logger?: Logger): Promise<CopyRoute> {
+export async function openCopyRoute(
+  config: Config,
+  from: string | undefined,
+  to: readonly string[],
+  logger?: Logger,
+): Promise<CopyRoute> {
   const source = repositoryConfig(config, from);
   const all = repositoriesOf(config);
   if (all.length < 2) {
@@ -55,10 +60,16 @@ export async function openCopyRoute(config: Config, from: string | undefined, to
       hint: 'add one under repositories: (README "A second copy elsewhere"), then run init --repository NAME',
     });
   }
-  const destinations = to.length > 0 ? to.map((name) => repositoryConfig(config, name)) : all.filter((r) => r.name !== source.name);
+  const others = all.filter((r) => r.name !== source.name);
+  const destinations = to.length > 0 ? to.map((name) => repositoryConfig(config, name)) : others;
   const same = destinations.find((d) => d.name === source.name);
-  if (same) throw new UsageError(`cannot copy repository '${same.name}' onto itself`, { hint: '--to names another repository' });
-  const open = async (settings: RepositoryConfig): Promise<CopySide> => ({ config: settings, repo: await openRepository(settings, logger) });
+  if (same) {
+    throw new UsageError(`cannot copy repository '${same.name}' onto itself`, { hint: '--to names another one' });
+  }
+  const open = async (settings: RepositoryConfig): Promise<CopySide> => ({
+    config: settings,
+    repo: await openRepository(settings, logger),
+  });
   const route: CopyRoute = { from: await open(source), to: await Promise.all(destinations.map(open)) };
   await route.from.repo.requireRepository();
   for (const d of route.to) {
@@ -66,7 +77,8 @@ export async function openCopyRoute(config: Config, from: string | undefined, to
       await d.repo.requireInitialised();
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      throw new ConfigError(err.message.replace(/^no fapiao-guard repository/, `no fapiao-guard repository '${d.config.name}'`), [], {
+      const named = err.message.replace(/^no fapiao-guard repository/, `no fapiao-guard repository '${d.config.name}'`);
+      throw new ConfigError(named, [], {
         hint: `initialise it once: 'fapiao-guard init --repository ${d.config.name}'`,
       });
     }
@@ -75,13 +87,25 @@ export async function openCopyRoute(config: Config, from: string | undefined, to
 }
 
 /** Copy what the plan says for one target from `from` to `to`; the first failure stops this pair. */
-export async function copyTarget(config: Config, from: CopySide, to: CopySide, target: string, options: CopyOptions): Promise<CopyResult> {
+export async function copyTarget(
+  config: Config,
+  from: CopySide,
+  to: CopySide,
+  target: string,
+  options: CopyOptions,
+): Promise<CopyResult> {
   const started = Date.now();
   const only = options.backup === undefined ? undefined : (await from.repo.resolve(target, options.backup)).id;
-  const [source, destination] = await Promise.all([from.repo.listBackups(target, { manifests: 'none' }), to.repo.listBackups(target, { manifests: 'none' })]);
+  const [source, destination] = await Promise.all([
+    from.repo.listBackups(target, { manifests: 'none' }),
+    to.repo.listBackups(target, { manifests: 'none' }),
+  ]);
   const plan = planCopy(source, destination, { ...(options.all ? { all: true } : {}), ...(only ? { only } : {}) });
   const rate = options.bandwidthLimit ?? to.config.bandwidthLimit;
-  const ends: CopyEnds = { from: { name: from.config.name, repo: from.repo }, to: { name: to.config.name, repo: to.repo } };
+  const ends: CopyEnds = {
+    from: { name: from.config.name, repo: from.repo },
+    to: { name: to.config.name, repo: to.repo },
+  };
   const verifyKey = await manifestVerifyKey(config);
   const limiter = rate ? new RateLimiter(rate) : undefined;
   const copied: CopiedBackup[] = [];
@@ -96,5 +120,7 @@ export async function copyTarget(config: Config, from: CopySide, to: CopySide, t
       }),
     );
   }
-  return { target, from: from.config.name, to: to.config.name, plan, copied, bytes: copied.reduce((s, c) => s + c.bytes, 0), seconds: (Date.now() - started) / 1000 };
+  const bytes = copied.reduce((s, c) => s + c.bytes, 0);
+  const seconds = (Date.now() - started) / 1000;
+  return { target, from: from.config.name, to: to.config.name, plan, copied, bytes, seconds };
 }

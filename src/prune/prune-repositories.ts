@@ -18,14 +18,31 @@ export interface RepositoryToPrune {
  * `name` set: that repository only; else every configured one. `opened` is a repository the
  * caller already holds (the command's or the job's), reused for its name instead of opened again.
  */
-export async function repositoriesToPrune(config: Config, name: string | undefined, options: { logger: Logger; signal?: AbortSignal; opened?: { name: string; repo: Repository } }): Promise<RepositoryToPrune[]> {
+export interface PruneRepositoriesOptions {
+  logger: Logger;
+  signal?: AbortSignal;
+  opened?: { name: string; repo: Repository };
+}
+
+export async function repositoriesToPrune(
+  config: Config,
+  name: string | undefined,
+  options: PruneRepositoriesOptions,
+): Promise<RepositoryToPrune[]> {
   const chosen = name === undefined ? repositoriesOf(config) : [repositoryConfig(config, name)];
   const out: RepositoryToPrune[] = [];
   for (const settings of chosen) {
-    const repo = options.opened?.name === settings.name ? options.opened.repo : await openRepository(settings, options.logger);
+    const held = options.opened?.name === settings.name ? options.opened.repo : undefined;
+    const repo = held ?? (await openRepository(settings, options.logger));
     out.push({
       settings,
-      ctx: { repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}), timeZone: config.timezone, objectLock: Boolean(settings.s3.objectLock) },
+      ctx: {
+        repo,
+        logger: options.logger,
+        ...(options.signal ? { signal: options.signal } : {}),
+        timeZone: config.timezone,
+        objectLock: Boolean(settings.s3.objectLock),
+      },
       policyFor: (target) => retentionIn(config, settings, target),
     });
   }

@@ -18,21 +18,23 @@ export function repositoryConfig(config: Config, name?: string): RepositoryConfi
   if (name === undefined) return all[0]!;
   const found = all.find((r) => r.name === name);
   if (!found) {
-    throw new UsageError(`no repository '${name}' in the configuration`, { hint: `known repositories: ${all.map((r) => r.name).join(', ')}` });
+    const known = all.map((r) => r.name).join(', ');
+    throw new UsageError(`no repository '${name}' in the configuration`, { hint: `known repositories: ${known}` });
   }
   return found;
 }
 
 /** Every repository, the primary first; configurations built by hand (tests) may lack `repositories`. */
 export function repositoriesOf(config: Config): RepositoryConfig[] {
-  return config.repositories?.length ? config.repositories : [{ name: 'primary', url: config.repository.url, s3: config.repository.s3, primary: true }];
+  if (config.repositories?.length) return config.repositories;
+  return [{ name: 'primary', url: config.repository.url, s3: config.repository.s3, primary: true }];
 }
 
 export async function openRepository(settings: RepositoryConfig, logger?: Logger): Promise<Repository> {
   return new Repository(await openStorage(settings.url, { s3: settings.s3, ...(logger ? { logger } : {}) }));
 }
 
-export async function openNamedRepository(config: Config, name: string | undefined, logger?: Logger): Promise<NamedRepository> {
+export async function openNamedRepository(config: Config, name?: string, logger?: Logger): Promise<NamedRepository> {
   const settings = repositoryConfig(config, name);
   return { config: settings, repo: await openRepository(settings, logger) };
 }
