@@ -2,7 +2,7 @@
 // Entry point: the compiled CLI in dist/ (built by `npm ci` / `npm run build`).
 import { existsSync } from 'node:fs';
 
-const entry = new URL('../dist/src/cli.js', import.meta.url);
+const entry = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(entry)) {
   process.stderr.write("fapiao-guard: not built yet (hint: run 'npm ci' or 'npm run build' in the project folder)\n");
   process.exit(70);

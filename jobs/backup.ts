@@ -1,8 +1,8 @@
 // Job: back up one target. Checklist: take the backup; verify what was stored.
 import { runBackup } from '../src/backup/backup.js';
-import type { Job } from '../src/jobs/job.js';
-import { formatBytes } from '../src/progress.js';
-import { verifyBackup } from '../src/verify/verify.js';
+import type { Job } from '../src/daemon/job.js';
+import { formatBytes } from '../src/core/progress.js';
+import { verifyBackup } from '../src/drill/verify.js';
 
 export const backupJob: Job = {
   name: 'backup',

@@ -1,8 +1,8 @@
 // Job: copy one target's new backups from the primary to every other repository (3-2-1).
 // Checklist: open the route; per destination copy what the plan says (src/copy/copy.ts).
-import { copyTarget, openCopyRoute } from '../src/copy/copy.js';
-import type { Job } from '../src/jobs/job.js';
-import { formatBytes } from '../src/progress.js';
+import { copyTarget, openCopyRoute } from '../src/backup/copy/copy.js';
+import type { Job } from '../src/daemon/job.js';
+import { formatBytes } from '../src/core/progress.js';
 
 export const copyJob: Job = {
   name: 'copy',

@@ -1,8 +1,8 @@
 // Job: drill one target. Checklist: restore the configured pick into a scratch database and
 // prove it (src/drill/drill.ts does every phase); the verdict becomes the job's result.
 import { runDrill } from '../src/drill/drill.js';
-import { formatSeconds } from '../src/config/duration.js';
-import type { Job } from '../src/jobs/job.js';
+import { formatSeconds } from '../src/core/config/duration.js';
+import type { Job } from '../src/daemon/job.js';
 
 export const drillJob: Job = {
   name: 'drill',

@@ -1,6 +1,6 @@
 // The job registry: every job module in jobs/, by name. The daemon, `run` and `jobs` read it; a job
 // that is not listed here cannot be scheduled.
-import type { Job, JobName } from '../src/jobs/job.js';
+import type { Job, JobName } from '../src/daemon/job.js';
 import { backupJob } from './backup.js';
 import { copyJob } from './copy.js';
 import { drillJob } from './drill.js';

@@ -1,9 +1,9 @@
 // Job: prune one target in every repository. Checklist per repository: plan its retention; log the
 // plan; delete what it says (manifest first).
-import type { Job } from '../src/jobs/job.js';
-import { repositoriesToPrune } from '../src/prune/prune-repositories.js';
-import { executePrune, planPrune, type PruneResult } from '../src/prune/prune.js';
-import { formatBytes } from '../src/progress.js';
+import type { Job } from '../src/daemon/job.js';
+import { repositoriesToPrune } from '../src/backup/prune-repositories.js';
+import { executePrune, planPrune, type PruneResult } from '../src/backup/prune.js';
+import { formatBytes } from '../src/core/progress.js';
 
 export const pruneJob: Job = {
   name: 'prune',

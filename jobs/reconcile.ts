@@ -1,6 +1,6 @@
 // Job: reconcile upstream invoices against the local table. Checklist: run the comparison
 // (which records findings and writes the reports); summarise for history and notifications.
-import type { Job } from '../src/jobs/job.js';
+import type { Job } from '../src/daemon/job.js';
 import { runReconcile } from '../src/reconcile/run-reconcile.js';
 
 export const reconcileJob: Job = {

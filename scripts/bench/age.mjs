@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createDecryptStream, createEncryptStream, generateIdentity, parseIdentity, parseRecipient } from '../../dist/src/crypto/index.js';
+import { createDecryptStream, createEncryptStream, generateIdentity, parseIdentity, parseRecipient } from '../../dist/src/core/crypto/index.js';
 
 const MB = 1024 * 1024;
 const totalMb = Number(process.env.AGE_BENCH_MB ?? 512);

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { generateIdentity, formatIdentityFile } from '../../dist/src/crypto/index.js';
+import { generateIdentity, formatIdentityFile } from '../../dist/src/core/crypto/index.js';
 import { databaseSize, ensureBenchDatabase } from './bench-db.mjs';
 import { measure, mib } from './measure.mjs';
 

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { formatIdentityFile, generateIdentity } from '../../dist/src/crypto/index.js';
+import { formatIdentityFile, generateIdentity } from '../../dist/src/core/crypto/index.js';
 import { SERVER, databaseSize, dbUrl, ensureBenchDatabase } from './bench-db.mjs';
 import { measure, mib } from './measure.mjs';
 

@@ -11,12 +11,12 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { formatIdentityFile, generateIdentity } from '../../dist/src/crypto/index.js';
+import { formatIdentityFile, generateIdentity } from '../../dist/src/core/crypto/index.js';
 import { sampleDataStatements } from '../../dist/src/demo/sample-data.js';
-import { generateTaxExport } from '../../dist/src/reconcile/tax-export.js';
-import { makeBackupId } from '../../dist/src/repository/backup-id.js';
-import { manifestBytes } from '../../dist/src/repository/manifest.js';
-import { loadSigningKey, signatureText } from '../../dist/src/signing/signing-keys.js';
+import { generateTaxExport } from '../../dist/src/demo/tax-export.js';
+import { makeBackupId } from '../../dist/src/core/run-id.js';
+import { manifestBytes } from '../../dist/src/core/repository/manifest.js';
+import { loadSigningKey, signatureText } from '../../dist/src/core/signing/signing-keys.js';
 import { SERVER, dbUrl, q } from './bench-db.mjs';
 
 const root = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));

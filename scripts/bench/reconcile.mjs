@@ -105,9 +105,9 @@ async function build() {
 // ---------- the two contenders, each in its own process ----------
 async function ours() {
   const root = new URL('../../dist/src/reconcile/', import.meta.url);
-  const { PgSource } = await import(new URL('pg-source.js', root));
-  const { compareSources } = await import(new URL('engine.js', root));
-  const { classify } = await import(new URL('classify.js', root));
+  const { PgSource } = await import(new URL('sources/pg-source.js', root));
+  const { compareSources } = await import(new URL('engine/engine.js', root));
+  const { classify } = await import(new URL('engine/classify.js', root));
   const columns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id' };
   const statusMap = { 0: 'valid', 2: 'voided', 3: 'red_flushed' };
   const t0 = performance.now();

@@ -4,11 +4,11 @@
 // identity (id, target, database, snapshot, start time, server) and the size and sha256 of every
 // other object of the backup: verify --deep, restore and drill compare them with the manifest,
 // and the manifest's sha256 with the stored bytes. Backup A's objects copied into backup B's
-// manifest fail one of the two comparisons. Kept apart from src/pg/details.ts (which measures
+// manifest fail one of the two comparisons. Kept apart from src/core/pg/details.ts (which measures
 // tables) so the two change independently.
-import { IntegrityError } from '../errors.js';
-import type { BackupDetails } from '../pg/details.js';
-import type { Manifest } from '../repository/manifest.js';
+import { IntegrityError } from '../core/errors.js';
+import type { BackupDetails } from '../core/pg/details.js';
+import type { Manifest } from '../core/repository/manifest.js';
 
 export interface BackupIdentity {
   backupId: string;

@@ -1,25 +1,25 @@
 // `backup`: one consistent, encrypted, verifiable backup of one target (DESIGN.md §3).
 // Checklist: snapshot → (dump ∥ details + invoice keys) → globals → confirm sizes → manifest last.
 import { Readable } from 'node:stream';
-import type { Config, TargetConfig } from '../config/config.js';
-import { fingerprint } from '../crypto/index.js';
-import { InterruptedError, OperationError, isFgError, messageOf } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { databaseOf, connect, libpqInvocation } from '../pg/connect.js';
-import { measureDetails, prepareDetails } from '../pg/details.js';
-import { toolVersion } from '../pg/pg-version.js';
-import { allOrAbort, linkedController, throwIfInterrupted } from '../pipeline/abort.js';
-import { PG_CLIENT_HINT, startTool, outputAfterExit } from '../pipeline/child-process.js';
-import { createProgress, formatBytes } from '../progress.js';
-import { makeBackupId } from '../repository/backup-id.js';
-import type { Manifest, ManifestObject } from '../repository/manifest.js';
-import { signManifest } from '../signing/manifest-signature.js';
-import type { Repository } from '../repository/repository.js';
-import { TOOL_VERSION } from '../version.js';
+import type { Config, TargetConfig } from '../core/config/config.js';
+import { fingerprint } from '../core/crypto/index.js';
+import { InterruptedError, OperationError, isFgError, messageOf } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { databaseOf, connect, libpqInvocation } from '../core/pg/connect.js';
+import { measureDetails, prepareDetails } from '../core/pg/details.js';
+import { toolVersion } from '../core/pg/pg-version.js';
+import { allOrAbort, linkedController, throwIfInterrupted } from '../core/pipeline/abort.js';
+import { PG_CLIENT_HINT, startTool, outputAfterExit } from '../core/pipeline/child-process.js';
+import { createProgress, formatBytes } from '../core/progress.js';
+import { makeBackupId } from '../core/run-id.js';
+import type { Manifest, ManifestObject } from '../core/repository/manifest.js';
+import { signManifest } from '../core/signing/manifest-signature.js';
+import type { Repository } from '../core/repository/repository.js';
+import { TOOL_VERSION } from '../core/version.js';
 import { type BackupIdentity, bindDetails } from './backup-identity.js';
 import { dumpObjectName, dumpToStorage } from './dump-pipeline.js';
 import { saveEncrypted, saveEncryptedText } from './encrypted-object.js';
-import { loadRecipients } from './encryption-keys.js';
+import { loadRecipients } from '../core/encryption-keys.js';
 import { INVOICE_KEYS_NAME, type KeyExportOptions, exportInvoiceKeys, keyIndexTable } from './invoice-keys.js';
 
 export interface BackupContext {

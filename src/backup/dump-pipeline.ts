@@ -2,12 +2,12 @@
 // → age → sha256/size → storage, streamed end to end with memory independent of size.
 import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
-import type { Compression } from '../config/config.js';
-import { createEncryptStream, type Recipient } from '../crypto/index.js';
-import { PG_CLIENT_HINT, type Tool, ZSTD_HINT, outputAfterExit, startTool } from '../pipeline/child-process.js';
-import { CountingStream, DigestStream } from '../pipeline/digest.js';
-import type { ManifestObject } from '../repository/manifest.js';
-import type { Storage } from '../storage/storage.js';
+import type { Compression } from '../core/config/config.js';
+import { createEncryptStream, type Recipient } from '../core/crypto/index.js';
+import { PG_CLIENT_HINT, type Tool, ZSTD_HINT, outputAfterExit, startTool } from '../core/pipeline/child-process.js';
+import { CountingStream, DigestStream } from '../core/pipeline/digest.js';
+import type { ManifestObject } from '../core/repository/manifest.js';
+import type { Storage } from '../core/storage/storage.js';
 
 export interface DumpOptions {
   storage: Storage;

@@ -1,11 +1,11 @@
 // Small encrypted objects (details.json.age, globals.sql.age): encrypt, hash, store.
 import { Readable, pipeline } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { createEncryptStream, type Identity, type Recipient } from '../crypto/index.js';
-import { DigestStream } from '../pipeline/digest.js';
-import type { ManifestObject } from '../repository/manifest.js';
-import { openDecrypted } from '../repository/read-encrypted.js';
-import type { Storage } from '../storage/storage.js';
+import { createEncryptStream, type Identity, type Recipient } from '../core/crypto/index.js';
+import { DigestStream } from '../core/pipeline/digest.js';
+import type { ManifestObject } from '../core/repository/manifest.js';
+import { openDecrypted } from '../core/repository/read-encrypted.js';
+import type { Storage } from '../core/storage/storage.js';
 
 export async function saveEncrypted(
   storage: Storage,

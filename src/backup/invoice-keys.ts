@@ -2,16 +2,16 @@
 // so reconcile can tell when a missing invoice was lost. Written and read here; streamed both ways.
 import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
-import type { Config, TargetConfig } from '../config/config.js';
-import type { Identity, Recipient } from '../crypto/index.js';
-import type { Logger } from '../logger.js';
-import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, pipeInto, startTool } from '../pipeline/child-process.js';
-import type { Manifest, ManifestObject } from '../repository/manifest.js';
-import { openDecrypted } from '../repository/read-encrypted.js';
-import type { Repository } from '../repository/repository.js';
-import { keyExportSql } from '../reconcile/pg-sql.js';
+import type { Config, TargetConfig } from '../core/config/config.js';
+import type { Identity, Recipient } from '../core/crypto/index.js';
+import type { Logger } from '../core/logger.js';
+import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, pipeInto, startTool } from '../core/pipeline/child-process.js';
+import type { Manifest, ManifestObject } from '../core/repository/manifest.js';
+import { openDecrypted } from '../core/repository/read-encrypted.js';
+import type { Repository } from '../core/repository/repository.js';
+import { keyExportSql } from '../reconcile/sources/pg-sql.js';
 import { localTableTarget } from '../reconcile/reconcile-config.js';
-import type { Storage } from '../storage/storage.js';
+import type { Storage } from '../core/storage/storage.js';
 import { zstdInputBytes } from './dump-pipeline.js';
 import { saveEncrypted } from './encrypted-object.js';
 

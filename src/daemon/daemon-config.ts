@@ -1,10 +1,11 @@
 // The `schedules` and `daemon` sections: which job runs when (node-cron expressions in the configured
 // time zone) and how the daemon behaves. Pure: a Reader in, settings out.
 import cron from 'node-cron';
-import { durationOf } from '../config/config.js';
-import type { Reader } from '../config/reader.js';
-import type { JobName } from '../jobs/job.js';
+import { durationOf } from '../core/config/duration.js';
+import type { Reader } from '../core/config/reader.js';
 
+// the job names live here, not in job.ts: job.ts needs Config, and Config is assembled from this reader
+export type JobName = 'backup' | 'drill' | 'reconcile' | 'prune' | 'copy';
 export const JOB_NAMES: readonly JobName[] = ['backup', 'drill', 'reconcile', 'prune', 'copy'];
 /** Jobs that run once for the whole configuration, not once per target (history target '*'). */
 export const GLOBAL_JOBS: ReadonlySet<JobName> = new Set(['reconcile']);

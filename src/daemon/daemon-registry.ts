@@ -1,9 +1,9 @@
 // What the daemon schedules (job × target × cron expression, from config and the job registry) and
 // the daemons table: who is alive, for `status` and /healthz.
 import type pg from 'pg';
-import type { Config, TargetConfig } from '../config/config.js';
-import { ConfigError } from '../errors.js';
-import type { Job, JobName } from '../jobs/job.js';
+import type { Config, TargetConfig } from '../core/config/config.js';
+import { ConfigError } from '../core/errors.js';
+import type { Job, JobName } from './job.js';
 import { ALL_TARGETS, GLOBAL_JOBS, type Schedules } from './daemon-config.js';
 
 export interface ScheduleEntry {

@@ -6,10 +6,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { OperationError, messageOf } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { StatusReport } from '../status/status.js';
-import { renderStatusHtml } from '../status/status-render.js';
+import { OperationError, messageOf } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { StatusReport } from './status/status.js';
+import { renderStatusHtml } from './status/status-render.js';
 import { parseListen } from './daemon-config.js';
 
 export interface HttpHandlers {

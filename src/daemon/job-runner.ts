@@ -2,13 +2,13 @@
 // lease is lost, record the outcome, notify. The same path for the daemon and for `run <job>`.
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import type { Config, TargetConfig } from '../config/config.js';
-import { InterruptedError, isFgError, messageOf } from '../errors.js';
-import type { Job, JobResult } from '../jobs/job.js';
-import type { Logger } from '../logger.js';
-import { NotifyDispatcher } from '../notify/dispatcher.js';
-import { type RunFacts, buildMessage, eventsFor } from '../notify/message.js';
-import type { Repository } from '../repository/repository.js';
+import type { Config, TargetConfig } from '../core/config/config.js';
+import { InterruptedError, isFgError, messageOf } from '../core/errors.js';
+import type { Job, JobResult } from './job.js';
+import type { Logger } from '../core/logger.js';
+import { NotifyDispatcher } from './notify/dispatcher.js';
+import { type RunFacts, buildMessage, eventsFor } from './notify/message.js';
+import type { Repository } from '../core/repository/repository.js';
 import { type Finish, type Trigger, finishRun, heartbeat, previousWasFailure } from './job-runs.js';
 
 export interface RunnerDeps {

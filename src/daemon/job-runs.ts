@@ -1,7 +1,7 @@
 // The job_runs table (migration 0004): claiming a fire time (the lease), the no-overlap lock, heartbeats,
 // finishing, and marking runs whose daemon died. One SQL statement per function, like graphile-worker.
 import type pg from 'pg';
-import type { JobName } from '../jobs/job.js';
+import type { JobName } from './job.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
 export type Trigger = 'schedule' | 'catch-up' | 'manual';

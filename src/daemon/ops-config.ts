@@ -1,8 +1,8 @@
 // The operations sections of the configuration (schedules, daemon, retention, notify), read in one
 // call so that config.ts needs a single line for them.
-import type { Reader } from '../config/reader.js';
-import { type NotifierConfig, readNotifyConfig } from '../notify/notify-config.js';
-import { type RetentionConfig, readRetentionConfig } from '../prune/retention-config.js';
+import type { Reader } from '../core/config/reader.js';
+import { type NotifierConfig, readNotifyConfig } from './notify/notify-config.js';
+import { type RetentionConfig, readRetentionConfig } from '../backup/retention-config.js';
 import { type DaemonConfig, type Schedules, readDaemonConfig, readSchedules } from './daemon-config.js';
 
 export interface OpsConfig {

@@ -8,25 +8,25 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runBackup, type BackupResult } from '../backup/backup.js';
-import { loadIdentities } from '../backup/encryption-keys.js';
-import { parseConfig, type Config } from '../config/config.js';
-import { formatIdentityFile, generateIdentity, parseIdentities } from '../crypto/index.js';
-import { OperationError, UsageError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { quoteIdent, quoteLiteral, withClient, withDatabase } from '../pg/connect.js';
-import { Repository } from '../repository/repository.js';
-import { runRestore, type RestoreResult } from '../restore/restore.js';
-import { openStorage } from '../storage/open-storage.js';
-import { type VerifyReport, verifyBackup } from '../verify/verify.js';
+import { loadIdentities } from '../core/encryption-keys.js';
+import { parseConfig, type Config } from '../core/config/config.js';
+import { formatIdentityFile, generateIdentity, parseIdentities } from '../core/crypto/index.js';
+import { OperationError, UsageError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { quoteIdent, quoteLiteral, withClient, withDatabase } from '../core/pg/connect.js';
+import { Repository } from '../core/repository/repository.js';
+import { runRestore, type RestoreResult } from '../drill/restore/restore.js';
+import { openStorage } from '../core/storage/open-storage.js';
+import { type VerifyReport, verifyBackup } from '../drill/verify.js';
 import { sampleDataStatements } from './sample-data.js';
-import { formatTime } from '../format.js';
+import { formatTime } from '../core/format.js';
 
 const DEMO_WINDOW_DAYS = 35;
 import { runDrill } from '../drill/drill.js';
 import type { DrillReport } from '../drill/drill-report.js';
 import { type RunReconcileResult, runReconcile } from '../reconcile/run-reconcile.js';
-import { sqlCanonicalKey } from '../reconcile/invoice-key.js';
-import { type PlantedProblem, generateTaxExport } from '../reconcile/tax-export.js';
+import { sqlCanonicalKey } from '../reconcile/model/invoice-key.js';
+import { type PlantedProblem, generateTaxExport } from './tax-export.js';
 
 export const DEMO_MARKER = 'created by fapiao-guard demo';
 

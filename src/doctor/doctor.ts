@@ -6,26 +6,26 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
-import { pushAll } from '../arrays.js';
-import { loadIdentities } from '../backup/encryption-keys.js';
-import type { Config, TargetConfig } from '../config/config.js';
-import { messageOf, oneLine } from '../errors.js';
-import { createNotifier } from '../notify/channels.js';
-import { connect } from '../pg/connect.js';
-import { displayName, parseQualifiedName, sqlName } from '../pg/identifier.js';
-import { toolVersion } from '../pg/pg-version.js';
-import { pickTable, resolveVerifyTables } from '../pg/verify-tables.js';
-import { openFileSource } from '../reconcile/file-source.js';
-import { checkReconcileMapping } from '../reconcile/column-check.js';
-import { baseDirOf } from '../reconcile/open-sources.js';
-import { readColumnCatalog } from '../reconcile/pg-catalog.js';
+import { pushAll } from '../core/arrays.js';
+import { loadIdentities } from '../core/encryption-keys.js';
+import type { Config, TargetConfig } from '../core/config/config.js';
+import { messageOf, oneLine } from '../core/errors.js';
+import { createNotifier } from '../daemon/notify/channels.js';
+import { connect } from '../core/pg/connect.js';
+import { displayName, parseQualifiedName, sqlName } from '../core/pg/identifier.js';
+import { toolVersion } from '../core/pg/pg-version.js';
+import { pickTable, resolveVerifyTables } from '../core/pg/verify-tables.js';
+import { openFileSource } from '../reconcile/sources/file-source.js';
+import { checkReconcileMapping } from '../reconcile/sources/column-check.js';
+import { baseDirOf } from '../reconcile/sources/open-sources.js';
+import { readColumnCatalog } from '../reconcile/sources/pg-catalog.js';
 import type { PgSideConfig } from '../reconcile/reconcile-config.js';
-import type { Repository } from '../repository/repository.js';
-import { STATE_SCHEMA } from '../state/migrate.js';
-import { MIGRATIONS } from '../state/migrations/index.js';
-import { stateUrl } from '../state/state-db.js';
-import { bucketCheckOf } from '../storage/incomplete-uploads.js';
-import { maskUrl } from '../storage/mask-url.js';
+import type { Repository } from '../core/repository/repository.js';
+import { STATE_SCHEMA } from '../core/state/migrate.js';
+import { MIGRATIONS } from '../core/state/migrations/index.js';
+import { stateUrl } from '../core/state/state-db.js';
+import { bucketCheckOf } from '../core/storage/incomplete-uploads.js';
+import { maskUrl } from '../core/storage/mask-url.js';
 import { type DoctorCheck, failed, ok, pgDumpFits, unchecked } from './doctor-checks.js';
 
 export interface DoctorOptions {
@@ -156,7 +156,7 @@ async function pgSideChecks(config: Config, side: PgSideConfig, what: 'local' | 
     const table = pick.table;
     const catalog = await readColumnCatalog(client, `${sqlName(table)} as src`);
     out.push(ok(section, `table ${tableText}`, `${displayName(table)}, ${catalog.length} columns`));
-    // the checker reconcile itself runs first (src/reconcile/column-check.ts): same verdicts, every line
+    // the checker reconcile itself runs first (src/reconcile/sources/column-check.ts): same verdicts, every line
     const { checks } = checkReconcileMapping({ columns: side.columns, statusMap: side.statusMap, ...(side.amountUnit ? { amountUnit: side.amountUnit } : {}) }, catalog, { where: section, timezone: config.timezone });
     for (const c of checks) {
       if (c.ok) out.push(ok(section, `column ${c.field}`, `'${c.column}' (${c.type}): read as ${c.readAs}`));

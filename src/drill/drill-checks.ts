@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type pg from 'pg';
-import { messageOf, oneLine } from '../errors.js';
-import { connect, libpqInvocation } from '../pg/connect.js';
-import type { DetailCheck } from '../pg/details.js';
+import { messageOf, oneLine } from '../core/errors.js';
+import { connect, libpqInvocation } from '../core/pg/connect.js';
+import type { DetailCheck } from '../core/pg/details.js';
 import type { AssertionValue, DrillAssertion } from './drill-config.js';
 
 /** One recorded check; `problem` is the one-line reason when it failed for an error, not a mismatch. */

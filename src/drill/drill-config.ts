@@ -1,8 +1,8 @@
 // The `drill` section of the configuration: which backup to drill, where to restore it, the
 // objectives it must meet and the user's SQL assertions. Pure: a Reader in, settings out.
-import { pgUrlProblem } from '../pg/conninfo.js';
-import { durationOf } from '../config/config.js';
-import type { Reader } from '../config/reader.js';
+import { pgUrlProblem } from '../core/pg/conninfo.js';
+import { durationOf } from '../core/config/duration.js';
+import type { Reader } from '../core/config/reader.js';
 
 export type DrillPick = { kind: 'latest' } | { kind: 'random'; among: number } | { kind: 'id'; id: string };
 

@@ -2,7 +2,7 @@
 // start (running), finished with the verdict, or marked interrupted / error.
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import { processAlive } from './scratch-db.js';
+import { processAlive } from '../core/process-alive.js';
 import type { DrillReport } from './drill-report.js';
 import type { TrendPoint } from './drill-html.js';
 

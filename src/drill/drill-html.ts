@@ -1,8 +1,8 @@
 // The HTML report an on-call engineer opens, on a laptop or a phone: verdict first, then every
 // check, timings and the RTO trend as an inline SVG chart. One file, no external assets; every
 // piece of text is escaped. Pure: report and history in, HTML out.
-import { maxOf } from '../arrays.js';
-import { formatSeconds } from '../config/duration.js';
+import { maxOf } from '../core/arrays.js';
+import { formatSeconds } from '../core/config/duration.js';
 import type { DrillReport } from './drill-report.js';
 
 export interface TrendPoint {

@@ -1,6 +1,6 @@
 // The drill report (the JSON contract of `drill --json` and of drills/<target>/<drill-id>.json)
 // and the pure rules around it: objectives, verdict, the one-line cause.
-import { formatSeconds } from '../config/duration.js';
+import { formatSeconds } from '../core/config/duration.js';
 import type { Check } from './drill-checks.js';
 
 export type Verdict = 'pass' | 'fail';

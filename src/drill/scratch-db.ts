@@ -3,14 +3,15 @@
 // drill can recognise and drop what a crashed one left behind.
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import type { TargetConfig } from '../config/config.js';
-import { OperationError, UsageError, messageOf } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { connect, quoteIdent, quoteLiteral, withClient, withDatabase } from '../pg/connect.js';
-import { endpointOf, parsePgUrl } from '../pg/conninfo.js';
-import type { Manifest } from '../repository/manifest.js';
-import { isSourceOfBackup, readTargetFacts } from '../restore/target-guard.js';
-import { maskUrl } from '../storage/mask-url.js';
+import type { TargetConfig } from '../core/config/config.js';
+import { OperationError, UsageError, messageOf } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { connect, quoteIdent, quoteLiteral, withClient, withDatabase } from '../core/pg/connect.js';
+import { endpointOf, parsePgUrl } from '../core/pg/conninfo.js';
+import type { Manifest } from '../core/repository/manifest.js';
+import { isSourceOfBackup, readTargetFacts } from './restore/target-guard.js';
+import { processAlive } from '../core/process-alive.js';
+import { maskUrl } from '../core/storage/mask-url.js';
 
 export const SCRATCH_PREFIX = 'fg_drill_';
 const MARKER_TOOL = 'fapiao-guard drill';
@@ -169,15 +170,6 @@ export function leftoversOf(
     else if (marker.host === options.host && marker.pid !== process.pid && !options.isAlive(marker.pid)) out.push({ name: db.name, marker, reason: 'its process is gone' });
   }
   return out;
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Drop scratch databases left on this server by crashed drills of this repository; returns their names. */

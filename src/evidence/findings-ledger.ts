@@ -1,8 +1,8 @@
 // The findings ledger of an evidence pack as CSV (pure): one row per finding, its acknowledgement
 // in force, and every acknowledgement ever made in one cell, so nothing accepted is lost from view.
-import { csvCell } from '../reconcile/csv.js';
-import type { StoredFinding } from '../reconcile/findings-store.js';
-import { excelText, guard } from '../reconcile/report-render.js';
+import { csvCell } from '../reconcile/sources/csv.js';
+import type { StoredFinding } from '../reconcile/findings/findings-store.js';
+import { excelText, guard } from '../reconcile/report/report-render.js';
 
 const HEADER = ['finding_id', 'scope', 'kind', 'cause', 'key', 'day', 'first_seen', 'last_seen', 'times_seen', 'resolved_at', 'ack_state', 'ack_by', 'ack_at', 'ack_reason', 'ack_history'];
 

@@ -3,8 +3,8 @@
 // added. Needs only the pack and the public key (an auditor has no configuration of ours).
 import { createHash, type KeyObject } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { messageOf } from '../errors.js';
-import { checkSignature } from '../signing/signing-keys.js';
+import { messageOf } from '../core/errors.js';
+import { checkSignature } from '../core/signing/signing-keys.js';
 import { INDEX_NAME, INDEX_SIGNATURE_NAME, type PackIndex, parseIndex, unsafeEntryName } from './pack-index.js';
 import { DamagedZipError, type ZipEntry, openEntry, readCentralDirectory } from './zip-reader.js';
 

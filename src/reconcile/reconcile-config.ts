@@ -2,16 +2,16 @@
 // reported with its path (the Reader collects them). A column mapping means what it says: the
 // columns it names and no others; the sample invoice table's defaults apply only when a side gives
 // no `columns` at all.
-import { parseDuration } from '../config/duration.js';
-import type { Reader } from '../config/reader.js';
-import { parseColumnName, parseTableName } from '../pg/identifier.js';
-import { type InputLimits, readInputLimits } from './input-limits.js';
-import type { PgColumns } from './pg-sql.js';
-import { isCanonicalStatus } from './status.js';
-import type { Encoding } from './text-decode.js';
-import { CANONICAL_STATUSES, DEFAULT_FAIL_ON, FINDING_KINDS, type FindingKind } from './types.js';
-import { ROW_FIELDS, type RowField } from './upstream-row.js';
-import { isDay } from './zoned-time.js';
+import { parseDuration } from '../core/config/duration.js';
+import type { Reader } from '../core/config/reader.js';
+import { parseColumnName, parseTableName } from '../core/pg/identifier.js';
+import { type InputLimits, readInputLimits } from './sources/input-limits.js';
+import type { PgColumns } from './sources/pg-sql.js';
+import { isCanonicalStatus } from './model/invoice-status.js';
+import type { Encoding } from './sources/text-decode.js';
+import { CANONICAL_STATUSES, DEFAULT_FAIL_ON, FINDING_KINDS, type FindingKind } from './model/types.js';
+import { ROW_FIELDS, type RowField } from './sources/upstream-row.js';
+import { isDay } from '../core/zoned-time.js';
 
 export interface PgSideConfig {
   type: 'postgres';

@@ -2,27 +2,27 @@
 // the findings, write the JSON/CSV/HTML reports. Used by the CLI, the job and the demo.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
-import { ConfigError, UsageError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { makeBackupId } from '../repository/backup-id.js';
-import { withStateDb } from '../state/state-db.js';
-import { TOOL_VERSION } from '../version.js';
-import { lookUpInBackups } from './backup-lookup.js';
-import { linkRejectedRows } from './rejected-rows.js';
-import { classify, failing as failingOf } from './classify.js';
+import type { Config } from '../core/config/config.js';
+import { ConfigError, UsageError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { makeRunId } from '../core/run-id.js';
+import { withStateDb } from '../core/state/state-db.js';
+import { TOOL_VERSION } from '../core/version.js';
+import { lookUpInBackups } from './engine/backup-lookup.js';
+import { linkRejectedRows } from './engine/rejected-rows.js';
+import { classify, failing as failingOf } from './engine/classify.js';
 import { comparedFields } from './compared-fields.js';
-import { compareSources } from './engine.js';
-import { previousUpstreamDays, reconcileScope, recordRun } from './findings-store.js';
-import { DEFAULT_INPUT_LIMITS } from './input-limits.js';
-import { type UpstreamShrink, rowsPerDay, shrinkMessage, upstreamShrink } from './shrink-guard.js';
-import { baseDirOf, openPgSide, openUpstream } from './open-sources.js';
+import { compareSources } from './engine/engine.js';
+import { previousUpstreamDays, reconcileScope, recordRun } from './findings/findings-store.js';
+import { DEFAULT_INPUT_LIMITS } from './sources/input-limits.js';
+import { type UpstreamShrink, rowsPerDay, shrinkMessage, upstreamShrink } from './findings/shrink-guard.js';
+import { baseDirOf, openPgSide, openUpstream } from './sources/open-sources.js';
 import type { ReconcileConfig } from './reconcile-config.js';
-import { type ReconcileReport, type ReportFinding, buildReport, invalidInputFinding } from './report.js';
-import { renderHtml } from './report-html.js';
-import { renderCsv, renderJson } from './report-render.js';
-import type { InvoiceSource, Window } from './types.js';
-import { addDays, isDay, today } from './zoned-time.js';
+import { type ReconcileReport, type ReportFinding, buildReport, invalidInputFinding } from './report/report.js';
+import { renderHtml } from './report/report-html.js';
+import { renderCsv, renderJson } from './report/report-render.js';
+import type { InvoiceSource, Window } from './model/types.js';
+import { addDays, isDay, today } from '../core/zoned-time.js';
 
 export interface RunReconcileOptions {
   config: Config;
@@ -65,7 +65,7 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
   const now = options.now ?? new Date();
   const startedAt = new Date();
   const window = resolveWindow(rc, config.timezone, now, options.from, options.to);
-  const id = makeBackupId(startedAt);
+  const id = makeRunId(startedAt);
   logger.info({ run: id, window, upstream: rc.upstream.type }, 'reconcile started');
 
   const opened: InvoiceSource[] = [];

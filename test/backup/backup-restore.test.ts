@@ -4,11 +4,11 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
-import { UsageError } from '../../src/errors.js';
-import { silentLogger } from '../../src/logger.js';
-import { runRestore } from '../../src/restore/restore.js';
-import { verifyBackup } from '../../src/verify/verify.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
+import { UsageError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { runRestore } from '../../src/drill/restore/restore.js';
+import { verifyBackup } from '../../src/drill/verify.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 
@@ -70,7 +70,7 @@ describe('backup, verify and restore', () => {
     const parallel = await scratchDb();
     const spooled = await runRestore({ config: { ...t.config, restore: { jobs: 1, spoolDir } }, repo: t.repo, logger, identities }, target, manifest, { to: parallel.url, jobs: 2, clean: false });
     expect(spooled.ok).toBe(true);
-    // in the private spool folder (src/restore/spool-dir.ts), which stays, empty
+    // in the private spool folder (src/drill/restore/spool-dir.ts), which stays, empty
     expect(await readdir(spoolDir)).toEqual([`fapiao-guard-spool-${process.getuid!()}`]);
     expect(await readdir(path.join(spoolDir, `fapiao-guard-spool-${process.getuid!()}`))).toEqual([]);
   });
@@ -83,8 +83,8 @@ describe('backup, verify and restore', () => {
     await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, { to: to.url, jobs: 1, clean: false });
     await query(to.url, "update public.invoices set total_amount = total_amount + 0.01 where id = 7");
     await query(to.url, 'delete from public.invoice_items where invoice_id = 9');
-    const { loadDetails } = await import('../../src/restore/checks-alongside.js');
-    const { checkAgainstDetails } = await import('../../src/pg/restored-details.js');
+    const { loadDetails } = await import('../../src/drill/restore/checks-alongside.js');
+    const { checkAgainstDetails } = await import('../../src/drill/restore/restored-details.js');
     const checks = await checkAgainstDetails(to.url, await loadDetails(t.repo, manifest, identities), { concurrency: 2 });
     const failed = checks.filter((c) => !c.ok).map((c) => c.name);
     expect(failed).toEqual(['rows public.invoice_items', 'checksum public.invoice_items', 'checksum public.invoices']);

@@ -2,10 +2,10 @@
 // not (json columns, old servers); either way a one-cent change is caught.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { collectDetails, compareDetails } from '../../src/pg/details.js';
-import { displayName } from '../../src/pg/identifier.js';
-import { checkAgainstDetails, startDetailsCheck } from '../../src/pg/restored-details.js';
-import { resolveVerifyTables } from '../../src/pg/verify-tables.js';
+import { collectDetails, compareDetails } from '../../src/core/pg/details.js';
+import { displayName } from '../../src/core/pg/identifier.js';
+import { checkAgainstDetails, startDetailsCheck } from '../../src/drill/restore/restored-details.js';
+import { resolveVerifyTables } from '../../src/core/pg/verify-tables.js';
 import { type TestDatabase, createDatabase, query } from '../helpers/pg.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -6,12 +6,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import { INVOICE_KEYS_NAME } from '../../src/backup/invoice-keys.js';
-import { parseConfig } from '../../src/config/config.js';
-import { silentLogger } from '../../src/logger.js';
-import { canonicalKey } from '../../src/reconcile/invoice-key.js';
-import { verifyBackup } from '../../src/verify/verify.js';
+import { parseConfig } from '../../src/core/config/config.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { canonicalKey } from '../../src/reconcile/model/invoice-key.js';
+import { verifyBackup } from '../../src/drill/verify.js';
 import { type TestDatabase, createSampleDatabase, query } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 

@@ -5,11 +5,11 @@
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
-import { OperationError } from '../../src/errors.js';
-import { silentLogger } from '../../src/logger.js';
-import { runRestore } from '../../src/restore/restore.js';
-import { verifyBackup } from '../../src/verify/verify.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
+import { OperationError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { runRestore } from '../../src/drill/restore/restore.js';
+import { verifyBackup } from '../../src/drill/verify.js';
 import { FaultProxy, isAbortMultipart, isUploadPart } from '../helpers/fault-proxy.js';
 import { type TestDatabase, createDatabase, createSampleDatabase } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';

@@ -1,10 +1,10 @@
 // Configuration: ${ENV} interpolation, defaults, and every problem reported with its path.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { parseCompression, parseConfig } from '../../src/config/config.js';
-import { formatSeconds, parseDuration } from '../../src/config/duration.js';
-import { interpolateEnv } from '../../src/config/interpolate.js';
-import { ConfigError } from '../../src/errors.js';
+import { parseCompression, parseConfig } from '../../src/core/config/config.js';
+import { formatSeconds, parseDuration } from '../../src/core/config/duration.js';
+import { interpolateEnv } from '../../src/core/config/interpolate.js';
+import { ConfigError } from '../../src/core/errors.js';
 
 const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
 const MINIMAL = `
@@ -49,7 +49,7 @@ state: { url: "postgres://s@\${DBHOST:-db}/state#x" }   # \${NOT_SET_C}
 `;
     expect(problems(text)).toEqual([]);
     expect(parseConfig(text, { DBHOST: 'h' }).state?.url).toBe('postgres://s@h/state#x');
-    expect(interpolateEnv('a: |\n  # \${A}\n# \${A}\n', { A: 'x' }).text).toBe('a: |\n  # x\n# \${A}\n');
+    expect(interpolateEnv('a: |\n  # ${A}\n# ${A}\n', { A: 'x' }).text).toBe('a: |\n  # x\n# ${A}\n');
   });
 
   it('loads the shipped example configuration as it is, with its one required variable set', async () => {

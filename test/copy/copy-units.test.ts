@@ -3,13 +3,14 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
-import { parseRate } from '../../src/config/repository-config.js';
-import { repositoryProblems } from '../../src/copy/copy-status.js';
-import { planCopy } from '../../src/copy/copy-plan.js';
-import { RateLimiter, ThrottleStream } from '../../src/copy/rate-limit.js';
-import { ConfigError, UsageError } from '../../src/errors.js';
-import { repositoryConfig, retentionIn } from '../../src/repository/named-repositories.js';
+import { parseConfig } from '../../src/core/config/config.js';
+import { parseRate } from '../../src/core/config/repository-config.js';
+import { repositoryProblems } from '../../src/daemon/status/repository-rpo.js';
+import { planCopy } from '../../src/backup/copy/copy-plan.js';
+import { RateLimiter, ThrottleStream } from '../../src/backup/copy/rate-limit.js';
+import { ConfigError, UsageError } from '../../src/core/errors.js';
+import { repositoryConfig } from '../../src/core/repository/named-repositories.js';
+import { retentionIn } from '../../src/backup/prune-repositories.js';
 
 const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
 const REST = `encryption: { recipients: [${RECIPIENT}] }

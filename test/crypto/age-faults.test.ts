@@ -1,7 +1,7 @@
 // Damage of every kind must fail loudly with the right error class, and never leak unauthenticated bytes.
 import { Decrypter } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, OperationError, UsageError } from '../../src/errors.js';
+import { IntegrityError, OperationError, UsageError } from '../../src/core/errors.js';
 import {
   createDecryptStream,
   fingerprint,
@@ -10,7 +10,7 @@ import {
   parseRecipient,
   scryptIdentity,
   scryptRecipient,
-} from '../../src/crypto/index.js';
+} from '../../src/core/crypto/index.js';
 import { decrypt, decryptFailure, encrypt, pseudoRandom, run, withTempDir, writeFile } from './age-helpers.js';
 
 const CHUNK = 64 * 1024;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createDecryptStream, createEncryptStream, type Identity, type Recipient } from '../../src/crypto/index.js';
+import { createDecryptStream, createEncryptStream, type Identity, type Recipient } from '../../src/core/crypto/index.js';
 
 /** Pushes `input` through `stream` in the given slices (whole by default) and collects the output. */
 function split(input: Buffer, sliceSizes: readonly number[]): Buffer[] {

@@ -12,7 +12,7 @@ import {
   parseRecipient,
   scryptIdentity,
   scryptRecipient,
-} from '../../src/crypto/index.js';
+} from '../../src/core/crypto/index.js';
 import { decrypt, encrypt, pseudoRandom, run, withTempDir, writeFile } from './age-helpers.js';
 
 const sizes = [0, 1, 65536, 65537, 3 * 65536, 1_000_003];

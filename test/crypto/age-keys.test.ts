@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, UsageError } from '../../src/errors.js';
+import { ConfigError, UsageError } from '../../src/core/errors.js';
 import {
   fingerprint,
   formatIdentityFile,
@@ -7,7 +7,7 @@ import {
   parseIdentities,
   parseRecipient,
   recipientOf,
-} from '../../src/crypto/index.js';
+} from '../../src/core/crypto/index.js';
 
 // The X25519 example from the age specification (C2SP age.md).
 const SPEC_IDENTITY = 'AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX';

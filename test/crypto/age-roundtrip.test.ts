@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeHeader, parseHeader } from '../../src/crypto/age-header.js';
+import { encodeHeader, parseHeader } from '../../src/core/crypto/age-header.js';
 import {
   createEncryptStream,
   generateIdentity,
@@ -9,8 +9,8 @@ import {
   parseRecipient,
   scryptIdentity,
   scryptRecipient,
-} from '../../src/crypto/index.js';
-import { UsageError } from '../../src/errors.js';
+} from '../../src/core/crypto/index.js';
+import { UsageError } from '../../src/core/errors.js';
 import { decrypt, encrypt, pseudoRandom } from './age-helpers.js';
 
 const CHUNK = 64 * 1024;

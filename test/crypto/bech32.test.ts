@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bech32Decode, bech32Encode } from '../../src/crypto/bech32.js';
+import { bech32Decode, bech32Encode } from '../../src/core/crypto/bech32.js';
 
 describe('bech32', () => {
   it('accepts the BIP-173 valid test vectors (bech32, not bech32m)', () => {

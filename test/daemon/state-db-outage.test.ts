@@ -9,8 +9,8 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markStaleRuns } from '../../src/daemon/job-runs.js';
-import { openStateDb } from '../../src/state/state-db.js';
-import { parseConfig } from '../../src/config/config.js';
+import { openStateDb } from '../../src/core/state/state-db.js';
+import { parseConfig } from '../../src/core/config/config.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { startHttpReceiver } from '../notify/receivers.js';
@@ -24,6 +24,7 @@ class PgSwitch {
 
   static async start(target: string): Promise<PgSwitch> {
     const url = new URL(target);
+    // eslint-disable-next-line prefer-const -- assigned once below; the server's handler closes over it
     let sw!: PgSwitch;
     const server = createServer((client) => {
       if (!sw.up) return void client.destroy();

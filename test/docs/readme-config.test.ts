@@ -2,7 +2,7 @@
 // one file) and config/fapiao-guard.example.yaml parse without a single problem.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
+import { parseConfig } from '../../src/core/config/config.js';
 
 const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
 // every ${NAME} the documents use, with harmless values

@@ -6,13 +6,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type Config } from '../../src/config/config.js';
-import { formatIdentityFile, generateIdentity } from '../../src/crypto/index.js';
+import { parseConfig, type Config } from '../../src/core/config/config.js';
+import { formatIdentityFile, generateIdentity } from '../../src/core/crypto/index.js';
 import { doctorExitCode, pgDumpFits, renderDoctor, type DoctorCheck } from '../../src/doctor/doctor-checks.js';
 import { runDoctor } from '../../src/doctor/doctor.js';
-import { Repository } from '../../src/repository/repository.js';
-import { MIGRATIONS } from '../../src/state/migrations/index.js';
-import { FileStorage } from '../../src/storage/file-storage.js';
+import { Repository } from '../../src/core/repository/repository.js';
+import { MIGRATIONS } from '../../src/core/state/migrations/index.js';
+import { FileStorage } from '../../src/core/storage/file-storage.js';
 import { errorLine, runCli } from '../helpers/cli.js';
 import { type TestDatabase, createDatabase, query, serverUrl } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
@@ -57,6 +57,7 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests edit the YAML document freely
 function configWith(edit: (doc: any) => void = () => undefined): Config {
   const doc = structuredClone(base);
   edit(doc);

@@ -10,11 +10,11 @@
 // against a server elsewhere (FAPIAO_GUARD_TEST_PG) does not have.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import { amcheckCheck, findAmcheck } from '../../src/drill/drill-checks.js';
 import { causeOf, verdictOf } from '../../src/drill/drill-report.js';
 import { runDrill } from '../../src/drill/drill.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query, serverUrl } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { drillConfig, scratchDatabases } from './helpers.js';

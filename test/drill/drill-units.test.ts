@@ -1,13 +1,13 @@
 // The pure parts of drills, without a database: config, picks, names and markers, leftover
 // rules, assertion comparison, verdict and cause, and the HTML report's escaping.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
+import { parseConfig } from '../../src/core/config/config.js';
 import { assertionHolds, displayValue } from '../../src/drill/drill-checks.js';
 import { parsePick, readDrillConfig } from '../../src/drill/drill-config.js';
 import { escapeHtml, renderDrillHtml, trendSvg } from '../../src/drill/drill-html.js';
 import { type DrillReport, causeOf, objectiveChecks, verdictOf } from '../../src/drill/drill-report.js';
 import { isOurs, leftoversOf, parseMarker, scratchDatabaseName } from '../../src/drill/scratch-db.js';
-import { Issues, Reader } from '../../src/config/reader.js';
+import { Issues, Reader } from '../../src/core/config/reader.js';
 
 const BASE = `repository: {url: 'file:///tmp/r'}
 encryption: {recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]}

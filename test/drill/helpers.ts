@@ -4,18 +4,18 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadRecipients } from '../../src/backup/encryption-keys.js';
+import { loadRecipients } from '../../src/core/encryption-keys.js';
 import { saveEncryptedText } from '../../src/backup/encrypted-object.js';
-import type { Config } from '../../src/config/config.js';
+import type { Config } from '../../src/core/config/config.js';
 import { type DrillConfig, defaultDrillConfig } from '../../src/drill/drill-config.js';
-import type { BackupDetails } from '../../src/pg/details.js';
-import type { Manifest } from '../../src/repository/manifest.js';
-import { Repository } from '../../src/repository/repository.js';
-import { loadDetails } from '../../src/restore/checks-alongside.js';
-import { FileStorage } from '../../src/storage/file-storage.js';
+import type { BackupDetails } from '../../src/core/pg/details.js';
+import type { Manifest } from '../../src/core/repository/manifest.js';
+import { Repository } from '../../src/core/repository/repository.js';
+import { loadDetails } from '../../src/drill/restore/checks-alongside.js';
+import { FileStorage } from '../../src/core/storage/file-storage.js';
 import { query } from '../helpers/pg.js';
 import type { TestRepo } from '../helpers/repo.js';
-import type { Identity } from '../../src/crypto/index.js';
+import type { Identity } from '../../src/core/crypto/index.js';
 
 export function drillConfig(t: TestRepo, stateUrl: string, drill: Partial<DrillConfig> = {}): Config {
   return { ...t.config, state: { url: stateUrl }, drill: { ...defaultDrillConfig(), reportDir: path.join(t.dir, 'reports'), ...drill } };

@@ -3,11 +3,11 @@
 // in test/storage/file-storage.test.ts and test/backup/faults.test.ts; this stands in for the kernel
 // only: bytes go to the real inner storage until the capacity is used, then that save fails the way
 // FileStorage fails on ENOSPC (the partial temp file removed by FileStorage itself, then the
-// StorageError src/storage/fs-errors.ts builds for ENOSPC). Used where the kernel cannot be asked.
+// StorageError src/core/storage/fs-errors.ts builds for ENOSPC). Used where the kernel cannot be asked.
 import { PassThrough, type Readable } from 'node:stream';
-import { fsError } from '../../src/storage/fs-errors.js';
-import type { StorageWrapper } from '../../src/storage/incomplete-uploads.js';
-import type { LoadOptions, ObjectInfo, SaveOptions, Storage } from '../../src/storage/storage.js';
+import { fsError } from '../../src/core/storage/fs-errors.js';
+import type { StorageWrapper } from '../../src/core/storage/incomplete-uploads.js';
+import type { LoadOptions, ObjectInfo, SaveOptions, Storage } from '../../src/core/storage/storage.js';
 
 export class DiskFullStorage implements StorageWrapper {
   /** bytes written so far, over every save */

@@ -3,11 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseConfig, type Config } from '../../src/config/config.js';
-import { formatIdentityFile, generateIdentity } from '../../src/crypto/index.js';
-import { silentLogger } from '../../src/logger.js';
-import { Repository } from '../../src/repository/repository.js';
-import { openStorage } from '../../src/storage/open-storage.js';
+import { parseConfig, type Config } from '../../src/core/config/config.js';
+import { formatIdentityFile, generateIdentity } from '../../src/core/crypto/index.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { Repository } from '../../src/core/repository/repository.js';
+import { openStorage } from '../../src/core/storage/open-storage.js';
 
 export interface TestRepo {
   dir: string;

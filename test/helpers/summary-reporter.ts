@@ -31,10 +31,20 @@ export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     let passed = 0;
     let failed = 0;
+    const out: string[] = [];
     const named: string[] = [];
     const silent: string[] = [];
     for (const module of testModules) {
-      for (const test of module.children.allTests()) {
+      const tests = [...module.children.allTests()];
+      // a file that failed to load, or whose beforeAll/afterAll threw: its tests read as skipped,
+      // so the file is one failure and its tests are not counted as skips
+      if (module.state() === 'failed' && !tests.some((t) => t.result().state === 'failed')) {
+        failed += 1;
+        out.push(`failed outside any test (a load error or a hook): ${module.moduleId.replace(`${process.cwd()}/`, '')}`);
+        passed += tests.filter((t) => t.result().state === 'passed').length;
+        continue;
+      }
+      for (const test of tests) {
         const result = test.result();
         if (result.state === 'passed') passed += 1;
         else if (result.state === 'failed') failed += 1;
@@ -45,9 +55,7 @@ export default class SummaryReporter implements Reporter {
           else silent.push(`${where(test)}${note ? `: ${note}` : ''}`);
         }
       }
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed += 1; // a file that failed to load
     }
-    const out: string[] = [];
     for (const line of named) out.push(`skipped for a missing capability: ${line}`);
     const enforce = Boolean(process.env.CI) && !this.filtered;
     if (enforce && silent.length > 0) {

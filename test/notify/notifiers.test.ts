@@ -3,12 +3,12 @@
 import { createHmac } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/config.js';
-import { createLogger, silentLogger } from '../../src/logger.js';
-import { createNotifier } from '../../src/notify/channels.js';
-import { NotifyDispatcher } from '../../src/notify/dispatcher.js';
-import { type RunFacts, buildMessage, eventsFor } from '../../src/notify/message.js';
-import type { NotifierConfig } from '../../src/notify/notify-config.js';
+import { validateConfig } from '../../src/core/config/config.js';
+import { createLogger, silentLogger } from '../../src/core/logger.js';
+import { createNotifier } from '../../src/daemon/notify/channels.js';
+import { NotifyDispatcher } from '../../src/daemon/notify/dispatcher.js';
+import { type RunFacts, buildMessage, eventsFor } from '../../src/daemon/notify/message.js';
+import type { NotifierConfig } from '../../src/daemon/notify/notify-config.js';
 import { refusedPort } from '../helpers/refused-port.js';
 import { type HttpReceiver, startHttpReceiver, startSmtpReceiver } from './receivers.js';
 

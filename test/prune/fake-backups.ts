@@ -2,12 +2,12 @@
 // wrapper that plays S3: Object Lock refusals on chosen objects and multipart uploads to list/abort.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { makeBackupId } from '../../src/repository/backup-id.js';
-import { MANIFEST_NAME, type Manifest } from '../../src/repository/manifest.js';
-import type { Repository } from '../../src/repository/repository.js';
-import type { IncompleteUpload, IncompleteUploads, StorageWrapper } from '../../src/storage/incomplete-uploads.js';
-import { StorageError } from '../../src/storage/storage-errors.js';
-import type { LoadOptions, ObjectInfo, SaveOptions, Storage } from '../../src/storage/storage.js';
+import { makeBackupId } from '../../src/core/run-id.js';
+import { MANIFEST_NAME, type Manifest } from '../../src/core/repository/manifest.js';
+import type { Repository } from '../../src/core/repository/repository.js';
+import type { IncompleteUpload, IncompleteUploads, StorageWrapper } from '../../src/core/storage/incomplete-uploads.js';
+import { StorageError } from '../../src/core/storage/storage-errors.js';
+import type { LoadOptions, ObjectInfo, SaveOptions, Storage } from '../../src/core/storage/storage.js';
 
 export async function writeFakeBackup(repo: Repository, target: string, at: Date, complete = true, suffix?: string): Promise<string> {
   const id = makeBackupId(at, suffix);

@@ -11,12 +11,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/logger.js';
-import { executePrune, planPrune } from '../../src/prune/prune.js';
-import type { RetentionPolicy } from '../../src/prune/retention-config.js';
-import { Repository } from '../../src/repository/repository.js';
-import { openStorage } from '../../src/storage/open-storage.js';
-import type { S3Options } from '../../src/storage/s3-storage.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { executePrune, planPrune } from '../../src/backup/prune.js';
+import type { RetentionPolicy } from '../../src/backup/retention-config.js';
+import { Repository } from '../../src/core/repository/repository.js';
+import { openStorage } from '../../src/core/storage/open-storage.js';
+import type { S3Options } from '../../src/core/storage/s3-storage.js';
 import { type S3TestServer, needs, s3ServersUnderTest } from '../helpers/s3-server.js';
 import { writeFakeBackup } from './fake-backups.js';
 

@@ -3,10 +3,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/logger.js';
-import { executePrune, planPrune } from '../../src/prune/prune.js';
-import type { RetentionPolicy } from '../../src/prune/retention-config.js';
-import { Repository } from '../../src/repository/repository.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { executePrune, planPrune } from '../../src/backup/prune.js';
+import type { RetentionPolicy } from '../../src/backup/retention-config.js';
+import { Repository } from '../../src/core/repository/repository.js';
 import { type CliResult, errorLine, runCli } from '../helpers/cli.js';
 import { cliClockEnv, testClocks } from '../helpers/clock.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';

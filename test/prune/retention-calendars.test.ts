@@ -2,9 +2,9 @@
 // must be kept, worked out by hand (not computed by src). Month and year boundaries, a leap day,
 // ISO weeks across New Year, the Shanghai/UTC day split and Europe/Berlin's DST changes.
 import { describe, expect, it } from 'vitest';
-import type { RetentionPolicy } from '../../src/prune/retention-config.js';
-import { type PlanInput, planRetention } from '../../src/prune/retention-plan.js';
-import { makeBackupId } from '../../src/repository/backup-id.js';
+import type { RetentionPolicy } from '../../src/backup/retention-config.js';
+import { type PlanInput, planRetention } from '../../src/backup/retention-plan.js';
+import { makeBackupId } from '../../src/core/run-id.js';
 import { testNow } from '../helpers/clock.js';
 
 function policy(p: Partial<RetentionPolicy>): RetentionPolicy {

@@ -2,9 +2,9 @@
 // backup always stays, nothing a rule keeps is deleted, plans are stable, incomplete ones age out.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeBackupId } from '../../src/repository/backup-id.js';
-import type { RetentionPolicy } from '../../src/prune/retention-config.js';
-import { type PlanInput, isoWeek, planRetention } from '../../src/prune/retention-plan.js';
+import { makeBackupId } from '../../src/core/run-id.js';
+import type { RetentionPolicy } from '../../src/backup/retention-config.js';
+import { type PlanInput, isoWeek, planRetention } from '../../src/backup/retention-plan.js';
 import { testClocks, testNow } from '../helpers/clock.js';
 
 const TZ = 'Asia/Shanghai';

@@ -3,11 +3,11 @@
 // without a key (or with the lookup off) findings are unchanged and the report says why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { silentLogger } from '../../src/logger.js';
-import { listFindings } from '../../src/reconcile/findings-store.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { listFindings } from '../../src/reconcile/findings/findings-store.js';
 import { DEFAULT_LOCAL_COLUMNS } from '../../src/reconcile/reconcile-config.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
-import { withStateDb } from '../../src/state/state-db.js';
+import { withStateDb } from '../../src/core/state/state-db.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { TEST_NOW } from './helpers.js';

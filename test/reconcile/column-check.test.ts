@@ -1,7 +1,7 @@
 // column-check.ts: a mapping against a catalog, pure. Every supported type is read as documented;
 // everything else is refused with one line naming the column, its type and what to do.
 import { describe, expect, it } from 'vitest';
-import { type CatalogColumn, checkReconcileMapping, describeProblem } from '../../src/reconcile/column-check.js';
+import { type CatalogColumn, checkReconcileMapping, describeProblem } from '../../src/reconcile/sources/column-check.js';
 import { DEFAULT_STATUS_MAP } from '../../src/reconcile/reconcile-config.js';
 
 const col = (name: string, type: string, base: string, extra: Partial<CatalogColumn> = {}): CatalogColumn => ({ name, type, base, ...extra });

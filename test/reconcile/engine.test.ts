@@ -2,14 +2,14 @@
 // exactly (property-based), splits are used, typos pair, pending sync is not failing.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classify, failing, oneEditApart } from '../../src/reconcile/classify.js';
-import { compareSources } from '../../src/reconcile/engine.js';
-import { MemorySource } from '../../src/reconcile/memory-source.js';
-import { decideSplit } from '../../src/reconcile/split.js';
-import { pairDigests } from '../../src/reconcile/pair.js';
-import { planSlots } from '../../src/reconcile/slot-plan.js';
-import type { BucketRef, Digest } from '../../src/reconcile/types.js';
-import { DEFAULT_FAIL_ON, type Invoice } from '../../src/reconcile/types.js';
+import { classify, failing, oneEditApart } from '../../src/reconcile/engine/classify.js';
+import { compareSources } from '../../src/reconcile/engine/engine.js';
+import { MemorySource } from '../../src/reconcile/sources/memory-source.js';
+import { decideSplit } from '../../src/reconcile/engine/split.js';
+import { pairDigests } from '../../src/reconcile/engine/pair.js';
+import { planSlots } from '../../src/reconcile/engine/slot-plan.js';
+import type { BucketRef, Digest } from '../../src/reconcile/model/types.js';
+import { DEFAULT_FAIL_ON, type Invoice } from '../../src/reconcile/model/types.js';
 
 const window = { from: '2026-11-01', to: '2026-11-07', timezone: 'Asia/Shanghai' };
 const NOW = new Date('2026-11-08T00:00:00Z');

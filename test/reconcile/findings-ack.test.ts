@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleDataStatements } from '../../src/demo/sample-data.js';
-import { generateTaxExport } from '../../src/reconcile/tax-export.js';
+import { generateTaxExport } from '../../src/demo/tax-export.js';
 import { errorLine, runCli } from '../helpers/cli.js';
 import { type TestDatabase, createDatabase, query } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';

@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Config, parseConfig } from '../../src/config/config.js';
-import { generateIdentity } from '../../src/crypto/index.js';
+import { type Config, parseConfig } from '../../src/core/config/config.js';
+import { generateIdentity } from '../../src/core/crypto/index.js';
 
 export interface ReconcileFixture {
   dir: string;

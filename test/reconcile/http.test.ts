@@ -1,10 +1,10 @@
 // The http upstream against the reference server, on a real local table: planted differences,
 // bearer token, bounded retries honouring Retry-After, timeouts, and an upstream without hashes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OperationError } from '../../src/errors.js';
-import { silentLogger } from '../../src/logger.js';
-import { getJson, retryAfterMs } from '../../src/reconcile/http-client.js';
-import { type ReferenceUpstream, type UpstreamItem, itemsFromSampleDatabase, startReferenceUpstream } from '../../src/reconcile/reference-upstream-server.js';
+import { OperationError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { getJson, retryAfterMs } from '../../src/reconcile/sources/http-client.js';
+import { type ReferenceUpstream, type UpstreamItem, itemsFromSampleDatabase, startReferenceUpstream } from '../helpers/reference-upstream-server.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { type TestDatabase, createDatabase, createSampleDatabase } from '../helpers/pg.js';
 import { type ReconcileFixture, TEST_NOW, reconcileFixture } from './helpers.js';

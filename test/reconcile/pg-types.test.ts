@@ -3,9 +3,9 @@
 // combined `code-number` column, integer fen, a boolean status, a schema-qualified quoted table
 // with mixed case and spaces. Equal invoices give no difference; planted ones give exact findings.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify } from '../../src/reconcile/classify.js';
-import { compareSources } from '../../src/reconcile/engine.js';
-import { PgSource } from '../../src/reconcile/pg-source.js';
+import { classify } from '../../src/reconcile/engine/classify.js';
+import { compareSources } from '../../src/reconcile/engine/engine.js';
+import { PgSource } from '../../src/reconcile/sources/pg-source.js';
 import { type TestDatabase, createDatabase, query } from '../helpers/pg.js';
 import { TEST_NOW } from './helpers.js';
 

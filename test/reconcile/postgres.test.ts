@@ -1,16 +1,16 @@
 // postgres ↔ postgres on a real server: the SQL digests equal the JS ones, planted differences are
 // found exactly with the work pushed down, and findings persist, resolve and escalate across runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/logger.js';
-import { classify } from '../../src/reconcile/classify.js';
-import { digestRows } from '../../src/reconcile/digest.js';
-import { compareSources } from '../../src/reconcile/engine.js';
-import { listFindings } from '../../src/reconcile/findings-store.js';
-import { PgSource } from '../../src/reconcile/pg-source.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { classify } from '../../src/reconcile/engine/classify.js';
+import { digestRows } from '../../src/reconcile/model/bucket-digest.js';
+import { compareSources } from '../../src/reconcile/engine/engine.js';
+import { listFindings } from '../../src/reconcile/findings/findings-store.js';
+import { PgSource } from '../../src/reconcile/sources/pg-source.js';
 import { DEFAULT_LOCAL_COLUMNS } from '../../src/reconcile/reconcile-config.js';
-import { verifyReport } from '../../src/reconcile/report-render.js';
+import { verifyReport } from '../../src/reconcile/report/report-render.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
-import { withStateDb } from '../../src/state/state-db.js';
+import { withStateDb } from '../../src/core/state/state-db.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query, queryOne } from '../helpers/pg.js';
 import { type ReconcileFixture, TEST_NOW, reconcileFixture } from './helpers.js';
 import { readFile } from 'node:fs/promises';

@@ -1,8 +1,8 @@
 // The reconcile section means what it says: a mapping names exactly the columns read (defaults
 // only without one), names are parsed as psql prints them, amountUnit is one of two words.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
-import { generateIdentity } from '../../src/crypto/index.js';
+import { parseConfig } from '../../src/core/config/config.js';
+import { generateIdentity } from '../../src/core/crypto/index.js';
 
 const base = { repository: { url: 'file:///tmp/r' }, encryption: { recipients: [generateIdentity().recipient] }, targets: [{ name: 'invoices', url: 'postgres://h/db' }] };
 const parse = (reconcile: Record<string, unknown>) => parseConfig(JSON.stringify({ ...base, reconcile: { upstream: { type: 'file', path: 'x.csv' }, ...reconcile } }), {}).reconcile!;

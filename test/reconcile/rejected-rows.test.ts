@@ -1,7 +1,7 @@
 // A local "extra" that is really an upstream row rejected as damaged is linked to that row.
 import { describe, expect, it } from 'vitest';
-import { linkRejectedRows } from '../../src/reconcile/rejected-rows.js';
-import type { Finding } from '../../src/reconcile/types.js';
+import { linkRejectedRows } from '../../src/reconcile/engine/rejected-rows.js';
+import type { Finding } from '../../src/reconcile/model/types.js';
 
 const damaged = (origin: string, row: Record<string, string>): Finding => ({
   kind: 'invalid_input',

@@ -1,12 +1,12 @@
 // Reports are safe and self-checking: hostile values are escaped in HTML, neutralised in CSV,
 // keys keep every digit for Excel, and each rendering carries a sha256 that detects any edit.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
-import { generateIdentity } from '../../src/crypto/index.js';
-import { type ReconcileReport, buildReport, groupWarnings } from '../../src/reconcile/report.js';
-import { renderHtml } from '../../src/reconcile/report-html.js';
-import { excelText, renderCsv, renderJson, verifyReport } from '../../src/reconcile/report-render.js';
-import type { Finding } from '../../src/reconcile/types.js';
+import { parseConfig } from '../../src/core/config/config.js';
+import { generateIdentity } from '../../src/core/crypto/index.js';
+import { type ReconcileReport, buildReport, groupWarnings } from '../../src/reconcile/report/report.js';
+import { renderHtml } from '../../src/reconcile/report/report-html.js';
+import { excelText, renderCsv, renderJson, verifyReport } from '../../src/reconcile/report/report-render.js';
+import type { Finding } from '../../src/reconcile/model/types.js';
 
 const hostile: Finding = {
   kind: 'extra',

@@ -2,9 +2,9 @@
 // them: adding a password to a URL, or another user, must not start a second set of findings.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileScope } from '../../src/reconcile/findings-store.js';
-import { migrate } from '../../src/state/migrate.js';
-import { MIGRATIONS } from '../../src/state/migrations/index.js';
+import { reconcileScope } from '../../src/reconcile/findings/findings-store.js';
+import { migrate } from '../../src/core/state/migrate.js';
+import { MIGRATIONS } from '../../src/core/state/migrations/index.js';
 import { type TestDatabase, createDatabase, query } from '../helpers/pg.js';
 
 let db: TestDatabase;

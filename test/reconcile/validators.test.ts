@@ -1,10 +1,10 @@
 // The pure validators and mappings: INVOICES.md's test vectors, Excel damage, amounts in fen.
 import { describe, expect, it } from 'vitest';
-import { canonicalKey } from '../../src/reconcile/invoice-key.js';
-import { parseIssueTime } from '../../src/reconcile/issue-time.js';
-import { mapLocalStatus, parseStatus } from '../../src/reconcile/status.js';
-import { validateRow } from '../../src/reconcile/upstream-row.js';
-import { checkCode, checkDigitalYear, checkNumber, checkTaxId, formatFen, gb32100CheckChar, parseAmountFen } from '../../src/reconcile/validators.js';
+import { canonicalKey } from '../../src/reconcile/model/invoice-key.js';
+import { parseIssueTime } from '../../src/reconcile/model/issue-time.js';
+import { mapLocalStatus, parseStatus } from '../../src/reconcile/model/invoice-status.js';
+import { validateRow } from '../../src/reconcile/sources/upstream-row.js';
+import { checkCode, checkDigitalYear, checkNumber, checkTaxId, formatFen, gb32100CheckChar, parseAmountFen } from '../../src/reconcile/model/validators.js';
 
 const TZ = 'Asia/Shanghai';
 const NOW = new Date('2026-11-28T00:00:00Z');

@@ -1,4 +1,4 @@
-// The sha256 check while streaming (VerifyingStream in src/pipeline/digest.ts) is the only defence
+// The sha256 check while streaming (VerifyingStream in src/core/pipeline/digest.ts) is the only defence
 // against a *different valid* age file put in place of an object: the recipients are public, so
 // anyone who can write to the repository can encrypt other bytes, or the same bytes anew, to them.
 // Age authenticates such a file and the size matches; only the manifest's sha256 differs.
@@ -7,13 +7,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
 import { runDrill } from '../../src/drill/drill.js';
-import { IntegrityError } from '../../src/errors.js';
-import { silentLogger } from '../../src/logger.js';
-import type { Manifest } from '../../src/repository/manifest.js';
-import type { Repository } from '../../src/repository/repository.js';
-import { runRestore } from '../../src/restore/restore.js';
+import { IntegrityError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { Manifest } from '../../src/core/repository/manifest.js';
+import type { Repository } from '../../src/core/repository/repository.js';
+import { runRestore } from '../../src/drill/restore/restore.js';
 import { errorLine, runCli } from '../helpers/cli.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query, serverUrl } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';

@@ -1,12 +1,12 @@
 // Issue 10 item 3: secrets never in error text. Errors become strings in one place
-// (src/errors.ts) and are masked there, whatever a library wrote (undici repeats a URL's
+// (src/core/errors.ts) and are masked there, whatever a library wrote (undici repeats a URL's
 // user:password@ in clear); an HTTP upstream's userinfo goes out as an Authorization header.
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OperationError, formatError, messageOf } from '../../src/errors.js';
-import { getJson } from '../../src/reconcile/http-client.js';
-import { maskSecrets } from '../../src/storage/mask-url.js';
+import { OperationError, formatError, messageOf } from '../../src/core/errors.js';
+import { getJson } from '../../src/reconcile/sources/http-client.js';
+import { maskSecrets } from '../../src/core/storage/mask-url.js';
 import { type TestDatabase, createDatabase, createSampleDatabase } from '../helpers/pg.js';
 import { runCli } from '../helpers/cli.js';
 import { type HttpReceiver, startHttpReceiver } from '../notify/receivers.js';

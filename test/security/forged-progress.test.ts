@@ -4,7 +4,7 @@
 // from then on. Progress is now matched against the archive (its details or `pg_restore -l`), and
 // an early measurement that disagrees is taken again after the restore.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseToc, tableDataTracker } from '../../src/restore/restore-progress.js';
+import { parseToc, tableDataTracker } from '../../src/drill/restore/restore-progress.js';
 import { errorLine, runCli } from '../helpers/cli.js';
 import { type TestDatabase, createDatabase, query } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';

@@ -20,6 +20,20 @@ export function entry(name: string, content: string | Buffer): ZipEntry {
   return { name, stored: deflateRawSync(data), method: 8, crc: crc32(data) >>> 0, size: data.length };
 }
 
+/** An entry stored without compression (method 0), as archiver writes small files. */
+export function storedEntry(name: string, content: string | Buffer): ZipEntry {
+  const data = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
+  return { name, stored: data, method: 0, crc: crc32(data) >>> 0, size: data.length };
+}
+
+/**
+ * A zip of stored entries with any names: archiver sanitises entry names, so a pack holding `../x`
+ * or an absolute name has to be written by hand, as an attacker would.
+ */
+export function storedZip(entries: ReadonlyArray<{ name: string; data: Buffer | string }>): Buffer {
+  return zipBytes(entries.map((e) => storedEntry(e.name, e.data)));
+}
+
 /** A zip archive: local headers, data, central directory, end record. */
 export function zipBytes(entries: readonly ZipEntry[]): Buffer {
   const locals: Buffer[] = [];

@@ -5,11 +5,11 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OperationError, exitCodeOf } from '../../src/errors.js';
-import { compareSources } from '../../src/reconcile/engine.js';
-import { HttpSource } from '../../src/reconcile/http-source.js';
-import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../../src/reconcile/input-limits.js';
-import { MemorySource } from '../../src/reconcile/memory-source.js';
+import { OperationError, exitCodeOf } from '../../src/core/errors.js';
+import { compareSources } from '../../src/reconcile/engine/engine.js';
+import { HttpSource } from '../../src/reconcile/sources/http-source.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../../src/reconcile/sources/input-limits.js';
+import { MemorySource } from '../../src/reconcile/sources/memory-source.js';
 
 let server: Server;
 let url: string;

@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareSources } from '../../src/reconcile/engine.js';
-import { parseUpstreamFiles } from '../../src/reconcile/file-parse.js';
-import { DEFAULT_INPUT_LIMITS } from '../../src/reconcile/input-limits.js';
-import { MemorySource } from '../../src/reconcile/memory-source.js';
-import type { Invoice } from '../../src/reconcile/types.js';
+import { compareSources } from '../../src/reconcile/engine/engine.js';
+import { parseUpstreamFiles } from '../../src/reconcile/sources/file-parse.js';
+import { DEFAULT_INPUT_LIMITS } from '../../src/reconcile/sources/input-limits.js';
+import { MemorySource } from '../../src/reconcile/sources/memory-source.js';
+import type { Invoice } from '../../src/reconcile/model/types.js';
 
 let dir: string;
 beforeAll(async () => {

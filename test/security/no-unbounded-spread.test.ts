@@ -1,7 +1,7 @@
 // A lint rule as a test: no call in src/ spreads an array into arguments (`push(...rows)`,
 // `Math.max(...values)`, `fn.apply(x, rows)`). Each argument takes a stack slot, so above ~100k
 // elements such a call throws "Maximum call stack size exceeded" (exit 70 on a large export).
-// Use pushAll / maxOf from src/arrays.ts. A spread of a literal list (`f(...[a, b])`) is allowed, and
+// Use pushAll / maxOf from src/core/arrays.ts. A spread of a literal list (`f(...[a, b])`) is allowed, and
 // a line marked `// spread-ok: <why it is bounded>`.
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -52,6 +52,6 @@ describe('no unbounded spread in calls', () => {
     for (const file of await sourceFiles(SRC)) {
       for (const hit of spreadCalls(await readFile(file, 'utf8'))) offenders.push(`${path.relative(SRC, file)}:${hit}`);
     }
-    expect(offenders, 'use pushAll / maxOf from src/arrays.ts').toEqual([]);
+    expect(offenders, 'use pushAll / maxOf from src/core/arrays.ts').toEqual([]);
   });
 });

@@ -1,15 +1,15 @@
 // Item 6 of the hostile-input review: parsing an upstream file blocked the event loop for its whole
 // duration (the daemon's /healthz timed out, heartbeats went late). Files are parsed in a worker
 // thread now: while a large export is parsed, timers on the main thread still fire on time.
-// Needs `npm run build` (the worker runs dist/src/reconcile/file-parse-worker.js).
+// Needs `npm run build` (the worker runs dist/src/reconcile/sources/file-parse-worker.js).
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openFileSource } from '../../src/reconcile/file-source.js';
-import { DEFAULT_INPUT_LIMITS } from '../../src/reconcile/input-limits.js';
+import { openFileSource } from '../../src/reconcile/sources/file-source.js';
+import { DEFAULT_INPUT_LIMITS } from '../../src/reconcile/sources/input-limits.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -4,16 +4,16 @@
 // guard checked (real PostgreSQL, real pg_dump/pg_restore).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/backup/backup.js';
-import { loadIdentities } from '../../src/backup/encryption-keys.js';
-import { parseConfig } from '../../src/config/config.js';
-import { generateIdentity } from '../../src/crypto/index.js';
-import { UsageError } from '../../src/errors.js';
-import { silentLogger } from '../../src/logger.js';
-import { libpqInvocation, withDatabase } from '../../src/pg/connect.js';
-import { parsePgUrl } from '../../src/pg/conninfo.js';
-import type { Manifest } from '../../src/repository/manifest.js';
-import { runRestore } from '../../src/restore/restore.js';
-import { isSourceOfBackup } from '../../src/restore/target-guard.js';
+import { loadIdentities } from '../../src/core/encryption-keys.js';
+import { parseConfig } from '../../src/core/config/config.js';
+import { generateIdentity } from '../../src/core/crypto/index.js';
+import { UsageError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { libpqInvocation, withDatabase } from '../../src/core/pg/connect.js';
+import { parsePgUrl } from '../../src/core/pg/conninfo.js';
+import type { Manifest } from '../../src/core/repository/manifest.js';
+import { runRestore } from '../../src/drill/restore/restore.js';
+import { isSourceOfBackup } from '../../src/drill/restore/target-guard.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, databaseUrl, query, serverUrl } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 

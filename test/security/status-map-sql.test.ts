@@ -2,8 +2,8 @@
 // backslash or a quote means the same under standard_conforming_strings=off (a server or
 // database setting we do not control) as under the default. Real PostgreSQL, both hash methods.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quoteLiteral } from '../../src/pg/connect.js';
-import { PgSource } from '../../src/reconcile/pg-source.js';
+import { quoteLiteral } from '../../src/core/pg/connect.js';
+import { PgSource } from '../../src/reconcile/sources/pg-source.js';
 import { DEFAULT_LOCAL_COLUMNS } from '../../src/reconcile/reconcile-config.js';
 import { type TestDatabase, createSampleDatabase, query } from '../helpers/pg.js';
 

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cronMatcher } from '../../src/daemon/schedule-times.js';
-import { isOverdue } from '../../src/status/assess.js';
+import { isOverdue } from '../../src/daemon/status/assess.js';
 import { errorLine, runCli } from '../helpers/cli.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
@@ -96,7 +96,7 @@ describe('fapiao-guard status, run and jobs', () => {
 
 describe('open findings in status', () => {
   it('are failing when of a failOn kind and past the sync lag; pending_sync and other kinds are not', async () => {
-    const { findingProblems } = await import('../../src/status/assess.js');
+    const { findingProblems } = await import('../../src/daemon/status/assess.js');
     expect(findingProblems(null, ['missing'])).toEqual([]);
     expect(findingProblems({ dueByKind: { missing: 0, invalid_input: 2 } }, ['missing'])).toEqual([]);
     expect(findingProblems({ dueByKind: { missing: 3, extra: 1, invalid_input: 2 } }, ['missing', 'extra'])).toEqual([

@@ -4,8 +4,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotFoundError, OperationError, UsageError } from '../../src/errors.js';
-import type { ObjectInfo, Storage } from '../../src/storage/storage.js';
+import { NotFoundError, OperationError, UsageError } from '../../src/core/errors.js';
+import type { ObjectInfo, Storage } from '../../src/core/storage/storage.js';
 
 export interface ConformanceSubject {
   storage: Storage;

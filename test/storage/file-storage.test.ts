@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, OperationError } from '../../src/errors.js';
-import { FileStorage } from '../../src/storage/file-storage.js';
+import { ConfigError, OperationError } from '../../src/core/errors.js';
+import { FileStorage } from '../../src/core/storage/file-storage.js';
 import { chunked, collect, failingAfter, storageConformance } from './conformance.js';
 
 storageConformance('file', async () => {

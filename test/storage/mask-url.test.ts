@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskUrl } from '../../src/storage/mask-url.js';
+import { maskUrl } from '../../src/core/storage/mask-url.js';
 
 describe('maskUrl', () => {
   it.each([

@@ -6,8 +6,8 @@ import { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, NotFoundError } from '../../src/errors.js';
-import { openStorage } from '../../src/storage/open-storage.js';
+import { ConfigError, NotFoundError } from '../../src/core/errors.js';
+import { openStorage } from '../../src/core/storage/open-storage.js';
 import { collect, readAll } from './conformance.js';
 
 function memoryLogger() {

@@ -2,10 +2,10 @@
 // that fails midway resumes without repeating names.
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, OperationError } from '../../src/errors.js';
-import { RetryStorage } from '../../src/storage/retry-storage.js';
-import type { ObjectInfo, Storage } from '../../src/storage/storage.js';
-import { StorageError } from '../../src/storage/storage-errors.js';
+import { NotFoundError, OperationError } from '../../src/core/errors.js';
+import { RetryStorage } from '../../src/core/storage/retry-storage.js';
+import type { ObjectInfo, Storage } from '../../src/core/storage/storage.js';
+import { StorageError } from '../../src/core/storage/storage-errors.js';
 import { collect } from './conformance.js';
 
 const transient = () => new StorageError('cannot stat x: ECONNRESET', { permanent: false });

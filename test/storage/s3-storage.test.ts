@@ -4,11 +4,11 @@ import { DeleteObjectCommand, GetObjectRetentionCommand, PutObjectCommand, S3Cli
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, OperationError } from '../../src/errors.js';
-import { incompleteUploadsOf } from '../../src/storage/incomplete-uploads.js';
-import { openStorage } from '../../src/storage/open-storage.js';
-import { S3Storage, type S3Options } from '../../src/storage/s3-storage.js';
-import { StorageError } from '../../src/storage/storage-errors.js';
+import { ConfigError, OperationError } from '../../src/core/errors.js';
+import { incompleteUploadsOf } from '../../src/core/storage/incomplete-uploads.js';
+import { openStorage } from '../../src/core/storage/open-storage.js';
+import { S3Storage, type S3Options } from '../../src/core/storage/s3-storage.js';
+import { StorageError } from '../../src/core/storage/storage-errors.js';
 import { needs, s3ServersUnderTest, type S3TestServer } from '../helpers/s3-server.js';
 import { collect, readAll, sha256, storageConformance } from './conformance.js';
 

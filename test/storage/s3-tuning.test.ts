@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedRetryStrategy, MIB, partSizeFor } from '../../src/storage/s3-tuning.js';
+import { BoundedRetryStrategy, MIB, partSizeFor } from '../../src/core/storage/s3-tuning.js';
 
 describe('partSizeFor', () => {
   it('uses the floor for anything 10,000 floor-sized parts cover twice', () => {

@@ -1,6 +1,6 @@
 // Commands suggested in error messages carry the user's --config, so they work when copied.
 import { describe, expect, it } from 'vitest';
-import { explicitConfig, withConfigFlag } from '../../src/cli.js';
+import { explicitConfig, withConfigFlag } from '../../src/cli/main.js';
 
 describe('suggested commands in errors', () => {
   it('get the --config the user typed', () => {

@@ -1,11 +1,11 @@
-// The observer stages of src/pipeline/digest.ts on their own: what they count and hash, and the
+// The observer stages of src/core/pipeline/digest.ts on their own: what they count and hash, and the
 // exact error VerifyingStream ends a stream with (size over, truncated, checksum) and when.
 import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError } from '../../src/errors.js';
-import { CountingStream, DigestStream, VerifyingStream } from '../../src/pipeline/digest.js';
+import { IntegrityError } from '../../src/core/errors.js';
+import { CountingStream, DigestStream, VerifyingStream } from '../../src/core/pipeline/digest.js';
 
 const chunks = [Buffer.from('abc'), Buffer.from('defgh'), Buffer.from('ij')];
 const all = Buffer.concat(chunks);

@@ -1,7 +1,7 @@
-// Table and column names as psql prints them (src/pg/identifier.ts): parsed like PostgreSQL (quotes,
+// Table and column names as psql prints them (src/core/pg/identifier.ts): parsed like PostgreSQL (quotes,
 // "" escapes, folding), shown back unambiguously; the same parser for verifyTables and reconcile.
 import { describe, expect, it } from 'vitest';
-import { displayName, displayTableName, parseColumnName, parseQualifiedName, parseTableName, quoteTableName, sqlName } from '../../src/pg/identifier.js';
+import { displayName, displayTableName, parseColumnName, parseQualifiedName, parseTableName, quoteTableName, sqlName } from '../../src/core/pg/identifier.js';
 
 const ok = (text: string) => {
   const parsed = parseQualifiedName(text);

@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { OperationError } from '../../src/errors.js';
-import { pipeInto, startTool } from '../../src/pipeline/child-process.js';
+import { OperationError } from '../../src/core/errors.js';
+import { pipeInto, startTool } from '../../src/core/pipeline/child-process.js';
 
 /** 8 MiB: far more than a pipe buffer, so writing it into a process that stopped reading must fail */
 const input = () => Readable.from(Array.from({ length: 128 }, () => randomBytes(64 * 1024)));

@@ -1,7 +1,7 @@
 // The progress line: drawn only on a terminal, cleared when done, never on a pipe.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createProgress, formatBytes, progressText } from '../../src/progress.js';
+import { createProgress, formatBytes, progressText } from '../../src/core/progress.js';
 
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: string } {
   const out = new Writable({

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotFoundError } from '../../src/errors.js';
-import { Repository } from '../../src/repository/repository.js';
-import { FileStorage } from '../../src/storage/file-storage.js';
-import type { Storage } from '../../src/storage/storage.js';
+import { NotFoundError } from '../../src/core/errors.js';
+import { Repository } from '../../src/core/repository/repository.js';
+import { FileStorage } from '../../src/core/storage/file-storage.js';
+import type { Storage } from '../../src/core/storage/storage.js';
 import { writeFakeBackup } from '../prune/fake-backups.js';
 
 let dir: string;

@@ -1,7 +1,7 @@
 // pg_restore --verbose lines (as PostgreSQL 15 prints them, LC_ALL=C) into "this table's data is in".
 import { describe, expect, it } from 'vitest';
-import { resolveRef } from '../../src/pg/restored-details.js';
-import { type RestoredTableRef, tableDataTracker } from '../../src/restore/restore-progress.js';
+import { resolveRef } from '../../src/drill/restore/restored-details.js';
+import { type RestoredTableRef, tableDataTracker } from '../../src/drill/restore/restore-progress.js';
 
 function track(parallel: boolean, text: string, ok = true): { refs: RestoredTableRef[]; kept: string[] } {
   const refs: RestoredTableRef[] = [];

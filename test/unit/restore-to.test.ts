@@ -1,7 +1,7 @@
 // `restore --to` takes a URL: a bare database name is a usage error whose hint spells the URL
 // on the source's server, without its password.
 import { describe, expect, it } from 'vitest';
-import { checkRestoreTo } from '../../src/commands/restore-commands.js';
+import { checkRestoreTo } from '../../src/cli/restore-commands.js';
 
 describe('restore --to', () => {
   it('accepts postgres:// and postgresql:// URLs', () => {

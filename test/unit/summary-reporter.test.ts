@@ -11,7 +11,7 @@ function run(fixture: string, ci: boolean) {
   delete env.CI;
   if (ci) env.CI = 'true';
   delete env.VITEST; // a fresh vitest, not this one's worker
-  const res = spawnSync(process.execPath, [path.resolve('node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(DIR, 'vitest.config.ts')], { cwd: DIR, env, encoding: 'utf8', timeout: 60_000 });
+  const res = spawnSync(process.execPath, [path.resolve('node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(DIR, 'vitest.config.ts')], { cwd: DIR, env, encoding: 'utf8', timeout: 150_000 });
   return { code: res.status, out: res.stdout.replace(/\x1b\[[0-9;]*m/g, '') };
 }
 
@@ -35,5 +35,15 @@ describe('summary reporter: no silent skips in CI', () => {
     const { code, out } = run('silent.fixture.ts', false);
     expect(out).toContain('tests: 1 passed, 0 failed, 2 skipped');
     expect(code).toBe(0);
+  });
+
+  it('a file whose beforeAll throws is a failure, not a row of skips, in CI or not', () => {
+    for (const ci of [true, false]) {
+      const { code, out } = run('hook.fixture.ts', ci);
+      expect(out).toContain('failed outside any test (a load error or a hook): hook.fixture.ts');
+      expect(out).toContain('tests: 0 passed, 1 failed, 0 skipped');
+      expect(out).not.toContain('silent skip');
+      expect(code).toBe(1);
+    }
   });
 });

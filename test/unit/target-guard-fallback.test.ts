@@ -3,9 +3,9 @@
 // host and port of the target with the source's, and refuses when the database name matches there.
 // Written against guardRestoreTarget's behaviour (refuse or not, and the message), not its parsing.
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
-import type { Manifest } from '../../src/repository/manifest.js';
-import { guardRestoreTarget } from '../../src/restore/target-guard.js';
+import { UsageError } from '../../src/core/errors.js';
+import type { Manifest } from '../../src/core/repository/manifest.js';
+import { guardRestoreTarget } from '../../src/drill/restore/target-guard.js';
 
 const manifest = (systemIdentifier?: string) => ({ id: '20261128T040000Z-abcd', database: 'invoices', server: { version: '15', ...(systemIdentifier ? { systemIdentifier } : {}) } }) as unknown as Manifest;
 const facts = (systemIdentifier?: string, database = 'invoices') => ({ database, userTables: 0, ...(systemIdentifier ? { systemIdentifier } : {}) });

@@ -1,0 +1,162 @@
+// The report model (pure): run parameters, summary (counts and totals per side, findings by
+// kind), per-day comparison for the chart, findings with their history, grouped warnings.
+import type { BackupLookupInfo } from '../engine/backup-lookup.js';
+import type { ComparedFields } from '../compared-fields.js';
+import type { DayComparison, EngineStats } from '../engine/engine.js';
+import type { FindingHistory } from '../findings/findings-store.js';
+import { FINDING_KINDS, type Finding, type FindingKind, type HashMethod, type InputProblem, type SourceInfo, type Window } from '../model/types.js';
+import { type UpstreamShrink, shrinkMessage } from '../findings/shrink-guard.js';
+import { formatFen } from '../model/validators.js';
+
+export const REPORT_FORMAT = 'fapiao-guard/reconcile/v1';
+
+export interface SideTotals {
+  count: number;
+  /** decimal string: a window's sum can exceed 2^53 fen */
+  totalFen: string;
+  total: string;
+}
+
+export interface ReportFinding extends Finding, Partial<FindingHistory> {}
+
+export interface WarningGroup {
+  reason: string;
+  count: number;
+  examples: Array<{ origin: string; reason: string }>;
+}
+
+export interface ReconcileReport {
+  format: typeof REPORT_FORMAT;
+  run: {
+    id: string;
+    scope: string;
+    startedAt: string;
+    finishedAt: string;
+    window: Window;
+    upstream: SourceInfo;
+    local: SourceInfo;
+    parameters: { syncLagSeconds: number; failOn: FindingKind[]; listLimit: number; partition?: string; now: string; hashMethod?: HashMethod; backupLookup?: BackupLookupInfo };
+    /** which fields were compared and which not (absent in reports written before it was recorded) */
+    fields?: ComparedFields;
+    toolVersion: string;
+  };
+  summary: {
+    ok: boolean;
+    upstream: SideTotals & { rejectedRows: number };
+    local: SideTotals;
+    findings: Record<FindingKind, number>;
+    failing: number;
+    /** findings accepted with `findings ack` (not failing, still listed) */
+    acknowledged?: number;
+    pendingSync: number;
+    probableTypos: number;
+    /** missing invoices a backup still holds (lost locally after it) */
+    inBackup: number;
+    warnings: number;
+    resolvedSinceLastRun?: number;
+    escalated?: number;
+    /** the upstream shrank beyond reconcile.limits.maxShrink since the previous run: nothing was resolved, and the run fails */
+    upstreamShrank?: UpstreamShrink & { message: string };
+    work: EngineStats;
+  };
+  days: Array<{ day: string; upstream: { count: number; totalFen: string }; local: { count: number; totalFen: string }; equal: boolean; findings: number }>;
+  findings: ReportFinding[];
+  warnings: WarningGroup[];
+  sha256?: string;
+}
+
+export interface ReportInput {
+  run: ReconcileReport['run'];
+  days: DayComparison[];
+  findings: ReportFinding[];
+  failing: number;
+  warnings: readonly InputProblem[];
+  rejectedRows: number;
+  stats: EngineStats;
+  persisted?: { resolved: number; escalated: number };
+  upstreamShrank?: UpstreamShrink;
+}
+
+function totals(count: number, fen: bigint): SideTotals {
+  return { count, totalFen: fen.toString(), total: formatFen(fen) };
+}
+
+export function buildReport(input: ReportInput): ReconcileReport {
+  const perDay = new Map<string, ReconcileReport['days'][number] & { up: bigint; lo: bigint }>();
+  let upCount = 0;
+  let loCount = 0;
+  let upFen = 0n;
+  let loFen = 0n;
+  for (const d of input.days) {
+    const row = perDay.get(d.bucket.day) ?? { day: d.bucket.day, upstream: { count: 0, totalFen: '0' }, local: { count: 0, totalFen: '0' }, equal: true, findings: 0, up: 0n, lo: 0n };
+    row.upstream.count += d.upstream.count;
+    row.local.count += d.local.count;
+    row.up += d.upstream.sumFen;
+    row.lo += d.local.sumFen;
+    row.equal &&= d.equal;
+    perDay.set(d.bucket.day, row);
+    upCount += d.upstream.count;
+    loCount += d.local.count;
+    upFen += d.upstream.sumFen;
+    loFen += d.local.sumFen;
+  }
+  for (const f of input.findings) {
+    const row = f.day ? perDay.get(f.day) : undefined;
+    if (row) row.findings += 1;
+  }
+  const byKind = Object.fromEntries(FINDING_KINDS.map((k) => [k, input.findings.filter((f) => f.kind === k).length])) as Record<FindingKind, number>;
+  return {
+    format: REPORT_FORMAT,
+    run: input.run,
+    summary: {
+      ok: input.failing === 0 && !input.upstreamShrank,
+      upstream: { ...totals(upCount, upFen), rejectedRows: input.rejectedRows },
+      local: totals(loCount, loFen),
+      findings: byKind,
+      failing: input.failing,
+      ...(input.findings.some((f) => f.acknowledgement) ? { acknowledged: input.findings.filter((f) => f.acknowledgement).length } : {}),
+      pendingSync: input.findings.filter((f) => f.cause === 'pending_sync').length,
+      probableTypos: input.findings.filter((f) => f.cause === 'probable_typo' && f.kind === 'missing').length,
+      inBackup: input.findings.filter((f) => f.cause === 'in_backup').length,
+      warnings: input.warnings.length,
+      ...(input.persisted ? { resolvedSinceLastRun: input.persisted.resolved, escalated: input.persisted.escalated } : {}),
+      ...(input.upstreamShrank ? { upstreamShrank: { ...input.upstreamShrank, message: shrinkMessage(input.upstreamShrank) } } : {}),
+      work: input.stats,
+    },
+    days: [...perDay.values()]
+      .sort((a, b) => a.day.localeCompare(b.day))
+      .map(({ up, lo, ...row }) => ({ ...row, upstream: { count: row.upstream.count, totalFen: up.toString() }, local: { count: row.local.count, totalFen: lo.toString() } })),
+    findings: input.findings,
+    warnings: groupWarnings(input.warnings),
+  };
+}
+
+/** Thousands of rows share one warning (a seller ID on every row): group by the reason's shape. */
+export function groupWarnings(warnings: readonly InputProblem[]): WarningGroup[] {
+  const groups = new Map<string, WarningGroup>();
+  for (const w of warnings) {
+    const shape = w.reason.replace(/'[^']*'/g, "'…'").replace(/(?<!GB )\b\d+\b/g, 'N'); // keep 'GB 32100' readable
+    const g = groups.get(shape) ?? { reason: shape, count: 0, examples: [] };
+    g.count += 1;
+    if (g.examples.length < 5) g.examples.push({ origin: w.origin, reason: w.reason });
+    groups.set(shape, g);
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count);
+}
+
+/** An input problem as an invalid_input finding. */
+export function invalidInputFinding(p: InputProblem): Finding {
+  return {
+    kind: 'invalid_input',
+    key: p.key ?? '',
+    ...(p.day ? { day: p.day } : {}),
+    evidence: { origin: p.origin, reason: p.reason, severity: p.severity, ...(p.raw ? { row: p.raw } : {}) },
+  };
+}
+
+/** The backup lookup in one line, for the run parameters (HTML and CSV). */
+export function lookupText(l: BackupLookupInfo): string {
+  if (l.skipped) return `skipped: ${l.skipped}`;
+  const problems = l.problems?.length ? `; unreadable: ${l.problems.join('; ')}` : '';
+  return `${l.found} missing invoice(s) found in ${l.searched.length} backup(s) of '${l.target ?? ''}' searched (newest first, at most ${l.limit}): ${l.searched.join(', ')}${problems}`;
+}
