@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatIdentityFile, generateIdentity } from '../../dist/src/crypto/index.js';
+import { formatIdentityFile, generateIdentity } from '../../dist/src/core/crypto/index.js';
 import { SERVER, ensureBenchDatabase, q } from './bench-db.mjs';
 import { measure, mib } from './measure.mjs';
 

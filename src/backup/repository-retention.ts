@@ -5,7 +5,10 @@ import { repositoryEntries } from '../core/config/repository-config.js';
 import { Issues, Reader } from '../core/config/reader.js';
 import { type RetentionConfig, readRetentionConfig } from './retention-config.js';
 
-export function readRepositoryRetention(root: Reader, targetNames: readonly string[]): Record<string, RetentionConfig> {
+/** repository name → its retention */
+export type RepositoryRetention = Record<string, RetentionConfig>;
+
+export function readRepositoryRetention(root: Reader, targetNames: readonly string[]): RepositoryRetention {
   const value = root.isObject() ? (root.value as { repositories?: unknown }).repositories : undefined;
   if (typeof value !== 'object' || value === null) return {};
   const out: Record<string, RetentionConfig> = {};

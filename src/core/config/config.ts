@@ -11,8 +11,7 @@ import { type ReconcileConfig, readReconcileConfig } from '../../reconcile/recon
 import { type OpsConfig, readOpsConfig } from '../../daemon/ops-config.js';
 
 import { type RepositoryConfig, type S3Config, readRepositories } from './repository-config.js';
-import { readRepositoryRetention } from '../../backup/repository-retention.js';
-import type { RetentionConfig } from '../../backup/retention-config.js';
+import { type RepositoryRetention, readRepositoryRetention } from '../../backup/repository-retention.js';
 
 export type { RepositoryConfig, S3Config } from './repository-config.js';
 
@@ -40,7 +39,7 @@ export interface Config {
   /** every repository, the primary first (src/core/config/repository-config.ts) */
   repositories: RepositoryConfig[];
   /** repositories[].retention by repository name (src/backup/repository-retention.ts); others follow `retention` */
-  repositoryRetention?: Record<string, RetentionConfig>;
+  repositoryRetention?: RepositoryRetention;
   encryption: { recipients: string[]; identityFile?: string };
   targets: TargetConfig[];
   backup: { compression: Compression };
