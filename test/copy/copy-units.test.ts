@@ -86,9 +86,9 @@ ${REST}`),
       'repositories[1].name: must be lowercase letters, digits, - or _',
       'repositories[1].url: must start with file:// or s3://',
       "repositories[1].bandwidthLimit: 'fast' is not a rate like 20MiB/s, 500KiB/s or 10MB/s",
-      "repositories[2].retention.targets.nope: no target 'nope' in targets[]",
       "repositories[0].name: duplicate repository name 'primary'",
       "repositories: 'primary' and 'again' have the same url: a copy there is no second copy",
+      "repositories[2].retention.targets.nope: no target 'nope' in targets[]",
     ]);
   });
 
