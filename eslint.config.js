@@ -9,7 +9,12 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 /** The capability folders: each sits on src/core and never the other way round. */
 const CAPABILITIES = ['backup', 'cli', 'daemon', 'demo', 'doctor', 'drill', 'evidence', 'reconcile'];
 /** Feature config readers that src/core/config/config.ts assembles (they import only core leaves). */
-const CONFIG_READERS = { drill: ['./drill-config.ts'], reconcile: ['./reconcile-config.ts'], daemon: ['./ops-config.ts'] };
+const CONFIG_READERS = {
+  drill: ['./drill-config.ts'],
+  reconcile: ['./reconcile-config.ts'],
+  daemon: ['./ops-config.ts'],
+  backup: ['./repository-retention.ts'],
+};
 
 const coreZones = (withReaders) =>
   CAPABILITIES.map((name) => ({

@@ -8,7 +8,7 @@ import { ConfigError, UsageError, isFgError } from '../core/errors.js';
 import { generateSigningKeyPair } from '../core/signing/signing-keys.js';
 import { bucketCheckOf } from '../core/storage/incomplete-uploads.js';
 import { formatBytes } from '../core/progress.js';
-import { type GlobalArgs, commandContext, refuseOption, selectTargets } from './context.js';
+import { type GlobalArgs, REPOSITORY_OPTION, commandContext, refuseOption, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
 
 /** keygen --signing: FILE (private, 0600) and FILE.pub; neither is overwritten. */
@@ -29,8 +29,12 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
   return cli
     .command(
       'init',
-      'create the repository (fapiao-guard.json) at repository.url',
-      (y) => y.example('$0 init --config /etc/fapiao-guard/fapiao-guard.yaml', 'create the repository named in the config'),
+      'create the repository (fapiao-guard.json) at repository.url, or the one --repository names',
+      (y) =>
+        y
+          .option('repository', REPOSITORY_OPTION)
+          .example('$0 init --config /etc/fapiao-guard/fapiao-guard.yaml', 'create the repository named in the config')
+          .example('$0 init --repository offsite', 'create a second repository (repositories[]) before the first copy'),
       async (args) => {
         refuseOption(args, 'target', 'init', 'one repository holds the backups of every target');
         const ctx = await commandContext(args);
@@ -108,7 +112,11 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
     .command(
       'list',
       'list backups in the repository, oldest first',
-      (y) => y.example('$0 list --json', 'id, target, startedAt, finishedAt, storedBytes, status'),
+      (y) =>
+        y
+          .option('repository', REPOSITORY_OPTION)
+          .example('$0 list --json', 'id, target, startedAt, finishedAt, storedBytes, status')
+          .example('$0 list --repository offsite', 'what the second copy holds'),
       async (args) => {
         const ctx = await commandContext(args);
         if (args.target) selectTargets(ctx.config, args.target); // an unknown name is a usage error, not an empty list

@@ -1,11 +1,11 @@
 // What every command needs, built once from the global flags: config, logger, repository,
 // the selected targets and a cancellation signal wired to SIGINT/SIGTERM.
 import { loadConfig, configPath } from '../core/config/load-config.js';
-import type { Config, TargetConfig } from '../core/config/config.js';
+import type { Config, RepositoryConfig, TargetConfig } from '../core/config/config.js';
 import { InterruptedError, UsageError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { Repository } from '../core/repository/repository.js';
-import { openStorage } from '../core/storage/open-storage.js';
+import { openNamedRepository } from '../core/repository/named-repositories.js';
+import type { Repository } from '../core/repository/repository.js';
 
 export interface GlobalArgs {
   config?: string;
@@ -18,6 +18,8 @@ export interface CommandContext {
   config: Config;
   logger: Logger;
   repo: Repository;
+  /** the repository `repo` is: --repository NAME, else the primary */
+  repository: RepositoryConfig;
   signal: AbortSignal;
   json: boolean;
 }
@@ -26,13 +28,19 @@ export function loggerFor(args: GlobalArgs): Logger {
   return createLogger(args['log-level'] ? { level: args['log-level'] } : {});
 }
 
-export async function commandContext(args: GlobalArgs): Promise<CommandContext> {
+/** `--repository NAME` for the commands that read or tidy one repository (list, verify, restore, drill, prune, init) */
+export const REPOSITORY_OPTION = {
+  type: 'string',
+  describe: 'a repository by name (repository.name or repositories[].name); default: the primary (backups go there)',
+} as const;
+
+export async function commandContext(args: GlobalArgs & { repository?: string }): Promise<CommandContext> {
   const logger = loggerFor(args);
   const config = await loadConfig(configPath(args.config, process.env));
   // before anything is written: reports, drill reports, repository files, spools (config.umask)
   process.umask(config.umask);
-  const storage = await openStorage(config.repository.url, { s3: config.repository.s3, logger });
-  return { config, logger, repo: new Repository(storage), signal: interruptSignal(logger), json: Boolean(args.json) };
+  const { config: repository, repo } = await openNamedRepository(config, args.repository, logger);
+  return { config, logger, repo, repository, signal: interruptSignal(logger), json: Boolean(args.json) };
 }
 
 /** A global option this command has no use for is refused, never silently ignored. */

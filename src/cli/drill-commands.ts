@@ -8,7 +8,7 @@ import type { DrillReport } from '../drill/drill-report.js';
 import { drillFailure, runDrill } from '../drill/drill.js';
 import { UsageError } from '../core/errors.js';
 import { withStateDb } from '../core/state/state-db.js';
-import { type GlobalArgs, commandContext, selectTargets, singleTarget } from './context.js';
+import { type GlobalArgs, REPOSITORY_OPTION, commandContext, selectTargets, singleTarget } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
 
 const DRILL_EPILOG = `What a drill does: picks a backup, creates a scratch database fg_drill_<target>_<drill-id> (marked with COMMENT ON DATABASE) on drill.scratchUrl (default: the target's server), streams the backup into pg_restore while checking the size, sha256 and age authentication of every object, compares row counts and checksums with the backup's details, runs drill.assertions (and pg_amcheck with drill.amcheck), then checks the RTO (drill.rtoObjective) and RPO (drill.rpoObjective).
@@ -27,7 +27,9 @@ export function registerDrillCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .option('keep-on-failure', { type: 'boolean', describe: 'keep the scratch database only when the drill fails (default: drill.keepOnFailure)' })
           .option('jobs', { type: 'number', describe: 'parallel pg_restore jobs (default: drill.jobs, else restore.jobs); > 1 spools the archive first' })
           .option('identity', { type: 'string', describe: 'identity file (overrides encryption.identityFile)' })
+          .option('repository', REPOSITORY_OPTION)
           .example('$0 drill', 'drill the newest backup of every target')
+          .example('$0 drill --repository offsite', 'prove the second copy restores too')
           .example('$0 drill random:14 --target invoices', 'one of the last 14 backups, so old ones get exercised too')
           .example('$0 drill 20261128T020000Z-7f3a --keep-on-failure', 'one backup; keep the database to investigate if it fails')
           .example('$0 drill --json | jq .verdict', 'the report as JSON: drillId, backupId, verdict, checks, seconds, rpoSeconds')

@@ -13,6 +13,7 @@ import { registerReconcileCommands } from './reconcile-commands.js';
 import { registerOpsCommands } from './ops-commands.js';
 import { registerEvidenceCommands } from './evidence-commands.js';
 import { registerDoctorCommand } from './doctor-command.js';
+import { registerCopyCommand } from './copy-command.js';
 
 const EPILOG = `Exit codes: 0 ok · 1 a check found a problem · 2 usage or configuration error · 3 could not complete (database, storage, pg_dump) · 70 internal error (a bug).
 Logs are JSON on stderr (pretty on a terminal); results go to stdout. Docs: README.md.`;
@@ -33,6 +34,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
   cli = registerOpsCommands(cli);
   cli = registerEvidenceCommands(cli);
   cli = registerDoctorCommand(cli);
+  cli = registerCopyCommand(cli);
   return cli
     .demandCommand(1, 'name a command; try --help')
     .strict()

@@ -12,13 +12,13 @@ import type { JobName } from '../daemon/job.js';
 import { createNotifier } from '../daemon/notify/channels.js';
 import { NotifyDispatcher } from '../daemon/notify/dispatcher.js';
 import { executePrune, planPrune, type PruneResult } from '../backup/prune.js';
-import { policyFor } from '../backup/retention-config.js';
+import { repositoriesToPrune } from '../backup/prune-repositories.js';
 import { openStateDb, stateUrl, withStateDb } from '../core/state/state-db.js';
 import { collectStatus } from '../daemon/status/status.js';
 import { renderStatusText } from '../daemon/status/status-render.js';
 import { JOBS } from '../../jobs/index.js';
 import { formatBytes } from '../core/progress.js';
-import { type CommandContext, type GlobalArgs, commandContext, refuseOption, selectTargets } from './context.js';
+import { type CommandContext, type GlobalArgs, REPOSITORY_OPTION, commandContext, refuseOption, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
 
 const DAEMON_EPILOG = `Runs the jobs in 'schedules' (cron expressions in 'timezone'; backup, drill and prune once per target, reconcile once). Each fire time runs on exactly one daemon however many run against the same state database (HA): the first to claim it in fapiao_guard.job_runs wins; a job never overlaps itself (a later fire time is recorded as skipped). A run whose daemon dies is marked interrupted by another daemon after daemon.staleAfter (at once on the same host). At start, the latest fire time missed while no daemon ran is run once (daemon.catchUp, within daemon.catchUpWindow).
@@ -65,7 +65,7 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
       'run one job now, through the same path as the daemon (lock, history, notifications)',
       (y) =>
         y
-          .positional('job', { type: 'string', choices: JOB_NAMES as string[], demandOption: true, describe: 'backup, drill, reconcile or prune' })
+          .positional('job', { type: 'string', choices: JOB_NAMES as string[], demandOption: true, describe: 'backup, drill, reconcile, prune or copy' })
           .example('$0 run backup --target invoices', 'a backup now; skipped with exit 3 if one is already running anywhere')
           .example('$0 run prune --json', 'apply retention to every target; outcome as JSON')
           .epilog("Recorded in the job history ('fapiao-guard jobs') with trigger 'manual'. Exit codes: 0 succeeded · 1 the job ran and found a problem (failed drill, findings) · 3 it could not complete, was interrupted, or another run of it holds the lock."),
@@ -119,21 +119,27 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (y) =>
         y
           .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, delete nothing' })
+          .option('repository', { ...REPOSITORY_OPTION, describe: 'only this repository (default: every configured repository, each with its own retention)' })
           .example('$0 prune --dry-run', 'what would go, and why each backup stays')
+          .example('$0 prune --repository offsite', "apply the second repository's retention (repositories[].retention) to it")
           .example('$0 prune --target invoices --json', 'apply it to one target; the plan and outcome as JSON')
           .epilog(
-            "Per target: keepLast keeps the newest N complete backups; daily/weekly/monthly/yearly keep the newest backup of each of the newest N days/ISO weeks/months/years that have one (in 'timezone'). The newest complete backup is never deleted. Incomplete backups and multipart uploads older than retention.incompleteAfter (24h) are deleted. Without retention counts every complete backup is kept. The plan is printed before anything is deleted; a complete backup loses its manifest first. Objects under S3 Object Lock retention are reported as retained (not an error). Exit 3 when a deletion failed.",
+            "Per target: keepLast keeps the newest N complete backups; daily/weekly/monthly/yearly keep the newest backup of each of the newest N days/ISO weeks/months/years that have one (in 'timezone'). The newest complete backup is never deleted. Each repository is pruned with its own policy: repositories[].retention, else retention. Incomplete backups and multipart uploads older than retention.incompleteAfter (24h) are deleted. Without retention counts every complete backup is kept. The plan is printed before anything is deleted; a complete backup loses its manifest first. Objects under S3 Object Lock retention are reported as retained (not an error). Exit 3 when a deletion failed.",
           ),
       async (args) => {
         const ctx = await commandContext(args);
-        const pruneCtx = { repo: ctx.repo, logger: ctx.logger, signal: ctx.signal, timeZone: ctx.config.timezone, objectLock: Boolean(ctx.config.repository.s3.objectLock) };
-        const results: PruneResult[] = [];
-        for (const target of selectTargets(ctx.config, args.target)) {
-          const plan = await planPrune(pruneCtx, target.name, policyFor(ctx.config.retention, target.name));
-          if (!ctx.json) printPlan(plan, ctx.config.timezone, args['dry-run']);
-          const result = await executePrune(pruneCtx, plan, args['dry-run']);
-          results.push(result);
-          if (!ctx.json) printPruneOutcome(result);
+        const repositories = await repositoriesToPrune(ctx.config, args.repository, { logger: ctx.logger, signal: ctx.signal, opened: { name: ctx.repository.name, repo: ctx.repo } });
+        const several = ctx.config.repositories.length > 1;
+        const results: Array<PruneResult & { repository?: string }> = [];
+        for (const { settings, ctx: pruneCtx, policyFor } of repositories) {
+          if (several && !ctx.json) process.stdout.write(`repository '${settings.name}' (${pruneCtx.repo.storage.location}):\n`);
+          for (const target of selectTargets(ctx.config, args.target)) {
+            const plan = await planPrune(pruneCtx, target.name, policyFor(target.name));
+            if (!ctx.json) printPlan(plan, ctx.config.timezone, args['dry-run']);
+            const result = await executePrune(pruneCtx, plan, args['dry-run']);
+            results.push(several ? { repository: settings.name, ...result } : result);
+            if (!ctx.json) printPruneOutcome(result);
+          }
         }
         if (ctx.json) printJson(results);
         const failed = results.reduce((n, r) => n + r.failed, 0);

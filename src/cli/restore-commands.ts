@@ -6,7 +6,7 @@ import type { Manifest } from '../core/repository/manifest.js';
 import { runRestore } from '../drill/restore/restore.js';
 import { checkManifestSignature, manifestVerifyKey, withSignatureCheck } from '../core/signing/manifest-signature.js';
 import { type VerifyReport, verifyBackup } from '../drill/verify.js';
-import { type GlobalArgs, commandContext, selectTargets, singleTarget } from './context.js';
+import { type GlobalArgs, REPOSITORY_OPTION, commandContext, selectTargets, singleTarget } from './context.js';
 import { printJson, printTable } from './output.js';
 
 export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
@@ -20,7 +20,9 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
           .option('all', { type: 'boolean', default: false, describe: 'verify every complete backup' })
           .option('deep', { type: 'boolean', default: false, describe: 'also decrypt (needs encryption.identityFile), list the archive with pg_restore and read the details' })
           .option('identity', { type: 'string', describe: 'identity file for --deep (overrides encryption.identityFile)' })
+          .option('repository', REPOSITORY_OPTION)
           .example('$0 verify', 'the newest backup of each target')
+          .example('$0 verify --all --repository offsite', 'every backup in the second repository')
           .example('$0 verify --all --json', 'every backup, as JSON; exit 1 if any object is damaged')
           .example('$0 verify 20261128T020000Z --deep', 'decrypt and read one backup')
           .epilog('Exit codes: 0 every object matches its manifest · 1 an object is missing, truncated, altered or does not decrypt · 2 usage (unknown backup) · 3 storage unreachable.'),
@@ -88,7 +90,9 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
           .option('clean', { type: 'boolean', default: false, describe: 'drop objects before recreating them (allows a non-empty target)' })
           .option('no-owner', { type: 'boolean', default: false, describe: 'do not restore ownership and privileges (roles missing on the target server)' })
           .option('identity', { type: 'string', describe: 'identity file (overrides encryption.identityFile)' })
+          .option('repository', REPOSITORY_OPTION)
           .example('$0 restore latest --to postgres://127.0.0.1/invoices_check', 'the newest backup, streamed')
+          .example('$0 restore latest --repository offsite --to postgres://…', 'from the second copy (the primary lost)')
           .example('$0 restore 20261128T020000Z-7f3a --to postgres://… --jobs 4', 'spooled, parallel restore')
           .epilog(
             'Refuses the backup\'s own source database, and a non-empty target without --clean. Without this tool: see README "Restore by hand".\n' +

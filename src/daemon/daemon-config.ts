@@ -5,8 +5,8 @@ import { durationOf } from '../core/config/duration.js';
 import type { Reader } from '../core/config/reader.js';
 
 // the job names live here, not in job.ts: job.ts needs Config, and Config is assembled from this reader
-export type JobName = 'backup' | 'drill' | 'reconcile' | 'prune';
-export const JOB_NAMES: readonly JobName[] = ['backup', 'drill', 'reconcile', 'prune'];
+export type JobName = 'backup' | 'drill' | 'reconcile' | 'prune' | 'copy';
+export const JOB_NAMES: readonly JobName[] = ['backup', 'drill', 'reconcile', 'prune', 'copy'];
 /** Jobs that run once for the whole configuration, not once per target (history target '*'). */
 export const GLOBAL_JOBS: ReadonlySet<JobName> = new Set(['reconcile']);
 /** The history `target` of a global job. */

@@ -74,7 +74,7 @@ restore: { jobs: 0 }
 extra: 1
 `;
     expect(problems(text)).toEqual([
-      "extra: unknown key (known: timezone, repository, encryption, targets, backup, restore, state, drill, reconcile, schedules, daemon, notify, retention, umask, signing, reports)",
+      "extra: unknown key (known: timezone, repository, repositories, encryption, targets, backup, restore, state, drill, reconcile, schedules, daemon, notify, retention, umask, signing, reports)",
       "timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as Asia/Shanghai)",
       'repository.url: must start with file:// or s3://',
       "encryption.recipients[0]: 'age1nope…' is not an age X25519 recipient (age1…); hint: make one with 'fapiao-guard keygen'",

@@ -7,13 +7,14 @@ import { parseQualifiedName } from '../pg/identifier.js';
 import { interpolateEnv } from './interpolate.js';
 import { Issues, Reader } from './reader.js';
 import { type DrillConfig, readDrillConfig } from '../../drill/drill-config.js';
-import type { S3Options } from '../storage/s3-storage.js';
 import { type ReconcileConfig, readReconcileConfig } from '../../reconcile/reconcile-config.js';
 import { type OpsConfig, readOpsConfig } from '../../daemon/ops-config.js';
 import { REPORT_LANGUAGES, type ReportLanguage, defaultLanguage } from '../report-language.js';
 
-/** repository.s3: the S3 backend's options; credentials never come from the config file */
-export type S3Config = Omit<S3Options, 'credentials' | 'listPageSize'>;
+import { type RepositoryConfig, type S3Config, readRepositories } from './repository-config.js';
+import { type RepositoryRetention, readRepositoryRetention } from '../../backup/repository-retention.js';
+
+export type { RepositoryConfig, S3Config } from './repository-config.js';
 
 export interface TargetConfig {
   name: string;
@@ -36,7 +37,12 @@ export interface Compression {
 
 export interface Config {
   timezone: string;
+  /** where backups are written: the primary of `repositories` */
   repository: { url: string; s3: S3Config };
+  /** every repository, the primary first (src/core/config/repository-config.ts) */
+  repositories: RepositoryConfig[];
+  /** repositories[].retention by repository name (src/backup/repository-retention.ts); others follow `retention` */
+  repositoryRetention?: RepositoryRetention;
   encryption: { recipients: string[]; identityFile?: string };
   targets: TargetConfig[];
   backup: { compression: Compression };
@@ -63,7 +69,7 @@ export interface Config {
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const TOP_KEYS = ['timezone', 'repository', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention', 'umask', 'signing', 'reports'] as const;
+const TOP_KEYS = ['timezone', 'repository', 'repositories', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention', 'umask', 'signing', 'reports'] as const;
 
 export function parseCompression(text: string): Compression | undefined {
   const match = /^(zstd|pg_dump|none)(?::(\d+))?$/.exec(text.trim());
@@ -96,10 +102,11 @@ export function validateConfig(doc: unknown, source?: string): Config {
   const umask = Number.parseInt(root.string('umask', { fallback: '077', pattern: /^0?[0-7]{3}$/, patternHint: 'must be an octal mask such as "077" (files 0600) or "027" (group may read)' })!, 8);
   if (!isValidTimeZone(timezone)) issues.add('timezone', `unknown time zone '${timezone}' (use an IANA name such as Asia/Shanghai)`);
 
-  const repo = root.object('repository');
-  repo.only(['url', 's3']);
-  const url = repo.string('url', { required: true, pattern: /^(file|s3):\/\/./, patternHint: 'must start with file:// or s3://' }) ?? '';
-  const s3 = readS3(repo.object('s3'));
+  // target names straight from the document: retention per repository may name them
+  const rawTargets = (doc as { targets?: unknown }).targets;
+  const targetNames = Array.isArray(rawTargets) ? rawTargets.map((t) => (t as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string') : [];
+  const repositories = readRepositories(root);
+  const repositoryRetention = readRepositoryRetention(root, targetNames);
 
   const enc = root.object('encryption');
   enc.only(['recipients', 'identityFile']);
@@ -149,7 +156,9 @@ export function validateConfig(doc: unknown, source?: string): Config {
   }
   return {
     timezone,
-    repository: { url, s3 },
+    repository: { url: repositories[0]?.url ?? '', s3: repositories[0]?.s3 ?? {} },
+    repositories,
+    ...(Object.keys(repositoryRetention).length > 0 ? { repositoryRetention } : {}),
     encryption: { recipients, ...(identityFile ? { identityFile } : {}) },
     targets,
     backup: { compression: compression! },
@@ -178,34 +187,6 @@ function readTarget(t: Reader): TargetConfig {
   });
   const jobs = t.number('jobs', { fallback: 1, min: 1, max: 64, integer: true })!;
   return { name, url, verifyTables, globals: t.boolean('globals', false), pgDumpArgs: t.strings('pgDumpArgs'), jobs };
-}
-
-function readS3(s3: Reader): S3Config {
-  s3.only(['endpoint', 'region', 'forcePathStyle', 'sse', 'kmsKeyId', 'storageClass', 'objectLock', 'checksums', 'partSizeMiB', 'queueSize', 'maxAttempts']);
-  const out: S3Config = {};
-  const endpoint = s3.string('endpoint');
-  if (endpoint) out.endpoint = endpoint;
-  const region = s3.string('region');
-  if (region) out.region = region;
-  if (s3.has('forcePathStyle')) out.forcePathStyle = s3.boolean('forcePathStyle', false);
-  if (s3.has('sse')) out.sse = s3.oneOf('sse', ['AES256', 'aws:kms'] as const, 'AES256');
-  const kmsKeyId = s3.string('kmsKeyId');
-  if (kmsKeyId) out.kmsKeyId = kmsKeyId;
-  const storageClass = s3.string('storageClass');
-  if (storageClass) out.storageClass = storageClass;
-  if (s3.has('objectLock')) {
-    const lock = s3.object('objectLock');
-    lock.only(['mode', 'days']);
-    out.objectLock = { mode: lock.oneOf('mode', ['GOVERNANCE', 'COMPLIANCE'] as const, 'GOVERNANCE'), days: lock.number('days', { fallback: 30, min: 1, integer: true })! };
-  }
-  if (s3.has('checksums')) out.checksums = s3.oneOf('checksums', ['when_supported', 'when_required'] as const, 'when_supported');
-  const part = s3.number('partSizeMiB', { min: 5, max: 5120, integer: true });
-  if (part !== undefined) out.partSizeMiB = part;
-  const queue = s3.number('queueSize', { min: 1, max: 32, integer: true });
-  if (queue !== undefined) out.queueSize = queue;
-  const attempts = s3.number('maxAttempts', { min: 1, max: 20, integer: true });
-  if (attempts !== undefined) out.maxAttempts = attempts;
-  return out;
 }
 
 /** Parse YAML text (after `${ENV}` interpolation) into a validated Config. */

@@ -25,6 +25,12 @@ function rows(report: StatusReport): string[][] {
   return out;
 }
 
+function repositoryLine(r: StatusReport['repositories'][number]): string {
+  if (r.error) return `UNREADABLE: ${r.error}`;
+  const rpo = formatSeconds(r.rpoObjectiveSeconds);
+  return r.targets.map((t) => `${t.target} ${t.newest ? `${t.newest.id} ${formatSeconds(t.newest.ageSeconds)} / ${rpo}` : 'none'}`).join('; ');
+}
+
 function jobsCell(jobs: readonly JobState[], tz: string): string {
   return jobs.map((j) => `${j.job}: ${j.lastRun ? `${j.lastRun.status} ${formatTime(j.lastRun.finishedAt ?? j.lastRun.fireTime, tz).slice(0, 16)}` : 'never'}${j.overdue ? ' OVERDUE' : ''}`).join('; ');
 }
@@ -58,6 +64,7 @@ const HEADERS = ['target', 'state', 'newest backup', 'age / RPO', 'last drill', 
 export function renderStatusText(report: StatusReport): string {
   const lines = [formatTable(HEADERS, rows(report))];
   if (report.findings) lines.push(findingsLine(report.findings));
+  for (const r of report.repositories ?? []) lines.push(`repository '${r.name}' (${r.location}): ${repositoryLine(r)}`);
   const alive = report.daemons.filter((d) => d.alive);
   lines.push(alive.length ? `daemons: ${alive.map((d) => `${d.host} pid ${d.pid}${d.listen ? ` (${d.listen})` : ''}`).join(', ')}` : 'daemons: none alive');
   lines.push(report.ok ? 'OK: nothing stale or failing' : `${report.problems.length} problem(s):\n${report.problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -11,6 +11,7 @@ import { processAlive } from '../../core/process-alive.js';
 import { type JobSummary, jobSummaries } from '../job-runs.js';
 import type { Repository } from '../../core/repository/repository.js';
 import { formatTime } from '../../core/format.js';
+import { type RepositoryStatus, collectRepositoryStatus, repositoryProblems } from './repository-rpo.js';
 import { type JobState, findingProblems, isOverdue, jobProblems, problemsOf } from './assess.js';
 
 export interface TargetStatus {
@@ -50,6 +51,8 @@ export interface StatusReport {
   /** open reconciliation findings by kind; null when reconciliation has no table yet */
   findings: OpenFindings | null;
   daemons: Array<{ host: string; pid: number; listen: string | null; startedAt: string; heartbeatAt: string; alive: boolean }>;
+  /** the repositories besides the primary (copies), each against its own RPO; empty with one repository */
+  repositories: RepositoryStatus[];
   /** raw job summaries (metrics use them) */
   jobRuns: JobSummary[];
 }
@@ -87,7 +90,8 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
   }
   const globalJobs = jobStates(JOB_NAMES.filter((j) => GLOBAL_JOBS.has(j)), ALL_TARGETS, summaries, schedules, config.timezone, now, staleAfter);
   const findings = withFailing(await openFindings(db), config.reconcile?.failOn ?? []);
-  const problems = [...targets.flatMap((t) => t.problems), ...jobProblems('all targets', globalJobs, config.timezone), ...findingProblems(findings, config.reconcile?.failOn ?? [])];
+  const repositories = await collectRepositoryStatus(config, now);
+  const problems = [...targets.flatMap((t) => t.problems), ...repositories.flatMap(repositoryProblems), ...jobProblems('all targets', globalJobs, config.timezone), ...findingProblems(findings, config.reconcile?.failOn ?? [])];
   return {
     ok: problems.length === 0,
     generatedAt: now.toISOString(),
@@ -97,6 +101,7 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
     globalJobs,
     findings,
     daemons: await liveDaemons(db, staleAfter),
+    repositories,
     jobRuns: summaries,
   };
 }
