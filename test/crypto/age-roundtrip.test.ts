@@ -12,6 +12,7 @@ import {
 } from '../../src/core/crypto/index.js';
 import { UsageError } from '../../src/core/errors.js';
 import { decrypt, encrypt, pseudoRandom } from './age-helpers.js';
+import { propertyRuns } from '../helpers/property-runs.js';
 
 const CHUNK = 64 * 1024;
 const alice = generateIdentity();
@@ -107,7 +108,7 @@ describe('age round trip', () => {
           expect(back.equals(data)).toBe(true);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: propertyRuns(60) },
     );
   });
 

@@ -6,6 +6,7 @@ import { makeBackupId } from '../../src/core/run-id.js';
 import type { RetentionPolicy } from '../../src/backup/retention-config.js';
 import { type PlanInput, isoWeek, planRetention } from '../../src/backup/retention-plan.js';
 import { testClocks, testNow } from '../helpers/clock.js';
+import { propertyRuns } from '../helpers/property-runs.js';
 
 const TZ = 'Asia/Shanghai';
 const NOW = testNow();
@@ -78,7 +79,7 @@ describe.each(testClocks().map((now) => ({ NOW: now, at: now.toISOString() })))(
         const newest = history.filter((b) => b.status === 'complete').sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.id.localeCompare(a.id))[0];
         if (newest) expect(plan.find((e) => e.id === newest.id)).toMatchObject({ action: 'keep', reasons: expect.arrayContaining(['newest complete backup']) });
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
@@ -93,7 +94,7 @@ describe.each(testClocks().map((now) => ({ NOW: now, at: now.toISOString() })))(
           if (e.status === 'complete') expect(e.action).toBe(oracle.has(e.id) ? 'keep' : 'delete');
         }
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
@@ -104,7 +105,7 @@ describe.each(testClocks().map((now) => ({ NOW: now, at: now.toISOString() })))(
         const again = planRetention(kept, p, NOW, tz);
         expect(again.filter((e) => e.action === 'delete').map((e) => e.id)).toEqual([]);
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 
@@ -120,7 +121,7 @@ describe.each(testClocks().map((now) => ({ NOW: now, at: now.toISOString() })))(
           expect(keptComplete).toBeLessThanOrEqual(1 + p.keepLast + p.daily + p.weekly + p.monthly + p.yearly);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 });

@@ -10,6 +10,7 @@ import { pairDigests } from '../../src/reconcile/engine/pair.js';
 import { planSlots } from '../../src/reconcile/engine/slot-plan.js';
 import type { BucketRef, Digest } from '../../src/reconcile/model/types.js';
 import { DEFAULT_FAIL_ON, type Invoice } from '../../src/reconcile/model/types.js';
+import { propertyRuns } from '../helpers/property-runs.js';
 
 const window = { from: '2026-11-01', to: '2026-11-07', timezone: 'Asia/Shanghai' };
 const NOW = new Date('2026-11-08T00:00:00Z');
@@ -148,7 +149,7 @@ describe('compareSources + classify', () => {
           expect(found).toEqual(expected);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: propertyRuns(60) },
     );
   });
 });
