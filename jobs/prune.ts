@@ -14,8 +14,9 @@ export interface PruneOptions {
 export async function pruneTarget(ctx: JobContext<'target'>, options: PruneOptions): Promise<PruneResult> {
   const pruneCtx = { repo: ctx.repo, logger: ctx.logger, signal: ctx.signal, timeZone: ctx.config.timezone, objectLock: Boolean(ctx.config.repository.s3.objectLock) };
   const plan = await planPrune(pruneCtx, ctx.target.name, policyFor(ctx.config.retention, ctx.target.name));
-  for (const b of plan.backups) ctx.logger.info({ backup: b.id, status: b.status, action: b.action, reasons: b.reasons }, 'prune plan');
-  options.onPlan?.(plan);
+  // shown to a person when one watches (the CLI), else logged
+  if (options.onPlan) options.onPlan(plan);
+  else for (const b of plan.backups) ctx.logger.info({ backup: b.id, status: b.status, action: b.action, reasons: b.reasons }, 'prune plan');
   return executePrune(pruneCtx, plan, options.dryRun);
 }
 

@@ -126,8 +126,8 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
         const ctx = await commandContext(args);
         const results: PruneResult[] = [];
         for (const target of selectTargets(ctx.config, args.target)) {
-          const onPlan = ctx.json ? undefined : (plan: PrunePlan) => printPlan(plan, ctx.config.timezone, args['dry-run']);
-          const result = await pruneTarget({ ...ctx, target }, { dryRun: args['dry-run'], ...(onPlan ? { onPlan } : {}) });
+          const onPlan = ctx.json ? () => undefined : (plan: PrunePlan) => printPlan(plan, ctx.config.timezone, args['dry-run']);
+          const result = await pruneTarget({ ...ctx, target }, { dryRun: args['dry-run'], onPlan });
           results.push(result);
           if (!ctx.json) printPruneOutcome(result);
         }

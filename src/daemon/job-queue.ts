@@ -51,14 +51,15 @@ export interface WorkerPoolOptions {
   logger: Logger;
   /** runs one fire time; throws to hand it back to the queue (retried later, by any daemon) */
   work: (fire: QueuedFireTime) => Promise<void>;
-  /** each queue worker's id, as it is created: recorded so that other daemons can release its jobs */
+  /** the worker pool's id, as it is created: recorded so that other daemons can release its jobs */
   onWorker: (workerId: string) => void;
 }
 
 /** Starts this daemon's workers; `stop()` on the result stops taking jobs and waits for the running ones. */
 export async function startWorkers(o: WorkerPoolOptions): Promise<Runner> {
   const events: WorkerEvents = new EventEmitter();
-  events.on('worker:create', ({ worker }) => o.onWorker(worker.workerId));
+  // jobs are locked in the name of the pool (graphile-worker's getJobs), not of its single workers
+  events.on('pool:create', ({ workerPool }) => o.onWorker(workerPool.id));
   const task: Task = async (payload) => o.work(payload as QueuedFireTime);
   return runQueue({
     pgPool: o.pool,
