@@ -61,7 +61,7 @@ export async function startWorkers(o: WorkerPoolOptions): Promise<Runner> {
   // jobs are locked in the name of the pool (graphile-worker's getJobs), not of its single workers
   events.on('pool:create', ({ workerPool }) => o.onWorker(workerPool.id));
   const task: Task = async (payload) => o.work(payload as QueuedFireTime);
-  return runQueue({
+  const runner = await runQueue({
     pgPool: o.pool,
     schema: STATE_SCHEMA,
     concurrency: o.concurrency,
@@ -72,6 +72,9 @@ export async function startWorkers(o: WorkerPoolOptions): Promise<Runner> {
     logger: queueLogger(o.logger),
     events,
   });
+  // the pool ends with an error when the state database goes away for good: logged, never unhandled
+  runner.promise.catch((err: unknown) => o.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue workers stopped with an error'));
+  return runner;
 }
 
 /** Releases the queue jobs (and per-target queues) held by the workers of a daemon that died. */
