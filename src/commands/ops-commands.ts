@@ -99,7 +99,7 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
         const filter = { limit: args.limit, includeSkipped: args.skipped, ...(args.job ? { job: args.job } : {}), ...(args.target ? { target: args.target } : {}) };
         const [rows, queue] = await withStateDb(ctx.config, async (db) => [await listRuns(db, filter), await queueStats(db)] as const);
         if (ctx.json) {
-          printJson(rows.map((r) => ({ job: r.job, target: r.target, fireTime: r.fireTime, status: r.status, attempt: r.attempt, maxAttempts: r.maxAttempts, host: r.host, pid: r.pid, startedAt: r.startedAt, finishedAt: r.finishedAt, error: r.error })));
+          printJson(rows.map((r) => ({ job: r.job, target: r.target, fireTime: r.fireTime, status: r.status, host: r.host, pid: r.pid, startedAt: r.startedAt, finishedAt: r.finishedAt, error: r.error, attempt: r.attempt, maxAttempts: r.maxAttempts })));
           return;
         }
         if (rows.length === 0) return void process.stdout.write("no job runs yet (start 'fapiao-guard daemon' or 'fapiao-guard run <job>')\n");
