@@ -65,6 +65,7 @@ async function scenario(label, kill) {
     schedules: { backup: dailyAt(fireTime) },
     daemon: { heartbeat: '2s', staleAfter: '6s', shutdownTimeout: '20s', concurrency: C },
   }));
+  spawnSync(process.execPath, [path.join(root, 'bin/fapiao-guard.js'), 'init', '--config', config], { stdio: 'ignore' });
   spawnSync(process.execPath, [path.join(root, 'bin/fapiao-guard.js'), 'jobs', '--config', config], { stdio: 'ignore' }); // creates the state schema
   // yesterday's fire time ran everywhere: a daemon that starts after today's catches it up
   await q(stateUrl, `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, finished_at)
