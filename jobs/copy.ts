@@ -1,12 +1,10 @@
 // Job: copy one target's new backups from the primary to every other repository (3-2-1).
 // Checklist: open the route; per destination copy what the plan says (src/copy/copy.ts).
 import { copyTarget, openCopyRoute } from '../src/backup/copy/copy.js';
-import type { Job } from '../src/daemon/job.js';
+import type { JobContext, JobResult } from '../src/daemon/job.js';
 import { formatBytes } from '../src/core/progress.js';
 
-export const copyJob: Job = {
-  name: 'copy',
-  async run(ctx) {
+export async function run(ctx: JobContext<'target'>): Promise<JobResult> {
     const route = await openCopyRoute(ctx.config, undefined, [], ctx.logger);
     const results = [];
     const options = { logger: ctx.logger, signal: ctx.signal };
@@ -23,5 +21,4 @@ export const copyJob: Job = {
         }),
       },
     };
-  },
-};
+}

@@ -1,22 +1,19 @@
 // daemon, run, jobs, prune and status: running fapiao-guard unattended and asking how it is doing.
-import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
-import pg from 'pg';
-import { ALL_TARGETS, GLOBAL_JOBS, JOB_NAMES, defaultDaemonConfig, parseListen } from '../daemon/daemon-config.js';
+import { JOBS, JOB_NAMES, type JobName } from '../../jobs/index.js';
+import { pruneTarget } from '../../jobs/prune.js';
+import { defaultDaemonConfig, parseListen } from '../daemon/daemon-config.js';
 import { scheduleEntries } from '../daemon/daemon-registry.js';
-import { claimRun, listRuns, markStaleRuns } from '../daemon/job-runs.js';
-import { type RunOutcome, ShutdownError, runClaimed } from '../daemon/job-runner.js';
-import { processAlive } from '../core/process-alive.js';
+import { listRuns, queueStats } from '../daemon/job-runs.js';
+import { runNow } from '../daemon/run-now.js';
 import { CheckFailedError, InterruptedError, OperationError, UsageError } from '../core/errors.js';
-import type { JobName } from '../daemon/job.js';
+import { scopesFor } from '../daemon/job.js';
 import { createNotifier } from '../daemon/notify/channels.js';
 import { NotifyDispatcher } from '../daemon/notify/dispatcher.js';
-import { executePrune, planPrune, type PruneResult } from '../backup/prune.js';
-import { repositoriesToPrune } from '../backup/prune-repositories.js';
-import { openStateDb, stateUrl, withStateDb } from '../core/state/state-db.js';
+import type { PrunePlan, PruneResult } from '../backup/prune.js';
+import { withStateDb } from '../core/state/state-db.js';
 import { collectStatus } from '../daemon/status/status.js';
-import { renderStatusText } from '../daemon/status/status-render.js';
-import { JOBS } from '../../jobs/index.js';
+import { queueLine, renderStatusText } from '../daemon/status/status-render.js';
 import { formatBytes } from '../core/progress.js';
 import { type CommandContext, type GlobalArgs, REPOSITORY_OPTION, commandContext, refuseOption, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
@@ -46,7 +43,7 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           if (args.listen === 'off') delete settings.listen;
           else settings.listen = args.listen;
         }
-        const entries = scheduleEntries(ctx.config, ctx.config.schedules ?? {}, JOBS, selectTargets(ctx.config, args.target));
+        const entries = scheduleEntries(ctx.config, ctx.config.schedules ?? {}, selectTargets(ctx.config, args.target));
         // loaded here: the scheduler, HTTP server and prom-client are only needed by the daemon
         const { Daemon } = await import('../daemon/daemon.js');
         const daemon = new Daemon({ config: ctx.config, logger: ctx.logger, repo: ctx.repo, settings, entries, notifier: dispatcher(ctx), signal: ctx.signal });
@@ -73,9 +70,8 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
         const ctx = await commandContext(args);
         const name = args.job as JobName;
         const job = JOBS[name];
-        if (!job) throw new UsageError(`this build has no '${name}' job`);
-        const targets = GLOBAL_JOBS.has(name) ? [{ target: ctx.config.targets[0]!, history: ALL_TARGETS }] : selectTargets(ctx.config, args.target).map((t) => ({ target: t, history: t.name }));
-        const outcomes = await runNow(ctx, name, targets);
+        const targets = job.scope === 'target' ? selectTargets(ctx.config, args.target) : [];
+        const outcomes = await runNow({ ...ctx, notifier: dispatcher(ctx) }, scopesFor(job, targets).map((scope) => ({ name, job, scope })));
         if (ctx.json) printJson(outcomes);
         else for (const o of outcomes) process.stdout.write(`${o.status}: ${o.summary ?? o.error ?? ''} (run #${o.runId}, ${o.seconds.toFixed(1)}s)\n`);
         const bad = outcomes.find((o) => o.status !== 'succeeded');
@@ -100,17 +96,19 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
         const ctx = await commandContext(args);
         if (!Number.isInteger(args.limit) || args.limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, got '${args.limit}'`);
         if (args.target) selectTargets(ctx.config, args.target);
-        const rows = await withStateDb(ctx.config, (db) => listRuns(db, { limit: args.limit, includeSkipped: args.skipped, ...(args.job ? { job: args.job } : {}), ...(args.target ? { target: args.target } : {}) }));
+        const filter = { limit: args.limit, includeSkipped: args.skipped, ...(args.job ? { job: args.job } : {}), ...(args.target ? { target: args.target } : {}) };
+        const [rows, queue] = await withStateDb(ctx.config, async (db) => [await listRuns(db, filter), await queueStats(db)] as const);
         if (ctx.json) {
-          printJson(rows.map((r) => ({ job: r.job, target: r.target, fireTime: r.fireTime, status: r.status, host: r.host, pid: r.pid, startedAt: r.startedAt, finishedAt: r.finishedAt, error: r.error })));
+          printJson(rows.map((r) => ({ job: r.job, target: r.target, fireTime: r.fireTime, status: r.status, host: r.host, pid: r.pid, startedAt: r.startedAt, finishedAt: r.finishedAt, error: r.error, attempt: r.attempt, maxAttempts: r.maxAttempts })));
           return;
         }
         if (rows.length === 0) return void process.stdout.write("no job runs yet (start 'fapiao-guard daemon' or 'fapiao-guard run <job>')\n");
         const tz = ctx.config.timezone;
         printTable(
-          ['fire time', 'job', 'target', 'status', 'trigger', 'host/pid', 'took', 'summary or error'],
-          rows.map((r) => [formatTime(r.fireTime, tz), r.job, r.target, r.status, r.trigger, `${r.host}/${r.pid}`, r.finishedAt ? `${((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)}s` : '', (r.error ?? r.summary ?? '').slice(0, 100)]),
+          ['fire time', 'job', 'target', 'status', 'attempt', 'trigger', 'host/pid', 'took', 'summary or error'],
+          rows.map((r) => [formatTime(r.fireTime, tz), r.job, r.target, r.status, `${r.attempt}/${r.maxAttempts}`, r.trigger, `${r.host}/${r.pid}`, r.finishedAt ? `${((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)}s` : '', (r.error ?? r.summary ?? '').slice(0, 100)]),
         );
+        process.stdout.write(`${queueLine(queue)}\n`);
       },
     )
     .command(
@@ -128,16 +126,17 @@ export function registerOpsCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           ),
       async (args) => {
         const ctx = await commandContext(args);
-        const repositories = await repositoriesToPrune(ctx.config, args.repository, { logger: ctx.logger, signal: ctx.signal, opened: { name: ctx.repository.name, repo: ctx.repo } });
-        const several = ctx.config.repositories.length > 1;
+        const several = ctx.config.repositories.length > 1 && args.repository === undefined;
         const results: Array<PruneResult & { repository?: string }> = [];
-        for (const { settings, ctx: pruneCtx, policyFor } of repositories) {
-          if (several && !ctx.json) process.stdout.write(`repository '${settings.name}' (${pruneCtx.repo.storage.location}):\n`);
-          for (const target of selectTargets(ctx.config, args.target)) {
-            const plan = await planPrune(pruneCtx, target.name, policyFor(target.name));
-            if (!ctx.json) printPlan(plan, ctx.config.timezone, args['dry-run']);
-            const result = await executePrune(pruneCtx, plan, args['dry-run']);
-            results.push(several ? { repository: settings.name, ...result } : result);
+        for (const target of selectTargets(ctx.config, args.target)) {
+          const onPlan = (plan: PrunePlan, repository: { name: string; location: string }) => {
+            if (ctx.json) return;
+            if (several) process.stdout.write(`repository '${repository.name}' (${repository.location}):\n`);
+            printPlan(plan, ctx.config.timezone, args['dry-run']);
+          };
+          const options = { dryRun: args['dry-run'], repository: args.repository, opened: ctx.repository.name, onPlan };
+          for (const { repository, ...result } of await pruneTarget({ ...ctx, target }, options)) {
+            results.push(several || args.repository !== undefined ? { repository, ...result } : result);
             if (!ctx.json) printPruneOutcome(result);
           }
         }
@@ -171,37 +170,7 @@ function dispatcher(ctx: CommandContext): NotifyDispatcher {
   return new NotifyDispatcher((ctx.config.notify ?? []).map(createNotifier), ctx.logger);
 }
 
-/** `run`: claim a manual fire time per target, run it like the daemon does, wait for notifications. */
-async function runNow(ctx: CommandContext, name: JobName, targets: Array<{ target: ReturnType<typeof selectTargets>[number]; history: string }>): Promise<RunOutcome[]> {
-  await (await openStateDb(ctx.config)).end();
-  const pool = new pg.Pool({ connectionString: stateUrl(ctx.config), max: 2, application_name: 'fapiao-guard run' });
-  pool.on('error', () => undefined);
-  const notifier = dispatcher(ctx);
-  const settings = ctx.config.daemon ?? defaultDaemonConfig();
-  // Ctrl-C on a manual run is a decision, not a failure: no alert
-  const stop = new AbortController();
-  ctx.signal.addEventListener('abort', () => stop.abort(new ShutdownError(String((ctx.signal.reason as Error | undefined)?.message ?? 'interrupted'))), { once: true });
-  const outcomes: RunOutcome[] = [];
-  try {
-    await markStaleRuns(pool, settings.staleAfter, hostname(), processAlive);
-    for (const { target, history } of targets) {
-      const fireTime = new Date();
-      const claim = await claimRun(pool, { job: name, target: history, fireTime, trigger: 'manual', host: hostname(), pid: process.pid });
-      if (claim.kind === 'overlap') {
-        throw new OperationError(`${name} of '${history}' is already running (run #${claim.holder.id} on host ${claim.holder.host}, pid ${claim.holder.pid}, since ${formatTime(claim.holder.startedAt, ctx.config.timezone)})`, { hint: "wait for it, or see 'fapiao-guard jobs'" });
-      }
-      if (claim.kind !== 'claimed') throw new OperationError(`could not claim a run of ${name} for '${history}'`);
-      outcomes.push(await runClaimed({ config: ctx.config, logger: ctx.logger, repo: ctx.repo, pool, notifier, heartbeat: settings.heartbeat, staleAfter: settings.staleAfter }, JOBS[name]!, target, { runId: claim.runId, fireTime, trigger: 'manual' }, stop.signal));
-      if (stop.signal.aborted) break;
-    }
-    await notifier.drain(30_000);
-  } finally {
-    await pool.end().catch(() => undefined);
-  }
-  return outcomes;
-}
-
-function printPlan(plan: Awaited<ReturnType<typeof planPrune>>, tz: string, dryRun: boolean): void {
+function printPlan(plan: PrunePlan, tz: string, dryRun: boolean): void {
   process.stdout.write(`${dryRun ? 'plan (dry run)' : 'plan'} for '${plan.target}' (${plan.policy}):\n`);
   printTable(
     ['backup', 'started', 'status', 'size', 'action', 'why'],

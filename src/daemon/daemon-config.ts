@@ -1,16 +1,14 @@
 // The `schedules` and `daemon` sections: which job runs when (node-cron expressions in the configured
 // time zone) and how the daemon behaves. Pure: a Reader in, settings out.
+import { availableParallelism } from 'node:os';
 import cron from 'node-cron';
 import { durationOf } from '../core/config/duration.js';
 import type { Reader } from '../core/config/reader.js';
 
-// the job names live here, not in job.ts: job.ts needs Config, and Config is assembled from this reader
+// The job names live here, not in jobs/index.ts: the registry's jobs need Config, and Config is
+// assembled from this reader, so the registry imports the names (and is checked against them).
 export type JobName = 'backup' | 'drill' | 'reconcile' | 'prune' | 'copy';
 export const JOB_NAMES: readonly JobName[] = ['backup', 'drill', 'reconcile', 'prune', 'copy'];
-/** Jobs that run once for the whole configuration, not once per target (history target '*'). */
-export const GLOBAL_JOBS: ReadonlySet<JobName> = new Set(['reconcile']);
-/** The history `target` of a global job. */
-export const ALL_TARGETS = '*';
 
 /** job → cron expression; a job absent here is not scheduled (`run` still works). */
 export type Schedules = Partial<Record<JobName, string>>;
@@ -34,12 +32,14 @@ export interface DaemonConfig {
   catchUpWindow: number;
   /** job history rows older than this are deleted by the daemon (seconds) */
   historyRetention: number;
+  /** jobs this daemon runs at once (taken from the queue shared by all daemons); default: the cores */
+  concurrency: number;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:9187';
 
 export function defaultDaemonConfig(): DaemonConfig {
-  return { listen: DEFAULT_LISTEN, allowedHosts: [], shutdownTimeout: 60, heartbeat: 10, staleAfter: 60, catchUp: true, catchUpWindow: 7 * 86400, historyRetention: 180 * 86400 };
+  return { listen: DEFAULT_LISTEN, allowedHosts: [], shutdownTimeout: 60, heartbeat: 10, staleAfter: 60, catchUp: true, catchUpWindow: 7 * 86400, historyRetention: 180 * 86400, concurrency: availableParallelism() };
 }
 
 export function readSchedules(reader: Reader): Schedules {
@@ -61,7 +61,7 @@ export function readSchedules(reader: Reader): Schedules {
 }
 
 export function readDaemonConfig(reader: Reader): DaemonConfig {
-  reader.only(['listen', 'token', 'allowedHosts', 'shutdownTimeout', 'heartbeat', 'staleAfter', 'catchUp', 'catchUpWindow', 'historyRetention']);
+  reader.only(['listen', 'token', 'allowedHosts', 'shutdownTimeout', 'heartbeat', 'staleAfter', 'catchUp', 'catchUpWindow', 'historyRetention', 'concurrency']);
   const d = defaultDaemonConfig();
   let listen: string | undefined = reader.string('listen', { fallback: DEFAULT_LISTEN })!.trim();
   if (listen === 'off' || listen === '') listen = undefined;
@@ -74,6 +74,7 @@ export function readDaemonConfig(reader: Reader): DaemonConfig {
   const token = reader.string('token');
   if (token !== undefined && token.length < 16) reader.issues.add(path(reader, 'token'), 'must be at least 16 characters (e.g. openssl rand -hex 24)');
   const allowedHosts = reader.strings('allowedHosts').map((h) => h.toLowerCase());
+  const concurrency = reader.number('concurrency', { fallback: d.concurrency, integer: true, min: 1, max: 256 }) ?? d.concurrency;
   return {
     ...(listen ? { listen } : {}),
     ...(token ? { token } : {}),
@@ -84,6 +85,7 @@ export function readDaemonConfig(reader: Reader): DaemonConfig {
     catchUp: reader.boolean('catchUp', d.catchUp),
     catchUpWindow: durationOf(reader, 'catchUpWindow', '7d'),
     historyRetention: durationOf(reader, 'historyRetention', '180d'),
+    concurrency,
   };
 }
 

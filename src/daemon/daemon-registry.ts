@@ -1,42 +1,42 @@
 // What the daemon schedules (job × target × cron expression, from config and the job registry) and
-// the daemons table: who is alive, for `status` and /healthz.
+// the daemons table: who is alive, with which concurrency and queue workers, for `status` and sweeps.
 import type pg from 'pg';
+import { JOBS, type JobName } from '../../jobs/index.js';
 import type { Config, TargetConfig } from '../core/config/config.js';
 import { ConfigError } from '../core/errors.js';
-import type { Job, JobName } from './job.js';
-import { ALL_TARGETS, GLOBAL_JOBS, type Schedules } from './daemon-config.js';
+import { historyTarget, scopesFor } from './job.js';
+import type { Schedules } from './daemon-config.js';
+import type { RunSpec } from './job-runner.js';
 
-export interface ScheduleEntry {
-  job: Job;
-  /** the target the job runs for (a global job gets the first one and ignores it) */
-  target: TargetConfig;
-  /** the target as recorded in job history: the target's name, or '*' for a global job */
+export interface ScheduleEntry extends RunSpec {
+  /** the target as recorded in job history: the target's name, or '*' for a job that runs once */
   historyTarget: string;
   schedule: string;
 }
 
-export function scheduleEntries(config: Config, schedules: Schedules, jobs: Partial<Record<JobName, Job>>, targets: readonly TargetConfig[]): ScheduleEntry[] {
+export function scheduleEntries(config: Config, schedules: Schedules, targets: readonly TargetConfig[]): ScheduleEntry[] {
   const problems: string[] = [];
-  const entries = Object.entries(schedules).flatMap(([name, schedule]) => {
-    const job = jobs[name as JobName];
-    if (!job || !schedule) {
-      problems.push(`schedules.${name}: this build has no '${name}' job`);
-      return [];
-    }
+  const entries = (Object.entries(schedules) as Array<[JobName, string | undefined]>).flatMap(([name, schedule]) => {
+    if (!schedule) return [];
     if (name === 'reconcile' && !config.reconcile) {
       problems.push(`schedules.reconcile: the configuration has no 'reconcile' section`);
       return [];
     }
-    if (GLOBAL_JOBS.has(job.name)) return [{ job, target: config.targets[0]!, historyTarget: ALL_TARGETS, schedule }];
-    return targets.map((target) => ({ job, target, historyTarget: target.name, schedule }));
+    const job = JOBS[name];
+    return scopesFor(job, targets).map((scope) => ({ name, job, scope, historyTarget: historyTarget(scope), schedule }));
   });
   if (problems.length > 0) throw new ConfigError('cannot schedule the configured jobs', problems);
   if (entries.length === 0) throw new ConfigError('nothing to schedule: the configuration has no schedules', [], { hint: 'add e.g. schedules: {backup: "0 2 * * *", prune: "30 5 * * *"}' });
   return entries;
 }
 
-export async function registerDaemon(pool: pg.Pool, id: string, host: string, listen: string | null): Promise<void> {
-  await pool.query(`insert into fapiao_guard.daemons (daemon_id, host, pid, listen) values ($1, $2, $3, $4)`, [id, host, process.pid, listen]);
+export async function registerDaemon(pool: pg.Pool, id: string, host: string, listen: string | null, concurrency: number): Promise<void> {
+  await pool.query(`insert into fapiao_guard.daemons (daemon_id, host, pid, listen, concurrency) values ($1, $2, $3, $4, $5)`, [id, host, process.pid, listen, concurrency]);
+}
+
+/** A queue worker of this daemon: another daemon releases its jobs if this one dies. */
+export async function recordWorker(pool: pg.Pool, id: string, workerId: string): Promise<void> {
+  await pool.query(`update fapiao_guard.daemons set worker_ids = array_append(worker_ids, $2) where daemon_id = $1`, [id, workerId]);
 }
 
 export async function daemonHeartbeat(pool: pg.Pool, id: string): Promise<void> {
@@ -45,4 +45,28 @@ export async function daemonHeartbeat(pool: pg.Pool, id: string): Promise<void> 
 
 export async function daemonStopped(pool: pg.Pool, id: string): Promise<void> {
   await pool.query(`update fapiao_guard.daemons set stopped_at = now(), heartbeat_at = now() where daemon_id = $1`, [id]);
+}
+
+export interface DeadDaemon {
+  daemonId: string;
+  host: string;
+  pid: number;
+  workerIds: string[];
+}
+
+/**
+ * Daemons that neither stopped nor beat within `staleAfter` seconds, or whose process on this host is
+ * gone: recorded as stopped (once, by whichever daemon sees it first) and returned with their queue
+ * workers, whose jobs the caller releases.
+ */
+export async function claimDeadDaemons(pool: pg.Pool, staleAfter: number, host: string, isAlive: (pid: number) => boolean): Promise<DeadDaemon[]> {
+  const local = await pool.query<{ pid: number }>(`select pid from fapiao_guard.daemons where stopped_at is null and host = $1 and pid <> $2`, [host, process.pid]);
+  const dead = local.rows.map((r) => r.pid).filter((pid) => !isAlive(pid));
+  const res = await pool.query<{ daemon_id: string; host: string; pid: number; worker_ids: string[] }>(
+    `update fapiao_guard.daemons set stopped_at = now()
+     where stopped_at is null and (heartbeat_at < now() - make_interval(secs => $1) or (host = $2 and pid = any($3::int[])))
+     returning daemon_id, host, pid, worker_ids`,
+    [staleAfter, host, dead],
+  );
+  return res.rows.map((r) => ({ daemonId: r.daemon_id, host: r.host, pid: r.pid, workerIds: r.worker_ids }));
 }

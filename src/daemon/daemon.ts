@@ -1,13 +1,18 @@
 // The scheduler daemon: node-cron tasks per (job, target) in the configured zone, each fire time
-// claimed through a run coordinator backed by job_runs (exactly once across daemons), catch-up at
-// start, a sweeper for runs whose daemon died, the HTTP endpoints, and a bounded graceful stop.
+// claimed through a run coordinator backed by job_runs (exactly once across daemons) and handed to
+// the work queue shared by all daemons (src/daemon/job-queue.ts), whose workers here run at most
+// daemon.concurrency of them at once; catch-up at start, a sweeper for runs and daemons that died
+// (their queue jobs released to the others), the HTTP endpoints, and a bounded graceful stop.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Runner } from 'graphile-worker';
 import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import pg from 'pg';
+import { JOBS, isJobName } from '../../jobs/index.js';
 import type { Config } from '../core/config/config.js';
 import { processAlive } from '../core/process-alive.js';
 import { ExitCode, InterruptedError, isFgError, messageOf } from '../core/errors.js';
+import { ALL_TARGETS, type RunScope } from './job.js';
 import type { Logger } from '../core/logger.js';
 import { DaemonMetrics } from './metrics.js';
 import type { NotifyDispatcher } from './notify/dispatcher.js';
@@ -18,9 +23,10 @@ import { maskUrl } from '../core/storage/mask-url.js';
 import { type StatusReport, collectStatus } from './status/status.js';
 import type { DaemonConfig } from './daemon-config.js';
 import { closeServer, startHttpServer } from './http-server.js';
-import { type Trigger, claimRun, deleteOldRuns, lastFireTime, markStaleRuns } from './job-runs.js';
-import { type RunOutcome, type RunnerDeps, ShutdownError, notifyOutcome, runClaimed } from './job-runner.js';
-import { type ScheduleEntry, registerDaemon, daemonHeartbeat, daemonStopped } from './daemon-registry.js';
+import { type QueuedFireTime, enqueue, installQueue, releaseWorkers, startWorkers } from './job-queue.js';
+import { type Trigger, claimRun, deleteOldRuns, lastFireTime, markStaleRuns, startAttempt } from './job-runs.js';
+import { type RunOutcome, type RunSpec, type RunnerDeps, ShutdownError, notifyOutcome, runClaimed } from './job-runner.js';
+import { type ScheduleEntry, claimDeadDaemons, daemonHeartbeat, daemonStopped, recordWorker, registerDaemon } from './daemon-registry.js';
 import { cronMatcher, previousFireTime } from './schedule-times.js';
 
 export interface DaemonOptions {
@@ -36,14 +42,19 @@ export interface DaemonOptions {
   startRetryMs?: number;
 }
 
-type Claimed = { runId: number; fireTime: Date; trigger: Trigger };
+/** A fire time this daemon claimed and queued, until a worker here starts it (or it ages out). */
+type OwnClaim = { fire: QueuedFireTime; claimedAt: number };
 
 export class Daemon {
   readonly id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   readonly host = hostname();
   private pool!: pg.Pool;
+  /** graphile-worker's connections: its LISTEN client and one per running job */
+  private queuePool!: pg.Pool;
+  private queue?: Runner;
+  private readonly workerIds: Promise<void>[] = [];
   private readonly tasks: ScheduledTask[] = [];
-  private readonly claims = new Map<string, Claimed>();
+  private readonly ownClaims = new Map<string, OwnClaim>();
   /** claims on their way to the state database: stop() waits for them (see there) */
   private readonly claiming = new Set<Promise<boolean>>();
   private readonly running = new Map<number, Promise<RunOutcome>>();
@@ -68,13 +79,24 @@ export class Daemon {
     // a bounded connect: a state database that hangs must fail a claim, not stall the scheduler
     this.pool = new pg.Pool({ connectionString: stateUrl(config), max: 5, application_name: 'fapiao-guard daemon', connectionTimeoutMillis: 10_000 });
     this.pool.on('error', (err) => logger.warn({ err: messageOf(err) }, 'idle state database connection failed'));
+    this.queuePool = new pg.Pool({ connectionString: stateUrl(config), max: settings.concurrency + 3, application_name: 'fapiao-guard queue', connectionTimeoutMillis: 10_000 });
+    this.queuePool.on('error', (err) => logger.warn({ err: messageOf(err) }, 'idle queue connection failed'));
+    await installQueue(this.pool, logger);
     await this.sweep();
     if (settings.listen) this.http = await startHttpServer(settings.listen, { health: () => this.health(), metrics: () => this.renderMetrics(), status: () => this.status() }, logger, { ...(settings.token ? { token: settings.token } : {}), allowedHosts: settings.allowedHosts });
-    await registerDaemon(this.pool, this.id, this.host, this.http?.address ?? null);
+    await registerDaemon(this.pool, this.id, this.host, this.http?.address ?? null, settings.concurrency);
+    this.queue = await startWorkers({
+      pool: this.queuePool,
+      concurrency: settings.concurrency,
+      logger,
+      work: (fire) => this.work(fire),
+      onWorker: (workerId) => void this.workerIds.push(recordWorker(this.pool, this.id, workerId).catch((err: unknown) => logger.warn({ err: messageOf(err) }, 'cannot record a queue worker'))),
+    });
+    await Promise.all(this.workerIds);
     const cronLogger = { info: (m: string) => logger.debug(m), debug: (m: unknown) => logger.debug(String(m)), warn: (m: string) => logger.warn(m), error: (m: unknown, e?: Error) => logger.error({ err: e ? messageOf(e) : undefined }, messageOf(m)) };
     for (const entry of this.o.entries) {
-      const name = `${entry.job.name}/${entry.historyTarget}`;
-      const task = cron.createTask(entry.schedule, (ctx) => this.fired(entry, name, ctx.date), {
+      const name = `${entry.name}/${entry.historyTarget}`;
+      const task = cron.createTask(entry.schedule, () => undefined, {
         name,
         timezone: config.timezone,
         distributed: true,
@@ -82,7 +104,7 @@ export class Daemon {
         missedExecutionTolerance: 60_000,
         logger: cronLogger,
       });
-      task.on('execution:missed', (ctx) => logger.warn({ job: entry.job.name, target: entry.historyTarget, fireTime: ctx.date.toISOString() }, 'fire time missed (event loop blocked); the next one runs'));
+      task.on('execution:missed', (ctx) => logger.warn({ job: entry.name, target: entry.historyTarget, fireTime: ctx.date.toISOString() }, 'fire time missed (event loop blocked); the next one runs'));
       await task.start();
       this.tasks.push(task);
     }
@@ -91,13 +113,14 @@ export class Daemon {
       ticks++;
       void this.sweep();
       if (this.missed.size > 0) void this.claimMissed();
+      this.forgetOldClaims();
       daemonHeartbeat(this.pool, this.id).catch((err: unknown) => logger.warn({ err: messageOf(err) }, 'daemon heartbeat failed'));
       if (ticks % Math.max(1, Math.round(3600 / settings.heartbeat)) === 1) {
         deleteOldRuns(this.pool, settings.historyRetention).then((n) => n && logger.info({ deleted: n }, 'old job history deleted'), () => undefined);
       }
     }, settings.heartbeat * 1000);
     this.timers.push(tick);
-    logger.info({ daemon: this.id, timezone: config.timezone, schedules: this.o.entries.map((e) => `${e.job.name}/${e.historyTarget} '${e.schedule}' next ${this.tasks.find((t) => t.name === `${e.job.name}/${e.historyTarget}`)?.getNextRun()?.toISOString()}`) }, 'daemon started');
+    logger.info({ daemon: this.id, concurrency: settings.concurrency, timezone: config.timezone, schedules: this.o.entries.map((e) => `${e.name}/${e.historyTarget} '${e.schedule}' next ${this.tasks.find((t) => t.name === `${e.name}/${e.historyTarget}`)?.getNextRun()?.toISOString()}`) }, 'daemon started');
     if (settings.catchUp) void this.catchUp();
   }
 
@@ -149,13 +172,13 @@ export class Daemon {
 
   /** A fire time that could not be claimed because the state database was unreachable: remember, alert. */
   private recordMiss(entry: ScheduleEntry, fireTime: Date, err: unknown): void {
-    const name = `${entry.job.name}/${entry.historyTarget}`;
+    const name = `${entry.name}/${entry.historyTarget}`;
     const error = `fire time ${fireTime.toISOString()} missed: the state database is unreachable (${messageOf(err)}); it runs as a catch-up when the database is back`;
     this.missed.set(name, { entry, fireTime, error });
-    this.o.logger.error({ job: entry.job.name, target: entry.historyTarget, fireTime: fireTime.toISOString(), err: messageOf(err) }, 'fire time missed: state database unreachable');
+    this.o.logger.error({ job: entry.name, target: entry.historyTarget, fireTime: fireTime.toISOString(), err: messageOf(err) }, 'fire time missed: state database unreachable');
     const facts: RunFacts = {
       runId: 0,
-      job: entry.job.name,
+      job: entry.name,
       target: entry.historyTarget,
       status: 'failed',
       isFailure: true,
@@ -179,13 +202,10 @@ export class Daemon {
         const claimed = await this.claim(miss.entry, miss.fireTime, 'catch-up', key);
         this.missed.delete(name);
         if (!claimed) {
-          this.o.logger.info({ job: miss.entry.job.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() }, 'missed fire time not caught up: a later run exists');
+          this.o.logger.info({ job: miss.entry.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() }, 'missed fire time not caught up: a later run exists');
           continue;
         }
-        const claim = this.claims.get(key)!;
-        this.claims.delete(key);
-        this.o.logger.info({ job: miss.entry.job.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() }, 'catching up a fire time missed while the state database was down');
-        void this.launch(miss.entry, claim);
+        this.o.logger.info({ job: miss.entry.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() }, 'catching up a fire time missed while the state database was down');
       } catch (err) {
         this.o.logger.debug({ err: messageOf(err) }, 'state database still unreachable');
         return;
@@ -194,36 +214,65 @@ export class Daemon {
   }
 
   private claim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger, key: string): Promise<boolean> {
-    const claiming = this.tryClaim(entry, fireTime, trigger, key);
+    const claiming = this.tryClaim(entry, fireTime, trigger);
     this.claiming.add(claiming);
     const settled = () => void this.claiming.delete(claiming);
     claiming.then(settled, settled);
     return claiming;
   }
 
-  private async tryClaim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger, key: string): Promise<boolean> {
-    const log = this.o.logger.child({ job: entry.job.name, target: entry.historyTarget, fireTime: fireTime.toISOString() });
+  private async tryClaim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger): Promise<boolean> {
+    const log = this.o.logger.child({ job: entry.name, target: entry.historyTarget, fireTime: fireTime.toISOString() });
     await this.sweep();
-    const claim = await claimRun(this.pool, { job: entry.job.name, target: entry.historyTarget, fireTime, trigger, host: this.host, pid: process.pid, onlyIfNewest: trigger === 'catch-up' });
+    const fire: QueuedFireTime = { job: entry.name, target: entry.historyTarget, fireTime: fireTime.toISOString(), trigger };
+    const maxAttempts = entry.job.retry.attempts;
+    const claim = await claimRun(this.pool, { ...fire, fireTime, host: this.host, pid: process.pid, onlyIfNewest: trigger === 'catch-up', maxAttempts, enqueue: (client) => enqueue(client, fire, maxAttempts) });
     if (claim.kind === 'taken') log.debug('fire time taken by another daemon');
-    if (claim.kind === 'overlap') log.warn({ run: claim.runId, holder: claim.holder }, 'skipped: the previous run is still running');
+    if (claim.kind === 'overlap') log.warn({ run: claim.runId, holder: claim.holder }, 'skipped: the previous run is still queued or running');
     if (claim.kind !== 'claimed') return false;
-    this.claims.set(key, { runId: claim.runId, fireTime, trigger });
+    log.debug({ run: claim.runId }, 'fire time claimed and queued');
+    this.ownClaims.set(fireKey(fire), { fire, claimedAt: Date.now() });
     return true;
   }
 
-  private async fired(entry: ScheduleEntry, name: string, date: Date): Promise<void> {
-    const key = `${name}:${date.toISOString()}`;
-    const claim = this.claims.get(key);
-    this.claims.delete(key);
-    if (claim) await this.launch(entry, claim);
+  /**
+   * A queue worker here took a fire time (claimed by any daemon): start its next attempt and run it.
+   * Throws to hand it back to the queue: when stopping, when another attempt still runs, or when the
+   * attempt was interrupted (another daemon then retries it, within the job's attempts).
+   */
+  private async work(fire: QueuedFireTime, stopped = false): Promise<void> {
+    if (this.stopping && !stopped) throw new InterruptedError(`${fire.job} of '${fire.target}' handed back: the daemon is stopping`);
+    const spec = this.specFor(fire);
+    const fireTime = new Date(fire.fireTime);
+    const log = this.o.logger.child({ job: fire.job, target: fire.target, fireTime: fire.fireTime });
+    const attempt = await startAttempt(this.pool, { job: fire.job, target: fire.target, fireTime, host: this.host, pid: process.pid });
+    this.ownClaims.delete(fireKey(fire));
+    if (attempt.kind === 'done') return void log.debug({ why: attempt.why }, 'queued fire time needs no run');
+    if (attempt.kind === 'superseded') return void log.info({ by: attempt.by }, 'lost attempt not redone: a later fire time has run or is queued');
+    if (attempt.kind === 'busy') throw new InterruptedError(`${fire.job} of '${fire.target}': run #${attempt.holder} still holds the lock; retried later`);
+    const run = runClaimed(this.runnerDeps(), spec, { runId: attempt.runId, fireTime, trigger: attempt.trigger, attempt: attempt.attempt, maxAttempts: attempt.maxAttempts }, this.stopper.signal);
+    this.running.set(attempt.runId, run);
+    const outcome = await run.finally(() => this.running.delete(attempt.runId));
+    if (outcome.status === 'interrupted') {
+      throw new InterruptedError(`attempt ${attempt.attempt} of ${attempt.maxAttempts} of ${fire.job} for '${fire.target}' interrupted (${outcome.error}); handed back to the queue`);
+    }
   }
 
-  private launch(entry: ScheduleEntry, claim: Claimed): Promise<RunOutcome> {
-    const run = runClaimed(this.runnerDeps(), entry.job, entry.target, claim, this.stopper.signal);
-    this.running.set(claim.runId, run);
-    void run.finally(() => this.running.delete(claim.runId));
-    return run;
+  /** The job and scope a queued fire time names, from the registry and this daemon's configuration. */
+  private specFor(fire: QueuedFireTime): RunSpec {
+    if (!isJobName(fire.job)) throw new InterruptedError(`queued job '${fire.job}' is not known to this daemon (an older version?); handed back`);
+    const job = JOBS[fire.job];
+    if (fire.target === ALL_TARGETS && job.scope === 'once') return { name: fire.job, job, scope: { kind: 'once' } };
+    const target = this.o.config.targets.find((t) => t.name === fire.target);
+    if (!target || job.scope !== 'target') throw new InterruptedError(`target '${fire.target}' of a queued ${fire.job} is not in this daemon's configuration; handed back`);
+    const scope: RunScope = { kind: 'target', target };
+    return { name: fire.job, job, scope };
+  }
+
+  /** Claims older than a few heartbeats were taken by some worker long ago (or wait in a backlog for one). */
+  private forgetOldClaims(): void {
+    const horizon = Date.now() - 2 * this.o.settings.heartbeat * 1000;
+    for (const [key, c] of this.ownClaims) if (c.claimedAt < horizon) this.ownClaims.delete(key);
   }
 
   /** Once at start: the latest fire time missed while no daemon was up (within catchUpWindow). */
@@ -233,35 +282,39 @@ export class Daemon {
     for (const entry of this.o.entries) {
       if (this.stopping) return;
       try {
-        const last = await lastFireTime(this.pool, entry.job.name, entry.historyTarget);
+        const last = await lastFireTime(this.pool, entry.name, entry.historyTarget);
         if (!last) continue; // never scheduled before: nothing was missed
         const since = new Date(Math.max(last.getTime(), now.getTime() - this.o.settings.catchUpWindow * 1000));
         const missed = previousFireTime(cronMatcher(entry.schedule, this.o.config.timezone), now, since);
         if (!missed || now.getTime() - missed.getTime() < 2000) continue; // the scheduler itself has this one
-        const key = `catch-up:${entry.job.name}/${entry.historyTarget}:${missed.toISOString()}`;
+        const key = `catch-up:${entry.name}/${entry.historyTarget}:${missed.toISOString()}`;
         if (await this.claim(entry, missed, 'catch-up', key)) {
-          const claim = this.claims.get(key)!;
-          this.claims.delete(key);
-          this.o.logger.info({ job: entry.job.name, target: entry.historyTarget, fireTime: missed.toISOString(), lastFireTime: last.toISOString() }, 'catching up a missed fire time');
-          void this.launch(entry, claim);
+          this.o.logger.info({ job: entry.name, target: entry.historyTarget, fireTime: missed.toISOString(), lastFireTime: last.toISOString() }, 'catching up a missed fire time');
           caughtUp++;
         }
       } catch (err) {
-        this.o.logger.warn({ job: entry.job.name, target: entry.historyTarget, err: messageOf(err) }, 'catch-up failed');
+        this.o.logger.warn({ job: entry.name, target: entry.historyTarget, err: messageOf(err) }, 'catch-up failed');
       }
     }
     this.o.logger.info({ caughtUp }, 'catch-up checked');
   }
 
-  /** Runs whose daemon died become interrupted (and alert); runs here see it through their heartbeat. */
+  /**
+   * Runs whose daemon died become interrupted (and alert); runs here see it through their heartbeat.
+   * The queue jobs a dead daemon's workers held are released: another daemon's worker redoes them.
+   */
   private async sweep(): Promise<void> {
     try {
-      const own = [...this.running.keys(), ...[...this.claims.values()].map((c) => c.runId)];
+      const own = [...this.running.keys()];
       const marked = await markStaleRuns(this.pool, this.o.settings.staleAfter, this.host, processAlive, own);
       for (const r of marked) {
         this.o.logger.warn({ run: r.id, job: r.job, target: r.target, host: r.host, pid: r.pid }, 'run marked interrupted: its daemon is gone');
         const seconds = (Date.now() - Date.parse(r.startedAt)) / 1000;
         await notifyOutcome(this.runnerDeps(), { runId: r.id, job: r.job, target: r.target, fireTime: r.fireTime, status: 'interrupted', isFailure: true, error: r.error, summary: null, details: null, seconds, host: r.host });
+      }
+      for (const dead of await claimDeadDaemons(this.pool, this.o.settings.staleAfter, this.host, processAlive)) {
+        await releaseWorkers(this.pool, dead.workerIds);
+        this.o.logger.warn({ daemon: dead.daemonId, host: dead.host, pid: dead.pid, workers: dead.workerIds.length }, 'daemon gone: its queued work released to the others');
       }
     } catch (err) {
       this.o.logger.warn({ err: messageOf(err) }, 'cannot check for interrupted runs');
@@ -277,15 +330,18 @@ export class Daemon {
     for (const t of this.timers) clearInterval(t);
     this.o.logger.info({ running: this.running.size, claiming: this.claiming.size, reason }, 'daemon stopping');
     this.stopper.abort(new ShutdownError(`${reason}: the daemon is shutting down`));
+    // the workers take no more jobs; those running end at once (the stop reached them) and go back to the queue
+    const queueStopped = this.queue?.stop().catch((err: unknown) => this.o.logger.warn({ err: messageOf(err) }, 'queue workers did not stop cleanly'));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, deadline - Date.now() - 1000))));
     // A claim already on its way to the state database still records its run as 'running', and
     // node-cron (or catch-up) still starts that run: wait for such claims, then for the runs they
     // start (each sees the stop at once), or the row would stay 'running' after we exit.
     await Promise.race([Promise.allSettled([...this.claiming]), timeout]);
-    await new Promise((r) => setImmediate(r));
+    await Promise.race([this.workOffOwnClaims(), timeout]);
     const inFlight = [...this.running.values()];
     const outcomes = await Promise.race([Promise.allSettled(inFlight), timeout]);
+    await Promise.race([queueStopped, timeout]);
     clearTimeout(timer);
     let abandoned = 0;
     if (outcomes === 'timeout') {
@@ -299,9 +355,21 @@ export class Daemon {
     await daemonStopped(this.pool, this.id).catch(() => undefined);
     if (this.http) await closeServer(this.http.server);
     await this.pool.end().catch(() => undefined);
+    await this.queuePool.end().catch(() => undefined);
     const seconds = (performance.now() - started) / 1000;
     this.o.logger.info({ interrupted: inFlight.length - abandoned, abandoned, seconds: Math.round(seconds * 1000) / 1000 }, 'daemon stopped');
     return { interrupted: inFlight.length - abandoned, abandoned, seconds };
+  }
+
+  /**
+   * Fire times this daemon claimed in its last moments (a claim that raced the stop, or one no worker
+   * took yet) would wait in the queue for the next daemon to start: record their attempt here as
+   * interrupted by the stop, as a daemon that ran them would; the queue still holds them for a retry.
+   */
+  private async workOffOwnClaims(): Promise<void> {
+    const claims = [...this.ownClaims.values()];
+    this.ownClaims.clear();
+    await Promise.allSettled(claims.map((c) => this.work(c.fire, true)));
   }
 
   private runnerDeps(): RunnerDeps {
@@ -326,7 +394,11 @@ export class Daemon {
   }
 
   private async renderMetrics(): Promise<{ contentType: string; body: string }> {
-    this.metrics.update(await this.status(), { schedulerUp: !this.stopping, runningJobs: this.running.size });
+    this.metrics.update(await this.status(), { schedulerUp: !this.stopping, runningJobs: this.running.size, concurrency: this.o.settings.concurrency });
     return this.metrics.render();
   }
+}
+
+function fireKey(f: QueuedFireTime): string {
+  return `${f.job}/${f.target}/${f.fireTime}`;
 }

@@ -1,10 +1,12 @@
 // Runs one claimed fire time of a job: heartbeat while it runs, abort when the daemon stops or the
-// lease is lost, record the outcome, notify. The same path for the daemon and for `run <job>`.
+// lease is lost, record the outcome, notify. The same path for the daemon's queue workers and for
+// `run <job>` and `prune` (src/daemon/run-now.ts).
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import type { Config, TargetConfig } from '../core/config/config.js';
+import type { JobName } from '../../jobs/index.js';
+import type { Config } from '../core/config/config.js';
 import { InterruptedError, isFgError, messageOf } from '../core/errors.js';
-import type { Job, JobResult } from './job.js';
+import { type AnyJob, type JobResult, type RunScope, historyTarget, runJob } from './job.js';
 import type { Logger } from '../core/logger.js';
 import { NotifyDispatcher } from './notify/dispatcher.js';
 import { type RunFacts, buildMessage, eventsFor } from './notify/message.js';
@@ -25,6 +27,7 @@ export interface RunnerDeps {
 
 export interface RunOutcome {
   runId: number;
+  attempt: number;
   job: string;
   target: string;
   status: Finish['status'];
@@ -37,9 +40,26 @@ export interface RunOutcome {
 /** Raised into the job's signal when the daemon shuts down: the run ends as `interrupted`, not a failure. */
 export class ShutdownError extends InterruptedError {}
 
-export async function runClaimed(deps: RunnerDeps, job: Job, target: TargetConfig, claim: { runId: number; fireTime: Date; trigger: Trigger }, stop: AbortSignal): Promise<RunOutcome> {
+/** A job to run for a scope: what a claim names. */
+export interface RunSpec {
+  name: JobName;
+  job: AnyJob;
+  scope: RunScope;
+}
+
+export interface ClaimedRun {
+  runId: number;
+  fireTime: Date;
+  trigger: Trigger;
+  attempt?: number;
+  maxAttempts?: number;
+}
+
+export async function runClaimed(deps: RunnerDeps, spec: RunSpec, claim: ClaimedRun, stop: AbortSignal): Promise<RunOutcome> {
   const { runId } = claim;
-  const log = deps.logger.child({ job: job.name, target: target.name, run: runId, trigger: claim.trigger });
+  const target = historyTarget(spec.scope);
+  const attempt = claim.attempt ?? 1;
+  const log = deps.logger.child({ job: spec.name, target, run: runId, trigger: claim.trigger, ...(attempt > 1 ? { attempt } : {}) });
   const controller = new AbortController();
   const onStop = () => controller.abort(stop.reason);
   if (stop.aborted) onStop();
@@ -63,7 +83,7 @@ export async function runClaimed(deps: RunnerDeps, job: Job, target: TargetConfi
   log.info({ fireTime: claim.fireTime.toISOString() }, 'job started');
   let finish: Finish;
   try {
-    const result: JobResult = await job.run({ config: deps.config, logger: log, repo: deps.repo, target, signal: controller.signal });
+    const result: JobResult = await runJob(spec.job, { config: deps.config, logger: log, repo: deps.repo, signal: controller.signal }, spec.scope);
     finish = { status: result.ok ? 'succeeded' : 'failed', isFailure: !result.ok, error: result.ok ? null : result.summary, summary: result.summary, details: result.details };
   } catch (err) {
     const reason = controller.signal.reason as unknown;
@@ -83,8 +103,8 @@ export async function runClaimed(deps: RunnerDeps, job: Job, target: TargetConfi
     return false;
   });
   log[finish.status === 'succeeded' ? 'info' : 'warn']({ status: finish.status, seconds: round(seconds), error: finish.error ?? undefined, recorded }, `job ${finish.status}`);
-  await notifyOutcome(deps, { runId, job: job.name, target: target.name, fireTime: claim.fireTime.toISOString(), ...finish, seconds });
-  return { runId, job: job.name, target: target.name, status: finish.status, summary: finish.summary, error: finish.error, seconds, details: finish.details };
+  await notifyOutcome(deps, { runId, job: spec.name, target, fireTime: claim.fireTime.toISOString(), ...finish, seconds });
+  return { runId, attempt, job: spec.name, target, status: finish.status, summary: finish.summary, error: finish.error, seconds, details: finish.details };
 }
 
 /** Events for a finished run, sent in the background (the dispatcher never throws). */

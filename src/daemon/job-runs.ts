@@ -1,9 +1,10 @@
-// The job_runs table (migration 0004): claiming a fire time (the lease), the no-overlap lock, heartbeats,
-// finishing, and marking runs whose daemon died. One SQL statement per function, like graphile-worker.
+// The job_runs table (migrations 0004, 0007): claiming a fire time (the lease), the no-overlap lock,
+// starting an attempt, heartbeats, finishing, and marking runs whose daemon died. One SQL statement
+// per function where it can be, like graphile-worker.
 import type pg from 'pg';
-import type { JobName } from './job.js';
+import type { JobName } from '../../jobs/index.js';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
 export type Trigger = 'schedule' | 'catch-up' | 'manual';
 
 export interface RunRow {
@@ -15,6 +16,9 @@ export interface RunRow {
   host: string;
   pid: number;
   status: RunStatus;
+  /** 1 for the first attempt at a fire time; a retry after a lost attempt is the next row */
+  attempt: number;
+  maxAttempts: number;
   startedAt: string;
   heartbeatAt: string;
   finishedAt: string | null;
@@ -33,6 +37,13 @@ export interface ClaimRequest {
   pid: number;
   /** catch-up only: claim only when no run of a later (or equal) fire time exists */
   onlyIfNewest?: boolean;
+  /** attempts the fire time gets (the job's retry policy) */
+  maxAttempts: number;
+  /**
+   * Hands the claimed fire time to the queue inside the claim's transaction (the row is 'queued'
+   * until a worker starts it); without it the caller runs the fire time itself (row 'running').
+   */
+  enqueue?: (client: pg.PoolClient) => Promise<void>;
 }
 
 export type Claim =
@@ -44,7 +55,7 @@ export type Claim =
 
 /** pg_advisory_xact_lock class for claims: 'fgjb' */
 const CLAIM_LOCK = 0x66676a62;
-const COLUMNS = `id, job, target, fire_time, trigger, host, pid, status, started_at, heartbeat_at, finished_at, is_failure, error, summary, details`;
+const COLUMNS = `id, job, target, fire_time, trigger, host, pid, status, attempt, max_attempts, started_at, heartbeat_at, finished_at, is_failure, error, summary, details`;
 
 /** Claims run serialised per (job, target), so the lease check and the lock check cannot race. */
 export async function claimRun(pool: pg.Pool, req: ClaimRequest): Promise<Claim> {
@@ -60,18 +71,21 @@ export async function claimRun(pool: pg.Pool, req: ClaimRequest): Promise<Claim>
       await client.query('commit');
       return { kind: 'taken' };
     }
-    const running = await client.query<{ id: string; host: string; pid: number; started_at: Date }>(
-      `select id, host, pid, started_at from fapiao_guard.job_runs where job = $1 and target = $2 and status = 'running'`,
+    // a fire time still queued or running holds the lock: a queue never piles up fire times of one job
+    const running = await client.query<{ id: string; host: string; pid: number; started_at: Date; status: RunStatus }>(
+      `select id, host, pid, started_at, status from fapiao_guard.job_runs where job = $1 and target = $2 and status in ('running', 'queued')
+       order by id limit 1`,
       [req.job, req.target],
     );
     const holder = running.rows[0];
-    const status: RunStatus = holder ? 'skipped' : 'running';
-    const error = holder ? `previous run #${holder.id} (host ${holder.host}, pid ${holder.pid}, started ${holder.started_at.toISOString()}) is still running` : null;
+    const status: RunStatus = holder ? 'skipped' : req.enqueue ? 'queued' : 'running';
+    const error = holder ? `previous run #${holder.id} (host ${holder.host}, pid ${holder.pid}, ${holder.status === 'queued' ? 'queued' : 'started'} ${holder.started_at.toISOString()}) is still ${holder.status}` : null;
     const inserted = await client.query<{ id: string }>(
-      `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, error, finished_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, case when $7 = 'skipped' then now() end) returning id`,
-      [req.job, req.target, req.fireTime, req.trigger, req.host, req.pid, status, error],
+      `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, error, finished_at, max_attempts)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, case when $7 = 'skipped' then now() end, $9) returning id`,
+      [req.job, req.target, req.fireTime, req.trigger, req.host, req.pid, status, error, req.maxAttempts],
     );
+    if (status === 'queued') await req.enqueue!(client);
     await client.query('commit');
     const runId = Number(inserted.rows[0]!.id);
     if (!holder) return { kind: 'claimed', runId };
@@ -84,6 +98,75 @@ export async function claimRun(pool: pg.Pool, req: ClaimRequest): Promise<Claim>
   }
 }
 
+export interface AttemptRequest {
+  job: JobName;
+  target: string;
+  fireTime: Date;
+  host: string;
+  pid: number;
+}
+
+export type Attempt =
+  | { kind: 'started'; runId: number; attempt: number; maxAttempts: number; trigger: Trigger }
+  /** the fire time already has an outcome (or its attempts are used up): nothing to run */
+  | { kind: 'done'; why: string }
+  /** a later fire time of the job and target has run or is queued: redoing this one is pointless */
+  | { kind: 'superseded'; by: string }
+  /** another attempt of the job and target is still running (its daemon not yet found dead) */
+  | { kind: 'busy'; holder: number };
+
+/**
+ * A worker starts a queued fire time: the claim's 'queued' row becomes 'running' here, or, when an
+ * earlier attempt was lost (interrupted), the next attempt gets a row of its own. Serialised with
+ * claims per (job, target), under the same lock.
+ */
+export async function startAttempt(pool: pg.Pool, req: AttemptRequest): Promise<Attempt> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [CLAIM_LOCK, `${req.job}/${req.target}`]);
+    const rows = await client.query<{ id: string; status: RunStatus; attempt: number; max_attempts: number; trigger: Trigger }>(
+      `select id, status, attempt, max_attempts, trigger from fapiao_guard.job_runs where job = $1 and target = $2 and fire_time = $3 order by attempt desc, id desc`,
+      [req.job, req.target, req.fireTime],
+    );
+    const latest = rows.rows[0];
+    const result = await attemptFor(client, req, latest);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function attemptFor(client: pg.PoolClient, req: AttemptRequest, latest: { id: string; status: RunStatus; attempt: number; max_attempts: number; trigger: Trigger } | undefined): Promise<Attempt> {
+  if (!latest) return { kind: 'done', why: 'no claim of this fire time in job history (deleted)' };
+  if (latest.status === 'succeeded' || latest.status === 'failed' || latest.status === 'skipped') return { kind: 'done', why: `already ${latest.status}` };
+  if (latest.status === 'running') return { kind: 'busy', holder: Number(latest.id) };
+  const later = await client.query<{ id: string; status: RunStatus }>(
+    `select id, status from fapiao_guard.job_runs where job = $1 and target = $2 and fire_time > $3 and status <> 'skipped' order by id limit 1`,
+    [req.job, req.target, req.fireTime],
+  );
+  if (later.rows[0] && latest.status !== 'queued') return { kind: 'superseded', by: `run #${later.rows[0].id} (${later.rows[0].status})` };
+  const busy = await client.query<{ id: string }>(`select id from fapiao_guard.job_runs where job = $1 and target = $2 and status = 'running' limit 1`, [req.job, req.target]);
+  if (busy.rows[0]) return { kind: 'busy', holder: Number(busy.rows[0].id) };
+  if (latest.status === 'queued') {
+    await client.query(`update fapiao_guard.job_runs set status = 'running', host = $2, pid = $3, started_at = now(), heartbeat_at = now() where id = $1`, [latest.id, req.host, req.pid]);
+    return { kind: 'started', runId: Number(latest.id), attempt: latest.attempt, maxAttempts: latest.max_attempts, trigger: latest.trigger };
+  }
+  // the latest attempt was interrupted: its daemon died or was stopped, so the fire time gets another
+  const attempt = latest.attempt + 1;
+  if (attempt > latest.max_attempts) return { kind: 'done', why: `all ${latest.max_attempts} attempt(s) used` };
+  const inserted = await client.query<{ id: string }>(
+    `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, attempt, max_attempts)
+     values ($1, $2, $3, $4, $5, $6, 'running', $7, $8) returning id`,
+    [req.job, req.target, req.fireTime, latest.trigger, req.host, req.pid, attempt, latest.max_attempts],
+  );
+  return { kind: 'started', runId: Number(inserted.rows[0]!.id), attempt, maxAttempts: latest.max_attempts, trigger: latest.trigger };
+}
+
 /** false when the row is no longer ours to run (another daemon marked it interrupted). */
 export async function heartbeat(pool: pg.Pool, runId: number): Promise<boolean> {
   const res = await pool.query(`update fapiao_guard.job_runs set heartbeat_at = now() where id = $1 and status = 'running'`, [runId]);
@@ -91,7 +174,7 @@ export async function heartbeat(pool: pg.Pool, runId: number): Promise<boolean> 
 }
 
 export interface Finish {
-  status: Exclude<RunStatus, 'running' | 'skipped'>;
+  status: Exclude<RunStatus, 'queued' | 'running' | 'skipped'>;
   isFailure: boolean;
   error: string | null;
   summary: string | null;
@@ -174,8 +257,8 @@ export async function jobSummaries(db: pg.Pool | pg.Client): Promise<JobSummary[
        (select extract(epoch from finished_at - started_at) from fapiao_guard.job_runs s where s.job = r.job and s.target = r.target and s.status = 'succeeded' order by id desc limit 1) as last_success_seconds,
        (select details from fapiao_guard.job_runs s where s.job = r.job and s.target = r.target and s.status = 'succeeded' order by id desc limit 1) as last_success_details,
        (select count(*) from fapiao_guard.job_runs s where s.job = r.job and s.target = r.target and s.is_failure) as failures,
-       (select count(*) from fapiao_guard.job_runs s where s.job = r.job and s.target = r.target and s.status <> 'skipped') as runs
-     from fapiao_guard.job_runs r where status <> 'skipped' order by job, target, id desc`,
+       (select count(*) from fapiao_guard.job_runs s where s.job = r.job and s.target = r.target and s.status not in ('skipped', 'queued')) as runs
+     from fapiao_guard.job_runs r where status not in ('skipped', 'queued') order by job, target, id desc`,
   );
   return res.rows.map((r) => ({
     job: r.job,
@@ -192,7 +275,7 @@ export async function jobSummaries(db: pg.Pool | pg.Client): Promise<JobSummary[
 /** History older than `seconds` goes, except the newest row of each job and target (catch-up needs it). */
 export async function deleteOldRuns(pool: pg.Pool, seconds: number): Promise<number> {
   const res = await pool.query(
-    `delete from fapiao_guard.job_runs where status <> 'running' and started_at < now() - make_interval(secs => $1)
+    `delete from fapiao_guard.job_runs where status not in ('running', 'queued') and started_at < now() - make_interval(secs => $1)
        and id not in (select max(id) from fapiao_guard.job_runs group by job, target)`,
     [seconds],
   );
@@ -210,6 +293,8 @@ function toRow(r: Record<string, unknown>): RunRow {
     host: r.host as string,
     pid: r.pid as number,
     status: r.status as RunStatus,
+    attempt: Number(r.attempt ?? 1),
+    maxAttempts: Number(r.max_attempts ?? 1),
     startedAt: iso(r.started_at)!,
     heartbeatAt: iso(r.heartbeat_at)!,
     finishedAt: iso(r.finished_at),
@@ -217,5 +302,35 @@ function toRow(r: Record<string, unknown>): RunRow {
     error: (r.error as string | null) ?? null,
     summary: (r.summary as string | null) ?? null,
     details: (r.details as Record<string, unknown> | null) ?? null,
+  };
+}
+
+export interface HostQueueStats {
+  host: string;
+  running: number;
+  /** attempts after the first (a fire time redone because an attempt was lost) started on this host */
+  retried: number;
+  /** runs that failed, or were interrupted by a crash, on this host */
+  failed: number;
+  succeeded: number;
+}
+
+export interface QueueStats {
+  /** fire times claimed and waiting for a free worker on any daemon */
+  queued: number;
+  hosts: HostQueueStats[];
+}
+
+/** Queued fire times, and per host what runs, was retried and failed (over the kept history). */
+export async function queueStats(db: pg.Pool | pg.Client): Promise<QueueStats> {
+  const queued = await db.query<{ n: string }>(`select count(*) as n from fapiao_guard.job_runs where status = 'queued'`);
+  const hosts = await db.query<{ host: string; running: string; retried: string; failed: string; succeeded: string }>(
+    `select host, count(*) filter (where status = 'running') as running, count(*) filter (where attempt > 1) as retried,
+       count(*) filter (where is_failure) as failed, count(*) filter (where status = 'succeeded') as succeeded
+     from fapiao_guard.job_runs where status not in ('queued', 'skipped') group by host order by host`,
+  );
+  return {
+    queued: Number(queued.rows[0]!.n),
+    hosts: hosts.rows.map((r) => ({ host: r.host, running: Number(r.running), retried: Number(r.retried), failed: Number(r.failed), succeeded: Number(r.succeeded) })),
   };
 }

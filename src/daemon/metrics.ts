@@ -24,6 +24,12 @@ export class DaemonMetrics {
     drillPass: this.gauge('drill_last_passed', 'the last finished drill passed (1) or not (0)', ['target']),
     findings: this.gauge('open_findings', 'open (unresolved) reconciliation findings', ['kind']),
     targetOk: this.gauge('target_ok', 'status found no problem for the target (1) or some (0)', ['target']),
+    queued: this.gauge('queue_queued', 'fire times claimed and waiting for a free worker on any daemon', []),
+    queueRunning: this.gauge('queue_running', 'runs in progress, by the host running them', ['host']),
+    queueRetried: this.gauge('queue_retried', 'attempts after the first (a lost attempt redone) in the job history, by host', ['host']),
+    queueFailed: this.gauge('queue_failed', 'failed runs (and runs interrupted by a crash) in the job history, by host', ['host']),
+    queueSucceeded: this.gauge('queue_succeeded', 'succeeded runs in the job history, by host', ['host']),
+    concurrency: this.gauge('concurrency', 'jobs this daemon runs at once (daemon.concurrency)', []),
   };
   private readonly failures = new Counter({ name: `${P}job_failures_total`, help: 'failed runs (and runs interrupted by a crash) in the job history', labelNames: ['job', 'target'], registers: [this.registry] });
   private readonly runs = new Counter({ name: `${P}job_runs_total`, help: 'finished runs in the job history (skipped ones excluded)', labelNames: ['job', 'target'], registers: [this.registry] });
@@ -32,10 +38,18 @@ export class DaemonMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: P });
   }
 
-  update(status: StatusReport, live: { schedulerUp: boolean; runningJobs: number }): void {
+  update(status: StatusReport, live: { schedulerUp: boolean; runningJobs: number; concurrency: number }): void {
     for (const m of [...Object.values(this.g), this.failures, this.runs]) m.reset();
     this.g.up.set(live.schedulerUp ? 1 : 0);
     this.g.running.set(live.runningJobs);
+    this.g.concurrency.set(live.concurrency);
+    this.g.queued.set(status.queue.queued);
+    for (const h of status.queue.hosts) {
+      this.g.queueRunning.set({ host: h.host }, h.running);
+      this.g.queueRetried.set({ host: h.host }, h.retried);
+      this.g.queueFailed.set({ host: h.host }, h.failed);
+      this.g.queueSucceeded.set({ host: h.host }, h.succeeded);
+    }
     for (const s of status.jobRuns) {
       const labels = { job: s.job, target: s.target };
       if (s.lastSuccessAt) this.g.lastSuccess.set(labels, seconds(s.lastSuccessAt));

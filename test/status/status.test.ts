@@ -45,10 +45,11 @@ describe('fapiao-guard status, run and jobs', () => {
     expect(jobs.code).toBe(0);
     const rows = JSON.parse(jobs.stdout);
     expect(rows).toHaveLength(1);
-    expect(Object.keys(rows[0])).toEqual(['job', 'target', 'fireTime', 'status', 'host', 'pid', 'startedAt', 'finishedAt', 'error']);
-    expect(rows[0]).toMatchObject({ job: 'backup', target: 'st', status: 'succeeded', host: hostname(), error: null });
+    // the contract grew by the attempt (issue 13: a fire time redone after its daemon died), at the end
+    expect(Object.keys(rows[0])).toEqual(['job', 'target', 'fireTime', 'status', 'host', 'pid', 'startedAt', 'finishedAt', 'error', 'attempt', 'maxAttempts']);
+    expect(rows[0]).toMatchObject({ job: 'backup', target: 'st', status: 'succeeded', host: hostname(), error: null, attempt: 1, maxAttempts: 1 });
     const table = await runCli(['jobs', '--config', config]);
-    expect(table.stdout.split('\n')[0]).toMatch(/^fire time\s+job\s+target\s+status\s+trigger\s+host\/pid\s+took\s+summary or error$/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^fire time\s+job\s+target\s+status\s+attempt\s+trigger\s+host\/pid\s+took\s+summary or error$/);
 
     const status = await runCli(['status', '--json', '--config', config]);
     expect(status.code).toBe(0);

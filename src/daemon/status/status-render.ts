@@ -66,7 +66,8 @@ export function renderStatusText(report: StatusReport): string {
   if (report.findings) lines.push(findingsLine(report.findings));
   for (const r of report.repositories ?? []) lines.push(`repository '${r.name}' (${r.location}): ${repositoryLine(r)}`);
   const alive = report.daemons.filter((d) => d.alive);
-  lines.push(alive.length ? `daemons: ${alive.map((d) => `${d.host} pid ${d.pid}${d.listen ? ` (${d.listen})` : ''}`).join(', ')}` : 'daemons: none alive');
+  lines.push(alive.length ? `daemons: ${alive.map((d) => `${d.host} pid ${d.pid}${d.concurrency ? ` ×${d.concurrency}` : ''}${d.listen ? ` (${d.listen})` : ''}`).join(', ')}` : 'daemons: none alive');
+  lines.push(queueLine(report.queue));
   lines.push(report.ok ? 'OK: nothing stale or failing' : `${report.problems.length} problem(s):\n${report.problems.map((p) => `  - ${p}`).join('\n')}`);
   return `${lines.join('\n')}\n`;
 }
@@ -85,4 +86,10 @@ export function renderStatusHtml(report: StatusReport): string {
 tr.bad td:nth-child(2),.bad{color:#b00020}.ok{color:#1b5e20}</style></head><body>
 <h1>fapiao-guard: ${report.ok ? 'ok' : `${report.problems.length} problem(s)`}</h1>${problems}${table}${findings}${daemons}
 <p><small>generated ${esc(formatTime(report.generatedAt, report.timezone))} · <a href="/status.json">JSON</a> · <a href="/metrics">metrics</a></small></p></body></html>\n`;
+}
+
+/** `queue: 3 queued; host-a: 2 running, 1 retried, 0 failed; …` */
+export function queueLine(q: StatusReport['queue']): string {
+  const hosts = q.hosts.map((h) => `${h.host}: ${h.running} running, ${h.retried} retried, ${h.failed} failed`);
+  return `queue: ${q.queued} queued${hosts.length ? `; ${hosts.join('; ')}` : ''}`;
 }

@@ -5,10 +5,11 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Config } from '../../core/config/config.js';
 import { cronMatcher } from '../schedule-times.js';
-import { ALL_TARGETS, GLOBAL_JOBS, JOB_NAMES } from '../daemon-config.js';
+import { JOBS, JOB_NAMES } from '../../../jobs/index.js';
+import { ALL_TARGETS } from '../job.js';
 import { defaultDrillConfig } from '../../drill/drill-config.js';
 import { processAlive } from '../../core/process-alive.js';
-import { type JobSummary, jobSummaries } from '../job-runs.js';
+import { type JobSummary, type QueueStats, jobSummaries, queueStats } from '../job-runs.js';
 import type { Repository } from '../../core/repository/repository.js';
 import { formatTime } from '../../core/format.js';
 import { type RepositoryStatus, collectRepositoryStatus, repositoryProblems } from './repository-rpo.js';
@@ -50,9 +51,11 @@ export interface StatusReport {
   globalJobs: JobState[];
   /** open reconciliation findings by kind; null when reconciliation has no table yet */
   findings: OpenFindings | null;
-  daemons: Array<{ host: string; pid: number; listen: string | null; startedAt: string; heartbeatAt: string; alive: boolean }>;
+  daemons: Array<{ host: string; pid: number; listen: string | null; startedAt: string; heartbeatAt: string; alive: boolean; concurrency: number | null }>;
   /** the repositories besides the primary (copies), each against its own RPO; empty with one repository */
   repositories: RepositoryStatus[];
+  /** the work queue shared by the daemons: fire times waiting, and per host running, retried, failed */
+  queue: QueueStats;
   /** raw job summaries (metrics use them) */
   jobRuns: JobSummary[];
 }
@@ -69,7 +72,7 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
     const complete = backups.filter((b) => b.status === 'complete');
     const newest = complete.at(-1);
     const finishedAt = newest?.manifest?.finishedAt;
-    const jobs = jobStates(JOB_NAMES.filter((j) => !GLOBAL_JOBS.has(j)), target.name, summaries, schedules, config.timezone, now, staleAfter);
+    const jobs = jobStates(JOB_NAMES.filter((j) => JOBS[j].scope === 'target'), target.name, summaries, schedules, config.timezone, now, staleAfter);
     const drill = drills.get(target.name) ?? null;
     const facts = {
       target: target.name,
@@ -88,7 +91,7 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
       jobs,
     });
   }
-  const globalJobs = jobStates(JOB_NAMES.filter((j) => GLOBAL_JOBS.has(j)), ALL_TARGETS, summaries, schedules, config.timezone, now, staleAfter);
+  const globalJobs = jobStates(JOB_NAMES.filter((j) => JOBS[j].scope === 'once'), ALL_TARGETS, summaries, schedules, config.timezone, now, staleAfter);
   const findings = withFailing(await openFindings(db), config.reconcile?.failOn ?? []);
   const repositories = await collectRepositoryStatus(config, now);
   const problems = [...targets.flatMap((t) => t.problems), ...repositories.flatMap(repositoryProblems), ...jobProblems('all targets', globalJobs, config.timezone), ...findingProblems(findings, config.reconcile?.failOn ?? [])];
@@ -102,6 +105,7 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
     findings,
     daemons: await liveDaemons(db, staleAfter),
     repositories,
+    queue: await queueStats(db),
     jobRuns: summaries,
   };
 }
@@ -188,9 +192,9 @@ export function withFailing(f: OpenFindings | null, failOn: readonly string[]): 
 
 async function liveDaemons(db: pg.Pool | pg.Client, staleAfter: number): Promise<StatusReport['daemons']> {
   const res = await db.query(
-    `select host, pid, listen, started_at, heartbeat_at, heartbeat_at > now() - make_interval(secs => $1) as alive
+    `select host, pid, listen, concurrency, started_at, heartbeat_at, heartbeat_at > now() - make_interval(secs => $1) as alive
        from fapiao_guard.daemons where stopped_at is null and heartbeat_at > now() - interval '1 day' order by started_at`,
     [staleAfter],
   );
-  return res.rows.map((r) => ({ host: r.host, pid: r.pid, listen: r.listen, startedAt: (r.started_at as Date).toISOString(), heartbeatAt: (r.heartbeat_at as Date).toISOString(), alive: r.alive }));
+  return res.rows.map((r) => ({ host: r.host, pid: r.pid, listen: r.listen, startedAt: (r.started_at as Date).toISOString(), heartbeatAt: (r.heartbeat_at as Date).toISOString(), alive: r.alive, concurrency: r.concurrency ?? null }));
 }
