@@ -131,7 +131,7 @@ export class Daemon {
         if (this.stopping) return false;
         const fireTime = new Date(key.slice(key.indexOf(':') + 1));
         try {
-          return await this.claim(entry, fireTime, 'schedule', key);
+          return await this.claim(entry, fireTime, 'schedule');
         } catch (err) {
           this.recordMiss(entry, fireTime, err);
           return false;
@@ -197,9 +197,8 @@ export class Daemon {
   private async claimMissed(): Promise<void> {
     for (const [name, miss] of [...this.missed]) {
       if (this.stopping) return;
-      const key = `missed:${name}:${miss.fireTime.toISOString()}`;
       try {
-        const claimed = await this.claim(miss.entry, miss.fireTime, 'catch-up', key);
+        const claimed = await this.claim(miss.entry, miss.fireTime, 'catch-up');
         this.missed.delete(name);
         if (!claimed) {
           this.o.logger.info({ job: miss.entry.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() }, 'missed fire time not caught up: a later run exists');
@@ -213,7 +212,7 @@ export class Daemon {
     }
   }
 
-  private claim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger, key: string): Promise<boolean> {
+  private claim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger): Promise<boolean> {
     const claiming = this.tryClaim(entry, fireTime, trigger);
     this.claiming.add(claiming);
     const settled = () => void this.claiming.delete(claiming);
@@ -287,8 +286,7 @@ export class Daemon {
         const since = new Date(Math.max(last.getTime(), now.getTime() - this.o.settings.catchUpWindow * 1000));
         const missed = previousFireTime(cronMatcher(entry.schedule, this.o.config.timezone), now, since);
         if (!missed || now.getTime() - missed.getTime() < 2000) continue; // the scheduler itself has this one
-        const key = `catch-up:${entry.name}/${entry.historyTarget}:${missed.toISOString()}`;
-        if (await this.claim(entry, missed, 'catch-up', key)) {
+        if (await this.claim(entry, missed, 'catch-up')) {
           this.o.logger.info({ job: entry.name, target: entry.historyTarget, fireTime: missed.toISOString(), lastFireTime: last.toISOString() }, 'catching up a missed fire time');
           caughtUp++;
         }
