@@ -1,4 +1,4 @@
-// `backup`: one consistent, encrypted, verifiable backup of one target (DESIGN.md §3).
+// `backup`: one consistent, encrypted, verifiable backup of one target (docs/ARCHITECTURE.md#data-flow).
 // Checklist: snapshot → (dump ∥ details + invoice keys) → globals → confirm sizes → manifest last.
 import { Readable } from 'node:stream';
 import type { Config, TargetConfig } from '../core/config/config.js';

@@ -68,7 +68,7 @@ export interface ReconcileConfig {
 }
 
 export const DEFAULT_LOCAL_COLUMNS: PgColumns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount' };
-/** The tax platform's numeric codes (INVOICES.md), and the canonical words as themselves. */
+/** The tax platform's numeric codes (docs/INVOICES.md), and the canonical words as themselves. */
 export const DEFAULT_STATUS_MAP: Record<string, string> = {
   '0': 'valid', '1': 'out_of_control', '2': 'voided', '3': 'red_flushed', '4': 'abnormal',
   ...Object.fromEntries(CANONICAL_STATUSES.map((s) => [s, s])),
