@@ -1,4 +1,4 @@
-// `backup`: one consistent, encrypted, verifiable backup of one target (DESIGN.md §3).
+// `backup`: one consistent, encrypted, verifiable backup of one target (docs/ARCHITECTURE.md#data-flow).
 // Checklist: snapshot → (dump ∥ details + invoice keys) → globals → details → confirm sizes → manifest last.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';

@@ -6,6 +6,7 @@ import type { Compression } from '../core/config/config.js';
 import { createEncryptStream, type Recipient } from '../core/crypto/index.js';
 import { PG_CLIENT_HINT, type Tool, ZSTD_HINT, outputAfterExit, startTool } from '../core/pipeline/child-process.js';
 import { CountingStream, DigestStream } from '../core/pipeline/digest.js';
+import { OperationError } from '../core/errors.js';
 import type { ManifestObject } from '../core/repository/manifest.js';
 import type { Storage } from '../core/storage/storage.js';
 
@@ -68,7 +69,7 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
     await dump.exited; // already settled: the stream only ended after a clean exit
     const digest = stored.result();
     if (info.size !== digest.size) {
-      throw new Error(`stored size of '${options.objectPath}' is ${info.size}, wrote ${digest.size}`);
+      throw new OperationError(`stored size of '${options.objectPath}' is ${info.size}, wrote ${digest.size}`);
     }
     const plainSize = zstd ? zstdInputBytes(zstd.stderrTail()) : plain.bytes;
     return { name: options.objectName, layers: dumpLayers(compression), size: digest.size, sha256: digest.sha256, ...(plainSize !== undefined ? { plainSize } : {}) };

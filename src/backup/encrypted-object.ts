@@ -2,6 +2,7 @@
 import { Readable, pipeline } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { createEncryptStream, type Identity, type Recipient } from '../core/crypto/index.js';
+import { OperationError } from '../core/errors.js';
 import { DigestStream } from '../core/pipeline/digest.js';
 import type { ManifestObject } from '../core/repository/manifest.js';
 import { openDecrypted } from '../core/repository/read-encrypted.js';
@@ -26,7 +27,9 @@ export async function saveEncrypted(
   });
   const info = await storage.save(path, stored, { ...(signal ? { signal } : {}), contentType: 'application/octet-stream' });
   const digest = stored.result();
-  if (info.size !== digest.size) throw new Error(`stored size of '${path}' is ${info.size}, wrote ${digest.size}`);
+  if (info.size !== digest.size) {
+    throw new OperationError(`stored size of '${path}' is ${info.size}, wrote ${digest.size}`);
+  }
   return { name, layers: [...layers, 'age'], size: digest.size, sha256: digest.sha256, plainSize };
 }
 

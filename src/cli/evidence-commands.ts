@@ -11,6 +11,7 @@ import { loadSigningKey, loadVerifyKey } from '../core/signing/signing-keys.js';
 import { withStateDb } from '../core/state/state-db.js';
 import { type GlobalArgs, commandContext, refuseOption } from './context.js';
 import { printJson, printTable } from './output.js';
+import { DEFAULT_REPORT_DIR } from '../core/config/report-dir.js';
 
 export function registerEvidenceCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
   return cli.command(
@@ -65,7 +66,7 @@ export function registerEvidenceCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs
       const keyFile = ctx.config.signing?.keyFile;
       if (!keyFile) throw new ConfigError('an evidence pack is signed, and signing.keyFile is not configured', [], { hint: "make a key with 'fapiao-guard keygen --signing --out FILE' and set signing.keyFile" });
       const signingKey = await loadSigningKey(keyFile);
-      const reportDir = path.resolve(args['report-dir'] ?? ctx.config.reconcile?.reportDir ?? 'reconcile-reports');
+      const reportDir = path.resolve(args['report-dir'] ?? ctx.config.reconcile?.reportDir ?? DEFAULT_REPORT_DIR);
       const started = Date.now();
       const result = await withStateDb(ctx.config, (db) =>
         buildEvidencePack({ config: ctx.config, repo: ctx.repo, db, from: args.from!, to: args.to!, out: path.resolve(args.out!), reportDir, signingKey }),

@@ -1,5 +1,5 @@
 // The command line: global flags, the command table, and the one place where errors become
-// exit codes and one-line messages (DESIGN.md §9).
+// exit codes and one-line messages (docs/ARCHITECTURE.md#error-taxonomy).
 import yargs, { type Argv } from 'yargs';
 import { ExitCode, UsageError, exitCodeOf, formatError, oneLine } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';

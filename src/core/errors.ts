@@ -1,4 +1,4 @@
-// The error taxonomy and its exit codes, in one place (DESIGN.md §9).
+// The error taxonomy and its exit codes, in one place (docs/ARCHITECTURE.md#error-taxonomy).
 // Messages are one line, lowercase, name their subject in quotes and carry a hint where the fix is known.
 // Errors become strings here (constructor, messageOf, formatError), and here secrets are masked:
 // whatever a library put in its message (undici repeats URLs with their userinfo) never reaches

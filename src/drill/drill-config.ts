@@ -36,7 +36,8 @@ export interface DrillConfig {
 }
 
 export const DEFAULT_RANDOM_AMONG = 7;
-export const DEFAULT_REPORT_DIR = './fapiao-guard-reports';
+export { DEFAULT_REPORT_DIR } from '../core/config/report-dir.js';
+import { DEFAULT_REPORT_DIR } from '../core/config/report-dir.js';
 const DEFAULTS = { pick: 'latest', rtoObjective: '15m', rpoObjective: '26h', leftoverAfter: '12h' } as const;
 
 export function defaultDrillConfig(): DrillConfig {

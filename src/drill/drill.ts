@@ -1,4 +1,4 @@
-// `drill`: prove that a backup restores (DESIGN.md §4). Checklist: pick a backup → guard the
+// `drill`: prove that a backup restores (docs/ARCHITECTURE.md#data-flow). Checklist: pick a backup → guard the
 // scratch server and drop crashed drills' leftovers → create a marked scratch database →
 // restore (streamed or spooled) while verifying every object → checks → objectives → drop the
 // scratch database (always, unless kept) → report (repository JSON, HTML, history row).

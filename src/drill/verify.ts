@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { fingerprint, type Identity } from '../core/crypto/index.js';
 import { INVOICE_KEYS_NAME, scanInvoiceKeys } from '../backup/invoice-keys.js';
 import { assertBound } from '../backup/backup-identity.js';
-import { OperationError, isFgError, messageOf } from '../core/errors.js';
+import { IntegrityError, OperationError, isFgError, messageOf } from '../core/errors.js';
 import { PG_CLIENT_HINT, feedTool, startTool } from '../core/pipeline/child-process.js';
 import { DigestStream } from '../core/pipeline/digest.js';
 import type { Manifest, ManifestObject } from '../core/repository/manifest.js';
@@ -48,7 +48,7 @@ export async function verifyBackup(repo: Repository, manifest: Manifest, options
     checks.push(
       await attempt('decrypt details', async () => {
         const details = await loadDetails(repo, manifest, identities);
-        if (details.tables.length !== manifest.tables) throw new Error(`details list ${details.tables.length} tables, manifest says ${manifest.tables}`);
+        if (details.tables.length !== manifest.tables) throw new IntegrityError(`details list ${details.tables.length} tables, manifest says ${manifest.tables}`);
         return `${details.tables.length} tables, ${details.tables.reduce((s, t) => s + (t.partitioned ? 0 : t.rows), 0)} rows`; // a partitioned table's rows are its partitions'
       }),
     );
@@ -93,7 +93,7 @@ async function readWholeArchive(repo: Repository, manifest: Manifest, identities
   const reader = startTool('pg_restore', ['--file=/dev/null'], { stdin: 'pipe', label: 'pg_restore (full read)', installHint: PG_CLIENT_HINT, ...(signal ? { signal } : {}) });
   await feedTool(archive, reader);
   const dumpObject = manifest.objects.find((o) => o.layers[0] === 'pg_dump:custom');
-  if (dumpObject?.plainSize !== undefined && bytes !== dumpObject.plainSize) throw new Error(`archive is ${bytes} bytes, the manifest recorded ${dumpObject.plainSize}`);
+  if (dumpObject?.plainSize !== undefined && bytes !== dumpObject.plainSize) throw new IntegrityError(`archive is ${bytes} bytes, the manifest recorded ${dumpObject.plainSize}`);
   return `${bytes} archive bytes read by pg_restore`;
 }
 
@@ -123,7 +123,7 @@ async function readKeyIndex(repo: Repository, manifest: Manifest, object: Manife
     previous = key;
     return true;
   });
-  if (unsorted > 0) throw new Error(`${unsorted} of ${keys} keys out of byte order`);
+  if (unsorted > 0) throw new IntegrityError(`${unsorted} of ${keys} keys out of byte order`);
   return `${keys} invoice keys, sorted`;
 }
 

@@ -3,7 +3,7 @@
 // added. Needs only the pack and the public key (an auditor has no configuration of ours).
 import { createHash, type KeyObject } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { messageOf } from '../core/errors.js';
+import { CheckFailedError, messageOf } from '../core/errors.js';
 import { checkSignature } from '../core/signing/signing-keys.js';
 import { INDEX_NAME, INDEX_SIGNATURE_NAME, type PackIndex, parseIndex, unsafeEntryName } from './pack-index.js';
 import { DamagedZipError, type ZipEntry, openEntry, readCentralDirectory } from './zip-reader.js';
@@ -102,17 +102,17 @@ async function hashEntry(file: string, entry: ZipEntry): Promise<{ sha256: strin
 
 /** The zip's own CRC-32 of the entry: catches a damaged entry even where no sha256 covers it (the signature). */
 function checkCrc(entry: ZipEntry, crc: number): void {
-  if (crc >>> 0 !== entry.crc32 >>> 0) throw new Error('its CRC-32 does not match the zip directory');
+  if (crc >>> 0 !== entry.crc32 >>> 0) throw new CheckFailedError('its CRC-32 does not match the zip directory');
 }
 
 async function readSmall(file: string, entry: ZipEntry): Promise<Buffer> {
-  if (entry.size > MAX_INDEX_BYTES) throw new Error(`${entry.size} bytes, more than an index can be`);
+  if (entry.size > MAX_INDEX_BYTES) throw new CheckFailedError(`${entry.size} bytes, more than an index can be`);
   const chunks: Buffer[] = [];
   let size = 0;
   let crc = 0;
   for await (const chunk of await openEntry(file, entry)) {
     size += (chunk as Buffer).length;
-    if (size > MAX_INDEX_BYTES) throw new Error('larger than an index can be');
+    if (size > MAX_INDEX_BYTES) throw new CheckFailedError('larger than an index can be');
     crc = crc32(chunk as Buffer, crc);
     chunks.push(chunk as Buffer);
   }

@@ -5,6 +5,7 @@ import { open } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
+import { CheckFailedError } from '../core/errors.js';
 
 export interface ZipEntry {
   name: string;
@@ -16,7 +17,8 @@ export interface ZipEntry {
 }
 
 /** A pack that is not a readable zip of ours: names the problem (a check failure, exit 1). */
-export class DamagedZipError extends Error {}
+/** The pack is not an intact zip: verify-pack.ts reports it as a problem (a failed check, exit 1). */
+export class DamagedZipError extends CheckFailedError {}
 
 const EOCD = 0x06054b50;
 const CENTRAL = 0x02014b50;

@@ -12,6 +12,7 @@ import type { Encoding } from './sources/text-decode.js';
 import { CANONICAL_STATUSES, DEFAULT_FAIL_ON, FINDING_KINDS, type FindingKind } from './model/types.js';
 import { ROW_FIELDS, type RowField } from './sources/upstream-row.js';
 import { isDay } from '../core/zoned-time.js';
+import { DEFAULT_REPORT_DIR } from '../core/config/report-dir.js';
 
 export interface PgSideConfig {
   type: 'postgres';
@@ -67,7 +68,7 @@ export interface ReconcileConfig {
 }
 
 export const DEFAULT_LOCAL_COLUMNS: PgColumns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount', rate: 'tax_rate' };
-/** The tax platform's numeric codes (INVOICES.md), and the canonical words as themselves. */
+/** The tax platform's numeric codes (docs/INVOICES.md), and the canonical words as themselves. */
 export const DEFAULT_STATUS_MAP: Record<string, string> = {
   '0': 'valid', '1': 'out_of_control', '2': 'voided', '3': 'red_flushed', '4': 'abnormal',
   ...Object.fromEntries(CANONICAL_STATUSES.map((s) => [s, s])),
@@ -201,7 +202,7 @@ export function readReconcileConfig(r: Reader): ReconcileConfig | undefined {
     syncLagSeconds: duration(r, 'syncLag', '2h'),
     ...(partition ? { partition } : {}),
     listLimit: r.number('listLimit', { fallback: 2000, min: 10, max: 1_000_000, integer: true })!,
-    reportDir: r.string('reportDir', { fallback: 'reconcile-reports' })!,
+    reportDir: r.string('reportDir', { fallback: DEFAULT_REPORT_DIR })!,
     local,
     upstream,
     failOn: failOn.filter((k): k is FindingKind => (FINDING_KINDS as readonly string[]).includes(k)),

@@ -1,4 +1,4 @@
-// A small reference implementation of the upstream API contract (DESIGN.md §5), for the tests,
+// A small reference implementation of the upstream API contract (docs/ARCHITECTURE.md#upstream-api), for the tests,
 // the demo and anyone writing an upstream: bearer token, cursor paging, Retry-After on faults.
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

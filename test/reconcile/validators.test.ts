@@ -1,4 +1,4 @@
-// The pure validators and mappings: INVOICES.md's test vectors, Excel damage, amounts in fen.
+// The pure validators and mappings: docs/INVOICES.md's test vectors, Excel damage, amounts in fen.
 import { describe, expect, it } from 'vitest';
 import { canonicalKey } from '../../src/reconcile/model/invoice-key.js';
 import { parseIssueTime } from '../../src/reconcile/model/issue-time.js';

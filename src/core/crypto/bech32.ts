@@ -48,6 +48,7 @@ function convertBits(data: Uint8Array | readonly number[], from: number, to: num
 /** Encodes bytes under a human-readable part; the case of `hrp` decides the case of the output. */
 export function bech32Encode(hrp: string, data: Uint8Array): string {
   const upper = hrp !== hrp.toLowerCase();
+  // plain-error-ok: an invariant, our prefixes are constants ('age', 'AGE-SECRET-KEY-')
   if (upper && hrp !== hrp.toUpperCase()) throw new Error(`mixed-case bech32 prefix '${hrp}'`);
   const lowerHrp = hrp.toLowerCase();
   const words = convertBits(data, 8, 5, true)!;

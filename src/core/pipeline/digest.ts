@@ -34,6 +34,7 @@ export class DigestStream extends Transform {
   }
 
   result(): DigestResult {
+    // plain-error-ok: an invariant (result() is only called after the pipeline ended), a bug if it fires
     if (this.digest === undefined) throw new Error('digest read before the stream ended');
     return { size: this.size, sha256: this.digest };
   }

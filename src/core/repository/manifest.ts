@@ -1,4 +1,4 @@
-// manifest.json: the plaintext commit marker of a backup (DESIGN.md §2). Nothing secret,
+// manifest.json: the plaintext commit marker of a backup (docs/ARCHITECTURE.md#repository-format). Nothing secret,
 // no invoice data. Parsing is strict: a manifest we cannot trust is reported, never guessed.
 import { IntegrityError } from '../errors.js';
 

@@ -1,4 +1,4 @@
-// The repository layout on top of a Storage (DESIGN.md §2): where things live, what is a
+// The repository layout on top of a Storage (docs/ARCHITECTURE.md#repository-format): where things live, what is a
 // complete backup, and which backup "latest" means. The repository alone is the truth.
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';

@@ -203,6 +203,7 @@ export class S3Storage implements Storage, IncompleteUploads {
         new GetObjectCommand({ Bucket: this.bucket, Key }),
         options.signal ? { abortSignal: options.signal } : {},
       );
+      // plain-error-ok: caught just below, where s3Error makes it an OperationError naming the object
       if (!(out.Body instanceof Readable)) throw new Error('response has no body stream');
       return options.signal ? addAbortSignal(options.signal, out.Body) : out.Body;
     } catch (err) {

@@ -12,6 +12,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { abortReason } from './storage-errors.js';
+import { OperationError } from '../errors.js';
 
 export interface UploadRequest {
   client: S3Client;
@@ -39,7 +40,8 @@ export interface UploadFailure {
   orphanUploadId?: string;
 }
 
-export class UploadFailed extends Error {
+/** Caught by S3Storage.save, which maps `failure` to the error the caller sees (exit 3 unless aborted). */
+export class UploadFailed extends OperationError {
   constructor(readonly failure: UploadFailure) {
     super('upload failed', { cause: failure.error });
   }

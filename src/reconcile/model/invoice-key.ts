@@ -1,4 +1,4 @@
-// The canonical invoice key (INVOICES.md): the 20-digit 数电 number alone, else `code-number`.
+// The canonical invoice key (docs/INVOICES.md): the 20-digit 数电 number alone, else `code-number`.
 // JS and SQL versions side by side so both sides of a comparison build the same string.
 
 /** PostgreSQL's btrim(): spaces only, so both sides trim the same characters. */

@@ -1,5 +1,5 @@
 // Canonical invoice statuses and the mappings into them: the tax platform's Chinese labels and
-// numeric codes (INVOICES.md), and a configured map for local tables (e.g. smallint 0/2/3).
+// numeric codes (docs/INVOICES.md), and a configured map for local tables (e.g. smallint 0/2/3).
 import { CANONICAL_STATUSES, type CanonicalStatus } from './types.js';
 
 /** Labels seen in exports and APIs, normalised (spaces and full-width punctuation removed). */

@@ -169,7 +169,7 @@ export interface SlotSource {
   list(slots: readonly BucketRef[]): Promise<Invoice[]>;
 }
 
-/** One interface for every side (DESIGN.md §5): digests, splits, listings, key look-ups. */
+/** One interface for every side (docs/ARCHITECTURE.md#upstream-api): digests, splits, listings, key look-ups. */
 export interface InvoiceSource {
   readonly info: SourceInfo;
   /** hash methods this source can compute besides md5 (which every source computes) */

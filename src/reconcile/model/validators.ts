@@ -1,4 +1,4 @@
-// Validation of upstream fields (INVOICES.md): codes, numbers, taxpayer IDs (GB 32100 check
+// Validation of upstream fields (docs/INVOICES.md): codes, numbers, taxpayer IDs (GB 32100 check
 // character), amounts to integer fen, and Excel damage. Reports problems; never repairs them.
 
 export type Check = { ok: true; warning?: string } | { ok: false; error: string };

@@ -3,7 +3,9 @@
 // remembers its line, and a record longer than maxRecordLength or more than maxRecords records end
 // in a CsvLimitError (one 100 MB line would otherwise take gigabytes as one growing cell).
 
-export class CsvLimitError extends Error {}
+import { ConfigError } from '../../core/errors.js';
+
+export class CsvLimitError extends ConfigError {}
 
 export interface CsvLimits {
   /** characters of one record (a quoted cell with newlines counts whole) */

@@ -1,4 +1,4 @@
-// The tax platform export's columns (INVOICES.md): Chinese headers recognised out of the box,
+// The tax platform export's columns (docs/INVOICES.md): Chinese headers recognised out of the box,
 // overridable per field; finds the header row under any title rows.
 import type { RowField } from './upstream-row.js';
 

@@ -101,7 +101,7 @@ export async function getJson(rawUrl: string, options: HttpOptions): Promise<unk
         try {
           return JSON.parse(text) as unknown;
         } catch {
-          throw new OperationError(`upstream '${shown}' did not answer JSON (${text.slice(0, 40).replace(/\s+/g, ' ')}…)`, { hint: 'is reconcile.upstream.url the API described in DESIGN.md §5?' });
+          throw new OperationError(`upstream '${shown}' did not answer JSON (${text.slice(0, 40).replace(/\s+/g, ' ')}…)`, { hint: 'is reconcile.upstream.url the API described in docs/ARCHITECTURE.md#upstream-api?' });
         }
       }
       await res.body?.cancel().catch(() => undefined);

@@ -1,4 +1,4 @@
-// The http InvoiceSource (DESIGN.md §5): `GET /buckets?from&to[&partition]` for day digests,
+// The http InvoiceSource (docs/ARCHITECTURE.md#upstream-api): `GET /buckets?from&to[&partition]` for day digests,
 // `GET /invoices?day&cursor&limit` for a day's rows, which are validated like file rows and then
 // split and listed in memory. A bucket without `hash` is always drilled into (exactness first).
 import { OperationError } from '../../core/errors.js';
@@ -69,7 +69,7 @@ export class HttpSource implements InvoiceSource {
   }
 
   private contractError(what: string, expected: string): OperationError {
-    return new OperationError(`upstream '${maskUrl(this.options.url)}' ${what} is not ${expected}`, { hint: 'the upstream must follow the contract in DESIGN.md §5' });
+    return new OperationError(`upstream '${maskUrl(this.options.url)}' ${what} is not ${expected}`, { hint: 'the upstream must follow the contract in docs/ARCHITECTURE.md#upstream-api' });
   }
 
   /** A day's rows, fetched page by page once, validated, kept for the splits and listings. */

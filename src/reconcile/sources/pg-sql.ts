@@ -36,6 +36,7 @@ export const SLOT = '1 minute';
 /** A configured table name (src/core/pg/identifier.ts syntax, checked when the config was read) quoted for SQL. */
 export function quoteTable(name: string): string {
   const parsed = parseTableName(name);
+  // plain-error-ok: an invariant, the config reader refused a bad table name already (exit 2 there)
   if (!parsed.ok) throw new Error(`table name '${name}' ${parsed.error}`);
   return quoteTableName(parsed.value);
 }

@@ -3,6 +3,7 @@
 // numeric cell may hide Excel damage).
 import { DEFAULT_INPUT_LIMITS } from './input-limits.js';
 import { ZipError, ZipLimitError, readZipEntries } from './xlsx-zip.js';
+import { ConfigError } from '../../core/errors.js';
 
 export interface XlsxCell {
   text: string;
@@ -15,13 +16,14 @@ export interface XlsxRow {
   cells: XlsxCell[];
 }
 
-export class XlsxFormatError extends Error {
+/** Not a readable workbook; file-parse.ts names the file and adds a hint (exit 2, like every bad input file). */
+export class XlsxFormatError extends ConfigError {
   /** the archive is a zip whose checks failed (CRC, sizes): damaged in transit or on disk */
   damaged = false;
 }
 
 /** The workbook is larger than reconcile.limits allows. */
-export class XlsxLimitError extends Error {}
+export class XlsxLimitError extends ConfigError {}
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 

@@ -4,9 +4,10 @@
 // the limit before it can fill memory. No zip64, no encryption (tax exports use neither).
 import { crc32, inflateRawSync } from 'node:zlib';
 import { formatSize } from './input-limits.js';
+import { ConfigError } from '../../core/errors.js';
 
 /** The bytes are not a usable zip archive (damaged, truncated or not a zip at all). */
-export class ZipError extends Error {
+export class ZipError extends ConfigError {
   constructor(
     message: string,
     /** true: a zip whose checks fail (CRC, sizes, offsets); false: not a zip or a kind we do not read */
@@ -17,7 +18,7 @@ export class ZipError extends Error {
 }
 
 /** The archive is valid but larger than the configured limit. */
-export class ZipLimitError extends Error {}
+export class ZipLimitError extends ConfigError {}
 
 interface CentralEntry {
   name: string;
