@@ -1,5 +1,5 @@
 // Job: copy one target's new backups from the primary to every other repository (3-2-1).
-// Checklist: open the route; per destination copy what the plan says (src/copy/copy.ts).
+// Checklist: open the route; per destination copy what the plan says (src/backup/copy/copy.ts).
 import { copyTarget, openCopyRoute } from '../src/backup/copy/copy.js';
 import type { JobContext, JobResult } from '../src/daemon/job.js';
 import { formatBytes } from '../src/core/progress.js';

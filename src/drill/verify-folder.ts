@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DATA_FILE, type DirectoryFile } from '../backup/directory-objects.js';
 import type { Identity } from '../core/crypto/index.js';
+import { IntegrityError } from '../core/errors.js';
 import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, pipeInto, startTool } from '../core/pipeline/child-process.js';
 import type { Manifest } from '../core/repository/manifest.js';
 import { openDecrypted } from '../core/repository/read-encrypted.js';
@@ -62,7 +63,7 @@ async function plaintextBytes(
     }),
   );
   if (f.object.plainSize !== undefined && bytes !== f.object.plainSize)
-    throw new Error(`'${objectPath}' decrypts to ${bytes} bytes, the manifest recorded ${f.object.plainSize}`);
+    throw new IntegrityError(`'${objectPath}' decrypts to ${bytes} bytes, the manifest recorded ${f.object.plainSize}`);
   return keep ? { bytes, body: Buffer.concat(chunks) } : { bytes };
 }
 
@@ -97,8 +98,8 @@ export async function readWholeFolder(
     const missing = [...items].filter((id) => !stored.has(id));
     const extra = [...stored].filter((id) => !items.has(id));
     if (missing.length > 0)
-      throw new Error(`toc.dat lists table data item(s) ${missing.slice(0, 5).join(', ')} with no stored file`);
-    if (extra.length > 0) throw new Error(`stored data file(s) ${extra.slice(0, 5).join(', ')} are not in toc.dat`);
+      throw new IntegrityError(`toc.dat lists table data item(s) ${missing.slice(0, 5).join(', ')} with no stored file`);
+    if (extra.length > 0) throw new IntegrityError(`stored data file(s) ${extra.slice(0, 5).join(', ')} are not in toc.dat`);
     return `${files.length} files, ${bytes} bytes read back; toc.dat lists ${items.size} table data items, each stored`;
   } finally {
     await rm(folder, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-// parseConfig / validateConfig (src/config/config.ts) as a stranger writes the file: every option
+// parseConfig / validateConfig (src/core/config/config.ts) as a stranger writes the file: every option
 // read back as written, every problem reported with its path, defaults, and the error wording.
 import { describe, expect, it } from 'vitest';
 import { isValidTimeZone, parseCompression, parseConfig, validateConfig } from '../../src/core/config/config.js';
@@ -33,6 +33,7 @@ describe('parseConfig: options read back as written', () => {
     expect(Object.keys(config)).toEqual([
       'timezone',
       'repository',
+      'repositories',
       'encryption',
       'targets',
       'backup',
@@ -43,12 +44,13 @@ describe('parseConfig: options read back as written', () => {
       'retention',
       'notify',
       'umask',
+      'reports',
     ]);
     expect(config.timezone).toBe('Asia/Shanghai');
     expect(config.repository).toStrictEqual({ url: 'file:///var/lib/fg', s3: {} });
     expect(config.encryption).toStrictEqual({ recipients: [RECIPIENT] });
     expect(config.targets).toStrictEqual([
-      { name: 'invoices', url: 'postgres://backup@db:5432/invoices', verifyTables: [], globals: false, pgDumpArgs: [] },
+      { name: 'invoices', url: 'postgres://backup@db:5432/invoices', verifyTables: [], globals: false, pgDumpArgs: [], jobs: 1 },
     ]);
     expect(config.backup).toStrictEqual({ compression: { kind: 'zstd', level: 1 } });
     expect(config.restore).toStrictEqual({ jobs: 1 });
@@ -112,6 +114,7 @@ signing: { keyFile: /etc/fg/sign.key, publicKeyFile: /etc/fg/sign.pub }
         verifyTables: ['public.invoices', '"Sales"."Q1"'],
         globals: true,
         pgDumpArgs: ['--exclude-table-data=audit_log'],
+        jobs: 1,
       },
     ]);
     expect(config.backup).toStrictEqual({ compression: { kind: 'pg_dump', level: 9 } });

@@ -1,4 +1,4 @@
-// The schema reader under the configuration (src/config/reader.ts): each accessor's value, and
+// The schema reader under the configuration (src/core/config/reader.ts): each accessor's value, and
 // each problem it reports with its path, written out.
 import { describe, expect, it } from 'vitest';
 import { Issues, Reader } from '../../src/core/config/reader.js';

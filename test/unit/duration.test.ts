@@ -1,4 +1,4 @@
-// Durations as config writes them (src/config/duration.ts): every unit, sums, bare numbers, and
+// Durations as config writes them (src/core/config/duration.ts): every unit, sums, bare numbers, and
 // what is not a duration; formatSeconds' three ranges. Expected values are written out here.
 import { describe, expect, it } from 'vitest';
 import { formatSeconds, parseDuration } from '../../src/core/config/duration.js';

@@ -1,4 +1,4 @@
-// `${NAME}` interpolation in configuration text (src/config/interpolate.ts): values, defaults,
+// `${NAME}` interpolation in configuration text (src/core/config/interpolate.ts): values, defaults,
 // `$$`, unset variables, and comments located exactly, even after the lexer's control tokens
 // (document starts, scalar markers, unclosed flow collections) that are not part of the text.
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Differences → findings (src/reconcile/classify.ts) on hand-made diffs, with every finding written
+// Differences → findings (src/reconcile/engine/classify.ts) on hand-made diffs, with every finding written
 // out: kinds, causes (pending_sync at the lag boundary, probable_typo pairing), evidence, order.
 import { describe, expect, it } from 'vitest';
 import { classify, failing, oneEditApart, sortFindings, view } from '../../src/reconcile/engine/classify.js';
@@ -43,7 +43,7 @@ describe('view', () => {
         }),
         2,
       ),
-    ).toEqual(V('A', { partition: 'p', sellerTaxId: 's', buyerTaxId: 'b', origin: 'f.csv:3', rows: 2 }));
+    ).toEqual(V('A', { partition: 'p', sellerTaxId: 's', buyerTaxId: 'b', origin: 'f.csv:3', amountFen: 1, rows: 2 }));
   });
 });
 

@@ -1,4 +1,4 @@
-// The exact diff of listed buckets (src/reconcile/diff.ts): a key is kept when its rows differ in
+// The exact diff of listed buckets (src/reconcile/engine/diff.ts): a key is kept when its rows differ in
 // any compared field (total, status, day, partition) or in number; merged across buckets by key.
 import { describe, expect, it } from 'vitest';
 import { diffRows, groupByKey, mergeKeyDiffs } from '../../src/reconcile/engine/diff.js';

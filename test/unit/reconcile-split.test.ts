@@ -1,4 +1,4 @@
-// How a differing bucket is narrowed (src/reconcile/split.ts): list, split by hour, or split by a
+// How a differing bucket is narrowed (src/reconcile/engine/split.ts): list, split by hour, or split by a
 // key-hash prefix sized so each child holds about listLimit rows; the expected levels are written out.
 import { describe, expect, it } from 'vitest';
 import { childBucket, decideSplit, DEFAULT_LIMITS } from '../../src/reconcile/engine/split.js';

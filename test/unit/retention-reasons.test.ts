@@ -1,4 +1,4 @@
-// The retention plan's decisions read as the user sees them (src/prune/retention-plan.ts): every
+// The retention plan's decisions read as the user sees them (src/backup/retention-plan.ts): every
 // reason phrase, the period keys it names, ties, the incomplete-age boundary and its wording.
 // Backups, clock and expected plans are written out; nothing expected is computed by src.
 import { describe, expect, it } from 'vitest';

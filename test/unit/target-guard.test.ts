@@ -1,4 +1,4 @@
-// The restore guard's pure decisions (src/restore/target-guard.ts) with facts written out: the live
+// The restore guard's pure decisions (src/drill/restore/target-guard.ts) with facts written out: the live
 // source's facts settle "is this the source", then the non-empty check and its --clean escape.
 // The host/port fallback has its own file (target-guard-fallback.test.ts).
 import { describe, expect, it } from 'vitest';
