@@ -15,7 +15,7 @@ export const KIND_NAMES: Record<FindingKind, Text> = {
   date_mismatch: { 'zh-CN': '开票日期不一致', en: 'issue day differs' },
   duplicate: { 'zh-CN': '发票号码重复', en: 'duplicate key' },
   invalid_input: { 'zh-CN': '上游数据行无效', en: 'invalid upstream row' },
-  tax_mismatch: { 'zh-CN': '金额、税额或税率不一致', en: 'amount, tax or rate differs (金额/税额/税率)' },
+  tax_mismatch: { 'zh-CN': '金额、税额或税率不一致', en: 'amount, tax or rate differs' },
   party_mismatch: { 'zh-CN': '销方或购方识别号不一致', en: 'seller or buyer tax ID differs' },
   time_mismatch: { 'zh-CN': '开票时间不一致（同日）', en: 'issue time differs (same day)' },
   duplicate_line: { 'zh-CN': '导出文件中明细行重复', en: 'identical line repeated in the export' },
