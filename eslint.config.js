@@ -25,7 +25,9 @@ const coreZones = (withReaders) =>
   }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'reports/**', 'fapiao-guard-reports/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'reports/**', 'fapiao-guard-reports/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
+  },
   {
     files: ['src/**/*.ts', 'jobs/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
@@ -47,7 +49,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
       // tsc's noUnusedLocals already reports unused names; `_`-prefixed arguments are intended
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // non-null assertions follow noUncheckedIndexedAccess lookups the code has just checked
       '@typescript-eslint/no-non-null-assertion': 'off',
       // control characters in regexes are deliberate: parsers and sanitizers match them

@@ -5,7 +5,10 @@ import { formatBytes } from '../src/core/progress.js';
 import { verifyBackup } from '../src/drill/verify.js';
 
 export async function run(ctx: JobContext<'target'>): Promise<JobResult> {
-  const result = await runBackup({ config: ctx.config, repo: ctx.repo, logger: ctx.logger, signal: ctx.signal, progress: false }, ctx.target);
+  const result = await runBackup(
+    { config: ctx.config, repo: ctx.repo, logger: ctx.logger, signal: ctx.signal, progress: false },
+    ctx.target,
+  );
   const manifest = await ctx.repo.resolve(ctx.target.name, result.id);
   const verify = await verifyBackup(ctx.repo, manifest, { deep: false, signal: ctx.signal });
   const seconds = (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000;

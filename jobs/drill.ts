@@ -5,7 +5,10 @@ import { formatSeconds } from '../src/core/config/duration.js';
 import type { JobContext, JobResult } from '../src/daemon/job.js';
 
 export async function run(ctx: JobContext<'target'>): Promise<JobResult> {
-  const report = await runDrill({ config: ctx.config, repo: ctx.repo, logger: ctx.logger, signal: ctx.signal, progress: false }, ctx.target);
+  const report = await runDrill(
+    { config: ctx.config, repo: ctx.repo, logger: ctx.logger, signal: ctx.signal, progress: false },
+    ctx.target,
+  );
   const pass = report.verdict === 'pass';
   return {
     ok: pass,

@@ -4,7 +4,11 @@
 import type { AnyJob, JobContext, JobDefinition, JobResult, JobScope } from '../src/daemon/job.js';
 import { JOB_NAMES, type JobName } from '../src/daemon/daemon-config.js';
 
-function job<S extends JobScope>(scope: S, attempts: number, load: () => Promise<{ run(ctx: JobContext<S>): Promise<JobResult> }>): JobDefinition<S> {
+function job<S extends JobScope>(
+  scope: S,
+  attempts: number,
+  load: () => Promise<{ run(ctx: JobContext<S>): Promise<JobResult> }>,
+): JobDefinition<S> {
   return { scope, retry: { attempts }, run: async (ctx) => (await load()).run(ctx) };
 }
 

@@ -37,7 +37,10 @@ export async function pruneTarget(ctx: JobContext<'target'>, options: PruneOptio
 }
 
 export async function run(ctx: JobContext<'target'>): Promise<JobResult> {
-  const results = (await pruneTarget(ctx, { dryRun: false })).map((r) => ({ ...r, kept: r.backups.filter((b) => b.outcome === 'kept').length }));
+  const results = (await pruneTarget(ctx, { dryRun: false })).map((r) => ({
+    ...r,
+    kept: r.backups.filter((b) => b.outcome === 'kept').length,
+  }));
   type Counted = 'deleted' | 'deletedBytes' | 'retained' | 'failed' | 'kept';
   const sum = (key: Counted) => results.reduce((n, r) => n + r[key], 0);
   const retained = sum('retained') ? `${sum('retained')} retained by Object Lock` : '';
@@ -56,7 +59,16 @@ export async function run(ctx: JobContext<'target'>): Promise<JobResult> {
       retained: sum('retained'),
       failed: sum('failed'),
       abortedUploads: results.reduce((n, r) => n + r.uploads.filter((u) => u.outcome === 'deleted').length, 0),
-      ...(results.length > 1 ? { repositories: results.map((r) => ({ name: r.repository, deleted: r.deleted, kept: r.kept, failed: r.failed })) } : {}),
+      ...(results.length > 1
+        ? {
+            repositories: results.map((r) => ({
+              name: r.repository,
+              deleted: r.deleted,
+              kept: r.kept,
+              failed: r.failed,
+            })),
+          }
+        : {}),
     },
   };
 }

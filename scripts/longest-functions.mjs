@@ -23,7 +23,9 @@ for (const file of files) {
     if (ts.isFunctionLike(node) && 'body' in node && node.body) {
       const start = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
       const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line + 1;
-      const name = node.name?.getText(sf) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(sf) : '(anonymous)');
+      const name =
+        node.name?.getText(sf) ??
+        (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(sf) : '(anonymous)');
       found.push({ at: `${path.relative(root, file)}:${start}`, name, lines: end - start + 1 });
     }
     ts.forEachChild(node, visit);

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createDecryptStream, createEncryptStream, generateIdentity, parseIdentity, parseRecipient } from '../../dist/src/core/crypto/index.js';
+import {
+  createDecryptStream,
+  createEncryptStream,
+  generateIdentity,
+  parseIdentity,
+  parseRecipient,
+} from '../../dist/src/core/crypto/index.js';
 
 const MB = 1024 * 1024;
 const totalMb = Number(process.env.AGE_BENCH_MB ?? 512);
@@ -43,10 +49,11 @@ function verifier() {
   const sink = new Writable({
     highWaterMark: 1 * MB,
     write(chunk, _enc, cb) {
-      for (let i = 0; i < chunk.length; ) {
+      for (let i = 0; i < chunk.length;) {
         const off = (at + i) % block.length;
         const n = Math.min(chunk.length - i, block.length - off);
-        if (!chunk.subarray(i, i + n).equals(block.subarray(off, off + n))) return cb(new Error(`plaintext differs near byte ${at + i}`));
+        if (!chunk.subarray(i, i + n).equals(block.subarray(off, off + n)))
+          return cb(new Error(`plaintext differs near byte ${at + i}`));
         i += n;
       }
       at += chunk.length;
@@ -75,7 +82,9 @@ async function cli(args, input, sink) {
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`age ${args.join(' ')} exited ${code}: ${stderr}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`age ${args.join(' ')} exited ${code}: ${stderr}`)),
+    );
   });
   await Promise.all([pipeline(input, child.stdin), pipeline(child.stdout, sink), exited]);
 }
@@ -97,7 +106,9 @@ try {
   const decOurs = await timed('ours decrypt (CLI file)', () =>
     pipeline(Readable.from(theirs.parts), createDecryptStream([parseIdentity(identity)]), verifier()),
   );
-  const decCli = await timed('age CLI decrypt (ours)', () => cli(['-d', '-i', keyFile], Readable.from(ours.parts), verifier()));
+  const decCli = await timed('age CLI decrypt (ours)', () =>
+    cli(['-d', '-i', keyFile], Readable.from(ours.parts), verifier()),
+  );
 
   console.log(`ratio ours/CLI: encrypt ${(encOurs / encCli).toFixed(2)}x, decrypt ${(decOurs / decCli).toFixed(2)}x`);
 } finally {

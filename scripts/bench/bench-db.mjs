@@ -25,7 +25,7 @@ export async function q(url, sql, params = []) {
 export async function ensureBenchDatabase(name, invoices) {
   const exists = (await q(SERVER, 'select 1 from pg_database where datname = $1', [name])).length > 0;
   if (exists) {
-    const rows = await q(dbUrl(name), "select count(*)::bigint as n from public.invoices").catch(() => [{ n: -1 }]);
+    const rows = await q(dbUrl(name), 'select count(*)::bigint as n from public.invoices').catch(() => [{ n: -1 }]);
     if (Number(rows[0].n) === invoices) return { url: dbUrl(name), created: false };
     await q(SERVER, `drop database ${name} with (force)`);
   }
@@ -33,7 +33,8 @@ export async function ensureBenchDatabase(name, invoices) {
   const c = new pg.Client({ connectionString: dbUrl(name) });
   await c.connect();
   const started = Date.now();
-  for (const sql of sampleDataStatements({ invoices, endAt: '2026-11-27T16:00:00Z', batch: 250_000 })) await c.query(sql);
+  for (const sql of sampleDataStatements({ invoices, endAt: '2026-11-27T16:00:00Z', batch: 250_000 }))
+    await c.query(sql);
   await c.end();
   process.stderr.write(`built ${name}: ${invoices} invoices in ${((Date.now() - started) / 1000).toFixed(0)}s\n`);
   return { url: dbUrl(name), created: true };

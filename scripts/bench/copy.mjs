@@ -55,17 +55,35 @@ for (let round = 1; round <= rounds; round++) {
   rmSync(bareDir, { recursive: true, force: true });
   mkdirSync(bareDir, { recursive: true });
   const src = folder(primary);
-  times.checked.push((await measure('bash', ['-c', `cp -r '${src}' '${bareDir}/c' && (cd '${src}' && sha256sum *) > /dev/null && (cd '${bareDir}/c' && sha256sum *) > /dev/null`])).seconds);
+  times.checked.push(
+    (
+      await measure('bash', [
+        '-c',
+        `cp -r '${src}' '${bareDir}/c' && (cd '${src}' && sha256sum *) > /dev/null && (cd '${bareDir}/c' && sha256sum *) > /dev/null`,
+      ])
+    ).seconds,
+  );
   rmSync(bareDir, { recursive: true, force: true });
   mkdirSync(bareDir, { recursive: true });
   times.bare.push((await measure('cp', ['-r', src, `${bareDir}/b`])).seconds);
-  process.stderr.write(`round ${round}: copy ${times.copy.at(-1).toFixed(2)}s, cp+sha256sum ${times.checked.at(-1).toFixed(2)}s, cp ${times.bare.at(-1).toFixed(2)}s\n`);
+  process.stderr.write(
+    `round ${round}: copy ${times.copy.at(-1).toFixed(2)}s, cp+sha256sum ${times.checked.at(-1).toFixed(2)}s, cp ${times.bare.at(-1).toFixed(2)}s\n`,
+  );
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const [copy, checked, bare] = [median(times.copy), median(times.checked), median(times.bare)];
-console.log(`backup ${backup.id}: ${mib(backup.storedBytes)} MiB in ${backup.objects.length} objects (${invoices} invoices, compression ${process.env.BENCH_COMPRESSION ?? 'none'}), ${rounds} rounds, medians`);
-console.log(`fapiao-guard copy (process start, list, checks, read-back): ${copy.toFixed(2)}s  ${mib(backup.storedBytes / copy)} MiB/s`);
-console.log(`cp -r + sha256sum of both sides:                          ${checked.toFixed(2)}s  ratio ${(copy / checked).toFixed(2)}x`);
-console.log(`cp -r alone (no checks):                                  ${bare.toFixed(2)}s  ratio ${(copy / bare).toFixed(2)}x`);
+console.log(
+  `backup ${backup.id}: ${mib(backup.storedBytes)} MiB in ${backup.objects.length} objects (${invoices} invoices, compression ${process.env.BENCH_COMPRESSION ?? 'none'}), ${rounds} rounds, medians`,
+);
+console.log(
+  `fapiao-guard copy (process start, list, checks, read-back): ${copy.toFixed(2)}s  ${mib(backup.storedBytes / copy)} MiB/s`,
+);
+console.log(
+  `cp -r + sha256sum of both sides:                          ${checked.toFixed(2)}s  ratio ${(copy / checked).toFixed(2)}x`,
+);
+console.log(
+  `cp -r alone (no checks):                                  ${bare.toFixed(2)}s  ratio ${(copy / bare).toFixed(2)}x`,
+);
 rmSync(bareDir, { recursive: true, force: true });
-if (process.env.BENCH_KEEP !== '1' && !process.env.BENCH_DB) await q(SERVER, `drop database if exists ${dbName} with (force)`);
+if (process.env.BENCH_KEEP !== '1' && !process.env.BENCH_DB)
+  await q(SERVER, `drop database if exists ${dbName} with (force)`);

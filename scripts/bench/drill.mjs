@@ -40,7 +40,8 @@ function sh(script) {
 
 const { url } = await ensureBenchDatabase(dbName, invoices);
 const stateDb = 'fg_bench_state';
-if ((await q(SERVER, `select 1 from pg_database where datname = '${stateDb}'`)).length === 0) await q(SERVER, `create database ${stateDb}`);
+if ((await q(SERVER, `select 1 from pg_database where datname = '${stateDb}'`)).length === 0)
+  await q(SERVER, `create database ${stateDb}`);
 
 const { identity, recipient } = generateIdentity();
 const keyFile = path.join(work, 'age.key');
@@ -53,13 +54,31 @@ writeFileSync(
     encryption: { recipients: [recipient], identityFile: keyFile },
     targets: [{ name: 'bench', url, verifyTables: ['public.invoices', 'public.invoice_items'] }],
     state: { url: dbUrl(stateDb) },
-    drill: { jobs: Number(process.env.BENCH_DRILL_JOBS ?? 2), rtoObjective: '1h', reportDir: path.join(work, 'reports') },
+    drill: {
+      jobs: Number(process.env.BENCH_DRILL_JOBS ?? 2),
+      rtoObjective: '1h',
+      reportDir: path.join(work, 'reports'),
+    },
     ...(process.env.BENCH_SPOOL_DIR ? { restore: { spoolDir: process.env.BENCH_SPOOL_DIR } } : {}),
   }),
 );
 
 await measure(process.execPath, [cli, 'init', '--config', config, '--log-level', 'warn']);
-const backup = JSON.parse((await measure(process.execPath, [cli, 'backup', '--config', config, '--target', 'bench', '--json', '--log-level', 'warn'])).stdout);
+const backup = JSON.parse(
+  (
+    await measure(process.execPath, [
+      cli,
+      'backup',
+      '--config',
+      config,
+      '--target',
+      'bench',
+      '--json',
+      '--log-level',
+      'warn',
+    ])
+  ).stdout,
+);
 const dumpObject = backup.objects.find((o) => o.name.startsWith('dump.'));
 const stored = path.join(work, 'repo', 'backups', 'bench', backup.id, dumpObject.name);
 
@@ -77,10 +96,28 @@ for (let round = 1; round <= rounds; round++) {
   await q(SERVER, `drop database if exists ${bareDb} with (force)`);
   await q(SERVER, `create database ${bareDb} template template0`);
   await q(SERVER, 'checkpoint');
-  const bare = await measure('pg_restore', ['-j2', '--exit-on-error', '--no-owner', '--no-privileges', `--dbname=${dbUrl(bareDb)}`, plain]);
+  const bare = await measure('pg_restore', [
+    '-j2',
+    '--exit-on-error',
+    '--no-owner',
+    '--no-privileges',
+    `--dbname=${dbUrl(bareDb)}`,
+    plain,
+  ]);
   await q(SERVER, `drop database ${bareDb} with (force)`);
   await q(SERVER, 'checkpoint');
-  const run = await measure(process.execPath, [cli, 'drill', 'latest', '--target', 'bench', '--json', '--config', config, '--log-level', 'warn']);
+  const run = await measure(process.execPath, [
+    cli,
+    'drill',
+    'latest',
+    '--target',
+    'bench',
+    '--json',
+    '--config',
+    config,
+    '--log-level',
+    'warn',
+  ]);
   const report = JSON.parse(run.stdout);
   if (report.verdict !== 'pass') throw new Error(`the drill failed: ${report.cause}`);
   bares.push(bare.seconds);
@@ -95,11 +132,19 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const bareMedian = median(bares);
 const drillMedian = median(drills.map((d) => d.seconds));
 const last = drills.at(-1).report;
-console.log(`drill bench: ${invoices} invoices, database ${mib(await databaseSize(dbName))} MiB, stored dump ${mib(dumpObject.size)} MiB, node ${process.version}, ${rounds} rounds`);
+console.log(
+  `drill bench: ${invoices} invoices, database ${mib(await databaseSize(dbName))} MiB, stored dump ${mib(dumpObject.size)} MiB, node ${process.version}, ${rounds} rounds`,
+);
 console.log(`bare pg_restore -j2 (plain file)        ${bareMedian.toFixed(2).padStart(7)} s median`);
-console.log(`fapiao-guard drill (whole CLI process)  ${drillMedian.toFixed(2).padStart(7)} s median   peak RSS ${Math.max(...drills.map((d) => d.rssMiB)).toFixed(0)} MiB`);
+console.log(
+  `fapiao-guard drill (whole CLI process)  ${drillMedian.toFixed(2).padStart(7)} s median   peak RSS ${Math.max(...drills.map((d) => d.rssMiB)).toFixed(0)} MiB`,
+);
 console.log(`  checks: ${last.checks.length} (${last.checks.map((c) => c.name).join(', ')})`);
 const rtoMedian = median(drills.map((d) => d.report.seconds.total));
-console.log(`fapiao-guard drill RTO (its report: download+decrypt+restore+checks) ${rtoMedian.toFixed(2)} s median · ${(rtoMedian / bareMedian).toFixed(2)}x`);
-console.log(`ratio drill/bare (whole process, incl. start, scratch create/drop, reports): ${(drillMedian / bareMedian).toFixed(2)}x (goal ≤ 1.25x)`);
+console.log(
+  `fapiao-guard drill RTO (its report: download+decrypt+restore+checks) ${rtoMedian.toFixed(2)} s median · ${(rtoMedian / bareMedian).toFixed(2)}x`,
+);
+console.log(
+  `ratio drill/bare (whole process, incl. start, scratch create/drop, reports): ${(drillMedian / bareMedian).toFixed(2)}x (goal ≤ 1.25x)`,
+);
 if (existsSync(plain)) rmSync(plain);

@@ -28,7 +28,11 @@ const [localDb, stateDb] = [`fg_bench_ev_${suffix}`, `fg_bench_ev_state_${suffix
 
 function run(args, { ok = [0] } = {}) {
   const started = process.hrtime.bigint();
-  const res = spawnSync(process.execPath, [cli, ...args, '--config', path.join(work, 'fapiao-guard.yaml')], { cwd: work, encoding: 'utf8', env: { ...process.env, FAPIAO_GUARD_LOG_LEVEL: 'warn' } });
+  const res = spawnSync(process.execPath, [cli, ...args, '--config', path.join(work, 'fapiao-guard.yaml')], {
+    cwd: work,
+    encoding: 'utf8',
+    env: { ...process.env, FAPIAO_GUARD_LOG_LEVEL: 'warn' },
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (!ok.includes(res.status)) throw new Error(`fapiao-guard ${args.join(' ')} exited ${res.status}: ${res.stderr}`);
   return { ...res, seconds };
@@ -45,7 +49,9 @@ try {
   await c.end();
   const { identity, recipient } = generateIdentity();
   writeFileSync(path.join(work, 'age.key'), formatIdentityFile(identity), { mode: 0o600 });
-  spawnSync(process.execPath, [cli, 'keygen', '--signing', '--out', path.join(work, 'signing.key')], { encoding: 'utf8' });
+  spawnSync(process.execPath, [cli, 'keygen', '--signing', '--out', path.join(work, 'signing.key')], {
+    encoding: 'utf8',
+  });
   const config = {
     timezone: 'Asia/Shanghai',
     repository: { url: pathToFileURL(path.join(work, 'repo')).href },
@@ -57,7 +63,11 @@ try {
     signing: { keyFile: path.join(work, 'signing.key'), publicKeyFile: path.join(work, 'signing.key.pub') },
   };
   writeFileSync(path.join(work, 'fapiao-guard.yaml'), JSON.stringify(config, null, 2));
-  await generateTaxExport({ sourceUrl: dbUrl(localDb), out: path.join(work, 'exports', 'november.csv'), timezone: 'Asia/Shanghai' });
+  await generateTaxExport({
+    sourceUrl: dbUrl(localDb),
+    out: path.join(work, 'exports', 'november.csv'),
+    timezone: 'Asia/Shanghai',
+  });
   run(['init']);
   run(['backup']);
   run(['drill']);
@@ -73,16 +83,33 @@ try {
   for (let d = 1; d <= 30; d++) {
     const at = (hour) => new Date(Date.UTC(2026, 10, d, hour - 8)); // hour:00 +08:00 on 2026-11-d
     const [runId, drillId, backupId] = [makeBackupId(at(3)), makeBackupId(at(4)), makeBackupId(at(2))];
-    for (const ext of ['json', 'csv', 'html']) copyFileSync(path.join(work, 'reports', `reconcile-${realRun.id}.${ext}`), path.join(work, 'reports', `reconcile-${runId}.${ext}`));
-    await q(dbUrl(stateDb), `insert into fapiao_guard.reconcile_runs select $1, scope, $2, $2::timestamptz + interval '20 seconds', window_from, window_to, upstream, local, summary, ok from fapiao_guard.reconcile_runs where id = $3`, [runId, at(3), realRun.id]);
+    for (const ext of ['json', 'csv', 'html'])
+      copyFileSync(
+        path.join(work, 'reports', `reconcile-${realRun.id}.${ext}`),
+        path.join(work, 'reports', `reconcile-${runId}.${ext}`),
+      );
+    await q(
+      dbUrl(stateDb),
+      `insert into fapiao_guard.reconcile_runs select $1, scope, $2, $2::timestamptz + interval '20 seconds', window_from, window_to, upstream, local, summary, ok from fapiao_guard.reconcile_runs where id = $3`,
+      [runId, at(3), realRun.id],
+    );
     const object = `drills/invoices/${drillId}.json`;
     copyFileSync(path.join(work, 'repo', realDrill.report_object), path.join(work, 'repo', object));
     const html = path.join(path.dirname(realDrill.html_report), `drill-invoices-${drillId}.html`);
     copyFileSync(realDrill.html_report, html);
-    await q(dbUrl(stateDb), `insert into fapiao_guard.drills (drill_id, target, backup_id, status, started_at, finished_at, host, pid, scratch_database, kept, rto_seconds, rpo_seconds, seconds, cause, report_object, html_report, report)
-      select $1, target, backup_id, status, $2, $2::timestamptz + interval '1 minute', host, pid, scratch_database, kept, rto_seconds, rpo_seconds, seconds, cause, $3, $4, report from fapiao_guard.drills where drill_id = $5`, [drillId, at(4), object, html, realDrill.drill_id]);
+    await q(
+      dbUrl(stateDb),
+      `insert into fapiao_guard.drills (drill_id, target, backup_id, status, started_at, finished_at, host, pid, scratch_database, kept, rto_seconds, rpo_seconds, seconds, cause, report_object, html_report, report)
+      select $1, target, backup_id, status, $2, $2::timestamptz + interval '1 minute', host, pid, scratch_database, kept, rto_seconds, rpo_seconds, seconds, cause, $3, $4, report from fapiao_guard.drills where drill_id = $5`,
+      [drillId, at(4), object, html, realDrill.drill_id],
+    );
     mkdirSync(path.join(backupDir, backupId));
-    const copy = { ...manifest, id: backupId, startedAt: at(2).toISOString(), finishedAt: new Date(at(2).getTime() + 60_000).toISOString() };
+    const copy = {
+      ...manifest,
+      id: backupId,
+      startedAt: at(2).toISOString(),
+      finishedAt: new Date(at(2).getTime() + 60_000).toISOString(),
+    };
     writeFileSync(path.join(backupDir, backupId, 'manifest.json.sig'), signatureText(manifestBytes(copy), key));
     writeFileSync(path.join(backupDir, backupId, 'manifest.json'), manifestBytes(copy));
   }
@@ -91,11 +118,19 @@ try {
   const built = run(['evidence', '--from', '2026-11-01', '--to', '2026-11-30', '--out', out, '--json']);
   const result = JSON.parse(built.stdout);
   const verified = run(['evidence', 'verify', out, '--key', config.signing.publicKeyFile]);
-  const reportBytes = readdirSync(path.join(work, 'reports')).reduce((s, f) => s + statSync(path.join(work, 'reports', f)).size, 0);
-  console.log(`evidence pack for 30 days (30 reconcile runs x 3 reports, 30 drills, 30 manifests; ${invoices} invoices): ${result.files} files`);
-  console.log(`  build:  ${built.seconds.toFixed(2)} s (CLI process; ${result.seconds.toFixed(2)} s inside), pack ${(result.bytes / 1048576).toFixed(2)} MiB (reports on disk ${(reportBytes / 1048576).toFixed(2)} MiB)`);
+  const reportBytes = readdirSync(path.join(work, 'reports')).reduce(
+    (s, f) => s + statSync(path.join(work, 'reports', f)).size,
+    0,
+  );
+  console.log(
+    `evidence pack for 30 days (30 reconcile runs x 3 reports, 30 drills, 30 manifests; ${invoices} invoices): ${result.files} files`,
+  );
+  console.log(
+    `  build:  ${built.seconds.toFixed(2)} s (CLI process; ${result.seconds.toFixed(2)} s inside), pack ${(result.bytes / 1048576).toFixed(2)} MiB (reports on disk ${(reportBytes / 1048576).toFixed(2)} MiB)`,
+  );
   console.log(`  verify: ${verified.seconds.toFixed(2)} s`);
 } finally {
-  for (const db of [localDb, stateDb]) await q(SERVER, `drop database if exists ${db} with (force)`).catch(() => undefined);
+  for (const db of [localDb, stateDb])
+    await q(SERVER, `drop database if exists ${db} with (force)`).catch(() => undefined);
   if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
 }

@@ -26,22 +26,44 @@ console.log(`creating ${N} databases…`);
 for (const name of names) {
   await q(admin, `drop database if exists ${name}`);
   await q(admin, `create database ${name}`);
-  await q(dbUrl(name), `create table invoices (id serial primary key, amount numeric, note text); insert into invoices (amount, note) select g, md5(g::text) from generate_series(1, 2000) g`);
+  await q(
+    dbUrl(name),
+    `create table invoices (id serial primary key, amount numeric, note text); insert into invoices (amount, note) select g, md5(g::text) from generate_series(1, 2000) g`,
+  );
 }
 
 function dailyAt(at) {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23' }).formatToParts(at).map((x) => [x.type, Number(x.value)]));
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Asia/Shanghai',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      hourCycle: 'h23',
+    })
+      .formatToParts(at)
+      .map((x) => [x.type, Number(x.value)]),
+  );
   return `${p.second} ${p.minute} ${p.hour} * * *`;
 }
 
 function startDaemon(config) {
-  const child = spawn(process.execPath, [path.join(root, 'bin/fapiao-guard.js'), 'daemon', '--config', config, '--listen', 'off'], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, FAPIAO_GUARD_LOG_LEVEL: 'warn' } });
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'bin/fapiao-guard.js'), 'daemon', '--config', config, '--listen', 'off'],
+    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, FAPIAO_GUARD_LOG_LEVEL: 'warn' } },
+  );
   const exited = new Promise((r) => child.on('close', r));
   return { child, exited };
 }
 
 function maxConcurrent(rows) {
-  const edges = rows.flatMap((r) => [[r.started_at.getTime(), 1], [(r.finished_at ?? new Date()).getTime(), -1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const edges = rows
+    .flatMap((r) => [
+      [r.started_at.getTime(), 1],
+      [(r.finished_at ?? new Date()).getTime(), -1],
+    ])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
   let most = 0;
   for (const [, d] of edges) most = Math.max(most, (now += d));
@@ -56,26 +78,41 @@ async function scenario(label, kill) {
   const repo = path.join(work, `repo-${label}`);
   const fireTime = new Date(Math.ceil((Date.now() + 15_000) / 1000) * 1000);
   const config = path.join(work, `${label}.yaml`);
-  writeFileSync(config, JSON.stringify({
-    timezone: 'Asia/Shanghai',
-    repository: { url: pathToFileURL(repo).href },
-    encryption: { recipients: [recipient], identityFile: path.join(work, 'age.key') },
-    state: { url: stateUrl },
-    targets: names.map((name) => ({ name, url: dbUrl(name), verifyTables: ['public.invoices'] })),
-    schedules: { backup: dailyAt(fireTime) },
-    daemon: { heartbeat: '2s', staleAfter: '6s', shutdownTimeout: '20s', concurrency: C },
-  }));
-  spawnSync(process.execPath, [path.join(root, 'bin/fapiao-guard.js'), 'init', '--config', config], { stdio: 'ignore' });
-  spawnSync(process.execPath, [path.join(root, 'bin/fapiao-guard.js'), 'jobs', '--config', config], { stdio: 'ignore' }); // creates the state schema
+  writeFileSync(
+    config,
+    JSON.stringify({
+      timezone: 'Asia/Shanghai',
+      repository: { url: pathToFileURL(repo).href },
+      encryption: { recipients: [recipient], identityFile: path.join(work, 'age.key') },
+      state: { url: stateUrl },
+      targets: names.map((name) => ({ name, url: dbUrl(name), verifyTables: ['public.invoices'] })),
+      schedules: { backup: dailyAt(fireTime) },
+      daemon: { heartbeat: '2s', staleAfter: '6s', shutdownTimeout: '20s', concurrency: C },
+    }),
+  );
+  spawnSync(process.execPath, [path.join(root, 'bin/fapiao-guard.js'), 'init', '--config', config], {
+    stdio: 'ignore',
+  });
+  spawnSync(process.execPath, [path.join(root, 'bin/fapiao-guard.js'), 'jobs', '--config', config], {
+    stdio: 'ignore',
+  }); // creates the state schema
   // yesterday's fire time ran everywhere: a daemon that starts after today's catches it up
-  await q(stateUrl, `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, finished_at)
-    select 'backup', t, $1, 'schedule', 'old-host', 1, 'succeeded', $1 from unnest($2::text[]) t`, [new Date(fireTime.getTime() - 86_400_000), names]);
+  await q(
+    stateUrl,
+    `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, finished_at)
+    select 'backup', t, $1, 'schedule', 'old-host', 1, 'succeeded', $1 from unnest($2::text[]) t`,
+    [new Date(fireTime.getTime() - 86_400_000), names],
+  );
   const daemons = Array.from({ length: D }, () => startDaemon(config));
   const ours = `job = 'backup' and fire_time = $1`;
   let killed = null;
   const deadline = Date.now() + 30 * 60_000;
   for (;;) {
-    const [{ n }] = await q(stateUrl, `select count(*)::int as n from fapiao_guard.job_runs where ${ours} and status = 'succeeded'`, [fireTime]);
+    const [{ n }] = await q(
+      stateUrl,
+      `select count(*)::int as n from fapiao_guard.job_runs where ${ours} and status = 'succeeded'`,
+      [fireTime],
+    );
     if (kill && !killed && n >= N / 2) {
       killed = daemons[0];
       killed.child.kill('SIGKILL');
@@ -84,11 +121,20 @@ async function scenario(label, kill) {
     if (Date.now() > deadline) throw new Error(`${label}: only ${n} of ${N} backups after 30 minutes`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  await Promise.all(daemons.map((d) => (d.child.exitCode === null && d.child.signalCode === null ? (d.child.kill('SIGTERM'), d.exited) : d.exited)));
-  const rows = await q(stateUrl, `select target, pid, status, attempt, started_at, finished_at, error from fapiao_guard.job_runs where ${ours} order by id`, [fireTime]);
+  await Promise.all(
+    daemons.map((d) =>
+      d.child.exitCode === null && d.child.signalCode === null ? (d.child.kill('SIGTERM'), d.exited) : d.exited,
+    ),
+  );
+  const rows = await q(
+    stateUrl,
+    `select target, pid, status, attempt, started_at, finished_at, error from fapiao_guard.job_runs where ${ours} order by id`,
+    [fireTime],
+  );
   const ok = rows.filter((r) => r.status === 'succeeded');
   const work_ = ok.reduce((s, r) => s + (r.finished_at - r.started_at), 0) / 1000;
-  const makespan = (Math.max(...ok.map((r) => r.finished_at.getTime())) - Math.min(...rows.map((r) => r.started_at.getTime()))) / 1000;
+  const makespan =
+    (Math.max(...ok.map((r) => r.finished_at.getTime())) - Math.min(...rows.map((r) => r.started_at.getTime()))) / 1000;
   const pids = daemons.map((d) => d.child.pid);
   const perDaemon = pids.map((pid) => maxConcurrent(rows.filter((r) => r.pid === pid && r.status !== 'skipped')));
   const perTarget = new Map();
@@ -97,10 +143,19 @@ async function scenario(label, kill) {
   const lost = rows.filter((r) => r.status === 'interrupted');
   const redone = ok.filter((r) => r.attempt > 1).length;
   console.log(`\n${label}: ${N} targets, ${D} daemons × concurrency ${C}`);
-  console.log(`  makespan ${makespan.toFixed(1)}s; ideal (work ${work_.toFixed(1)}s / ${D * C} slots${kill ? `, ${D - 1} daemons after the kill` : ''}) ${(work_ / (D * C)).toFixed(1)}s; ratio ${(makespan / (work_ / (D * C))).toFixed(2)}`);
-  console.log(`  runs per daemon ${pids.map((p) => ok.filter((r) => r.pid === p).length).join('/')}; most at once per daemon ${perDaemon.join('/')} (limit ${C}): ${Math.max(...perDaemon) <= C ? 'ok' : 'EXCEEDED'}`);
-  console.log(`  every fire time succeeded exactly once: ${once ? 'yes' : 'NO'} (${ok.length} succeeded rows for ${N} targets)`);
-  if (kill) console.log(`  SIGKILL of daemon pid ${killed.child.pid} half-way: ${lost.length} attempt(s) lost (${lost.filter((r) => r.pid === killed.child.pid).length} on it), ${redone} redone by the others as attempt 2+; none lost: ${ok.length === N ? 'yes' : 'NO'}`);
+  console.log(
+    `  makespan ${makespan.toFixed(1)}s; ideal (work ${work_.toFixed(1)}s / ${D * C} slots${kill ? `, ${D - 1} daemons after the kill` : ''}) ${(work_ / (D * C)).toFixed(1)}s; ratio ${(makespan / (work_ / (D * C))).toFixed(2)}`,
+  );
+  console.log(
+    `  runs per daemon ${pids.map((p) => ok.filter((r) => r.pid === p).length).join('/')}; most at once per daemon ${perDaemon.join('/')} (limit ${C}): ${Math.max(...perDaemon) <= C ? 'ok' : 'EXCEEDED'}`,
+  );
+  console.log(
+    `  every fire time succeeded exactly once: ${once ? 'yes' : 'NO'} (${ok.length} succeeded rows for ${N} targets)`,
+  );
+  if (kill)
+    console.log(
+      `  SIGKILL of daemon pid ${killed.child.pid} half-way: ${lost.length} attempt(s) lost (${lost.filter((r) => r.pid === killed.child.pid).length} on it), ${redone} redone by the others as attempt 2+; none lost: ${ok.length === N ? 'yes' : 'NO'}`,
+    );
   await q(admin, `drop database if exists ${state}`);
   return { once, max: Math.max(...perDaemon) };
 }

@@ -23,7 +23,8 @@ export function measure(command, args, options = {}) {
     child.on('close', (code) => {
       const wall = Number(process.hrtime.bigint() - started) / 1e9;
       let maxRssKiB = null;
-      if (useTime && existsSync(timeFile)) maxRssKiB = Number(readFileSync(timeFile, 'utf8').trim().split(/\s+/).at(-1));
+      if (useTime && existsSync(timeFile))
+        maxRssKiB = Number(readFileSync(timeFile, 'utf8').trim().split(/\s+/).at(-1));
       rmSync(dir, { recursive: true, force: true });
       if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
       resolve({ seconds: wall, maxRssKiB, stdout, stderr });

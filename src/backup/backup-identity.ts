@@ -34,24 +34,33 @@ export function bindDetails(details: BackupDetails, identity: BackupIdentity): B
 export function identityMismatches(details: BoundDetails, manifest: Manifest): string[] {
   const id = details.backup;
   if (!id || typeof id !== 'object' || !Array.isArray(id.objects)) {
-    return ['its details carry no backup identity (taken before fapiao-guard bound backups to their identity, or forged)'];
+    return [
+      'its details carry no backup identity (taken before fapiao-guard bound backups to their identity, or forged)',
+    ];
   }
   const out: string[] = [];
   const field = (name: string, inDetails: string | undefined, inManifest: string | undefined): void => {
-    if (inDetails !== inManifest) out.push(`${name} is '${inManifest ?? '(none)'}' in the manifest but '${inDetails ?? '(none)'}' in the encrypted details`);
+    if (inDetails !== inManifest)
+      out.push(
+        `${name} is '${inManifest ?? '(none)'}' in the manifest but '${inDetails ?? '(none)'}' in the encrypted details`,
+      );
   };
   field('backup id', id.backupId, manifest.id);
   field('target', id.target, manifest.target);
   field('database', id.database, manifest.database);
   field('snapshot', id.snapshot, manifest.snapshot);
   field('start time', id.startedAt, manifest.startedAt);
-  if (id.systemIdentifier || manifest.server.systemIdentifier) field('server system identifier', id.systemIdentifier, manifest.server.systemIdentifier);
+  if (id.systemIdentifier || manifest.server.systemIdentifier)
+    field('server system identifier', id.systemIdentifier, manifest.server.systemIdentifier);
   const pinned = new Map(id.objects.map((o) => [o.name, o]));
   for (const object of manifest.objects) {
     if (object.name === DETAILS_OBJECT) continue;
     const p = pinned.get(object.name);
     if (!p) out.push(`object '${object.name}' is not part of this backup according to its encrypted details`);
-    else if (p.sha256 !== object.sha256 || p.size !== object.size) out.push(`object '${object.name}' is not the one this backup stored (sha256 ${object.sha256.slice(0, 12)}…, the details pin ${p.sha256.slice(0, 12)}…)`);
+    else if (p.sha256 !== object.sha256 || p.size !== object.size)
+      out.push(
+        `object '${object.name}' is not the one this backup stored (sha256 ${object.sha256.slice(0, 12)}…, the details pin ${p.sha256.slice(0, 12)}…)`,
+      );
     pinned.delete(object.name);
   }
   for (const name of pinned.keys()) out.push(`object '${name}' of this backup is missing from the manifest`);
@@ -65,9 +74,12 @@ export function assertBound(details: BoundDetails, manifest: Manifest): void {
   // Fail closed: an unbound backup cannot be told apart from objects swapped in by someone who can
   // write to the repository. An operator who trusts an older backup still has the stock tools.
   const unbound = details.backup === undefined;
-  throw new IntegrityError(`backup '${manifest.target}/${manifest.id}' is not bound to its identity: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
-    hint: unbound
-      ? 'take a new backup now; if you trust this older one, restore it by hand with age, zstd and pg_restore (README: Restore by hand)'
-      : 'the manifest or objects were changed or copied from another backup; do not restore it, take a new backup and check who can write to the repository',
-  });
+  throw new IntegrityError(
+    `backup '${manifest.target}/${manifest.id}' is not bound to its identity: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+    {
+      hint: unbound
+        ? 'take a new backup now; if you trust this older one, restore it by hand with age, zstd and pg_restore (README: Restore by hand)'
+        : 'the manifest or objects were changed or copied from another backup; do not restore it, take a new backup and check who can write to the repository',
+    },
+  );
 }

@@ -42,7 +42,14 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
   const pgCompress = compression.kind === 'pg_dump' ? compression.level : 0;
   const dump = startTool(
     'pg_dump',
-    ['--format=custom', `--compress=${pgCompress}`, `--snapshot=${options.snapshot}`, '--no-sync', ...options.extraArgs, options.dbnameArg],
+    [
+      '--format=custom',
+      `--compress=${pgCompress}`,
+      `--snapshot=${options.snapshot}`,
+      '--no-sync',
+      ...options.extraArgs,
+      options.dbnameArg,
+    ],
     { env: options.env, signal, label: `pg_dump of '${options.targetName}'`, installHint: PG_CLIENT_HINT },
   );
   const plain = new CountingStream();
@@ -52,7 +59,12 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
     // pg_dump writes straight into zstd through an OS pipe: the uncompressed dump (often 5-10x
     // the stored size) never passes through this process, which keeps memory and CPU low. zstd -vv
     // reports the uncompressed size on stderr.
-    zstd = startTool('zstd', ['-vv', `-${compression.level}`, '-c', '-'], { stdinFrom: dump.child.stdout!, signal, label: 'zstd', installHint: ZSTD_HINT });
+    zstd = startTool('zstd', ['-vv', `-${compression.level}`, '-c', '-'], {
+      stdinFrom: dump.child.stdout!,
+      signal,
+      label: 'zstd',
+      installHint: ZSTD_HINT,
+    });
     dump.child.stdout!.destroy(); // our copy of the read end: zstd has its own
     compressed = outputAfterExit(zstd, [dump]);
   } else {
@@ -65,14 +77,24 @@ export async function dumpToStorage(options: DumpOptions): Promise<ManifestObjec
     if (err) stored.destroy(err);
   });
   try {
-    const info = await options.storage.save(options.objectPath, stored, { signal, contentType: 'application/octet-stream', ...(options.sizeHint ? { sizeHint: options.sizeHint } : {}) });
+    const info = await options.storage.save(options.objectPath, stored, {
+      signal,
+      contentType: 'application/octet-stream',
+      ...(options.sizeHint ? { sizeHint: options.sizeHint } : {}),
+    });
     await dump.exited; // already settled: the stream only ended after a clean exit
     const digest = stored.result();
     if (info.size !== digest.size) {
       throw new OperationError(`stored size of '${options.objectPath}' is ${info.size}, wrote ${digest.size}`);
     }
     const plainSize = zstd ? zstdInputBytes(zstd.stderrTail()) : plain.bytes;
-    return { name: options.objectName, layers: dumpLayers(compression), size: digest.size, sha256: digest.sha256, ...(plainSize !== undefined ? { plainSize } : {}) };
+    return {
+      name: options.objectName,
+      layers: dumpLayers(compression),
+      size: digest.size,
+      sha256: digest.sha256,
+      ...(plainSize !== undefined ? { plainSize } : {}),
+    };
   } catch (err) {
     // If pg_dump had already failed on its own, its message is the cause; if we are the ones
     // stopping it (storage failed, interrupted), the original error is.

@@ -25,7 +25,10 @@ export async function saveEncrypted(
   pipeline(source, createEncryptStream(recipients), stored, (err) => {
     if (err) stored.destroy(err);
   });
-  const info = await storage.save(path, stored, { ...(signal ? { signal } : {}), contentType: 'application/octet-stream' });
+  const info = await storage.save(path, stored, {
+    ...(signal ? { signal } : {}),
+    contentType: 'application/octet-stream',
+  });
   const digest = stored.result();
   if (info.size !== digest.size) {
     throw new OperationError(`stored size of '${path}' is ${info.size}, wrote ${digest.size}`);
@@ -33,11 +36,24 @@ export async function saveEncrypted(
   return { name, layers: [...layers, 'age'], size: digest.size, sha256: digest.sha256, plainSize };
 }
 
-export function saveEncryptedText(storage: Storage, path: string, name: string, layers: string[], body: string, recipients: readonly Recipient[], signal?: AbortSignal) {
+export function saveEncryptedText(
+  storage: Storage,
+  path: string,
+  name: string,
+  layers: string[],
+  body: string,
+  recipients: readonly Recipient[],
+  signal?: AbortSignal,
+) {
   return saveEncrypted(storage, path, name, layers, Readable.from([Buffer.from(body)]), recipients, signal);
 }
 
 /** Load, verify against the manifest entry, decrypt and return as text. */
-export async function loadEncryptedText(storage: Storage, path: string, object: ManifestObject, identities: readonly Identity[]): Promise<string> {
+export async function loadEncryptedText(
+  storage: Storage,
+  path: string,
+  object: ManifestObject,
+  identities: readonly Identity[],
+): Promise<string> {
   return text(await openDecrypted(storage, path, object, identities));
 }

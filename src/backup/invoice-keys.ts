@@ -20,10 +20,16 @@ export const INVOICE_KEYS_NAME = 'invoice-keys.age';
 export const INVOICE_KEYS_LAYERS = ['keys:text', 'zstd'];
 
 /** The table whose keys this target's backups carry: the reconcile section's local table, when it is this target's. */
-export function keyIndexTable(config: Config, target: TargetConfig): { table: string; columns: { code?: string; number: string } } | undefined {
+export function keyIndexTable(
+  config: Config,
+  target: TargetConfig,
+): { table: string; columns: { code?: string; number: string } } | undefined {
   const rc = config.reconcile;
   if (!rc) return undefined;
-  const local = localTableTarget(rc, config.targets.map((t) => t.name));
+  const local = localTableTarget(
+    rc,
+    config.targets.map((t) => t.name),
+  );
   return local?.target === target.name ? { table: local.table, columns: rc.local.columns } : undefined;
 }
 
@@ -48,7 +54,11 @@ export interface KeyExportOptions {
  * EXPLAIN in `client`'s snapshot transaction, and such an error (SQLSTATE class 42) skips the index
  * with a warning. Anything later fails the backup.
  */
-export async function exportInvoiceKeys(client: pg.Client, side: NonNullable<ReturnType<typeof keyIndexTable>>, options: KeyExportOptions): Promise<ManifestObject | undefined> {
+export async function exportInvoiceKeys(
+  client: pg.Client,
+  side: NonNullable<ReturnType<typeof keyIndexTable>>,
+  options: KeyExportOptions,
+): Promise<ManifestObject | undefined> {
   const sql = keyExportSql(side);
   await client.query('savepoint fg_invoice_keys');
   try {
@@ -58,18 +68,48 @@ export async function exportInvoiceKeys(client: pg.Client, side: NonNullable<Ret
     const code = (err as { code?: string }).code ?? '';
     if (!code.startsWith('42')) throw err;
     await client.query('rollback to savepoint fg_invoice_keys');
-    options.logger.warn({ table: side.table, err: (err as Error).message }, `no ${INVOICE_KEYS_NAME} in this backup: the reconcile.local table cannot be read; fix reconcile.local`);
+    options.logger.warn(
+      { table: side.table, err: (err as Error).message },
+      `no ${INVOICE_KEYS_NAME} in this backup: the reconcile.local table cannot be read; fix reconcile.local`,
+    );
     return undefined;
   }
   const psql = startTool(
     'psql',
-    ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', 'begin isolation level repeatable read, read only', '-c', `set transaction snapshot '${options.snapshot}'`, '-c', `copy (${sql}) to stdout`, '-c', 'commit', options.dbnameArg],
+    [
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      'begin isolation level repeatable read, read only',
+      '-c',
+      `set transaction snapshot '${options.snapshot}'`,
+      '-c',
+      `copy (${sql}) to stdout`,
+      '-c',
+      'commit',
+      options.dbnameArg,
+    ],
     { env: options.env, signal: options.signal, label: 'psql (invoice keys)', installHint: PG_CLIENT_HINT },
   );
-  const zstd = startTool('zstd', ['-vv', '-1', '-c', '-'], { stdinFrom: psql.child.stdout!, signal: options.signal, label: 'zstd (invoice keys)', installHint: ZSTD_HINT });
+  const zstd = startTool('zstd', ['-vv', '-1', '-c', '-'], {
+    stdinFrom: psql.child.stdout!,
+    signal: options.signal,
+    label: 'zstd (invoice keys)',
+    installHint: ZSTD_HINT,
+  });
   psql.child.stdout!.destroy(); // our copy of the read end: zstd has its own
   // the object ends only once psql and zstd both exited 0: a short feed never looks complete
-  const saved = await saveEncrypted(options.storage, options.path, INVOICE_KEYS_NAME, INVOICE_KEYS_LAYERS, outputAfterExit(zstd, [psql]), options.recipients, options.signal);
+  const saved = await saveEncrypted(
+    options.storage,
+    options.path,
+    INVOICE_KEYS_NAME,
+    INVOICE_KEYS_LAYERS,
+    outputAfterExit(zstd, [psql]),
+    options.recipients,
+    options.signal,
+  );
   const plainSize = zstdInputBytes(zstd.stderrTail());
   const { plainSize: _compressed, ...object } = saved;
   return plainSize === undefined ? object : { ...object, plainSize };
@@ -90,7 +130,12 @@ export async function scanInvoiceKeys(
 ): Promise<boolean> {
   const path = repo.objectPath(manifest.target, manifest.id, object.name);
   const source = await openDecrypted(repo.storage, path, object, identities, signal ? { signal } : {});
-  const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', label: `zstd -d of '${path}'`, installHint: ZSTD_HINT, ...(signal ? { signal } : {}) });
+  const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], {
+    stdin: 'pipe',
+    label: `zstd -d of '${path}'`,
+    installHint: ZSTD_HINT,
+    ...(signal ? { signal } : {}),
+  });
   const out = outputAfterExit(zstd);
   const fed = pipeInto(source, zstd);
   let feedError: unknown;

@@ -60,7 +60,12 @@ export interface PruneContext {
   objectLock: boolean;
 }
 
-export async function planPrune(ctx: PruneContext, target: string, policy: RetentionPolicy, now = new Date()): Promise<PrunePlan> {
+export async function planPrune(
+  ctx: PruneContext,
+  target: string,
+  policy: RetentionPolicy,
+  now = new Date(),
+): Promise<PrunePlan> {
   const entries = await ctx.repo.listBackups(target);
   const backups = planRetention(entries.map(toPlanInput), policy, now, ctx.timeZone);
   const uploads: UploadEntry[] = [];
@@ -74,7 +79,12 @@ export async function planPrune(ctx: PruneContext, target: string, policy: Reten
         uploadId: u.uploadId,
         initiated: u.initiated?.toISOString() ?? null,
         action: old ? 'abort' : 'keep',
-        reason: age === undefined ? 'start time unknown: left alone' : old ? 'abandoned multipart upload' : 'recent multipart upload: may still be running',
+        reason:
+          age === undefined
+            ? 'start time unknown: left alone'
+            : old
+              ? 'abandoned multipart upload'
+              : 'recent multipart upload: may still be running',
       });
     }
   }
@@ -89,7 +99,9 @@ export async function planPrune(ctx: PruneContext, target: string, policy: Reten
         size: l.size,
         modified: l.modified.toISOString(),
         action: old ? 'remove' : 'keep',
-        reason: old ? `${l.kind === 'temp file' ? 'left by an interrupted save' : 'left by a failed or pruned backup'}, older than incompleteAfter` : 'younger than incompleteAfter: a backup may still be writing it',
+        reason: old
+          ? `${l.kind === 'temp file' ? 'left by an interrupted save' : 'left by a failed or pruned backup'}, older than incompleteAfter`
+          : 'younger than incompleteAfter: a backup may still be writing it',
       });
     }
   }
@@ -98,7 +110,18 @@ export async function planPrune(ctx: PruneContext, target: string, policy: Reten
 
 /** Carry out a plan (or only report it with dryRun). Errors per backup are collected, not thrown. */
 export async function executePrune(ctx: PruneContext, plan: PrunePlan, dryRun: boolean): Promise<PruneResult> {
-  const result: PruneResult = { target: plan.target, dryRun, policy: plan.policy, backups: [], uploads: [], leftovers: [], deleted: 0, deletedBytes: 0, retained: 0, failed: 0 };
+  const result: PruneResult = {
+    target: plan.target,
+    dryRun,
+    policy: plan.policy,
+    backups: [],
+    uploads: [],
+    leftovers: [],
+    deleted: 0,
+    deletedBytes: 0,
+    retained: 0,
+    failed: 0,
+  };
   const entries = new Map((await ctx.repo.listBackups(plan.target)).map((e) => [e.id, e]));
   for (const b of plan.backups) {
     const row = { ...b, startedAt: b.startedAt.toISOString() };
@@ -110,7 +133,8 @@ export async function executePrune(ctx: PruneContext, plan: PrunePlan, dryRun: b
       result.backups.push({ ...row, outcome: 'would delete' });
       continue;
     }
-    if (ctx.signal?.aborted) throw new InterruptedError(`prune of '${plan.target}' interrupted after ${result.deleted} deletions`);
+    if (ctx.signal?.aborted)
+      throw new InterruptedError(`prune of '${plan.target}' interrupted after ${result.deleted} deletions`);
     const entry = entries.get(b.id);
     const outcome = entry ? await deleteBackup(ctx, entry) : { outcome: 'deleted' as const, note: 'already gone' };
     result.backups.push({ ...row, ...outcome });
@@ -121,15 +145,37 @@ export async function executePrune(ctx: PruneContext, plan: PrunePlan, dryRun: b
     else result.failed++;
   }
   const multipart = incompleteUploadsOf(ctx.repo.storage);
-  result.failed += await removeEach(plan.uploads, multipart && ((u) => multipart.abortIncompleteUpload(u)), dryRun, result.uploads);
+  result.failed += await removeEach(
+    plan.uploads,
+    multipart && ((u) => multipart.abortIncompleteUpload(u)),
+    dryRun,
+    result.uploads,
+  );
   const stray = leftoversOf(ctx.repo.storage);
-  result.failed += await removeEach(plan.leftovers, stray && ((l) => stray.removeLeftover(l)), dryRun, result.leftovers);
-  ctx.logger.info({ target: plan.target, deleted: result.deleted, deletedBytes: result.deletedBytes, retained: result.retained, failed: result.failed, dryRun }, 'prune finished');
+  result.failed += await removeEach(
+    plan.leftovers,
+    stray && ((l) => stray.removeLeftover(l)),
+    dryRun,
+    result.leftovers,
+  );
+  ctx.logger.info(
+    {
+      target: plan.target,
+      deleted: result.deleted,
+      deletedBytes: result.deletedBytes,
+      retained: result.retained,
+      failed: result.failed,
+      dryRun,
+    },
+    'prune finished',
+  );
   return result;
 }
 
 async function deleteBackup(ctx: PruneContext, entry: BackupEntry): Promise<{ outcome: Outcome; note?: string }> {
-  const manifestFirst = [...entry.objects].sort((a, b) => Number(b.name === MANIFEST_NAME) - Number(a.name === MANIFEST_NAME));
+  const manifestFirst = [...entry.objects].sort(
+    (a, b) => Number(b.name === MANIFEST_NAME) - Number(a.name === MANIFEST_NAME),
+  );
   for (const object of manifestFirst) {
     const name = ctx.repo.objectPath(entry.target, entry.id, object.name);
     try {
@@ -138,7 +184,10 @@ async function deleteBackup(ctx: PruneContext, entry: BackupEntry): Promise<{ ou
       if (isRetentionRefusal(err, ctx.objectLock)) {
         ctx.logger.info({ object: name }, 'object is under S3 Object Lock retention: kept');
         const until = /\((?:GOVERNANCE|COMPLIANCE) until [^)]+\)/.exec(messageOf(err))?.[0];
-        return { outcome: 'retained', note: `'${object.name}' is under Object Lock retention${until ? ` ${until}` : ''}` };
+        return {
+          outcome: 'retained',
+          note: `'${object.name}' is under Object Lock retention${until ? ` ${until}` : ''}`,
+        };
       }
       ctx.logger.warn({ object: name, err: messageOf(err) }, 'could not delete');
       return { outcome: 'failed', note: messageOf(err) };
@@ -170,7 +219,12 @@ function toPlanInput(e: BackupEntry) {
  * Abandoned uploads and leftovers: each one marked for deletion is removed (or, on a dry run, said
  * to be), where the storage can remove such things at all; returns how many removals failed.
  */
-async function removeEach<T extends { action: string }>(items: readonly T[], remove: ((item: T) => Promise<void>) | undefined, dryRun: boolean, out: Array<T & { outcome: Outcome; note?: string }>): Promise<number> {
+async function removeEach<T extends { action: string }>(
+  items: readonly T[],
+  remove: ((item: T) => Promise<void>) | undefined,
+  dryRun: boolean,
+  out: Array<T & { outcome: Outcome; note?: string }>,
+): Promise<number> {
   let failed = 0;
   for (const item of items) {
     if (item.action === 'keep' || !remove) out.push({ ...item, outcome: 'kept' });

@@ -25,7 +25,18 @@ const COUNTS = ['keepLast', 'daily', 'weekly', 'monthly', 'yearly'] as const;
 export const DEFAULT_INCOMPLETE_AFTER = 24 * 3600;
 
 export function defaultRetentionConfig(): RetentionConfig {
-  return { defaults: { configured: false, keepLast: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0, incompleteAfter: DEFAULT_INCOMPLETE_AFTER }, targets: {} };
+  return {
+    defaults: {
+      configured: false,
+      keepLast: 0,
+      daily: 0,
+      weekly: 0,
+      monthly: 0,
+      yearly: 0,
+      incompleteAfter: DEFAULT_INCOMPLETE_AFTER,
+    },
+    targets: {},
+  };
 }
 
 export function readRetentionConfig(reader: Reader, targetNames: readonly string[]): RetentionConfig {
@@ -35,7 +46,8 @@ export function readRetentionConfig(reader: Reader, targetNames: readonly string
   const perTarget = reader.object('targets');
   if (perTarget.isObject()) {
     for (const name of Object.keys(perTarget.value as object)) {
-      if (!targetNames.includes(name)) perTarget.issues.add(`${perTarget.path}.${name}`, `no target '${name}' in targets[]`);
+      if (!targetNames.includes(name))
+        perTarget.issues.add(`${perTarget.path}.${name}`, `no target '${name}' in targets[]`);
       const r = perTarget.object(name);
       r.only([...COUNTS, 'incompleteAfter']);
       targets[name] = readPolicy(r, defaults);

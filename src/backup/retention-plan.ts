@@ -47,7 +47,12 @@ export function isoWeek(year: number, month: number, day: number): string {
  * empties the repository. The newest complete backup is always kept. Incomplete backups are deleted
  * once older than `incompleteAfter` (younger ones may still be running).
  */
-export function planRetention(backups: readonly PlanInput[], policy: RetentionPolicy, now: Date, timeZone: string): PlanEntry[] {
+export function planRetention(
+  backups: readonly PlanInput[],
+  policy: RetentionPolicy,
+  now: Date,
+  timeZone: string,
+): PlanEntry[] {
   const reasons = new Map<string, string[]>();
   const keep = (id: string, why: string) => reasons.set(id, [...(reasons.get(id) ?? []), why]);
   const complete = backups.filter((b) => b.status === 'complete').sort(newestFirst);
@@ -70,12 +75,27 @@ export function planRetention(backups: readonly PlanInput[], policy: RetentionPo
   }
 
   return [...backups].sort(newestFirst).map((b) => {
-    if (b.status === 'damaged') return { ...b, action: 'keep', reasons: ['manifest damaged: kept for inspection (verify --all reports it); remove it by hand once investigated'] };
+    if (b.status === 'damaged')
+      return {
+        ...b,
+        action: 'keep',
+        reasons: [
+          'manifest damaged: kept for inspection (verify --all reports it); remove it by hand once investigated',
+        ],
+      };
     if (b.status === 'incomplete') {
       const age = (now.getTime() - b.startedAt.getTime()) / 1000;
       return age > policy.incompleteAfter
-        ? { ...b, action: 'delete', reasons: [`incomplete (no manifest), older than ${formatAge(policy.incompleteAfter)}`] }
-        : { ...b, action: 'keep', reasons: [`incomplete but younger than ${formatAge(policy.incompleteAfter)}: may still be running`] };
+        ? {
+            ...b,
+            action: 'delete',
+            reasons: [`incomplete (no manifest), older than ${formatAge(policy.incompleteAfter)}`],
+          }
+        : {
+            ...b,
+            action: 'keep',
+            reasons: [`incomplete but younger than ${formatAge(policy.incompleteAfter)}: may still be running`],
+          };
     }
     const why = reasons.get(b.id);
     return why ? { ...b, action: 'keep', reasons: why } : { ...b, action: 'delete', reasons: ['kept by no rule'] };

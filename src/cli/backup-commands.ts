@@ -17,12 +17,23 @@ async function writeSigningKeyPair(out: string, json: boolean): Promise<void> {
   const pub = `${out}.pub`;
   await mkdir(path.dirname(out), { recursive: true });
   for (const file of [out, pub]) {
-    if (await access(file).then(() => true, () => false)) throw new UsageError(`'${file}' exists; refusing to overwrite a key`, { hint: 'choose another --out, or move the old key away first' });
+    if (
+      await access(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new UsageError(`'${file}' exists; refusing to overwrite a key`, {
+        hint: 'choose another --out, or move the old key away first',
+      });
   }
   await writeFile(pub, pair.publicPem, { mode: 0o644, flag: 'wx' });
   await writeFile(out, pair.privatePem, { mode: 0o600, flag: 'wx' });
   if (json) printJson({ keyFile: out, publicKeyFile: pub, keyId: pair.keyId, publicKey: pair.publicPem });
-  else process.stdout.write(`signing key written to ${out} (mode 0600): set signing.keyFile to it\npublic key (key id ${pair.keyId}) written to ${pub}: give it to the auditor, set signing.publicKeyFile where manifests are verified\n${pair.publicPem}`);
+  else
+    process.stdout.write(
+      `signing key written to ${out} (mode 0600): set signing.keyFile to it\npublic key (key id ${pair.keyId}) written to ${pub}: give it to the auditor, set signing.publicKeyFile where manifests are verified\n${pair.publicPem}`,
+    );
 }
 
 export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
@@ -41,9 +52,13 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
         // S3 Object Lock configured on a bucket that cannot hold it: say so before writing anything
         const problems = (await bucketCheckOf(ctx.repo.storage)?.checkBucket()) ?? [];
         if (problems.length > 0) {
-          throw new ConfigError(`repository '${ctx.repo.storage.location}' does not match repository.s3 in the configuration`, problems, {
-            hint: 'create the bucket with Object Lock enabled (e.g. aws s3api create-bucket --object-lock-enabled-for-bucket), or remove repository.s3.objectLock',
-          });
+          throw new ConfigError(
+            `repository '${ctx.repo.storage.location}' does not match repository.s3 in the configuration`,
+            problems,
+            {
+              hint: 'create the bucket with Object Lock enabled (e.g. aws s3api create-bucket --object-lock-enabled-for-bucket), or remove repository.s3.objectLock',
+            },
+          );
         }
         const { created } = await ctx.repo.init(ctx.config.encryption.recipients);
         if (ctx.json) printJson({ repository: ctx.repo.storage.location, created });
@@ -55,11 +70,29 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
       'make an age key pair: the identity file (private, 0600) and its recipient (public); with --signing an Ed25519 signing key pair',
       (y) =>
         y
-          .option('out', { type: 'string', demandOption: true, describe: 'where to write the identity file, or the private signing key with --signing (refuses to overwrite)' })
-          .option('signing', { type: 'boolean', default: false, describe: 'an Ed25519 signing key pair for evidence packs and manifests: FILE (private, 0600) and FILE.pub (public, for the auditor)' })
-          .example('$0 keygen --out /etc/fapiao-guard/age.key', 'then put the printed age1… recipient in encryption.recipients')
-          .example('$0 keygen --signing --out /etc/fapiao-guard/signing.key', 'then set signing.keyFile; give signing.key.pub to the auditor')
-          .epilog('Keep the identity file off the backup host if you can: backups need only the recipient. Lose it and the backups are unreadable: store a copy offline.'),
+          .option('out', {
+            type: 'string',
+            demandOption: true,
+            describe:
+              'where to write the identity file, or the private signing key with --signing (refuses to overwrite)',
+          })
+          .option('signing', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'an Ed25519 signing key pair for evidence packs and manifests: FILE (private, 0600) and FILE.pub (public, for the auditor)',
+          })
+          .example(
+            '$0 keygen --out /etc/fapiao-guard/age.key',
+            'then put the printed age1… recipient in encryption.recipients',
+          )
+          .example(
+            '$0 keygen --signing --out /etc/fapiao-guard/signing.key',
+            'then set signing.keyFile; give signing.key.pub to the auditor',
+          )
+          .epilog(
+            'Keep the identity file off the backup host if you can: backups need only the recipient. Lose it and the backups are unreadable: store a copy offline.',
+          ),
       async (args) => {
         refuseOption(args, 'target', 'keygen', 'the key pair serves every target (encryption.recipients)');
         const out = path.resolve(args.out);
@@ -69,11 +102,17 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
         try {
           await writeFile(out, formatIdentityFile(identity), { mode: 0o600, flag: 'wx' });
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`'${out}' exists; refusing to overwrite a key`, { hint: 'choose another --out, or move the old key away first' });
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+            throw new UsageError(`'${out}' exists; refusing to overwrite a key`, {
+              hint: 'choose another --out, or move the old key away first',
+            });
           throw err;
         }
         if (args.json) printJson({ identityFile: out, recipient });
-        else process.stdout.write(`identity written to ${out} (mode 0600)\nrecipient (public key, for encryption.recipients): ${recipient}\n`);
+        else
+          process.stdout.write(
+            `identity written to ${out} (mode 0600)\nrecipient (public key, for encryption.recipients): ${recipient}\n`,
+          );
       },
     )
     .command(
@@ -95,13 +134,24 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
         for (const target of selectTargets(ctx.config, args.target)) {
           if (ctx.signal.aborted) break;
           try {
-            results.push(await runBackup({ config: ctx.config, repo: ctx.repo, logger: ctx.logger, signal: ctx.signal }, target));
+            results.push(
+              await runBackup({ config: ctx.config, repo: ctx.repo, logger: ctx.logger, signal: ctx.signal }, target),
+            );
           } catch (error) {
             failures.push({ target: target.name, error });
           }
         }
         if (ctx.json) printJson(args.target ? (results[0] ?? null) : results);
-        else if (results.length > 0) printTable(['target', 'backup', 'stored', 'seconds'], results.map((r) => [r.target, r.id, formatBytes(r.storedBytes), ((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)]));
+        else if (results.length > 0)
+          printTable(
+            ['target', 'backup', 'stored', 'seconds'],
+            results.map((r) => [
+              r.target,
+              r.id,
+              formatBytes(r.storedBytes),
+              ((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1),
+            ]),
+          );
         const first = failures[0]?.error;
         if (first !== undefined && results.length > 0 && isFgError(first)) {
           first.hint = `${failures.length} of ${failures.length + results.length} targets failed (${failures.map((f) => f.target).join(', ')}); the others were backed up`;
@@ -135,9 +185,18 @@ export function registerBackupCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> 
         if (rows.length === 0) return void process.stdout.write(`no backups in ${ctx.repo.storage.location}\n`);
         printTable(
           ['target', 'backup', 'started', 'stored', 'status'],
-          rows.map((r) => [r.target, r.id, r.startedAt ? formatTime(r.startedAt, ctx.config.timezone) : '-', formatBytes(r.storedBytes), r.status === 'complete' ? 'complete' : r.status === 'damaged' ? `DAMAGED (${r.problem})` : 'INCOMPLETE (no manifest)']),
+          rows.map((r) => [
+            r.target,
+            r.id,
+            r.startedAt ? formatTime(r.startedAt, ctx.config.timezone) : '-',
+            formatBytes(r.storedBytes),
+            r.status === 'complete'
+              ? 'complete'
+              : r.status === 'damaged'
+                ? `DAMAGED (${r.problem})`
+                : 'INCOMPLETE (no manifest)',
+          ]),
         );
       },
     );
 }
-

@@ -53,14 +53,20 @@ export function refuseOption(args: GlobalArgs, option: 'target' | 'json', comman
 export function selectTargets(config: Config, name?: string): TargetConfig[] {
   if (!name) return config.targets;
   const target = config.targets.find((t) => t.name === name);
-  if (!target) throw new UsageError(`no target '${name}' in the configuration`, { hint: `known targets: ${config.targets.map((t) => t.name).join(', ')}` });
+  if (!target)
+    throw new UsageError(`no target '${name}' in the configuration`, {
+      hint: `known targets: ${config.targets.map((t) => t.name).join(', ')}`,
+    });
   return [target];
 }
 
 /** Exactly one target: --target, or the only one configured. */
 export function singleTarget(config: Config, name?: string): TargetConfig {
   const targets = selectTargets(config, name);
-  if (targets.length !== 1) throw new UsageError(`several targets are configured (${targets.map((t) => t.name).join(', ')})`, { hint: 'choose one with --target NAME' });
+  if (targets.length !== 1)
+    throw new UsageError(`several targets are configured (${targets.map((t) => t.name).join(', ')})`, {
+      hint: 'choose one with --target NAME',
+    });
   return targets[0]!;
 }
 

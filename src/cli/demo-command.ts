@@ -13,15 +13,32 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
     'try it: sample invoices → encrypted backup → verify → restore → proof → drill → reconcile, all local',
     (y) =>
       y
-        .option('dir', { type: 'string', default: '.fapiao-guard-demo', describe: 'where the demo keeps its key, config and file:// repository' })
-        .option('server', { type: 'string', default: process.env.FAPIAO_GUARD_DEMO_SERVER ?? 'postgres://postgres@127.0.0.1:5432/postgres', describe: 'PostgreSQL server for the demo databases (fapiao_demo_<id>, …_restore, …_state; <id> from --dir)' })
+        .option('dir', {
+          type: 'string',
+          default: '.fapiao-guard-demo',
+          describe: 'where the demo keeps its key, config and file:// repository',
+        })
+        .option('server', {
+          type: 'string',
+          default: process.env.FAPIAO_GUARD_DEMO_SERVER ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+          describe: 'PostgreSQL server for the demo databases (fapiao_demo_<id>, …_restore, …_state; <id> from --dir)',
+        })
         .option('invoices', { type: 'number', default: 20000, describe: 'sample size' })
         .example('$0 demo', 'needs only a local PostgreSQL that lets postgres create databases'),
     async (args) => {
       refuseOption(args, 'target', 'demo', "it makes its own sample target ('invoices')");
       // The demo is for people: its summary is the output, progress logs only when asked for.
-      const logger = loggerFor({ ...args, 'log-level': args['log-level'] ?? process.env.FAPIAO_GUARD_LOG_LEVEL ?? 'warn' });
-      const result = await runDemo({ dir: args.dir, serverUrl: args.server, invoices: args.invoices, logger, signal: interruptSignal(logger) });
+      const logger = loggerFor({
+        ...args,
+        'log-level': args['log-level'] ?? process.env.FAPIAO_GUARD_LOG_LEVEL ?? 'warn',
+      });
+      const result = await runDemo({
+        dir: args.dir,
+        serverUrl: args.server,
+        invoices: args.invoices,
+        logger,
+        signal: interruptSignal(logger),
+      });
       if (args.json) printJson(result);
       else {
         const rel = path.relative(process.cwd(), result.dir) || '.';
@@ -37,10 +54,18 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           `  6. restore drill     ${result.drill.verdict.toUpperCase()}: ${result.drill.checks.length} checks, RTO ${result.drill.seconds.total.toFixed(1)}s, backup age ${result.drill.rpoSeconds.toFixed(0)}s`,
           `                      report: ${path.relative(process.cwd(), result.drill.htmlReport ?? '') || result.drill.htmlReport}`,
           `  7. reconcile         ${result.taxExport.rows} rows in a tax-platform export (${path.relative(process.cwd(), result.taxExport.file)}) with ${result.taxExport.planted.length} planted problems`,
-          ...(result.deletedAfterBackup ? [`                      (1 of them deleted locally after backup ${result.deletedAfterBackup.backupId}: invoice ${result.deletedAfterBackup.key})`] : []),
+          ...(result.deletedAfterBackup
+            ? [
+                `                      (1 of them deleted locally after backup ${result.deletedAfterBackup.backupId}: invoice ${result.deletedAfterBackup.key})`,
+              ]
+            : []),
           ...rowsLine(result),
           `                      found ${plantedFound(result)} of them against public.invoices: ${findingsLine(result.reconcile.report.summary.findings)}`,
-          ...(result.reconcile.report.summary.inBackup > 0 ? [`                      ${result.reconcile.report.summary.inBackup} missing invoice(s) still in a backup (cause in_backup): ${inBackupLine(result)}`] : []),
+          ...(result.reconcile.report.summary.inBackup > 0
+            ? [
+                `                      ${result.reconcile.report.summary.inBackup} missing invoice(s) still in a backup (cause in_backup): ${inBackupLine(result)}`,
+              ]
+            : []),
           `                      report: ${path.relative(process.cwd(), result.reconcile.files.html)} (also .csv for Excel, .json)`,
           '',
           'next steps:',
@@ -53,7 +78,8 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
         ];
         process.stdout.write(out.join('\n'));
       }
-      if (!result.verify.ok || !result.restore.ok || result.drill.verdict !== 'pass') throw new CheckFailedError('the demo backup did not verify or restore cleanly; see the output above');
+      if (!result.verify.ok || !result.restore.ok || result.drill.verdict !== 'pass')
+        throw new CheckFailedError('the demo backup did not verify or restore cleanly; see the output above');
     },
   );
 }
@@ -62,7 +88,9 @@ export function registerDemoCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
 function rowsLine(result: DemoResult): string[] {
   const rows = result.reconcile.report.summary.rows?.upstream;
   if (!rows) return [];
-  return [`                      reconcile read ${rows.read} rows = ${rows.accepted} accepted + ${rows.rejected} rejected; ${rows.distinct} distinct invoices + ${rows.duplicateRows} duplicate rows`];
+  return [
+    `                      reconcile read ${rows.read} rows = ${rows.accepted} accepted + ${rows.rejected} rejected; ${rows.distinct} distinct invoices + ${rows.duplicateRows} duplicate rows`,
+  ];
 }
 
 /** `<key> in backup <id>` for each in_backup finding: where to restore it from. */

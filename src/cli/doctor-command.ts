@@ -12,7 +12,11 @@ export function registerDoctorCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
     'check the configuration against the live systems: one line per check, with the fix',
     (y) =>
       y
-        .option('send-test', { type: 'boolean', default: false, describe: 'send a test message through every notifier' })
+        .option('send-test', {
+          type: 'boolean',
+          default: false,
+          describe: 'send a test message through every notifier',
+        })
         .example('$0 doctor', 'after editing the config, before trusting the schedule')
         .example('$0 doctor --target invoices --json', 'one target, as JSON')
         .epilog(
@@ -21,15 +25,24 @@ export function registerDoctorCommand(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
         ),
     async (args) => {
       const ctx = await commandContext(args);
-      const checks = await runDoctor(ctx.config, ctx.repo, { targets: selectTargets(ctx.config, args.target), sendTest: args['send-test'], signal: ctx.signal });
+      const checks = await runDoctor(ctx.config, ctx.repo, {
+        targets: selectTargets(ctx.config, args.target),
+        sendTest: args['send-test'],
+        signal: ctx.signal,
+      });
       if (ctx.json) printJson(checks);
       else process.stdout.write(renderDoctor(checks));
       const code = doctorExitCode(checks);
       const bad = checks.filter((c) => c.status !== 'ok');
       const first = bad[0];
       const what = first ? `${first.section}: ${first.check}: ${first.detail}` : '';
-      if (code === 1) throw new CheckFailedError(`doctor: ${checks.filter((c) => c.status === 'failed').length} of ${checks.length} checks failed, first: ${what}`, first?.fix ? { hint: first.fix } : {});
-      if (code === 3) throw new OperationError(`doctor: ${bad.length} of ${checks.length} checks could not run, first: ${what}`);
+      if (code === 1)
+        throw new CheckFailedError(
+          `doctor: ${checks.filter((c) => c.status === 'failed').length} of ${checks.length} checks failed, first: ${what}`,
+          first?.fix ? { hint: first.fix } : {},
+        );
+      if (code === 3)
+        throw new OperationError(`doctor: ${bad.length} of ${checks.length} checks could not run, first: ${what}`);
     },
   );
 }

@@ -22,39 +22,61 @@ export function registerDrillCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
       'restore a backup into a scratch database and prove it: checksums, assertions, RTO and RPO',
       (y) =>
         y
-          .positional('backup', { type: 'string', describe: 'latest, random (among the last 7), random:N, or a backup id (prefix); default: drill.pick' })
+          .positional('backup', {
+            type: 'string',
+            describe: 'latest, random (among the last 7), random:N, or a backup id (prefix); default: drill.pick',
+          })
           .option('keep', { type: 'boolean', describe: 'keep the scratch database afterwards (default: drill.keep)' })
-          .option('keep-on-failure', { type: 'boolean', describe: 'keep the scratch database only when the drill fails (default: drill.keepOnFailure)' })
-          .option('jobs', { type: 'number', describe: 'parallel pg_restore jobs (default: drill.jobs, else restore.jobs); > 1 spools the archive first' })
+          .option('keep-on-failure', {
+            type: 'boolean',
+            describe: 'keep the scratch database only when the drill fails (default: drill.keepOnFailure)',
+          })
+          .option('jobs', {
+            type: 'number',
+            describe: 'parallel pg_restore jobs (default: drill.jobs, else restore.jobs); > 1 spools the archive first',
+          })
           .option('identity', { type: 'string', describe: 'identity file (overrides encryption.identityFile)' })
           .option('repository', REPOSITORY_OPTION)
           .example('$0 drill', 'drill the newest backup of every target')
           .example('$0 drill --repository offsite', 'prove the second copy restores too')
           .example('$0 drill random:14 --target invoices', 'one of the last 14 backups, so old ones get exercised too')
-          .example('$0 drill 20261128T020000Z-7f3a --keep-on-failure', 'one backup; keep the database to investigate if it fails')
-          .example('$0 drill --json | jq .verdict', 'the report as JSON: drillId, backupId, verdict, checks, seconds, rpoSeconds')
+          .example(
+            '$0 drill 20261128T020000Z-7f3a --keep-on-failure',
+            'one backup; keep the database to investigate if it fails',
+          )
+          .example(
+            '$0 drill --json | jq .verdict',
+            'the report as JSON: drillId, backupId, verdict, checks, seconds, rpoSeconds',
+          )
           .epilog(DRILL_EPILOG),
       async (args) => {
         const ctx = await commandContext(args);
         const settings = ctx.config.drill ?? defaultDrillConfig();
         const pick = args.backup === undefined ? settings.pick : parsePick(args.backup);
         if (!pick) throw new UsageError(`'${args.backup}' is not latest, random, random:N or a backup id`);
-        if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) throw new UsageError(`--jobs must be a whole number ≥ 1, got '${args.jobs}'`);
-        const targets = pick.kind === 'id' ? [singleTarget(ctx.config, args.target)] : selectTargets(ctx.config, args.target);
+        if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1))
+          throw new UsageError(`--jobs must be a whole number ≥ 1, got '${args.jobs}'`);
+        const targets =
+          pick.kind === 'id' ? [singleTarget(ctx.config, args.target)] : selectTargets(ctx.config, args.target);
         const identities = await loadIdentities(ctx.config, args.identity);
         await ctx.repo.requireRepository(); // no repository: exit 3 naming it, before any scratch database
         const reports: DrillReport[] = [];
         for (const target of targets) {
-          const report = await runDrill({ config: ctx.config, repo: ctx.repo, logger: ctx.logger, identities, signal: ctx.signal }, target, {
-            pick,
-            ...(args.keep !== undefined ? { keep: args.keep } : {}),
-            ...(args['keep-on-failure'] !== undefined ? { keepOnFailure: args['keep-on-failure'] } : {}),
-            ...(args.jobs !== undefined ? { jobs: args.jobs } : {}),
-          });
+          const report = await runDrill(
+            { config: ctx.config, repo: ctx.repo, logger: ctx.logger, identities, signal: ctx.signal },
+            target,
+            {
+              pick,
+              ...(args.keep !== undefined ? { keep: args.keep } : {}),
+              ...(args['keep-on-failure'] !== undefined ? { keepOnFailure: args['keep-on-failure'] } : {}),
+              ...(args.jobs !== undefined ? { jobs: args.jobs } : {}),
+            },
+          );
           reports.push(report);
           if (!ctx.json) printReport(report, ctx.config.timezone);
         }
-        if (ctx.json) printJson(targets.length === 1 && args.target ? reports[0] : reports.length === 1 ? reports[0] : reports);
+        if (ctx.json)
+          printJson(targets.length === 1 && args.target ? reports[0] : reports.length === 1 ? reports[0] : reports);
         const failed = reports.find((r) => r.verdict === 'fail');
         if (failed) throw drillFailure(failed);
       },
@@ -67,12 +89,17 @@ export function registerDrillCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .option('limit', { type: 'number', default: 20, describe: 'the most recent N drills' })
           .example('$0 drills', 'the last 20 drills of every target')
           .example('$0 drills --target invoices --json', 'as JSON, for scripts and dashboards')
-          .epilog("Read from the state database (state.url). 'running' with no process behind it is shown as interrupted by the next drill on the same host."),
+          .epilog(
+            "Read from the state database (state.url). 'running' with no process behind it is shown as interrupted by the next drill on the same host.",
+          ),
       async (args) => {
         const ctx = await commandContext(args);
         if (args.target) selectTargets(ctx.config, args.target);
-        if (!Number.isInteger(args.limit) || args.limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, got '${args.limit}'`);
-        const rows = await withStateDb(ctx.config, (db) => listDrills(db, { limit: args.limit, ...(args.target ? { target: args.target } : {}) }));
+        if (!Number.isInteger(args.limit) || args.limit < 1)
+          throw new UsageError(`--limit must be a whole number ≥ 1, got '${args.limit}'`);
+        const rows = await withStateDb(ctx.config, (db) =>
+          listDrills(db, { limit: args.limit, ...(args.target ? { target: args.target } : {}) }),
+        );
         if (ctx.json) {
           printJson(rows);
           return;

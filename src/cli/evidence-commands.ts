@@ -24,31 +24,67 @@ export function registerEvidenceCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs
           'check an evidence pack: every file against index.json, index.json against its signature (needs only the pack and the public key)',
           (v) =>
             v
-              .positional('pack', { type: 'string', demandOption: true, describe: 'the .zip written by fapiao-guard evidence' })
-              .option('key', { type: 'string', demandOption: true, describe: "the public signing key (the .pub file from 'keygen --signing')" })
+              .positional('pack', {
+                type: 'string',
+                demandOption: true,
+                describe: 'the .zip written by fapiao-guard evidence',
+              })
+              .option('key', {
+                type: 'string',
+                demandOption: true,
+                describe: "the public signing key (the .pub file from 'keygen --signing')",
+              })
               .example('$0 evidence verify pack.zip --key signing.key.pub', 'exit 0 when intact')
-              .epilog('Exit codes: 0 intact · 1 a file is altered, missing or added, the signature does not match, or an entry name is unsafe (the message names it) · 2 usage (no such file, not a public key).'),
+              .epilog(
+                'Exit codes: 0 intact · 1 a file is altered, missing or added, the signature does not match, or an entry name is unsafe (the message names it) · 2 usage (no such file, not a public key).',
+              ),
           async (v) => {
             refuseOption(v, 'target', 'evidence verify', 'a pack covers every target');
             const key = await loadVerifyKey(String(v.key));
             const file = path.resolve(String(v.pack));
-            const exists = await stat(file).then((s) => s.isFile(), () => false);
+            const exists = await stat(file).then(
+              (s) => s.isFile(),
+              () => false,
+            );
             if (!exists) throw new UsageError(`no evidence pack '${file}'`);
             const report = await verifyEvidencePack(file, key);
             if (v.json) printJson(report);
-            else if (report.ok) process.stdout.write(`intact: ${report.files} file(s) match index.json, signed by key ${report.keyId}; period ${report.period?.from}..${report.period?.to} (${report.period?.timezone}), made ${report.generatedAt}\n`);
-            else printTable(['entry', 'problem'], report.problems.map((p) => [p.name, p.problem]));
+            else if (report.ok)
+              process.stdout.write(
+                `intact: ${report.files} file(s) match index.json, signed by key ${report.keyId}; period ${report.period?.from}..${report.period?.to} (${report.period?.timezone}), made ${report.generatedAt}\n`,
+              );
+            else
+              printTable(
+                ['entry', 'problem'],
+                report.problems.map((p) => [p.name, p.problem]),
+              );
             if (!report.ok) {
               const first = report.problems[0]!;
-              throw new CheckFailedError(`evidence pack '${file}' fails verification: '${first.name}' ${first.problem}`, report.problems.length > 1 ? { hint: `${report.problems.length} problems: ${report.problems.map((p) => p.name).slice(0, 8).join(', ')}` } : {});
+              throw new CheckFailedError(
+                `evidence pack '${file}' fails verification: '${first.name}' ${first.problem}`,
+                report.problems.length > 1
+                  ? {
+                      hint: `${report.problems.length} problems: ${report.problems
+                        .map((p) => p.name)
+                        .slice(0, 8)
+                        .join(', ')}`,
+                    }
+                  : {},
+              );
             }
           },
         )
         .option('from', { type: 'string', describe: 'first day of the period (YYYY-MM-DD in config timezone)' })
         .option('to', { type: 'string', describe: 'last day of the period, inclusive' })
         .option('out', { type: 'string', describe: 'the .zip to write (refuses to overwrite)' })
-        .option('report-dir', { type: 'string', describe: 'where reconcile wrote its reports (default reconcile.reportDir)' })
-        .example('$0 evidence --from 2026-11-01 --to 2026-11-30 --out fapiao-2026-11.zip', 'November, signed with signing.keyFile')
+        .option('report-dir', {
+          type: 'string',
+          describe: 'where reconcile wrote its reports (default reconcile.reportDir)',
+        })
+        .example(
+          '$0 evidence --from 2026-11-01 --to 2026-11-30 --out fapiao-2026-11.zip',
+          'November, signed with signing.keyFile',
+        )
         .epilog(
           'The pack holds reconcile/ (the JSON, CSV and HTML reports of the runs started in the period), findings/ (the ledger of the period with every acknowledgement, JSON and CSV), ' +
             'drills/ (drill reports), backups/ (manifests of the backups started in the period, with their signatures), status.json, and index.json (sha256 and size of each file) with index.json.sig (Ed25519, signing.keyFile). ' +
@@ -56,24 +92,52 @@ export function registerEvidenceCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs
         ),
     async (args) => {
       refuseOption(args, 'target', 'evidence', 'a pack covers every target');
-      for (const [flag, v] of [['--from', args.from], ['--to', args.to]] as const) {
-        if (v === undefined) throw new UsageError(`evidence needs ${flag}`, { hint: "e.g. 'fapiao-guard evidence --from 2026-11-01 --to 2026-11-30 --out pack.zip'" });
+      for (const [flag, v] of [
+        ['--from', args.from],
+        ['--to', args.to],
+      ] as const) {
+        if (v === undefined)
+          throw new UsageError(`evidence needs ${flag}`, {
+            hint: "e.g. 'fapiao-guard evidence --from 2026-11-01 --to 2026-11-30 --out pack.zip'",
+          });
         if (!isDay(v)) throw new UsageError(`${flag} '${v}' is not a date like 2026-11-01`);
       }
       if (args.from! > args.to!) throw new UsageError(`the period starts (${args.from}) after it ends (${args.to})`);
       if (!args.out) throw new UsageError('evidence needs --out FILE.zip');
       const ctx = await commandContext(args);
       const keyFile = ctx.config.signing?.keyFile;
-      if (!keyFile) throw new ConfigError('an evidence pack is signed, and signing.keyFile is not configured', [], { hint: "make a key with 'fapiao-guard keygen --signing --out FILE' and set signing.keyFile" });
+      if (!keyFile)
+        throw new ConfigError('an evidence pack is signed, and signing.keyFile is not configured', [], {
+          hint: "make a key with 'fapiao-guard keygen --signing --out FILE' and set signing.keyFile",
+        });
       const signingKey = await loadSigningKey(keyFile);
       const reportDir = path.resolve(args['report-dir'] ?? ctx.config.reconcile?.reportDir ?? DEFAULT_REPORT_DIR);
       const started = Date.now();
       const result = await withStateDb(ctx.config, (db) =>
-        buildEvidencePack({ config: ctx.config, repo: ctx.repo, db, from: args.from!, to: args.to!, out: path.resolve(args.out!), reportDir, signingKey }),
+        buildEvidencePack({
+          config: ctx.config,
+          repo: ctx.repo,
+          db,
+          from: args.from!,
+          to: args.to!,
+          out: path.resolve(args.out!),
+          reportDir,
+          signingKey,
+        }),
       );
       const seconds = (Date.now() - started) / 1000;
-      if (ctx.json) return printJson({ file: result.file, bytes: result.bytes, seconds, keyId: result.index.keyId, files: result.index.files.length, notes: result.index.notes });
-      process.stdout.write(`evidence pack written to ${result.file}: ${result.index.files.length} file(s), ${formatBytes(result.bytes)}, signed by key ${result.index.keyId} (${seconds.toFixed(1)} s)\n`);
+      if (ctx.json)
+        return printJson({
+          file: result.file,
+          bytes: result.bytes,
+          seconds,
+          keyId: result.index.keyId,
+          files: result.index.files.length,
+          notes: result.index.notes,
+        });
+      process.stdout.write(
+        `evidence pack written to ${result.file}: ${result.index.files.length} file(s), ${formatBytes(result.bytes)}, signed by key ${result.index.keyId} (${seconds.toFixed(1)} s)\n`,
+      );
       for (const note of result.index.notes) process.stdout.write(`note: ${note}\n`);
       process.stdout.write(`check it with: fapiao-guard evidence verify ${result.file} --key <the .pub file>\n`);
     },

@@ -22,10 +22,19 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
   let cli = yargs(argv)
     .scriptName('fapiao-guard')
     .usage('$0 <command> [options]\n\nEncrypted, verifiable PostgreSQL backups for invoice (发票) databases.')
-    .option('config', { type: 'string', global: true, describe: 'config file (default: $FAPIAO_GUARD_CONFIG or ./config/fapiao-guard.yaml)' })
+    .option('config', {
+      type: 'string',
+      global: true,
+      describe: 'config file (default: $FAPIAO_GUARD_CONFIG or ./config/fapiao-guard.yaml)',
+    })
     .option('target', { type: 'string', global: true, describe: 'only this target (a name from targets[])' })
     .option('json', { type: 'boolean', global: true, describe: 'print results as JSON on stdout' })
-    .option('log-level', { type: 'string', global: true, choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], describe: 'log verbosity on stderr (default info)' }) as unknown as Argv<GlobalArgs>;
+    .option('log-level', {
+      type: 'string',
+      global: true,
+      choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+      describe: 'log verbosity on stderr (default info)',
+    }) as unknown as Argv<GlobalArgs>;
   cli = registerDemoCommand(cli);
   cli = registerBackupCommands(cli);
   cli = registerRestoreCommands(cli);
@@ -35,19 +44,26 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
   cli = registerEvidenceCommands(cli);
   cli = registerDoctorCommand(cli);
   cli = registerCopyCommand(cli);
-  return cli
-    .demandCommand(1, 'name a command; try --help')
-    .strict()
-    .recommendCommands()
-    .epilog(EPILOG)
-    .version(TOOL_VERSION)
-    .help()
-    .alias('help', 'h')
-    // no wrapping: examples stay on one line, so they can be copied (the terminal folds prose)
-    .wrap(null)
-    .fail((message, err) => {
-      throw err ?? new UsageError(message.charAt(0).toLowerCase() + message.slice(1), { hint: "'fapiao-guard <command> --help' shows the options and examples" });
-    });
+  return (
+    cli
+      .demandCommand(1, 'name a command; try --help')
+      .strict()
+      .recommendCommands()
+      .epilog(EPILOG)
+      .version(TOOL_VERSION)
+      .help()
+      .alias('help', 'h')
+      // no wrapping: examples stay on one line, so they can be copied (the terminal folds prose)
+      .wrap(null)
+      .fail((message, err) => {
+        throw (
+          err ??
+          new UsageError(message.charAt(0).toLowerCase() + message.slice(1), {
+            hint: "'fapiao-guard <command> --help' shows the options and examples",
+          })
+        );
+      })
+  );
 }
 
 /** Node's process warnings (e.g. the AWS SDK's Node-version notice) as one log line, not raw text. */
@@ -90,5 +106,7 @@ export function explicitConfig(argv: readonly string[]): string | undefined {
  */
 export function withConfigFlag(line: string, config: string | undefined): string {
   if (!config || !/^[\w./~:@+-]+$/.test(config)) return line;
-  return line.replace(/'fapiao-guard ([^']*)'/g, (whole, rest: string) => (/--config\b/.test(rest) ? whole : `'fapiao-guard ${rest} --config ${config}'`));
+  return line.replace(/'fapiao-guard ([^']*)'/g, (whole, rest: string) =>
+    /--config\b/.test(rest) ? whole : `'fapiao-guard ${rest} --config ${config}'`,
+  );
 }

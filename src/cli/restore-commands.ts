@@ -16,16 +16,30 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
       'check stored objects against their manifest (size, sha256); no key needed',
       (y) =>
         y
-          .positional('backup', { type: 'string', default: 'latest', describe: 'backup id (or unique prefix), or latest' })
+          .positional('backup', {
+            type: 'string',
+            default: 'latest',
+            describe: 'backup id (or unique prefix), or latest',
+          })
           .option('all', { type: 'boolean', default: false, describe: 'verify every complete backup' })
-          .option('deep', { type: 'boolean', default: false, describe: 'also decrypt (needs encryption.identityFile), list the archive with pg_restore and read the details' })
-          .option('identity', { type: 'string', describe: 'identity file for --deep (overrides encryption.identityFile)' })
+          .option('deep', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'also decrypt (needs encryption.identityFile), list the archive with pg_restore and read the details',
+          })
+          .option('identity', {
+            type: 'string',
+            describe: 'identity file for --deep (overrides encryption.identityFile)',
+          })
           .option('repository', REPOSITORY_OPTION)
           .example('$0 verify', 'the newest backup of each target')
           .example('$0 verify --all --repository offsite', 'every backup in the second repository')
           .example('$0 verify --all --json', 'every backup, as JSON; exit 1 if any object is damaged')
           .example('$0 verify 20261128T020000Z --deep', 'decrypt and read one backup')
-          .epilog('Exit codes: 0 every object matches its manifest · 1 an object is missing, truncated, altered or does not decrypt · 2 usage (unknown backup) · 3 storage unreachable.'),
+          .epilog(
+            'Exit codes: 0 every object matches its manifest · 1 an object is missing, truncated, altered or does not decrypt · 2 usage (unknown backup) · 3 storage unreachable.',
+          ),
       async (args) => {
         const ctx = await commandContext(args);
         const identities = args.deep ? await loadIdentities(ctx.config, args.identity) : undefined;
@@ -34,7 +48,14 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
         const reports: VerifyReport[] = [];
         const signingKey = await manifestVerifyKey(ctx.config);
         const verifyOne = async (manifest: Manifest): Promise<VerifyReport> =>
-          withSignatureCheck(await verifyBackup(ctx.repo, manifest, { deep: args.deep, signal: ctx.signal, ...(identities ? { identities } : {}) }), await checkManifestSignature(ctx.repo, manifest, signingKey));
+          withSignatureCheck(
+            await verifyBackup(ctx.repo, manifest, {
+              deep: args.deep,
+              signal: ctx.signal,
+              ...(identities ? { identities } : {}),
+            }),
+            await checkManifestSignature(ctx.repo, manifest, signingKey),
+          );
         const nothing: string[] = [];
         for (const target of selectTargets(ctx.config, args.target)) {
           if (args.all) {
@@ -42,7 +63,14 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
             if (backups.length === 0) nothing.push(target.name);
             for (const b of backups) {
               if (b.manifest) reports.push(await verifyOne(b.manifest));
-              else reports.push({ backupId: b.id, target: b.target, deep: args.deep, ok: false, checks: [{ name: 'manifest', ok: false, problem: b.problem ?? 'manifest unreadable' }] });
+              else
+                reports.push({
+                  backupId: b.id,
+                  target: b.target,
+                  deep: args.deep,
+                  ok: false,
+                  checks: [{ name: 'manifest', ok: false, problem: b.problem ?? 'manifest unreadable' }],
+                });
             }
             continue;
           }
@@ -62,20 +90,35 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
         else {
           printTable(
             ['target', 'backup', 'check', 'result'],
-            reports.flatMap((r) => r.checks.map((c) => [r.target, r.backupId, c.name, c.ok ? `ok${c.actual !== undefined && !/^[0-9a-f]{64}$/.test(String(c.actual)) ? ` (${c.actual})` : ''}` : `FAILED: ${c.problem ?? ''}`])),
+            reports.flatMap((r) =>
+              r.checks.map((c) => [
+                r.target,
+                r.backupId,
+                c.name,
+                c.ok
+                  ? `ok${c.actual !== undefined && !/^[0-9a-f]{64}$/.test(String(c.actual)) ? ` (${c.actual})` : ''}`
+                  : `FAILED: ${c.problem ?? ''}`,
+              ]),
+            ),
           );
         }
         const failed = reports.filter((r) => !r.ok);
         if (failed.length > 0) {
           const first = failed[0]!.checks.find((c) => !c.ok)!;
-          throw new CheckFailedError(first.problem ?? `${first.name} failed for '${failed[0]!.target}/${failed[0]!.backupId}'`, {
-            hint: `${failed.length} of ${reports.length} backups failed verification; do not rely on them, take a new backup`,
-          });
+          throw new CheckFailedError(
+            first.problem ?? `${first.name} failed for '${failed[0]!.target}/${failed[0]!.backupId}'`,
+            {
+              hint: `${failed.length} of ${reports.length} backups failed verification; do not rely on them, take a new backup`,
+            },
+          );
         }
         if (nothing.length > 0) {
-          throw new NotFoundError(`no backup to verify of target(s) ${nothing.map((n) => `'${n}'`).join(', ')} in '${ctx.repo.storage.location}'`, {
-            hint: "an initialised but empty repository, or the wrong one: 'fapiao-guard list' shows what is there; 'fapiao-guard backup' makes one",
-          });
+          throw new NotFoundError(
+            `no backup to verify of target(s) ${nothing.map((n) => `'${n}'`).join(', ')} in '${ctx.repo.storage.location}'`,
+            {
+              hint: "an initialised but empty repository, or the wrong one: 'fapiao-guard list' shows what is there; 'fapiao-guard backup' makes one",
+            },
+          );
         }
       },
     )
@@ -84,15 +127,37 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
       'restore a backup into a database, then prove row counts and checksums match',
       (y) =>
         y
-          .positional('backup', { type: 'string', demandOption: true, describe: 'backup id (or unique prefix), or latest' })
-          .option('to', { type: 'string', demandOption: true, describe: 'postgres:// URL of the (empty) database to restore into' })
-          .option('jobs', { type: 'number', describe: 'parallel pg_restore jobs; > 1 spools the archive to restore.spoolDir first' })
-          .option('clean', { type: 'boolean', default: false, describe: 'drop objects before recreating them (allows a non-empty target)' })
-          .option('no-owner', { type: 'boolean', default: false, describe: 'do not restore ownership and privileges (roles missing on the target server)' })
+          .positional('backup', {
+            type: 'string',
+            demandOption: true,
+            describe: 'backup id (or unique prefix), or latest',
+          })
+          .option('to', {
+            type: 'string',
+            demandOption: true,
+            describe: 'postgres:// URL of the (empty) database to restore into',
+          })
+          .option('jobs', {
+            type: 'number',
+            describe: 'parallel pg_restore jobs; > 1 spools the archive to restore.spoolDir first',
+          })
+          .option('clean', {
+            type: 'boolean',
+            default: false,
+            describe: 'drop objects before recreating them (allows a non-empty target)',
+          })
+          .option('no-owner', {
+            type: 'boolean',
+            default: false,
+            describe: 'do not restore ownership and privileges (roles missing on the target server)',
+          })
           .option('identity', { type: 'string', describe: 'identity file (overrides encryption.identityFile)' })
           .option('repository', REPOSITORY_OPTION)
           .example('$0 restore latest --to postgres://127.0.0.1/invoices_check', 'the newest backup, streamed')
-          .example('$0 restore latest --repository offsite --to postgres://…', 'from the second copy (the primary lost)')
+          .example(
+            '$0 restore latest --repository offsite --to postgres://…',
+            'from the second copy (the primary lost)',
+          )
           .example('$0 restore 20261128T020000Z-7f3a --to postgres://… --jobs 4', 'spooled, parallel restore')
           .epilog(
             'Refuses the backup\'s own source database, and a non-empty target without --clean. Without this tool: see README "Restore by hand".\n' +
@@ -103,7 +168,8 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
         const target = singleTarget(ctx.config, args.target);
         checkRestoreTo(args.to, target.url);
         const jobs = args.jobs ?? ctx.config.restore.jobs;
-        if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a whole number ≥ 1, got '${args.jobs}'`);
+        if (!Number.isInteger(jobs) || jobs < 1)
+          throw new UsageError(`--jobs must be a whole number ≥ 1, got '${args.jobs}'`);
         const identities = await loadIdentities(ctx.config, args.identity);
         const manifest = await ctx.repo.resolve(target.name, args.backup);
         const result = await runRestore(
@@ -114,12 +180,19 @@ export function registerRestoreCommands(cli: Argv<GlobalArgs>): Argv<GlobalArgs>
         );
         if (ctx.json) printJson(result);
         else {
-          printTable(['check', 'expected', 'actual', 'result'], result.checks.map((c) => [c.name, String(c.expected), String(c.actual), c.ok ? 'ok' : 'MISMATCH']));
-          process.stdout.write(`${result.ok ? 'restored and verified' : 'restored, but the data DIFFERS from the backup'}: ${result.target}/${result.backupId} → ${result.to} in ${result.seconds.total.toFixed(1)}s\n`);
+          printTable(
+            ['check', 'expected', 'actual', 'result'],
+            result.checks.map((c) => [c.name, String(c.expected), String(c.actual), c.ok ? 'ok' : 'MISMATCH']),
+          );
+          process.stdout.write(
+            `${result.ok ? 'restored and verified' : 'restored, but the data DIFFERS from the backup'}: ${result.target}/${result.backupId} → ${result.to} in ${result.seconds.total.toFixed(1)}s\n`,
+          );
         }
         if (!result.ok) {
           const bad = result.checks.filter((c) => !c.ok);
-          throw new CheckFailedError(`restored data differs from backup '${result.backupId}': ${bad.map((c) => `${c.name} expected ${c.expected}, got ${c.actual}`).join('; ')}`);
+          throw new CheckFailedError(
+            `restored data differs from backup '${result.backupId}': ${bad.map((c) => `${c.name} expected ${c.expected}, got ${c.actual}`).join('; ')}`,
+          );
         }
       },
     );
@@ -144,7 +217,10 @@ export function checkRestoreTo(to: string, sourceUrl: string): void {
       // the source URL itself is unusual: keep the generic form
     }
   }
-  throw new UsageError(`--to must be a postgres:// URL of the database to restore into, got '${to.length > 60 ? `${to.slice(0, 60)}…` : to}'`, {
-    hint: `e.g. --to ${suggestion} (create the database first: createdb)`,
-  });
+  throw new UsageError(
+    `--to must be a postgres:// URL of the database to restore into, got '${to.length > 60 ? `${to.slice(0, 60)}…` : to}'`,
+    {
+      hint: `e.g. --to ${suggestion} (create the database first: createdb)`,
+    },
+  );
 }

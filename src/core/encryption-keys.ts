@@ -22,6 +22,9 @@ export async function loadIdentities(config: Config, override?: string): Promise
     throw new ConfigError(`cannot read identity file '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   const mode = (await stat(file)).mode & 0o077;
-  if (mode !== 0) process.emitWarning(`identity file '${file}' is readable by others (mode ${((await stat(file)).mode & 0o777).toString(8)}); chmod 600 it`);
+  if (mode !== 0)
+    process.emitWarning(
+      `identity file '${file}' is readable by others (mode ${((await stat(file)).mode & 0o777).toString(8)}); chmod 600 it`,
+    );
   return parseIdentities(text, file);
 }

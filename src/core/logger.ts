@@ -9,7 +9,17 @@ const require = createRequire(import.meta.url);
 export type { Logger };
 
 /** Keys whose values never reach a log line, at any depth we know of. */
-const SECRET_KEYS = ['password', 'passphrase', 'secret', 'token', 'authorization', 'identity', 'secretAccessKey', 'sessionToken', 'privateKey'];
+const SECRET_KEYS = [
+  'password',
+  'passphrase',
+  'secret',
+  'token',
+  'authorization',
+  'identity',
+  'secretAccessKey',
+  'sessionToken',
+  'privateKey',
+];
 export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 export interface LoggerOptions {
@@ -25,9 +35,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = { level, base: { name: 'fapiao-guard' }, redact: { paths: REDACT_PATHS, censor: '**redacted**' } };
   if (usePretty) {
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
-    return pino(base, pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss' }));
+    return pino(
+      base,
+      pretty({
+        destination: 2,
+        sync: true,
+        colorize: true,
+        ignore: 'pid,hostname,name',
+        translateTime: 'SYS:HH:MM:ss',
+      }),
+    );
   }
-  return pino({ ...base, timestamp: pino.stdTimeFunctions.isoTime }, (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ fd: 2, sync: true }));
+  return pino(
+    { ...base, timestamp: pino.stdTimeFunctions.isoTime },
+    (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ fd: 2, sync: true }),
+  );
 }
 
 /** A logger that discards everything (library use, tests). */

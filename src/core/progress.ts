@@ -8,7 +8,11 @@ export interface Progress {
 
 const NOOP: Progress = { update: () => undefined, done: () => undefined };
 
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, enabled = Boolean(stream.isTTY)): Progress {
+export function createProgress(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+  enabled = Boolean(stream.isTTY),
+): Progress {
   if (!enabled) return NOOP;
   const started = Date.now();
   let last = 0;

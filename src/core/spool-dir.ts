@@ -20,13 +20,18 @@ export function spoolFolder(base: string | undefined): string {
 export async function ensureSpoolFolder(base: string | undefined): Promise<string> {
   const dir = spoolFolder(base);
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
-    throw new OperationError(`cannot create the spool folder '${dir}': ${messageOf(err)}`, { hint: 'set restore.spoolDir to a writable folder' });
+    throw new OperationError(`cannot create the spool folder '${dir}': ${messageOf(err)}`, {
+      hint: 'set restore.spoolDir to a writable folder',
+    });
   });
   const st = await lstat(dir);
   if (!st.isDirectory() || st.uid !== uid() || (st.mode & 0o077) !== 0) {
-    throw new OperationError(`spool folder '${dir}' is not a private folder of this user (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)}${st.isSymbolicLink() ? ', a symbolic link' : ''}): the decrypted dump would be readable by others`, {
-      hint: `remove it, or set restore.spoolDir to a folder only this user can read`,
-    });
+    throw new OperationError(
+      `spool folder '${dir}' is not a private folder of this user (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)}${st.isSymbolicLink() ? ', a symbolic link' : ''}): the decrypted dump would be readable by others`,
+      {
+        hint: `remove it, or set restore.spoolDir to a folder only this user can read`,
+      },
+    );
   }
   return dir;
 }
@@ -52,6 +57,7 @@ export async function removeOrphanSpools(base: string | undefined, logger?: Logg
     await rm(path.join(dir, name), { force: true, recursive: true });
     removed.push(name);
   }
-  if (removed.length > 0) logger?.warn({ folder: dir, files: removed }, 'deleted decrypted dumps left by killed restores');
+  if (removed.length > 0)
+    logger?.warn({ folder: dir, files: removed }, 'deleted decrypted dumps left by killed restores');
   return removed;
 }

@@ -5,7 +5,10 @@ function readVersion(): string {
   // src/core/version.ts under vitest, dist/src/core/version.js when built: look two and three levels up.
   for (const relative of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'fapiao-guard' && pkg.version) return pkg.version;
     } catch {
       // not here; try the next

@@ -39,7 +39,17 @@ export interface DaemonConfig {
 export const DEFAULT_LISTEN = '127.0.0.1:9187';
 
 export function defaultDaemonConfig(): DaemonConfig {
-  return { listen: DEFAULT_LISTEN, allowedHosts: [], shutdownTimeout: 60, heartbeat: 10, staleAfter: 60, catchUp: true, catchUpWindow: 7 * 86400, historyRetention: 180 * 86400, concurrency: availableParallelism() };
+  return {
+    listen: DEFAULT_LISTEN,
+    allowedHosts: [],
+    shutdownTimeout: 60,
+    heartbeat: 10,
+    staleAfter: 60,
+    catchUp: true,
+    catchUpWindow: 7 * 86400,
+    historyRetention: 180 * 86400,
+    concurrency: availableParallelism(),
+  };
 }
 
 export function readSchedules(reader: Reader): Schedules {
@@ -52,7 +62,10 @@ export function readSchedules(reader: Reader): Schedules {
     const check = cron.validateDetailed(text);
     if (!check.valid) {
       const why = check.errors.map((e) => e.message).join(', ') || 'not a cron expression';
-      reader.issues.add(path(reader, job), `'${text}' is not a cron expression (${why}); e.g. "0 2 * * *" = 02:00 daily, "*/30 * * * *" = every 30 minutes, or "off"`);
+      reader.issues.add(
+        path(reader, job),
+        `'${text}' is not a cron expression (${why}); e.g. "0 2 * * *" = 02:00 daily, "*/30 * * * *" = every 30 minutes, or "off"`,
+      );
       continue;
     }
     out[job] = text;
@@ -61,20 +74,38 @@ export function readSchedules(reader: Reader): Schedules {
 }
 
 export function readDaemonConfig(reader: Reader): DaemonConfig {
-  reader.only(['listen', 'token', 'allowedHosts', 'shutdownTimeout', 'heartbeat', 'staleAfter', 'catchUp', 'catchUpWindow', 'historyRetention', 'concurrency']);
+  reader.only([
+    'listen',
+    'token',
+    'allowedHosts',
+    'shutdownTimeout',
+    'heartbeat',
+    'staleAfter',
+    'catchUp',
+    'catchUpWindow',
+    'historyRetention',
+    'concurrency',
+  ]);
   const d = defaultDaemonConfig();
   let listen: string | undefined = reader.string('listen', { fallback: DEFAULT_LISTEN })!.trim();
   if (listen === 'off' || listen === '') listen = undefined;
-  else if (!parseListen(listen)) reader.issues.add(path(reader, 'listen'), `'${listen}' is not host:port (e.g. 127.0.0.1:9187) or "off"`);
+  else if (!parseListen(listen))
+    reader.issues.add(path(reader, 'listen'), `'${listen}' is not host:port (e.g. 127.0.0.1:9187) or "off"`);
   const heartbeat = durationOf(reader, 'heartbeat', `${d.heartbeat}s`);
   const staleAfter = durationOf(reader, 'staleAfter', `${d.staleAfter}s`);
-  if (staleAfter < heartbeat * 2) reader.issues.add(path(reader, 'staleAfter'), `must be at least twice daemon.heartbeat (${heartbeat}s), or live runs get marked interrupted`);
+  if (staleAfter < heartbeat * 2)
+    reader.issues.add(
+      path(reader, 'staleAfter'),
+      `must be at least twice daemon.heartbeat (${heartbeat}s), or live runs get marked interrupted`,
+    );
   const shutdownTimeout = durationOf(reader, 'shutdownTimeout', `${d.shutdownTimeout}s`);
   if (shutdownTimeout < 1) reader.issues.add(path(reader, 'shutdownTimeout'), 'must be at least 1s');
   const token = reader.string('token');
-  if (token !== undefined && token.length < 16) reader.issues.add(path(reader, 'token'), 'must be at least 16 characters (e.g. openssl rand -hex 24)');
+  if (token !== undefined && token.length < 16)
+    reader.issues.add(path(reader, 'token'), 'must be at least 16 characters (e.g. openssl rand -hex 24)');
   const allowedHosts = reader.strings('allowedHosts').map((h) => h.toLowerCase());
-  const concurrency = reader.number('concurrency', { fallback: d.concurrency, integer: true, min: 1, max: 256 }) ?? d.concurrency;
+  const concurrency =
+    reader.number('concurrency', { fallback: d.concurrency, integer: true, min: 1, max: 256 }) ?? d.concurrency;
   return {
     ...(listen ? { listen } : {}),
     ...(token ? { token } : {}),

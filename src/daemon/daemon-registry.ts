@@ -14,7 +14,11 @@ export interface ScheduleEntry extends RunSpec {
   schedule: string;
 }
 
-export function scheduleEntries(config: Config, schedules: Schedules, targets: readonly TargetConfig[]): ScheduleEntry[] {
+export function scheduleEntries(
+  config: Config,
+  schedules: Schedules,
+  targets: readonly TargetConfig[],
+): ScheduleEntry[] {
   const problems: string[] = [];
   const entries = (Object.entries(schedules) as Array<[JobName, string | undefined]>).flatMap(([name, schedule]) => {
     if (!schedule) return [];
@@ -23,20 +27,41 @@ export function scheduleEntries(config: Config, schedules: Schedules, targets: r
       return [];
     }
     const job = JOBS[name];
-    return scopesFor(job, targets).map((scope) => ({ name, job, scope, historyTarget: historyTarget(scope), schedule }));
+    return scopesFor(job, targets).map((scope) => ({
+      name,
+      job,
+      scope,
+      historyTarget: historyTarget(scope),
+      schedule,
+    }));
   });
   if (problems.length > 0) throw new ConfigError('cannot schedule the configured jobs', problems);
-  if (entries.length === 0) throw new ConfigError('nothing to schedule: the configuration has no schedules', [], { hint: 'add e.g. schedules: {backup: "0 2 * * *", prune: "30 5 * * *"}' });
+  if (entries.length === 0)
+    throw new ConfigError('nothing to schedule: the configuration has no schedules', [], {
+      hint: 'add e.g. schedules: {backup: "0 2 * * *", prune: "30 5 * * *"}',
+    });
   return entries;
 }
 
-export async function registerDaemon(pool: pg.Pool, id: string, host: string, listen: string | null, concurrency: number): Promise<void> {
-  await pool.query(`insert into fapiao_guard.daemons (daemon_id, host, pid, listen, concurrency) values ($1, $2, $3, $4, $5)`, [id, host, process.pid, listen, concurrency]);
+export async function registerDaemon(
+  pool: pg.Pool,
+  id: string,
+  host: string,
+  listen: string | null,
+  concurrency: number,
+): Promise<void> {
+  await pool.query(
+    `insert into fapiao_guard.daemons (daemon_id, host, pid, listen, concurrency) values ($1, $2, $3, $4, $5)`,
+    [id, host, process.pid, listen, concurrency],
+  );
 }
 
 /** A queue worker of this daemon: another daemon releases its jobs if this one dies. */
 export async function recordWorker(pool: pg.Pool, id: string, workerId: string): Promise<void> {
-  await pool.query(`update fapiao_guard.daemons set worker_ids = array_append(worker_ids, $2) where daemon_id = $1`, [id, workerId]);
+  await pool.query(`update fapiao_guard.daemons set worker_ids = array_append(worker_ids, $2) where daemon_id = $1`, [
+    id,
+    workerId,
+  ]);
 }
 
 export async function daemonHeartbeat(pool: pg.Pool, id: string): Promise<void> {
@@ -44,7 +69,9 @@ export async function daemonHeartbeat(pool: pg.Pool, id: string): Promise<void> 
 }
 
 export async function daemonStopped(pool: pg.Pool, id: string): Promise<void> {
-  await pool.query(`update fapiao_guard.daemons set stopped_at = now(), heartbeat_at = now() where daemon_id = $1`, [id]);
+  await pool.query(`update fapiao_guard.daemons set stopped_at = now(), heartbeat_at = now() where daemon_id = $1`, [
+    id,
+  ]);
 }
 
 export interface DeadDaemon {
@@ -59,8 +86,16 @@ export interface DeadDaemon {
  * gone: recorded as stopped (once, by whichever daemon sees it first) and returned with their queue
  * workers, whose jobs the caller releases.
  */
-export async function claimDeadDaemons(pool: pg.Pool, staleAfter: number, host: string, isAlive: (pid: number) => boolean): Promise<DeadDaemon[]> {
-  const local = await pool.query<{ pid: number }>(`select pid from fapiao_guard.daemons where stopped_at is null and host = $1 and pid <> $2`, [host, process.pid]);
+export async function claimDeadDaemons(
+  pool: pg.Pool,
+  staleAfter: number,
+  host: string,
+  isAlive: (pid: number) => boolean,
+): Promise<DeadDaemon[]> {
+  const local = await pool.query<{ pid: number }>(
+    `select pid from fapiao_guard.daemons where stopped_at is null and host = $1 and pid <> $2`,
+    [host, process.pid],
+  );
   const dead = local.rows.map((r) => r.pid).filter((pid) => !isAlive(pid));
   const res = await pool.query<{ daemon_id: string; host: string; pid: number; worker_ids: string[] }>(
     `update fapiao_guard.daemons set stopped_at = now()

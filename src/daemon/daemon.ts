@@ -25,8 +25,22 @@ import type { DaemonConfig } from './daemon-config.js';
 import { closeServer, startHttpServer } from './http-server.js';
 import { type QueuedFireTime, enqueue, installQueue, releaseWorkers, startWorkers } from './job-queue.js';
 import { type Trigger, claimRun, deleteOldRuns, lastFireTime, markStaleRuns, startAttempt } from './job-runs.js';
-import { type RunOutcome, type RunSpec, type RunnerDeps, ShutdownError, notifyOutcome, runClaimed } from './job-runner.js';
-import { type ScheduleEntry, claimDeadDaemons, daemonHeartbeat, daemonStopped, recordWorker, registerDaemon } from './daemon-registry.js';
+import {
+  type RunOutcome,
+  type RunSpec,
+  type RunnerDeps,
+  ShutdownError,
+  notifyOutcome,
+  runClaimed,
+} from './job-runner.js';
+import {
+  type ScheduleEntry,
+  claimDeadDaemons,
+  daemonHeartbeat,
+  daemonStopped,
+  recordWorker,
+  registerDaemon,
+} from './daemon-registry.js';
 import { cronMatcher, previousFireTime } from './schedule-times.js';
 
 export interface DaemonOptions {
@@ -77,23 +91,49 @@ export class Daemon {
     const { config, settings, logger } = this.o;
     await this.waitForStateDb(); // creates and migrates the state database
     // a bounded connect: a state database that hangs must fail a claim, not stall the scheduler
-    this.pool = new pg.Pool({ connectionString: stateUrl(config), max: 5, application_name: 'fapiao-guard daemon', connectionTimeoutMillis: 10_000 });
+    this.pool = new pg.Pool({
+      connectionString: stateUrl(config),
+      max: 5,
+      application_name: 'fapiao-guard daemon',
+      connectionTimeoutMillis: 10_000,
+    });
     this.pool.on('error', (err) => logger.warn({ err: messageOf(err) }, 'idle state database connection failed'));
-    this.queuePool = new pg.Pool({ connectionString: stateUrl(config), max: settings.concurrency + 3, application_name: 'fapiao-guard queue', connectionTimeoutMillis: 10_000 });
+    this.queuePool = new pg.Pool({
+      connectionString: stateUrl(config),
+      max: settings.concurrency + 3,
+      application_name: 'fapiao-guard queue',
+      connectionTimeoutMillis: 10_000,
+    });
     this.queuePool.on('error', (err) => logger.warn({ err: messageOf(err) }, 'idle queue connection failed'));
     await installQueue(this.pool, logger);
     await this.sweep();
-    if (settings.listen) this.http = await startHttpServer(settings.listen, { health: () => this.health(), metrics: () => this.renderMetrics(), status: () => this.status() }, logger, { ...(settings.token ? { token: settings.token } : {}), allowedHosts: settings.allowedHosts });
+    if (settings.listen)
+      this.http = await startHttpServer(
+        settings.listen,
+        { health: () => this.health(), metrics: () => this.renderMetrics(), status: () => this.status() },
+        logger,
+        { ...(settings.token ? { token: settings.token } : {}), allowedHosts: settings.allowedHosts },
+      );
     await registerDaemon(this.pool, this.id, this.host, this.http?.address ?? null, settings.concurrency);
     this.queue = await startWorkers({
       pool: this.queuePool,
       concurrency: settings.concurrency,
       logger,
       work: (fire) => this.work(fire),
-      onWorker: (workerId) => void this.workerIds.push(recordWorker(this.pool, this.id, workerId).catch((err: unknown) => logger.warn({ err: messageOf(err) }, 'cannot record a queue worker'))),
+      onWorker: (workerId) =>
+        void this.workerIds.push(
+          recordWorker(this.pool, this.id, workerId).catch((err: unknown) =>
+            logger.warn({ err: messageOf(err) }, 'cannot record a queue worker'),
+          ),
+        ),
     });
     await Promise.all(this.workerIds);
-    const cronLogger = { info: (m: string) => logger.debug(m), debug: (m: unknown) => logger.debug(String(m)), warn: (m: string) => logger.warn(m), error: (m: unknown, e?: Error) => logger.error({ err: e ? messageOf(e) : undefined }, messageOf(m)) };
+    const cronLogger = {
+      info: (m: string) => logger.debug(m),
+      debug: (m: unknown) => logger.debug(String(m)),
+      warn: (m: string) => logger.warn(m),
+      error: (m: unknown, e?: Error) => logger.error({ err: e ? messageOf(e) : undefined }, messageOf(m)),
+    };
     for (const entry of this.o.entries) {
       const name = `${entry.name}/${entry.historyTarget}`;
       const task = cron.createTask(entry.schedule, () => undefined, {
@@ -104,7 +144,12 @@ export class Daemon {
         missedExecutionTolerance: 60_000,
         logger: cronLogger,
       });
-      task.on('execution:missed', (ctx) => logger.warn({ job: entry.name, target: entry.historyTarget, fireTime: ctx.date.toISOString() }, 'fire time missed (event loop blocked); the next one runs'));
+      task.on('execution:missed', (ctx) =>
+        logger.warn(
+          { job: entry.name, target: entry.historyTarget, fireTime: ctx.date.toISOString() },
+          'fire time missed (event loop blocked); the next one runs',
+        ),
+      );
       await task.start();
       this.tasks.push(task);
     }
@@ -114,13 +159,32 @@ export class Daemon {
       void this.sweep();
       if (this.missed.size > 0) void this.claimMissed();
       this.forgetOldClaims();
-      daemonHeartbeat(this.pool, this.id).catch((err: unknown) => logger.warn({ err: messageOf(err) }, 'daemon heartbeat failed'));
+      daemonHeartbeat(this.pool, this.id).catch((err: unknown) =>
+        logger.warn({ err: messageOf(err) }, 'daemon heartbeat failed'),
+      );
       if (ticks % Math.max(1, Math.round(3600 / settings.heartbeat)) === 1) {
-        deleteOldRuns(this.pool, settings.historyRetention).then((n) => n && logger.info({ deleted: n }, 'old job history deleted'), () => undefined);
+        deleteOldRuns(this.pool, settings.historyRetention).then(
+          (n) => n && logger.info({ deleted: n }, 'old job history deleted'),
+          () => undefined,
+        );
       }
     }, settings.heartbeat * 1000);
     this.timers.push(tick);
-    logger.info({ daemon: this.id, concurrency: settings.concurrency, timezone: config.timezone, schedules: this.o.entries.map((e) => `${e.name}/${e.historyTarget} '${e.schedule}' next ${this.tasks.find((t) => t.name === `${e.name}/${e.historyTarget}`)?.getNextRun()?.toISOString()}`) }, 'daemon started');
+    logger.info(
+      {
+        daemon: this.id,
+        concurrency: settings.concurrency,
+        timezone: config.timezone,
+        schedules: this.o.entries.map(
+          (e) =>
+            `${e.name}/${e.historyTarget} '${e.schedule}' next ${this.tasks
+              .find((t) => t.name === `${e.name}/${e.historyTarget}`)
+              ?.getNextRun()
+              ?.toISOString()}`,
+        ),
+      },
+      'daemon started',
+    );
     if (settings.catchUp) void this.catchUp();
   }
 
@@ -154,8 +218,14 @@ export class Daemon {
         return;
       } catch (err) {
         if (isFgError(err) && err.exitCode === ExitCode.usage) throw err;
-        if (signal?.aborted) throw new InterruptedError(`stopped while waiting for the state database '${maskUrl(stateUrl(config))}': ${messageOf(err)}`);
-        logger.warn({ err: messageOf(err), attempt, retryInSeconds: waitMs / 1000 }, 'state database unreachable at start; retrying');
+        if (signal?.aborted)
+          throw new InterruptedError(
+            `stopped while waiting for the state database '${maskUrl(stateUrl(config))}': ${messageOf(err)}`,
+          );
+        logger.warn(
+          { err: messageOf(err), attempt, retryInSeconds: waitMs / 1000 },
+          'state database unreachable at start; retrying',
+        );
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, waitMs);
           function done(): void {
@@ -175,7 +245,10 @@ export class Daemon {
     const name = `${entry.name}/${entry.historyTarget}`;
     const error = `fire time ${fireTime.toISOString()} missed: the state database is unreachable (${messageOf(err)}); it runs as a catch-up when the database is back`;
     this.missed.set(name, { entry, fireTime, error });
-    this.o.logger.error({ job: entry.name, target: entry.historyTarget, fireTime: fireTime.toISOString(), err: messageOf(err) }, 'fire time missed: state database unreachable');
+    this.o.logger.error(
+      { job: entry.name, target: entry.historyTarget, fireTime: fireTime.toISOString(), err: messageOf(err) },
+      'fire time missed: state database unreachable',
+    );
     const facts: RunFacts = {
       runId: 0,
       job: entry.name,
@@ -201,10 +274,16 @@ export class Daemon {
         const claimed = await this.claim(miss.entry, miss.fireTime, 'catch-up');
         this.missed.delete(name);
         if (!claimed) {
-          this.o.logger.info({ job: miss.entry.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() }, 'missed fire time not caught up: a later run exists');
+          this.o.logger.info(
+            { job: miss.entry.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() },
+            'missed fire time not caught up: a later run exists',
+          );
           continue;
         }
-        this.o.logger.info({ job: miss.entry.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() }, 'catching up a fire time missed while the state database was down');
+        this.o.logger.info(
+          { job: miss.entry.name, target: miss.entry.historyTarget, fireTime: miss.fireTime.toISOString() },
+          'catching up a fire time missed while the state database was down',
+        );
       } catch (err) {
         this.o.logger.debug({ err: messageOf(err) }, 'state database still unreachable');
         return;
@@ -223,11 +302,25 @@ export class Daemon {
   private async tryClaim(entry: ScheduleEntry, fireTime: Date, trigger: Trigger): Promise<boolean> {
     const log = this.o.logger.child({ job: entry.name, target: entry.historyTarget, fireTime: fireTime.toISOString() });
     await this.sweep();
-    const fire: QueuedFireTime = { job: entry.name, target: entry.historyTarget, fireTime: fireTime.toISOString(), trigger };
+    const fire: QueuedFireTime = {
+      job: entry.name,
+      target: entry.historyTarget,
+      fireTime: fireTime.toISOString(),
+      trigger,
+    };
     const maxAttempts = entry.job.retry.attempts;
-    const claim = await claimRun(this.pool, { ...fire, fireTime, host: this.host, pid: process.pid, onlyIfNewest: trigger === 'catch-up', maxAttempts, enqueue: (client) => enqueue(client, fire, maxAttempts) });
+    const claim = await claimRun(this.pool, {
+      ...fire,
+      fireTime,
+      host: this.host,
+      pid: process.pid,
+      onlyIfNewest: trigger === 'catch-up',
+      maxAttempts,
+      enqueue: (client) => enqueue(client, fire, maxAttempts),
+    });
     if (claim.kind === 'taken') log.debug('fire time taken by another daemon');
-    if (claim.kind === 'overlap') log.warn({ run: claim.runId, holder: claim.holder }, 'skipped: the previous run is still queued or running');
+    if (claim.kind === 'overlap')
+      log.warn({ run: claim.runId, holder: claim.holder }, 'skipped: the previous run is still queued or running');
     if (claim.kind !== 'claimed') return false;
     log.debug({ run: claim.runId }, 'fire time claimed and queued');
     this.ownClaims.set(fireKey(fire), { fire, claimedAt: Date.now() });
@@ -240,30 +333,60 @@ export class Daemon {
    * attempt was interrupted (another daemon then retries it, within the job's attempts).
    */
   private async work(fire: QueuedFireTime, stopped = false): Promise<void> {
-    if (this.stopping && !stopped) throw new InterruptedError(`${fire.job} of '${fire.target}' handed back: the daemon is stopping`);
+    if (this.stopping && !stopped)
+      throw new InterruptedError(`${fire.job} of '${fire.target}' handed back: the daemon is stopping`);
     const spec = this.specFor(fire);
     const fireTime = new Date(fire.fireTime);
     const log = this.o.logger.child({ job: fire.job, target: fire.target, fireTime: fire.fireTime });
-    const attempt = await startAttempt(this.pool, { job: fire.job, target: fire.target, fireTime, host: this.host, pid: process.pid });
+    const attempt = await startAttempt(this.pool, {
+      job: fire.job,
+      target: fire.target,
+      fireTime,
+      host: this.host,
+      pid: process.pid,
+    });
     this.ownClaims.delete(fireKey(fire));
     if (attempt.kind === 'done') return void log.debug({ why: attempt.why }, 'queued fire time needs no run');
-    if (attempt.kind === 'superseded') return void log.info({ by: attempt.by }, 'lost attempt not redone: a later fire time has run or is queued');
-    if (attempt.kind === 'busy') throw new InterruptedError(`${fire.job} of '${fire.target}': run #${attempt.holder} still holds the lock; retried later`);
-    const run = runClaimed(this.runnerDeps(), spec, { runId: attempt.runId, fireTime, trigger: attempt.trigger, attempt: attempt.attempt, maxAttempts: attempt.maxAttempts }, this.stopper.signal);
+    if (attempt.kind === 'superseded')
+      return void log.info({ by: attempt.by }, 'lost attempt not redone: a later fire time has run or is queued');
+    if (attempt.kind === 'busy')
+      throw new InterruptedError(
+        `${fire.job} of '${fire.target}': run #${attempt.holder} still holds the lock; retried later`,
+      );
+    const run = runClaimed(
+      this.runnerDeps(),
+      spec,
+      {
+        runId: attempt.runId,
+        fireTime,
+        trigger: attempt.trigger,
+        attempt: attempt.attempt,
+        maxAttempts: attempt.maxAttempts,
+      },
+      this.stopper.signal,
+    );
     this.running.set(attempt.runId, run);
     const outcome = await run.finally(() => this.running.delete(attempt.runId));
     if (outcome.status === 'interrupted') {
-      throw new InterruptedError(`attempt ${attempt.attempt} of ${attempt.maxAttempts} of ${fire.job} for '${fire.target}' interrupted (${outcome.error}); handed back to the queue`);
+      throw new InterruptedError(
+        `attempt ${attempt.attempt} of ${attempt.maxAttempts} of ${fire.job} for '${fire.target}' interrupted (${outcome.error}); handed back to the queue`,
+      );
     }
   }
 
   /** The job and scope a queued fire time names, from the registry and this daemon's configuration. */
   private specFor(fire: QueuedFireTime): RunSpec {
-    if (!isJobName(fire.job)) throw new InterruptedError(`queued job '${fire.job}' is not known to this daemon (an older version?); handed back`);
+    if (!isJobName(fire.job))
+      throw new InterruptedError(
+        `queued job '${fire.job}' is not known to this daemon (an older version?); handed back`,
+      );
     const job = JOBS[fire.job];
     if (fire.target === ALL_TARGETS && job.scope === 'once') return { name: fire.job, job, scope: { kind: 'once' } };
     const target = this.o.config.targets.find((t) => t.name === fire.target);
-    if (!target || job.scope !== 'target') throw new InterruptedError(`target '${fire.target}' of a queued ${fire.job} is not in this daemon's configuration; handed back`);
+    if (!target || job.scope !== 'target')
+      throw new InterruptedError(
+        `target '${fire.target}' of a queued ${fire.job} is not in this daemon's configuration; handed back`,
+      );
     const scope: RunScope = { kind: 'target', target };
     return { name: fire.job, job, scope };
   }
@@ -287,7 +410,15 @@ export class Daemon {
         const missed = previousFireTime(cronMatcher(entry.schedule, this.o.config.timezone), now, since);
         if (!missed || now.getTime() - missed.getTime() < 2000) continue; // the scheduler itself has this one
         if (await this.claim(entry, missed, 'catch-up')) {
-          this.o.logger.info({ job: entry.name, target: entry.historyTarget, fireTime: missed.toISOString(), lastFireTime: last.toISOString() }, 'catching up a missed fire time');
+          this.o.logger.info(
+            {
+              job: entry.name,
+              target: entry.historyTarget,
+              fireTime: missed.toISOString(),
+              lastFireTime: last.toISOString(),
+            },
+            'catching up a missed fire time',
+          );
           caughtUp++;
         }
       } catch (err) {
@@ -306,13 +437,31 @@ export class Daemon {
       const own = [...this.running.keys()];
       const marked = await markStaleRuns(this.pool, this.o.settings.staleAfter, this.host, processAlive, own);
       for (const r of marked) {
-        this.o.logger.warn({ run: r.id, job: r.job, target: r.target, host: r.host, pid: r.pid }, 'run marked interrupted: its daemon is gone');
+        this.o.logger.warn(
+          { run: r.id, job: r.job, target: r.target, host: r.host, pid: r.pid },
+          'run marked interrupted: its daemon is gone',
+        );
         const seconds = (Date.now() - Date.parse(r.startedAt)) / 1000;
-        await notifyOutcome(this.runnerDeps(), { runId: r.id, job: r.job, target: r.target, fireTime: r.fireTime, status: 'interrupted', isFailure: true, error: r.error, summary: null, details: null, seconds, host: r.host });
+        await notifyOutcome(this.runnerDeps(), {
+          runId: r.id,
+          job: r.job,
+          target: r.target,
+          fireTime: r.fireTime,
+          status: 'interrupted',
+          isFailure: true,
+          error: r.error,
+          summary: null,
+          details: null,
+          seconds,
+          host: r.host,
+        });
       }
       for (const dead of await claimDeadDaemons(this.pool, this.o.settings.staleAfter, this.host, processAlive)) {
         await releaseWorkers(this.pool, dead.workerIds);
-        this.o.logger.warn({ daemon: dead.daemonId, host: dead.host, pid: dead.pid, workers: dead.workerIds.length }, 'daemon gone: its queued work released to the others');
+        this.o.logger.warn(
+          { daemon: dead.daemonId, host: dead.host, pid: dead.pid, workers: dead.workerIds.length },
+          'daemon gone: its queued work released to the others',
+        );
       }
     } catch (err) {
       this.o.logger.warn({ err: messageOf(err) }, 'cannot check for interrupted runs');
@@ -329,9 +478,13 @@ export class Daemon {
     this.o.logger.info({ running: this.running.size, claiming: this.claiming.size, reason }, 'daemon stopping');
     this.stopper.abort(new ShutdownError(`${reason}: the daemon is shutting down`));
     // the workers take no more jobs; those running end at once (the stop reached them) and go back to the queue
-    const queueStopped = this.queue?.stop().catch((err: unknown) => this.o.logger.warn({ err: messageOf(err) }, 'queue workers did not stop cleanly'));
+    const queueStopped = this.queue
+      ?.stop()
+      .catch((err: unknown) => this.o.logger.warn({ err: messageOf(err) }, 'queue workers did not stop cleanly'));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, deadline - Date.now() - 1000))));
+    const timeout = new Promise<'timeout'>(
+      (r) => (timer = setTimeout(() => r('timeout'), Math.max(0, deadline - Date.now() - 1000))),
+    );
     // A claim already on its way to the state database still records its run as 'running', and
     // node-cron (or catch-up) still starts that run: wait for such claims, then for the runs they
     // start (each sees the stop at once), or the row would stay 'running' after we exit.
@@ -346,7 +499,13 @@ export class Daemon {
       abandoned = this.running.size;
       const ids = [...this.running.keys()];
       await this.pool
-        .query(`update fapiao_guard.job_runs set status = 'interrupted', finished_at = now(), error = $2 where id = any($1) and status = 'running'`, [ids, `${reason}: did not stop within daemon.shutdownTimeout (${this.o.settings.shutdownTimeout}s); abandoned`])
+        .query(
+          `update fapiao_guard.job_runs set status = 'interrupted', finished_at = now(), error = $2 where id = any($1) and status = 'running'`,
+          [
+            ids,
+            `${reason}: did not stop within daemon.shutdownTimeout (${this.o.settings.shutdownTimeout}s); abandoned`,
+          ],
+        )
         .catch(() => undefined);
     }
     await this.o.notifier.drain(Math.min(5000, deadline - Date.now() - 500));
@@ -355,7 +514,10 @@ export class Daemon {
     await this.pool.end().catch(() => undefined);
     await this.queuePool.end().catch(() => undefined);
     const seconds = (performance.now() - started) / 1000;
-    this.o.logger.info({ interrupted: inFlight.length - abandoned, abandoned, seconds: Math.round(seconds * 1000) / 1000 }, 'daemon stopped');
+    this.o.logger.info(
+      { interrupted: inFlight.length - abandoned, abandoned, seconds: Math.round(seconds * 1000) / 1000 },
+      'daemon stopped',
+    );
     return { interrupted: inFlight.length - abandoned, abandoned, seconds };
   }
 
@@ -372,13 +534,31 @@ export class Daemon {
 
   private runnerDeps(): RunnerDeps {
     const { config, logger, repo, notifier, settings } = this.o;
-    return { config, logger, repo, pool: this.pool, notifier, heartbeat: settings.heartbeat, staleAfter: settings.staleAfter };
+    return {
+      config,
+      logger,
+      repo,
+      pool: this.pool,
+      notifier,
+      heartbeat: settings.heartbeat,
+      staleAfter: settings.staleAfter,
+    };
   }
 
   private async health(): Promise<{ ok: boolean; checks: Record<string, unknown> }> {
-    const db = await Promise.race([this.pool.query('select 1').then(() => 'ok'), new Promise<string>((r) => setTimeout(() => r('timeout after 2s'), 2000).unref())]).catch((err: unknown) => messageOf(err));
-    const scheduler = this.stopping ? 'stopping' : this.tasks.every((t) => t.getStatus() !== 'stopped' && t.getStatus() !== 'destroyed') ? 'running' : 'stopped';
-    return { ok: db === 'ok' && scheduler === 'running', checks: { scheduler, stateDb: db, tasks: this.tasks.length, runningJobs: this.running.size, daemon: this.id } };
+    const db = await Promise.race([
+      this.pool.query('select 1').then(() => 'ok'),
+      new Promise<string>((r) => setTimeout(() => r('timeout after 2s'), 2000).unref()),
+    ]).catch((err: unknown) => messageOf(err));
+    const scheduler = this.stopping
+      ? 'stopping'
+      : this.tasks.every((t) => t.getStatus() !== 'stopped' && t.getStatus() !== 'destroyed')
+        ? 'running'
+        : 'stopped';
+    return {
+      ok: db === 'ok' && scheduler === 'running',
+      checks: { scheduler, stateDb: db, tasks: this.tasks.length, runningJobs: this.running.size, daemon: this.id },
+    };
   }
 
   /** One snapshot for /status and /metrics, at most every 15 s (it lists the repository). */
@@ -392,7 +572,11 @@ export class Daemon {
   }
 
   private async renderMetrics(): Promise<{ contentType: string; body: string }> {
-    this.metrics.update(await this.status(), { schedulerUp: !this.stopping, runningJobs: this.running.size, concurrency: this.o.settings.concurrency });
+    this.metrics.update(await this.status(), {
+      schedulerUp: !this.stopping,
+      runningJobs: this.running.size,
+      concurrency: this.o.settings.concurrency,
+    });
     return this.metrics.render();
   }
 }

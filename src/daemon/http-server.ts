@@ -25,12 +25,24 @@ export interface HttpAccess {
   allowedHosts?: readonly string[];
 }
 
-export async function startHttpServer(listen: string, handlers: HttpHandlers, logger: Logger, access: HttpAccess = {}): Promise<{ server: Server; address: string }> {
+export async function startHttpServer(
+  listen: string,
+  handlers: HttpHandlers,
+  logger: Logger,
+  access: HttpAccess = {},
+): Promise<{ server: Server; address: string }> {
   const { host, port } = parseListen(listen)!;
   const allowed = new Set(['localhost', hostname().toLowerCase(), ...(access.allowedHosts ?? [])]);
   const server = createServer((req, res) => {
     const refused = refusal(req, allowed, access.token);
-    if (refused) return send(res, refused.status, 'text/plain; charset=utf-8', `${refused.text}\n`, refused.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    if (refused)
+      return send(
+        res,
+        refused.status,
+        'text/plain; charset=utf-8',
+        `${refused.text}\n`,
+        refused.status === 401 ? { 'www-authenticate': 'Bearer' } : {},
+      );
     route(req, res, handlers).catch((err: unknown) => {
       logger.warn({ path: req.url, err: messageOf(err) }, 'http request failed');
       send(res, 500, 'text/plain; charset=utf-8', `error: ${messageOf(err)}\n`);
@@ -39,13 +51,23 @@ export async function startHttpServer(listen: string, handlers: HttpHandlers, lo
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new OperationError(`cannot listen on '${listen}': ${err.code === 'EADDRINUSE' ? 'address in use' : err.message}`, { hint: 'set daemon.listen to a free host:port, or "off"' })),
+      reject(
+        new OperationError(
+          `cannot listen on '${listen}': ${err.code === 'EADDRINUSE' ? 'address in use' : err.message}`,
+          { hint: 'set daemon.listen to a free host:port, or "off"' },
+        ),
+      ),
     );
     server.listen(port, host, () => resolve());
   });
-  if (!isLoopback(host) && !access.token) logger.warn({ listen }, 'http listens beyond this machine without daemon.token: anyone who can reach it reads /status and /metrics');
+  if (!isLoopback(host) && !access.token)
+    logger.warn(
+      { listen },
+      'http listens beyond this machine without daemon.token: anyone who can reach it reads /status and /metrics',
+    );
   const a = server.address();
-  const address = typeof a === 'object' && a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : listen;
+  const address =
+    typeof a === 'object' && a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : listen;
   logger.info({ listen: address }, 'http listening: /healthz /metrics /status');
   return { server, address };
 }
@@ -63,21 +85,32 @@ async function route(req: IncomingMessage, res: ServerResponse, h: HttpHandlers)
   }
   if (path === '/status' || path === '/status.json' || path === '/status.html' || path === '/') {
     const report = await h.status();
-    const html = path === '/status.html' || path === '/' || (path === '/status' && /text\/html/.test(req.headers.accept ?? ''));
+    const html =
+      path === '/status.html' || path === '/' || (path === '/status' && /text\/html/.test(req.headers.accept ?? ''));
     const { jobRuns: _raw, ...visible } = report;
-    return html ? send(res, 200, 'text/html; charset=utf-8', renderStatusHtml(report)) : send(res, 200, 'application/json', `${JSON.stringify(visible, null, 2)}\n`);
+    return html
+      ? send(res, 200, 'text/html; charset=utf-8', renderStatusHtml(report))
+      : send(res, 200, 'application/json', `${JSON.stringify(visible, null, 2)}\n`);
   }
   send(res, 404, 'text/plain; charset=utf-8', 'not found: try /healthz, /metrics, /status\n');
 }
 
 /** Pure: why a request is refused before routing (Host header, bearer token), or undefined. */
-export function refusal(req: Pick<IncomingMessage, 'headers' | 'url'>, allowedHosts: ReadonlySet<string>, token?: string): { status: number; text: string } | undefined {
+export function refusal(
+  req: Pick<IncomingMessage, 'headers' | 'url'>,
+  allowedHosts: ReadonlySet<string>,
+  token?: string,
+): { status: number; text: string } | undefined {
   const name = hostOf(req.headers.host);
   if (name === undefined || (!isIP(name) && !allowedHosts.has(name))) {
-    return { status: 421, text: `unknown host '${(req.headers.host ?? '').slice(0, 100)}': add it to daemon.allowedHosts` };
+    return {
+      status: 421,
+      text: `unknown host '${(req.headers.host ?? '').slice(0, 100)}': add it to daemon.allowedHosts`,
+    };
   }
   const path = new URL(req.url ?? '/', 'http://x').pathname;
-  if (token && path !== '/healthz' && !tokenMatches(req.headers.authorization, token)) return { status: 401, text: 'a bearer token is needed (daemon.token)' };
+  if (token && path !== '/healthz' && !tokenMatches(req.headers.authorization, token))
+    return { status: 401, text: 'a bearer token is needed (daemon.token)' };
   return undefined;
 }
 
@@ -99,7 +132,13 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) return void res.end();
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
   res.end(body);

@@ -4,7 +4,14 @@
 // and a queue per (job, target) lets only one of its runs go at once across all hosts. The jobs of
 // a daemon that died are released to the others (releaseWorkers) as soon as a sweep notices.
 import { EventEmitter } from 'node:events';
-import { Logger as QueueLogger, type Runner, type Task, type WorkerEvents, run as runQueue, runMigrations } from 'graphile-worker';
+import {
+  Logger as QueueLogger,
+  type Runner,
+  type Task,
+  type WorkerEvents,
+  run as runQueue,
+  runMigrations,
+} from 'graphile-worker';
 import type pg from 'pg';
 import type { JobName } from '../../jobs/index.js';
 import type { Logger } from '../core/logger.js';
@@ -36,13 +43,16 @@ export async function installQueue(pool: pg.Pool, logger: Logger): Promise<void>
 
 /** Adds the queue job of a claimed fire time, in the caller's transaction (the claim's). */
 export async function enqueue(client: pg.PoolClient, fire: QueuedFireTime, maxAttempts: number): Promise<void> {
-  await client.query(`select ${STATE_SCHEMA}.add_job($1, $2::json, queue_name => $3, max_attempts => $4, job_key => $5)`, [
-    RUN_TASK,
-    JSON.stringify(fire),
-    `${fire.job}/${fire.target}`,
-    maxAttempts + QUEUE_SLACK,
-    `${fire.job}/${fire.target}/${fire.fireTime}`,
-  ]);
+  await client.query(
+    `select ${STATE_SCHEMA}.add_job($1, $2::json, queue_name => $3, max_attempts => $4, job_key => $5)`,
+    [
+      RUN_TASK,
+      JSON.stringify(fire),
+      `${fire.job}/${fire.target}`,
+      maxAttempts + QUEUE_SLACK,
+      `${fire.job}/${fire.target}/${fire.fireTime}`,
+    ],
+  );
 }
 
 export interface WorkerPoolOptions {
@@ -73,7 +83,9 @@ export async function startWorkers(o: WorkerPoolOptions): Promise<Runner> {
     events,
   });
   // the pool ends with an error when the state database goes away for good: logged, never unhandled
-  runner.promise.catch((err: unknown) => o.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue workers stopped with an error'));
+  runner.promise.catch((err: unknown) =>
+    o.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue workers stopped with an error'),
+  );
   return runner;
 }
 

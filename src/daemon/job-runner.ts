@@ -55,11 +55,22 @@ export interface ClaimedRun {
   maxAttempts?: number;
 }
 
-export async function runClaimed(deps: RunnerDeps, spec: RunSpec, claim: ClaimedRun, stop: AbortSignal): Promise<RunOutcome> {
+export async function runClaimed(
+  deps: RunnerDeps,
+  spec: RunSpec,
+  claim: ClaimedRun,
+  stop: AbortSignal,
+): Promise<RunOutcome> {
   const { runId } = claim;
   const target = historyTarget(spec.scope);
   const attempt = claim.attempt ?? 1;
-  const log = deps.logger.child({ job: spec.name, target, run: runId, trigger: claim.trigger, ...(attempt > 1 ? { attempt } : {}) });
+  const log = deps.logger.child({
+    job: spec.name,
+    target,
+    run: runId,
+    trigger: claim.trigger,
+    ...(attempt > 1 ? { attempt } : {}),
+  });
   const controller = new AbortController();
   const onStop = () => controller.abort(stop.reason);
   if (stop.aborted) onStop();
@@ -69,11 +80,21 @@ export async function runClaimed(deps: RunnerDeps, spec: RunSpec, claim: Claimed
     heartbeat(deps.pool, runId).then(
       (mine) => {
         lastBeat = Date.now();
-        if (!mine) controller.abort(new InterruptedError(`run #${runId} was marked interrupted by another daemon (its heartbeat was late); stopping`));
+        if (!mine)
+          controller.abort(
+            new InterruptedError(
+              `run #${runId} was marked interrupted by another daemon (its heartbeat was late); stopping`,
+            ),
+          );
       },
       (err: unknown) => {
         log.warn({ err: messageOf(err) }, 'heartbeat failed');
-        if (Date.now() - lastBeat > deps.staleAfter * 1000) controller.abort(new InterruptedError(`run #${runId} lost the state database for over ${deps.staleAfter}s; stopping so that another daemon can take over`));
+        if (Date.now() - lastBeat > deps.staleAfter * 1000)
+          controller.abort(
+            new InterruptedError(
+              `run #${runId} lost the state database for over ${deps.staleAfter}s; stopping so that another daemon can take over`,
+            ),
+          );
       },
     );
   }, deps.heartbeat * 1000);
@@ -83,13 +104,29 @@ export async function runClaimed(deps: RunnerDeps, spec: RunSpec, claim: Claimed
   log.info({ fireTime: claim.fireTime.toISOString() }, 'job started');
   let finish: Finish;
   try {
-    const result: JobResult = await runJob(spec.job, { config: deps.config, logger: log, repo: deps.repo, signal: controller.signal }, spec.scope);
-    finish = { status: result.ok ? 'succeeded' : 'failed', isFailure: !result.ok, error: result.ok ? null : result.summary, summary: result.summary, details: result.details };
+    const result: JobResult = await runJob(
+      spec.job,
+      { config: deps.config, logger: log, repo: deps.repo, signal: controller.signal },
+      spec.scope,
+    );
+    finish = {
+      status: result.ok ? 'succeeded' : 'failed',
+      isFailure: !result.ok,
+      error: result.ok ? null : result.summary,
+      summary: result.summary,
+      details: result.details,
+    };
   } catch (err) {
     const reason = controller.signal.reason as unknown;
     if (controller.signal.aborted) {
       const cause = isFgError(reason) ? reason.message : messageOf(err);
-      finish = { status: 'interrupted', isFailure: !(reason instanceof ShutdownError), error: cause, summary: null, details: null };
+      finish = {
+        status: 'interrupted',
+        isFailure: !(reason instanceof ShutdownError),
+        error: cause,
+        summary: null,
+        details: null,
+      };
     } else {
       finish = { status: 'failed', isFailure: true, error: messageOf(err), summary: null, details: null };
     }
@@ -102,15 +139,41 @@ export async function runClaimed(deps: RunnerDeps, spec: RunSpec, claim: Claimed
     log.error({ err: messageOf(err) }, 'could not record the run; the next daemon marks it interrupted');
     return false;
   });
-  log[finish.status === 'succeeded' ? 'info' : 'warn']({ status: finish.status, seconds: round(seconds), error: finish.error ?? undefined, recorded }, `job ${finish.status}`);
-  await notifyOutcome(deps, { runId, job: spec.name, target, fireTime: claim.fireTime.toISOString(), ...finish, seconds });
-  return { runId, attempt, job: spec.name, target, status: finish.status, summary: finish.summary, error: finish.error, seconds, details: finish.details };
+  log[finish.status === 'succeeded' ? 'info' : 'warn'](
+    { status: finish.status, seconds: round(seconds), error: finish.error ?? undefined, recorded },
+    `job ${finish.status}`,
+  );
+  await notifyOutcome(deps, {
+    runId,
+    job: spec.name,
+    target,
+    fireTime: claim.fireTime.toISOString(),
+    ...finish,
+    seconds,
+  });
+  return {
+    runId,
+    attempt,
+    job: spec.name,
+    target,
+    status: finish.status,
+    summary: finish.summary,
+    error: finish.error,
+    seconds,
+    details: finish.details,
+  };
 }
 
 /** Events for a finished run, sent in the background (the dispatcher never throws). */
-export async function notifyOutcome(deps: Pick<RunnerDeps, 'pool' | 'notifier' | 'config' | 'logger'>, run: Finish & { runId: number; job: string; target: string; fireTime: string; seconds: number; host?: string }): Promise<void> {
+export async function notifyOutcome(
+  deps: Pick<RunnerDeps, 'pool' | 'notifier' | 'config' | 'logger'>,
+  run: Finish & { runId: number; job: string; target: string; fireTime: string; seconds: number; host?: string },
+): Promise<void> {
   if (run.status === 'interrupted' && !run.isFailure) return; // a clean shutdown is not news
-  const previous = run.status === 'succeeded' ? await previousWasFailure(deps.pool, run.runId, run.job, run.target).catch(() => false) : false;
+  const previous =
+    run.status === 'succeeded'
+      ? await previousWasFailure(deps.pool, run.runId, run.job, run.target).catch(() => false)
+      : false;
   const facts: RunFacts = {
     runId: run.runId,
     job: run.job,
@@ -133,7 +196,8 @@ export async function notifyOutcome(deps: Pick<RunnerDeps, 'pool' | 'notifier' |
 export function findingsIn(details: Record<string, unknown> | null): number {
   const f = details?.findings ?? details?.failing;
   if (typeof f === 'number') return f;
-  if (f && typeof f === 'object') return Object.values(f).reduce<number>((sum, n) => sum + (typeof n === 'number' ? n : 0), 0);
+  if (f && typeof f === 'object')
+    return Object.values(f).reduce<number>((sum, n) => sum + (typeof n === 'number' ? n : 0), 0);
   return 0;
 }
 

@@ -79,7 +79,9 @@ export async function claimRun(pool: pg.Pool, req: ClaimRequest): Promise<Claim>
     );
     const holder = running.rows[0];
     const status: RunStatus = holder ? 'skipped' : req.enqueue ? 'queued' : 'running';
-    const error = holder ? `previous run #${holder.id} (host ${holder.host}, pid ${holder.pid}, ${holder.status === 'queued' ? 'queued' : 'started'} ${holder.started_at.toISOString()}) is still ${holder.status}` : null;
+    const error = holder
+      ? `previous run #${holder.id} (host ${holder.host}, pid ${holder.pid}, ${holder.status === 'queued' ? 'queued' : 'started'} ${holder.started_at.toISOString()}) is still ${holder.status}`
+      : null;
     const inserted = await client.query<{ id: string }>(
       `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, error, finished_at, max_attempts)
        values ($1, $2, $3, $4, $5, $6, $7, $8, case when $7 = 'skipped' then now() end, $9) returning id`,
@@ -89,7 +91,11 @@ export async function claimRun(pool: pg.Pool, req: ClaimRequest): Promise<Claim>
     await client.query('commit');
     const runId = Number(inserted.rows[0]!.id);
     if (!holder) return { kind: 'claimed', runId };
-    return { kind: 'overlap', runId, holder: { id: Number(holder.id), host: holder.host, pid: holder.pid, startedAt: holder.started_at.toISOString() } };
+    return {
+      kind: 'overlap',
+      runId,
+      holder: { id: Number(holder.id), host: holder.host, pid: holder.pid, startedAt: holder.started_at.toISOString() },
+    };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
@@ -125,7 +131,13 @@ export async function startAttempt(pool: pg.Pool, req: AttemptRequest): Promise<
   try {
     await client.query('begin');
     await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [CLAIM_LOCK, `${req.job}/${req.target}`]);
-    const rows = await client.query<{ id: string; status: RunStatus; attempt: number; max_attempts: number; trigger: Trigger }>(
+    const rows = await client.query<{
+      id: string;
+      status: RunStatus;
+      attempt: number;
+      max_attempts: number;
+      trigger: Trigger;
+    }>(
       `select id, status, attempt, max_attempts, trigger from fapiao_guard.job_runs where job = $1 and target = $2 and fire_time = $3 order by attempt desc, id desc`,
       [req.job, req.target, req.fireTime],
     );
@@ -141,20 +153,38 @@ export async function startAttempt(pool: pg.Pool, req: AttemptRequest): Promise<
   }
 }
 
-async function attemptFor(client: pg.PoolClient, req: AttemptRequest, latest: { id: string; status: RunStatus; attempt: number; max_attempts: number; trigger: Trigger } | undefined): Promise<Attempt> {
+async function attemptFor(
+  client: pg.PoolClient,
+  req: AttemptRequest,
+  latest: { id: string; status: RunStatus; attempt: number; max_attempts: number; trigger: Trigger } | undefined,
+): Promise<Attempt> {
   if (!latest) return { kind: 'done', why: 'no claim of this fire time in job history (deleted)' };
-  if (latest.status === 'succeeded' || latest.status === 'failed' || latest.status === 'skipped') return { kind: 'done', why: `already ${latest.status}` };
+  if (latest.status === 'succeeded' || latest.status === 'failed' || latest.status === 'skipped')
+    return { kind: 'done', why: `already ${latest.status}` };
   if (latest.status === 'running') return { kind: 'busy', holder: Number(latest.id) };
   const later = await client.query<{ id: string; status: RunStatus }>(
     `select id, status from fapiao_guard.job_runs where job = $1 and target = $2 and fire_time > $3 and status <> 'skipped' order by id limit 1`,
     [req.job, req.target, req.fireTime],
   );
-  if (later.rows[0] && latest.status !== 'queued') return { kind: 'superseded', by: `run #${later.rows[0].id} (${later.rows[0].status})` };
-  const busy = await client.query<{ id: string }>(`select id from fapiao_guard.job_runs where job = $1 and target = $2 and status = 'running' limit 1`, [req.job, req.target]);
+  if (later.rows[0] && latest.status !== 'queued')
+    return { kind: 'superseded', by: `run #${later.rows[0].id} (${later.rows[0].status})` };
+  const busy = await client.query<{ id: string }>(
+    `select id from fapiao_guard.job_runs where job = $1 and target = $2 and status = 'running' limit 1`,
+    [req.job, req.target],
+  );
   if (busy.rows[0]) return { kind: 'busy', holder: Number(busy.rows[0].id) };
   if (latest.status === 'queued') {
-    await client.query(`update fapiao_guard.job_runs set status = 'running', host = $2, pid = $3, started_at = now(), heartbeat_at = now() where id = $1`, [latest.id, req.host, req.pid]);
-    return { kind: 'started', runId: Number(latest.id), attempt: latest.attempt, maxAttempts: latest.max_attempts, trigger: latest.trigger };
+    await client.query(
+      `update fapiao_guard.job_runs set status = 'running', host = $2, pid = $3, started_at = now(), heartbeat_at = now() where id = $1`,
+      [latest.id, req.host, req.pid],
+    );
+    return {
+      kind: 'started',
+      runId: Number(latest.id),
+      attempt: latest.attempt,
+      maxAttempts: latest.max_attempts,
+      trigger: latest.trigger,
+    };
   }
   // the latest attempt was interrupted: its daemon died or was stopped, so the fire time gets another
   const attempt = latest.attempt + 1;
@@ -164,12 +194,21 @@ async function attemptFor(client: pg.PoolClient, req: AttemptRequest, latest: { 
      values ($1, $2, $3, $4, $5, $6, 'running', $7, $8) returning id`,
     [req.job, req.target, req.fireTime, latest.trigger, req.host, req.pid, attempt, latest.max_attempts],
   );
-  return { kind: 'started', runId: Number(inserted.rows[0]!.id), attempt, maxAttempts: latest.max_attempts, trigger: latest.trigger };
+  return {
+    kind: 'started',
+    runId: Number(inserted.rows[0]!.id),
+    attempt,
+    maxAttempts: latest.max_attempts,
+    trigger: latest.trigger,
+  };
 }
 
 /** false when the row is no longer ours to run (another daemon marked it interrupted). */
 export async function heartbeat(pool: pg.Pool, runId: number): Promise<boolean> {
-  const res = await pool.query(`update fapiao_guard.job_runs set heartbeat_at = now() where id = $1 and status = 'running'`, [runId]);
+  const res = await pool.query(
+    `update fapiao_guard.job_runs set heartbeat_at = now() where id = $1 and status = 'running'`,
+    [runId],
+  );
   return (res.rowCount ?? 0) > 0;
 }
 
@@ -196,8 +235,17 @@ export async function finishRun(pool: pg.Pool, runId: number, f: Finish): Promis
  * `own`: runs the calling process holds; never marked, however late their heartbeat (a blocked
  * event loop delays it, but the run is alive and its own runner decides when to give up).
  */
-export async function markStaleRuns(pool: pg.Pool, staleAfter: number, host: string, isAlive: (pid: number) => boolean, own: readonly number[] = []): Promise<RunRow[]> {
-  const local = await pool.query<{ pid: number }>(`select distinct pid from fapiao_guard.job_runs where status = 'running' and host = $1 and pid <> $2`, [host, process.pid]);
+export async function markStaleRuns(
+  pool: pg.Pool,
+  staleAfter: number,
+  host: string,
+  isAlive: (pid: number) => boolean,
+  own: readonly number[] = [],
+): Promise<RunRow[]> {
+  const local = await pool.query<{ pid: number }>(
+    `select distinct pid from fapiao_guard.job_runs where status = 'running' and host = $1 and pid <> $2`,
+    [host, process.pid],
+  );
   const dead = local.rows.map((r) => r.pid).filter((pid) => !isAlive(pid));
   const res = await pool.query(
     `update fapiao_guard.job_runs set status = 'interrupted', is_failure = true, finished_at = now(),
@@ -224,11 +272,17 @@ export async function previousWasFailure(pool: pg.Pool, runId: number, job: stri
 
 /** The latest scheduled (or caught-up) fire time of a job and target: where catch-up starts. */
 export async function lastFireTime(pool: pg.Pool | pg.Client, job: string, target: string): Promise<Date | undefined> {
-  const res = await pool.query<{ t: Date | null }>(`select max(fire_time) as t from fapiao_guard.job_runs where job = $1 and target = $2 and trigger <> 'manual'`, [job, target]);
+  const res = await pool.query<{ t: Date | null }>(
+    `select max(fire_time) as t from fapiao_guard.job_runs where job = $1 and target = $2 and trigger <> 'manual'`,
+    [job, target],
+  );
   return res.rows[0]?.t ?? undefined;
 }
 
-export async function listRuns(db: pg.Pool | pg.Client, options: { job?: string; target?: string; limit: number; includeSkipped?: boolean }): Promise<RunRow[]> {
+export async function listRuns(
+  db: pg.Pool | pg.Client,
+  options: { job?: string; target?: string; limit: number; includeSkipped?: boolean },
+): Promise<RunRow[]> {
   const res = await db.query(
     `select * from (select ${COLUMNS} from fapiao_guard.job_runs
        where ($1::text is null or job = $1) and ($2::text is null or target = $2) and ($4 or status <> 'skipped')
@@ -323,7 +377,9 @@ export interface QueueStats {
 
 /** Queued fire times, and per host what runs, was retried and failed (over the kept history). */
 export async function queueStats(db: pg.Pool | pg.Client): Promise<QueueStats> {
-  const queued = await db.query<{ n: string }>(`select count(*) as n from fapiao_guard.job_runs where status = 'queued'`);
+  const queued = await db.query<{ n: string }>(
+    `select count(*) as n from fapiao_guard.job_runs where status = 'queued'`,
+  );
   const hosts = await db.query<{ host: string; running: string; retried: string; failed: string; succeeded: string }>(
     `select host, count(*) filter (where status = 'running') as running, count(*) filter (where attempt > 1) as retried,
        count(*) filter (where is_failure) as failed, count(*) filter (where status = 'succeeded') as succeeded
@@ -331,6 +387,12 @@ export async function queueStats(db: pg.Pool | pg.Client): Promise<QueueStats> {
   );
   return {
     queued: Number(queued.rows[0]!.n),
-    hosts: hosts.rows.map((r) => ({ host: r.host, running: Number(r.running), retried: Number(r.retried), failed: Number(r.failed), succeeded: Number(r.succeeded) })),
+    hosts: hosts.rows.map((r) => ({
+      host: r.host,
+      running: Number(r.running),
+      retried: Number(r.retried),
+      failed: Number(r.failed),
+      succeeded: Number(r.succeeded),
+    })),
   };
 }

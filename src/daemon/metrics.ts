@@ -10,12 +10,29 @@ export class DaemonMetrics {
   private readonly g = {
     up: this.gauge('scheduler_up', 'the scheduler of this daemon is running (1) or stopping (0)', []),
     running: this.gauge('running_jobs', 'jobs running in this daemon now', []),
-    lastSuccess: this.gauge('job_last_success_timestamp_seconds', 'when the job last succeeded for the target (unix time)', ['job', 'target']),
-    lastRun: this.gauge('job_last_run_timestamp_seconds', 'when the last run of the job for the target finished or started (unix time)', ['job', 'target']),
-    lastFailed: this.gauge('job_last_run_failed', 'the last run of the job for the target failed (1) or not (0)', ['job', 'target']),
+    lastSuccess: this.gauge(
+      'job_last_success_timestamp_seconds',
+      'when the job last succeeded for the target (unix time)',
+      ['job', 'target'],
+    ),
+    lastRun: this.gauge(
+      'job_last_run_timestamp_seconds',
+      'when the last run of the job for the target finished or started (unix time)',
+      ['job', 'target'],
+    ),
+    lastFailed: this.gauge('job_last_run_failed', 'the last run of the job for the target failed (1) or not (0)', [
+      'job',
+      'target',
+    ]),
     duration: this.gauge('job_last_duration_seconds', 'duration of the last successful run', ['job', 'target']),
-    backupBytes: this.gauge('backup_newest_stored_bytes', 'stored (compressed, encrypted) bytes of the newest complete backup', ['target']),
-    backupTime: this.gauge('backup_newest_timestamp_seconds', 'when the newest complete backup finished (unix time)', ['target']),
+    backupBytes: this.gauge(
+      'backup_newest_stored_bytes',
+      'stored (compressed, encrypted) bytes of the newest complete backup',
+      ['target'],
+    ),
+    backupTime: this.gauge('backup_newest_timestamp_seconds', 'when the newest complete backup finished (unix time)', [
+      'target',
+    ]),
     backupAge: this.gauge('backup_newest_age_seconds', 'age of the newest complete backup', ['target']),
     backupCount: this.gauge('backups', 'backups in the repository', ['target', 'status']),
     rpo: this.gauge('rpo_objective_seconds', 'configured RPO objective', ['target']),
@@ -26,13 +43,31 @@ export class DaemonMetrics {
     targetOk: this.gauge('target_ok', 'status found no problem for the target (1) or some (0)', ['target']),
     queued: this.gauge('queue_queued', 'fire times claimed and waiting for a free worker on any daemon', []),
     queueRunning: this.gauge('queue_running', 'runs in progress, by the host running them', ['host']),
-    queueRetried: this.gauge('queue_retried', 'attempts after the first (a lost attempt redone) in the job history, by host', ['host']),
-    queueFailed: this.gauge('queue_failed', 'failed runs (and runs interrupted by a crash) in the job history, by host', ['host']),
+    queueRetried: this.gauge(
+      'queue_retried',
+      'attempts after the first (a lost attempt redone) in the job history, by host',
+      ['host'],
+    ),
+    queueFailed: this.gauge(
+      'queue_failed',
+      'failed runs (and runs interrupted by a crash) in the job history, by host',
+      ['host'],
+    ),
     queueSucceeded: this.gauge('queue_succeeded', 'succeeded runs in the job history, by host', ['host']),
     concurrency: this.gauge('concurrency', 'jobs this daemon runs at once (daemon.concurrency)', []),
   };
-  private readonly failures = new Counter({ name: `${P}job_failures_total`, help: 'failed runs (and runs interrupted by a crash) in the job history', labelNames: ['job', 'target'], registers: [this.registry] });
-  private readonly runs = new Counter({ name: `${P}job_runs_total`, help: 'finished runs in the job history (skipped ones excluded)', labelNames: ['job', 'target'], registers: [this.registry] });
+  private readonly failures = new Counter({
+    name: `${P}job_failures_total`,
+    help: 'failed runs (and runs interrupted by a crash) in the job history',
+    labelNames: ['job', 'target'],
+    registers: [this.registry],
+  });
+  private readonly runs = new Counter({
+    name: `${P}job_runs_total`,
+    help: 'finished runs in the job history (skipped ones excluded)',
+    labelNames: ['job', 'target'],
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: P });

@@ -31,17 +31,40 @@ export async function runNow(ctx: RunNowContext, specs: readonly RunSpec[]): Pro
   pool.on('error', () => undefined);
   const settings = ctx.config.daemon ?? defaultDaemonConfig();
   const stop = new AbortController();
-  ctx.signal.addEventListener('abort', () => stop.abort(new ShutdownError(String((ctx.signal.reason as Error | undefined)?.message ?? 'interrupted'))), { once: true });
-  const deps = { config: ctx.config, logger: ctx.logger, repo: ctx.repo, pool, notifier: ctx.notifier, heartbeat: settings.heartbeat, staleAfter: settings.staleAfter };
+  ctx.signal.addEventListener(
+    'abort',
+    () => stop.abort(new ShutdownError(String((ctx.signal.reason as Error | undefined)?.message ?? 'interrupted'))),
+    { once: true },
+  );
+  const deps = {
+    config: ctx.config,
+    logger: ctx.logger,
+    repo: ctx.repo,
+    pool,
+    notifier: ctx.notifier,
+    heartbeat: settings.heartbeat,
+    staleAfter: settings.staleAfter,
+  };
   const outcomes: RunOutcome[] = [];
   try {
     await markStaleRuns(pool, settings.staleAfter, hostname(), processAlive);
     for (const spec of specs) {
       const target = historyTarget(spec.scope);
       const fireTime = new Date();
-      const claim = await claimRun(pool, { job: spec.name, target, fireTime, trigger: 'manual', host: hostname(), pid: process.pid, maxAttempts: 1 });
+      const claim = await claimRun(pool, {
+        job: spec.name,
+        target,
+        fireTime,
+        trigger: 'manual',
+        host: hostname(),
+        pid: process.pid,
+        maxAttempts: 1,
+      });
       if (claim.kind === 'overlap') {
-        throw new OperationError(`${spec.name} of '${target}' is already running (run #${claim.holder.id} on host ${claim.holder.host}, pid ${claim.holder.pid}, since ${formatTime(claim.holder.startedAt, ctx.config.timezone)})`, { hint: "wait for it, or see 'fapiao-guard jobs'" });
+        throw new OperationError(
+          `${spec.name} of '${target}' is already running (run #${claim.holder.id} on host ${claim.holder.host}, pid ${claim.holder.pid}, since ${formatTime(claim.holder.startedAt, ctx.config.timezone)})`,
+          { hint: "wait for it, or see 'fapiao-guard jobs'" },
+        );
       }
       if (claim.kind !== 'claimed') throw new OperationError(`could not claim a run of ${spec.name} for '${target}'`);
       outcomes.push(await runClaimed(deps, spec, { runId: claim.runId, fireTime, trigger: 'manual' }, stop.signal));

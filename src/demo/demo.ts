@@ -83,19 +83,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const repo = new Repository(await openStorage(config.repository.url, { logger: options.logger }));
   await repo.init(config.encryption.recipients);
   const target = config.targets[0]!;
-  const backup = await runBackup({ config, repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) }, target);
+  const backup = await runBackup(
+    { config, repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) },
+    target,
+  );
 
   const identities = await loadIdentities(config);
   const manifest = await repo.resolve(target.name, backup.id);
-  const verify = await verifyBackup(repo, manifest, { deep: true, identities, ...(options.signal ? { signal: options.signal } : {}) });
+  const verify = await verifyBackup(repo, manifest, {
+    deep: true,
+    identities,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 
   await prepareDemoDatabase(options.serverUrl, names.restore, marker, 'recreate');
-  const restore = await runRestore({ config, repo, logger: options.logger, identities, ...(options.signal ? { signal: options.signal } : {}) }, target, manifest, {
-    to: scratchUrl,
-    jobs: 1,
-    clean: false,
-  });
-  const drill = await runDrill({ config, repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) }, target);
+  const restore = await runRestore(
+    { config, repo, logger: options.logger, identities, ...(options.signal ? { signal: options.signal } : {}) },
+    target,
+    manifest,
+    {
+      to: scratchUrl,
+      jobs: 1,
+      clean: false,
+    },
+  );
+  const drill = await runDrill(
+    { config, repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) },
+    target,
+  );
 
   // The auditor's side: a tax-platform export of the same invoices, with problems planted in it.
   const exportsDir = path.join(dir, 'exports');
@@ -103,12 +118,38 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await mkdir(exportsDir, { recursive: true });
   // Export and plant only inside the reconciliation window, so every planted problem can be found.
   const today = formatTime(new Date(), config.timezone).slice(0, 10);
-  const from = formatTime(new Date(Date.parse(`${today}T12:00:00Z`) - (DEMO_WINDOW_DAYS - 1) * 86_400_000), config.timezone).slice(0, 10);
-  const taxExport = await generateTaxExport({ sourceUrl, out: path.join(exportsDir, '全量发票查询导出结果.xlsx'), timezone: config.timezone, from, to: today });
+  const from = formatTime(
+    new Date(Date.parse(`${today}T12:00:00Z`) - (DEMO_WINDOW_DAYS - 1) * 86_400_000),
+    config.timezone,
+  ).slice(0, 10);
+  const taxExport = await generateTaxExport({
+    sourceUrl,
+    out: path.join(exportsDir, '全量发票查询导出结果.xlsx'),
+    timezone: config.timezone,
+    from,
+    to: today,
+  });
   // A loss after the backup: the export still has the invoice, the backup too, the table no longer.
-  const deleted = await deleteOneInvoice(sourceUrl, config.timezone, from, taxExport.planted.map((p) => p.key));
-  if (deleted) taxExport.planted.push({ kind: 'missing', cause: 'in_backup', key: deleted, detail: `deleted locally after backup ${backup.id}` });
-  const reconcile = await runReconcile({ config, logger: options.logger, from, to: today, ...(options.signal ? { signal: options.signal } : {}) });
+  const deleted = await deleteOneInvoice(
+    sourceUrl,
+    config.timezone,
+    from,
+    taxExport.planted.map((p) => p.key),
+  );
+  if (deleted)
+    taxExport.planted.push({
+      kind: 'missing',
+      cause: 'in_backup',
+      key: deleted,
+      detail: `deleted locally after backup ${backup.id}`,
+    });
+  const reconcile = await runReconcile({
+    config,
+    logger: options.logger,
+    from,
+    to: today,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   return {
     dir,
     configFile: path.join(dir, 'fapiao-guard.yaml'),
@@ -128,7 +169,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
  * Delete one invoice of the window that no planted problem touches, from the middle of the window
  * (older than a day: never pending sync); its line items go with it (on delete cascade).
  */
-async function deleteOneInvoice(sourceUrl: string, timezone: string, from: string, planted: string[]): Promise<string | undefined> {
+async function deleteOneInvoice(
+  sourceUrl: string,
+  timezone: string,
+  from: string,
+  planted: string[],
+): Promise<string | undefined> {
   return withClient(sourceUrl, async (client) => {
     const { rows } = await client.query<{ id: string; key: string }>(
       `with c as (select id, ${sqlCanonicalKey('invoice_code', 'invoice_number')} as key from public.invoices
@@ -194,12 +240,23 @@ reconcile:
  * Create a demo database, or (`recreate`) drop and create it, but only one that this demo
  * folder created: its comment names the folder.
  */
-async function prepareDemoDatabase(serverUrl: string, name: string, marker: string, mode: 'recreate' | 'keep'): Promise<void> {
+async function prepareDemoDatabase(
+  serverUrl: string,
+  name: string,
+  marker: string,
+  mode: 'recreate' | 'keep',
+): Promise<void> {
   await withClient(withDatabase(serverUrl, 'postgres'), async (admin) => {
-    const { rows } = await admin.query<{ comment: string | null }>('select shobj_description(oid, $2) as comment from pg_database where datname = $1', [name, 'pg_database']);
+    const { rows } = await admin.query<{ comment: string | null }>(
+      'select shobj_description(oid, $2) as comment from pg_database where datname = $1',
+      [name, 'pg_database'],
+    );
     if (rows.length > 0) {
       if (rows[0]!.comment !== marker) {
-        throw new UsageError(`database '${name}' exists and was not created by this demo folder; refusing to touch it`, { hint: 'drop or rename it yourself, or use another --dir or --server' });
+        throw new UsageError(
+          `database '${name}' exists and was not created by this demo folder; refusing to touch it`,
+          { hint: 'drop or rename it yourself, or use another --dir or --server' },
+        );
       }
       if (mode === 'keep') return;
       await admin.query(`drop database ${quoteIdent(name)} with (force)`);
@@ -208,6 +265,8 @@ async function prepareDemoDatabase(serverUrl: string, name: string, marker: stri
     await admin.query(`comment on database ${quoteIdent(name)} is ${quoteLiteral(marker)}`);
   }).catch((err: unknown) => {
     if (err instanceof OperationError || err instanceof UsageError) throw err;
-    throw new OperationError(`cannot prepare demo database '${name}': ${(err as Error).message}`, { hint: 'the demo needs a role that may create databases' });
+    throw new OperationError(`cannot prepare demo database '${name}': ${(err as Error).message}`, {
+      hint: 'the demo needs a role that may create databases',
+    });
   });
 }

@@ -107,7 +107,9 @@ export function sampleDataStatements(options: SampleDataOptions): string[] {
   for (let from = 1; from <= options.invoices; from += batch) {
     statements.push(sampleBatchSql(from, Math.min(from + batch, options.invoices + 1), options));
   }
-  statements.push(`select setval(pg_get_serial_sequence('public.invoices', 'id'), greatest((select max(id) from public.invoices), 1))`);
+  statements.push(
+    `select setval(pg_get_serial_sequence('public.invoices', 'id'), greatest((select max(id) from public.invoices), 1))`,
+  );
   statements.push('analyze public.invoices; analyze public.invoice_items');
   return statements;
 }

@@ -42,7 +42,16 @@ export interface PlantedProblem {
   detail: string;
 }
 
-const DEFAULT_PLANT: PlantCounts = { missing: 3, pending: 2, extra: 3, amount: 2, status: 2, typo: 2, duplicate: 1, invalid: 2 };
+const DEFAULT_PLANT: PlantCounts = {
+  missing: 3,
+  pending: 2,
+  extra: 3,
+  amount: 2,
+  status: 2,
+  typo: 2,
+  duplicate: 1,
+  invalid: 2,
+};
 const STATUS_ZH: Record<string, string> = { '0': '正常', '1': '失控', '2': '已作废', '3': '已红冲-全额', '4': '异常' };
 
 type Row = Record<(typeof EXPORT_COLUMNS)[number], string>;
@@ -66,19 +75,42 @@ interface Local {
 function toRow(r: Local, seq: number): Row {
   const digital = r.code === null && r.number.length === 20;
   return {
-    序号: String(seq), 发票代码: digital ? '' : (r.code ?? ''), 发票号码: digital ? '' : r.number, 数电发票号码: digital ? r.number : '',
-    销方识别号: r.seller, 销方名称: r.seller_name, 购方识别号: r.buyer ?? '', 购买方名称: r.buyer_name, 开票日期: r.wall,
-    税收分类编码: '3040201990000000000', 特定业务类型: '', 货物或应税劳务名称: '', 规格型号: '', 单位: '', 数量: '', 单价: '',
-    金额: r.amount, 税率: `${Math.round(Number(r.tax_rate) * 100)}%`, 税额: r.tax, 价税合计: r.total, 发票来源: '电子发票服务平台',
+    序号: String(seq),
+    发票代码: digital ? '' : (r.code ?? ''),
+    发票号码: digital ? '' : r.number,
+    数电发票号码: digital ? r.number : '',
+    销方识别号: r.seller,
+    销方名称: r.seller_name,
+    购方识别号: r.buyer ?? '',
+    购买方名称: r.buyer_name,
+    开票日期: r.wall,
+    税收分类编码: '3040201990000000000',
+    特定业务类型: '',
+    货物或应税劳务名称: '',
+    规格型号: '',
+    单位: '',
+    数量: '',
+    单价: '',
+    金额: r.amount,
+    税率: `${Math.round(Number(r.tax_rate) * 100)}%`,
+    税额: r.tax,
+    价税合计: r.total,
+    发票来源: '电子发票服务平台',
     发票票种: digital ? '数电发票（普通发票）' : r.kind === 'special' ? '增值税专用发票' : '增值税普通发票',
-    发票状态: STATUS_ZH[r.status] ?? r.status, 是否正数发票: '是', 发票风险等级: '正常', 开票人: '张三', 备注: '',
+    发票状态: STATUS_ZH[r.status] ?? r.status,
+    是否正数发票: '是',
+    发票风险等级: '正常',
+    开票人: '张三',
+    备注: '',
   };
 }
 
 const keyOf = (r: Row): string => r.数电发票号码 || `${r.发票代码}-${r.发票号码}`;
 const plus = (yuan: string, fen: number): string => ((Math.round(Number(yuan) * 100) + fen) / 100).toFixed(2);
 
-export async function generateTaxExport(options: TaxExportOptions): Promise<{ file: string; rows: number; planted: PlantedProblem[] }> {
+export async function generateTaxExport(
+  options: TaxExportOptions,
+): Promise<{ file: string; rows: number; planted: PlantedProblem[] }> {
   const plant = { ...DEFAULT_PLANT, ...options.plant };
   const now = options.now ?? new Date();
   const client = new pg.Client({ connectionString: options.sourceUrl });
@@ -118,7 +150,10 @@ export async function generateTaxExport(options: TaxExportOptions): Promise<{ fi
   const dropped = new Set<Row>();
   for (let i = 0; i < plant.extra; i++) {
     const r = pick();
-    if (r) { dropped.add(r); planted.push({ kind: 'extra', key: keyOf(r), detail: 'left out of the export' }); }
+    if (r) {
+      dropped.add(r);
+      planted.push({ kind: 'extra', key: keyOf(r), detail: 'left out of the export' });
+    }
   }
   for (let i = 0; i < plant.amount; i++) {
     const r = pick();
@@ -129,7 +164,10 @@ export async function generateTaxExport(options: TaxExportOptions): Promise<{ fi
   }
   for (let i = 0; i < plant.status; i++) {
     const r = pick((x) => x.发票状态 === '正常');
-    if (r) { r.发票状态 = '已作废'; planted.push({ kind: 'status_mismatch', key: keyOf(r), detail: 'voided upstream, valid locally' }); }
+    if (r) {
+      r.发票状态 = '已作废';
+      planted.push({ kind: 'status_mismatch', key: keyOf(r), detail: 'voided upstream, valid locally' });
+    }
   }
   for (let i = 0; i < plant.typo; i++) {
     const r = pick((x) => x.发票号码.length === 8 && x.发票号码[6] !== x.发票号码[7]);
@@ -137,18 +175,42 @@ export async function generateTaxExport(options: TaxExportOptions): Promise<{ fi
     const local = keyOf(r);
     const n = r.发票号码;
     r.发票号码 = `${n.slice(0, 6)}${n[7]}${n[6]}`;
-    planted.push({ kind: 'missing', cause: 'probable_typo', key: keyOf(r), detail: `digits swapped; the local table has ${local}` });
-    planted.push({ kind: 'extra', cause: 'probable_typo', key: local, detail: `typed differently upstream (${keyOf(r)})` });
+    planted.push({
+      kind: 'missing',
+      cause: 'probable_typo',
+      key: keyOf(r),
+      detail: `digits swapped; the local table has ${local}`,
+    });
+    planted.push({
+      kind: 'extra',
+      cause: 'probable_typo',
+      key: local,
+      detail: `typed differently upstream (${keyOf(r)})`,
+    });
   }
   const extraRows: Row[] = [];
   for (let i = 0; i < plant.duplicate; i++) {
     const r = pick();
-    if (r) { extraRows.push({ ...r }); planted.push({ kind: 'duplicate', key: keyOf(r), detail: 'exported twice' }); }
+    if (r) {
+      extraRows.push({ ...r });
+      planted.push({ kind: 'duplicate', key: keyOf(r), detail: 'exported twice' });
+    }
   }
   const template = usable[0] ?? rows[0];
   const fabricate = (i: number, wall: string, tag: string): Row => {
     const yy = wall.slice(2, 4);
-    return { ...template!, 发票代码: '', 发票号码: '', 数电发票号码: `${yy}449${String(i).padStart(15, '0')}`, 开票日期: wall, 价税合计: '1130.00', 金额: '1000.00', 税额: '130.00', 发票状态: '正常', 备注: tag };
+    return {
+      ...template!,
+      发票代码: '',
+      发票号码: '',
+      数电发票号码: `${yy}449${String(i).padStart(15, '0')}`,
+      开票日期: wall,
+      价税合计: '1130.00',
+      金额: '1000.00',
+      税额: '130.00',
+      发票状态: '正常',
+      备注: tag,
+    };
   };
   for (let i = 0; i < plant.missing; i++) {
     const base = usable[Math.floor(((i + 1) * usable.length) / (plant.missing + 1))] ?? template;

@@ -37,7 +37,9 @@ export function doctorExitCode(checks: readonly DoctorCheck[]): 0 | 1 | 3 {
 const MARK: Record<DoctorStatus, string> = { ok: '✓', failed: '✗', unchecked: '?' };
 
 export function renderDoctor(checks: readonly DoctorCheck[]): string {
-  return checks.map((c) => `${MARK[c.status]} ${c.section}: ${c.check}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}\n`).join('');
+  return checks
+    .map((c) => `${MARK[c.status]} ${c.section}: ${c.check}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}\n`)
+    .join('');
 }
 
 /** pg_dump dumps servers of its own major and older; a newer server needs a newer pg_dump. */
@@ -45,4 +47,3 @@ export function pgDumpFits(pgDumpVersion: string, serverVersion: string): boolea
   const major = (v: string): number => Number(/^\d+/.exec(v)?.[0] ?? NaN);
   return major(pgDumpVersion) >= major(serverVersion);
 }
-

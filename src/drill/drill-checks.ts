@@ -34,16 +34,22 @@ export function displayValue(value: unknown): string | number | null {
 export function assertionHolds(expected: AssertionValue, actual: unknown): boolean {
   if (expected === null) return actual === null || actual === undefined;
   if (actual === null || actual === undefined) return false;
-  if (typeof expected === 'boolean') return actual === expected || (typeof actual === 'string' && actual === (expected ? 't' : 'f'));
+  if (typeof expected === 'boolean')
+    return actual === expected || (typeof actual === 'string' && actual === (expected ? 't' : 'f'));
   if (typeof expected === 'number') {
-    const n = typeof actual === 'number' ? actual : typeof actual === 'string' && actual.trim() !== '' ? Number(actual) : NaN;
+    const n =
+      typeof actual === 'number' ? actual : typeof actual === 'string' && actual.trim() !== '' ? Number(actual) : NaN;
     return n === expected;
   }
   return String(displayValue(actual)) === expected;
 }
 
 /** Each assertion in a read-only transaction of its own; an SQL error fails that assertion only. */
-export async function assertionChecks(url: string, assertions: readonly DrillAssertion[], signal?: AbortSignal): Promise<Check[]> {
+export async function assertionChecks(
+  url: string,
+  assertions: readonly DrillAssertion[],
+  signal?: AbortSignal,
+): Promise<Check[]> {
   if (assertions.length === 0) return [];
   const opened: pg.Client[] = [];
   const client = await openClient(url, signal, opened);
@@ -58,7 +64,12 @@ export async function assertionChecks(url: string, assertions: readonly DrillAss
         await client.query('rollback');
         const row = (Array.isArray(result) ? result.at(-1) : result)?.rows?.[0] as unknown[] | undefined;
         const value = row?.[0] ?? null;
-        checks.push({ name, ok: assertionHolds(a.expect, value), expected, actual: row ? displayValue(value) : 'no rows' });
+        checks.push({
+          name,
+          ok: assertionHolds(a.expect, value),
+          expected,
+          actual: row ? displayValue(value) : 'no rows',
+        });
       } catch (err) {
         if (signal?.aborted) throw err;
         await client.query('rollback').catch(() => undefined);
@@ -91,11 +102,21 @@ export async function amcheckCheck(url: string, serverVersion: string, signal?: 
   const bin = findAmcheck(major);
   if (!bin) {
     const problem = `not run: pg_amcheck not found on PATH or in /usr/lib/postgresql/${major}/bin (install postgresql-client-${major}, or set drill.amcheck: false)`;
-    return { name: 'pg_amcheck', ok: false, expected: 'no corruption', actual: 'not run: pg_amcheck not installed', problem };
+    return {
+      name: 'pg_amcheck',
+      ok: false,
+      expected: 'no corruption',
+      actual: 'not run: pg_amcheck not installed',
+      problem,
+    };
   }
   const { dbnameArg, env } = libpqInvocation(url);
   try {
-    await promisify(execFile)(bin, ['--install-missing', dbnameArg.replace(/^--dbname=/, '')], { env, maxBuffer: 16 << 20, ...(signal ? { signal } : {}) });
+    await promisify(execFile)(bin, ['--install-missing', dbnameArg.replace(/^--dbname=/, '')], {
+      env,
+      maxBuffer: 16 << 20,
+      ...(signal ? { signal } : {}),
+    });
     return { name: 'pg_amcheck', ok: true, expected: 'no corruption', actual: 'no corruption' };
   } catch (err) {
     if (signal?.aborted) throw err;

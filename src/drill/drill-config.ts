@@ -73,9 +73,24 @@ export function formatPick(pick: DrillPick): string {
 }
 
 export function readDrillConfig(drill: Reader): DrillConfig {
-  drill.only(['scratchUrl', 'pick', 'rtoObjective', 'rpoObjective', 'keep', 'keepOnFailure', 'jobs', 'assertions', 'amcheck', 'reportDir', 'leftoverAfter']);
+  drill.only([
+    'scratchUrl',
+    'pick',
+    'rtoObjective',
+    'rpoObjective',
+    'keep',
+    'keepOnFailure',
+    'jobs',
+    'assertions',
+    'amcheck',
+    'reportDir',
+    'leftoverAfter',
+  ]);
   const path = (key: string) => (drill.path ? `${drill.path}.${key}` : key);
-  const scratchUrl = drill.string('scratchUrl', { pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL (an admin database on the scratch server, e.g. …/postgres)' });
+  const scratchUrl = drill.string('scratchUrl', {
+    pattern: /^postgres(ql)?:\/\//,
+    patternHint: 'must be a postgres:// URL (an admin database on the scratch server, e.g. …/postgres)',
+  });
   const scratchProblem = scratchUrl && /^postgres(ql)?:\/\//.test(scratchUrl) ? pgUrlProblem(scratchUrl) : undefined;
   if (scratchProblem) drill.issues.add(path('scratchUrl'), scratchProblem);
   const pickText = drill.string('pick', { fallback: DEFAULTS.pick })!;
@@ -93,7 +108,8 @@ export function readDrillConfig(drill: Reader): DrillConfig {
 
   const leftoverAfter = durationOf(drill, 'leftoverAfter', DEFAULTS.leftoverAfter);
   // a running drill on another host must never be taken for a leftover
-  if (leftoverAfter < 600) drill.issues.add(path('leftoverAfter'), 'must be at least 10m (longer than any drill takes)');
+  if (leftoverAfter < 600)
+    drill.issues.add(path('leftoverAfter'), 'must be at least 10m (longer than any drill takes)');
 
   return {
     ...(scratchUrl ? { scratchUrl } : {}),

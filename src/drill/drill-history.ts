@@ -24,7 +24,10 @@ export interface DrillHistoryRow {
   htmlReport: string | null;
 }
 
-export async function recordStart(db: pg.Client, row: { drillId: string; target: string; backupId: string; scratchDatabase: string; startedAt: Date }): Promise<void> {
+export async function recordStart(
+  db: pg.Client,
+  row: { drillId: string; target: string; backupId: string; scratchDatabase: string; startedAt: Date },
+): Promise<void> {
   await db.query(
     `insert into fapiao_guard.drills (drill_id, target, backup_id, status, started_at, host, pid, scratch_database)
      values ($1, $2, $3, 'running', $4, $5, $6, $7)`,
@@ -53,25 +56,38 @@ export async function recordReport(db: pg.Client, report: DrillReport): Promise<
   );
 }
 
-export async function recordEnd(db: pg.Client, drillId: string, status: 'interrupted' | 'error', cause: string, seconds?: number): Promise<void> {
-  await db.query(`update fapiao_guard.drills set status = $2, finished_at = now(), cause = $3, rto_seconds = null, seconds = $4 where drill_id = $1`, [
-    drillId,
-    status,
-    cause,
-    seconds === undefined ? null : JSON.stringify({ total: seconds }),
-  ]);
+export async function recordEnd(
+  db: pg.Client,
+  drillId: string,
+  status: 'interrupted' | 'error',
+  cause: string,
+  seconds?: number,
+): Promise<void> {
+  await db.query(
+    `update fapiao_guard.drills set status = $2, finished_at = now(), cause = $3, rto_seconds = null, seconds = $4 where drill_id = $1`,
+    [drillId, status, cause, seconds === undefined ? null : JSON.stringify({ total: seconds })],
+  );
 }
 
 /** Rows left `running` by a drill on this host whose process is gone: it crashed (or was killed). */
 export async function markCrashedDrills(db: pg.Client): Promise<number> {
-  const { rows } = await db.query<{ drill_id: string; pid: number }>(`select drill_id, pid from fapiao_guard.drills where status = 'running' and host = $1`, [hostname()]);
+  const { rows } = await db.query<{ drill_id: string; pid: number }>(
+    `select drill_id, pid from fapiao_guard.drills where status = 'running' and host = $1`,
+    [hostname()],
+  );
   const dead = rows.filter((r) => r.pid !== process.pid && !processAlive(r.pid)).map((r) => r.drill_id);
   if (dead.length === 0) return 0;
-  await db.query(`update fapiao_guard.drills set status = 'interrupted', finished_at = now(), cause = 'the drill process ended without finishing (crash or kill)' where drill_id = any($1)`, [dead]);
+  await db.query(
+    `update fapiao_guard.drills set status = 'interrupted', finished_at = now(), cause = 'the drill process ended without finishing (crash or kill)' where drill_id = any($1)`,
+    [dead],
+  );
   return dead.length;
 }
 
-export async function listDrills(db: pg.Client, options: { target?: string; limit: number }): Promise<DrillHistoryRow[]> {
+export async function listDrills(
+  db: pg.Client,
+  options: { target?: string; limit: number },
+): Promise<DrillHistoryRow[]> {
   const { rows } = await db.query<{
     drill_id: string;
     target: string;

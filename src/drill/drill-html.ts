@@ -13,25 +13,39 @@ export interface TrendPoint {
 }
 
 export function escapeHtml(text: unknown): string {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(text ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
-export function renderDrillHtml(report: DrillReport, trend: readonly TrendPoint[], formatTime: (iso: string) => string): string {
+export function renderDrillHtml(
+  report: DrillReport,
+  trend: readonly TrendPoint[],
+  formatTime: (iso: string) => string,
+): string {
   const pass = report.verdict === 'pass';
   const failed = report.checks.filter((c) => !c.ok).length;
   const rows = report.checks
     .map(
-      (c) => `<tr class="${c.ok ? 'ok' : 'bad'}"><td>${escapeHtml(c.name)}</td><td class="v">${escapeHtml(c.expected ?? '—')}</td><td class="v">${escapeHtml(c.actual ?? '—')}</td><td class="r">${c.ok ? 'ok' : 'FAILED'}</td></tr>`,
+      (c) =>
+        `<tr class="${c.ok ? 'ok' : 'bad'}"><td>${escapeHtml(c.name)}</td><td class="v">${escapeHtml(c.expected ?? '—')}</td><td class="v">${escapeHtml(c.actual ?? '—')}</td><td class="r">${c.ok ? 'ok' : 'FAILED'}</td></tr>`,
     )
     .join('\n');
   const s = report.seconds;
   const timing = [
     ['download (read, verify, decrypt)', s.download],
     ['restore (pg_restore, from the same start)', s.restore],
-    [`checks, after the restore (${report.tablesCheckedDuringRestore} table${report.tablesCheckedDuringRestore === 1 ? '' : 's'} measured during it)`, s.checks],
+    [
+      `checks, after the restore (${report.tablesCheckedDuringRestore} table${report.tablesCheckedDuringRestore === 1 ? '' : 's'} measured during it)`,
+      s.checks,
+    ],
     ['total (RTO)', s.total],
   ]
-    .map(([label, value]) => `<tr><td>${escapeHtml(label)}</td><td class="v">${escapeHtml(formatSeconds(value as number))}</td></tr>`)
+    .map(
+      ([label, value]) =>
+        `<tr><td>${escapeHtml(label)}</td><td class="v">${escapeHtml(formatSeconds(value as number))}</td></tr>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en">
@@ -101,7 +115,12 @@ ${trendSvg(trend, report.objectives.rtoSeconds, report.drillId, formatTime)}
 }
 
 /** Bars of RTO per drill, oldest left; the objective as a dashed line; failures in red. */
-export function trendSvg(points: readonly TrendPoint[], objective: number, current: string, formatTime: (iso: string) => string): string {
+export function trendSvg(
+  points: readonly TrendPoint[],
+  objective: number,
+  current: string,
+  formatTime: (iso: string) => string,
+): string {
   const data = points.filter((p) => p.rtoSeconds !== null);
   if (data.length === 0) return '<p>No earlier drills with a measured RTO yet.</p>';
   const width = 600;

@@ -39,10 +39,25 @@ export interface DrillReport {
 }
 
 /** RTO and RPO as checks, so they show up with the others (pure). */
-export function objectiveChecks(totalSeconds: number, rtoObjective: number, newest: { id: string; ageSeconds: number }, rpoObjective: number): Check[] {
+export function objectiveChecks(
+  totalSeconds: number,
+  rtoObjective: number,
+  newest: { id: string; ageSeconds: number },
+  rpoObjective: number,
+): Check[] {
   return [
-    { name: 'rto: whole drill', ok: totalSeconds <= rtoObjective, expected: `≤ ${formatSeconds(rtoObjective)}`, actual: formatSeconds(totalSeconds) },
-    { name: 'rpo: age of the newest backup', ok: newest.ageSeconds <= rpoObjective, expected: `≤ ${formatSeconds(rpoObjective)}`, actual: `${formatSeconds(newest.ageSeconds)} (${newest.id})` },
+    {
+      name: 'rto: whole drill',
+      ok: totalSeconds <= rtoObjective,
+      expected: `≤ ${formatSeconds(rtoObjective)}`,
+      actual: formatSeconds(totalSeconds),
+    },
+    {
+      name: 'rpo: age of the newest backup',
+      ok: newest.ageSeconds <= rpoObjective,
+      expected: `≤ ${formatSeconds(rpoObjective)}`,
+      actual: `${formatSeconds(newest.ageSeconds)} (${newest.id})`,
+    },
   ];
 }
 
@@ -55,8 +70,12 @@ export function causeOf(checks: readonly Check[]): string | undefined {
   const failed = checks.filter((c) => !c.ok);
   const first = failed[0];
   if (!first) return undefined;
-  const what = first.problem ? `${first.name}: ${first.problem}` : `${first.name}: expected ${show(first.expected)}, got ${show(first.actual)}`;
-  return failed.length > 1 ? `${what} (and ${failed.length - 1} more failed check${failed.length > 2 ? 's' : ''})` : what;
+  const what = first.problem
+    ? `${first.name}: ${first.problem}`
+    : `${first.name}: expected ${show(first.expected)}, got ${show(first.actual)}`;
+  return failed.length > 1
+    ? `${what} (and ${failed.length - 1} more failed check${failed.length > 2 ? 's' : ''})`
+    : what;
 }
 
 function show(value: string | number | null): string {

@@ -12,7 +12,15 @@ import { loadIdentities } from '../core/encryption-keys.js';
 import { identityMismatches } from '../backup/backup-identity.js';
 import type { Config, TargetConfig } from '../core/config/config.js';
 import type { Identity } from '../core/crypto/index.js';
-import { CheckFailedError, InterruptedError, NotFoundError, OperationError, isFgError, messageOf, oneLine } from '../core/errors.js';
+import {
+  CheckFailedError,
+  InterruptedError,
+  NotFoundError,
+  OperationError,
+  isFgError,
+  messageOf,
+  oneLine,
+} from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { withClient } from '../core/pg/connect.js';
 import type { BackupDetails } from '../core/pg/details.js';
@@ -35,7 +43,16 @@ import { type DrillPick, defaultDrillConfig, formatPick } from './drill-config.j
 import { markCrashedDrills, recordEnd, recordReport, recordStart, rtoTrend } from './drill-history.js';
 import { type TrendPoint, renderDrillHtml } from './drill-html.js';
 import { type DrillReport, causeOf, objectiveChecks, verdictOf } from './drill-report.js';
-import { type ScratchDatabase, createScratchDatabase, dropLeftovers, dropScratchDatabase, guardScratchServer, markKept, scratchAdminUrl, scratchDatabaseName } from './scratch-db.js';
+import {
+  type ScratchDatabase,
+  createScratchDatabase,
+  dropLeftovers,
+  dropScratchDatabase,
+  guardScratchServer,
+  markKept,
+  scratchAdminUrl,
+  scratchDatabaseName,
+} from './scratch-db.js';
 
 export interface DrillContext {
   config: Config;
@@ -63,13 +80,25 @@ export interface PickedBackup {
 }
 
 /** The backup to drill, and the newest complete one (for the RPO). Incomplete backups are refused. */
-export async function pickBackup(repo: Repository, target: string, pick: DrillPick, logger?: Logger): Promise<PickedBackup> {
+export async function pickBackup(
+  repo: Repository,
+  target: string,
+  pick: DrillPick,
+  logger?: Logger,
+): Promise<PickedBackup> {
   const all = await repo.listBackups(target, { manifests: 'newest' });
   const complete = all.filter((b) => b.status === 'complete');
   const newest = complete.at(-1);
-  if (!newest) throw new NotFoundError(`no complete backup of target '${target}' in '${repo.storage.location}' to drill`, { hint: "run 'fapiao-guard backup' first" });
+  if (!newest)
+    throw new NotFoundError(`no complete backup of target '${target}' in '${repo.storage.location}' to drill`, {
+      hint: "run 'fapiao-guard backup' first",
+    });
   const newerIncomplete = all.filter((b) => b.status === 'incomplete' && b.id > newest.id);
-  if (newerIncomplete.length > 0) logger?.warn({ incomplete: newerIncomplete.map((b) => b.id) }, 'newer backups are incomplete (no manifest): they failed and cannot be drilled');
+  if (newerIncomplete.length > 0)
+    logger?.warn(
+      { incomplete: newerIncomplete.map((b) => b.id) },
+      'newer backups are incomplete (no manifest): they failed and cannot be drilled',
+    );
   const newestInfo = { id: newest.id, finishedAt: newest.manifest!.finishedAt };
   if (pick.kind === 'id') return { manifest: await repo.resolve(target, pick.id), newest: newestInfo };
   if (pick.kind === 'latest') return { manifest: newest.manifest!, newest: newestInfo };
@@ -78,7 +107,11 @@ export async function pickBackup(repo: Repository, target: string, pick: DrillPi
   return { manifest: chosen.manifest ?? (await repo.readManifest(target, chosen.id)), newest: newestInfo };
 }
 
-export async function runDrill(ctx: DrillContext, target: TargetConfig, options: DrillOptions = {}): Promise<DrillReport> {
+export async function runDrill(
+  ctx: DrillContext,
+  target: TargetConfig,
+  options: DrillOptions = {},
+): Promise<DrillReport> {
   const settings = ctx.config.drill ?? defaultDrillConfig();
   const now = ctx.now ?? (() => new Date());
   const t0 = Date.now();
@@ -93,27 +126,50 @@ export async function runDrill(ctx: DrillContext, target: TargetConfig, options:
   const state = await openStateDb(ctx.config);
   try {
     const crashed = await markCrashedDrills(state);
-    if (crashed > 0) log.warn({ drills: crashed }, 'earlier drills on this host ended without finishing; marked interrupted');
+    if (crashed > 0)
+      log.warn({ drills: crashed }, 'earlier drills on this host ended without finishing; marked interrupted');
     const { manifest, newest } = await pickBackup(ctx.repo, target.name, pick, log);
     await withClient(adminUrl, (admin) => guardScratchServer(admin, adminUrl, target, manifest), 'fapiao-guard drill');
     await dropLeftovers(adminUrl, settings.leftoverAfter, ctx.repo.storage.location, log);
     const scratchName = scratchDatabaseName(target.name, drillId);
-    await recordStart(state, { drillId, target: target.name, backupId: manifest.id, scratchDatabase: scratchName, startedAt });
-    log.info({ backup: manifest.id, pick: formatPick(pick), scratch: scratchName, server: maskUrl(adminUrl), jobs }, 'drill started');
+    await recordStart(state, {
+      drillId,
+      target: target.name,
+      backupId: manifest.id,
+      scratchDatabase: scratchName,
+      startedAt,
+    });
+    log.info(
+      { backup: manifest.id, pick: formatPick(pick), scratch: scratchName, server: maskUrl(adminUrl), jobs },
+      'drill started',
+    );
 
     let scratch: ScratchDatabase | undefined;
     let keep = false;
-    let outcome: { checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number } | undefined;
+    let outcome:
+      | { checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number }
+      | undefined;
     try {
-      scratch = await createScratchDatabase(adminUrl, { drillId, target: target.name, backupId: manifest.id, createdAt: startedAt.toISOString(), repository: ctx.repo.storage.location });
+      scratch = await createScratchDatabase(adminUrl, {
+        drillId,
+        target: target.name,
+        backupId: manifest.id,
+        createdAt: startedAt.toISOString(),
+        repository: ctx.repo.storage.location,
+      });
       log.info({ database: scratch.name }, 'scratch database created');
       outcome = await restoreAndCheck(ctx, manifest, scratch, identities, jobs, settings, log);
     } catch (err) {
       const interrupted = ctx.signal?.aborted === true;
       const cause = interrupted ? messageOf(ctx.signal!.reason ?? err) : oneLine(messageOf(err));
       await cleanup(adminUrl, scratch, scratchName, drillId, log);
-      await recordEnd(state, drillId, interrupted ? 'interrupted' : 'error', cause, (Date.now() - t0) / 1000).catch((e: unknown) => log.error({ err: messageOf(e) }, 'could not record the drill in the state database'));
-      if (interrupted) throw new InterruptedError(`drill ${drillId} of '${target.name}' interrupted (${cause}); scratch database '${scratchName}' dropped`);
+      await recordEnd(state, drillId, interrupted ? 'interrupted' : 'error', cause, (Date.now() - t0) / 1000).catch(
+        (e: unknown) => log.error({ err: messageOf(e) }, 'could not record the drill in the state database'),
+      );
+      if (interrupted)
+        throw new InterruptedError(
+          `drill ${drillId} of '${target.name}' interrupted (${cause}); scratch database '${scratchName}' dropped`,
+        );
       throw err;
     }
 
@@ -121,12 +177,18 @@ export async function runDrill(ctx: DrillContext, target: TargetConfig, options:
     const finishedAt = now();
     const rpoSeconds = (finishedAt.getTime() - Date.parse(manifest.finishedAt)) / 1000;
     const newestAge = (finishedAt.getTime() - Date.parse(newest.finishedAt)) / 1000;
-    const checks = [...outcome.checks, ...objectiveChecks(total, settings.rtoObjective, { id: newest.id, ageSeconds: newestAge }, settings.rpoObjective)];
+    const checks = [
+      ...outcome.checks,
+      ...objectiveChecks(total, settings.rtoObjective, { id: newest.id, ageSeconds: newestAge }, settings.rpoObjective),
+    ];
     const verdict = verdictOf(checks);
     keep = (options.keep ?? settings.keep) || (verdict === 'fail' && (options.keepOnFailure ?? settings.keepOnFailure));
     if (keep) {
       await markKept(adminUrl, scratch!);
-      log.warn({ database: scratch!.name, url: maskUrl(scratch!.url) }, `scratch database kept; drop it when done: dropdb '${scratch!.name}'`);
+      log.warn(
+        { database: scratch!.name, url: maskUrl(scratch!.url) },
+        `scratch database kept; drop it when done: dropdb '${scratch!.name}'`,
+      );
     } else {
       await cleanup(adminUrl, scratch, scratchName, drillId, log);
     }
@@ -153,13 +215,22 @@ export async function runDrill(ctx: DrillContext, target: TargetConfig, options:
       tool: { name: 'fapiao-guard', version: TOOL_VERSION },
     };
     await writeReports(ctx, state, report, settings.reportDir, log);
-    await recordReport(state, report).catch((e: unknown) => log.error({ err: messageOf(e) }, 'could not record the drill in the state database'));
-    if (verdict === 'pass') log.info({ backup: manifest.id, rto: report.seconds.total, rpo: report.rpoSeconds, html: report.htmlReport }, 'drill passed');
+    await recordReport(state, report).catch((e: unknown) =>
+      log.error({ err: messageOf(e) }, 'could not record the drill in the state database'),
+    );
+    if (verdict === 'pass')
+      log.info(
+        { backup: manifest.id, rto: report.seconds.total, rpo: report.rpoSeconds, html: report.htmlReport },
+        'drill passed',
+      );
     else log.error({ backup: manifest.id, cause, html: report.htmlReport }, 'drill failed');
     return report;
   } catch (err) {
     // aborted before the scratch database existed (listing, guards): still an interruption, exit 3
-    if (ctx.signal?.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(`drill ${drillId} of '${target.name}' interrupted before it restored anything`, { cause: err });
+    if (ctx.signal?.aborted && !(err instanceof InterruptedError))
+      throw new InterruptedError(`drill ${drillId} of '${target.name}' interrupted before it restored anything`, {
+        cause: err,
+      });
     throw err;
   } finally {
     await state.end().catch(() => undefined);
@@ -168,21 +239,35 @@ export async function runDrill(ctx: DrillContext, target: TargetConfig, options:
 
 /** A failed drill as an error for the CLI and jobs: exit 1, the cause in one line. */
 export function drillFailure(report: DrillReport): CheckFailedError {
-  return new CheckFailedError(`drill ${report.drillId} of '${report.target}' (backup '${report.backupId}') failed: ${report.cause ?? 'a check failed'}`, {
-    hint: report.htmlReport ? `the report lists every check: ${report.htmlReport}` : "'fapiao-guard drill --json' lists every check",
-  });
+  return new CheckFailedError(
+    `drill ${report.drillId} of '${report.target}' (backup '${report.backupId}') failed: ${report.cause ?? 'a check failed'}`,
+    {
+      hint: report.htmlReport
+        ? `the report lists every check: ${report.htmlReport}`
+        : "'fapiao-guard drill --json' lists every check",
+    },
+  );
 }
 
 function round(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
 }
 
-async function cleanup(adminUrl: string, scratch: ScratchDatabase | undefined, name: string, drillId: string, log: Logger): Promise<void> {
+async function cleanup(
+  adminUrl: string,
+  scratch: ScratchDatabase | undefined,
+  name: string,
+  drillId: string,
+  log: Logger,
+): Promise<void> {
   if (!scratch) return;
   try {
     if (await dropScratchDatabase(adminUrl, name, drillId)) log.info({ database: name }, 'scratch database dropped');
   } catch (err) {
-    log.error({ database: name, err: messageOf(err) }, 'could not drop the scratch database; the next drill drops it once this process has ended');
+    log.error(
+      { database: name, err: messageOf(err) },
+      'could not drop the scratch database; the next drill drops it once this process has ended',
+    );
   }
 }
 
@@ -231,22 +316,38 @@ async function restoreAndCheck(
   const dumpPath = ctx.repo.objectPath(manifest.target, manifest.id, dumps.at(-1)!.name);
   const start = Date.now();
   let downloadEnd: number | undefined;
-  const repo = new Repository(observeLoads(ctx.repo.storage, (name) => {
-    if (name === dumpPath) downloadEnd ??= Date.now();
-  }));
+  const repo = new Repository(
+    observeLoads(ctx.repo.storage, (name) => {
+      if (name === dumpPath) downloadEnd ??= Date.now();
+    }),
+  );
   const others = manifest.objects.filter((o) => !dumps.includes(o) && o.name !== 'details.json.age');
   // tables are measured as soon as their data is in, while pg_restore builds indexes
-  const checking = checksAlongside(ctx.repo, manifest, identities, scratch.url, { concurrency: Math.max(2, jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const checking = checksAlongside(ctx.repo, manifest, identities, scratch.url, {
+    concurrency: Math.max(2, jobs),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
   const [details, restored, ...verified] = await Promise.allSettled([
     checking.details,
-    restoreArchive({ config: ctx.config, repo, logger: log, identities, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.progress !== undefined ? { progress: ctx.progress } : {}) }, manifest, {
-      to: scratch.url,
-      jobs,
-      clean: false,
-      noOwner: true, // a drill proves the data; roles may not exist on the scratch server
-      trustedTarget: true,
-      onTableData: checking.onTableData,
-    }),
+    restoreArchive(
+      {
+        config: ctx.config,
+        repo,
+        logger: log,
+        identities,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.progress !== undefined ? { progress: ctx.progress } : {}),
+      },
+      manifest,
+      {
+        to: scratch.url,
+        jobs,
+        clean: false,
+        noOwner: true, // a drill proves the data; roles may not exist on the scratch server
+        trustedTarget: true,
+        onTableData: checking.onTableData,
+      },
+    ),
     ...others.map((o) => verifyAndDecrypt(ctx.repo, manifest, o, identities, ctx.signal)),
   ]);
   if (restored.status === 'rejected' || ctx.signal?.aborted) await checking.cancel();
@@ -261,40 +362,91 @@ async function restoreAndCheck(
   const checks: Check[] = [];
   checks.push(
     details.status === 'fulfilled'
-      ? { name: 'verify details.json.age', ok: true, expected: 'size, sha256, age authentication', actual: `${details.value.tables.length} tables` }
+      ? {
+          name: 'verify details.json.age',
+          ok: true,
+          expected: 'size, sha256, age authentication',
+          actual: `${details.value.tables.length} tables`,
+        }
       : failed('verify details.json.age', 'size, sha256, age authentication', details.reason),
   );
   if (details.status === 'fulfilled') {
     const problems = identityMismatches(details.value, manifest);
     checks.push(
       problems.length === 0
-        ? { name: 'backup identity', ok: true, expected: 'details ↔ manifest: id, target, database, snapshot, start, object checksums', actual: 'match' }
-        : { name: 'backup identity', ok: false, expected: 'details ↔ manifest: id, target, database, snapshot, start, object checksums', actual: problems[0]!, problem: `backup is not bound to its identity: ${problems.join('; ')}` },
+        ? {
+            name: 'backup identity',
+            ok: true,
+            expected: 'details ↔ manifest: id, target, database, snapshot, start, object checksums',
+            actual: 'match',
+          }
+        : {
+            name: 'backup identity',
+            ok: false,
+            expected: 'details ↔ manifest: id, target, database, snapshot, start, object checksums',
+            actual: problems[0]!,
+            problem: `backup is not bound to its identity: ${problems.join('; ')}`,
+          },
     );
   }
   others.forEach((o, i) => {
     const r = verified[i]!;
-    checks.push(r.status === 'fulfilled' ? { name: `verify ${o.name}`, ok: true, expected: 'size, sha256, age authentication', actual: `${o.size} bytes` } : failed(`verify ${o.name}`, 'size, sha256, age authentication', r.reason));
+    checks.push(
+      r.status === 'fulfilled'
+        ? {
+            name: `verify ${o.name}`,
+            ok: true,
+            expected: 'size, sha256, age authentication',
+            actual: `${o.size} bytes`,
+          }
+        : failed(`verify ${o.name}`, 'size, sha256, age authentication', r.reason),
+    );
   });
   const digest = dumps.length === 1 ? `sha256 ${dump.sha256.slice(0, 16)}…` : 'each sha256';
   const restoreExpected = `${dump.size} bytes, ${digest}, age authentication, pg_restore exit 0`;
-  checks.push(restored.status === 'fulfilled' ? { name: `restore ${dump.name}`, ok: true, expected: restoreExpected, actual: 'verified and restored' } : failed(`restore ${dump.name}`, restoreExpected, restored.reason));
-  const seconds = { download: round(((downloadEnd ?? restoreEnd) - start) / 1000), restore: round((restoreEnd - start) / 1000), checks: 0 };
-  log.info({ download: seconds.download, restore: seconds.restore, ok: restored.status === 'fulfilled', tablesCheckedMeanwhile: checking.measuredEarly(), checksYielded: checking.yields() }, restored.status === 'fulfilled' ? 'restore finished' : 'restore failed');
+  checks.push(
+    restored.status === 'fulfilled'
+      ? { name: `restore ${dump.name}`, ok: true, expected: restoreExpected, actual: 'verified and restored' }
+      : failed(`restore ${dump.name}`, restoreExpected, restored.reason),
+  );
+  const seconds = {
+    download: round(((downloadEnd ?? restoreEnd) - start) / 1000),
+    restore: round((restoreEnd - start) / 1000),
+    checks: 0,
+  };
+  log.info(
+    {
+      download: seconds.download,
+      restore: seconds.restore,
+      ok: restored.status === 'fulfilled',
+      tablesCheckedMeanwhile: checking.measuredEarly(),
+      checksYielded: checking.yields(),
+    },
+    restored.status === 'fulfilled' ? 'restore finished' : 'restore failed',
+  );
   if (restored.status === 'rejected') return { checks, seconds, checkedEarly: 0 }; // nothing sensible to check in a half-restored database
 
   const t1 = Date.now();
   const [dataChecks, assertions, amcheck] = await Promise.all([
     details.status === 'fulfilled' ? checking.finish() : Promise.resolve([]),
     assertionChecks(scratch.url, settings.assertions, ctx.signal),
-    settings.amcheck ? amcheckCheck(scratch.url, (details.status === 'fulfilled' ? details.value : ({ serverVersion: '' } as BackupDetails)).serverVersion, ctx.signal).then((c) => [c]) : Promise.resolve([]),
+    settings.amcheck
+      ? amcheckCheck(
+          scratch.url,
+          (details.status === 'fulfilled' ? details.value : ({ serverVersion: '' } as BackupDetails)).serverVersion,
+          ctx.signal,
+        ).then((c) => [c])
+      : Promise.resolve([]),
   ]).catch((err: unknown) => {
     if (ctx.signal?.aborted) throw ctx.signal.reason ?? err;
     throw err;
   });
   seconds.checks = round((Date.now() - t1) / 1000);
   for (const list of [dataChecks, assertions, amcheck]) pushAll(checks, list);
-  log.info({ checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.checks }, 'checks finished');
+  log.info(
+    { checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.checks },
+    'checks finished',
+  );
   return { checks, seconds, checkedEarly: checking.measuredEarly() };
 }
 
@@ -304,7 +456,13 @@ function failed(name: string, expected: string, err: unknown): Check {
 }
 
 /** Size, sha256 and age authentication of a small object (globals), read to its end. */
-async function verifyAndDecrypt(repo: Repository, manifest: Manifest, object: ManifestObject, identities: readonly Identity[], signal?: AbortSignal): Promise<void> {
+async function verifyAndDecrypt(
+  repo: Repository,
+  manifest: Manifest,
+  object: ManifestObject,
+  identities: readonly Identity[],
+  signal?: AbortSignal,
+): Promise<void> {
   const name = repo.objectPath(manifest.target, manifest.id, object.name);
   await pipeline(
     await openDecrypted(repo.storage, name, object, identities, signal ? { signal } : {}),
@@ -314,25 +472,42 @@ async function verifyAndDecrypt(repo: Repository, manifest: Manifest, object: Ma
 }
 
 /** JSON into the repository (drills/<target>/<drill-id>.json) and the HTML file; failures are logged, not fatal. */
-async function writeReports(ctx: DrillContext, state: Parameters<typeof rtoTrend>[0], report: DrillReport, reportDir: string, log: Logger): Promise<void> {
+async function writeReports(
+  ctx: DrillContext,
+  state: Parameters<typeof rtoTrend>[0],
+  report: DrillReport,
+  reportDir: string,
+  log: Logger,
+): Promise<void> {
   const htmlPath = path.resolve(reportDir, `drill-${report.target}-${report.drillId}.html`);
   const objectName = `drills/${report.target}/${report.drillId}.json`;
   report.htmlReport = htmlPath;
   report.reportObject = objectName;
   try {
-    await ctx.repo.storage.save(objectName, Readable.from([Buffer.from(`${JSON.stringify(report, null, 2)}\n`)]), { contentType: 'application/json' });
+    await ctx.repo.storage.save(objectName, Readable.from([Buffer.from(`${JSON.stringify(report, null, 2)}\n`)]), {
+      contentType: 'application/json',
+    });
   } catch (err) {
     delete report.reportObject;
     log.error({ object: objectName, err: messageOf(err) }, 'could not store the drill report in the repository');
   }
   try {
     const trend: TrendPoint[] = await rtoTrend(state, report.target).catch(() => []);
-    trend.push({ drillId: report.drillId, startedAt: report.startedAt, status: report.verdict, rtoSeconds: report.seconds.total });
+    trend.push({
+      drillId: report.drillId,
+      startedAt: report.startedAt,
+      status: report.verdict,
+      rtoSeconds: report.seconds.total,
+    });
     await mkdir(path.dirname(htmlPath), { recursive: true });
-    await writeFile(htmlPath, renderDrillHtml(report, trend, (iso) => formatTime(iso, ctx.config.timezone)));
+    await writeFile(
+      htmlPath,
+      renderDrillHtml(report, trend, (iso) => formatTime(iso, ctx.config.timezone)),
+    );
   } catch (err) {
     delete report.htmlReport;
     log.error({ file: htmlPath, err: messageOf(err) }, 'could not write the HTML drill report');
   }
-  if (!report.reportObject && !report.htmlReport) throw new OperationError(`drill ${report.drillId} ran (${report.verdict}) but neither report could be written`);
+  if (!report.reportObject && !report.htmlReport)
+    throw new OperationError(`drill ${report.drillId} ran (${report.verdict}) but neither report could be written`);
 }

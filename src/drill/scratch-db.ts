@@ -35,7 +35,10 @@ export interface ScratchMarker {
 export function scratchDatabaseName(target: string, drillId: string): string {
   const id = drillId.toLowerCase().replace(/[^a-z0-9]/g, '_');
   const room = MAX_IDENTIFIER - SCRATCH_PREFIX.length - 1 - id.length;
-  const name = target.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, Math.max(room, 1));
+  const name = target
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, Math.max(room, 1));
   return `${SCRATCH_PREFIX}${name}_${id}`;
 }
 
@@ -44,7 +47,13 @@ export function parseMarker(comment: string | null | undefined): ScratchMarker |
   if (!comment) return undefined;
   try {
     const doc = JSON.parse(comment) as Partial<ScratchMarker>;
-    if (doc.tool !== MARKER_TOOL || typeof doc.drillId !== 'string' || typeof doc.target !== 'string' || typeof doc.createdAt !== 'string') return undefined;
+    if (
+      doc.tool !== MARKER_TOOL ||
+      typeof doc.drillId !== 'string' ||
+      typeof doc.target !== 'string' ||
+      typeof doc.createdAt !== 'string'
+    )
+      return undefined;
     return doc as ScratchMarker;
   } catch {
     return undefined;
@@ -65,13 +74,21 @@ export function scratchAdminUrl(target: TargetConfig, scratchUrl?: string): stri
  * Refuse a scratch URL that is the target's own database: the drill creates and drops databases
  * from there, and a scratch server must never be mistaken for production.
  */
-export async function guardScratchServer(admin: pg.Client, adminUrl: string, target: TargetConfig, manifest: Manifest): Promise<void> {
+export async function guardScratchServer(
+  admin: pg.Client,
+  adminUrl: string,
+  target: TargetConfig,
+  manifest: Manifest,
+): Promise<void> {
   const facts = await readTargetFacts(admin);
   const source = await withClient(target.url, readTargetFacts).catch(() => undefined);
   if (isSourceOfBackup(manifest, facts, adminUrl, target.url, source) || sameDatabaseUrl(adminUrl, target.url)) {
-    throw new UsageError(`refusing scratch URL '${maskUrl(adminUrl)}': it is the target's own database '${facts.database}'`, {
-      hint: 'set drill.scratchUrl to a maintenance database on the scratch server, e.g. postgres://…/postgres',
-    });
+    throw new UsageError(
+      `refusing scratch URL '${maskUrl(adminUrl)}': it is the target's own database '${facts.database}'`,
+      {
+        hint: 'set drill.scratchUrl to a maintenance database on the scratch server, e.g. postgres://…/postgres',
+      },
+    );
   }
 }
 
@@ -87,7 +104,10 @@ export interface ScratchDatabase {
   marker: ScratchMarker;
 }
 
-export async function createScratchDatabase(adminUrl: string, marker: Omit<ScratchMarker, 'tool' | 'host' | 'pid' | 'kept'>): Promise<ScratchDatabase> {
+export async function createScratchDatabase(
+  adminUrl: string,
+  marker: Omit<ScratchMarker, 'tool' | 'host' | 'pid' | 'kept'>,
+): Promise<ScratchDatabase> {
   const full: ScratchMarker = { tool: MARKER_TOOL, ...marker, host: hostname(), pid: process.pid, kept: false };
   const name = scratchDatabaseName(marker.target, marker.drillId);
   const admin = await connect(adminUrl, 'fapiao-guard drill');
@@ -110,7 +130,9 @@ export async function createScratchDatabase(adminUrl: string, marker: Omit<Scrat
 export async function markKept(adminUrl: string, scratch: ScratchDatabase): Promise<void> {
   const admin = await connect(adminUrl, 'fapiao-guard drill');
   try {
-    await admin.query(`comment on database ${quoteIdent(scratch.name)} is ${quoteLiteral(JSON.stringify({ ...scratch.marker, kept: true }))}`);
+    await admin.query(
+      `comment on database ${quoteIdent(scratch.name)} is ${quoteLiteral(JSON.stringify({ ...scratch.marker, kept: true }))}`,
+    );
   } finally {
     await admin.end().catch(() => undefined);
   }
@@ -123,11 +145,17 @@ export async function markKept(adminUrl: string, scratch: ScratchDatabase): Prom
 export async function dropScratchDatabase(adminUrl: string, name: string, drillId: string): Promise<boolean> {
   const admin = await connect(adminUrl, 'fapiao-guard drill cleanup');
   try {
-    const { rows } = await admin.query<{ comment: string | null }>('select shobj_description(oid, $2) as comment from pg_database where datname = $1', [name, 'pg_database']);
+    const { rows } = await admin.query<{ comment: string | null }>(
+      'select shobj_description(oid, $2) as comment from pg_database where datname = $1',
+      [name, 'pg_database'],
+    );
     if (rows.length === 0) return false;
     const marker = parseMarker(rows[0]!.comment);
     if (!isOurs(name, marker) || marker.drillId !== drillId) {
-      throw new OperationError(`scratch database '${name}' does not carry the marker of drill '${drillId}'; not dropping it`, { hint: 'someone changed its comment; check and drop it yourself' });
+      throw new OperationError(
+        `scratch database '${name}' does not carry the marker of drill '${drillId}'; not dropping it`,
+        { hint: 'someone changed its comment; check and drop it yourself' },
+      );
     }
     await dropDatabase(admin, name);
     return true;
@@ -142,7 +170,10 @@ async function dropDatabase(admin: pg.Client, name: string): Promise<void> {
   } catch (err) {
     if (!/syntax error/.test(messageOf(err))) throw err;
     // before PostgreSQL 13: end the sessions ourselves
-    await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
+    await admin.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      [name],
+    );
     await admin.query(`drop database if exists ${quoteIdent(name)}`);
   }
 }
@@ -167,26 +198,41 @@ export function leftoversOf(
     if (!isOurs(db.name, marker) || marker.kept || marker.repository !== options.repository) continue;
     const age = (options.now.getTime() - Date.parse(marker.createdAt)) / 1000;
     if (age > options.olderThanSeconds) out.push({ name: db.name, marker, reason: 'older than the bound' });
-    else if (marker.host === options.host && marker.pid !== process.pid && !options.isAlive(marker.pid)) out.push({ name: db.name, marker, reason: 'its process is gone' });
+    else if (marker.host === options.host && marker.pid !== process.pid && !options.isAlive(marker.pid))
+      out.push({ name: db.name, marker, reason: 'its process is gone' });
   }
   return out;
 }
 
 /** Drop scratch databases left on this server by crashed drills of this repository; returns their names. */
-export async function dropLeftovers(adminUrl: string, olderThanSeconds: number, repository: string, logger: Logger): Promise<string[]> {
+export async function dropLeftovers(
+  adminUrl: string,
+  olderThanSeconds: number,
+  repository: string,
+  logger: Logger,
+): Promise<string[]> {
   const admin = await connect(adminUrl, 'fapiao-guard drill cleanup');
   try {
     const { rows } = await admin.query<{ name: string; comment: string | null }>(
       `select datname as name, shobj_description(oid, 'pg_database') as comment from pg_database where datname like $1`,
       [`${SCRATCH_PREFIX.replace(/_/g, '\\_')}%`],
     );
-    const leftovers = leftoversOf(rows, { now: new Date(), olderThanSeconds, host: hostname(), isAlive: processAlive, repository });
+    const leftovers = leftoversOf(rows, {
+      now: new Date(),
+      olderThanSeconds,
+      host: hostname(),
+      isAlive: processAlive,
+      repository,
+    });
     const dropped: string[] = [];
     for (const l of leftovers) {
       try {
         await dropDatabase(admin, l.name);
         dropped.push(l.name);
-        logger.warn({ database: l.name, createdAt: l.marker.createdAt, host: l.marker.host, pid: l.marker.pid, reason: l.reason }, 'dropped a scratch database left by a crashed drill');
+        logger.warn(
+          { database: l.name, createdAt: l.marker.createdAt, host: l.marker.host, pid: l.marker.pid, reason: l.reason },
+          'dropped a scratch database left by a crashed drill',
+        );
       } catch (err) {
         logger.warn({ database: l.name, err: messageOf(err) }, 'could not drop a leftover scratch database');
       }

@@ -98,8 +98,11 @@ export async function readWholeFolder(
     const missing = [...items].filter((id) => !stored.has(id));
     const extra = [...stored].filter((id) => !items.has(id));
     if (missing.length > 0)
-      throw new IntegrityError(`toc.dat lists table data item(s) ${missing.slice(0, 5).join(', ')} with no stored file`);
-    if (extra.length > 0) throw new IntegrityError(`stored data file(s) ${extra.slice(0, 5).join(', ')} are not in toc.dat`);
+      throw new IntegrityError(
+        `toc.dat lists table data item(s) ${missing.slice(0, 5).join(', ')} with no stored file`,
+      );
+    if (extra.length > 0)
+      throw new IntegrityError(`stored data file(s) ${extra.slice(0, 5).join(', ')} are not in toc.dat`);
     return `${files.length} files, ${bytes} bytes read back; toc.dat lists ${items.size} table data items, each stored`;
   } finally {
     await rm(folder, { recursive: true, force: true });

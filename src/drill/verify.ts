@@ -34,7 +34,11 @@ export interface VerifyReport {
   checks: VerifyCheck[];
 }
 
-export async function verifyBackup(repo: Repository, manifest: Manifest, options: { deep: boolean; identities?: readonly Identity[]; signal?: AbortSignal }): Promise<VerifyReport> {
+export async function verifyBackup(
+  repo: Repository,
+  manifest: Manifest,
+  options: { deep: boolean; identities?: readonly Identity[]; signal?: AbortSignal },
+): Promise<VerifyReport> {
   const checks: VerifyCheck[] = [];
   for (const object of manifest.objects) pushAll(checks, await verifyObject(repo, manifest, object, options.signal));
   if (options.deep && options.identities) {
@@ -42,13 +46,18 @@ export async function verifyBackup(repo: Repository, manifest: Manifest, options
     requireMatchingIdentity(manifest, identities);
     checks.push(
       isDirectoryBackup(manifest)
-        ? await attempt('decrypt every file of the dump + pg_restore list of toc.dat', () => readWholeFolder(repo, manifest, identities, options.signal))
-        : await attempt('decrypt + pg_restore read of the dump', () => readWholeArchive(repo, manifest, identities, options.signal)),
+        ? await attempt('decrypt every file of the dump + pg_restore list of toc.dat', () =>
+            readWholeFolder(repo, manifest, identities, options.signal),
+          )
+        : await attempt('decrypt + pg_restore read of the dump', () =>
+            readWholeArchive(repo, manifest, identities, options.signal),
+          ),
     );
     checks.push(
       await attempt('decrypt details', async () => {
         const details = await loadDetails(repo, manifest, identities);
-        if (details.tables.length !== manifest.tables) throw new IntegrityError(`details list ${details.tables.length} tables, manifest says ${manifest.tables}`);
+        if (details.tables.length !== manifest.tables)
+          throw new IntegrityError(`details list ${details.tables.length} tables, manifest says ${manifest.tables}`);
         return `${details.tables.length} tables, ${details.tables.reduce((s, t) => s + (t.partitioned ? 0 : t.rows), 0)} rows`; // a partitioned table's rows are its partitions'
       }),
     );
@@ -58,7 +67,9 @@ export async function verifyBackup(repo: Repository, manifest: Manifest, options
         return `id, target, database, snapshot, start time and ${manifest.objects.length - 1} object checksums match`;
       }),
     );
-    for (const object of manifest.objects.filter((o) => o.name !== 'details.json.age' && !o.layers[0]?.startsWith('pg_dump:'))) {
+    for (const object of manifest.objects.filter(
+      (o) => o.name !== 'details.json.age' && !o.layers[0]?.startsWith('pg_dump:'),
+    )) {
       const read = object.name === INVOICE_KEYS_NAME ? readKeyIndex : decryptToNowhere;
       checks.push(await attempt(`decrypt ${object.name}`, () => read(repo, manifest, object, identities)));
     }
@@ -66,17 +77,39 @@ export async function verifyBackup(repo: Repository, manifest: Manifest, options
   return { backupId: manifest.id, target: manifest.target, deep: options.deep, ok: checks.every((c) => c.ok), checks };
 }
 
-async function verifyObject(repo: Repository, manifest: Manifest, object: ManifestObject, signal?: AbortSignal): Promise<VerifyCheck[]> {
+async function verifyObject(
+  repo: Repository,
+  manifest: Manifest,
+  object: ManifestObject,
+  signal?: AbortSignal,
+): Promise<VerifyCheck[]> {
   const path = repo.objectPath(manifest.target, manifest.id, object.name);
   const stat = await repo.storage.stat(path);
-  if (!stat) return [{ name: `size ${object.name}`, ok: false, expected: object.size, problem: `'${path}' is missing` }];
-  const sizeCheck: VerifyCheck = { name: `size ${object.name}`, ok: stat.size === object.size, expected: object.size, actual: stat.size };
-  if (!sizeCheck.ok) sizeCheck.problem = `size mismatch for '${path}': expected ${object.size} bytes, got ${stat.size}${stat.size < object.size ? ' (truncated)' : ''}`;
+  if (!stat)
+    return [{ name: `size ${object.name}`, ok: false, expected: object.size, problem: `'${path}' is missing` }];
+  const sizeCheck: VerifyCheck = {
+    name: `size ${object.name}`,
+    ok: stat.size === object.size,
+    expected: object.size,
+    actual: stat.size,
+  };
+  if (!sizeCheck.ok)
+    sizeCheck.problem = `size mismatch for '${path}': expected ${object.size} bytes, got ${stat.size}${stat.size < object.size ? ' (truncated)' : ''}`;
   const digest = new DigestStream();
-  await pipeline(await repo.storage.load(path, signal ? { signal } : {}), digest, new Writable({ write: (_c, _e, cb) => cb() }));
+  await pipeline(
+    await repo.storage.load(path, signal ? { signal } : {}),
+    digest,
+    new Writable({ write: (_c, _e, cb) => cb() }),
+  );
   const { sha256 } = digest.result();
-  const hashCheck: VerifyCheck = { name: `sha256 ${object.name}`, ok: sha256 === object.sha256, expected: object.sha256, actual: sha256 };
-  if (!hashCheck.ok) hashCheck.problem = `checksum mismatch for '${path}': expected ${object.sha256.slice(0, 16)}…, got ${sha256.slice(0, 16)}…`;
+  const hashCheck: VerifyCheck = {
+    name: `sha256 ${object.name}`,
+    ok: sha256 === object.sha256,
+    expected: object.sha256,
+    actual: sha256,
+  };
+  if (!hashCheck.ok)
+    hashCheck.problem = `checksum mismatch for '${path}': expected ${object.sha256.slice(0, 16)}…, got ${sha256.slice(0, 16)}…`;
   return [sizeCheck, hashCheck];
 }
 
@@ -84,20 +117,36 @@ async function verifyObject(repo: Repository, manifest: Manifest, object: Manife
  * Decrypt the dump and have pg_restore read every entry of it (writing the SQL nowhere).
  * `pg_restore --list` alone reads only the table of contents and stops early.
  */
-async function readWholeArchive(repo: Repository, manifest: Manifest, identities: readonly Identity[], signal?: AbortSignal): Promise<string> {
+async function readWholeArchive(
+  repo: Repository,
+  manifest: Manifest,
+  identities: readonly Identity[],
+  signal?: AbortSignal,
+): Promise<string> {
   let bytes = 0;
   const archive = await openDumpArchive({ repo, manifest, identities, ...(signal ? { signal } : {}) });
   archive.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
   });
-  const reader = startTool('pg_restore', ['--file=/dev/null'], { stdin: 'pipe', label: 'pg_restore (full read)', installHint: PG_CLIENT_HINT, ...(signal ? { signal } : {}) });
+  const reader = startTool('pg_restore', ['--file=/dev/null'], {
+    stdin: 'pipe',
+    label: 'pg_restore (full read)',
+    installHint: PG_CLIENT_HINT,
+    ...(signal ? { signal } : {}),
+  });
   await feedTool(archive, reader);
   const dumpObject = manifest.objects.find((o) => o.layers[0] === 'pg_dump:custom');
-  if (dumpObject?.plainSize !== undefined && bytes !== dumpObject.plainSize) throw new IntegrityError(`archive is ${bytes} bytes, the manifest recorded ${dumpObject.plainSize}`);
+  if (dumpObject?.plainSize !== undefined && bytes !== dumpObject.plainSize)
+    throw new IntegrityError(`archive is ${bytes} bytes, the manifest recorded ${dumpObject.plainSize}`);
   return `${bytes} archive bytes read by pg_restore`;
 }
 
-async function decryptToNowhere(repo: Repository, manifest: Manifest, object: ManifestObject, identities: readonly Identity[]): Promise<string> {
+async function decryptToNowhere(
+  repo: Repository,
+  manifest: Manifest,
+  object: ManifestObject,
+  identities: readonly Identity[],
+): Promise<string> {
   const path = repo.objectPath(manifest.target, manifest.id, object.name);
   let bytes = 0;
   await pipeline(
@@ -113,7 +162,12 @@ async function decryptToNowhere(repo: Repository, manifest: Manifest, object: Ma
 }
 
 /** The key index decrypted and decompressed: every line read, in the order reconcile relies on. */
-async function readKeyIndex(repo: Repository, manifest: Manifest, object: ManifestObject, identities: readonly Identity[]): Promise<string> {
+async function readKeyIndex(
+  repo: Repository,
+  manifest: Manifest,
+  object: ManifestObject,
+  identities: readonly Identity[],
+): Promise<string> {
   let keys = 0;
   let previous: string | undefined;
   let unsorted = 0;
@@ -135,9 +189,12 @@ function requireMatchingIdentity(manifest: Manifest, identities: readonly Identi
   if (identities.some((i) => i.type !== 'x25519')) return; // a passphrase: only decrypting can tell
   const ours = identities.map((i) => (i.type === 'x25519' ? fingerprint(i.recipient) : ''));
   if (ours.some((f) => manifest.recipients.includes(f))) return;
-  throw new OperationError(`no identity matched recipient(s) ${manifest.recipients.join(', ')} of backup '${manifest.target}/${manifest.id}'`, {
-    hint: `the identity file holds the key(s) of ${ours.join(', ') || 'no recipient'}; use the identity (--identity or encryption.identityFile) whose public key encrypted this backup`,
-  });
+  throw new OperationError(
+    `no identity matched recipient(s) ${manifest.recipients.join(', ')} of backup '${manifest.target}/${manifest.id}'`,
+    {
+      hint: `the identity file holds the key(s) of ${ours.join(', ') || 'no recipient'}; use the identity (--identity or encryption.identityFile) whose public key encrypted this backup`,
+    },
+  );
 }
 
 async function attempt(name: string, fn: () => Promise<string>): Promise<VerifyCheck> {

@@ -24,7 +24,14 @@ import { keyIdOf, signatureText } from '../core/signing/signing-keys.js';
 import { collectStatus } from '../daemon/status/status.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { findingsCsv } from './findings-ledger.js';
-import { INDEX_NAME, INDEX_SIGNATURE_NAME, PACK_FORMAT, type PackFile, type PackIndex, unsafeEntryName } from './pack-index.js';
+import {
+  INDEX_NAME,
+  INDEX_SIGNATURE_NAME,
+  PACK_FORMAT,
+  type PackFile,
+  type PackIndex,
+  unsafeEntryName,
+} from './pack-index.js';
 
 /** Every entry's time: the earliest a zip can say (entry times would otherwise differ per build). */
 export const ENTRY_DATE = new Date(Date.UTC(1980, 0, 1));
@@ -84,18 +91,35 @@ export async function buildEvidencePack(options: EvidenceOptions): Promise<Evide
     const full = path.join(options.reportDir, file);
     sources.push({ name: `reconcile/${file}`, open: async () => createReadStream(full) });
   }
-  const runs = await db.query<{ id: string }>(`select id from fapiao_guard.reconcile_runs where started_at >= $1 and started_at < $2 order by id`, [start, end]);
+  const runs = await db.query<{ id: string }>(
+    `select id from fapiao_guard.reconcile_runs where started_at >= $1 and started_at < $2 order by id`,
+    [start, end],
+  );
   const absent = runs.rows.filter((r) => !reportRuns.has(r.id)).map((r) => r.id);
-  if (absent.length > 0) notes.push(`${absent.length} reconcile run(s) of the period have no report in '${options.reportDir}' (written elsewhere with --report-dir, or removed): ${absent.slice(0, 20).join(', ')}${absent.length > 20 ? ', …' : ''}`);
+  if (absent.length > 0)
+    notes.push(
+      `${absent.length} reconcile run(s) of the period have no report in '${options.reportDir}' (written elsewhere with --report-dir, or removed): ${absent.slice(0, 20).join(', ')}${absent.length > 20 ? ', …' : ''}`,
+    );
 
   // 2. the findings ledger, every acknowledgement included: findings about invoices of the period's
   // days, and any finding a run saw during the period (what the period's reports list)
-  const findings = await listFindings(db, { from: options.from, to: options.to, seenWithin: { from: start.toISOString(), to: end.toISOString() }, ackHistory: true });
+  const findings = await listFindings(db, {
+    from: options.from,
+    to: options.to,
+    seenWithin: { from: start.toISOString(), to: end.toISOString() },
+    ackHistory: true,
+  });
   sources.push({ name: 'findings/findings.json', bytes: Buffer.from(`${JSON.stringify(findings, null, 2)}\n`) });
   sources.push({ name: 'findings/findings.csv', bytes: Buffer.from(findingsCsv(findings)) });
 
   // 3. drill reports: the JSON the drill stored in the repository (else the state DB's copy) and its HTML
-  const drills = await db.query<{ drill_id: string; target: string; report_object: string | null; html_report: string | null; report: unknown }>(
+  const drills = await db.query<{
+    drill_id: string;
+    target: string;
+    report_object: string | null;
+    html_report: string | null;
+    report: unknown;
+  }>(
     `select drill_id, target, report_object, html_report, report from fapiao_guard.drills
       where started_at >= $1 and started_at < $2 and status <> 'running' order by started_at, drill_id`,
     [start, end],
@@ -107,13 +131,23 @@ export async function buildEvidencePack(options: EvidenceOptions): Promise<Evide
       continue;
     }
     const object = d.report_object;
-    if (object && (await repo.storage.stat(object))) sources.push({ name: `${base}.json`, open: () => repo.storage.load(object) });
+    if (object && (await repo.storage.stat(object)))
+      sources.push({ name: `${base}.json`, open: () => repo.storage.load(object) });
     else if (d.report) {
       sources.push({ name: `${base}.json`, bytes: Buffer.from(`${JSON.stringify(d.report, null, 2)}\n`) });
-      notes.push(`drill ${d.drill_id}: report taken from the state database (${object ? `'${object}' is gone from the repository` : 'none was stored in the repository'})`);
+      notes.push(
+        `drill ${d.drill_id}: report taken from the state database (${object ? `'${object}' is gone from the repository` : 'none was stored in the repository'})`,
+      );
     }
     const html = d.html_report;
-    if (html && (await stat(html).then((s) => s.isFile(), () => false))) sources.push({ name: `${base}.html`, open: async () => createReadStream(html) });
+    if (
+      html &&
+      (await stat(html).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    )
+      sources.push({ name: `${base}.html`, open: async () => createReadStream(html) });
   }
 
   // 4. manifests of the backups started in the period, with their signatures where present
@@ -134,20 +168,36 @@ export async function buildEvidencePack(options: EvidenceOptions): Promise<Evide
     const problem = unsafeEntryName(s.name);
     if (problem) throw new OperationError(`evidence entry '${s.name}' has ${problem}`);
   }
-  return writePack(options.out, sources, (files) => ({
-    format: PACK_FORMAT,
-    period: { from: options.from, to: options.to, timezone: config.timezone },
-    generatedAt: now.toISOString(),
-    tool: { name: 'fapiao-guard', version: TOOL_VERSION },
-    keyId: keyIdOf(options.signingKey),
-    files,
-    notes,
-  }), options.signingKey);
+  return writePack(
+    options.out,
+    sources,
+    (files) => ({
+      format: PACK_FORMAT,
+      period: { from: options.from, to: options.to, timezone: config.timezone },
+      generatedAt: now.toISOString(),
+      tool: { name: 'fapiao-guard', version: TOOL_VERSION },
+      keyId: keyIdOf(options.signingKey),
+      files,
+      notes,
+    }),
+    options.signingKey,
+  );
 }
 
 /** Stream every source into the zip (hashing it on the way), then index.json and its signature. */
-async function writePack(out: string, sources: readonly Source[], makeIndex: (files: PackFile[]) => PackIndex, key: KeyObject): Promise<EvidenceResult> {
-  if (await stat(out).then(() => true, () => false)) throw new UsageError(`'${out}' exists; refusing to overwrite an evidence pack`, { hint: 'choose another --out' });
+async function writePack(
+  out: string,
+  sources: readonly Source[],
+  makeIndex: (files: PackFile[]) => PackIndex,
+  key: KeyObject,
+): Promise<EvidenceResult> {
+  if (
+    await stat(out).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new UsageError(`'${out}' exists; refusing to overwrite an evidence pack`, { hint: 'choose another --out' });
   const partial = `${out}.partial`;
   const output = createWriteStream(partial, { flags: 'wx', mode: 0o644 });
   const zip = archiver('zip', { zlib: { level: 6 }, forceLocalTime: false });
@@ -194,6 +244,8 @@ async function writePack(out: string, sources: readonly Source[], makeIndex: (fi
     zip.abort();
     output.destroy();
     await rm(partial, { force: true });
-    throw err instanceof UsageError || err instanceof OperationError ? err : new OperationError(`could not write the evidence pack '${out}': ${messageOf(err)}`, { cause: err });
+    throw err instanceof UsageError || err instanceof OperationError
+      ? err
+      : new OperationError(`could not write the evidence pack '${out}': ${messageOf(err)}`, { cause: err });
   }
 }

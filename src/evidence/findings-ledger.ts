@@ -4,13 +4,31 @@ import { csvCell } from '../reconcile/sources/csv.js';
 import type { StoredFinding } from '../reconcile/findings/findings-store.js';
 import { excelText, guard } from '../reconcile/report/report-render.js';
 
-const HEADER = ['finding_id', 'scope', 'kind', 'cause', 'key', 'day', 'first_seen', 'last_seen', 'times_seen', 'resolved_at', 'ack_state', 'ack_by', 'ack_at', 'ack_reason', 'ack_history'];
+const HEADER = [
+  'finding_id',
+  'scope',
+  'kind',
+  'cause',
+  'key',
+  'day',
+  'first_seen',
+  'last_seen',
+  'times_seen',
+  'resolved_at',
+  'ack_state',
+  'ack_by',
+  'ack_at',
+  'ack_reason',
+  'ack_history',
+];
 
 export function findingsCsv(findings: readonly StoredFinding[]): string {
   const lines = [HEADER.join(',')];
   for (const f of findings) {
     const ack = f.acknowledgement;
-    const history = (f.acknowledgements ?? []).map((a) => `${a.at} ${a.by}: ${a.reason}${a.endedAt ? ` [ended ${a.endedAt}: ${a.endReason ?? ''}]` : ''}`).join(' | ');
+    const history = (f.acknowledgements ?? [])
+      .map((a) => `${a.at} ${a.by}: ${a.reason}${a.endedAt ? ` [ended ${a.endedAt}: ${a.endReason ?? ''}]` : ''}`)
+      .join(' | ');
     const cells = [
       f.id,
       guard(f.scope),

@@ -51,10 +51,18 @@ export function parseIndex(text: string): PackIndex | string {
     return 'index.json is not valid JSON';
   }
   const index = doc as Partial<PackIndex>;
-  if (!index || typeof index !== 'object' || index.format !== PACK_FORMAT) return `index.json is not a ${PACK_FORMAT} index`;
+  if (!index || typeof index !== 'object' || index.format !== PACK_FORMAT)
+    return `index.json is not a ${PACK_FORMAT} index`;
   if (!Array.isArray(index.files)) return 'index.json lists no files';
   for (const f of index.files) {
-    if (!f || typeof f.name !== 'string' || typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !Number.isSafeInteger(f.size)) return 'index.json has a malformed file entry';
+    if (
+      !f ||
+      typeof f.name !== 'string' ||
+      typeof f.sha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(f.sha256) ||
+      !Number.isSafeInteger(f.size)
+    )
+      return 'index.json has a malformed file entry';
   }
   return index as PackIndex;
 }

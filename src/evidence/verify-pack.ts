@@ -54,9 +54,13 @@ export async function verifyEvidencePack(file: string, key: KeyObject): Promise<
   const sigEntry = byName.get(INDEX_SIGNATURE_NAME);
   if (!indexEntry) return fail(INDEX_NAME, 'missing: not an evidence pack, or its index was removed');
   if (!sigEntry) return fail(INDEX_SIGNATURE_NAME, 'missing: the index is unsigned');
-  const indexBytes = await readSmall(file, indexEntry).catch((err: unknown) => fail(INDEX_NAME, `damaged (${messageOf(err)})`));
+  const indexBytes = await readSmall(file, indexEntry).catch((err: unknown) =>
+    fail(INDEX_NAME, `damaged (${messageOf(err)})`),
+  );
   if (!Buffer.isBuffer(indexBytes)) return report;
-  const sigBytes = await readSmall(file, sigEntry).catch((err: unknown) => fail(INDEX_SIGNATURE_NAME, `damaged (${messageOf(err)})`));
+  const sigBytes = await readSmall(file, sigEntry).catch((err: unknown) =>
+    fail(INDEX_SIGNATURE_NAME, `damaged (${messageOf(err)})`),
+  );
   if (Buffer.isBuffer(sigBytes)) {
     const signature = checkSignature(indexBytes, sigBytes.toString('utf8'), key);
     if (signature.ok) report.keyId = signature.keyId;
@@ -77,7 +81,11 @@ export async function verifyEvidencePack(file: string, key: KeyObject): Promise<
     }
     try {
       const actual = await hashEntry(file, entry);
-      if (actual.sha256 !== f.sha256 || actual.size !== f.size) fail(f.name, `altered: sha256 ${actual.sha256.slice(0, 16)}… (${actual.size} bytes), index.json says ${f.sha256.slice(0, 16)}… (${f.size} bytes)`);
+      if (actual.sha256 !== f.sha256 || actual.size !== f.size)
+        fail(
+          f.name,
+          `altered: sha256 ${actual.sha256.slice(0, 16)}… (${actual.size} bytes), index.json says ${f.sha256.slice(0, 16)}… (${f.size} bytes)`,
+        );
     } catch (err) {
       fail(f.name, `damaged (${messageOf(err)})`);
     }

@@ -43,14 +43,16 @@ export async function readCentralDirectory(file: string): Promise<ZipEntry[]> {
     const count = tail.readUInt16LE(eocd + 10);
     const cdSize = tail.readUInt32LE(eocd + 12);
     const cdOffset = tail.readUInt32LE(eocd + 16);
-    if (count === 0xffff || cdOffset === 0xffffffff) throw new DamagedZipError('zip64 archives are not evidence packs of this tool');
+    if (count === 0xffff || cdOffset === 0xffffffff)
+      throw new DamagedZipError('zip64 archives are not evidence packs of this tool');
     if (cdOffset + cdSize > size) throw new DamagedZipError('the central directory lies outside the file (truncated)');
     const cd = Buffer.alloc(cdSize);
     await handle.read(cd, 0, cdSize, cdOffset);
     const entries: ZipEntry[] = [];
     let p = 0;
     for (let i = 0; i < count; i++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw new DamagedZipError(`central directory entry ${i + 1} is damaged`);
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL)
+        throw new DamagedZipError(`central directory entry ${i + 1} is damaged`);
       const flags = cd.readUInt16LE(p + 8);
       const nameLength = cd.readUInt16LE(p + 28);
       const extraLength = cd.readUInt16LE(p + 30);
@@ -82,13 +84,16 @@ export async function dataOffset(file: string, entry: ZipEntry): Promise<number>
   try {
     const header = Buffer.alloc(30);
     const { bytesRead } = await handle.read(header, 0, 30, entry.localHeaderOffset);
-    if (bytesRead < 30 || header.readUInt32LE(0) !== LOCAL) throw new DamagedZipError(`the local header of '${entry.name}' is damaged`);
+    if (bytesRead < 30 || header.readUInt32LE(0) !== LOCAL)
+      throw new DamagedZipError(`the local header of '${entry.name}' is damaged`);
     const nameLength = header.readUInt16LE(26);
     const extraLength = header.readUInt16LE(28);
     const name = Buffer.alloc(nameLength);
     await handle.read(name, 0, nameLength, entry.localHeaderOffset + 30);
     if (name.toString('utf8') !== entry.name && name.toString('latin1') !== entry.name) {
-      throw new DamagedZipError(`the local header names '${name.toString('utf8')}' where the directory says '${entry.name}'`);
+      throw new DamagedZipError(
+        `the local header names '${name.toString('utf8')}' where the directory says '${entry.name}'`,
+      );
     }
     return entry.localHeaderOffset + 30 + nameLength + extraLength;
   } finally {
@@ -102,7 +107,10 @@ export async function openEntry(file: string, entry: ZipEntry): Promise<Readable
   if (entry.compressedSize === 0) return Readable.from([]);
   const raw = createReadStream(file, { start, end: start + entry.compressedSize - 1 });
   if (entry.method === 0) return raw;
-  if (entry.method !== 8) throw new DamagedZipError(`entry '${entry.name}' uses compression method ${entry.method} (only stored and deflate are read)`);
+  if (entry.method !== 8)
+    throw new DamagedZipError(
+      `entry '${entry.name}' uses compression method ${entry.method} (only stored and deflate are read)`,
+    );
   const inflate = createInflateRaw();
   raw.on('error', (err) => inflate.destroy(err));
   return raw.pipe(inflate);

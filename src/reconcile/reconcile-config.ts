@@ -67,13 +67,39 @@ export interface ReconcileConfig {
   limits?: InputLimits;
 }
 
-export const DEFAULT_LOCAL_COLUMNS: PgColumns = { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id', amount: 'amount', tax: 'tax_amount', rate: 'tax_rate' };
+export const DEFAULT_LOCAL_COLUMNS: PgColumns = {
+  code: 'invoice_code',
+  number: 'invoice_number',
+  issuedAt: 'issued_at',
+  total: 'total_amount',
+  status: 'status',
+  sellerTaxId: 'seller_tax_id',
+  buyerTaxId: 'buyer_tax_id',
+  amount: 'amount',
+  tax: 'tax_amount',
+  rate: 'tax_rate',
+};
 /** The tax platform's numeric codes (docs/INVOICES.md), and the canonical words as themselves. */
 export const DEFAULT_STATUS_MAP: Record<string, string> = {
-  '0': 'valid', '1': 'out_of_control', '2': 'voided', '3': 'red_flushed', '4': 'abnormal',
+  '0': 'valid',
+  '1': 'out_of_control',
+  '2': 'voided',
+  '3': 'red_flushed',
+  '4': 'abnormal',
   ...Object.fromEntries(CANONICAL_STATUSES.map((s) => [s, s])),
 };
-export const PG_COLUMN_KEYS = ['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax', 'rate'] as const;
+export const PG_COLUMN_KEYS = [
+  'code',
+  'number',
+  'issuedAt',
+  'total',
+  'status',
+  'sellerTaxId',
+  'buyerTaxId',
+  'amount',
+  'tax',
+  'rate',
+] as const;
 export const REQUIRED_PG_COLUMNS = ['number', 'issuedAt', 'total', 'status'] as const;
 
 function duration(r: Reader, key: string, fallback: string): number {
@@ -89,7 +115,11 @@ function statusMap(r: Reader, key: string): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const raw of Object.keys(m.isObject() ? (m.value as object) : {})) {
     const v = m.string(raw);
-    if (v !== undefined && !isCanonicalStatus(v)) m.issues.add(`${m.path}.${raw}`, `'${v}' is not a status (valid, voided, red_flushed, partially_red_flushed, out_of_control, abnormal)`);
+    if (v !== undefined && !isCanonicalStatus(v))
+      m.issues.add(
+        `${m.path}.${raw}`,
+        `'${v}' is not a status (valid, voided, red_flushed, partially_red_flushed, out_of_control, abnormal)`,
+      );
     else if (v !== undefined) out[raw] = v;
   }
   return out;
@@ -121,7 +151,9 @@ function pgSide(r: Reader, local: boolean): PgSideConfig {
     if (name.ok) columns[k] = name.value;
     else c.issues.add(`${c.path}.${k}`, `'${v}' ${name.error}`);
   }
-  if (mapped) for (const k of REQUIRED_PG_COLUMNS) if (!c.has(k)) c.issues.add(`${c.path}.${k}`, 'required (a mapping names every column it uses)');
+  if (mapped)
+    for (const k of REQUIRED_PG_COLUMNS)
+      if (!c.has(k)) c.issues.add(`${c.path}.${k}`, 'required (a mapping names every column it uses)');
   return {
     type: 'postgres',
     ...(target ? { target } : {}),
@@ -140,9 +172,15 @@ function upstreamSide(r: Reader): UpstreamConfig {
   if (type === 'http') {
     r.only(['type', 'url', 'token', 'timeout', 'retries', 'maxRetryWait', 'pageSize', 'statusMap']);
     const token = r.string('token');
-    const url = r.string('url', { required: true, pattern: /^https?:\/\//, patternHint: 'must be an http:// or https:// URL' }) ?? '';
+    const url =
+      r.string('url', { required: true, pattern: /^https?:\/\//, patternHint: 'must be an http:// or https:// URL' }) ??
+      '';
     // user:password@ is sent as an Authorization: Basic header (http-client.ts); with a token too, one would be ignored
-    if (token && /^https?:\/\/[^/?#]*@/.test(url)) r.issues.add(r.path ? `${r.path}.url` : 'url', 'has user:password@ and a token is set too: keep one (the token is sent as a bearer token)');
+    if (token && /^https?:\/\/[^/?#]*@/.test(url))
+      r.issues.add(
+        r.path ? `${r.path}.url` : 'url',
+        'has user:password@ and a token is set too: keep one (the token is sent as a bearer token)',
+      );
     return {
       type,
       url,
@@ -177,26 +215,45 @@ function upstreamSide(r: Reader): UpstreamConfig {
 /** The section, or undefined when the configuration has none. */
 export function readReconcileConfig(r: Reader): ReconcileConfig | undefined {
   if (!r.isObject() || Object.keys(r.value as object).length === 0) return undefined;
-  r.only(['window', 'syncLag', 'partition', 'listLimit', 'reportDir', 'local', 'upstream', 'failOn', 'backupLookup', 'limits']);
+  r.only([
+    'window',
+    'syncLag',
+    'partition',
+    'listLimit',
+    'reportDir',
+    'local',
+    'upstream',
+    'failOn',
+    'backupLookup',
+    'limits',
+  ]);
   const w = r.object('window');
   w.only(['days', 'from', 'to']);
   let window: ReconcileConfig['window'] = { days: 35 };
   if (w.has('from') || w.has('to')) {
     const from = w.string('from', { required: true }) ?? '';
     const to = w.string('to', { required: true }) ?? '';
-    for (const [k, v] of [['from', from], ['to', to]] as const) if (v && !isDay(v)) w.issues.add(`${w.path}.${k}`, `'${v}' is not a date like 2026-11-01`);
+    for (const [k, v] of [
+      ['from', from],
+      ['to', to],
+    ] as const)
+      if (v && !isDay(v)) w.issues.add(`${w.path}.${k}`, `'${v}' is not a date like 2026-11-01`);
     if (isDay(from) && isDay(to) && from > to) w.issues.add(w.path, 'from is after to');
     if (w.has('days')) w.issues.add(w.path, 'give days, or from and to, not both');
     window = { from, to };
   } else window = { days: w.number('days', { fallback: 35, min: 1, max: 3660, integer: true })! };
   const failOn = r.has('failOn') ? r.strings('failOn') : [...DEFAULT_FAIL_ON];
   failOn.forEach((k, i) => {
-    if (!(FINDING_KINDS as readonly string[]).includes(k)) r.issues.add(`${r.path}.failOn[${i}]`, `'${k}' is not one of ${FINDING_KINDS.join(', ')}`);
+    if (!(FINDING_KINDS as readonly string[]).includes(k))
+      r.issues.add(`${r.path}.failOn[${i}]`, `'${k}' is not one of ${FINDING_KINDS.join(', ')}`);
   });
-  const partition = r.has('partition') ? r.oneOf('partition', ['sellerTaxId', 'buyerTaxId'] as const, 'sellerTaxId') : undefined;
+  const partition = r.has('partition')
+    ? r.oneOf('partition', ['sellerTaxId', 'buyerTaxId'] as const, 'sellerTaxId')
+    : undefined;
   const local = pgSide(r.object('local'), true);
   const upstream = upstreamSide(r.object('upstream'));
-  if (partition && !local.columns[partition]) r.issues.add(`${r.path}.local.columns.${partition}`, `required when partition is ${partition}`);
+  if (partition && !local.columns[partition])
+    r.issues.add(`${r.path}.local.columns.${partition}`, `required when partition is ${partition}`);
   return {
     window,
     syncLagSeconds: duration(r, 'syncLag', '2h'),
@@ -216,7 +273,10 @@ export function readReconcileConfig(r: Reader): ReconcileConfig | undefined {
  * side names neither target nor url), when the side is a table: that target's backups then carry
  * the table's key index, and reconcile searches them. Undefined for a url or a query.
  */
-export function localTableTarget(rc: ReconcileConfig, targetNames: readonly string[]): { target: string; table: string } | undefined {
+export function localTableTarget(
+  rc: ReconcileConfig,
+  targetNames: readonly string[],
+): { target: string; table: string } | undefined {
   const side = rc.local;
   if (side.query || !side.table || side.url) return undefined;
   const target = side.target ?? (targetNames.length === 1 ? targetNames[0] : undefined);

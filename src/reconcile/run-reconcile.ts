@@ -51,19 +51,31 @@ export interface RunReconcileResult {
 }
 
 export function resolveWindow(rc: ReconcileConfig, timezone: string, now: Date, from?: string, to?: string): Window {
-  for (const [flag, v] of [['--from', from], ['--to', to]] as const) {
+  for (const [flag, v] of [
+    ['--from', from],
+    ['--to', to],
+  ] as const) {
     if (v !== undefined && !isDay(v)) throw new UsageError(`${flag} '${v}' is not a date like 2026-11-01`);
   }
-  const configured = 'days' in rc.window ? { from: addDays(today(now, timezone), 1 - rc.window.days), to: today(now, timezone) } : rc.window;
+  const configured =
+    'days' in rc.window
+      ? { from: addDays(today(now, timezone), 1 - rc.window.days), to: today(now, timezone) }
+      : rc.window;
   const window = { from: from ?? configured.from, to: to ?? configured.to, timezone };
-  if (window.from > window.to) throw new UsageError(`the window starts (${window.from}) after it ends (${window.to})`, { hint: 'check --from and --to' });
+  if (window.from > window.to)
+    throw new UsageError(`the window starts (${window.from}) after it ends (${window.to})`, {
+      hint: 'check --from and --to',
+    });
   return window;
 }
 
 export async function runReconcile(options: RunReconcileOptions): Promise<RunReconcileResult> {
   const { config, logger } = options;
   const rc = options.reconcile ?? config.reconcile;
-  if (!rc) throw new ConfigError(`the configuration has no 'reconcile' section`, [], { hint: 'add reconcile: {upstream: {type: file, path: ./exports/*.xlsx}}; see the README section "Reconciliation"' });
+  if (!rc)
+    throw new ConfigError(`the configuration has no 'reconcile' section`, [], {
+      hint: 'add reconcile: {upstream: {type: file, path: ./exports/*.xlsx}}; see the README section "Reconciliation"',
+    });
   const now = options.now ?? new Date();
   const startedAt = new Date();
   const window = resolveWindow(rc, config.timezone, now, options.from, options.to);
@@ -85,15 +97,29 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
       debug: (msg, details) => logger.debug(details ?? {}, msg),
     });
     const problems = upstream.source.problems();
-    const inWindow = (day: string | undefined): boolean => day === undefined || (day >= window.from && day <= window.to);
+    const inWindow = (day: string | undefined): boolean =>
+      day === undefined || (day >= window.from && day <= window.to);
     const upstreamRows = upstream.source.rows?.();
     const findings: ReportFinding[] = [
-      ...classify(result.diffs, { now, syncLagSeconds: rc.syncLagSeconds, invalidUpstreamKeys: upstream.invalidKeys, fields: result.fields }),
-      ...(upstreamRows ? await pairRedLetters({ upstream: upstreamRows, window, lookupLocal: (keys) => local.lookup(keys) }) : []),
+      ...classify(result.diffs, {
+        now,
+        syncLagSeconds: rc.syncLagSeconds,
+        invalidUpstreamKeys: upstream.invalidKeys,
+        fields: result.fields,
+      }),
+      ...(upstreamRows
+        ? await pairRedLetters({ upstream: upstreamRows, window, lookupLocal: (keys) => local.lookup(keys) })
+        : []),
       ...problems.errors.filter((p) => inWindow(p.day)).map(invalidInputFinding),
     ];
     // before persisting, so the state DB records the cause too
-    const backupLookup = await lookUpInBackups({ config, rc, findings, logger, ...(options.signal ? { signal: options.signal } : {}) });
+    const backupLookup = await lookUpInBackups({
+      config,
+      rc,
+      findings,
+      logger,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     markNotLookedUp(findings, backupLookup);
     linkRejectedRows(findings, config.timezone);
     let failing = failingOf(findings, rc.failOn).length;
@@ -116,7 +142,11 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
         ...(result.stats.hashMethod ? { hashMethod: result.stats.hashMethod } : {}),
         backupLookup,
       },
-      fields: comparedFields(rc, { compared: result.fields, upstream: upstream.source.fields ?? [], redLetters: upstreamRows !== undefined }),
+      fields: comparedFields(rc, {
+        compared: result.fields,
+        upstream: upstream.source.fields ?? [],
+        redLetters: upstreamRows !== undefined,
+      }),
       toolVersion: TOOL_VERSION,
       language: reportLanguage(config),
     };
@@ -128,7 +158,22 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
       const saved = await withStateDb(config, async (client) => {
         shrink = upstreamShrink(upstreamDays, window, await previousUpstreamDays(client, scope), maxShrink);
         if (shrink) logger.error({ run: id, ...shrink }, shrinkMessage(shrink));
-        return recordRun(client, { id, scope, startedAt: run.startedAt, finishedAt, window, upstream: run.upstream, local: run.local, failOn: rc.failOn, upstreamDays, ...(shrink ? { upstreamShrank: shrink } : {}) }, findings);
+        return recordRun(
+          client,
+          {
+            id,
+            scope,
+            startedAt: run.startedAt,
+            finishedAt,
+            window,
+            upstream: run.upstream,
+            local: run.local,
+            failOn: rc.failOn,
+            upstreamDays,
+            ...(shrink ? { upstreamShrank: shrink } : {}),
+          },
+          findings,
+        );
       });
       findings.forEach((f, i) => Object.assign(f, saved.history[i]));
       persisted = { resolved: saved.resolved, escalated: saved.escalated };
@@ -146,7 +191,10 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
       ...(shrink ? { upstreamShrank: shrink } : {}),
     });
     const { files, jsonText } = await writeReports(report, path.resolve(options.reportDir ?? rc.reportDir));
-    logger.info({ run: id, failing, findings: findings.length, html: files.html }, failing === 0 ? 'reconcile clean' : 'reconcile found differences');
+    logger.info(
+      { run: id, failing, findings: findings.length, html: files.html },
+      failing === 0 ? 'reconcile clean' : 'reconcile found differences',
+    );
     return { report, files, jsonText, ok: report.summary.ok };
   } finally {
     await Promise.all(opened.map((s) => s.close()));
@@ -154,7 +202,10 @@ export async function runReconcile(options: RunReconcileOptions): Promise<RunRec
 }
 
 /** reconcile-<run>.json/.csv/.html; the HTML names the JSON's sha256 so the two vouch for each other. */
-export async function writeReports(report: ReconcileReport, dir: string): Promise<{ files: RunReconcileResult['files']; jsonText: string }> {
+export async function writeReports(
+  report: ReconcileReport,
+  dir: string,
+): Promise<{ files: RunReconcileResult['files']; jsonText: string }> {
   await mkdir(dir, { recursive: true });
   const base = path.join(dir, `reconcile-${report.run.id}`);
   const json = renderJson(report);

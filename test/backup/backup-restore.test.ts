@@ -58,9 +58,20 @@ describe('backup, verify and restore', () => {
     expect(report.checks.length).toBe(3 * 2 + 4); // size+sha per object, dump read, details, identity, globals
 
     const to = await scratchDb();
-    const restored = await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, { to: to.url, jobs: 1, clean: false });
+    const restored = await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, {
+      to: to.url,
+      jobs: 1,
+      clean: false,
+    });
     expect(restored.ok).toBe(true);
-    expect(restored.checks.map((c) => c.name)).toEqual(['rows public.invoice_items', 'checksum public.invoice_items', 'rows public.invoices', 'checksum public.invoices', 'user tables', 'sequence public.invoices_id_seq']);
+    expect(restored.checks.map((c) => c.name)).toEqual([
+      'rows public.invoice_items',
+      'checksum public.invoice_items',
+      'rows public.invoices',
+      'checksum public.invoices',
+      'user tables',
+      'sequence public.invoices_id_seq',
+    ]);
     const { count } = await queryOne<{ count: string }>(to.url, 'select count(*) from public.invoices');
     expect(Number(count)).toBe(3000);
 
@@ -68,7 +79,12 @@ describe('backup, verify and restore', () => {
     const spoolDir = path.join(t.dir, 'spool');
     await import('node:fs/promises').then((fs) => fs.mkdir(spoolDir));
     const parallel = await scratchDb();
-    const spooled = await runRestore({ config: { ...t.config, restore: { jobs: 1, spoolDir } }, repo: t.repo, logger, identities }, target, manifest, { to: parallel.url, jobs: 2, clean: false });
+    const spooled = await runRestore(
+      { config: { ...t.config, restore: { jobs: 1, spoolDir } }, repo: t.repo, logger, identities },
+      target,
+      manifest,
+      { to: parallel.url, jobs: 2, clean: false },
+    );
     expect(spooled.ok).toBe(true);
     // in the private spool folder (src/core/spool-dir.ts), which stays, empty
     expect(await readdir(spoolDir)).toEqual([`fapiao-guard-spool-${process.getuid!()}`]);
@@ -80,12 +96,18 @@ describe('backup, verify and restore', () => {
     const manifest = await t.repo.resolve('invoices', 'latest');
     const identities = await loadIdentities(t.config);
     const to = await scratchDb();
-    await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, { to: to.url, jobs: 1, clean: false });
-    await query(to.url, "update public.invoices set total_amount = total_amount + 0.01 where id = 7");
+    await runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, {
+      to: to.url,
+      jobs: 1,
+      clean: false,
+    });
+    await query(to.url, 'update public.invoices set total_amount = total_amount + 0.01 where id = 7');
     await query(to.url, 'delete from public.invoice_items where invoice_id = 9');
     const { loadDetails } = await import('../../src/drill/restore/checks-alongside.js');
     const { checkAgainstDetails } = await import('../../src/drill/restore/restored-details.js');
-    const checks = await checkAgainstDetails(to.url, await loadDetails(t.repo, manifest, identities), { concurrency: 2 });
+    const checks = await checkAgainstDetails(to.url, await loadDetails(t.repo, manifest, identities), {
+      concurrency: 2,
+    });
     const failed = checks.filter((c) => !c.ok).map((c) => c.name);
     expect(failed).toEqual(['rows public.invoice_items', 'checksum public.invoice_items', 'checksum public.invoices']);
   });
@@ -97,13 +119,17 @@ describe('backup, verify and restore', () => {
     const to = await scratchDb();
     await query(to.url, 'create table public.keep_me (id int)');
     const ctx = { config: t.config, repo: t.repo, logger, identities };
-    const refused = await runRestore(ctx, target, manifest, { to: to.url, jobs: 1, clean: false }).catch((e: unknown) => e);
+    const refused = await runRestore(ctx, target, manifest, { to: to.url, jobs: 1, clean: false }).catch(
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(UsageError);
     expect((refused as UsageError).message).toBe(`database '${to.name}' at '${to.url}' is not empty (1 relations)`);
     expect((refused as UsageError).hint).toMatch(/--clean/);
     const cleaned = await runRestore(ctx, target, manifest, { to: to.url, jobs: 1, clean: true });
     // --clean replaces the backup's objects; a table the backup does not have stays, and is named
-    expect(cleaned.checks.filter((c) => !c.ok)).toEqual([{ name: 'user tables', ok: false, expected: '2 tables', actual: 'extra: public.keep_me' }]);
+    expect(cleaned.checks.filter((c) => !c.ok)).toEqual([
+      { name: 'user tables', ok: false, expected: '2 tables', actual: 'extra: public.keep_me' },
+    ]);
     await query(to.url, 'drop table public.keep_me');
     expect((await runRestore(ctx, target, manifest, { to: to.url, jobs: 1, clean: true })).ok).toBe(true);
   });
@@ -112,9 +138,13 @@ describe('backup, verify and restore', () => {
     const target = t.config.targets[0]!;
     const manifest = await t.repo.resolve('invoices', 'latest');
     const identities = await loadIdentities(t.config);
-    await expect(runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, { to: source.url, jobs: 1, clean: true })).rejects.toThrow(
-      /refusing to restore backup '.*' onto its own source database/,
-    );
+    await expect(
+      runRestore({ config: t.config, repo: t.repo, logger, identities }, target, manifest, {
+        to: source.url,
+        jobs: 1,
+        clean: true,
+      }),
+    ).rejects.toThrow(/refusing to restore backup '.*' onto its own source database/);
     const { count } = await queryOne<{ count: string }>(source.url, 'select count(*) from public.invoices');
     expect(Number(count)).toBe(3000);
   });
@@ -124,7 +154,10 @@ describe('backup, verify and restore', () => {
     const before = (await t.repo.listBackups('invoices')).length;
     const folders = () => readdir(path.join(t.dir, 'repo', 'backups', 'invoices')).catch(() => [] as string[]);
     const foldersBefore = await folders();
-    await expect(runBackup({ config: t.config, repo: t.repo, logger }, bad)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/verify table 'public\.no_such_table' not found/) });
+    await expect(runBackup({ config: t.config, repo: t.repo, logger }, bad)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/verify table 'public\.no_such_table' not found/),
+    });
     const after = await t.repo.listBackups('invoices');
     expect(after).toHaveLength(before);
     expect(await folders()).toEqual(foldersBefore);

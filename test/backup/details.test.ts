@@ -12,9 +12,15 @@ import { waitFor } from '../helpers/wait.js';
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createDatabase('details');
-  await query(db.url, `create table public.inv (id int primary key, total numeric(14,2), issued timestamptz, note text)`);
+  await query(
+    db.url,
+    `create table public.inv (id int primary key, total numeric(14,2), issued timestamptz, note text)`,
+  );
   await query(db.url, `create table public.raw (id int, payload json)`);
-  await query(db.url, `insert into public.inv select i, i * 1.01, '2026-11-01 08:00+08'::timestamptz + i * interval '1 minute', 'n' || i from generate_series(1, 500) i`);
+  await query(
+    db.url,
+    `insert into public.inv select i, i * 1.01, '2026-11-01 08:00+08'::timestamptz + i * interval '1 minute', 'n' || i from generate_series(1, 500) i`,
+  );
   await query(db.url, `insert into public.raw select i, json_build_object('i', i) from generate_series(1, 50) i`);
 });
 afterAll(async () => {
@@ -48,17 +54,39 @@ describe('content checksums', () => {
     await query(db.url, `update public.raw set payload = '{"i": 999}' where id = 7`);
     const checks = await checkAgainstDetails(db.url, before, { concurrency: 2 });
     expect(checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['checksum public.inv', 'checksum public.raw']);
-    expect(checks.filter((c) => c.ok).map((c) => c.name)).toEqual(['rows public.inv', 'rows public.raw', 'user tables']);
+    expect(checks.filter((c) => c.ok).map((c) => c.name)).toEqual([
+      'rows public.inv',
+      'rows public.raw',
+      'user tables',
+    ]);
   });
 
   it('hash checksums are not compared across PostgreSQL majors, and say so', () => {
-    const expected = { format: 1 as const, database: 'x', serverVersion: '15.4', capturedAt: '', settings: {}, tables: [{ schema: 'public', name: 't', rows: 1, checksum: '42', checksumMethod: 'hash' as const }] };
-    const [rows, sum] = compareDetails(expected, { ...expected, serverVersion: '16.1', tables: [{ ...expected.tables[0]!, checksum: '43' }] });
+    const expected = {
+      format: 1 as const,
+      database: 'x',
+      serverVersion: '15.4',
+      capturedAt: '',
+      settings: {},
+      tables: [{ schema: 'public', name: 't', rows: 1, checksum: '42', checksumMethod: 'hash' as const }],
+    };
+    const [rows, sum] = compareDetails(expected, {
+      ...expected,
+      serverVersion: '16.1',
+      tables: [{ ...expected.tables[0]!, checksum: '43' }],
+    });
     expect(rows!.ok).toBe(true);
-    expect(sum).toEqual({ name: 'checksum public.t', ok: true, expected: '42', actual: 'not comparable: hash checksum taken on PostgreSQL 15, restored on 16' });
+    expect(sum).toEqual({
+      name: 'checksum public.t',
+      ok: true,
+      expected: '42',
+      actual: 'not comparable: hash checksum taken on PostgreSQL 15, restored on 16',
+    });
     // md5 checksums are compared whatever the versions
     const md5 = { ...expected, tables: [{ ...expected.tables[0]!, checksumMethod: 'md5' as const }] };
-    expect(compareDetails(md5, { ...md5, serverVersion: '16.1', tables: [{ ...md5.tables[0]!, checksum: '43' }] })[1]!.ok).toBe(false);
+    expect(
+      compareDetails(md5, { ...md5, serverVersion: '16.1', tables: [{ ...md5.tables[0]!, checksum: '43' }] })[1]!.ok,
+    ).toBe(false);
   });
 
   it('a measurement during the restore never holds up a restore step: it yields to ADD PRIMARY KEY and is done after it', async () => {
@@ -71,18 +99,32 @@ describe('content checksums', () => {
       const expected = await collectDetails(client, ['public.big']);
       await client.query('commit');
       const { shape: _shape, ...tablesOnly } = expected;
-      const check = startDetailsCheck(db.url, { ...tablesOnly, tables: expected.tables.filter((t) => t.name === 'big') }, { concurrency: 2, yieldPollMs: 20 });
+      const check = startDetailsCheck(
+        db.url,
+        { ...tablesOnly, tables: expected.tables.filter((t) => t.name === 'big') },
+        { concurrency: 2, yieldPollMs: 20 },
+      );
       check.ready({ kind: 'qualified', text: 'public.big' });
       // once our checksum is running, pg_restore's next step on that table needs an exclusive lock
       // (in this database: another checkout's same test may be running on the shared server)
       const measuring = `select 1 from pg_stat_activity where datname = current_database() and application_name = 'fapiao-guard restore-check' and state = 'active' and query like 'select count(*)%'`;
-      await waitFor('the measurement to start', async () => ((await client.query(measuring)).rows.length > 0 ? true : undefined), 60_000, { pollMs: 5 });
+      await waitFor(
+        'the measurement to start',
+        async () => ((await client.query(measuring)).rows.length > 0 ? true : undefined),
+        60_000,
+        { pollMs: 5 },
+      );
       await client.query('alter table public.big add primary key (id)');
       const checks = await check.finish();
       expect(check.yields).toBeGreaterThanOrEqual(1);
       expect(checks).toEqual([
         { name: 'rows public.big', ok: true, expected: 2000000, actual: 2000000 },
-        { name: 'checksum public.big', ok: true, expected: expected.tables.find((t) => t.name === 'big')!.checksum, actual: expected.tables.find((t) => t.name === 'big')!.checksum },
+        {
+          name: 'checksum public.big',
+          ok: true,
+          expected: expected.tables.find((t) => t.name === 'big')!.checksum,
+          actual: expected.tables.find((t) => t.name === 'big')!.checksum,
+        },
       ]);
     } finally {
       await client.end();
@@ -140,8 +182,16 @@ describe('verifyTables and the shape of the database', () => {
     expect(d.shape).toEqual({
       tables: ['billing."TaxRate"', 'billing.inv', 'billing.inv_10', 'billing.inv_11', 'public."发票 附件"'],
       partitions: [
-        { partition: 'billing.inv_10', parent: 'billing.inv', bound: "FOR VALUES FROM ('2026-10-01') TO ('2026-11-01')" },
-        { partition: 'billing.inv_11', parent: 'billing.inv', bound: "FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')" },
+        {
+          partition: 'billing.inv_10',
+          parent: 'billing.inv',
+          bound: "FOR VALUES FROM ('2026-10-01') TO ('2026-11-01')",
+        },
+        {
+          partition: 'billing.inv_11',
+          parent: 'billing.inv',
+          bound: "FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')",
+        },
       ],
       sequences: [{ name: 'public."发票 附件_id_seq"', lastValue: '30' }],
       materializedViews: [
@@ -149,12 +199,17 @@ describe('verifyTables and the shape of the database', () => {
         { name: 'billing.per_day', rows: 20 },
       ],
     });
-    expect(compareDetails(d, await collect(['billing."TaxRate"', 'public."发票 附件"', 'billing.inv'])).every((c) => c.ok)).toBe(true);
+    expect(
+      compareDetails(d, await collect(['billing."TaxRate"', 'public."发票 附件"', 'billing.inv'])).every((c) => c.ok),
+    ).toBe(true);
   });
 
   it('a partition added later is inside the parent’s checksum; a changed row in it fails the parent’s check', async () => {
     const before = await collect(['billing.inv']);
-    await query(shop.url, `create table billing.inv_12 partition of billing.inv for values from ('2026-12-01') to ('2027-01-01')`);
+    await query(
+      shop.url,
+      `create table billing.inv_12 partition of billing.inv for values from ('2026-12-01') to ('2027-01-01')`,
+    );
     await query(shop.url, `insert into billing.inv values (999, '2026-12-05', 1)`);
     try {
       // a stale view is counted as a restore rebuilds it: by its query
@@ -196,14 +251,25 @@ describe('verifyTables and the shape of the database', () => {
         'sequence public."发票 附件_id_seq": expected last value at least 30, got last value 5',
         'materialized view billing.never: expected not populated, got 1 rows',
       ]);
-      await query(shop.url, `alter table billing.inv attach partition billing.inv_11 for values from ('2026-11-01') to ('2026-12-01')`);
+      await query(
+        shop.url,
+        `alter table billing.inv attach partition billing.inv_11 for values from ('2026-11-01') to ('2026-12-01')`,
+      );
       await query(shop.url, `refresh materialized view billing.never with no data`);
       await query(shop.url, `drop table public.stray`);
       await query(shop.url, `delete from billing.inv where at >= '2026-11-01'`);
       await query(shop.url, `refresh materialized view billing.per_day`);
       await query(shop.url, `alter sequence public."发票 附件_id_seq" restart`);
-      const again = (await checkAgainstDetails(shop.url, before, { concurrency: 2 })).filter((c) => !c.ok).map((c) => c.name);
-      expect(again).toEqual(['rows billing.inv', 'checksum billing.inv', 'rows billing.inv_11', 'sequence public."发票 附件_id_seq"', 'materialized view billing.per_day']);
+      const again = (await checkAgainstDetails(shop.url, before, { concurrency: 2 }))
+        .filter((c) => !c.ok)
+        .map((c) => c.name);
+      expect(again).toEqual([
+        'rows billing.inv',
+        'checksum billing.inv',
+        'rows billing.inv_11',
+        'sequence public."发票 附件_id_seq"',
+        'materialized view billing.per_day',
+      ]);
     } finally {
       await query(shop.url, `select setval('public."发票 附件_id_seq"', 30)`);
     }
@@ -218,12 +284,26 @@ describe('verifyTables and the shape of the database', () => {
     const client = new pg.Client({ connectionString: shop.url });
     await client.connect();
     try {
-      await expect(resolveVerifyTables(client, ['billing.TaxRate'])).rejects.toThrow(/verify table 'billing.TaxRate' not found in database 'fgt_shape_\w+'/);
-      await expect(resolveVerifyTables(client, ['billing.TaxRate'])).rejects.toMatchObject({ exitCode: 2, hint: expect.stringContaining('did you mean billing."TaxRate"?') });
-      await expect(resolveVerifyTables(client, ['inv'])).rejects.toMatchObject({ message: expect.stringContaining('not found on the search_path'), hint: expect.stringContaining('did you mean billing.inv?') });
-      await expect(resolveVerifyTables(client, ['billing.per_day'])).rejects.toThrow(/is a materialized view, not a table/);
-      await expect(resolveVerifyTables(client, ['billing.inv', 'x.y', 'z'])).rejects.toThrow(/'x.y' not found .* \(and 1 more verifyTables entry\)/);
-      expect(await resolveVerifyTables(client, ['BILLING.INV', '"billing"."inv"'])).toEqual([{ schema: 'billing', name: 'inv', partitioned: true }]);
+      await expect(resolveVerifyTables(client, ['billing.TaxRate'])).rejects.toThrow(
+        /verify table 'billing.TaxRate' not found in database 'fgt_shape_\w+'/,
+      );
+      await expect(resolveVerifyTables(client, ['billing.TaxRate'])).rejects.toMatchObject({
+        exitCode: 2,
+        hint: expect.stringContaining('did you mean billing."TaxRate"?'),
+      });
+      await expect(resolveVerifyTables(client, ['inv'])).rejects.toMatchObject({
+        message: expect.stringContaining('not found on the search_path'),
+        hint: expect.stringContaining('did you mean billing.inv?'),
+      });
+      await expect(resolveVerifyTables(client, ['billing.per_day'])).rejects.toThrow(
+        /is a materialized view, not a table/,
+      );
+      await expect(resolveVerifyTables(client, ['billing.inv', 'x.y', 'z'])).rejects.toThrow(
+        /'x.y' not found .* \(and 1 more verifyTables entry\)/,
+      );
+      expect(await resolveVerifyTables(client, ['BILLING.INV', '"billing"."inv"'])).toEqual([
+        { schema: 'billing', name: 'inv', partitioned: true },
+      ]);
     } finally {
       await client.end();
     }
@@ -245,7 +325,12 @@ describe('tables whose hash would change in a restored copy', () => {
       try {
         await client.query('begin isolation level repeatable read, read only');
         const got = await collectDetails(client, ['plain', 'e', 'arr', 'dom']);
-        expect(Object.fromEntries(got.tables.map((t) => [t.name, t.checksumMethod]))).toEqual({ plain: 'hash', e: 'md5', arr: 'md5', dom: 'md5' });
+        expect(Object.fromEntries(got.tables.map((t) => [t.name, t.checksumMethod]))).toEqual({
+          plain: 'hash',
+          e: 'md5',
+          arr: 'md5',
+          dom: 'md5',
+        });
       } finally {
         await client.end();
       }

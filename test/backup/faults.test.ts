@@ -42,7 +42,9 @@ afterAll(async () => {
 /** Every file under the repository, temp files included. */
 async function repoFiles(): Promise<string[]> {
   const root = fileURLToPath(t.repoUrl);
-  return (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)));
+  return (await readdir(root, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(root, path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)));
 }
 
 async function expectEarlierBackupIntact(): Promise<void> {
@@ -55,7 +57,9 @@ async function expectEarlierBackupIntact(): Promise<void> {
 /** Run `fn` with a fake tool first on PATH. */
 async function withShim<T>(tool: string, script: string, fn: () => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(tmpdir(), 'fgt-shim-'));
-  const real = execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim();
+  const real = execFileSync('sh', ['-c', `command -v ${tool}`])
+    .toString()
+    .trim();
   await writeFile(path.join(dir, tool), `#!/bin/bash\nREAL=${real}\n${script}\n`);
   await chmod(path.join(dir, tool), 0o755);
   const saved = process.env.PATH;
@@ -91,10 +95,14 @@ describe('backup faults', () => {
   });
 
   it('pg_dump reporting an error (exit 1 with a message) is named in the one-line error', async () => {
-    const err = await withShim('pg_dump', 'echo "pg_dump: error: query failed: permission denied for table invoices" >&2\nexit 1', () =>
-      runBackup({ config: t.config, repo: t.repo, logger }, t.config.targets[0]!).catch((e: unknown) => e),
+    const err = await withShim(
+      'pg_dump',
+      'echo "pg_dump: error: query failed: permission denied for table invoices" >&2\nexit 1',
+      () => runBackup({ config: t.config, repo: t.repo, logger }, t.config.targets[0]!).catch((e: unknown) => e),
     );
-    expect((err as Error).message).toBe("pg_dump of 'invoices' failed (exit code 1): pg_dump: error: query failed: permission denied for table invoices");
+    expect((err as Error).message).toBe(
+      "pg_dump of 'invoices' failed (exit code 1): pg_dump: error: query failed: permission denied for table invoices",
+    );
     await expectEarlierBackupIntact();
   });
 
@@ -103,14 +111,23 @@ describe('backup faults', () => {
     try {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' });
     } catch {
-      ctx.skip("needs capability 'mount tmpfs': cannot mount a small tmpfs here; disk full without it: test/backup/disk-full.test.ts");
+      ctx.skip(
+        "needs capability 'mount tmpfs': cannot mount a small tmpfs here; disk full without it: test/backup/disk-full.test.ts",
+      );
     }
     try {
-      const small = await createTestRepo({ targets: [{ name: 'invoices', url: source.url }], repoUrl: pathToFileURL(mnt).href });
-      const err = await runBackup({ config: small.config, repo: small.repo, logger }, small.config.targets[0]!).catch((e: unknown) => e);
+      const small = await createTestRepo({
+        targets: [{ name: 'invoices', url: source.url }],
+        repoUrl: pathToFileURL(mnt).href,
+      });
+      const err = await runBackup({ config: small.config, repo: small.repo, logger }, small.config.targets[0]!).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(OperationError);
       expect((err as Error).message).toMatch(/no space|disk full|ENOSPC/i);
-      const left = (await readdir(mnt, { recursive: true })).filter((f) => !f.endsWith('fapiao-guard.json') && /\.(age|tmp-[0-9a-f]+)$/.test(f));
+      const left = (await readdir(mnt, { recursive: true })).filter(
+        (f) => !f.endsWith('fapiao-guard.json') && /\.(age|tmp-[0-9a-f]+)$/.test(f),
+      );
       expect(left).toEqual([]);
       expect(await small.repo.listBackups()).toEqual([]);
       await small.cleanup();
@@ -123,16 +140,28 @@ describe('backup faults', () => {
   it('an interrupt (abort signal) mid-dump stops pg_dump, aborts the upload and writes no manifest', async () => {
     const controller = new AbortController();
     const dumped = path.join(t.dir, 'dumped-50k');
-    const err = await withShim('pg_dump', `"$REAL" "$@" | (head -c 50000; touch '${dumped}'; sleep 20; cat)`, async () => {
-      const backup = runBackup({ config: t.config, repo: t.repo, logger, signal: controller.signal }, t.config.targets[0]!);
-      const running = backup.catch((e: unknown) => e);
-      // interrupt mid-dump: pg_dump has sent 50 kB and stalls, and the upload's temp file is open
-      const stillRunning = { abandon: watch(backup, 'the backup') };
-      await waitFor('pg_dump to send 50 kB', () => (existsSync(dumped) ? true : undefined), 30_000, stillRunning);
-      await waitFor('the upload to begin', async () => ((await repoFiles()).some((f) => /\.tmp-[0-9a-f]{12}$/.test(f)) ? true : undefined), 30_000, stillRunning);
-      controller.abort(new Error('test interrupt'));
-      return running;
-    });
+    const err = await withShim(
+      'pg_dump',
+      `"$REAL" "$@" | (head -c 50000; touch '${dumped}'; sleep 20; cat)`,
+      async () => {
+        const backup = runBackup(
+          { config: t.config, repo: t.repo, logger, signal: controller.signal },
+          t.config.targets[0]!,
+        );
+        const running = backup.catch((e: unknown) => e);
+        // interrupt mid-dump: pg_dump has sent 50 kB and stalls, and the upload's temp file is open
+        const stillRunning = { abandon: watch(backup, 'the backup') };
+        await waitFor('pg_dump to send 50 kB', () => (existsSync(dumped) ? true : undefined), 30_000, stillRunning);
+        await waitFor(
+          'the upload to begin',
+          async () => ((await repoFiles()).some((f) => /\.tmp-[0-9a-f]{12}$/.test(f)) ? true : undefined),
+          30_000,
+          stillRunning,
+        );
+        controller.abort(new Error('test interrupt'));
+        return running;
+      },
+    );
     expect(err).toBeInstanceOf(Error);
     const files = await repoFiles();
     expect(files.filter((f) => !f.includes(good.id) && f !== 'fapiao-guard.json')).toEqual([]);
@@ -151,12 +180,20 @@ describe('damaged backups', () => {
     expect(report.ok).toBe(false);
     const failed = report.checks.filter((c) => !c.ok);
     expect(failed.map((c) => c.name)).toEqual(['sha256 dump.zst.age']);
-    expect(failed[0]!.problem).toMatch(new RegExp(`^checksum mismatch for 'backups/invoices/${good.id}/dump.zst.age': expected [0-9a-f]{16}…, got [0-9a-f]{16}…$`));
+    expect(failed[0]!.problem).toMatch(
+      new RegExp(
+        `^checksum mismatch for 'backups/invoices/${good.id}/dump.zst.age': expected [0-9a-f]{16}…, got [0-9a-f]{16}…$`,
+      ),
+    );
 
     const to = await createDatabase('flip_to');
     dbs.push(to);
     const identities = await loadIdentities(t.config);
-    const err = await runRestore({ config: t.config, repo, logger, identities }, t.config.targets[0]!, manifest, { to: to.url, jobs: 1, clean: false }).catch((e: unknown) => e);
+    const err = await runRestore({ config: t.config, repo, logger, identities }, t.config.targets[0]!, manifest, {
+      to: to.url,
+      jobs: 1,
+      clean: false,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
     expect((err as Error).message).toContain(`backups/invoices/${good.id}/dump.zst.age`);
   });
@@ -172,11 +209,18 @@ describe('damaged backups', () => {
     const to = await createDatabase('trunc_to');
     dbs.push(to);
     const identities = await loadIdentities(t.config);
-    const err = await runRestore({ config: t.config, repo, logger, identities }, t.config.targets[0]!, manifest, { to: to.url, jobs: 2, clean: false }).catch((e: unknown) => e);
+    const err = await runRestore({ config: t.config, repo, logger, identities }, t.config.targets[0]!, manifest, {
+      to: to.url,
+      jobs: 2,
+      clean: false,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
     expect((err as Error).message).toMatch(/dump\.zst\.age/);
     // spooled restore: pg_restore never started on a damaged archive
-    const { count } = await queryOne<{ count: string }>(to.url, "select count(*) from pg_tables where schemaname = 'public'");
+    const { count } = await queryOne<{ count: string }>(
+      to.url,
+      "select count(*) from pg_tables where schemaname = 'public'",
+    );
     expect(Number(count)).toBe(0);
   });
 
@@ -188,14 +232,24 @@ describe('damaged backups', () => {
       await query(to.url, 'create table public.invoice_items (x int); insert into public.invoice_items values (1)');
       const identities = await loadIdentities(t.config);
       const ctx = { config: t.config, repo: t.repo, logger, identities };
-      const err = await runRestore(ctx, t.config.targets[0]!, good, { to: to.url, jobs, clean: false, trustedTarget: true }).catch((e: unknown) => e);
+      const err = await runRestore(ctx, t.config.targets[0]!, good, {
+        to: to.url,
+        jobs,
+        clean: false,
+        trustedTarget: true,
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OperationError);
       const message = (err as Error).message;
-      expect(message).toMatch(/^pg_restore into '.*' failed \(exit code 1\): .*relation "invoice_items" already exists/);
+      expect(message).toMatch(
+        /^pg_restore into '.*' failed \(exit code 1\): .*relation "invoice_items" already exists/,
+      );
       expect(message).not.toMatch(/creating|processing|launching|finished item/);
       expect(message).not.toContain('\n');
       // no measuring connection of ours is left on the database
-      const { count } = await queryOne<{ count: string }>(to.url, "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'fapiao-guard restore-check'");
+      const { count } = await queryOne<{ count: string }>(
+        to.url,
+        "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'fapiao-guard restore-check'",
+      );
       expect(Number(count)).toBe(0);
     });
   }
@@ -204,11 +258,18 @@ describe('damaged backups', () => {
     const other = parseIdentities(generateIdentity().identity);
     const to = await createDatabase('wrongkey_to');
     dbs.push(to);
-    const err = await runRestore({ config: t.config, repo: t.repo, logger, identities: other }, t.config.targets[0]!, good, { to: to.url, jobs: 1, clean: false }).catch((e: unknown) => e);
+    const err = await runRestore(
+      { config: t.config, repo: t.repo, logger, identities: other },
+      t.config.targets[0]!,
+      good,
+      { to: to.url, jobs: 1, clean: false },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OperationError);
     expect((err as Error).message).toMatch(/no identity|did not match|matches none/i);
-    const { count } = await queryOne<{ count: string }>(to.url, "select count(*) from pg_tables where schemaname = 'public'");
+    const { count } = await queryOne<{ count: string }>(
+      to.url,
+      "select count(*) from pg_tables where schemaname = 'public'",
+    );
     expect(Number(count)).toBe(0);
   });
 });
-

@@ -28,7 +28,12 @@ beforeAll(async () => {
       { name: 'invoices', url: source.url },
       { name: 'other', url: source.url },
     ],
-    extra: { reconcile: { local: { target: 'invoices', table: 'public.invoices' }, upstream: { type: 'file', path: 'exports/*.csv' } } },
+    extra: {
+      reconcile: {
+        local: { target: 'invoices', table: 'public.invoices' },
+        upstream: { type: 'file', path: 'exports/*.csv' },
+      },
+    },
   });
 });
 
@@ -38,7 +43,10 @@ afterAll(async () => {
 });
 
 async function expectedKeys(): Promise<string[]> {
-  const rows = await query<{ code: string | null; number: string }>(source.url, 'select invoice_code as code, invoice_number as number from public.invoices');
+  const rows = await query<{ code: string | null; number: string }>(
+    source.url,
+    'select invoice_code as code, invoice_number as number from public.invoices',
+  );
   return rows.map((r) => canonicalKey(r.code, r.number)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
 
@@ -64,8 +72,12 @@ describe('invoice-keys.age', () => {
     const identities = await loadIdentities(t.config);
     const deep = await verifyBackup(t.repo, manifest, { deep: true, identities });
     expect(deep.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(deep.checks.map((c) => c.name)).toEqual(expect.arrayContaining([`sha256 ${INVOICE_KEYS_NAME}`, `decrypt ${INVOICE_KEYS_NAME}`]));
-    expect(deep.checks.find((c) => c.name === `decrypt ${INVOICE_KEYS_NAME}`)?.actual).toBe('1500 invoice keys, sorted');
+    expect(deep.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([`sha256 ${INVOICE_KEYS_NAME}`, `decrypt ${INVOICE_KEYS_NAME}`]),
+    );
+    expect(deep.checks.find((c) => c.name === `decrypt ${INVOICE_KEYS_NAME}`)?.actual).toBe(
+      '1500 invoice keys, sorted',
+    );
 
     const file = path.join(fileURLToPath(t.repoUrl), 'backups', 'invoices', manifest.id, INVOICE_KEYS_NAME);
     const original = await readFile(file);
@@ -75,7 +87,9 @@ describe('invoice-keys.age', () => {
     try {
       const shallow = await verifyBackup(t.repo, manifest, { deep: false });
       expect(shallow.ok).toBe(false);
-      expect(shallow.checks.find((c) => c.name === `sha256 ${INVOICE_KEYS_NAME}`)?.problem).toMatch(/checksum mismatch/);
+      expect(shallow.checks.find((c) => c.name === `sha256 ${INVOICE_KEYS_NAME}`)?.problem).toMatch(
+        /checksum mismatch/,
+      );
       const again = await verifyBackup(t.repo, manifest, { deep: true, identities });
       expect(again.checks.find((c) => c.name === `decrypt ${INVOICE_KEYS_NAME}`)?.ok).toBe(false);
     } finally {
@@ -85,7 +99,10 @@ describe('invoice-keys.age', () => {
 
   it('a reconcile section naming a table that does not exist costs the index, not the backup', async () => {
     const doc = JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>;
-    const text = JSON.stringify({ ...doc, reconcile: { local: { target: 'invoices', table: 'public.nope' }, upstream: { type: 'file', path: 'x.csv' } } });
+    const text = JSON.stringify({
+      ...doc,
+      reconcile: { local: { target: 'invoices', table: 'public.nope' }, upstream: { type: 'file', path: 'x.csv' } },
+    });
     const config = parseConfig(text, process.env, t.configFile);
     const backup = await runBackup({ config, repo: t.repo, logger }, config.targets[0]!);
     expect(backup.objects.map((o) => o.name).sort()).toEqual(['details.json.age', 'dump.zst.age']);

@@ -6,7 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
 // deterministic output: no colour, a fixed width and locale (yargs picks its language from these)
-const ENV = { COLUMNS: '100', LINES: '40', NO_COLOR: '1', FORCE_COLOR: '0', LC_ALL: 'en_US.UTF-8', LANG: 'en_US.UTF-8', LANGUAGE: '' };
+const ENV = {
+  COLUMNS: '100',
+  LINES: '40',
+  NO_COLOR: '1',
+  FORCE_COLOR: '0',
+  LC_ALL: 'en_US.UTF-8',
+  LANG: 'en_US.UTF-8',
+  LANGUAGE: '',
+};
 
 async function help(command: string[]): Promise<string> {
   const result = await runCli([...command, '--help'], { env: ENV, timeoutMs: 300_000 });
@@ -21,7 +29,14 @@ function listedCommands(text: string): string[][] {
   return section
     .split('\n')
     .filter((line) => line.startsWith('  fapiao-guard '))
-    .map((line) => line.trim().split(/ {2,}/)[0]!.split(' ').slice(1).filter((word) => !/^[<[]/.test(word)));
+    .map((line) =>
+      line
+        .trim()
+        .split(/ {2,}/)[0]!
+        .split(' ')
+        .slice(1)
+        .filter((word) => !/^[<[]/.test(word)),
+    );
 }
 
 /** fn over items, at most `limit` at a time (each is a CLI start: a busy 2-core machine is slow). */
@@ -60,9 +75,13 @@ describe('--help of every command', () => {
     const helps = await walk();
     const names = [...helps.keys()];
     expect(names.length).toBeGreaterThan(15);
-    await expect(names.map((n) => n || '(top level)').join('\n') + '\n').toMatchFileSnapshot('__snapshots__/help/commands.txt');
+    await expect(names.map((n) => n || '(top level)').join('\n') + '\n').toMatchFileSnapshot(
+      '__snapshots__/help/commands.txt',
+    );
     for (const [name, text] of helps) {
-      await expect(text).toMatchFileSnapshot(`__snapshots__/help/${name ? name.replaceAll(' ', '-') : 'top-level'}.txt`);
+      await expect(text).toMatchFileSnapshot(
+        `__snapshots__/help/${name ? name.replaceAll(' ', '-') : 'top-level'}.txt`,
+      );
     }
   });
 });

@@ -35,7 +35,10 @@ describe('keygen and init', () => {
     const { recipient } = JSON.parse((await runCli(['keygen', '--out', key, '--json'])).stdout);
     const repoDir = path.join(dir, 'repo');
     const config = path.join(dir, 'fg.yaml');
-    await writeFile(config, `repository: { url: ${pathToFileURL(repoDir).href} }\nencryption: { recipients: [${recipient}] }\ntargets: [{ name: t, url: 'postgres://x@127.0.0.1:1/x' }]\n`);
+    await writeFile(
+      config,
+      `repository: { url: ${pathToFileURL(repoDir).href} }\nencryption: { recipients: [${recipient}] }\ntargets: [{ name: t, url: 'postgres://x@127.0.0.1:1/x' }]\n`,
+    );
     const first = await runCli(['init', '--config', config, '--json']);
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({ repository: pathToFileURL(repoDir).href, created: true });
@@ -44,10 +47,15 @@ describe('keygen and init', () => {
     const second = await runCli(['init', '--config', config]);
     expect(second.stdout.trim()).toBe(`already initialised: ${pathToFileURL(repoDir).href}`);
     // a backup into a repository that was never initialised says what to do
-    await writeFile(config, `repository: { url: ${pathToFileURL(path.join(dir, 'none')).href} }\nencryption: { recipients: [${recipient}] }\ntargets: [{ name: t, url: 'postgres://x@127.0.0.1:1/x' }]\n`);
+    await writeFile(
+      config,
+      `repository: { url: ${pathToFileURL(path.join(dir, 'none')).href} }\nencryption: { recipients: [${recipient}] }\ntargets: [{ name: t, url: 'postgres://x@127.0.0.1:1/x' }]\n`,
+    );
     const backup = await runCli(['backup', '--config', config]);
     expect(backup.code).toBe(2);
-    expect(errorLine(backup)).toMatch(/no fapiao-guard repository at '.*none' \(hint: run 'fapiao-guard init --config .*' first\)/);
+    expect(errorLine(backup)).toMatch(
+      /no fapiao-guard repository at '.*none' \(hint: run 'fapiao-guard init --config .*' first\)/,
+    );
     expect(errorLine(backup)).toContain(`run 'fapiao-guard init --config ${config}' first`); // copied, it works
   });
 });

@@ -31,11 +31,21 @@ describe('config', () => {
     expect(config.timezone).toBe('Asia/Shanghai');
     expect(config.backup.compression).toEqual({ kind: 'zstd', level: 1 });
     expect(config.restore).toEqual({ jobs: 1 });
-    expect(config.targets[0]).toEqual({ name: 'invoices', url: 'postgres://backup@db:5432/invoices', verifyTables: [], globals: false, pgDumpArgs: [], jobs: 1 });
+    expect(config.targets[0]).toEqual({
+      name: 'invoices',
+      url: 'postgres://backup@db:5432/invoices',
+      verifyTables: [],
+      globals: false,
+      pgDumpArgs: [],
+      jobs: 1,
+    });
   });
 
   it('interpolates ${NAME} and ${NAME:-default}, and lists unset variables without defaults', () => {
-    const text = MINIMAL.replace('postgres://backup@db:5432/invoices', 'postgres://backup:${PGPW}@${DBHOST:-db}:5432/invoices');
+    const text = MINIMAL.replace(
+      'postgres://backup@db:5432/invoices',
+      'postgres://backup:${PGPW}@${DBHOST:-db}:5432/invoices',
+    );
     expect(parseConfig(text, { PGPW: 'pw' }).targets[0]!.url).toBe('postgres://backup:pw@db:5432/invoices');
     expect(problems(text)).toEqual(['${PGPW}: not set']);
     expect(() => parseConfig(text, {})).toThrow('configuration uses unset environment variables: ${PGPW}: not set');
@@ -74,7 +84,7 @@ restore: { jobs: 0 }
 extra: 1
 `;
     expect(problems(text)).toEqual([
-      "extra: unknown key (known: timezone, repository, repositories, encryption, targets, backup, restore, state, drill, reconcile, schedules, daemon, notify, retention, umask, signing, reports)",
+      'extra: unknown key (known: timezone, repository, repositories, encryption, targets, backup, restore, state, drill, reconcile, schedules, daemon, notify, retention, umask, signing, reports)',
       "timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as Asia/Shanghai)",
       'repository.url: must start with file:// or s3://',
       "encryption.recipients[0]: 'age1nope…' is not an age X25519 recipient (age1…); hint: make one with 'fapiao-guard keygen'",
@@ -89,7 +99,9 @@ extra: 1
   });
 
   it('says where invalid YAML is', () => {
-    expect(() => parseConfig('targets: [\n', {}, '/etc/fg.yaml')).toThrow(/^configuration '\/etc\/fg\.yaml' is not valid YAML: /);
+    expect(() => parseConfig('targets: [\n', {}, '/etc/fg.yaml')).toThrow(
+      /^configuration '\/etc\/fg\.yaml' is not valid YAML: /,
+    );
   });
 
   it('parses compression choices and durations', () => {

@@ -50,12 +50,23 @@ retention: { keepLast: 7 }
 ${REST}`,
       {},
     );
-    expect(config.repositories.map((r) => [r.name, r.primary])).toEqual([['local', true], ['offsite', false]]);
+    expect(config.repositories.map((r) => [r.name, r.primary])).toEqual([
+      ['local', true],
+      ['offsite', false],
+    ]);
     const offsite = repositoryConfig(config, 'offsite');
-    expect(offsite).toMatchObject({ url: 's3://fg-offsite/invoices', s3: { region: 'cn-north-1' }, rpoObjective: 50 * 3600, bandwidthLimit: 20 * 1024 * 1024 });
+    expect(offsite).toMatchObject({
+      url: 's3://fg-offsite/invoices',
+      s3: { region: 'cn-north-1' },
+      rpoObjective: 50 * 3600,
+      bandwidthLimit: 20 * 1024 * 1024,
+    });
     expect(retentionIn(config, offsite, 'invoices')).toMatchObject({ keepLast: 30, monthly: 24 });
     // a repository without its own retention follows the top-level one
-    expect(retentionIn(config, repositoryConfig(config, 'local'), 'invoices')).toMatchObject({ keepLast: 7, monthly: 0 });
+    expect(retentionIn(config, repositoryConfig(config, 'local'), 'invoices')).toMatchObject({
+      keepLast: 7,
+      monthly: 0,
+    });
     expect(() => repositoryConfig(config, 'ofsite')).toThrow(UsageError);
     expect(() => repositoryConfig(config, 'ofsite')).toThrow("no repository 'ofsite' in the configuration");
   });
@@ -106,7 +117,10 @@ ${REST}`),
 describe('copy plan', () => {
   const c = (id: string) => ({ id, status: 'complete' as const });
   it('copies complete backups newer than the newest complete copy, oldest first; resumes an incomplete one', () => {
-    const plan = planCopy([c('b3'), c('b1'), c('b2'), { id: 'b4', status: 'incomplete' }], [c('b1'), { id: 'b2', status: 'incomplete' }]);
+    const plan = planCopy(
+      [c('b3'), c('b1'), c('b2'), { id: 'b4', status: 'incomplete' }],
+      [c('b1'), { id: 'b2', status: 'incomplete' }],
+    );
     expect(plan).toEqual([
       { id: 'b1', action: 'present' },
       { id: 'b2', action: 'copy', resume: true },
@@ -140,7 +154,11 @@ describe('bandwidth limit', () => {
   });
   it('an abort stops a throttled stream at once', async () => {
     const controller = new AbortController();
-    const running = pipeline(Readable.from([Buffer.alloc(4 * 1024 * 1024)]), new ThrottleStream(new RateLimiter(64 * 1024), controller.signal), new Writable({ write: (_c, _e, cb) => cb() }));
+    const running = pipeline(
+      Readable.from([Buffer.alloc(4 * 1024 * 1024)]),
+      new ThrottleStream(new RateLimiter(64 * 1024), controller.signal),
+      new Writable({ write: (_c, _e, cb) => cb() }),
+    );
     setTimeout(() => controller.abort(new Error('stop')), 200);
     const started = Date.now();
     await expect(running).rejects.toThrow();
@@ -151,11 +169,23 @@ describe('bandwidth limit', () => {
 describe('repository RPO', () => {
   const base = { name: 'offsite', location: 's3://b/p', primary: false, rpoObjectiveSeconds: 26 * 3600 };
   it('a repository behind its own RPO, without a backup of a target, or unreadable is a problem', () => {
-    expect(repositoryProblems({ ...base, targets: [{ target: 'invoices', newest: { id: 'x', finishedAt: '', ageSeconds: 3600 } }] })).toEqual([]);
-    expect(repositoryProblems({ ...base, targets: [{ target: 'invoices', newest: { id: 'x', finishedAt: '', ageSeconds: 30 * 3600 } }] })).toEqual([
-      "newest backup of 'invoices' in repository 'offsite' is 1d6h old, over its RPO objective 1d2h",
+    expect(
+      repositoryProblems({
+        ...base,
+        targets: [{ target: 'invoices', newest: { id: 'x', finishedAt: '', ageSeconds: 3600 } }],
+      }),
+    ).toEqual([]);
+    expect(
+      repositoryProblems({
+        ...base,
+        targets: [{ target: 'invoices', newest: { id: 'x', finishedAt: '', ageSeconds: 30 * 3600 } }],
+      }),
+    ).toEqual(["newest backup of 'invoices' in repository 'offsite' is 1d6h old, over its RPO objective 1d2h"]);
+    expect(repositoryProblems({ ...base, targets: [{ target: 'invoices', newest: null }] })).toEqual([
+      "no complete backup of 'invoices' in repository 'offsite'",
     ]);
-    expect(repositoryProblems({ ...base, targets: [{ target: 'invoices', newest: null }] })).toEqual(["no complete backup of 'invoices' in repository 'offsite'"]);
-    expect(repositoryProblems({ ...base, targets: [], error: 'access denied' })).toEqual(["repository 'offsite' could not be read: access denied"]);
+    expect(repositoryProblems({ ...base, targets: [], error: 'access denied' })).toEqual([
+      "repository 'offsite' could not be read: access denied",
+    ]);
   });
 });

@@ -30,7 +30,8 @@ const CONTENT = `select md5(string_agg(i::text, ',' order by i.id)) as invoices,
 
 for (const choice of await s3ServersUnderTest()) {
   if (choice.unavailable) {
-    describe.skip(`copy to S3 [${choice.kind}] (skipped: ${choice.unavailable})`, () => it('runs the copy suite', () => undefined));
+    describe.skip(`copy to S3 [${choice.kind}] (skipped: ${choice.unavailable})`, () =>
+      it('runs the copy suite', () => undefined));
     continue;
   }
   describe(`copy from file:// to S3 [${choice.kind}]`, () => {
@@ -45,11 +46,13 @@ for (const choice of await s3ServersUnderTest()) {
     const savedEnv = { ...process.env };
     const backups: string[] = [];
     const secretFree = (text: string): void => {
-      if (server.credentials.secretAccessKey !== 'S3RVER') expect(text).not.toContain(server.credentials.secretAccessKey);
+      if (server.credentials.secretAccessKey !== 'S3RVER')
+        expect(text).not.toContain(server.credentials.secretAccessKey);
       expect(text).not.toMatch(/Signature=[0-9a-f]/);
     };
     const offsite = () => route.to[0]!;
-    const statusOf = async (id: string) => (await offsite().repo.listBackups('invoices', { manifests: 'none' })).find((b) => b.id === id)?.status;
+    const statusOf = async (id: string) =>
+      (await offsite().repo.listBackups('invoices', { manifests: 'none' })).find((b) => b.id === id)?.status;
 
     beforeAll(async () => {
       server = await choice.start();
@@ -68,7 +71,14 @@ for (const choice of await s3ServersUnderTest()) {
             {
               name: 'offsite',
               url: `s3://${server.bucket}/fg-copy-${Date.now()}`,
-              s3: { endpoint: proxy.endpoint, region: server.region, forcePathStyle: true, checksums: server.checksums, partSizeMiB: 5, maxAttempts: 2 },
+              s3: {
+                endpoint: proxy.endpoint,
+                region: server.region,
+                forcePathStyle: true,
+                checksums: server.checksums,
+                partSizeMiB: 5,
+                maxAttempts: 2,
+              },
               rpoObjective: '26h',
             },
           ],
@@ -115,7 +125,11 @@ for (const choice of await s3ServersUnderTest()) {
       expect(err).not.toBeInstanceOf(InterruptedError);
       const message = (err as Error).message;
       expect(message).not.toMatch(/\n/);
-      expect(message).toMatch(new RegExp(`^copy of backup 'invoices/${b1}' from 'primary' to 'offsite' failed at '[\\w.]+': .*; no manifest written there$`));
+      expect(message).toMatch(
+        new RegExp(
+          `^copy of backup 'invoices/${b1}' from 'primary' to 'offsite' failed at '[\\w.]+': .*; no manifest written there$`,
+        ),
+      );
       secretFree(message);
       await proxy.setDown(false);
       expect(await statusOf(b1)).toBe('incomplete');
@@ -147,27 +161,44 @@ for (const choice of await s3ServersUnderTest()) {
         expect(err).toBeInstanceOf(IntegrityError);
         const message = (err as Error).message;
         expect(message).not.toMatch(/\n/);
-        expect(message).toContain(`copy of backup 'invoices/${b2}' from 'primary' to 'offsite' failed at 'dump.age': checksum mismatch for 'backups/invoices/${b2}/dump.age' in '${t.repoUrl}'`);
-        expect((err as IntegrityError).hint).toContain(`fapiao-guard verify ${b2} --target invoices --repository primary`);
+        expect(message).toContain(
+          `copy of backup 'invoices/${b2}' from 'primary' to 'offsite' failed at 'dump.age': checksum mismatch for 'backups/invoices/${b2}/dump.age' in '${t.repoUrl}'`,
+        );
+        expect((err as IntegrityError).hint).toContain(
+          `fapiao-guard verify ${b2} --target invoices --repository primary`,
+        );
         const there = (await offsite().repo.listBackups('invoices', { manifests: 'none' })).find((b) => b.id === b2);
         expect(there?.status ?? 'absent').not.toBe('complete');
         expect(there?.objects.map((o) => o.name) ?? []).not.toContain('dump.age');
       } finally {
         await writeFile(dumpFile, original);
       }
-      expect((await copyTarget(t.config, route.from, offsite(), 'invoices', { logger })).copied.map((c) => c.id)).toEqual([b2]);
+      expect(
+        (await copyTarget(t.config, route.from, offsite(), 'invoices', { logger })).copied.map((c) => c.id),
+      ).toEqual([b2]);
     });
 
     it('SIGTERM mid-copy (CLI, bandwidth-limited): exit 3, no manifest there; run again and it completes', async () => {
       const b3 = (await runBackup({ config: t.config, repo: t.repo, logger }, t.config.targets[0]!)).id;
       backups.push(b3);
       let pid = 0;
-      const running = runCli(['copy', '--config', t.configFile, '--bandwidth-limit', '2MiB/s'], { onSpawn: (p) => (pid = p) });
-      await waitFor('the first object bytes on their way to S3', () => (proxy.count('forwarded', isObjectWrite) > 0 ? true : undefined), 120_000, { pollMs: 20, abandon: watch(running, 'the copy') });
+      const running = runCli(['copy', '--config', t.configFile, '--bandwidth-limit', '2MiB/s'], {
+        onSpawn: (p) => (pid = p),
+      });
+      await waitFor(
+        'the first object bytes on their way to S3',
+        () => (proxy.count('forwarded', isObjectWrite) > 0 ? true : undefined),
+        120_000,
+        { pollMs: 20, abandon: watch(running, 'the copy') },
+      );
       process.kill(pid, 'SIGTERM');
       const stopped = await running;
       expect(stopped.code).toBe(3);
-      expect(errorLine(stopped)).toMatch(new RegExp(`copy of backup 'invoices/${b3}' from 'primary' to 'offsite' interrupted at '[\\w.]+': interrupted by SIGTERM; no manifest written there, re-run to resume`));
+      expect(errorLine(stopped)).toMatch(
+        new RegExp(
+          `copy of backup 'invoices/${b3}' from 'primary' to 'offsite' interrupted at '[\\w.]+': interrupted by SIGTERM; no manifest written there, re-run to resume`,
+        ),
+      );
       secretFree(stopped.stderr);
       expect(await statusOf(b3)).not.toBe('complete');
 
@@ -180,17 +211,29 @@ for (const choice of await s3ServersUnderTest()) {
 
     it('status fails when a repository is behind its own RPO, naming it', async () => {
       const ok = await runCli(['status', '--config', t.configFile, '--json']);
-      const report = JSON.parse(ok.stdout) as { problems: string[]; repositories: Array<{ name: string; targets: Array<{ newest: { id: string } | null }> }> };
+      const report = JSON.parse(ok.stdout) as {
+        problems: string[];
+        repositories: Array<{ name: string; targets: Array<{ newest: { id: string } | null }> }>;
+      };
       expect(report.repositories.map((r) => [r.name, r.targets[0]!.newest?.id])).toEqual([['offsite', backups.at(-1)]]);
       expect(report.problems.filter((p) => p.includes("repository 'offsite'"))).toEqual([]);
       const doc = JSON.parse(await readFile(t.configFile, 'utf8')) as { repositories: Array<{ rpoObjective: string }> };
       doc.repositories[0]!.rpoObjective = '1s';
       const strict = path.join(t.dir, 'strict-rpo.yaml');
       await writeFile(strict, JSON.stringify(doc));
-      await waitFor('the newest copy older than 1 s', async () => ((await offsite().repo.resolve('invoices', 'latest')).finishedAt < new Date(Date.now() - 1500).toISOString() ? true : undefined), 10_000);
+      await waitFor(
+        'the newest copy older than 1 s',
+        async () =>
+          (await offsite().repo.resolve('invoices', 'latest')).finishedAt < new Date(Date.now() - 1500).toISOString()
+            ? true
+            : undefined,
+        10_000,
+      );
       const behind = await runCli(['status', '--config', strict]);
       expect(behind.code).toBe(1);
-      expect(behind.stdout).toMatch(new RegExp(`newest backup of 'invoices' in repository 'offsite' is \\S+ old, over its RPO objective 1\\.0s`));
+      expect(behind.stdout).toMatch(
+        new RegExp(`newest backup of 'invoices' in repository 'offsite' is \\S+ old, over its RPO objective 1\\.0s`),
+      );
       expect(behind.stdout).toMatch(/^repository 'offsite' \(s3:\/\/[^)]+\): invoices \d{8}T/m);
     });
 
@@ -201,11 +244,17 @@ for (const choice of await s3ServersUnderTest()) {
 
       const listed = await runCli(['list', '--repository', 'offsite', '--config', t.configFile, '--json']);
       expect(listed.code, listed.stderr).toBe(0);
-      expect((JSON.parse(listed.stdout) as Array<{ id: string; status: string }>).map((b) => [b.id, b.status])).toEqual(backups.map((id) => [id, 'complete']));
+      expect((JSON.parse(listed.stdout) as Array<{ id: string; status: string }>).map((b) => [b.id, b.status])).toEqual(
+        backups.map((id) => [id, 'complete']),
+      );
 
       const verified = await runCli(['verify', '--all', '--repository', 'offsite', '--config', t.configFile, '--json']);
       expect(verified.code, verified.stderr).toBe(0);
-      const reports = JSON.parse(verified.stdout) as Array<{ backupId: string; ok: boolean; checks: Array<{ name: string; ok: boolean }> }>;
+      const reports = JSON.parse(verified.stdout) as Array<{
+        backupId: string;
+        ok: boolean;
+        checks: Array<{ name: string; ok: boolean }>;
+      }>;
       expect(reports.map((r) => [r.backupId, r.ok])).toEqual(backups.map((id) => [id, true]));
       expect(reports.every((r) => r.checks.some((c) => c.name === 'signature manifest.json' && c.ok))).toBe(true);
     });
@@ -214,11 +263,24 @@ for (const choice of await s3ServersUnderTest()) {
       expect((await runCli(['list', '--config', t.configFile])).code).toBe(3); // the primary is still gone
       const deep = await runCli(['verify', '--deep', '--repository', 'offsite', '--config', t.configFile, '--json']);
       expect(deep.code, deep.stderr).toBe(0);
-      expect((JSON.parse(deep.stdout) as Array<{ checks: Array<{ name: string; ok: boolean }> }>)[0]!.checks.find((c) => c.name.startsWith('backup identity'))?.ok).toBe(true);
+      expect(
+        (JSON.parse(deep.stdout) as Array<{ checks: Array<{ name: string; ok: boolean }> }>)[0]!.checks.find((c) =>
+          c.name.startsWith('backup identity'),
+        )?.ok,
+      ).toBe(true);
 
       const to = await createDatabase('copy_to');
       dbs.push(to);
-      const restored = await runCli(['restore', 'latest', '--repository', 'offsite', '--to', to.url, '--config', t.configFile]);
+      const restored = await runCli([
+        'restore',
+        'latest',
+        '--repository',
+        'offsite',
+        '--to',
+        to.url,
+        '--config',
+        t.configFile,
+      ]);
       expect(restored.code, restored.stderr).toBe(0);
       expect(restored.stdout).toContain(`restored and verified: invoices/${backups.at(-1)}`);
       const [want, got] = await Promise.all([queryOne(source.url, CONTENT), queryOne(to.url, CONTENT)]);

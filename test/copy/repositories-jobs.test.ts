@@ -27,12 +27,16 @@ describe('copy and prune jobs across repositories', () => {
     nasDir = await mkdtemp(path.join(tmpdir(), 'fgt-copy-nas-'));
     t = await createTestRepo({
       targets: [{ name: 'invoices', url: 'postgres://127.0.0.1/unused' }],
-      extra: { retention: { keepLast: 1 }, repositories: [{ name: 'nas', url: pathToFileURL(nasDir).href, retention: { keepLast: 3 } }] },
+      extra: {
+        retention: { keepLast: 1 },
+        repositories: [{ name: 'nas', url: pathToFileURL(nasDir).href, retention: { keepLast: 3 } }],
+      },
     });
     second = (await openNamedRepository(t.config, 'nas', logger)).repo;
     await second.init(t.config.encryption.recipients);
     const now = Date.now();
-    for (const daysAgo of [4, 3, 2, 1]) ids.push(await writeFakeBackup(t.repo, 'invoices', new Date(now - daysAgo * DAY)));
+    for (const daysAgo of [4, 3, 2, 1])
+      ids.push(await writeFakeBackup(t.repo, 'invoices', new Date(now - daysAgo * DAY)));
   });
 
   afterAll(async () => {
@@ -43,7 +47,13 @@ describe('copy and prune jobs across repositories', () => {
   it('the copy job copies every complete backup the second repository lacks, verified there', async () => {
     const job = JOBS.copy!;
     const controller = new AbortController();
-    const result = await job.run({ config: t.config, logger, repo: t.repo, target: t.config.targets[0]!, signal: controller.signal });
+    const result = await job.run({
+      config: t.config,
+      logger,
+      repo: t.repo,
+      target: t.config.targets[0]!,
+      signal: controller.signal,
+    });
     expect(result.ok).toBe(true);
     expect(result.summary).toMatch(/^copy of 'invoices' from 'primary': 4 backup\(s\) \([\d.]+ \w+\) to 'nas'$/);
     expect(result.details).toMatchObject({ from: 'primary', copies: [{ to: 'nas', backups: ids }] });
@@ -51,7 +61,13 @@ describe('copy and prune jobs across repositories', () => {
       expect(b.status).toBe('complete');
       expect((await verifyBackup(second, b.manifest!, { deep: false })).ok).toBe(true);
     }
-    const again = await job.run({ config: t.config, logger, repo: t.repo, target: t.config.targets[0]!, signal: controller.signal });
+    const again = await job.run({
+      config: t.config,
+      logger,
+      repo: t.repo,
+      target: t.config.targets[0]!,
+      signal: controller.signal,
+    });
     expect(again.details).toMatchObject({ copies: [{ to: 'nas', backups: [] }] });
   });
 
@@ -60,17 +76,39 @@ describe('copy and prune jobs across repositories', () => {
     const dry = await runCli(['prune', '--dry-run', '--json', '--config', t.configFile]);
     expect(dry.code, dry.stderr).toBe(0);
     const plans = JSON.parse(dry.stdout) as Array<{ repository: string; backups: Array<{ outcome: string }> }>;
-    expect(plans.map((p) => [p.repository, p.backups.filter((b) => b.outcome === 'would delete').length])).toEqual([['primary', 3], ['nas', 1]]);
+    expect(plans.map((p) => [p.repository, p.backups.filter((b) => b.outcome === 'would delete').length])).toEqual([
+      ['primary', 3],
+      ['nas', 1],
+    ]);
     const one = await runCli(['prune', '--dry-run', '--json', '--repository', 'nas', '--config', t.configFile]);
     expect((JSON.parse(one.stdout) as Array<{ repository: string }>).map((p) => p.repository)).toEqual(['nas']);
     expect((await runCli(['prune', '--repository', 'nsa', '--config', t.configFile])).code).toBe(2);
-    const result = await JOBS.prune!.run({ config: t.config, logger, repo: t.repo, target: t.config.targets[0]!, signal: new AbortController().signal });
+    const result = await JOBS.prune!.run({
+      config: t.config,
+      logger,
+      repo: t.repo,
+      target: t.config.targets[0]!,
+      signal: new AbortController().signal,
+    });
     expect(result.ok).toBe(true);
-    expect(result.details).toMatchObject({ deleted: 4, kept: 4, repositories: [{ name: 'primary', deleted: 3, kept: 1 }, { name: 'nas', deleted: 1, kept: 3 }] });
+    expect(result.details).toMatchObject({
+      deleted: 4,
+      kept: 4,
+      repositories: [
+        { name: 'primary', deleted: 3, kept: 1 },
+        { name: 'nas', deleted: 1, kept: 3 },
+      ],
+    });
     expect((await t.repo.listBackups('invoices')).map((b) => b.id)).toEqual(ids.slice(3));
     expect((await second.listBackups('invoices')).map((b) => b.id)).toEqual(ids.slice(1));
     // the backup the second repository pruned is not copied back to it
-    const copy = await JOBS.copy!.run({ config: t.config, logger, repo: t.repo, target: t.config.targets[0]!, signal: new AbortController().signal });
+    const copy = await JOBS.copy!.run({
+      config: t.config,
+      logger,
+      repo: t.repo,
+      target: t.config.targets[0]!,
+      signal: new AbortController().signal,
+    });
     expect(copy.details).toMatchObject({ copies: [{ to: 'nas', backups: [] }] });
   });
 });

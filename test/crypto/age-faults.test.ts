@@ -70,7 +70,10 @@ describe('age decryption faults', async () => {
     }
     expect(failure).toBeInstanceOf(IntegrityError);
     expect(emitted).toBe(CHUNK);
-    await expectIntegrity(flip(file, file.length - 1), /^chunk 3 at byte \d+ of 'test.age' failed authentication \(the file is corrupted or truncated\)$/);
+    await expectIntegrity(
+      flip(file, file.length - 1),
+      /^chunk 3 at byte \d+ of 'test.age' failed authentication \(the file is corrupted or truncated\)$/,
+    );
     await expectIntegrity(flip(file, payload - 1), /^chunk 0 at byte/); // the payload nonce
     const { error } = await decryptFailure(flip(file, payload + 5), [aliceId]);
     expect((error as IntegrityError).exitCode).toBe(1);
@@ -125,7 +128,10 @@ describe('age decryption faults', async () => {
   it('rejects data after the final chunk', async () => {
     await expectIntegrity(Buffer.concat([file, Buffer.from([0])]), /^chunk 3 .*failed authentication/);
     const exact = await encrypt(pseudoRandom(CHUNK, 5), toAlice);
-    await expectIntegrity(Buffer.concat([exact, Buffer.from('x')]), /^unexpected data after the final chunk of 'test\.age'/);
+    await expectIntegrity(
+      Buffer.concat([exact, Buffer.from('x')]),
+      /^unexpected data after the final chunk of 'test\.age'/,
+    );
     await expectIntegrity(Buffer.concat([exact, exact.subarray(-SEALED)]), /^unexpected data after the final chunk/);
     // An empty final chunk after full ones is forbidden by the spec (age must not accept it either).
     const empty = await encrypt(Buffer.alloc(0), toAlice);
@@ -136,7 +142,11 @@ describe('age decryption faults', async () => {
   it('the age CLI agrees that damaged files are damaged', async () => {
     await withTempDir(async (dir) => {
       const key = writeFile(dir, 'k', `${alice.identity}\n`);
-      for (const bad of [flip(file, payload + 7), file.subarray(0, payload + SEALED), Buffer.concat([file, Buffer.from([1])])]) {
+      for (const bad of [
+        flip(file, payload + 7),
+        file.subarray(0, payload + SEALED),
+        Buffer.concat([file, Buffer.from([1])]),
+      ]) {
         expect(() => run('age', ['-d', '-i', key], bad)).toThrowError(/exited 1/);
         await expect(decrypt(bad, [aliceId])).rejects.toBeInstanceOf(IntegrityError);
       }
@@ -147,7 +157,9 @@ describe('age decryption faults', async () => {
     const eve = generateIdentity();
     const { error } = await decryptFailure(file, [parseIdentity(eve.identity)]);
     expect(error).toBeInstanceOf(OperationError);
-    expect((error as OperationError).message).toBe("no identity matched any of the 1 recipient stanza(s) (X25519) in 'test.age'");
+    expect((error as OperationError).message).toBe(
+      "no identity matched any of the 1 recipient stanza(s) (X25519) in 'test.age'",
+    );
     expect((error as OperationError).hint).toContain(fingerprint(eve.recipient));
     expect((error as OperationError).hint).not.toContain(eve.identity);
     const { error: passErr } = await decryptFailure(file, [scryptIdentity('guess')]);
@@ -168,15 +180,24 @@ describe('age decryption faults', async () => {
 
   it('parses the header strictly', async () => {
     const cases: Array<[(h: string) => string, RegExp]> = [
-      [(h) => h.replace('age-encryption.org/v1', 'age-encryption.org/v2'), /^unsupported age format version 'v2' in 'test\.age'$/],
+      [
+        (h) => h.replace('age-encryption.org/v1', 'age-encryption.org/v2'),
+        /^unsupported age format version 'v2' in 'test\.age'$/,
+      ],
       [(h) => `-----BEGIN AGE ENCRYPTED FILE-----\n${h}`, /armored \(PEM\) age file/],
       [(h) => h.replace(/^(-> X25519 \S+)\n(\S+)\n/m, '$1\n$2==\n'), /line 3: stanza body is not canonical base64/],
       [(h) => h.replace(/^(-> X25519 \S+)\n(\S+)\n/m, '$1\r\n$2\n'), /line 2: non-printable byte/],
       [(h) => h.replace('-> X25519 ', '-> X25519  '), /line 2: empty stanza argument/],
-      [(h) => h.replace(/^(-> X25519 \S+)\n(\S+)\n/m, '$1\n$2AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n'), /line 3: stanza body does not end with a short line|line 3: stanza body is not canonical/],
+      [
+        (h) => h.replace(/^(-> X25519 \S+)\n(\S+)\n/m, '$1\n$2AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n'),
+        /line 3: stanza body does not end with a short line|line 3: stanza body is not canonical/,
+      ],
       [(h) => h.replace(/\n--- (\S+)\n$/, '\n--- $1=\n'), /mac is not 32 bytes of canonical base64/],
       [(h) => h.replace(/^-> X25519 \S+\n\S+\n/m, ''), /no recipient stanza/],
-      [(h) => h.replace('-> X25519', '-> scrypt c2FsdHNhbHRzYWx0c2FsdA 10\nAAAA\n-> X25519'), /scrypt stanza must be the only stanza/],
+      [
+        (h) => h.replace('-> X25519', '-> scrypt c2FsdHNhbHRzYWx0c2FsdA 10\nAAAA\n-> X25519'),
+        /scrypt stanza must be the only stanza/,
+      ],
     ];
     for (const [edit, message] of cases) await expectIntegrity(withHeader(file, edit), message);
     // Non-canonical base64: the last character of a 32-byte share carries 2 padding bits that must be zero.

@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createDecryptStream, createEncryptStream, type Identity, type Recipient } from '../../src/core/crypto/index.js';
+import {
+  createDecryptStream,
+  createEncryptStream,
+  type Identity,
+  type Recipient,
+} from '../../src/core/crypto/index.js';
 
 /** Pushes `input` through `stream` in the given slices (whole by default) and collects the output. */
 function split(input: Buffer, sliceSizes: readonly number[]): Buffer[] {
@@ -59,7 +64,8 @@ export function run(cmd: string, args: string[], input?: Buffer): Buffer {
   // A process that exits before reading all its input (age -d stops at the first bad chunk) makes
   // writing the input fail with EPIPE, reported in `error` by Node 24 (not by Node 20) next to the
   // exit status. The status says what the process decided, so a present non-zero status wins.
-  const exited = result.status !== null ? `exited ${result.status}` : result.signal ? `killed by ${result.signal}` : undefined;
+  const exited =
+    result.status !== null ? `exited ${result.status}` : result.signal ? `killed by ${result.signal}` : undefined;
   if (result.status !== 0 && exited) throw new Error(`${cmd} ${args.join(' ')} ${exited}: ${result.stderr.toString()}`);
   if (result.error) throw result.error; // not started, timed out, or exit 0 without reading its input
   return result.stdout;

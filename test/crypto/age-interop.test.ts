@@ -105,4 +105,3 @@ describe('age-encryption (JS reference) interop', () => {
     expect((await decrypt(theirs, [parseIdentity(a.identity)])).equals(data)).toBe(true);
   });
 });
-

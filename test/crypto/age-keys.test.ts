@@ -50,9 +50,9 @@ describe('age keys', () => {
       expect(String((err as Error).message) + String((err as UsageError).hint)).not.toContain(broken.slice(16, 40));
     }
     expect(() => parseIdentities('# only comments\n\n', 'k.txt')).toThrowError("no age identities found in 'k.txt'");
-    expect(() => parseIdentities('AGE-SECRET-KEY-PQ-1XX76JRALNLXDMEW0CRK45QMCCH4X06SE84UN3VPM33W6HWDX0H3SK3ZQFR')).toThrowError(
-      /unsupported age identity type/,
-    );
+    expect(() =>
+      parseIdentities('AGE-SECRET-KEY-PQ-1XX76JRALNLXDMEW0CRK45QMCCH4X06SE84UN3VPM33W6HWDX0H3SK3ZQFR'),
+    ).toThrowError(/unsupported age identity type/);
   });
 
   it('parses recipients, canonicalising case, and rejects everything else with a ConfigError', () => {

@@ -61,7 +61,9 @@ describe('age round trip', () => {
   it('round-trips with a passphrase (one scrypt stanza with its work factor)', async () => {
     const data = pseudoRandom(70_000, 3);
     const file = await encrypt(data, [scryptRecipient('correct horse', 10)]);
-    expect(file.toString('latin1')).toMatch(/^age-encryption\.org\/v1\n-> scrypt [A-Za-z0-9+/]{22} 10\n[A-Za-z0-9+/]{43}\n--- /);
+    expect(file.toString('latin1')).toMatch(
+      /^age-encryption\.org\/v1\n-> scrypt [A-Za-z0-9+/]{22} 10\n[A-Za-z0-9+/]{43}\n--- /,
+    );
     expect((await decrypt(file, [scryptIdentity('correct horse')])).equals(data)).toBe(true);
   });
 

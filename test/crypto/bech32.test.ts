@@ -35,5 +35,4 @@ describe('bech32', () => {
     }
     expect(bech32Encode('age', randomBytes(200)).length).toBeGreaterThan(90);
   });
-
 });

@@ -11,7 +11,16 @@ import { parseConfig } from '../../src/core/config/config.js';
 import { openStateDb } from '../../src/core/state/state-db.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
-import { type DaemonProcess, killDaemon, parsePrometheus, pgDumpShim, runs, startDaemon, waitFor, writeOpsConfig } from './helpers.js';
+import {
+  type DaemonProcess,
+  killDaemon,
+  parsePrometheus,
+  pgDumpShim,
+  runs,
+  startDaemon,
+  waitFor,
+  writeOpsConfig,
+} from './helpers.js';
 
 const TARGETS = Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);
 const CONCURRENCY = 2;
@@ -37,13 +46,31 @@ afterAll(async () => {
 
 /** A daily six-field cron expression for `at` in Asia/Shanghai (the test repository's zone). */
 function dailyAt(at: Date): string {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23' }).formatToParts(at).map((p) => [p.type, Number(p.value)]));
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Asia/Shanghai',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      hourCycle: 'h23',
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, Number(p.value)]),
+  );
   return `${parts.second} ${parts.minute} ${parts.hour} * * *`;
 }
 
 /** The most runs of one process at any instant, from their start and finish times. */
 function maxConcurrent(rows: Array<{ started_at: Date; finished_at: Date | null }>): number {
-  const edges = rows.flatMap((r) => [[r.started_at.getTime(), 1], [(r.finished_at ?? new Date()).getTime(), -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const edges = rows
+    .flatMap(
+      (r) =>
+        [
+          [r.started_at.getTime(), 1],
+          [(r.finished_at ?? new Date()).getTime(), -1],
+        ] as const,
+    )
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
   let most = 0;
   for (const [, d] of edges) most = Math.max(most, (now += d));
@@ -54,22 +81,40 @@ describe('a fleet of daemons on one queue', () => {
   it('20 targets at one fire time, 3 daemons × concurrency 2: each fire time once, ≤ 2 at once per daemon, shared', async () => {
     const fireTime = new Date(Math.ceil((Date.now() + 20_000) / 1000) * 1000);
     const schedule = dailyAt(fireTime);
-    const config = await writeOpsConfig(t, 'fleet.yaml', { state: { url: state.url }, schedules: { backup: schedule }, daemon: { heartbeat: '1s', staleAfter: '3s', shutdownTimeout: '10s', concurrency: CONCURRENCY } });
+    const config = await writeOpsConfig(t, 'fleet.yaml', {
+      state: { url: state.url },
+      schedules: { backup: schedule },
+      daemon: { heartbeat: '1s', staleAfter: '3s', shutdownTimeout: '10s', concurrency: CONCURRENCY },
+    });
     await (await openStateDb(parseConfig(await readFile(config, 'utf8'), process.env, config))).end();
     // yesterday's fire time ran: a daemon that starts late catches today's up instead of missing it
     for (const target of TARGETS) {
-      await query(state.url, `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, finished_at) values ('backup', $1, $2, 'schedule', 'old-host', 1, 'succeeded', $2)`, [target, new Date(fireTime.getTime() - 86_400_000)]);
+      await query(
+        state.url,
+        `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, finished_at) values ('backup', $1, $2, 'schedule', 'old-host', 1, 'succeeded', $2)`,
+        [target, new Date(fireTime.getTime() - 86_400_000)],
+      );
     }
     const shim = await pgDumpShim('[ "$1" = --version ] && exec "$REAL" "$@"; sleep 1; exec "$REAL" "$@"');
     for (let i = 0; i < 3; i++) daemons.push(startDaemon(config, { PATH: shim.path }));
     const addresses = await Promise.all(daemons.map((d) => d.address));
     const ours = `job = 'backup' and fire_time = $1`;
-    const done = await waitFor('every target backed up once', async () => {
-      const ok = await runs(state.url, `${ours} and status = 'succeeded'`, [fireTime]);
-      return ok.length >= TARGETS.length ? ok : undefined;
-    }, 150_000, daemons);
+    const done = await waitFor(
+      'every target backed up once',
+      async () => {
+        const ok = await runs(state.url, `${ours} and status = 'succeeded'`, [fireTime]);
+        return ok.length >= TARGETS.length ? ok : undefined;
+      },
+      150_000,
+      daemons,
+    );
     const metrics = parsePrometheus(await (await fetch(`http://${addresses[0]}/metrics`)).text());
-    await Promise.all(daemons.map((d) => { d.child.kill('SIGTERM'); return d.exited; }));
+    await Promise.all(
+      daemons.map((d) => {
+        d.child.kill('SIGTERM');
+        return d.exited;
+      }),
+    );
 
     const rows = await runs(state.url, ours, [fireTime]);
     // exactly once: one succeeded run per target, no other attempt, nothing left queued or running
@@ -83,7 +128,9 @@ describe('a fleet of daemons on one queue', () => {
     expect(new Set(rows.map((r) => r.pid)).size).toBeGreaterThanOrEqual(2);
     const first = Math.min(...rows.map((r) => r.started_at.getTime()));
     const last = Math.max(...rows.map((r) => r.finished_at!.getTime()));
-    console.info(`[measure] fleet: ${rows.length} runs by daemon ${pids.map((p) => rows.filter((r) => r.pid === p).length).join('/')}, most at once per daemon ${perDaemon.join('/')}, makespan ${((last - first) / 1000).toFixed(1)}s`);
+    console.info(
+      `[measure] fleet: ${rows.length} runs by daemon ${pids.map((p) => rows.filter((r) => r.pid === p).length).join('/')}, most at once per daemon ${perDaemon.join('/')}, makespan ${((last - first) / 1000).toFixed(1)}s`,
+    );
     // /metrics: this daemon's concurrency, and the queue per host (all daemons run on this host)
     expect(metrics.samples.find((s) => s.name === 'fapiao_guard_concurrency')!.value).toBe(CONCURRENCY);
     expect(metrics.samples.some((s) => s.name === 'fapiao_guard_queue_succeeded' && s.labels.host)).toBe(true);

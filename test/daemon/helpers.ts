@@ -129,20 +129,31 @@ export interface RunRecord {
 }
 
 export function runs(stateUrl: string, where = 'true', params: unknown[] = []): Promise<RunRecord[]> {
-  return query<RunRecord>(stateUrl, `select id::int, job, target, fire_time, trigger, pid, status, started_at, finished_at, error, is_failure from fapiao_guard.job_runs where ${where} order by fire_time, id`, params);
+  return query<RunRecord>(
+    stateUrl,
+    `select id::int, job, target, fire_time, trigger, pid, status, started_at, finished_at, error, is_failure from fapiao_guard.job_runs where ${where} order by fire_time, id`,
+    params,
+  );
 }
 
 /**
  * waitFor (test/helpers/wait.ts) for daemon tests: with `daemons`, fail at once, with their logs,
  * when one of them exits first; on a timeout, show their logs.
  */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms: number, daemons: DaemonProcess[] = []): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  ms: number,
+  daemons: DaemonProcess[] = [],
+): Promise<T> {
   let gone: DaemonProcess | undefined;
   for (const d of daemons) void d.exited.then(() => (gone ??= d));
   try {
     return await waitUntil(what, check, ms, { abandon: () => (gone ? `daemon pid ${gone.pid} exited` : undefined) });
   } catch (err) {
-    throw new Error(`${(err as Error).message}${daemons.map((d) => `\ndaemon pid ${d.pid} log:\n${d.stderr()}`).join('')}`);
+    throw new Error(
+      `${(err as Error).message}${daemons.map((d) => `\ndaemon pid ${d.pid} log:\n${d.stderr()}`).join('')}`,
+    );
   }
 }
 

@@ -20,7 +20,10 @@ import { type DaemonProcess, runs, startDaemon, waitFor, writeOpsConfig } from '
 class PgSwitch {
   up = false;
   private readonly sockets = new Set<Socket>();
-  private constructor(readonly server: Server, readonly target: URL) {}
+  private constructor(
+    readonly server: Server,
+    readonly target: URL,
+  ) {}
 
   static async start(target: string): Promise<PgSwitch> {
     const url = new URL(target);
@@ -94,21 +97,50 @@ describe('the state database goes away', () => {
       });
       const d = startDaemon(config);
       daemons.push(d);
-      await waitFor('a retry at start', async () => (d.logs('state database unreachable at start; retrying').length >= 2 ? true : undefined), 30_000, [d]);
+      await waitFor(
+        'a retry at start',
+        async () => (d.logs('state database unreachable at start; retrying').length >= 2 ? true : undefined),
+        30_000,
+        [d],
+      );
       expect(d.child.exitCode).toBeNull();
       sw.up = true;
       await d.address;
-      const first = await waitFor('a scheduled run', async () => (await runs(state.url, `trigger = 'schedule' and status = 'succeeded'`))[0], 30_000);
+      const first = await waitFor(
+        'a scheduled run',
+        async () => (await runs(state.url, `trigger = 'schedule' and status = 'succeeded'`))[0],
+        30_000,
+      );
 
       // down right after a fire time: the next one (within 5 s) finds no database
-      await waitFor('a fresh fire time', async () => ((await runs(state.url, `fire_time > $1`, [first.fire_time]))[0] ? true : undefined), 30_000);
+      await waitFor(
+        'a fresh fire time',
+        async () => ((await runs(state.url, `fire_time > $1`, [first.fire_time]))[0] ? true : undefined),
+        30_000,
+      );
       sw.down();
-      const missed = await waitFor('the missed fire time', async () => d.logs('fire time missed: state database unreachable')[0], 30_000);
-      const alert = await waitFor('the alert', async () => rx.requests.map((r) => JSON.parse(r.body) as Record<string, unknown>).find((p) => p.event === 'failure'), 30_000, [d]);
+      const missed = await waitFor(
+        'the missed fire time',
+        async () => d.logs('fire time missed: state database unreachable')[0],
+        30_000,
+      );
+      const alert = await waitFor(
+        'the alert',
+        async () =>
+          rx.requests.map((r) => JSON.parse(r.body) as Record<string, unknown>).find((p) => p.event === 'failure'),
+        30_000,
+        [d],
+      );
       expect(alert).toMatchObject({ job: 'prune', target: 'inv', status: 'failed' });
-      expect(String(alert.error)).toMatch(/^fire time \S+ missed: the state database is unreachable \(.+\); it runs as a catch-up when the database is back$/);
+      expect(String(alert.error)).toMatch(
+        /^fire time \S+ missed: the state database is unreachable \(.+\); it runs as a catch-up when the database is back$/,
+      );
       sw.up = true;
-      const caught = await waitFor('the catch-up of the missed fire time', async () => (await runs(state.url, `trigger = 'catch-up' and fire_time = $1`, [missed.fireTime]))[0], 30_000);
+      const caught = await waitFor(
+        'the catch-up of the missed fire time',
+        async () => (await runs(state.url, `trigger = 'catch-up' and fire_time = $1`, [missed.fireTime]))[0],
+        30_000,
+      );
       expect(caught).toMatchObject({ job: 'prune', target: 'inv', pid: d.pid });
       d.child.kill('SIGTERM');
       expect((await d.exited).code).toBe(0);
@@ -126,7 +158,11 @@ describe('the state database goes away', () => {
     await (await openStateDb(config)).end();
     // one running row per job and target: two jobs
     const insert = (job: string, pid: number) =>
-      query<{ id: number }>(state.url, `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, heartbeat_at) values ($1, 'inv', now(), 'schedule', $2, $3, 'running', now() - interval '1 hour') returning id::int`, [job, hostname(), pid]);
+      query<{ id: number }>(
+        state.url,
+        `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, heartbeat_at) values ($1, 'inv', now(), 'schedule', $2, $3, 'running', now() - interval '1 hour') returning id::int`,
+        [job, hostname(), pid],
+      );
     const [mine] = await insert('reconcile', process.pid);
     const [other] = await insert('backup', process.pid);
     const pool = new pg.Pool({ connectionString: state.url });

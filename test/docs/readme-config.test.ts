@@ -7,7 +7,12 @@ import { parseConfig } from '../../src/core/config/config.js';
 const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
 // every ${NAME} the documents use, with harmless values
 const env = new Proxy({} as NodeJS.ProcessEnv, {
-  get: (_t, name) => (name === 'FAPIAO_GUARD_RECIPIENT' ? RECIPIENT : String(name).endsWith('WEBHOOK') ? `https://hooks.example.com/${String(name)}` : `x-${String(name)}`),
+  get: (_t, name) =>
+    name === 'FAPIAO_GUARD_RECIPIENT'
+      ? RECIPIENT
+      : String(name).endsWith('WEBHOOK')
+        ? `https://hooks.example.com/${String(name)}`
+        : `x-${String(name)}`,
 });
 
 describe('documented configuration', () => {

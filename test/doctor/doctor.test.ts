@@ -69,7 +69,10 @@ async function doctor(config: Config, sendTest = false): Promise<DoctorCheck[]> 
   return runDoctor(config, repo, { targets: config.targets, sendTest, now: new Date('2026-11-27T16:30:00Z') });
 }
 
-const notOk = (checks: DoctorCheck[]) => checks.filter((c) => c.status !== 'ok').map((c) => `${c.status} ${c.section}: ${c.check}: ${c.detail}${c.fix ? ` | ${c.fix}` : ''}`);
+const notOk = (checks: DoctorCheck[]) =>
+  checks
+    .filter((c) => c.status !== 'ok')
+    .map((c) => `${c.status} ${c.section}: ${c.check}: ${c.detail}${c.fix ? ` | ${c.fix}` : ''}`);
 
 describe('doctor', () => {
   it('a healthy setup: every check ✓, one line each, exit 0', async () => {
@@ -83,7 +86,9 @@ describe('doctor', () => {
       'target shop: verifyTables "财务"."发票 主表"',
       'target shop: verifyTables "财务"."TaxRate"',
       'reconcile.local: table billing.invoices',
-      ...['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax'].map((f) => `reconcile.local: column ${f}`),
+      ...['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax'].map(
+        (f) => `reconcile.local: column ${f}`,
+      ),
       'reconcile.upstream: file',
       'repository: initialised',
       'repository: writable',
@@ -94,7 +99,12 @@ describe('doctor', () => {
     expect(checks.find((c) => c.check === 'verifyTables "财务"."TaxRate"')!.detail).toBe('"财务"."TaxRate", 3 rows');
     expect(checks.find((c) => c.check === 'file')!.detail).toMatch(/1 file .* 2 invoices valid, 0 rows rejected/);
     expect(doctorExitCode(checks)).toBe(0);
-    expect(renderDoctor(checks).split('\n').filter(Boolean).every((l) => l.startsWith('✓ '))).toBe(true);
+    expect(
+      renderDoctor(checks)
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('✓ ')),
+    ).toBe(true);
     expect(receiver.requests).toEqual([]); // no message without --send-test
     // the repository probe is gone again
     const repo = new Repository(new FileStorage(t.repoUrl));
@@ -107,7 +117,12 @@ describe('doctor', () => {
     const checks = await doctor(
       configWith((doc) => {
         doc.targets[0].verifyTables = ['"财务".taxrate', '财务."TaxRate"'];
-        doc.reconcile.local.columns = { ...partitioned.invoices.columns, number: '"Invoice_Number"', sellerTaxId: 'issued_at', total: 'seller_tax_id' };
+        doc.reconcile.local.columns = {
+          ...partitioned.invoices.columns,
+          number: '"Invoice_Number"',
+          sellerTaxId: 'issued_at',
+          total: 'seller_tax_id',
+        };
       }),
     );
     expect(notOk(checks)).toEqual([
@@ -135,7 +150,9 @@ describe('doctor', () => {
     );
     expect(notOk(checks)).toEqual([
       `failed target shop: read rights: '${role}' cannot read 3 relations: billing.invoices_2026_10, billing.invoices_2026_11, "财务"."TaxRate" | grant usage on schema billing to ${role}; grant select on all tables in schema billing to ${role} (or use the pg_read_all_data role)`,
-      expect.stringMatching(/^failed target down: connection: cannot connect to 'postgres:\/\/postgres@127\.0\.0\.1:1\/nope': .*ECONNREFUSED/),
+      expect.stringMatching(
+        /^failed target down: connection: cannot connect to 'postgres:\/\/postgres@127\.0\.0\.1:1\/nope': .*ECONNREFUSED/,
+      ),
       'unchecked target down: snapshot: not checked: no connection',
       'unchecked target down: read rights: not checked: no connection',
       'unchecked target down: pg_dump: not checked: no connection',
@@ -144,11 +161,17 @@ describe('doctor', () => {
   });
 
   it('an upstream file with rejected rows, an uninitialised repository, a foreign identity, a state database from a newer version, an undeliverable notifier', async () => {
-    await writeFile(path.join(t.dir, 'bad.csv'), `${EXPORT}\n031000000001,00000003,2026-11-20 12:00:00,abc,13.00,113.00,正常,91310110666007217T,91110000600037341L`);
+    await writeFile(
+      path.join(t.dir, 'bad.csv'),
+      `${EXPORT}\n031000000001,00000003,2026-11-20 12:00:00,abc,13.00,113.00,正常,91310110666007217T,91110000600037341L`,
+    );
     const other = generateIdentity();
     await writeFile(path.join(t.dir, 'other.key'), formatIdentityFile(other.identity), { mode: 0o600 });
     await mkdir(path.join(t.dir, 'empty-repo'));
-    await query(state.url, `create schema if not exists fapiao_guard; create table if not exists fapiao_guard.schema_migrations (version int primary key, name text not null, applied_at timestamptz not null default now()); insert into fapiao_guard.schema_migrations values (999, 'future') on conflict do nothing`);
+    await query(
+      state.url,
+      `create schema if not exists fapiao_guard; create table if not exists fapiao_guard.schema_migrations (version int primary key, name text not null, applied_at timestamptz not null default now()); insert into fapiao_guard.schema_migrations values (999, 'future') on conflict do nothing`,
+    );
     try {
       receiver.answers = [{ status: 500, body: 'down' }];
       const checks = await doctor(
@@ -162,7 +185,9 @@ describe('doctor', () => {
         true,
       );
       const lines = notOk(checks);
-      expect(lines[0]).toMatch(/^failed reconcile\.upstream: file: 1 file .*, 2 invoices valid, 1 rows rejected \| first rejected row: bad\.csv:4: /);
+      expect(lines[0]).toMatch(
+        /^failed reconcile\.upstream: file: 1 file .*, 2 invoices valid, 1 rows rejected \| first rejected row: bad\.csv:4: /,
+      );
       expect(lines.slice(1)).toEqual([
         `failed repository: initialised: no fapiao-guard repository at '${pathToFileURL(path.join(t.dir, 'empty-repo')).href}' | run 'fapiao-guard init' first`,
         'unchecked repository: writable: not checked: repository not readable or not initialised',
@@ -179,7 +204,10 @@ describe('doctor', () => {
 
   it('--send-test delivers one test message', async () => {
     receiver.requests.length = 0;
-    const checks = await doctor(configWith((doc) => delete doc.reconcile), true);
+    const checks = await doctor(
+      configWith((doc) => delete doc.reconcile),
+      true,
+    );
     expect(checks.find((c) => c.section === 'notify')).toMatchObject({ status: 'ok', detail: 'test message sent' });
     expect(receiver.requests).toHaveLength(1);
     expect(receiver.requests[0]!.body).toContain('doctor: test message');
@@ -187,16 +215,32 @@ describe('doctor', () => {
 
   it('the CLI: ✗ lines and exit 1, --json, exit 2 on a config error', async () => {
     const file = path.join(t.dir, 'doctor.yaml');
-    await writeFile(file, JSON.stringify({ ...base, targets: [{ name: 'shop', url: source.url, verifyTables: ['public.nope'] }], reconcile: undefined, notify: undefined }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        ...base,
+        targets: [{ name: 'shop', url: source.url, verifyTables: ['public.nope'] }],
+        reconcile: undefined,
+        notify: undefined,
+      }),
+    );
     const res = await runCli(['doctor', '--config', file]);
     expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(/^✗ target shop: verifyTables public\.nope: verify table 'public\.nope' not found in database '\w+' \(fix: .*\)$/m);
+    expect(res.stdout).toMatch(
+      /^✗ target shop: verifyTables public\.nope: verify table 'public\.nope' not found in database '\w+' \(fix: .*\)$/m,
+    );
     expect(res.stdout).toMatch(/^✓ repository: writable: /m);
     expect(errorLine(res)).toMatch(/doctor: 1 of \d+ checks failed, first: target shop: verifyTables public\.nope/);
     const json = await runCli(['doctor', '--json', '--config', file]);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout).find((c: DoctorCheck) => c.status === 'failed')).toMatchObject({ section: 'target shop', check: 'verifyTables public.nope' });
-    await writeFile(file, JSON.stringify({ ...base, targets: [{ name: 'shop', url: source.url, verifyTables: ['public.发票 附件'] }] }));
+    expect(JSON.parse(json.stdout).find((c: DoctorCheck) => c.status === 'failed')).toMatchObject({
+      section: 'target shop',
+      check: 'verifyTables public.nope',
+    });
+    await writeFile(
+      file,
+      JSON.stringify({ ...base, targets: [{ name: 'shop', url: source.url, verifyTables: ['public.发票 附件'] }] }),
+    );
     const bad = await runCli(['doctor', '--config', file]);
     expect(bad.code).toBe(2);
     expect(errorLine(bad)).toMatch(/verifyTables\[0\]: 'public\.发票 附件': a name with a space must be quoted/);

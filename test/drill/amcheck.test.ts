@@ -44,12 +44,15 @@ beforeAll(async () => {
   );
   t = await createTestRepo({ targets: [{ name: TARGET, url: source.url }] });
   await runBackup({ config: t.config, repo: t.repo, logger }, t.config.targets[0]!);
-  serverMajor = (await query<{ v: string }>(source.url, `select current_setting('server_version_num') as v`))[0]!.v.slice(0, 2);
+  serverMajor = (
+    await query<{ v: string }>(source.url, `select current_setting('server_version_num') as v`)
+  )[0]!.v.slice(0, 2);
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  for (const name of await scratchDatabases(serverUrl(), TARGET)) await query(serverUrl(), `drop database if exists ${name} with (force)`);
+  for (const name of await scratchDatabases(serverUrl(), TARGET))
+    await query(serverUrl(), `drop database if exists ${name} with (force)`);
   await Promise.all([source?.drop(), state?.drop()]);
   await t?.cleanup();
 });
@@ -57,7 +60,16 @@ afterAll(async () => {
 describe('drill.amcheck', () => {
   it('a restored B-tree index out of order is caught by pg_amcheck: the drill fails naming the index', async () => {
     expect(findAmcheck(serverMajor), 'pg_amcheck (postgresql-client) is needed for this test').toBeDefined();
-    const report = await runDrill({ config: drillConfig(t, state.url, { amcheck: true }), repo: t.repo, logger, identities: await loadIdentities(t.config), progress: false }, t.config.targets[0]!);
+    const report = await runDrill(
+      {
+        config: drillConfig(t, state.url, { amcheck: true }),
+        repo: t.repo,
+        logger,
+        identities: await loadIdentities(t.config),
+        progress: false,
+      },
+      t.config.targets[0]!,
+    );
     const check = report.checks.find((c) => c.name === 'pg_amcheck')!;
     expect(check).toMatchObject({ ok: false });
     expect(check.problem).toMatch(/item order invariant violated for index "session_sorted_n"/);
@@ -69,7 +81,16 @@ describe('drill.amcheck', () => {
   });
 
   it('the same drill without amcheck passes (the damage is only visible to pg_amcheck)', async () => {
-    const report = await runDrill({ config: drillConfig(t, state.url, { amcheck: false }), repo: t.repo, logger, identities: await loadIdentities(t.config), progress: false }, t.config.targets[0]!);
+    const report = await runDrill(
+      {
+        config: drillConfig(t, state.url, { amcheck: false }),
+        repo: t.repo,
+        logger,
+        identities: await loadIdentities(t.config),
+        progress: false,
+      },
+      t.config.targets[0]!,
+    );
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.verdict).toBe('pass');
   });
@@ -84,9 +105,12 @@ describe('drill.amcheck', () => {
       ok: false,
       expected: 'no corruption',
       actual: 'not run: pg_amcheck not installed',
-      problem: 'not run: pg_amcheck not found on PATH or in /usr/lib/postgresql/99/bin (install postgresql-client-99, or set drill.amcheck: false)',
+      problem:
+        'not run: pg_amcheck not found on PATH or in /usr/lib/postgresql/99/bin (install postgresql-client-99, or set drill.amcheck: false)',
     });
     expect(verdictOf([{ name: 'restore dump.zst.age', ok: true, expected: 'ok', actual: 'ok' }, check])).toBe('fail');
-    expect(causeOf([check])).toBe('pg_amcheck: not run: pg_amcheck not found on PATH or in /usr/lib/postgresql/99/bin (install postgresql-client-99, or set drill.amcheck: false)');
+    expect(causeOf([check])).toBe(
+      'pg_amcheck: not run: pg_amcheck not found on PATH or in /usr/lib/postgresql/99/bin (install postgresql-client-99, or set drill.amcheck: false)',
+    );
   });
 });

@@ -26,7 +26,12 @@ let backupId: string;
 beforeAll(async () => {
   source = await createSampleDatabase('drillcli', 2000);
   state = await createDatabase('drillcli_state');
-  t = await createTestRepo({ targets: [{ name: TARGET, url: source.url }, { name: 'empty', url: source.url }] });
+  t = await createTestRepo({
+    targets: [
+      { name: TARGET, url: source.url },
+      { name: 'empty', url: source.url },
+    ],
+  });
   backupId = (await runBackup({ config: t.config, repo: t.repo, logger: silentLogger() }, t.config.targets[0]!)).id;
 });
 
@@ -37,35 +42,74 @@ afterAll(async () => {
 
 describe('fapiao-guard drill', () => {
   it('--json prints the report contract and exits 0 when the drill passes; drills lists it', async () => {
-    const config = await writeDrillConfigFile(t, state.url, { assertions: [{ name: 'totals add up', sql: 'select count(*) from public.invoices where total_amount <> amount + tax_amount', expect: 0 }] });
+    const config = await writeDrillConfigFile(t, state.url, {
+      assertions: [
+        {
+          name: 'totals add up',
+          sql: 'select count(*) from public.invoices where total_amount <> amount + tax_amount',
+          expect: 0,
+        },
+      ],
+    });
     const res = await runCli(['drill', 'latest', '--target', TARGET, '--json', '--config', config]);
     expect(res.code).toBe(0);
     const report = JSON.parse(res.stdout);
-    expect(report).toMatchObject({ drillId: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{4}$/), backupId, target: TARGET, verdict: 'pass', rpoSeconds: expect.any(Number) });
+    expect(report).toMatchObject({
+      drillId: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{4}$/),
+      backupId,
+      target: TARGET,
+      verdict: 'pass',
+      rpoSeconds: expect.any(Number),
+    });
     expect(Object.keys(report.seconds).sort()).toEqual(['checks', 'download', 'restore', 'total']);
     for (const check of report.checks) expect(Object.keys(check).sort()).toEqual(['actual', 'expected', 'name', 'ok']);
     expect(report.checks).toContainEqual({ name: 'assert totals add up', ok: true, expected: 0, actual: '0' });
     // one log line per phase on stderr, JSON
     // (other test files' drills may add housekeeping lines, e.g. leftovers seen on the shared server)
-    const lines = res.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: number });
-    const PHASES = ['drill started', 'scratch database created', 'restore finished', 'checks finished', 'scratch database dropped', 'drill passed'];
+    const lines = res.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; level: number });
+    const PHASES = [
+      'drill started',
+      'scratch database created',
+      'restore finished',
+      'checks finished',
+      'scratch database dropped',
+      'drill passed',
+    ];
     expect(lines.map((l) => l.msg).filter((m) => PHASES.includes(m))).toEqual(PHASES);
     expect(lines.filter((l) => l.level >= 50)).toEqual([]);
 
     const drills = await runCli(['drills', '--json', '--config', config]);
     expect(drills.code).toBe(0);
-    expect(JSON.parse(drills.stdout).at(-1)).toMatchObject({ drillId: report.drillId, target: TARGET, backupId, status: 'pass', rtoSeconds: report.seconds.total, rpoSeconds: report.rpoSeconds, cause: null });
+    expect(JSON.parse(drills.stdout).at(-1)).toMatchObject({
+      drillId: report.drillId,
+      target: TARGET,
+      backupId,
+      status: 'pass',
+      rtoSeconds: report.seconds.total,
+      rpoSeconds: report.rpoSeconds,
+      cause: null,
+    });
     const table = await runCli(['drills', '--config', config]);
     expect(table.stdout.split('\n')[0]).toMatch(/^when\s+target\s+backup\s+verdict\s+RTO\s+RPO\s+drill\s+cause$/);
     expect(table.stdout).toContain(report.drillId);
   });
 
   it('exit 1 with the failed check in one line, and the report still printed', async () => {
-    const config = await writeDrillConfigFile(t, state.url, { assertions: [{ name: 'no invoices', sql: 'select count(*) from public.invoices', expect: 0 }] }, 'failing.yaml');
+    const config = await writeDrillConfigFile(
+      t,
+      state.url,
+      { assertions: [{ name: 'no invoices', sql: 'select count(*) from public.invoices', expect: 0 }] },
+      'failing.yaml',
+    );
     const res = await runCli(['drill', '--target', TARGET, '--config', config]);
     expect(res.code).toBe(1);
     expect(errorLine(res)).toMatch(
-      new RegExp(`^fapiao-guard: drill (\\S+) of '${TARGET}' \\(backup '${backupId}'\\) failed: assert no invoices: expected 0, got 2000 \\(hint: the report lists every check: ${t.dir}/reports/drill-${TARGET}-\\1\\.html\\)$`),
+      new RegExp(
+        `^fapiao-guard: drill (\\S+) of '${TARGET}' \\(backup '${backupId}'\\) failed: assert no invoices: expected 0, got 2000 \\(hint: the report lists every check: ${t.dir}/reports/drill-${TARGET}-\\1\\.html\\)$`,
+      ),
     );
     expect(res.stdout).toMatch(/^assert no invoices\s+0\s+2000\s+FAILED$/m);
     expect(res.stdout).toMatch(/^FAIL: drill /m);
@@ -73,7 +117,17 @@ describe('fapiao-guard drill', () => {
   });
 
   it('exit 2 with every problem of the drill section and its path', async () => {
-    const config = await writeDrillConfigFile(t, state.url, { pick: 'sometimes', rtoObjective: 'soon', assertions: [{ name: 'x', sql: 'select 1' }, 'select 2'], colour: 'blue' }, 'bad.yaml');
+    const config = await writeDrillConfigFile(
+      t,
+      state.url,
+      {
+        pick: 'sometimes',
+        rtoObjective: 'soon',
+        assertions: [{ name: 'x', sql: 'select 1' }, 'select 2'],
+        colour: 'blue',
+      },
+      'bad.yaml',
+    );
     const res = await runCli(['drill', '--config', config]);
     expect(res.code).toBe(2);
     const line = errorLine(res);
@@ -88,7 +142,9 @@ describe('fapiao-guard drill', () => {
     const config = await writeDrillConfigFile(t, state.url, {}, 'empty.yaml');
     const res = await runCli(['drill', '--target', 'empty', '--config', config]);
     expect(res.code).toBe(3);
-    expect(errorLine(res)).toBe(`fapiao-guard: no complete backup of target 'empty' in '${t.repoUrl}' to drill (hint: run 'fapiao-guard backup --config ${config}' first)`);
+    expect(errorLine(res)).toBe(
+      `fapiao-guard: no complete backup of target 'empty' in '${t.repoUrl}' to drill (hint: run 'fapiao-guard backup --config ${config}' first)`,
+    );
   });
 
   it('SIGTERM mid-restore: pg_restore stopped, scratch database dropped, drill recorded as interrupted, exit 3', async () => {
@@ -102,8 +158,14 @@ describe('fapiao-guard drill', () => {
     try {
       const config = await writeDrillConfigFile(t, state.url, {}, 'sigterm.yaml');
       let pid = 0;
-      const running = runCli(['drill', '--target', TARGET, '--config', config], { env: { PATH: `${shim}:${process.env.PATH}` }, onSpawn: (p) => (pid = p) });
-      await waitFor('pg_restore to finish restoring', () => (existsSync(mark) ? true : undefined), 60_000, { pollMs: 50, abandon: watch(running, 'the drill command') });
+      const running = runCli(['drill', '--target', TARGET, '--config', config], {
+        env: { PATH: `${shim}:${process.env.PATH}` },
+        onSpawn: (p) => (pid = p),
+      });
+      await waitFor('pg_restore to finish restoring', () => (existsSync(mark) ? true : undefined), 60_000, {
+        pollMs: 50,
+        abandon: watch(running, 'the drill command'),
+      });
       expect(await scratchDatabases(serverUrl(), TARGET)).toHaveLength(1);
       const sent = Date.now();
       process.kill(pid, 'SIGTERM');
@@ -113,12 +175,24 @@ describe('fapiao-guard drill', () => {
       expect(Date.now() - sent).toBeLessThan(60_000);
       expect(res.code).toBe(3);
       const line = errorLine(res);
-      expect(line).toMatch(new RegExp(`^fapiao-guard: drill (\\S+) of '${TARGET}' interrupted \\(interrupted by SIGTERM\\); scratch database 'fg_drill_${TARGET}_\\w+' dropped$`));
+      expect(line).toMatch(
+        new RegExp(
+          `^fapiao-guard: drill (\\S+) of '${TARGET}' interrupted \\(interrupted by SIGTERM\\); scratch database 'fg_drill_${TARGET}_\\w+' dropped$`,
+        ),
+      );
       expect(await scratchDatabases(serverUrl(), TARGET)).toEqual([]);
       const drillId = /drill (\S+) of/.exec(line)![1]!;
-      expect(await historyRow(state.url, drillId)).toMatchObject({ status: 'interrupted', cause: 'interrupted by SIGTERM', backup_id: backupId });
+      expect(await historyRow(state.url, drillId)).toMatchObject({
+        status: 'interrupted',
+        cause: 'interrupted by SIGTERM',
+        backup_id: backupId,
+      });
       // the shim's pg_restore (now that sleep) was killed, not orphaned
-      expect(execFileSync('sh', ['-c', `pgrep -x -f '${sleep}' || true`]).toString().trim()).toBe('');
+      expect(
+        execFileSync('sh', ['-c', `pgrep -x -f '${sleep}' || true`])
+          .toString()
+          .trim(),
+      ).toBe('');
     } finally {
       await rm(shim, { recursive: true, force: true });
     }

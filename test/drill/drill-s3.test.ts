@@ -43,10 +43,18 @@ afterAll(async () => {
 describe('drill from S3', () => {
   it('passes on a fresh backup and stores its report under drills/<target>/', async () => {
     const backup = await runBackup({ config: t.config, repo: t.repo, logger }, t.config.targets[0]!);
-    const report = await runDrill({ config: drillConfig(t, state.url), repo: t.repo, logger, progress: false }, t.config.targets[0]!);
+    const report = await runDrill(
+      { config: drillConfig(t, state.url), repo: t.repo, logger, progress: false },
+      t.config.targets[0]!,
+    );
     expect(report.verdict).toBe('pass');
     expect(report.backupId).toBe(backup.id);
-    expect(report.checks.find((c) => c.name === 'rows public.invoices')).toEqual({ name: 'rows public.invoices', ok: true, expected: 2500, actual: 2500 });
+    expect(report.checks.find((c) => c.name === 'rows public.invoices')).toEqual({
+      name: 'rows public.invoices',
+      ok: true,
+      expected: 2500,
+      actual: 2500,
+    });
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     const stored = JSON.parse(await text(await t.repo.storage.load(`drills/${TARGET}/${report.drillId}.json`)));
     expect(stored).toMatchObject({ drillId: report.drillId, backupId: backup.id, verdict: 'pass' });

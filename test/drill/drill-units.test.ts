@@ -50,13 +50,35 @@ describe('drill configuration', () => {
 `,
       {},
     );
-    expect(config.drill).toMatchObject({ scratchUrl: 'postgres://postgres@127.0.0.1:5432/postgres', pick: { kind: 'random', among: 7 }, rtoObjective: 900, rpoObjective: 93600, jobs: 2, amcheck: true });
+    expect(config.drill).toMatchObject({
+      scratchUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+      pick: { kind: 'random', among: 7 },
+      rtoObjective: 900,
+      rpoObjective: 93600,
+      jobs: 2,
+      amcheck: true,
+    });
     expect(config.drill!.assertions.map((a) => a.expect)).toEqual([0, true]);
   });
 
   it('reports every problem with its path', () => {
     const issues = new Issues();
-    readDrillConfig(new Reader({ scratchUrl: 'mysql://x', pick: 'random:0', keep: 'maybe', leftoverAfter: '1m', assertions: [{ name: 'a', sql: 's', expect: 1 }, { name: 'a', sql: 's', expect: [1] }] }, 'drill', issues));
+    readDrillConfig(
+      new Reader(
+        {
+          scratchUrl: 'mysql://x',
+          pick: 'random:0',
+          keep: 'maybe',
+          leftoverAfter: '1m',
+          assertions: [
+            { name: 'a', sql: 's', expect: 1 },
+            { name: 'a', sql: 's', expect: [1] },
+          ],
+        },
+        'drill',
+        issues,
+      ),
+    );
     expect(issues.list).toEqual([
       'drill.scratchUrl: must be a postgres:// URL (an admin database on the scratch server, e.g. …/postgres)',
       "drill.pick: 'random:0' is not latest, random, random:N or a backup id",
@@ -73,7 +95,8 @@ describe('drill configuration', () => {
     expect(parsePick('random:30')).toEqual({ kind: 'random', among: 30 });
     expect(parsePick('20261128T020000Z-7f3a')).toEqual({ kind: 'id', id: '20261128T020000Z-7f3a' });
     expect(parsePick('20261128T02')).toEqual({ kind: 'id', id: '20261128T02' });
-    for (const bad of ['', 'randomly', 'random:x', 'random:0', 'newest', "1'; drop"]) expect(parsePick(bad)).toBeUndefined();
+    for (const bad of ['', 'randomly', 'random:x', 'random:0', 'newest', "1'; drop"])
+      expect(parsePick(bad)).toBeUndefined();
   });
 });
 
@@ -87,7 +110,18 @@ describe('scratch database names and markers', () => {
   });
 
   const marker = (over: Record<string, unknown> = {}) =>
-    JSON.stringify({ tool: 'fapiao-guard drill', drillId: '20261128T020000Z-7f3a', target: 'invoices', backupId: 'b', createdAt: '2026-11-28T02:00:00.000Z', host: 'h1', pid: 42, repository: 'file:///srv/repo', kept: false, ...over });
+    JSON.stringify({
+      tool: 'fapiao-guard drill',
+      drillId: '20261128T020000Z-7f3a',
+      target: 'invoices',
+      backupId: 'b',
+      createdAt: '2026-11-28T02:00:00.000Z',
+      host: 'h1',
+      pid: 42,
+      repository: 'file:///srv/repo',
+      kept: false,
+      ...over,
+    });
   const name = 'fg_drill_invoices_20261128t020000z_7f3a';
 
   it('recognise only our own marker on the database it names', () => {
@@ -100,8 +134,17 @@ describe('scratch database names and markers', () => {
 
   it('leftovers: older than the bound, or from a dead process on this host; never kept or foreign ones', () => {
     const now = new Date('2026-11-28T03:00:00Z');
-    const run = (comment: string | null, options: { bound?: number; host?: string; alive?: boolean; repository?: string } = {}) =>
-      leftoversOf([{ name, comment }], { now, olderThanSeconds: options.bound ?? 7200, host: options.host ?? 'h1', isAlive: () => options.alive ?? true, repository: options.repository ?? 'file:///srv/repo' }).map((l) => l.reason);
+    const run = (
+      comment: string | null,
+      options: { bound?: number; host?: string; alive?: boolean; repository?: string } = {},
+    ) =>
+      leftoversOf([{ name, comment }], {
+        now,
+        olderThanSeconds: options.bound ?? 7200,
+        host: options.host ?? 'h1',
+        isAlive: () => options.alive ?? true,
+        repository: options.repository ?? 'file:///srv/repo',
+      }).map((l) => l.reason);
     // another installation's drills (another repository, or a marker that names none) on a shared server
     expect(run(marker(), { bound: 0, alive: false, repository: 'file:///home/x/repo' })).toEqual([]);
     expect(run(marker({ repository: undefined }), { bound: 0, alive: false })).toEqual([]);
@@ -136,8 +179,12 @@ describe('assertions, objectives and verdict', () => {
     expect(rpo).toEqual({ name: 'rpo: age of the newest backup', ok: false, expected: '≤ 1d2h', actual: '1d3h (b1)' });
     expect(verdictOf([rto!, rpo!])).toBe('fail');
     expect(causeOf([rto!, rpo!])).toBe('rto: whole drill: expected ≤ 1.0s, got 3.3s (and 1 more failed check)');
-    expect(causeOf([{ name: 'restore dump.age', ok: false, expected: 'x', actual: 'bad', problem: 'checksum mismatch' }])).toBe('restore dump.age: checksum mismatch');
-    expect(causeOf([{ name: 'checksum t', ok: false, expected: 'a'.repeat(64), actual: null }])).toBe(`checksum t: expected ${'a'.repeat(16)}…, got nothing`);
+    expect(
+      causeOf([{ name: 'restore dump.age', ok: false, expected: 'x', actual: 'bad', problem: 'checksum mismatch' }]),
+    ).toBe('restore dump.age: checksum mismatch');
+    expect(causeOf([{ name: 'checksum t', ok: false, expected: 'a'.repeat(64), actual: null }])).toBe(
+      `checksum t: expected ${'a'.repeat(16)}…, got nothing`,
+    );
     expect(verdictOf([])).toBe('fail'); // a drill that checked nothing proved nothing
   });
 });
@@ -169,7 +216,11 @@ describe('HTML report', () => {
 
   it('escapes every piece of text and puts the verdict first', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-    const html = renderDrillHtml(report, [{ drillId: 'd<1>', startedAt: '2026-11-27T02:00:00.000Z', status: 'pass', rtoSeconds: 2 }], (iso) => `T<${iso}>`);
+    const html = renderDrillHtml(
+      report,
+      [{ drillId: 'd<1>', startedAt: '2026-11-27T02:00:00.000Z', status: 'pass', rtoSeconds: 2 }],
+      (iso) => `T<${iso}>`,
+    );
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<img');
     expect(html).not.toContain('<b>bold');

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
-export const CHROMIUM = ['chromium', 'chromium-browser', 'google-chrome'].find((bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0);
+export const CHROMIUM = ['chromium', 'chromium-browser', 'google-chrome'].find(
+  (bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0,
+);
 
 interface Message {
   id?: number;
@@ -27,9 +29,13 @@ export interface PageEvent {
 
 export class Browser {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }
+  >();
   readonly events: PageEvent[] = [];
-  private readonly waiters: Array<{ method: string; sessionId: string | undefined; resolve: (e: PageEvent) => void }> = [];
+  private readonly waiters: Array<{ method: string; sessionId: string | undefined; resolve: (e: PageEvent) => void }> =
+    [];
   private stderr = '';
 
   private constructor(
@@ -57,7 +63,18 @@ export class Browser {
     const profile = await mkdtemp(path.join(tmpdir(), 'fg-chromium-'));
     const child = spawn(
       CHROMIUM,
-      ['--headless', '--remote-debugging-pipe', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check', '--disable-extensions', '--hide-scrollbars', `--user-data-dir=${profile}`, 'about:blank'],
+      [
+        '--headless',
+        '--remote-debugging-pipe',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--no-default-browser-check',
+        '--disable-extensions',
+        '--hide-scrollbars',
+        `--user-data-dir=${profile}`,
+        'about:blank',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] },
     );
     return new Browser(child, profile);
@@ -103,7 +120,9 @@ export class Browser {
   /** A new page of the given size, with console, log and network events recorded. */
   async page(width: number, height: number): Promise<Page> {
     const { targetId } = (await this.send('Target.createTarget', { url: 'about:blank' })) as { targetId: string };
-    const { sessionId } = (await this.send('Target.attachToTarget', { targetId, flatten: true })) as { sessionId: string };
+    const { sessionId } = (await this.send('Target.attachToTarget', { targetId, flatten: true })) as {
+      sessionId: string;
+    };
     const page = new Page(this, sessionId);
     for (const domain of ['Page', 'Runtime', 'Log', 'Network', 'DOM', 'CSS']) await page.send(`${domain}.enable`);
     await page.send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false });
@@ -138,7 +157,10 @@ export class Page {
   }
 
   async evaluate<T>(expression: string): Promise<T> {
-    const res = (await this.send('Runtime.evaluate', { expression, returnByValue: true })) as { result: { value: T }; exceptionDetails?: { text: string } };
+    const res = (await this.send('Runtime.evaluate', { expression, returnByValue: true })) as {
+      result: { value: T };
+      exceptionDetails?: { text: string };
+    };
     if (res.exceptionDetails) throw new Error(`evaluate failed: ${res.exceptionDetails.text}`);
     return res.result.value;
   }
@@ -147,18 +169,24 @@ export class Page {
   problems(): string[] {
     return this.browser.eventsOf(this.sessionId).flatMap((e) => {
       const p = e.params as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-      if (e.method === 'Runtime.consoleAPICalled' && (p.type === 'error' || p.type === 'assert')) return [`console.${p.type}: ${JSON.stringify(p.args)}`];
+      if (e.method === 'Runtime.consoleAPICalled' && (p.type === 'error' || p.type === 'assert'))
+        return [`console.${p.type}: ${JSON.stringify(p.args)}`];
       if (e.method === 'Runtime.exceptionThrown') return [`exception: ${p.exceptionDetails?.text}`];
-      if (e.method === 'Log.entryAdded' && p.entry?.level === 'error') return [`log: ${p.entry.text} ${p.entry.url ?? ''}`];
+      if (e.method === 'Log.entryAdded' && p.entry?.level === 'error')
+        return [`log: ${p.entry.text} ${p.entry.url ?? ''}`];
       if (e.method === 'Network.loadingFailed') return [`failed load: ${p.errorText}`];
-      if (e.method === 'Network.responseReceived' && p.response?.status >= 400) return [`HTTP ${p.response.status}: ${p.response.url}`];
+      if (e.method === 'Network.responseReceived' && p.response?.status >= 400)
+        return [`HTTP ${p.response.status}: ${p.response.url}`];
       return [];
     });
   }
 
   /** Network requests the page made (a self-contained report makes none besides itself). */
   requests(): string[] {
-    return this.browser.eventsOf(this.sessionId).filter((e) => e.method === 'Network.requestWillBeSent').map((e) => String((e.params.request as { url: string }).url));
+    return this.browser
+      .eventsOf(this.sessionId)
+      .filter((e) => e.method === 'Network.requestWillBeSent')
+      .map((e) => String((e.params.request as { url: string }).url));
   }
 
   /** The fonts Chromium actually drew a node's text with (by family name and glyph count). */
@@ -166,12 +194,16 @@ export class Page {
     const { root } = (await this.send('DOM.getDocument')) as { root: { nodeId: number } };
     const { nodeId } = (await this.send('DOM.querySelector', { nodeId: root.nodeId, selector })) as { nodeId: number };
     if (!nodeId) throw new Error(`no node for '${selector}'`);
-    const { fonts } = (await this.send('CSS.getPlatformFontsForNode', { nodeId })) as { fonts: Array<{ familyName: string; glyphCount: number }> };
+    const { fonts } = (await this.send('CSS.getPlatformFontsForNode', { nodeId })) as {
+      fonts: Array<{ familyName: string; glyphCount: number }>;
+    };
     return fonts;
   }
 
   async contentSize(): Promise<{ width: number; height: number }> {
-    const { cssContentSize } = (await this.send('Page.getLayoutMetrics')) as { cssContentSize: { width: number; height: number } };
+    const { cssContentSize } = (await this.send('Page.getLayoutMetrics')) as {
+      cssContentSize: { width: number; height: number };
+    };
     return { width: Math.ceil(cssContentSize.width), height: Math.ceil(cssContentSize.height) };
   }
 
@@ -183,14 +215,21 @@ export class Page {
     if (!box) throw new Error(`no element '${selector}'`);
     const page = await this.contentSize();
     const clip = { ...box, y: Math.max(0, box.y - 8), height: Math.min(maxHeight, page.height - box.y + 8), scale: 1 };
-    const { data } = (await this.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, clip })) as { data: string };
+    const { data } = (await this.send('Page.captureScreenshot', {
+      format: 'png',
+      captureBeyondViewport: true,
+      clip,
+    })) as { data: string };
     return Buffer.from(data, 'base64');
   }
 
   /** A PNG of the whole page (fullPage) or of the viewport. */
   async screenshot(fullPage: boolean): Promise<Buffer> {
     const clip = fullPage ? await this.contentSize() : undefined;
-    const { data } = (await this.send('Page.captureScreenshot', { format: 'png', ...(clip ? { captureBeyondViewport: true, clip: { x: 0, y: 0, ...clip, scale: 1 } } : {}) })) as { data: string };
+    const { data } = (await this.send('Page.captureScreenshot', {
+      format: 'png',
+      ...(clip ? { captureBeyondViewport: true, clip: { x: 0, y: 0, ...clip, scale: 1 } } : {}),
+    })) as { data: string };
     return Buffer.from(data, 'base64');
   }
 }

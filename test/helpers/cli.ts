@@ -2,7 +2,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
-export const BIN = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../bin/fapiao-guard.js');
+export const BIN = path.resolve(
+  import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname),
+  '../../bin/fapiao-guard.js',
+);
 
 export interface CliResult {
   code: number | null;
@@ -11,7 +14,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; onSpawn?: (pid: number) => void; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; onSpawn?: (pid: number) => void; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? process.cwd(),
@@ -34,5 +40,10 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
 
 /** The one-line error the CLI printed (the last stderr line starting with `fapiao-guard:`). */
 export function errorLine(result: CliResult): string {
-  return result.stderr.split('\n').filter((l) => l.startsWith('fapiao-guard:')).at(-1) ?? '';
+  return (
+    result.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('fapiao-guard:'))
+      .at(-1) ?? ''
+  );
 }

@@ -31,7 +31,9 @@ export function testClocks(): Date[] {
   return env ? [env] : [DEFAULT_NOW, ...HARD_HOURS].map((s) => new Date(s));
 }
 
-const PRELOAD = pathToFileURL(path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), 'fixed-clock.mjs')).href;
+const PRELOAD = pathToFileURL(
+  path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), 'fixed-clock.mjs'),
+).href;
 
 /**
  * Environment for a CLI subprocess whose clock reads `now` at start and then runs on: a preload

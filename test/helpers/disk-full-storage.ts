@@ -34,7 +34,11 @@ export class DiskFullStorage implements StorageWrapper {
           controller.abort(new Error('disk full'));
           sink.destroy(new Error('disk full'));
           await saving.catch(() => undefined);
-          const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+          const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+            code: 'ENOSPC',
+            errno: -28,
+            syscall: 'write',
+          });
           throw fsError(enospc, 'write', `${this.location}/${name}`);
         }
         this.used += chunk.length;

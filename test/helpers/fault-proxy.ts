@@ -1,7 +1,13 @@
 // An HTTP reverse proxy on 127.0.0.1 in front of the S3 test server that injects faults:
 // answer 5xx to the next K matching requests, drop the connection after N request-body bytes,
 // or reset every connection (S3 down). It logs every request so tests can assert what was tried.
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 
 export interface ProxiedRequest {
@@ -66,7 +72,10 @@ export class FaultProxy {
   }
 
   /** Cut the client connection after `afterBytes` body bytes of the next `count` matching requests. */
-  dropAfter(afterBytes: number, { count = Infinity, match = isObjectWrite }: { count?: number; match?: Match } = {}): void {
+  dropAfter(
+    afterBytes: number,
+    { count = Infinity, match = isObjectWrite }: { count?: number; match?: Match } = {},
+  ): void {
     this.dropRule = { remaining: count, afterBytes, match };
   }
 
@@ -118,7 +127,9 @@ export class FaultProxy {
       req.resume();
       req.once('end', () => {
         res.writeHead(fail.status, { 'content-type': 'application/xml' });
-        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected fault</Message></Error>`);
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected fault</Message></Error>`,
+        );
       });
       return;
     }

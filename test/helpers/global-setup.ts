@@ -34,9 +34,11 @@ async function rgwFolder(project: TestProject): Promise<() => Promise<void>> {
       const deadline = Date.now() + 180_000;
       while (!existsSync(join(dir, 'state.json')) && Date.now() < deadline) await sleep(250);
       if (existsSync(join(dir, 'cluster', 'ceph.conf'))) {
-        await promisify(execFile)('bash', [RGW_SCRIPT, 'stop', join(dir, 'cluster')], { timeout: 60_000 }).catch((err: unknown) => {
-          process.stderr.write(`could not stop the test RGW in ${dir}: ${(err as Error).message}\n`);
-        });
+        await promisify(execFile)('bash', [RGW_SCRIPT, 'stop', join(dir, 'cluster')], { timeout: 60_000 }).catch(
+          (err: unknown) => {
+            process.stderr.write(`could not stop the test RGW in ${dir}: ${(err as Error).message}\n`);
+          },
+        );
       }
     }
     await rm(dir, { recursive: true, force: true });
@@ -79,7 +81,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
 async function setupPg(project: TestProject): Promise<(() => Promise<void>) | void> {
   const wanted = process.env.FAPIAO_GUARD_TEST_PG;
   if (wanted) {
-    if (!(await answers(wanted))) throw new Error(`FAPIAO_GUARD_TEST_PG='${wanted.replace(/:[^:@/]*@/, ':***@')}' does not answer`);
+    if (!(await answers(wanted)))
+      throw new Error(`FAPIAO_GUARD_TEST_PG='${wanted.replace(/:[^:@/]*@/, ':***@')}' does not answer`);
     project.provide('pgServerUrl', wanted);
     return;
   }
@@ -94,7 +97,10 @@ async function setupPg(project: TestProject): Promise<(() => Promise<void>) | vo
       .withExposedPorts(5432)
       .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
       .start();
-    project.provide('pgServerUrl', `postgres://postgres@${container.getHost()}:${container.getMappedPort(5432)}/postgres`);
+    project.provide(
+      'pgServerUrl',
+      `postgres://postgres@${container.getHost()}:${container.getMappedPort(5432)}/postgres`,
+    );
     return async () => {
       await container.stop();
     };

@@ -14,7 +14,11 @@ export function databaseUrl(name: string): string {
   return url.toString();
 }
 
-export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -60,7 +64,11 @@ export async function databaseExists(name: string): Promise<boolean> {
 }
 
 /** The first row; fails the test when there is none. */
-export async function queryOne<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T> {
+export async function queryOne<T extends pg.QueryResultRow = pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T> {
   const rows = await query<T>(url, sql, params);
   if (rows.length === 0) throw new Error(`no row from: ${sql}`);
   return rows[0]!;

@@ -53,7 +53,11 @@ export async function startReferenceUpstream(options: ReferenceUpstreamOptions):
   const valid: Invoice[] = [];
   const byDay = new Map<string, UpstreamItem[]>();
   for (const item of options.items) {
-    const fields = Object.fromEntries(Object.entries(item).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, String(v)]));
+    const fields = Object.fromEntries(
+      Object.entries(item)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
     const r = validateRow({ origin: 'item', fields }, ctx);
     // Invalid items are still served (the client must report them); their day is taken as written.
     const day = r.invoice?.day ?? String(item.issuedAt).slice(0, 10);
@@ -71,9 +75,14 @@ export async function startReferenceUpstream(options: ReferenceUpstreamOptions):
       if (options.faults?.delayMs) setTimeout(out, options.faults.delayMs);
       else out();
     };
-    if (options.token && req.headers.authorization !== `Bearer ${options.token}`) return send(401, { error: 'unauthorized' });
+    if (options.token && req.headers.authorization !== `Bearer ${options.token}`)
+      return send(401, { error: 'unauthorized' });
     if (options.faults?.failFirst && served <= options.faults.failFirst) {
-      return send(options.faults.status ?? 503, { error: 'busy' }, { 'retry-after': String(options.faults.retryAfterSeconds ?? 0) });
+      return send(
+        options.faults.status ?? 503,
+        { error: 'busy' },
+        { 'retry-after': String(options.faults.retryAfterSeconds ?? 0) },
+      );
     }
     const url = new URL(req.url ?? '/', 'http://upstream');
     const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
@@ -82,10 +91,18 @@ export async function startReferenceUpstream(options: ReferenceUpstreamOptions):
       const to = q('to') ?? '9999-99-99';
       const partition = q('partition');
       const rows = valid.filter((r) => r.day >= from && r.day <= to);
-      const digests = digestRows(rows, (r) => (partition ? { day: r.day, partition: r.partition ?? '' } : { day: r.day }));
+      const digests = digestRows(rows, (r) =>
+        partition ? { day: r.day, partition: r.partition ?? '' } : { day: r.day },
+      );
       return send(
         200,
-        digests.map((d) => ({ day: d.bucket.day, ...(partition ? { partition: d.bucket.partition } : {}), count: d.count, totalFen: d.sumFen.toString(), ...(options.faults?.noHash ? {} : { hash: d.hash!.toString() }) })),
+        digests.map((d) => ({
+          day: d.bucket.day,
+          ...(partition ? { partition: d.bucket.partition } : {}),
+          count: d.count,
+          totalFen: d.sumFen.toString(),
+          ...(options.faults?.noHash ? {} : { hash: d.hash!.toString() }),
+        })),
       );
     }
     if (url.pathname === '/invoices') {
@@ -108,16 +125,39 @@ export async function startReferenceUpstream(options: ReferenceUpstreamOptions):
 }
 
 /** The API items for the sample table public.invoices (demo and tests). */
-export async function itemsFromSampleDatabase(url: string, statusMap: Readonly<Record<string, string>> = { '0': 'valid', '2': 'voided', '3': 'red_flushed' }): Promise<UpstreamItem[]> {
+export async function itemsFromSampleDatabase(
+  url: string,
+  statusMap: Readonly<Record<string, string>> = { '0': 'valid', '2': 'voided', '3': 'red_flushed' },
+): Promise<UpstreamItem[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ code: string | null; number: string; issued_at: string; amount: string; tax: string; total: string; status: string; seller: string; buyer: string | null }>(
+    const { rows } = await client.query<{
+      code: string | null;
+      number: string;
+      issued_at: string;
+      amount: string;
+      tax: string;
+      total: string;
+      status: string;
+      seller: string;
+      buyer: string | null;
+    }>(
       `select invoice_code as code, invoice_number as number, to_char(issued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as issued_at,
               amount::text as amount, tax_amount::text as tax, total_amount::text as total, status::text as status, seller_tax_id as seller, buyer_tax_id as buyer
        from public.invoices order by id`,
     );
-    return rows.map((r) => ({ code: r.code, number: r.number, issuedAt: r.issued_at, amount: r.amount, tax: r.tax, total: r.total, status: statusMap[r.status] ?? r.status, sellerTaxId: r.seller, buyerTaxId: r.buyer }));
+    return rows.map((r) => ({
+      code: r.code,
+      number: r.number,
+      issuedAt: r.issued_at,
+      amount: r.amount,
+      tax: r.tax,
+      total: r.total,
+      status: statusMap[r.status] ?? r.status,
+      sellerTaxId: r.seller,
+      buyerTaxId: r.buyer,
+    }));
   } finally {
     await client.end();
   }

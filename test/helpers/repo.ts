@@ -47,7 +47,18 @@ export async function createTestRepo(options: TestRepoOptions): Promise<TestRepo
   const configFile = path.join(dir, 'fapiao-guard.yaml');
   await writeFile(configFile, text);
   const config = parseConfig(text, process.env, configFile);
-  const repo = new Repository(await openStorage(config.repository.url, { s3: config.repository.s3, logger: silentLogger() }));
+  const repo = new Repository(
+    await openStorage(config.repository.url, { s3: config.repository.s3, logger: silentLogger() }),
+  );
   await repo.init(config.encryption.recipients);
-  return { dir, repoUrl, identityFile, recipient, configFile, config, repo, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    repoUrl,
+    identityFile,
+    recipient,
+    configFile,
+    config,
+    repo,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 }

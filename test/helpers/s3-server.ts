@@ -62,15 +62,20 @@ export interface S3ServerChoice {
  */
 export async function s3ServersUnderTest(): Promise<S3ServerChoice[]> {
   const only = process.env.FG_TEST_S3;
-  const kinds: S3ServerKind[] = only ? [only as S3ServerKind] : ['s3rver', 'rgw', ...(dockerAnswers() ? (['minio'] as const) : [])];
+  const kinds: S3ServerKind[] = only
+    ? [only as S3ServerKind]
+    : ['s3rver', 'rgw', ...(dockerAnswers() ? (['minio'] as const) : [])];
   const out: S3ServerChoice[] = [];
   for (const kind of kinds) {
     if (kind === 'rgw') {
       const rgw = await ensureRgw();
       if ('error' in rgw) {
         const reason = `Ceph RGW not available: ${rgw.error}`;
-        if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`${reason} (CI installs it: bash .ci/run; scripts/s3-server/rgw.sh install)`);
-        process.stderr.write(`\n*** ${reason}: the S3 suites run against s3rver only (install: sudo scripts/s3-server/rgw.sh install) ***\n`);
+        if (process.env.CI === 'true' || process.env.CI === '1')
+          throw new Error(`${reason} (CI installs it: bash .ci/run; scripts/s3-server/rgw.sh install)`);
+        process.stderr.write(
+          `\n*** ${reason}: the S3 suites run against s3rver only (install: sudo scripts/s3-server/rgw.sh install) ***\n`,
+        );
         out.push({ kind, unavailable: reason, start: () => Promise.reject(new Error(reason)) });
       } else out.push({ kind, start: () => rgwServer(rgw) });
     } else if (kind === 's3rver') out.push({ kind, start: startS3rver });
@@ -82,7 +87,8 @@ export async function s3ServersUnderTest(): Promise<S3ServerChoice[]> {
 
 /** A test that needs `capability` skips (with the capability and server named) where the server lacks it. */
 export function needs(server: S3TestServer, capability: keyof S3Capabilities, skip: (note: string) => void): void {
-  if (!server.capabilities[capability]) skip(`needs capability 's3 ${capability}': ${server.kind} lacks it (the test runs on the S3 servers that have it)`);
+  if (!server.capabilities[capability])
+    skip(`needs capability 's3 ${capability}': ${server.kind} lacks it (the test runs on the S3 servers that have it)`);
 }
 
 interface RgwInfo {
@@ -123,7 +129,10 @@ async function ensureRgw(): Promise<RgwInfo | { error: string }> {
 
 function startRgwCluster(clusterDir: string): Promise<RgwInfo | { error: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', [RGW_SCRIPT, 'start', clusterDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('bash', [RGW_SCRIPT, 'start', clusterDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -146,13 +155,28 @@ function startRgwCluster(clusterDir: string): Promise<RgwInfo | { error: string 
 }
 
 /** Creating buckets, including with Object Lock, on any of our servers. */
-async function createBucket(endpoint: string, region: string, credentials: S3TestServer['credentials'], options: { objectLock?: boolean; versioning?: boolean } = {}): Promise<string> {
+async function createBucket(
+  endpoint: string,
+  region: string,
+  credentials: S3TestServer['credentials'],
+  options: { objectLock?: boolean; versioning?: boolean } = {},
+): Promise<string> {
   const bucket = `fg-test-${randomBytes(4).toString('hex')}`;
-  const client = new S3Client({ endpoint, region, credentials, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const client = new S3Client({
+    endpoint,
+    region,
+    credentials,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket, ...(options.objectLock ? { ObjectLockEnabledForBucket: true } : {}) }));
+    await client.send(
+      new CreateBucketCommand({ Bucket: bucket, ...(options.objectLock ? { ObjectLockEnabledForBucket: true } : {}) }),
+    );
     if (options.versioning && !options.objectLock) {
-      await client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+      await client.send(
+        new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+      );
     }
   } finally {
     client.destroy();
@@ -235,7 +259,13 @@ export async function startS3rver(): Promise<S3TestServer> {
     checksums: 'when_required',
     supportsMultipartAdmin: false,
     capabilities: { multipartAdmin: false, versioning: false, objectLock: false, contentDigest: false },
-    newBucket: (options) => createBucket(`http://127.0.0.1:${port}`, 'us-east-1', { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, options),
+    newBucket: (options) =>
+      createBucket(
+        `http://127.0.0.1:${port}`,
+        'us-east-1',
+        { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        options,
+      ),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

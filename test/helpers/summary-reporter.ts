@@ -40,7 +40,9 @@ export default class SummaryReporter implements Reporter {
       // so the file is one failure and its tests are not counted as skips
       if (module.state() === 'failed' && !tests.some((t) => t.result().state === 'failed')) {
         failed += 1;
-        out.push(`failed outside any test (a load error or a hook): ${module.moduleId.replace(`${process.cwd()}/`, '')}`);
+        out.push(
+          `failed outside any test (a load error or a hook): ${module.moduleId.replace(`${process.cwd()}/`, '')}`,
+        );
         passed += tests.filter((t) => t.result().state === 'passed').length;
         continue;
       }
@@ -62,7 +64,9 @@ export default class SummaryReporter implements Reporter {
       for (const line of silent) out.push(`skipped without naming a missing capability (a failure in CI): ${line}`);
       process.exitCode = 1;
     }
-    out.push(`tests: ${passed} passed, ${failed} failed, ${named.length + silent.length} skipped${named.length ? ` (${named.length} for a missing capability)` : ''}${enforce && silent.length ? `; ${silent.length} silent skip(s) fail this CI run` : ''}`);
+    out.push(
+      `tests: ${passed} passed, ${failed} failed, ${named.length + silent.length} skipped${named.length ? ` (${named.length} for a missing capability)` : ''}${enforce && silent.length ? `; ${silent.length} silent skip(s) fail this CI run` : ''}`,
+    );
     process.stdout.write(`\n${out.join('\n')}\n`);
   }
 }

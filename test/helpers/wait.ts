@@ -9,7 +9,12 @@ export interface WaitOptions {
 }
 
 /** Poll until `check` returns a value other than undefined, or fail after `ms`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms: number, options: WaitOptions = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  ms: number,
+  options: WaitOptions = {},
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await check();

@@ -37,7 +37,12 @@ afterAll(async () => {
 });
 
 function channels(notify: unknown[]): NotifierConfig[] {
-  const config = validateConfig({ repository: { url: 'file:///tmp/x' }, encryption: { recipients: [RECIPIENT] }, targets: [{ name: 'invoices', url: 'postgres://db1/invoices' }], notify });
+  const config = validateConfig({
+    repository: { url: 'file:///tmp/x' },
+    encryption: { recipients: [RECIPIENT] },
+    targets: [{ name: 'invoices', url: 'postgres://db1/invoices' }],
+    notify,
+  });
   return config.notify!;
 }
 
@@ -73,17 +78,34 @@ describe('messages', () => {
 
 describe('notifiers against a local receiver', () => {
   it('webhook: the JSON payload, and an HMAC-SHA256 signature over timestamp.body that verifies', async () => {
-    const { results, requests } = await sendOne({ type: 'webhook', name: 'ops', url: `${rx.url}/hook`, secret: 'whsec-123' });
+    const { results, requests } = await sendOne({
+      type: 'webhook',
+      name: 'ops',
+      url: `${rx.url}/hook`,
+      secret: 'whsec-123',
+    });
     expect(results).toEqual([{ channel: "webhook 'ops'", event: 'failure', ok: true, attempts: 1 }]);
     const req = requests[0]!;
     expect(req.method).toBe('POST');
     expect(req.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(req.headers['x-fapiao-guard-event']).toBe('failure');
     const payload = JSON.parse(req.body);
-    expect(payload).toMatchObject({ source: 'fapiao-guard', event: 'failure', job: 'backup', target: 'invoices', status: 'failed', runId: 42, host: 'db-backup-1', error: FAILED.error, findings: 0 });
+    expect(payload).toMatchObject({
+      source: 'fapiao-guard',
+      event: 'failure',
+      job: 'backup',
+      target: 'invoices',
+      status: 'failed',
+      runId: 42,
+      host: 'db-backup-1',
+      error: FAILED.error,
+      findings: 0,
+    });
     const ts = Number(req.headers['x-fapiao-guard-timestamp']);
     expect(Math.abs(ts - Date.now() / 1000)).toBeLessThan(10);
-    expect(req.headers['x-fapiao-guard-signature']).toBe(`sha256=${createHmac('sha256', 'whsec-123').update(`${ts}.${req.body}`).digest('hex')}`);
+    expect(req.headers['x-fapiao-guard-signature']).toBe(
+      `sha256=${createHmac('sha256', 'whsec-123').update(`${ts}.${req.body}`).digest('hex')}`,
+    );
   });
 
   it('slack: {text} with the phone-friendly lines', async () => {
@@ -93,7 +115,11 @@ describe('notifiers against a local receiver', () => {
 
   it('dingtalk: timestamp (ms) and sign = urlencoded base64 HMAC-SHA256(secret, "ts\\nsecret") as query parameters', async () => {
     rx.answers = [{ status: 200, body: '{"errcode":0,"errmsg":"ok"}' }];
-    const { results, requests } = await sendOne({ type: 'dingtalk', url: `${rx.url}/robot/send?access_token=tok123`, secret: 'SECabc' });
+    const { results, requests } = await sendOne({
+      type: 'dingtalk',
+      url: `${rx.url}/robot/send?access_token=tok123`,
+      secret: 'SECabc',
+    });
     expect(results[0]!.ok).toBe(true);
     const url = new URL(requests[0]!.url, rx.url);
     expect(url.searchParams.get('access_token')).toBe('tok123');
@@ -101,38 +127,77 @@ describe('notifiers against a local receiver', () => {
     expect(ts).toMatch(/^\d{13}$/);
     expect(url.searchParams.get('sign')).toBe(createHmac('sha256', 'SECabc').update(`${ts}\nSECabc`).digest('base64'));
     expect(requests[0]!.url).toContain(`sign=${encodeURIComponent(url.searchParams.get('sign')!)}`);
-    expect(JSON.parse(requests[0]!.body)).toEqual({ msgtype: 'text', text: { content: buildMessage('failure', FAILED, 'Asia/Shanghai').text } });
+    expect(JSON.parse(requests[0]!.body)).toEqual({
+      msgtype: 'text',
+      text: { content: buildMessage('failure', FAILED, 'Asia/Shanghai').text },
+    });
   });
 
   it('feishu: timestamp (s) and sign = base64 HMAC-SHA256 keyed by "ts\\nsecret" over nothing, in the body', async () => {
     rx.answers = [{ status: 200, body: '{"code":0,"msg":"success"}' }];
-    const { results, requests } = await sendOne({ type: 'feishu', url: `${rx.url}/open-apis/bot/v2/hook/abc`, secret: 'fs-secret' });
+    const { results, requests } = await sendOne({
+      type: 'feishu',
+      url: `${rx.url}/open-apis/bot/v2/hook/abc`,
+      secret: 'fs-secret',
+    });
     expect(results[0]!.ok).toBe(true);
     const body = JSON.parse(requests[0]!.body);
     expect(body.timestamp).toMatch(/^\d{10}$/);
     expect(body.sign).toBe(createHmac('sha256', `${body.timestamp}\nfs-secret`).update('').digest('base64'));
-    expect(body).toMatchObject({ msg_type: 'text', content: { text: buildMessage('failure', FAILED, 'Asia/Shanghai').text } });
+    expect(body).toMatchObject({
+      msg_type: 'text',
+      content: { text: buildMessage('failure', FAILED, 'Asia/Shanghai').text },
+    });
   });
 
   it('wecom: a robot error code is a failure, retried a bounded number of times, and never thrown', async () => {
     rx.answers = [{ status: 200, body: '{"errcode":93000,"errmsg":"invalid webhook url"}' }];
-    const { results, requests } = await sendOne({ type: 'wecom', url: `${rx.url}/cgi-bin/webhook/send?key=k1`, retries: 2 });
+    const { results, requests } = await sendOne({
+      type: 'wecom',
+      url: `${rx.url}/cgi-bin/webhook/send?key=k1`,
+      retries: 2,
+    });
     expect(requests).toHaveLength(3);
-    expect(JSON.parse(requests[0]!.body)).toEqual({ msgtype: 'text', text: { content: buildMessage('failure', FAILED, 'Asia/Shanghai').text } });
-    expect(results).toEqual([{ channel: 'wecom', event: 'failure', ok: false, attempts: 3, error: `wecom: '${new URL(rx.url).host}' refused the message: errcode 93000: invalid webhook url` }]);
+    expect(JSON.parse(requests[0]!.body)).toEqual({
+      msgtype: 'text',
+      text: { content: buildMessage('failure', FAILED, 'Asia/Shanghai').text },
+    });
+    expect(results).toEqual([
+      {
+        channel: 'wecom',
+        event: 'failure',
+        ok: false,
+        attempts: 3,
+        error: `wecom: '${new URL(rx.url).host}' refused the message: errcode 93000: invalid webhook url`,
+      },
+    ]);
   });
 
   it('retries after http 500 and succeeds; an unreachable endpoint gives up after retries', async () => {
-    rx.answers = [{ status: 500, body: 'boom' }, { status: 502, body: 'bad gateway' }, { status: 200, body: 'ok' }];
+    rx.answers = [
+      { status: 500, body: 'boom' },
+      { status: 502, body: 'bad gateway' },
+      { status: 200, body: 'ok' },
+    ];
     const { results, requests } = await sendOne({ type: 'webhook', url: `${rx.url}/flaky` });
     expect(requests).toHaveLength(3);
     expect(results[0]).toMatchObject({ ok: true, attempts: 3 });
     const refused = await refusedPort();
     try {
       const { host } = refused;
-      const d = new NotifyDispatcher(channels([{ type: 'slack', url: `http://${host}/nothing`, retries: 1, timeout: '2s' }]).map(createNotifier), silentLogger(), 10);
+      const d = new NotifyDispatcher(
+        channels([{ type: 'slack', url: `http://${host}/nothing`, retries: 1, timeout: '2s' }]).map(createNotifier),
+        silentLogger(),
+        10,
+      );
       const [r] = await d.notify(['failure'], (e) => buildMessage(e, FAILED, 'UTC'));
-      expect(r).toEqual({ channel: 'slack', event: 'failure', ok: false, attempts: 2, error: `slack: cannot reach '${host}': connect ECONNREFUSED ${host}` });
+      expect(r).toEqual({
+        channel: 'slack',
+        event: 'failure',
+        ok: false,
+        attempts: 2,
+        error: `slack: cannot reach '${host}': connect ECONNREFUSED ${host}`,
+      });
     } finally {
       await refused.release();
     }
@@ -158,14 +223,25 @@ describe('notifiers against a local receiver', () => {
     const smtp = await startSmtpReceiver();
     try {
       const d = new NotifyDispatcher(
-        channels([{ type: 'email', smtp: { host: '127.0.0.1', port: smtp.port, user: 'alerts', password: 'smtp-pass' }, from: 'fapiao-guard@example.com', to: ['dba@example.com', 'oncall@example.com'] }]).map(createNotifier),
+        channels([
+          {
+            type: 'email',
+            smtp: { host: '127.0.0.1', port: smtp.port, user: 'alerts', password: 'smtp-pass' },
+            from: 'fapiao-guard@example.com',
+            to: ['dba@example.com', 'oncall@example.com'],
+          },
+        ]).map(createNotifier),
         silentLogger(),
         10,
       );
       const [r] = await d.notify(['failure'], (e) => buildMessage(e, FAILED, 'Asia/Shanghai'));
       expect(r).toMatchObject({ channel: 'email', ok: true, attempts: 1 });
       const m = smtp.messages[0]!;
-      expect(m).toMatchObject({ auth: 'alerts:smtp-pass', from: 'fapiao-guard@example.com', to: ['dba@example.com', 'oncall@example.com'] });
+      expect(m).toMatchObject({
+        auth: 'alerts:smtp-pass',
+        from: 'fapiao-guard@example.com',
+        to: ['dba@example.com', 'oncall@example.com'],
+      });
       expect(m.data).toMatch(/^Subject: \[fapiao-guard\] FAILED: backup of 'invoices'\r$/m);
       expect(m.data.replace(/=\r\n/g, '')).toContain('cause: cannot connect to');
     } finally {
@@ -179,7 +255,13 @@ describe('notifiers against a local receiver', () => {
     out.on('data', (c: Buffer) => (log += c.toString()));
     const logger = createLogger({ pretty: false, destination: out, level: 'debug' });
     rx.answers = [{ status: 500, body: 'nope' }];
-    const d = new NotifyDispatcher(channels([{ type: 'dingtalk', url: `${rx.url}/robot/send?access_token=SUPERTOKEN`, secret: 'SECRETSIGN', retries: 1 }]).map(createNotifier), logger, 10);
+    const d = new NotifyDispatcher(
+      channels([
+        { type: 'dingtalk', url: `${rx.url}/robot/send?access_token=SUPERTOKEN`, secret: 'SECRETSIGN', retries: 1 },
+      ]).map(createNotifier),
+      logger,
+      10,
+    );
     await d.notify(['failure'], (e) => buildMessage(e, FAILED, 'UTC'));
     expect(log).toContain('notification failed; giving up');
     expect(log).not.toContain('SUPERTOKEN');
@@ -188,7 +270,13 @@ describe('notifiers against a local receiver', () => {
   });
 
   it('config: unknown types, bad events and missing fields are reported with their paths', () => {
-    expect(() => channels([{ type: 'pager', url: 'x' }, { type: 'slack', on: ['sometimes'] }, { type: 'email', smtp: {} }])).toThrow(
+    expect(() =>
+      channels([
+        { type: 'pager', url: 'x' },
+        { type: 'slack', on: ['sometimes'] },
+        { type: 'email', smtp: {} },
+      ]),
+    ).toThrow(
       /notify\[0\]\.type: must be one of webhook, slack, dingtalk, wecom, feishu, email; notify\[0\]\.url: must be an http:\/\/ or https:\/\/ URL; notify\[1\]\.on\[0\]: 'sometimes' is not one of failure, recovery, findings, success; notify\[1\]\.url: required; notify\[2\]\.smtp\.host: required; notify\[2\]\.from: required; notify\[2\]\.to: required$/,
     );
   });

@@ -19,7 +19,12 @@ export interface HttpReceiver {
 }
 
 export async function startHttpReceiver(): Promise<HttpReceiver> {
-  const receiver: HttpReceiver = { url: '', requests: [], answers: [{ status: 200, body: 'ok' }], close: async () => undefined };
+  const receiver: HttpReceiver = {
+    url: '',
+    requests: [],
+    answers: [{ status: 200, body: 'ok' }],
+    close: async () => undefined,
+  };
   const server: Server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -74,7 +79,11 @@ export async function startSmtpReceiver(): Promise<{ port: number; messages: Smt
         const verb = line.split(' ')[0]!.toUpperCase();
         if (verb === 'EHLO') reply('250-localhost\r\n250-AUTH PLAIN\r\n250 8BITMIME');
         else if (verb === 'AUTH') {
-          current.auth = Buffer.from(line.split(' ')[2] ?? '', 'base64').toString('utf8').split('\0').slice(1).join(':');
+          current.auth = Buffer.from(line.split(' ')[2] ?? '', 'base64')
+            .toString('utf8')
+            .split('\0')
+            .slice(1)
+            .join(':');
           reply('235 ok');
         } else if (verb === 'MAIL') {
           current.from = /<([^>]*)>/.exec(line)?.[1] ?? '';
@@ -94,5 +103,9 @@ export async function startSmtpReceiver(): Promise<{ port: number; messages: Smt
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as AddressInfo).port, messages, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    messages,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

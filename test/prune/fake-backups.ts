@@ -9,7 +9,13 @@ import type { IncompleteUpload, IncompleteUploads, StorageWrapper } from '../../
 import { StorageError } from '../../src/core/storage/storage-errors.js';
 import type { LoadOptions, ObjectInfo, SaveOptions, Storage } from '../../src/core/storage/storage.js';
 
-export async function writeFakeBackup(repo: Repository, target: string, at: Date, complete = true, suffix?: string): Promise<string> {
+export async function writeFakeBackup(
+  repo: Repository,
+  target: string,
+  at: Date,
+  complete = true,
+  suffix?: string,
+): Promise<string> {
   const id = makeBackupId(at, suffix);
   const body = Buffer.from(`dump of ${target} at ${at.toISOString()}`);
   await repo.storage.save(repo.objectPath(target, id, 'dump.zst.age'), Readable.from([body]));
@@ -24,7 +30,15 @@ export async function writeFakeBackup(repo: Repository, target: string, at: Date
       startedAt: at.toISOString(),
       finishedAt: new Date(at.getTime() + 60_000).toISOString(),
       snapshot: '00000003-1',
-      objects: [{ name: 'dump.zst.age', layers: ['pg_dump:custom', 'zstd', 'age'], size: body.length, sha256: createHash('sha256').update(body).digest('hex'), plainSize: body.length }],
+      objects: [
+        {
+          name: 'dump.zst.age',
+          layers: ['pg_dump:custom', 'zstd', 'age'],
+          size: body.length,
+          sha256: createHash('sha256').update(body).digest('hex'),
+          plainSize: body.length,
+        },
+      ],
       recipients: [],
       tables: 1,
       tool: { name: 'fapiao-guard', version: 'test' },
@@ -61,8 +75,14 @@ export class S3ishStorage implements StorageWrapper, IncompleteUploads {
   }
   async remove(name: string): Promise<void> {
     if (this.locked.has(name)) {
-      const cause = this.lockError === 'AccessDenied' ? Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }) : Object.assign(new Error('Object is WORM protected and cannot be overwritten'), { name: 'AccessDenied' });
-      throw new StorageError(`cannot remove '${name}' in ${this.location}: AccessDenied (http 403)`, { cause, permanent: true });
+      const cause =
+        this.lockError === 'AccessDenied'
+          ? Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })
+          : Object.assign(new Error('Object is WORM protected and cannot be overwritten'), { name: 'AccessDenied' });
+      throw new StorageError(`cannot remove '${name}' in ${this.location}: AccessDenied (http 403)`, {
+        cause,
+        permanent: true,
+      });
     }
     this.removed.push(name);
     await this.inner.remove(name);

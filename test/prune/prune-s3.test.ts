@@ -29,7 +29,8 @@ function policy(p: Partial<RetentionPolicy> = {}): RetentionPolicy {
 
 for (const choice of await s3ServersUnderTest()) {
   if (choice.unavailable) {
-    describe.skip(`prune on S3 [${choice.kind}] (skipped: ${choice.unavailable})`, () => it('runs the S3 prune suite', () => undefined));
+    describe.skip(`prune on S3 [${choice.kind}] (skipped: ${choice.unavailable})`, () =>
+      it('runs the S3 prune suite', () => undefined));
     continue;
   }
   describe(`prune on S3 [${choice.kind}]`, () => {
@@ -37,14 +38,27 @@ for (const choice of await s3ServersUnderTest()) {
     let client: S3Client;
     beforeAll(async () => {
       server = await choice.start();
-      client = new S3Client({ endpoint: server.endpoint, region: server.region, credentials: server.credentials, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+      client = new S3Client({
+        endpoint: server.endpoint,
+        region: server.region,
+        credentials: server.credentials,
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      });
     });
     afterAll(async () => {
       client?.destroy();
       await server?.stop();
     });
 
-    const s3 = (extra: S3Options = {}): S3Options => ({ endpoint: server.endpoint, region: server.region, forcePathStyle: true, credentials: server.credentials, checksums: server.checksums, ...extra });
+    const s3 = (extra: S3Options = {}): S3Options => ({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: server.credentials,
+      checksums: server.checksums,
+      ...extra,
+    });
     async function versionsUnder(bucket: string, prefix: string): Promise<number> {
       const page = await client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
       return (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0);
@@ -67,13 +81,20 @@ for (const choice of await s3ServersUnderTest()) {
     it('on an Object Lock bucket locked versions are retained until their date, never errors, and the backup stays complete', async (ctx) => {
       needs(server, 'objectLock', ctx.skip);
       const bucket = await server.newBucket({ objectLock: true });
-      const repo = new Repository(await openStorage(`s3://${bucket}/repo`, { s3: s3({ objectLock: { mode: 'GOVERNANCE', days: 1 } }) }));
+      const repo = new Repository(
+        await openStorage(`s3://${bucket}/repo`, { s3: s3({ objectLock: { mode: 'GOVERNANCE', days: 1 } }) }),
+      );
       const old = await writeFakeBackup(repo, 'l', new Date(Date.now() - 3 * DAY));
       await writeFakeBackup(repo, 'l', new Date(Date.now() - DAY));
       const pctx = { repo, logger, timeZone: 'UTC', objectLock: true };
       const result = await executePrune(pctx, await planPrune(pctx, 'l', policy()), false);
       expect(result).toMatchObject({ deleted: 0, retained: 1, failed: 0 });
-      expect(result.backups.find((b) => b.id === old)).toMatchObject({ outcome: 'retained', note: expect.stringMatching(/^'manifest\.json' is under Object Lock retention \(GOVERNANCE until \d{4}-\d\d-\d\dT/) });
+      expect(result.backups.find((b) => b.id === old)).toMatchObject({
+        outcome: 'retained',
+        note: expect.stringMatching(
+          /^'manifest\.json' is under Object Lock retention \(GOVERNANCE until \d{4}-\d\d-\d\dT/,
+        ),
+      });
       const after = await repo.listBackups('l');
       expect(after.find((b) => b.id === old)?.status).toBe('complete');
       expect(await versionsUnder(bucket, `repo/backups/l/${old}/`)).toBe(2); // no delete marker added either
@@ -85,11 +106,20 @@ for (const choice of await s3ServersUnderTest()) {
       await writeFakeBackup(repo, 'm', new Date(Date.now() - DAY));
       const Key = `mp/backups/m/20200101T000000Z-dead/dump.zst.age`;
       const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key }));
-      await client.send(new UploadPartCommand({ Bucket: server.bucket, Key, UploadId, PartNumber: 1, Body: randomBytes(1024) }));
+      await client.send(
+        new UploadPartCommand({ Bucket: server.bucket, Key, UploadId, PartNumber: 1, Body: randomBytes(1024) }),
+      );
       await new Promise((r) => setTimeout(r, 2100)); // older than incompleteAfter: 1 s (whole-second Initiated times)
       const pctx = { repo, logger, timeZone: 'UTC', objectLock: false };
       const dry = await executePrune(pctx, await planPrune(pctx, 'm', policy()), true);
-      expect(dry.uploads).toEqual([expect.objectContaining({ name: 'backups/m/20200101T000000Z-dead/dump.zst.age', uploadId: UploadId, action: 'abort', outcome: 'would delete' })]);
+      expect(dry.uploads).toEqual([
+        expect.objectContaining({
+          name: 'backups/m/20200101T000000Z-dead/dump.zst.age',
+          uploadId: UploadId,
+          action: 'abort',
+          outcome: 'would delete',
+        }),
+      ]);
       const result = await executePrune(pctx, await planPrune(pctx, 'm', policy()), false);
       expect(result.uploads.map((u) => u.outcome)).toEqual(['deleted']);
       const left = await client.send(new ListMultipartUploadsCommand({ Bucket: server.bucket, Prefix: 'mp/' }));

@@ -16,7 +16,16 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 function policy(p: Partial<RetentionPolicy> = {}): RetentionPolicy {
-  return { configured: true, keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, incompleteAfter: 12 * 3600, ...p };
+  return {
+    configured: true,
+    keepLast: 1,
+    daily: 0,
+    weekly: 0,
+    monthly: 0,
+    yearly: 0,
+    incompleteAfter: 12 * 3600,
+    ...p,
+  };
 }
 
 // Every test here runs at each fixed clock (test/helpers/clock.ts): the default instant, 17:30 UTC
@@ -27,10 +36,21 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
   const cli = (args: string[]): Promise<CliResult> => runCli(args, { env: cliClockEnv(clock) });
 
   beforeAll(async () => {
-    t = await createTestRepo({ targets: [{ name: 'invoices', url: 'postgres://127.0.0.1/none' }, { name: 'ledger', url: 'postgres://127.0.0.1/none' }] });
+    t = await createTestRepo({
+      targets: [
+        { name: 'invoices', url: 'postgres://127.0.0.1/none' },
+        { name: 'ledger', url: 'postgres://127.0.0.1/none' },
+      ],
+    });
     const doc = JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>;
     configFile = path.join(t.dir, 'prune.yaml');
-    await writeFile(configFile, JSON.stringify({ ...doc, retention: { keepLast: 2, daily: 3, incompleteAfter: '12h', targets: { ledger: { keepLast: 1, daily: 0 } } } }));
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        ...doc,
+        retention: { keepLast: 2, daily: 3, incompleteAfter: '12h', targets: { ledger: { keepLast: 1, daily: 0 } } },
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -45,7 +65,8 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       // there, before the latest Shanghai noon not after now, so they fall on the days meant at any hour.
       const noon = Math.floor((now - 4 * HOUR) / DAY) * DAY + 4 * HOUR; // 12:00 +08:00 is 04:00 UTC; no DST
       const ids: string[] = [];
-      for (let d = 5; d >= 0; d--) ids.push(await writeFakeBackup(t.repo, 'invoices', new Date(noon - d * DAY - 2 * HOUR)));
+      for (let d = 5; d >= 0; d--)
+        ids.push(await writeFakeBackup(t.repo, 'invoices', new Date(noon - d * DAY - 2 * HOUR)));
       const sameDay = await writeFakeBackup(t.repo, 'invoices', new Date(noon - HOUR));
       const oldIncomplete = await writeFakeBackup(t.repo, 'invoices', new Date(now - 2 * DAY), false);
       const freshIncomplete = await writeFakeBackup(t.repo, 'invoices', new Date(now - 10 * 60_000), false);
@@ -54,8 +75,12 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       expect(dry.code).toBe(0);
       expect(dry.stdout).toContain("plan (dry run) for 'invoices' (keepLast 2, daily 3):");
       expect(dry.stdout).toMatch(new RegExp(`${sameDay}.*keep\\s+newest complete backup; last 2 \\(#1\\); daily 1/3`));
-      expect(dry.stdout).toMatch(new RegExp(`${oldIncomplete}.*delete\\s+incomplete \\(no manifest\\), older than 12h`));
-      expect(dry.stdout).toMatch(new RegExp(`${freshIncomplete}.*keep\\s+incomplete but younger than 12h: may still be running`));
+      expect(dry.stdout).toMatch(
+        new RegExp(`${oldIncomplete}.*delete\\s+incomplete \\(no manifest\\), older than 12h`),
+      );
+      expect(dry.stdout).toMatch(
+        new RegExp(`${freshIncomplete}.*keep\\s+incomplete but younger than 12h: may still be running`),
+      );
       expect(dry.stdout).toMatch(new RegExp(`${ids[0]}.*delete\\s+kept by no rule`));
       expect(dry.stdout).toContain("dry run: would delete 4 item(s) of 'invoices'; nothing deleted");
       expect((await t.repo.listBackups('invoices')).length).toBe(9);
@@ -63,8 +88,18 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       const res = await cli(['prune', '--target', 'invoices', '--json', '--config', configFile]);
       expect(res.code).toBe(0);
       const [result] = JSON.parse(res.stdout);
-      expect(result).toMatchObject({ target: 'invoices', dryRun: false, policy: 'keepLast 2, daily 3', deleted: 4, retained: 0, failed: 0 });
-      const deleted = result.backups.filter((b: { outcome: string }) => b.outcome === 'deleted').map((b: { id: string }) => b.id).sort();
+      expect(result).toMatchObject({
+        target: 'invoices',
+        dryRun: false,
+        policy: 'keepLast 2, daily 3',
+        deleted: 4,
+        retained: 0,
+        failed: 0,
+      });
+      const deleted = result.backups
+        .filter((b: { outcome: string }) => b.outcome === 'deleted')
+        .map((b: { id: string }) => b.id)
+        .sort();
       expect(deleted).toEqual([ids[0], ids[1], ids[2], oldIncomplete].sort());
       const left = (await t.repo.listBackups('invoices')).map((b) => b.id);
       expect(left).toEqual([ids[3], ids[4], ids[5], sameDay, freshIncomplete].sort());
@@ -100,11 +135,16 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       const old = await writeFakeBackup(t.repo, target, new Date(now - 3 * DAY));
       const newest = await writeFakeBackup(t.repo, target, new Date(now - DAY));
       const lockedName = t.repo.objectPath(target, old, MANIFEST_NAME);
-      const storage = new S3ishStorage(t.repo.storage, new Set(lockError ? [lockedName] : []), [
-        { name: `backups/${target}/x/dump.zst.age`, uploadId: 'old-upload', initiated: new Date(now - 2 * DAY) },
-        { name: `backups/${target}/y/dump.zst.age`, uploadId: 'fresh-upload', initiated: new Date(now - HOUR) },
-        { name: `backups/${target}/z/dump.zst.age`, uploadId: 'unknown-age' },
-      ], lockError);
+      const storage = new S3ishStorage(
+        t.repo.storage,
+        new Set(lockError ? [lockedName] : []),
+        [
+          { name: `backups/${target}/x/dump.zst.age`, uploadId: 'old-upload', initiated: new Date(now - 2 * DAY) },
+          { name: `backups/${target}/y/dump.zst.age`, uploadId: 'fresh-upload', initiated: new Date(now - HOUR) },
+          { name: `backups/${target}/z/dump.zst.age`, uploadId: 'unknown-age' },
+        ],
+        lockError,
+      );
       return { old, newest, storage, repo: new Repository(storage) };
     }
 
@@ -133,7 +173,10 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       const ctx = { repo, logger, timeZone: 'Asia/Shanghai', objectLock: true };
       const result = await executePrune(ctx, await planPrune(ctx, 's3locked', policy(), clock), false);
       expect(result).toMatchObject({ deleted: 0, retained: 1, failed: 0 });
-      expect(result.backups.find((b) => b.id === old)).toMatchObject({ outcome: 'retained', note: "'manifest.json' is under Object Lock retention" });
+      expect(result.backups.find((b) => b.id === old)).toMatchObject({
+        outcome: 'retained',
+        note: "'manifest.json' is under Object Lock retention",
+      });
       expect(storage.removed).toEqual([]);
       expect((await t.repo.listBackups('s3locked')).find((b) => b.id === old)?.status).toBe('complete');
     });
@@ -143,11 +186,17 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       const ctx = { repo: denied.repo, logger, timeZone: 'Asia/Shanghai', objectLock: false };
       const result = await executePrune(ctx, await planPrune(ctx, 's3denied', policy(), clock), false);
       expect(result).toMatchObject({ deleted: 0, retained: 0, failed: 1 });
-      expect(result.backups.find((b) => b.id === denied.old)?.note).toMatch(/^cannot remove 'backups\/s3denied\/\S+\/manifest\.json' in .*: AccessDenied \(http 403\)$/);
+      expect(result.backups.find((b) => b.id === denied.old)?.note).toMatch(
+        /^cannot remove 'backups\/s3denied\/\S+\/manifest\.json' in .*: AccessDenied \(http 403\)$/,
+      );
 
       const worm = await fixture('s3worm', 'WORM');
       const wctx = { repo: worm.repo, logger, timeZone: 'Asia/Shanghai', objectLock: false };
-      expect(await executePrune(wctx, await planPrune(wctx, 's3worm', policy(), clock), false)).toMatchObject({ deleted: 0, retained: 1, failed: 0 });
+      expect(await executePrune(wctx, await planPrune(wctx, 's3worm', policy(), clock), false)).toMatchObject({
+        deleted: 0,
+        retained: 1,
+        failed: 0,
+      });
     });
   });
 
@@ -171,15 +220,26 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
 
     const dry = await runCli(['prune', '--dry-run', '--target', 'invoices', '--config', configFile]);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain('temp file backups/invoices/20200101T000000Z-dead/.dump.zst.age.tmp-0123456789ab: remove — left by an interrupted save, older than incompleteAfter');
-    expect(dry.stdout).toContain('empty folder backups/invoices/20200102T000000Z-0e0e: remove — left by a failed or pruned backup, older than incompleteAfter');
-    expect(dry.stdout).toMatch(/temp file backups\/invoices\/20991231T000000Z-beef\/\.dump\.zst\.age\.tmp-ba9876543210: keep — younger than incompleteAfter/);
+    expect(dry.stdout).toContain(
+      'temp file backups/invoices/20200101T000000Z-dead/.dump.zst.age.tmp-0123456789ab: remove — left by an interrupted save, older than incompleteAfter',
+    );
+    expect(dry.stdout).toContain(
+      'empty folder backups/invoices/20200102T000000Z-0e0e: remove — left by a failed or pruned backup, older than incompleteAfter',
+    );
+    expect(dry.stdout).toMatch(
+      /temp file backups\/invoices\/20991231T000000Z-beef\/\.dump\.zst\.age\.tmp-ba9876543210: keep — younger than incompleteAfter/,
+    );
     expect((await stat(killed)).isDirectory()).toBe(true);
 
     const res = await runCli(['prune', '--target', 'invoices', '--json', '--config', configFile]);
     expect(res.code).toBe(0);
     const [result] = JSON.parse(res.stdout);
-    expect(result.leftovers.filter((l: { outcome: string }) => l.outcome === 'deleted').map((l: { name: string }) => l.name).sort()).toEqual([
+    expect(
+      result.leftovers
+        .filter((l: { outcome: string }) => l.outcome === 'deleted')
+        .map((l: { name: string }) => l.name)
+        .sort(),
+    ).toEqual([
       'backups/invoices/20200101T000000Z-dead/.dump.zst.age.tmp-0123456789ab',
       'backups/invoices/20200102T000000Z-0e0e',
     ]);

@@ -27,10 +27,20 @@ const window = () => ({ from: '2026-10-20', to: '2026-11-27', now: TEST_NOW, log
 
 beforeAll(async () => {
   // the same deterministic sample on both sides
-  [local, upstream, state] = await Promise.all([createSampleDatabase('lk_lo', 1500), createSampleDatabase('lk_up', 1500), createDatabase('lk_state')]);
-  await query(upstream.url, `insert into public.invoices (invoice_number, kind, issued_at, seller_tax_id, seller_name, buyer_name, amount, tax_rate, tax_amount, total_amount)
-    values ('${NEVER}', 'digital', '2026-11-20T03:00:00Z', '91310110666007217T', '上海', '个人', 100, 0.13, 13, 113)`);
-  const row = await queryOne<{ code: string | null; number: string }>(local.url, 'select invoice_code as code, invoice_number as number from public.invoices where id = 1200');
+  [local, upstream, state] = await Promise.all([
+    createSampleDatabase('lk_lo', 1500),
+    createSampleDatabase('lk_up', 1500),
+    createDatabase('lk_state'),
+  ]);
+  await query(
+    upstream.url,
+    `insert into public.invoices (invoice_number, kind, issued_at, seller_tax_id, seller_name, buyer_name, amount, tax_rate, tax_amount, total_amount)
+    values ('${NEVER}', 'digital', '2026-11-20T03:00:00Z', '91310110666007217T', '上海', '个人', 100, 0.13, 13, 113)`,
+  );
+  const row = await queryOne<{ code: string | null; number: string }>(
+    local.url,
+    'select invoice_code as code, invoice_number as number from public.invoices where id = 1200',
+  );
   lost = row.code ? `${row.code}-${row.number}` : row.number;
   t = await createTestRepo({
     targets: [{ name: 'invoices', url: local.url }],
@@ -55,12 +65,22 @@ describe('missing invoices looked up in backups', () => {
     await query(local.url, 'delete from public.invoices where id = 1200');
     const { report } = await runReconcile({ config: t.config, ...window() });
     const missing = report.findings.filter((f) => f.kind === 'missing');
-    expect(missing.map((f) => [f.key, f.cause ?? null]).sort()).toEqual([[NEVER, null], [lost, 'in_backup']].sort());
+    expect(missing.map((f) => [f.key, f.cause ?? null]).sort()).toEqual(
+      [
+        [NEVER, null],
+        [lost, 'in_backup'],
+      ].sort(),
+    );
     const found = missing.find((f) => f.key === lost)!;
     expect(found.evidence).toMatchObject({ inBackup: older.id, backupFinishedAt: older.finishedAt });
     expect(found.evidence.notInLaterBackup).toBeUndefined();
     expect(report.summary.inBackup).toBe(1);
-    expect(report.run.parameters.backupLookup).toMatchObject({ limit: 7, target: 'invoices', searched: [older.id], found: 1 });
+    expect(report.run.parameters.backupLookup).toMatchObject({
+      limit: 7,
+      target: 'invoices',
+      searched: [older.id],
+      found: 1,
+    });
     // persisted with its cause
     const stored = await withStateDb(t.config, (c) => listFindings(c, { open: true }));
     expect(stored.find((f) => f.key === lost)?.cause).toBe('in_backup');
@@ -68,10 +88,15 @@ describe('missing invoices looked up in backups', () => {
     // a newer backup no longer holds it: the older one is named, and the newer bounds the loss
     const newer = await runBackup({ config: t.config, repo: t.repo, logger }, t.config.targets[0]!);
     const again = (await runReconcile({ config: t.config, ...window() })).report;
-    expect(again.findings.find((f) => f.key === lost)?.evidence).toMatchObject({ inBackup: older.id, notInLaterBackup: newer.id });
+    expect(again.findings.find((f) => f.key === lost)?.evidence).toMatchObject({
+      inBackup: older.id,
+      notInLaterBackup: newer.id,
+    });
     expect(again.run.parameters.backupLookup?.searched).toEqual([newer.id, older.id]);
     // the newest backup only: nobody holds it any more
-    const one = (await runReconcile({ config: t.config, reconcile: { ...t.config.reconcile!, backupLookup: 1 }, ...window() })).report;
+    const one = (
+      await runReconcile({ config: t.config, reconcile: { ...t.config.reconcile!, backupLookup: 1 }, ...window() })
+    ).report;
     expect(one.findings.find((f) => f.key === lost)?.cause).toBeUndefined();
   });
 
@@ -79,26 +104,49 @@ describe('missing invoices looked up in backups', () => {
     const noKey = { ...t.config, encryption: { recipients: t.config.encryption.recipients } };
     const a = (await runReconcile({ config: noKey, persist: false, ...window() })).report;
     // the cause stays what the comparison found (plain missing); the evidence and every rendering say it was not looked up
-    expect(a.findings.find((f) => f.key === lost)).toMatchObject({ evidence: { notLookedUp: expect.stringMatching(/no encryption\.identityFile configured/) } });
+    expect(a.findings.find((f) => f.key === lost)).toMatchObject({
+      evidence: { notLookedUp: expect.stringMatching(/no encryption\.identityFile configured/) },
+    });
     expect(a.findings.find((f) => f.key === lost)?.cause).toBeUndefined();
-    expect(a.run.parameters.backupLookup).toMatchObject({ skippedCode: 'no_identity', skipped: expect.stringMatching(/no encryption\.identityFile configured/) });
+    expect(a.run.parameters.backupLookup).toMatchObject({
+      skippedCode: 'no_identity',
+      skipped: expect.stringMatching(/no encryption\.identityFile configured/),
+    });
     expect(JSON.stringify(a.run.parameters)).not.toMatch(/AGE-SECRET-KEY/);
 
-    const off = (await runReconcile({ config: t.config, reconcile: { ...t.config.reconcile!, backupLookup: 0 }, persist: false, ...window() })).report;
+    const off = (
+      await runReconcile({
+        config: t.config,
+        reconcile: { ...t.config.reconcile!, backupLookup: 0 },
+        persist: false,
+        ...window(),
+      })
+    ).report;
     expect(off.findings.find((f) => f.key === lost)?.evidence.notLookedUp).toBe('disabled (reconcile.backupLookup: 0)');
-    expect(off.run.parameters.backupLookup).toMatchObject({ skipped: 'disabled (reconcile.backupLookup: 0)', skippedCode: 'disabled', searched: [] });
+    expect(off.run.parameters.backupLookup).toMatchObject({
+      skipped: 'disabled (reconcile.backupLookup: 0)',
+      skippedCode: 'disabled',
+      searched: [],
+    });
   });
 
   it('local side given as a query, or an identity file that is not there: the HTML, CSV and terminal say "not looked up" (未查备份) and why', async () => {
     const rc = t.config.reconcile!;
     const { table: _table, ...side } = rc.local;
     const asQuery = { ...rc, local: { ...side, query: 'select * from public.invoices' } };
-    const q = await runReconcile({ config: { ...t.config, reports: { language: 'zh-CN' } }, reconcile: asQuery, persist: false, ...window() });
+    const q = await runReconcile({
+      config: { ...t.config, reports: { language: 'zh-CN' } },
+      reconcile: asQuery,
+      persist: false,
+      ...window(),
+    });
     const missing = q.report.findings.filter((f) => f.kind === 'missing');
     expect(missing.map((f) => shownCause(f))).toEqual(['not_looked_up', 'not_looked_up']); // NEVER too: unknown, not "never arrived"
     expect(q.report.run.parameters.backupLookup?.skippedCode).toBe('not_a_target');
     const html = await readFile(q.files.html, 'utf8');
-    expect(html).toMatch(/<p class="warn"><b>备份查找:<\/b> 未在备份中查找缺失发票：本地一侧不是某个已配置备份目标的表/);
+    expect(html).toMatch(
+      /<p class="warn"><b>备份查找:<\/b> 未在备份中查找缺失发票：本地一侧不是某个已配置备份目标的表/,
+    );
     expect(html).toContain('<i class="cause c-not_looked_up">未查备份</i>');
     const csv = await readFile(q.files.csv, 'utf8');
     expect(csv).toMatch(/^# 备份查找: 未在备份中查找缺失发票：本地一侧不是某个已配置备份目标的表/m);
@@ -107,13 +155,21 @@ describe('missing invoices looked up in backups', () => {
     expect(text).toMatch(/^备份查找: 未在备份中查找缺失发票/m);
     expect(text).toMatch(/本地缺失（仅上游有） +未查备份/);
 
-    const gone = { ...t.config, reports: { language: 'en' as const }, encryption: { ...t.config.encryption, identityFile: `${t.dir}/no-such-identity.txt` } };
+    const gone = {
+      ...t.config,
+      reports: { language: 'en' as const },
+      encryption: { ...t.config.encryption, identityFile: `${t.dir}/no-such-identity.txt` },
+    };
     const g = await runReconcile({ config: gone, persist: false, ...window() });
     expect(g.report.run.parameters.backupLookup?.skippedCode).toBe('identity_unreadable');
     expect(shownCause(g.report.findings.find((f) => f.key === lost)!)).toBe('not_looked_up');
     expect(g.report.findings.find((f) => f.key === lost)?.evidence.notLookedUp).toMatch(/no-such-identity\.txt/);
     const enHtml = await readFile(g.files.html, 'utf8');
-    expect(enHtml).toMatch(/Missing invoices were not looked up in the backups: [^<]*no-such-identity\.txt[^<]*Their cause reads &quot;not looked up&quot;; it does not mean they never arrived\./);
-    expect(await readFile(g.files.csv, 'utf8')).toMatch(/^missing locally \(upstream only\),not looked up,.*,missing,not_looked_up$/m);
+    expect(enHtml).toMatch(
+      /Missing invoices were not looked up in the backups: [^<]*no-such-identity\.txt[^<]*Their cause reads &quot;not looked up&quot;; it does not mean they never arrived\./,
+    );
+    expect(await readFile(g.files.csv, 'utf8')).toMatch(
+      /^missing locally \(upstream only\),not looked up,.*,missing,not_looked_up$/m,
+    );
   });
 });

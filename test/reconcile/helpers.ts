@@ -14,7 +14,12 @@ export interface ReconcileFixture {
   cleanup(): Promise<void>;
 }
 
-export async function reconcileFixture(options: { localUrl: string; stateUrl: string; reconcile: Record<string, unknown>; dir?: string }): Promise<ReconcileFixture> {
+export async function reconcileFixture(options: {
+  localUrl: string;
+  stateUrl: string;
+  reconcile: Record<string, unknown>;
+  dir?: string;
+}): Promise<ReconcileFixture> {
   const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'fgt-rec-')));
   const doc = {
     timezone: 'Asia/Shanghai',

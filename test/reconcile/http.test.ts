@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OperationError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { getJson, retryAfterMs } from '../../src/reconcile/sources/http-client.js';
-import { type ReferenceUpstream, type UpstreamItem, itemsFromSampleDatabase, startReferenceUpstream } from '../helpers/reference-upstream-server.js';
+import {
+  type ReferenceUpstream,
+  type UpstreamItem,
+  itemsFromSampleDatabase,
+  startReferenceUpstream,
+} from '../helpers/reference-upstream-server.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { type TestDatabase, createDatabase, createSampleDatabase } from '../helpers/pg.js';
 import { type ReconcileFixture, TEST_NOW, reconcileFixture } from './helpers.js';
@@ -29,14 +34,27 @@ afterAll(async () => {
   await Promise.all(fixtures.map((f) => f.cleanup()));
 });
 
-async function serve(list: UpstreamItem[], options: Partial<Parameters<typeof startReferenceUpstream>[0]> = {}): Promise<ReferenceUpstream> {
-  const s = await startReferenceUpstream({ items: list, timezone: 'Asia/Shanghai', token: TOKEN, maxPage: 40, ...options });
+async function serve(
+  list: UpstreamItem[],
+  options: Partial<Parameters<typeof startReferenceUpstream>[0]> = {},
+): Promise<ReferenceUpstream> {
+  const s = await startReferenceUpstream({
+    items: list,
+    timezone: 'Asia/Shanghai',
+    token: TOKEN,
+    maxPage: 40,
+    ...options,
+  });
   servers.push(s);
   return s;
 }
 
 async function fixture(url: string, extra: Record<string, unknown> = {}): Promise<ReconcileFixture> {
-  const fx = await reconcileFixture({ localUrl: local.url, stateUrl: state.url, reconcile: { upstream: { type: 'http', url, token: TOKEN, pageSize: 40, ...extra }, listLimit: 25 } });
+  const fx = await reconcileFixture({
+    localUrl: local.url,
+    stateUrl: state.url,
+    reconcile: { upstream: { type: 'http', url, token: TOKEN, pageSize: 40, ...extra }, listLimit: 25 },
+  });
   fixtures.push(fx);
   return fx;
 }
@@ -50,11 +68,22 @@ describe('http ↔ postgres', () => {
     statusVictim.status = '已作废';
     const invalid = up[400]!;
     invalid.total = '1.005';
-    up.push({ number: '26312000000088888888', issuedAt: '2026-11-28T00:20:00+08:00', total: '113.00', status: 'valid', sellerTaxId: '91310110666007217T' });
+    up.push({
+      number: '26312000000088888888',
+      issuedAt: '2026-11-28T00:20:00+08:00',
+      total: '113.00',
+      status: 'valid',
+      sellerTaxId: '91310110666007217T',
+    });
     const server = await serve(up);
     const fx = await fixture(server.url);
     const { report, jsonText } = await runReconcile({ config: fx.config, logger, now: TEST_NOW });
-    expect(report.findings.filter((f) => f.kind !== 'invalid_input').map((f) => [f.kind, f.key, f.cause ?? null]).sort()).toEqual(
+    expect(
+      report.findings
+        .filter((f) => f.kind !== 'invalid_input')
+        .map((f) => [f.kind, f.key, f.cause ?? null])
+        .sort(),
+    ).toEqual(
       [
         ['amount_mismatch', keyOf(up[200]!), null],
         ['extra', keyOf(extra), null],
@@ -63,8 +92,12 @@ describe('http ↔ postgres', () => {
         ['status_mismatch', keyOf(statusVictim), null],
       ].sort(),
     );
-    expect(report.findings.find((f) => f.key === keyOf(invalid) && f.kind === 'extra')!.evidence.upstreamRowRejected).toMatch(/^GET \/invoices\?day=\S+ item \d+$/);
-    expect(report.findings.filter((f) => f.kind === 'invalid_input').map((f) => f.evidence.reason)).toEqual(["total '1.005' has more than 2 decimals"]);
+    expect(
+      report.findings.find((f) => f.key === keyOf(invalid) && f.kind === 'extra')!.evidence.upstreamRowRejected,
+    ).toMatch(/^GET \/invoices\?day=\S+ item \d+$/);
+    expect(report.findings.filter((f) => f.kind === 'invalid_input').map((f) => f.evidence.reason)).toEqual([
+      "total '1.005' has more than 2 decimals",
+    ]);
     expect(jsonText).not.toContain(TOKEN);
     expect(report.run.upstream).toMatchObject({ kind: 'http', hashes: true });
     // only the differing days were fetched
@@ -83,7 +116,12 @@ describe('http ↔ postgres', () => {
     const fx = await fixture(server.url);
     const { report } = await runReconcile({ config: fx.config, logger, now: TEST_NOW, persist: false });
     expect(report.run.upstream.hashes).toBe(false);
-    expect(report.findings.map((f) => [f.kind, f.key]).sort()).toEqual([['amount_mismatch', keyOf(a)], ['amount_mismatch', keyOf(b)]].sort());
+    expect(report.findings.map((f) => [f.kind, f.key]).sort()).toEqual(
+      [
+        ['amount_mismatch', keyOf(a)],
+        ['amount_mismatch', keyOf(b)],
+      ].sort(),
+    );
   });
 });
 
@@ -91,7 +129,13 @@ describe('http client', () => {
   it('retries 503 after Retry-After and succeeds within the bound', async () => {
     const server = await serve([], { faults: { failFirst: 2, retryAfterSeconds: 0 } });
     const waits: number[] = [];
-    const body = await getJson(`${server.url}/buckets?from=2026-11-01&to=2026-11-02`, { token: TOKEN, timeoutMs: 2000, retries: 3, maxRetryWaitMs: 5000, sleep: async (ms) => void waits.push(ms) });
+    const body = await getJson(`${server.url}/buckets?from=2026-11-01&to=2026-11-02`, {
+      token: TOKEN,
+      timeoutMs: 2000,
+      retries: 3,
+      maxRetryWaitMs: 5000,
+      sleep: async (ms) => void waits.push(ms),
+    });
     expect(body).toEqual([]);
     expect(waits).toEqual([0, 0]);
     expect(server.requests()).toBe(3);
@@ -100,17 +144,34 @@ describe('http client', () => {
   it('gives up after the bounded retries, and refuses a Retry-After beyond the limit', async () => {
     const server = await serve([], { faults: { failFirst: 100, retryAfterSeconds: 0 } });
     const opts = { token: TOKEN, timeoutMs: 2000, retries: 2, maxRetryWaitMs: 5000, sleep: async () => undefined };
-    await expect(getJson(`${server.url}/buckets`, opts)).rejects.toThrow(`upstream '${server.url}/buckets' failed 3 times: answered 503`);
+    await expect(getJson(`${server.url}/buckets`, opts)).rejects.toThrow(
+      `upstream '${server.url}/buckets' failed 3 times: answered 503`,
+    );
     const slow = await serve([], { faults: { failFirst: 100, retryAfterSeconds: 3600 } });
-    await expect(getJson(`${slow.url}/buckets`, opts)).rejects.toThrow(`upstream '${slow.url}/buckets' asks to retry after 3600s, longer than the 5s limit`);
+    await expect(getJson(`${slow.url}/buckets`, opts)).rejects.toThrow(
+      `upstream '${slow.url}/buckets' asks to retry after 3600s, longer than the 5s limit`,
+    );
     expect(retryAfterMs('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:27:00 GMT'))).toBe(60_000);
   });
 
   it('times out each attempt, and a wrong token is a clear operation error', async () => {
     const slow = await serve([], { faults: { delayMs: 500 } });
-    await expect(getJson(`${slow.url}/buckets`, { token: TOKEN, timeoutMs: 100, retries: 1, maxRetryWaitMs: 10, sleep: async () => undefined })).rejects.toThrow(`failed 2 times: timed out after 100ms`);
+    await expect(
+      getJson(`${slow.url}/buckets`, {
+        token: TOKEN,
+        timeoutMs: 100,
+        retries: 1,
+        maxRetryWaitMs: 10,
+        sleep: async () => undefined,
+      }),
+    ).rejects.toThrow(`failed 2 times: timed out after 100ms`);
     const server = await serve([]);
-    const err = await getJson(`${server.url}/buckets`, { token: 'wrong', timeoutMs: 2000, retries: 3, maxRetryWaitMs: 10 }).catch((e: unknown) => e);
+    const err = await getJson(`${server.url}/buckets`, {
+      token: 'wrong',
+      timeoutMs: 2000,
+      retries: 3,
+      maxRetryWaitMs: 10,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OperationError);
     expect((err as OperationError).message).toBe(`upstream '${server.url}/buckets' refused the request (401)`);
     expect((err as OperationError).hint).toBe('check reconcile.upstream.token (sent as a bearer token)');

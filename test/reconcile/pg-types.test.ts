@@ -37,7 +37,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const openPlain = () => PgSource.open({ url: db.url, table: 'public.plain', columns: { code: 'code', number: 'number', issuedAt: 'issued_at', total: 'total', status: 'status' }, statusMap: { valid: 'valid', voided: 'voided' }, timezone: 'Asia/Shanghai' });
+const openPlain = () =>
+  PgSource.open({
+    url: db.url,
+    table: 'public.plain',
+    columns: { code: 'code', number: 'number', issuedAt: 'issued_at', total: 'total', status: 'status' },
+    statusMap: { valid: 'valid', voided: 'voided' },
+    timezone: 'Asia/Shanghai',
+  });
 const openOdd = () =>
   PgSource.open({
     url: db.url,
@@ -55,9 +62,12 @@ describe('postgres column types', () => {
       const result = await compareSources(a, b, { window, partition: false, limits: { listLimit: 20, maxPrefix: 8 } });
       expect(result.days.length).toBeGreaterThan(15);
       expect(result.diffs).toEqual([]);
-      await query(db.url, `update "Billing Dept"."Odd Invoices" set "TotalFen" = "TotalFen" + 1 where "Key" = '031000000001-00000010';
+      await query(
+        db.url,
+        `update "Billing Dept"."Odd Invoices" set "TotalFen" = "TotalFen" + 1 where "Key" = '031000000001-00000010';
                            update "Billing Dept"."Odd Invoices" set "Void" = true where "Key" = '031000000001-00000011';
-                           delete from "Billing Dept"."Odd Invoices" where "Key" = '031000000001-00000012'`);
+                           delete from "Billing Dept"."Odd Invoices" where "Key" = '031000000001-00000012'`,
+      );
       const again = await compareSources(a, b, { window, partition: false, limits: { listLimit: 20, maxPrefix: 8 } });
       expect(classify(again.diffs, { now: TEST_NOW, syncLagSeconds: 0 }).map((f) => `${f.kind} ${f.key}`)).toEqual([
         'missing 031000000001-00000012',
@@ -70,10 +80,15 @@ describe('postgres column types', () => {
   });
 
   it('refuses a text issue time that is not a time with a one-line error naming the value', async () => {
-    await query(db.url, `insert into "Billing Dept"."Odd Invoices" values ('031000000001-99999999', 'yesterday-ish', 100, false)`);
+    await query(
+      db.url,
+      `insert into "Billing Dept"."Odd Invoices" values ('031000000001-99999999', 'yesterday-ish', 100, false)`,
+    );
     const [a, b] = await Promise.all([openPlain(), openOdd()]);
     try {
-      await expect(compareSources(a, b, { window, partition: false })).rejects.toThrow(/invalid input syntax for type timestamp: "yesterday-ish"/);
+      await expect(compareSources(a, b, { window, partition: false })).rejects.toThrow(
+        /invalid input syntax for type timestamp: "yesterday-ish"/,
+      );
     } finally {
       await Promise.all([a.close(), b.close()]);
       await query(db.url, `delete from "Billing Dept"."Odd Invoices" where "Key" = '031000000001-99999999'`);

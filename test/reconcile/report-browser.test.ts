@@ -18,11 +18,24 @@ export const ARTIFACTS = path.resolve('test-artifacts');
 
 /** The demo-like report with what a persisted run adds: ids, history, an acknowledgement, a lookup that could not run. */
 function auditorReport(lang: ReportLanguage): ReconcileReport {
-  const findings = structuredClone(FINDINGS).map((f, i) => ({ ...f, id: `3fa9c2d${i}`, firstSeen: '2026-11-21T01:00:00.000Z', timesSeen: 3 + i }));
-  const lookup = { limit: 7, searched: [], found: 0, skippedCode: 'not_a_target' as const, skipped: 'reconcile.local is not the table of a configured target, so no backup holds its keys' };
+  const findings = structuredClone(FINDINGS).map((f, i) => ({
+    ...f,
+    id: `3fa9c2d${i}`,
+    firstSeen: '2026-11-21T01:00:00.000Z',
+    timesSeen: 3 + i,
+  }));
+  const lookup = {
+    limit: 7,
+    searched: [],
+    found: 0,
+    skippedCode: 'not_a_target' as const,
+    skipped: 'reconcile.local is not the table of a configured target, so no backup holds its keys',
+  };
   markNotLookedUp(findings, lookup);
   const dup = findings.find((f) => f.kind === 'duplicate')!;
-  Object.assign(dup, { acknowledgement: { by: 'li.wei', at: '2026-11-27T02:15:00.000Z', reason: '税务局确认：重复导出，工单 4411' } });
+  Object.assign(dup, {
+    acknowledgement: { by: 'li.wei', at: '2026-11-27T02:15:00.000Z', reason: '税务局确认：重复导出，工单 4411' },
+  });
   const r = demoLike(lang, findings);
   r.run.parameters.backupLookup = lookup;
   return r;
@@ -60,17 +73,25 @@ describe.skipIf(!hasBrowser)('the HTML report in headless Chromium', () => {
       const { page, url } = await open(lang, 1280);
       expect(page.problems()).toEqual([]);
       expect(page.requests()).toEqual([url]);
-      const overflow = await page.evaluate<{ scroll: number; inner: number }>('({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })');
+      const overflow = await page.evaluate<{ scroll: number; inner: number }>(
+        '({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })',
+      );
       expect(overflow.scroll).toBeLessThanOrEqual(overflow.inner);
       await writeFile(path.join(ARTIFACTS, `reconcile-${lang}-top.png`), await page.screenshot(false));
       await writeFile(path.join(ARTIFACTS, `reconcile-${lang}-full.png`), await page.screenshot(true));
-      await writeFile(path.join(ARTIFACTS, `reconcile-${lang}-findings.png`), await page.screenshotFrom('#findings', 760));
+      await writeFile(
+        path.join(ARTIFACTS, `reconcile-${lang}-findings.png`),
+        await page.screenshotFrom('#findings', 760),
+      );
     });
   }
 
   it('the checks can fail: a page with a console error, a missing image and an exception is caught', async () => {
     const file = path.join(dir, 'broken.html');
-    await writeFile(file, '<!doctype html><p>x</p><img src="missing.png"><script>console.error("boom"); null.x;</script>');
+    await writeFile(
+      file,
+      '<!doctype html><p>x</p><img src="missing.png"><script>console.error("boom"); null.x;</script>',
+    );
     const page = await browser.page(800, 600);
     await page.open(pathToFileURL(file).href);
     const problems = page.problems().join('\n');
@@ -85,8 +106,14 @@ describe.skipIf(!hasBrowser)('the HTML report in headless Chromium', () => {
     for (const selector of ['h1', 'h2#per-seller', 'table.findings td i.cause']) {
       const fonts = await page.fontsOf(selector);
       const cjk = fonts.filter((f) => /CJK|PingFang|YaHei|Hei|Song|WenQuanYi/i.test(f.familyName));
-      expect(cjk.reduce((n, f) => n + f.glyphCount, 0), `${selector}: ${JSON.stringify(fonts)}`).toBeGreaterThan(0);
-      expect(fonts.filter((f) => /Last ?Resort/i.test(f.familyName)), selector).toEqual([]);
+      expect(
+        cjk.reduce((n, f) => n + f.glyphCount, 0),
+        `${selector}: ${JSON.stringify(fonts)}`,
+      ).toBeGreaterThan(0);
+      expect(
+        fonts.filter((f) => /Last ?Resort/i.test(f.familyName)),
+        selector,
+      ).toEqual([]);
     }
   });
 
@@ -112,7 +139,10 @@ describe.skipIf(!hasBrowser)('the HTML report in headless Chromium', () => {
       })()`);
       expect(Object.keys(columns).length).toBeGreaterThan(10);
       for (const [column, rights] of Object.entries(columns)) {
-        expect(Math.max(...rights) - Math.min(...rights), `column ${column} at ${width}px: ${rights.join(', ')}`).toBeLessThan(1);
+        expect(
+          Math.max(...rights) - Math.min(...rights),
+          `column ${column} at ${width}px: ${rights.join(', ')}`,
+        ).toBeLessThan(1);
       }
       const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       expect(overflow, `${width}px`).toBeLessThanOrEqual(0);

@@ -4,7 +4,19 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config/config.js';
 import { generateIdentity } from '../../src/core/crypto/index.js';
-import { CAUSE_NAMES, EVIDENCE_NAMES, KIND_NAMES, LOOKUP_SKIPS, MESSAGES, REPORT_LANGUAGES, SENTENCES, STATUS_NAMES, type Text, defaultLanguage, reportLanguage } from '../../src/reconcile/report/report-i18n.js';
+import {
+  CAUSE_NAMES,
+  EVIDENCE_NAMES,
+  KIND_NAMES,
+  LOOKUP_SKIPS,
+  MESSAGES,
+  REPORT_LANGUAGES,
+  SENTENCES,
+  STATUS_NAMES,
+  type Text,
+  defaultLanguage,
+  reportLanguage,
+} from '../../src/reconcile/report/report-i18n.js';
 import { CANONICAL_STATUSES, FINDING_KINDS } from '../../src/reconcile/model/types.js';
 
 const CJK = /[\u4e00-\u9fff]/;
@@ -52,19 +64,29 @@ describe('message catalogue', () => {
 
 describe('reports.language', () => {
   it('defaults to zh-CN in a China zone, en elsewhere', () => {
-    for (const tz of ['Asia/Shanghai', 'Asia/Chongqing', 'Asia/Harbin', 'Asia/Urumqi', 'PRC']) expect(defaultLanguage(tz), tz).toBe('zh-CN');
-    for (const tz of ['UTC', 'Europe/Berlin', 'Asia/Hong_Kong', 'Asia/Taipei', 'America/New_York']) expect(defaultLanguage(tz), tz).toBe('en');
+    for (const tz of ['Asia/Shanghai', 'Asia/Chongqing', 'Asia/Harbin', 'Asia/Urumqi', 'PRC'])
+      expect(defaultLanguage(tz), tz).toBe('zh-CN');
+    for (const tz of ['UTC', 'Europe/Berlin', 'Asia/Hong_Kong', 'Asia/Taipei', 'America/New_York'])
+      expect(defaultLanguage(tz), tz).toBe('en');
     expect(reportLanguage({ timezone: 'UTC' })).toBe('en');
   });
 
-  const base = { repository: { url: 'file:///tmp/r' }, encryption: { recipients: [generateIdentity().recipient] }, targets: [{ name: 'invoices', url: 'postgres://h/db' }] };
+  const base = {
+    repository: { url: 'file:///tmp/r' },
+    encryption: { recipients: [generateIdentity().recipient] },
+    targets: [{ name: 'invoices', url: 'postgres://h/db' }],
+  };
   const yaml = (doc: unknown) => parseConfig(JSON.stringify(doc), {});
 
   it('is read from the configuration, defaulted from the zone, and refuses other values', () => {
     expect(yaml(base).reports).toEqual({ language: 'zh-CN' }); // timezone defaults to Asia/Shanghai
     expect(yaml({ ...base, timezone: 'Europe/Berlin' }).reports).toEqual({ language: 'en' });
-    expect(yaml({ ...base, timezone: 'Europe/Berlin', reports: { language: 'zh-CN' } }).reports).toEqual({ language: 'zh-CN' });
+    expect(yaml({ ...base, timezone: 'Europe/Berlin', reports: { language: 'zh-CN' } }).reports).toEqual({
+      language: 'zh-CN',
+    });
     expect(yaml({ ...base, reports: { language: 'en' } }).reports).toEqual({ language: 'en' });
-    expect(() => yaml({ ...base, reports: { language: 'zh', colour: 'red' } })).toThrow(/reports\.colour: unknown key \(known: language\).*reports\.language: must be one of zh-CN, en/);
+    expect(() => yaml({ ...base, reports: { language: 'zh', colour: 'red' } })).toThrow(
+      /reports\.colour: unknown key \(known: language\).*reports\.language: must be one of zh-CN, en/,
+    );
   });
 });

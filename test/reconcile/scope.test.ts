@@ -24,14 +24,19 @@ describe('reconcile scope', () => {
     expect(a).toBe('postgres://127.0.0.1:5432/inv public.invoices <- http:https://tax.example/api?tenant=7&token=***');
     expect(b).toBe(a);
     expect(c).toBe(a);
-    expect(reconcileScope('postgres://127.0.0.1:5432/other public.invoices', 'file:./exports/*.xlsx')).toBe('postgres://127.0.0.1:5432/other public.invoices <- file:./exports/*.xlsx');
+    expect(reconcileScope('postgres://127.0.0.1:5432/other public.invoices', 'file:./exports/*.xlsx')).toBe(
+      'postgres://127.0.0.1:5432/other public.invoices <- file:./exports/*.xlsx',
+    );
   });
 
   it('migration 5 renames old scopes and merges the copies one finding got under two of them', async () => {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      await migrate(client, MIGRATIONS.filter((m) => m.version <= 4));
+      await migrate(
+        client,
+        MIGRATIONS.filter((m) => m.version <= 4),
+      );
       const withPassword = 'postgres://postgres:***@127.0.0.1:5432/inv public.invoices <- file:x.csv';
       const withoutPassword = 'postgres://postgres@127.0.0.1:5432/inv public.invoices <- file:x.csv';
       const insert = `insert into fapiao_guard.reconcile_findings (scope, fingerprint, kind, key, details, first_seen, last_seen, first_run, last_run, times_seen)
@@ -50,7 +55,10 @@ describe('reconcile scope', () => {
       await client.end();
     }
     const scope = 'postgres://127.0.0.1:5432/inv public.invoices <- file:x.csv';
-    const rows = await query(db.url, `select scope, fingerprint, times_seen, to_char(first_seen at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as first_seen, to_char(last_seen at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as last_seen from fapiao_guard.reconcile_findings order by fingerprint`);
+    const rows = await query(
+      db.url,
+      `select scope, fingerprint, times_seen, to_char(first_seen at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as first_seen, to_char(last_seen at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as last_seen from fapiao_guard.reconcile_findings order by fingerprint`,
+    );
     expect(rows).toEqual([
       { scope, fingerprint: 'k1', times_seen: 5, first_seen: '2026-11-01 00:00', last_seen: '2026-11-05 00:00' },
       { scope, fingerprint: 'k2', times_seen: 1, first_seen: '2026-11-01 00:00', last_seen: '2026-11-01 00:00' },

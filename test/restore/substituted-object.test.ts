@@ -49,19 +49,26 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const name of await scratchDatabases(serverUrl(), TARGET)) await query(serverUrl(), `drop database if exists ${name} with (force)`);
+  for (const name of await scratchDatabases(serverUrl(), TARGET))
+    await query(serverUrl(), `drop database if exists ${name} with (force)`);
   await Promise.all([source?.drop(), state?.drop(), ...scratch.map((d) => d.drop())]);
   await t?.cleanup();
 });
 
-const CHECKSUM = new RegExp(`checksum mismatch for 'backups/${TARGET}/${'\\d{8}T\\d{6}Z-[0-9a-f]{4}'}/dump\\.zst\\.age': expected ${'[0-9a-f]{16}'}…, got [0-9a-f]{16}…`);
+const CHECKSUM = new RegExp(
+  `checksum mismatch for 'backups/${TARGET}/${'\\d{8}T\\d{6}Z-[0-9a-f]{4}'}/dump\\.zst\\.age': expected ${'[0-9a-f]{16}'}…, got [0-9a-f]{16}…`,
+);
 
 describe('a dump object replaced by a re-encryption of the same plaintext (same size, different bytes)', () => {
   it('restore refuses it with "checksum mismatch" (sha256-while-streaming)', async () => {
     const to = await createDatabase('subst_to');
     scratch.push(to);
     const identities = await loadIdentities(t.config);
-    const err = await runRestore({ config: t.config, repo, logger, identities }, t.config.targets[0]!, good, { to: to.url, jobs: 1, clean: false }).catch((e: unknown) => e);
+    const err = await runRestore({ config: t.config, repo, logger, identities }, t.config.targets[0]!, good, {
+      to: to.url,
+      jobs: 1,
+      clean: false,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
     expect((err as Error).message).toMatch(CHECKSUM);
   });
@@ -71,7 +78,10 @@ describe('a dump object replaced by a re-encryption of the same plaintext (same 
     scratch.push(to);
     const doc = JSON.parse(await readFile(t.configFile, 'utf8')) as { repository: Record<string, unknown> };
     const configFile = path.join(t.dir, 'copy.yaml');
-    await writeFile(configFile, JSON.stringify({ ...doc, repository: { ...doc.repository, url: `file://${repoDir}` } }));
+    await writeFile(
+      configFile,
+      JSON.stringify({ ...doc, repository: { ...doc.repository, url: `file://${repoDir}` } }),
+    );
     const res = await runCli(['restore', good.id, '--target', TARGET, '--to', to.url, '--config', configFile]);
     expect(errorLine(res)).toMatch(CHECKSUM);
     expect(res.code).toBe(1);
@@ -79,10 +89,13 @@ describe('a dump object replaced by a re-encryption of the same plaintext (same 
 
   it('a drill fails with "checksum mismatch" and leaves no scratch database', async () => {
     const identities = await loadIdentities(t.config);
-    const report = await runDrill({ config: drillConfig(t, state.url), repo, logger, identities, progress: false }, t.config.targets[0]!, { pick: { kind: 'id', id: good.id } });
+    const report = await runDrill(
+      { config: drillConfig(t, state.url), repo, logger, identities, progress: false },
+      t.config.targets[0]!,
+      { pick: { kind: 'id', id: good.id } },
+    );
     expect(report.verdict).toBe('fail');
     expect(report.cause).toMatch(new RegExp(`^restore dump\\.zst\\.age: ${CHECKSUM.source}$`));
     expect(await scratchDatabases(serverUrl(), TARGET)).toEqual([]);
   });
 });
-

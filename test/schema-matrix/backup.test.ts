@@ -48,7 +48,10 @@ async function contents(url: string): Promise<Record<string, string>> {
     const [row] =
       r.kind === 'S'
         ? await query<{ v: string }>(url, `select last_value || '/' || is_called as v from ${sql}`)
-        : await query<{ v: string }>(url, `select count(*) || ' rows ' || coalesce(md5(string_agg(t::text, E'\\n' order by t::text)), '-') as v from ${sql} t`);
+        : await query<{ v: string }>(
+            url,
+            `select count(*) || ' rows ' || coalesce(md5(string_agg(t::text, E'\\n' order by t::text)), '-') as v from ${sql} t`,
+          );
     out[`${r.kind} ${displayName(r)}`] = row!.v;
   }
   return out;
@@ -79,7 +82,8 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('schema %s', (_id, s
     details = await loadDetails(t.repo, first, identities);
   });
   afterAll(async () => {
-    for (const name of await scratchDatabases(serverUrl(), target)) await query(serverUrl(), `drop database if exists "${name}" with (force)`);
+    for (const name of await scratchDatabases(serverUrl(), target))
+      await query(serverUrl(), `drop database if exists "${name}" with (force)`);
     for (const db of dbs) await db.drop();
     await t?.cleanup();
   });
@@ -93,13 +97,21 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('schema %s', (_id, s
     const report = await verifyBackup(t.repo, first, { deep: true, identities });
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     // rows of a partitioned table are not counted twice (once in the parent, once in its partitions)
-    if (schema.id === 'partitioned') expect(report.checks.find((c) => c.name === 'decrypt details')?.actual).toBe(`${details.tables.length} tables, ${ROWS} rows`);
+    if (schema.id === 'partitioned')
+      expect(report.checks.find((c) => c.name === 'decrypt details')?.actual).toBe(
+        `${details.tables.length} tables, ${ROWS} rows`,
+      );
   });
 
   it('restores into a fresh database a copy equal to the source: the oracle row for row, every table, view and sequence in full', async () => {
     restored = await createDatabase(`sm_${schema.id}_r`);
     dbs.push(restored);
-    const result = await runRestore({ config: t.config, repo: t.repo, logger, identities }, t.config.targets[0]!, first, { to: restored.url, jobs: 1, clean: false });
+    const result = await runRestore(
+      { config: t.config, repo: t.repo, logger, identities },
+      t.config.targets[0]!,
+      first,
+      { to: restored.url, jobs: 1, clean: false },
+    );
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
     expect(result.ok).toBe(true);
     const [want, got] = [await canonical(source.url, schema), await canonical(restored.url, schema)];
@@ -109,17 +121,30 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('schema %s', (_id, s
   });
 
   it('drills the backup: every check passes', async () => {
-    const report = await runDrill({ config: drillConfig(t, state.url), repo: t.repo, logger, identities, progress: false }, t.config.targets[0]!);
+    const report = await runDrill(
+      { config: drillConfig(t, state.url), repo: t.repo, logger, identities, progress: false },
+      t.config.targets[0]!,
+    );
     expect(report.cause).toBeUndefined();
     expect(report.verdict).toBe('pass');
     const names = report.checks.map((c) => c.name);
-    for (const entry of details.tables.filter((d) => d.checksum !== undefined)) expect(names).toContain(`checksum ${displayName(entry)}`);
+    for (const entry of details.tables.filter((d) => d.checksum !== undefined))
+      expect(names).toContain(`checksum ${displayName(entry)}`);
     expect(names).toContain('user tables');
   });
 
   it('doctor: every check ✓, each verifyTables entry resolved with its rows', async () => {
-    const doc: Record<string, unknown> = { ...(JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>), state: { url: state.url } };
-    const side = { target, table: schema.invoices.table, columns: schema.invoices.columns, ...(schema.invoices.statusMap ? { statusMap: schema.invoices.statusMap } : {}), ...(schema.invoices.amountUnit ? { amountUnit: schema.invoices.amountUnit } : {}) };
+    const doc: Record<string, unknown> = {
+      ...(JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>),
+      state: { url: state.url },
+    };
+    const side = {
+      target,
+      table: schema.invoices.table,
+      columns: schema.invoices.columns,
+      ...(schema.invoices.statusMap ? { statusMap: schema.invoices.statusMap } : {}),
+      ...(schema.invoices.amountUnit ? { amountUnit: schema.invoices.amountUnit } : {}),
+    };
     doc.reconcile = { local: side, upstream: { type: 'postgres', ...side } };
     const config = parseConfig(JSON.stringify(doc), process.env, t.configFile);
     const checks = await runDoctor(config, t.repo, { targets: config.targets, sendTest: false });
@@ -130,14 +155,23 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('schema %s', (_id, s
     const invoiceLine = verify.find((c) => c.detail.startsWith(`${displayName(parsedTable(schema.invoices.table))}`));
     expect(invoiceLine?.detail).toMatch(new RegExp(`, ${ROWS} rows$`));
     if (schema.id === 'partitioned') expect(invoiceLine?.detail).toContain('partitioned: every partition is measured');
-    expect(checks.filter((c) => c.check.startsWith('column ') && c.status === 'ok').length).toBe(2 * Object.keys(schema.invoices.columns).length);
+    expect(checks.filter((c) => c.check.startsWith('column ') && c.status === 'ok').length).toBe(
+      2 * Object.keys(schema.invoices.columns).length,
+    );
   });
 
   it('an extra table in the restored copy fails the check, naming it', async () => {
     await query(restored.url, `create table public."Stray 表" (x int)`);
     try {
       const failed = (await checkAgainstDetails(restored.url, details, { concurrency: 2 })).filter((c) => !c.ok);
-      expect(failed).toEqual([{ name: 'user tables', ok: false, expected: `${details.shape!.tables.length} tables`, actual: 'extra: public."Stray 表"' }]);
+      expect(failed).toEqual([
+        {
+          name: 'user tables',
+          ok: false,
+          expected: `${details.shape!.tables.length} tables`,
+          actual: 'extra: public."Stray 表"',
+        },
+      ]);
     } finally {
       await query(restored.url, `drop table public."Stray 表"`);
     }
@@ -148,10 +182,17 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('schema %s', (_id, s
       await query(restored.url, `alter table billing.invoices detach partition billing.invoices_2026_10`);
       try {
         const failed = (await checkAgainstDetails(restored.url, details, { concurrency: 2 })).filter((c) => !c.ok);
-        expect(failed.map((c) => c.name)).toEqual(['rows billing.invoices', 'checksum billing.invoices', 'partition billing.invoices_2026_10']);
+        expect(failed.map((c) => c.name)).toEqual([
+          'rows billing.invoices',
+          'checksum billing.invoices',
+          'partition billing.invoices_2026_10',
+        ]);
         expect(failed[2]!.actual).toBe('not attached (a plain table)');
       } finally {
-        await query(restored.url, `alter table billing.invoices attach partition billing.invoices_2026_10 for values from ('2026-10-01 00:00+08') to ('2026-11-01 00:00+08')`);
+        await query(
+          restored.url,
+          `alter table billing.invoices attach partition billing.invoices_2026_10 for values from ('2026-10-01 00:00+08') to ('2026-11-01 00:00+08')`,
+        );
       }
     });
 
@@ -163,7 +204,11 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('schema %s', (_id, s
       expect(parent(details)).toMatchObject({ rows: ROWS, partitioned: true });
       expect(parent(next)).toMatchObject({ rows: ROWS + 1, partitioned: true });
       expect(parent(next).checksum).not.toBe(parent(details).checksum);
-      expect(next.shape!.partitions.map((p) => p.partition)).toEqual(['billing.invoices_2026_10', 'billing.invoices_2026_11', 'billing.invoices_2026_12']);
+      expect(next.shape!.partitions.map((p) => p.partition)).toEqual([
+        'billing.invoices_2026_10',
+        'billing.invoices_2026_11',
+        'billing.invoices_2026_12',
+      ]);
       // the first backup's restored copy lacks it: against the new details, it fails on exactly that
       const failed = (await checkAgainstDetails(restored.url, next, { concurrency: 2 })).filter((c) => !c.ok);
       expect(failed.map((c) => `${c.name}: ${c.actual}`)).toEqual([
@@ -183,8 +228,11 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('schema %s', (_id, s
       await query(restored.url, `delete from public.invoices`);
       await query(restored.url, `refresh materialized view public.daily_totals`);
       // the rows come back (a generated column cannot be inserted: the others are named), the view stays empty
-      await query(restored.url, `insert into public.invoices (id, invoice_code, invoice_number, issued_at, amount, tax_amount, status, seller_tax_id, buyer_tax_id, payload)
-        select id, invoice_code, invoice_number, issued_at, amount, tax_amount, status, seller_tax_id, buyer_tax_id, payload from public.keep`);
+      await query(
+        restored.url,
+        `insert into public.invoices (id, invoice_code, invoice_number, issued_at, amount, tax_amount, status, seller_tax_id, buyer_tax_id, payload)
+        select id, invoice_code, invoice_number, issued_at, amount, tax_amount, status, seller_tax_id, buyer_tax_id, payload from public.keep`,
+      );
       await query(restored.url, `drop table public.keep`);
       const failed = (await checkAgainstDetails(restored.url, details, { concurrency: 2 })).filter((c) => !c.ok);
       const days = details.shape!.materializedViews.find((v) => v.name === 'public.daily_totals')!.rows;

@@ -25,7 +25,14 @@ const ROWS = 240;
 const SELLER = '91310110666007217T';
 const WINDOW = ['--from', '2026-10-01', '--to', '2026-11-30'];
 /** a postgres upstream for each schema: another schema of the matrix that can hold its keys (code-number, or 20-digit 数电 numbers) */
-const UPSTREAM_OF: Record<string, string> = { pinyin: 'fenenum', naivets: 'generated', fenenum: 'partitioned', partitioned: 'quoted', quoted: 'pinyin', generated: 'naivets' };
+const UPSTREAM_OF: Record<string, string> = {
+  pinyin: 'fenenum',
+  naivets: 'generated',
+  fenenum: 'partitioned',
+  partitioned: 'quoted',
+  quoted: 'pinyin',
+  generated: 'naivets',
+};
 const STATUS_ZH: Record<string, string> = { valid: '正常', voided: '已作废', red_flushed: '已红冲-全额' };
 
 interface Canon {
@@ -65,7 +72,17 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 /** The local invoices through the schema's hand-written oracle (independent of src/). */
 async function canonicalRows(url: string, schema: MatrixSchema): Promise<Canon[]> {
   const rows = await withClient(url, (c) =>
-    c.query<{ key: string; wall: string; instant: string; total_fen: string; status: string; amount_fen: string | null; tax_fen: string | null; seller: string | null; buyer: string | null }>(
+    c.query<{
+      key: string;
+      wall: string;
+      instant: string;
+      total_fen: string;
+      status: string;
+      amount_fen: string | null;
+      tax_fen: string | null;
+      seller: string | null;
+      buyer: string | null;
+    }>(
       `select key, to_char(issued_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') as wall,
               to_char(issued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as instant, total_fen::text, status,
               amount_fen::text, tax_fen::text, seller, buyer
@@ -75,9 +92,17 @@ async function canonicalRows(url: string, schema: MatrixSchema): Promise<Canon[]
   return rows.rows.map((r) => {
     const dash = r.key.indexOf('-');
     return {
-      code: dash === -1 ? null : r.key.slice(0, dash), number: dash === -1 ? r.key : r.key.slice(dash + 1), key: r.key, wall: r.wall, instant: r.instant,
-      totalFen: Number(r.total_fen), status: r.status, amountFen: r.amount_fen === null ? null : Number(r.amount_fen), taxFen: r.tax_fen === null ? null : Number(r.tax_fen),
-      seller: r.seller, buyer: r.buyer,
+      code: dash === -1 ? null : r.key.slice(0, dash),
+      number: dash === -1 ? r.key : r.key.slice(dash + 1),
+      key: r.key,
+      wall: r.wall,
+      instant: r.instant,
+      totalFen: Number(r.total_fen),
+      status: r.status,
+      amountFen: r.amount_fen === null ? null : Number(r.amount_fen),
+      taxFen: r.tax_fen === null ? null : Number(r.tax_fen),
+      seller: r.seller,
+      buyer: r.buyer,
     };
   });
 }
@@ -130,8 +155,32 @@ function plant(local: readonly Canon[]): { upstream: Canon[]; expected: Expected
   typo.key = typo.code === null ? typo.number : `${typo.code}-${typo.number}`;
   const digital = local[0]!.code === null;
   const fabricated: Canon = digital
-    ? { code: null, number: '26319999999999999999', key: '26319999999999999999', wall: '2026-11-15 10:00:00', instant: '2026-11-15T02:00:00Z', totalFen: 113000, status: 'valid', amountFen: 100000, taxFen: 13000, seller: SELLER, buyer: null }
-    : { code: '031000000006', number: '99999999', key: '031000000006-99999999', wall: '2026-11-15 10:00:00', instant: '2026-11-15T02:00:00Z', totalFen: 113000, status: 'valid', amountFen: 100000, taxFen: 13000, seller: SELLER, buyer: null };
+    ? {
+        code: null,
+        number: '26319999999999999999',
+        key: '26319999999999999999',
+        wall: '2026-11-15 10:00:00',
+        instant: '2026-11-15T02:00:00Z',
+        totalFen: 113000,
+        status: 'valid',
+        amountFen: 100000,
+        taxFen: 13000,
+        seller: SELLER,
+        buyer: null,
+      }
+    : {
+        code: '031000000006',
+        number: '99999999',
+        key: '031000000006-99999999',
+        wall: '2026-11-15 10:00:00',
+        instant: '2026-11-15T02:00:00Z',
+        totalFen: 113000,
+        status: 'valid',
+        amountFen: 100000,
+        taxFen: 13000,
+        seller: SELLER,
+        buyer: null,
+      };
   return {
     upstream: [...rows.filter((r) => r !== extra), fabricated],
     expected: sortFindings([
@@ -152,7 +201,10 @@ function plant(local: readonly Canon[]): { upstream: Canon[]; expected: Expected
 
 /** The planted findings both sides can show: those of fields both read. */
 function expectedFor(planted: ReturnType<typeof plant>, compared: Fields): Expected[] {
-  return sortFindings([...planted.expected, ...planted.fieldPlants.filter((p) => compared.has(p.field)).map(({ kind, key }) => ({ kind, key }))]);
+  return sortFindings([
+    ...planted.expected,
+    ...planted.fieldPlants.filter((p) => compared.has(p.field)).map(({ kind, key }) => ({ kind, key })),
+  ]);
 }
 
 /** The detail fields a schema's mapping reads. */
@@ -178,9 +230,20 @@ function exportTable(rows: readonly Canon[]): string[][] {
   const out = rows.map((r, i) => {
     const tax = r.taxFen ?? Math.round((r.totalFen * 13) / 113);
     const cells: Partial<Record<(typeof EXPORT_COLUMNS)[number], string>> = {
-      序号: String(i + 1), 发票代码: r.code ?? '', 发票号码: r.code === null ? '' : r.number, 数电发票号码: r.code === null ? r.number : '',
-      销方识别号: r.seller ?? SELLER, 销方名称: '上海某某信息技术有限公司', 购方识别号: r.buyer ?? '', 开票日期: r.wall, 金额: yuan(r.amountFen ?? r.totalFen - tax), 税率: '13%',
-      税额: yuan(tax), 价税合计: yuan(r.totalFen), 发票状态: STATUS_ZH[r.status]!, 是否正数发票: '是',
+      序号: String(i + 1),
+      发票代码: r.code ?? '',
+      发票号码: r.code === null ? '' : r.number,
+      数电发票号码: r.code === null ? r.number : '',
+      销方识别号: r.seller ?? SELLER,
+      销方名称: '上海某某信息技术有限公司',
+      购方识别号: r.buyer ?? '',
+      开票日期: r.wall,
+      金额: yuan(r.amountFen ?? r.totalFen - tax),
+      税率: '13%',
+      税额: yuan(tax),
+      价税合计: yuan(r.totalFen),
+      发票状态: STATUS_ZH[r.status]!,
+      是否正数发票: '是',
     };
     return EXPORT_COLUMNS.map((c) => cells[c] ?? '');
   });
@@ -189,11 +252,20 @@ function exportTable(rows: readonly Canon[]): string[][] {
 
 type Findings = Array<{ kind: string; key: string; cause?: string }>;
 
-async function reconcile(fx: ReconcileFixture): Promise<{ findings: Expected[]; report: { run: Record<string, unknown>; findings: Findings } }> {
-  const res = await runCli(['reconcile', '--json', ...WINDOW, '--config', fx.configFile], { env: { FAPIAO_GUARD_LOG_LEVEL: 'warn' } });
+async function reconcile(
+  fx: ReconcileFixture,
+): Promise<{ findings: Expected[]; report: { run: Record<string, unknown>; findings: Findings } }> {
+  const res = await runCli(['reconcile', '--json', ...WINDOW, '--config', fx.configFile], {
+    env: { FAPIAO_GUARD_LOG_LEVEL: 'warn' },
+  });
   if (res.code !== 1) throw new Error(`exit ${res.code}: ${res.stderr}`);
   const report = JSON.parse(res.stdout) as { run: Record<string, unknown>; findings: Findings };
-  return { findings: sortFindings(report.findings.map((f) => ({ kind: f.kind, key: f.key, ...(f.cause ? { cause: f.cause } : {}) }))), report };
+  return {
+    findings: sortFindings(
+      report.findings.map((f) => ({ kind: f.kind, key: f.key, ...(f.cause ? { cause: f.cause } : {}) })),
+    ),
+    report,
+  };
 }
 
 let state: TestDatabase;
@@ -220,7 +292,11 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
     ...(schema.invoices.amountUnit ? { amountUnit: schema.invoices.amountUnit } : {}),
   });
   const fixture = async (reconcile: Record<string, unknown>): Promise<ReconcileFixture> => {
-    const fx = await reconcileFixture({ localUrl: local.url, stateUrl: state.url, reconcile: { backupLookup: 0, ...reconcile } });
+    const fx = await reconcileFixture({
+      localUrl: local.url,
+      stateUrl: state.url,
+      reconcile: { backupLookup: 0, ...reconcile },
+    });
     fixtures.push(fx);
     return fx;
   };
@@ -238,26 +314,46 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
   it('against the tax platform export as CSV (UTF-8 with BOM), with the full mapping', async () => {
     const fx = await fixture({ local: localSide(), upstream: { type: 'file', path: 'exports/*.csv' } });
     await mkdir(path.join(fx.dir, 'exports'));
-    const text = exportTable(planted.upstream).map((cells) => cells.map(csvCell).join(',')).join('\r\n');
+    const text = exportTable(planted.upstream)
+      .map((cells) => cells.map(csvCell).join(','))
+      .join('\r\n');
     await writeFile(path.join(fx.dir, 'exports', '全量发票查询导出结果.csv'), `\ufeff${text}\r\n`);
     const { findings, report } = await reconcile(fx);
     const compared = both(fieldsOf(schema), EXPORT_FIELDS);
     expect(findings).toEqual(expectedFor(planted, compared));
-    expect(report.run.fields).toMatchObject({ compared: ['key', 'issueDay', 'total', 'status', ...DETAIL_ORDER.filter((f) => compared.has(f))] });
-    expect((report.run.fields as { notCompared: string[] }).notCompared).toEqual(DETAIL_ORDER.filter((f) => !compared.has(f)));
+    expect(report.run.fields).toMatchObject({
+      compared: ['key', 'issueDay', 'total', 'status', ...DETAIL_ORDER.filter((f) => compared.has(f))],
+    });
+    expect((report.run.fields as { notCompared: string[] }).notCompared).toEqual(
+      DETAIL_ORDER.filter((f) => !compared.has(f)),
+    );
   });
 
   it('against the export as xlsx, with a mapping of the required columns only (optional ones absent, not guessed)', async () => {
-    const required = Object.fromEntries(Object.entries(schema.invoices.columns).filter(([k]) => ['code', 'number', 'issuedAt', 'total', 'status'].includes(k)));
+    const required = Object.fromEntries(
+      Object.entries(schema.invoices.columns).filter(([k]) =>
+        ['code', 'number', 'issuedAt', 'total', 'status'].includes(k),
+      ),
+    );
     const fx = await fixture({ local: localSide(required), upstream: { type: 'file', path: 'exports/*.xlsx' } });
     await mkdir(path.join(fx.dir, 'exports'));
-    await writeFile(path.join(fx.dir, 'exports', 'export.xlsx'), writeXlsx([{ name: '信息汇总表', rows: exportTable(planted.upstream) }]));
+    await writeFile(
+      path.join(fx.dir, 'exports', 'export.xlsx'),
+      writeXlsx([{ name: '信息汇总表', rows: exportTable(planted.upstream) }]),
+    );
     const { findings, report } = await reconcile(fx);
     // only the issue time is read besides the required columns (unless it is a date)
     const compared = both(fieldsOf(schema, required), EXPORT_FIELDS);
     expect(findings).toEqual(expectedFor(planted, compared));
     const all = ['code', 'number', 'issuedAt', 'total', 'status', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax', 'rate'];
-    const notCompared = ['amount', 'tax', 'rate', 'sellerTaxId', 'buyerTaxId', ...(compared.has('issueTime') ? [] : ['issueTime'])];
+    const notCompared = [
+      'amount',
+      'tax',
+      'rate',
+      'sellerTaxId',
+      'buyerTaxId',
+      ...(compared.has('issueTime') ? [] : ['issueTime']),
+    ];
     expect(report.run.fields).toEqual({
       compared: ['key', 'issueDay', 'total', 'status', ...(compared.has('issueTime') ? ['issueTime'] : [])],
       notCompared,
@@ -269,10 +365,14 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
     const left = zh(all.filter((k) => required[k] === undefined));
     const shown = ['key', 'issueDay', 'total', 'status', ...(compared.has('issueTime') ? ['issueTime'] : [])];
     const line = `比对字段：${zh(shown)}；未比对（仅作证据）：${zh(notCompared)}（本地映射未包含：${left}）；红字发票已配对`;
-    const text = await runCli(['reconcile', ...WINDOW, '--config', fx.configFile], { env: { FAPIAO_GUARD_LOG_LEVEL: 'warn' } });
+    const text = await runCli(['reconcile', ...WINDOW, '--config', fx.configFile], {
+      env: { FAPIAO_GUARD_LOG_LEVEL: 'warn' },
+    });
     expect(text.stdout.split('\n')[1]).toBe(line);
     const html = (await readdir(path.join(fx.dir, 'reports'))).find((f) => f.endsWith('.html'))!;
-    expect(await readFile(path.join(fx.dir, 'reports', html), 'utf8')).toContain(`<tr><th>比对字段</th><td>${line}</td></tr>`);
+    expect(await readFile(path.join(fx.dir, 'reports', html), 'utf8')).toContain(
+      `<tr><th>比对字段</th><td>${line}</td></tr>`,
+    );
     expect(describeFields(report.run.fields as ComparedFields)).toBe(
       `compared: key, issueDay, total, status; not compared: amount, tax, sellerTaxId, buyerTaxId (local mapping leaves out ${all.filter((k) => required[k] === undefined).join(', ')})`,
     );
@@ -284,18 +384,23 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
     created.push(upstream);
     await withClient(upstream.url, async (c) => {
       for (const sql of other.setup(0)) await c.query(sql);
-      await c.query(`create temporary table canon (code text, number text, issued_at timestamptz, total_fen bigint, status text, amount_fen bigint, tax_fen bigint, seller text, buyer text)`);
-      await c.query(`insert into canon select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::text[])`, [
-        planted.upstream.map((r) => r.code),
-        planted.upstream.map((r) => r.number),
-        planted.upstream.map((r) => r.instant),
-        planted.upstream.map((r) => r.totalFen),
-        planted.upstream.map((r) => r.status),
-        planted.upstream.map((r) => r.amountFen),
-        planted.upstream.map((r) => r.taxFen),
-        planted.upstream.map((r) => r.seller),
-        planted.upstream.map((r) => r.buyer),
-      ]);
+      await c.query(
+        `create temporary table canon (code text, number text, issued_at timestamptz, total_fen bigint, status text, amount_fen bigint, tax_fen bigint, seller text, buyer text)`,
+      );
+      await c.query(
+        `insert into canon select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::text[])`,
+        [
+          planted.upstream.map((r) => r.code),
+          planted.upstream.map((r) => r.number),
+          planted.upstream.map((r) => r.instant),
+          planted.upstream.map((r) => r.totalFen),
+          planted.upstream.map((r) => r.status),
+          planted.upstream.map((r) => r.amountFen),
+          planted.upstream.map((r) => r.taxFen),
+          planted.upstream.map((r) => r.seller),
+          planted.upstream.map((r) => r.buyer),
+        ],
+      );
       await c.query(other.load);
     });
     const fx = await fixture({
@@ -305,12 +410,20 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
     const { findings, report } = await reconcile(fx);
     const compared = both(fieldsOf(schema), fieldsOf(other));
     expect(findings).toEqual(expectedFor(planted, compared));
-    expect(report.run.fields).toMatchObject({ compared: ['key', 'issueDay', 'total', 'status', ...DETAIL_ORDER.filter((f) => compared.has(f))], redLetters: 'not checked: the upstream is not a file export' });
+    expect(report.run.fields).toMatchObject({
+      compared: ['key', 'issueDay', 'total', 'status', ...DETAIL_ORDER.filter((f) => compared.has(f))],
+      redLetters: 'not checked: the upstream is not a file export',
+    });
   });
 });
 
 function localSideOf(s: MatrixSchema): Record<string, unknown> {
-  return { table: s.invoices.table, columns: s.invoices.columns, ...(s.invoices.statusMap ? { statusMap: s.invoices.statusMap } : {}), ...(s.invoices.amountUnit ? { amountUnit: s.invoices.amountUnit } : {}) };
+  return {
+    table: s.invoices.table,
+    columns: s.invoices.columns,
+    ...(s.invoices.statusMap ? { statusMap: s.invoices.statusMap } : {}),
+    ...(s.invoices.amountUnit ? { amountUnit: s.invoices.amountUnit } : {}),
+  };
 }
 
 describe('types refused up front, with one line naming the column, its type and what to do', () => {
@@ -321,9 +434,19 @@ describe('types refused up front, with one line naming the column, its type and 
     await withClient(db.url, async (c) => {
       for (const sql of schema.setup(10)) await c.query(sql);
     });
-    const fx = await reconcileFixture({ localUrl: db.url, stateUrl: state.url, reconcile: { backupLookup: 0, local: { table: schema.invoices.table, columns: schema.invoices.columns, statusMap: schema.invoices.statusMap }, upstream: { type: 'file', path: 'exports/*.csv' } } });
+    const fx = await reconcileFixture({
+      localUrl: db.url,
+      stateUrl: state.url,
+      reconcile: {
+        backupLookup: 0,
+        local: { table: schema.invoices.table, columns: schema.invoices.columns, statusMap: schema.invoices.statusMap },
+        upstream: { type: 'file', path: 'exports/*.csv' },
+      },
+    });
     fixtures.push(fx);
-    const res = await runCli(['reconcile', ...WINDOW, '--config', fx.configFile], { env: { FAPIAO_GUARD_LOG_LEVEL: 'warn' } });
+    const res = await runCli(['reconcile', ...WINDOW, '--config', fx.configFile], {
+      env: { FAPIAO_GUARD_LOG_LEVEL: 'warn' },
+    });
     expect(res.code).toBe(2);
     expect(errorLine(res)).toBe(
       "fapiao-guard: reconcile.local.columns.total: column 'total_fen' of table public.einvoice (bigint) is an integer: say what it holds with reconcile.local.amountUnit: fen (or yuan)",

@@ -26,7 +26,9 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('schema %s', (_id, s
       expect(rows[0]!.first.getTime()).toBeGreaterThanOrEqual(Date.parse('2026-10-01T00:00:00+08:00'));
       expect(rows[0]!.last.getTime()).toBeLessThan(Date.parse('2026-11-28T00:00:00+08:00'));
       // 金额 + 税额 = 价税合计 on every row, and a seller everywhere (reconcile compares all three)
-      const split = await client.query<{ bad: string; sellers: string }>(`select count(*) filter (where amount_fen + tax_fen <> total_fen) as bad, count(seller) as sellers from (${schema.canonicalSql}) c`);
+      const split = await client.query<{ bad: string; sellers: string }>(
+        `select count(*) filter (where amount_fen + tax_fen <> total_fen) as bad, count(seller) as sellers from (${schema.canonicalSql}) c`,
+      );
       expect(split.rows[0]).toEqual({ bad: '0', sellers: '500' });
       for (const sql of schema.evolve ?? []) await client.query(sql);
     } finally {

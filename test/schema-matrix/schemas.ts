@@ -93,7 +93,17 @@ const pinyin: MatrixSchema = {
   verifyTables: ['fp_zb', 'public.fp_mx'],
   invoices: {
     table: 'public.fp_zb',
-    columns: { code: 'fpdm', number: 'fphm', issuedAt: 'kprq', amount: 'je', tax: 'se', total: 'jshj', status: 'zt', sellerTaxId: 'xfsh', buyerTaxId: 'gfsh' },
+    columns: {
+      code: 'fpdm',
+      number: 'fphm',
+      issuedAt: 'kprq',
+      amount: 'je',
+      tax: 'se',
+      total: 'jshj',
+      status: 'zt',
+      sellerTaxId: 'xfsh',
+      buyerTaxId: 'gfsh',
+    },
     statusMap: { 正常: 'valid', 作废: 'voided', 红冲: 'red_flushed' },
   },
   load: `insert into public.fp_zb (fpdm, fphm, kprq, je, se, jshj, zt, xfsh, gfsh)
@@ -124,7 +134,17 @@ const naiveTimestamp: MatrixSchema = {
   invoices: {
     table: 'sales.invoice',
     // 税率 as an integer percentage (13)
-    columns: { number: 'invoice_no', issuedAt: 'issue_time', amount: 'net', tax: 'vat', rate: 'rate', total: 'gross', status: 'state', sellerTaxId: 'seller', buyerTaxId: 'buyer' },
+    columns: {
+      number: 'invoice_no',
+      issuedAt: 'issue_time',
+      amount: 'net',
+      tax: 'vat',
+      rate: 'rate',
+      total: 'gross',
+      status: 'state',
+      sellerTaxId: 'seller',
+      buyerTaxId: 'buyer',
+    },
     statusMap: { '0': 'valid', '2': 'voided', '3': 'red_flushed' },
   },
   load: `insert into sales.invoice
@@ -157,7 +177,16 @@ const fenEnum: MatrixSchema = {
   invoices: {
     table: 'public.einvoice',
     // amounts in fen: the mapping must say so (the key the reconcile config defines for it)
-    columns: { code: 'code', number: 'num', issuedAt: 'issue_date', amount: 'amount_fen', tax: 'tax_fen', total: 'total_fen', status: 'state', sellerTaxId: 'seller_tin' },
+    columns: {
+      code: 'code',
+      number: 'num',
+      issuedAt: 'issue_date',
+      amount: 'amount_fen',
+      tax: 'tax_fen',
+      total: 'total_fen',
+      status: 'state',
+      sellerTaxId: 'seller_tin',
+    },
     statusMap: { issued: 'valid', cancelled: 'voided', reversed: 'red_flushed' },
     amountUnit: 'fen',
     dateOnly: true,
@@ -194,7 +223,17 @@ const partitioned: MatrixSchema = {
   verifyTables: ['billing.invoices'],
   invoices: {
     table: 'billing.invoices',
-    columns: { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', amount: 'amount', tax: 'tax_amount', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id' },
+    columns: {
+      code: 'invoice_code',
+      number: 'invoice_number',
+      issuedAt: 'issued_at',
+      amount: 'amount',
+      tax: 'tax_amount',
+      total: 'total_amount',
+      status: 'status',
+      sellerTaxId: 'seller_tax_id',
+      buyerTaxId: 'buyer_tax_id',
+    },
   },
   load: `insert into billing.invoices
            select code, number, issued_at, ${C.amount} / 100.0, ${C.tax} / 100.0, total_fen / 100.0,
@@ -231,7 +270,17 @@ const quoted: MatrixSchema = {
   verifyTables: ['"财务"."发票 主表"', '"财务"."TaxRate"'],
   invoices: {
     table: '"财务"."发票 主表"',
-    columns: { code: '发票代码', number: '发票号码', issuedAt: '开票日期', amount: '金额', tax: '税额', total: '价税合计', status: '状态', sellerTaxId: '销方识别号', buyerTaxId: '购方识别号' },
+    columns: {
+      code: '发票代码',
+      number: '发票号码',
+      issuedAt: '开票日期',
+      amount: '金额',
+      tax: '税额',
+      total: '价税合计',
+      status: '状态',
+      sellerTaxId: '销方识别号',
+      buyerTaxId: '购方识别号',
+    },
     statusMap: { 正常: 'valid', 红冲: 'red_flushed', 作废: 'voided' },
   },
   load: `insert into "财务"."发票 主表"
@@ -268,7 +317,17 @@ const generated: MatrixSchema = {
   verifyTables: ['invoices'],
   invoices: {
     table: 'public.invoices',
-    columns: { code: 'invoice_code', number: 'invoice_number', issuedAt: 'issued_at', amount: 'amount', tax: 'tax_amount', total: 'total_amount', status: 'status', sellerTaxId: 'seller_tax_id', buyerTaxId: 'buyer_tax_id' },
+    columns: {
+      code: 'invoice_code',
+      number: 'invoice_number',
+      issuedAt: 'issued_at',
+      amount: 'amount',
+      tax: 'tax_amount',
+      total: 'total_amount',
+      status: 'status',
+      sellerTaxId: 'seller_tax_id',
+      buyerTaxId: 'buyer_tax_id',
+    },
   },
   load: `insert into public.invoices (invoice_code, invoice_number, issued_at, amount, tax_amount, status, seller_tax_id, buyer_tax_id)
            select code, number, issued_at, ${C.amount} / 100.0, ${C.tax} / 100.0,

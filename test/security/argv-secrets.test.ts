@@ -83,6 +83,9 @@ describe('credentials never in the argv of PostgreSQL tools', () => {
     const all = [...seen.values()].flat().join('\n');
     for (const secret of SECRETS) expect(all).not.toContain(secret);
     // nor in what the CLI printed
-    for (const secret of SECRETS) expect(`${backup.stdout}${backup.stderr}${restore.stdout}${restore.stderr}${drill.stdout}${drill.stderr}`).not.toContain(secret);
+    for (const secret of SECRETS)
+      expect(
+        `${backup.stdout}${backup.stderr}${restore.stdout}${restore.stderr}${drill.stdout}${drill.stderr}`,
+      ).not.toContain(secret);
   }, 240_000); // three CLI runs on a shared 2-core machine
 });

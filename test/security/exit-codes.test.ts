@@ -41,7 +41,9 @@ describe('damaged input is exit 2 or 3, never 70', () => {
     try {
       const res = await runCli(['restore', 'latest', '--target', 'inv', '--to', scratch.url, '--config', config]);
       expect(res.code).toBe(3);
-      expect(errorLine(res)).toMatch(/has layers pg_dump:custom\+brotli\+age that this version cannot read \(hint: a newer fapiao-guard wrote it, or the manifest is damaged/);
+      expect(errorLine(res)).toMatch(
+        /has layers pg_dump:custom\+brotli\+age that this version cannot read \(hint: a newer fapiao-guard wrote it, or the manifest is damaged/,
+      );
     } finally {
       await scratch.drop();
     }
@@ -51,14 +53,27 @@ describe('damaged input is exit 2 or 3, never 70', () => {
     const env = { PATH: (await pgDumpShim('[ "$1" = --version ] || sleep 3; exec "$REAL" "$@"')).path };
     let pid = 0;
     const killed = runCli(['run', 'backup', '--target', 'inv', '--config', config], { env, onSpawn: (p) => (pid = p) });
-    const running = await waitFor('the run recorded as running', async () => (await runs(state.url, `status = 'running'`).catch(() => []))[0], 90_000); // the state DB is migrated by the run itself
+    const running = await waitFor(
+      'the run recorded as running',
+      async () => (await runs(state.url, `status = 'running'`).catch(() => []))[0],
+      90_000,
+    ); // the state DB is migrated by the run itself
     process.kill(pid, 'SIGKILL');
     await killed;
     expect(running.pid).toBe(pid);
     const res = await runCli(['status', '--json', '--config', config]);
     expect(res.code).toBe(1);
-    const report = JSON.parse(res.stdout) as { problems: string[]; targets: Array<{ jobs: Array<{ job: string; lastRun: { status: string } }> }> };
+    const report = JSON.parse(res.stdout) as {
+      problems: string[];
+      targets: Array<{ jobs: Array<{ job: string; lastRun: { status: string } }> }>;
+    };
     expect(report.targets[0]!.jobs.find((j) => j.job === 'backup')!.lastRun.status).toBe('stale');
-    expect(report.problems).toContainEqual(expect.stringMatching(new RegExp(`^last backup run of 'inv' stale: run #${running.id} is still recorded as running but its process \\(host \\S+, pid ${pid}\\) is gone: killed or crashed`)));
+    expect(report.problems).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^last backup run of 'inv' stale: run #${running.id} is still recorded as running but its process \\(host \\S+, pid ${pid}\\) is gone: killed or crashed`,
+        ),
+      ),
+    );
   }, 180_000);
 });

@@ -41,7 +41,8 @@ describe('files written by the CLI are private by default', () => {
     const folder = path.join(fileURLToPath(t.repoUrl), 'backups', 'modes');
     const [id] = await readdir(folder);
     expect(await mode(path.join(folder, id!))).toBe('700');
-    for (const name of await readdir(path.join(folder, id!))) expect([name, await mode(path.join(folder, id!, name))]).toEqual([name, '600']);
+    for (const name of await readdir(path.join(folder, id!)))
+      expect([name, await mode(path.join(folder, id!, name))]).toEqual([name, '600']);
 
     const config = await writeDrillConfigFile(t, state.url, { reportDir: path.join(t.dir, 'drill-reports') });
     const drill = await runCli(['drill', 'latest', '--json', '--config', config]);
@@ -60,7 +61,18 @@ describe('files written by the CLI are private by default', () => {
   }, 240_000); // three CLI runs; a loaded 2-core machine takes seconds just to start node
 
   it('umask is validated', () => {
-    expect(() => parseConfig(JSON.stringify({ repository: { url: 'file:///tmp/x' }, encryption: { recipients: [] }, targets: [], umask: '999' }), {}, 'x.yaml')).toThrow(/umask/);
+    expect(() =>
+      parseConfig(
+        JSON.stringify({
+          repository: { url: 'file:///tmp/x' },
+          encryption: { recipients: [] },
+          targets: [],
+          umask: '999',
+        }),
+        {},
+        'x.yaml',
+      ),
+    ).toThrow(/umask/);
   });
 });
 
@@ -73,10 +85,20 @@ describe('the daemon HTTP server', () => {
   });
 
   it('reads daemon.token and daemon.allowedHosts; a short token is refused', () => {
-    const base = { repository: { url: 'file:///tmp/x' }, encryption: { recipients: [generateIdentity().recipient] }, targets: [{ name: 'a', url: 'postgres://h/a' }] };
-    const config = parseConfig(JSON.stringify({ ...base, daemon: { token: 'a-long-enough-token-123', allowedHosts: ['Backup.Example.com'] } }), {}, 'x.yaml');
+    const base = {
+      repository: { url: 'file:///tmp/x' },
+      encryption: { recipients: [generateIdentity().recipient] },
+      targets: [{ name: 'a', url: 'postgres://h/a' }],
+    };
+    const config = parseConfig(
+      JSON.stringify({ ...base, daemon: { token: 'a-long-enough-token-123', allowedHosts: ['Backup.Example.com'] } }),
+      {},
+      'x.yaml',
+    );
     expect(config.daemon).toMatchObject({ token: 'a-long-enough-token-123', allowedHosts: ['backup.example.com'] });
-    expect(() => parseConfig(JSON.stringify({ ...base, daemon: { token: 'short' } }), {}, 'x.yaml')).toThrow(/daemon.token/);
+    expect(() => parseConfig(JSON.stringify({ ...base, daemon: { token: 'short' } }), {}, 'x.yaml')).toThrow(
+      /daemon.token/,
+    );
   });
 
   it('refuses unknown Host names (DNS rebinding) and, with a token, /status and /metrics without it', async () => {
@@ -86,10 +108,16 @@ describe('the daemon HTTP server', () => {
       metrics: async () => ({ contentType: 'text/plain', body: 'fg_up 1\n' }),
       status: async () => ({ jobRuns: [] }) as unknown as StatusReport, // the HTTP layer is under test, not the report
     };
-    const { server, address } = await startHttpServer('127.0.0.1:0', handlers, silentLogger(), { token, allowedHosts: ['backup.example.com'] });
+    const { server, address } = await startHttpServer('127.0.0.1:0', handlers, silentLogger(), {
+      token,
+      allowedHosts: ['backup.example.com'],
+    });
     try {
       // node:http, not fetch: fetch never sends a Host header of our choosing
-      const [hostName, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+      const [hostName, port] = [
+        address.slice(0, address.lastIndexOf(':')),
+        Number(address.slice(address.lastIndexOf(':') + 1)),
+      ];
       const get = (p: string, headers: Record<string, string> = {}) =>
         new Promise<{ status: number }>((resolve, reject) => {
           const req = request({ host: hostName, port, path: p, headers }, (res) => {
@@ -104,7 +132,9 @@ describe('the daemon HTTP server', () => {
       expect((await get('/metrics', { authorization: 'Bearer wrong-token-0123456789' })).status).toBe(401);
       expect((await get('/metrics', { authorization: `Bearer ${token}` })).status).toBe(200);
       expect((await get('/status.json', { authorization: `Bearer ${token}` })).status).toBe(200);
-      expect((await get('/status.json', { authorization: `Bearer ${token}`, host: 'attacker.example' })).status).toBe(421);
+      expect((await get('/status.json', { authorization: `Bearer ${token}`, host: 'attacker.example' })).status).toBe(
+        421,
+      );
       expect((await get('/healthz', { host: 'backup.example.com:9187' })).status).toBe(200);
     } finally {
       await closeServer(server);

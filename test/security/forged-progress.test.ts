@@ -30,7 +30,13 @@ describe('progress lines checked against the TOC', () => {
   });
 
   it('parallel: believes only items the TOC lists with that tag, each once, and nothing when the TOC is not clean', () => {
-    const lines = ['pg_restore: launching item 9999 TABLE DATA invoices', 'pg_restore: finished item 9999 TABLE DATA invoices', 'pg_restore: launching item 3342 TABLE DATA invoices', 'pg_restore: finished item 3342 TABLE DATA invoices', 'pg_restore: finished item 3342 TABLE DATA invoices'];
+    const lines = [
+      'pg_restore: launching item 9999 TABLE DATA invoices',
+      'pg_restore: finished item 9999 TABLE DATA invoices',
+      'pg_restore: launching item 3342 TABLE DATA invoices',
+      'pg_restore: finished item 3342 TABLE DATA invoices',
+      'pg_restore: finished item 3342 TABLE DATA invoices',
+    ];
     const seen = (toc: ReturnType<typeof parseToc>): string[] => {
       const out: string[] = [];
       const t = tableDataTracker(true, (r) => out.push(r.text), toc);
@@ -64,7 +70,18 @@ describe('a restore of a backup holding a table named to forge progress lines', 
   it.each([1, 2])('verifies with --jobs %i (the forged line no longer fails it)', async (jobs) => {
     const scratch = await createDatabase('sec_forge_to');
     try {
-      const res = await runCli(['restore', 'latest', '--target', 'inv', '--to', scratch.url, '--jobs', String(jobs), '--config', t.configFile]);
+      const res = await runCli([
+        'restore',
+        'latest',
+        '--target',
+        'inv',
+        '--to',
+        scratch.url,
+        '--jobs',
+        String(jobs),
+        '--config',
+        t.configFile,
+      ]);
       expect(errorLine(res)).toBe('');
       expect(res.code).toBe(0);
     } finally {

@@ -106,7 +106,13 @@ export async function bombSheet(inflatedBytes: number, declaredSize?: number): P
   crc = crc32(tail, crc);
   deflate.end(tail);
   await once(deflate, 'end');
-  return { name: 'xl/worksheets/sheet1.xml', stored: Buffer.concat(out), method: 8, crc: crc >>> 0, size: declaredSize ?? inflatedBytes };
+  return {
+    name: 'xl/worksheets/sheet1.xml',
+    stored: Buffer.concat(out),
+    method: 8,
+    crc: crc >>> 0,
+    size: declaredSize ?? inflatedBytes,
+  };
 }
 
 /** A CSV of a header and one line of `bytes` bytes, written in chunks. */

@@ -38,16 +38,32 @@ describe('a million rows', () => {
     }
     out.end(chunk);
     await once(out, 'close');
-    const result = parseUpstreamFiles([file], { timezone: 'Asia/Shanghai', now: new Date('2026-11-30T00:00:00Z'), path: 'million.csv', baseDir: dir }, DEFAULT_INPUT_LIMITS);
+    const result = parseUpstreamFiles(
+      [file],
+      { timezone: 'Asia/Shanghai', now: new Date('2026-11-30T00:00:00Z'), path: 'million.csv', baseDir: dir },
+      DEFAULT_INPUT_LIMITS,
+    );
     expect(result.errors).toEqual([]);
     expect(result.invoices).toHaveLength(1_000_000);
   }, 400_000);
 
   it('a day listed whole with 200,000 rows missing locally is diffed', async () => {
-    const rows: Invoice[] = Array.from({ length: 200_000 }, (_, i) => ({ key: number(i), number: number(i), day: '2026-11-05', hour: 10, issuedAt: '2026-11-05T02:00:00.000Z', totalFen: 10000, status: 'valid' }));
+    const rows: Invoice[] = Array.from({ length: 200_000 }, (_, i) => ({
+      key: number(i),
+      number: number(i),
+      day: '2026-11-05',
+      hour: 10,
+      issuedAt: '2026-11-05T02:00:00.000Z',
+      totalFen: 10000,
+      status: 'valid',
+    }));
     const upstream = new MemorySource({ kind: 'memory', location: 'up' }, rows);
     const local = new MemorySource({ kind: 'memory', location: 'lo' }, []);
-    const result = await compareSources(upstream, local, { window: { from: '2026-11-01', to: '2026-11-30', timezone: 'Asia/Shanghai' }, partition: false, limits: { listLimit: 1_000_000, maxPrefix: 8 } });
+    const result = await compareSources(upstream, local, {
+      window: { from: '2026-11-01', to: '2026-11-30', timezone: 'Asia/Shanghai' },
+      partition: false,
+      limits: { listLimit: 1_000_000, maxPrefix: 8 },
+    });
     expect(result.diffs).toHaveLength(200_000);
   }, 120_000);
 });

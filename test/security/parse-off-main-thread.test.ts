@@ -17,7 +17,8 @@ beforeAll(async () => {
   const out = createWriteStream(path.join(dir, 'big.csv'));
   out.write('数电发票号码,开票日期,价税合计,销方识别号\n');
   for (let i = 0; i < 60_000; i++) {
-    if (!out.write(`2631200000${String(i).padStart(10, '0')},2026-11-05 10:00:00,100.00,91310110666007217T\n`)) await once(out, 'drain');
+    if (!out.write(`2631200000${String(i).padStart(10, '0')},2026-11-05 10:00:00,100.00,91310110666007217T\n`))
+      await once(out, 'drain');
   }
   out.end();
   await once(out, 'close');
@@ -37,7 +38,13 @@ describe('parsing off the main thread', () => {
     }, 20);
     const started = performance.now();
     try {
-      const source = await openFileSource({ timezone: 'Asia/Shanghai', now: new Date('2026-11-30T00:00:00Z'), path: 'big.csv', baseDir: dir, limits: DEFAULT_INPUT_LIMITS });
+      const source = await openFileSource({
+        timezone: 'Asia/Shanghai',
+        now: new Date('2026-11-30T00:00:00Z'),
+        path: 'big.csv',
+        baseDir: dir,
+        limits: DEFAULT_INPUT_LIMITS,
+      });
       // a loop blocked until now never ran the ticker: the gap since its last tick counts too
       longestGap = Math.max(longestGap, performance.now() - last);
       expect(source.rows()).toHaveLength(60_000);

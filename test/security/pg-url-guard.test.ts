@@ -14,7 +14,14 @@ import { parsePgUrl } from '../../src/core/pg/conninfo.js';
 import type { Manifest } from '../../src/core/repository/manifest.js';
 import { runRestore } from '../../src/drill/restore/restore.js';
 import { isSourceOfBackup } from '../../src/drill/restore/target-guard.js';
-import { type TestDatabase, createDatabase, createSampleDatabase, databaseUrl, query, serverUrl } from '../helpers/pg.js';
+import {
+  type TestDatabase,
+  createDatabase,
+  createSampleDatabase,
+  databaseUrl,
+  query,
+  serverUrl,
+} from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 
 const logger = silentLogger();
@@ -22,10 +29,26 @@ const env = {}; // no PG* variables: the defaults are what the tests expect
 
 describe('PostgreSQL URLs parsed with libpq semantics', () => {
   it('reads ?dbname=, ?host=, ?port=, sockets, IPv6 and percent-encoding the way libpq does', () => {
-    expect(parsePgUrl('postgres://u@h:6543/?dbname=invoices', env)).toMatchObject({ host: 'h', port: 6543, database: 'invoices', user: 'u' });
-    expect(parsePgUrl('postgresql://u@/db?host=/var/run/postgresql&port=5433', env)).toMatchObject({ host: '/var/run/postgresql', port: 5433, database: 'db' });
-    expect(parsePgUrl('postgres://u:p%40ss%2Fw@[::1]:5432/d%C3%A9', env)).toMatchObject({ host: '::1', password: 'p@ss/w', database: 'dé' });
-    expect(parsePgUrl('postgres://u@h/db?password=x&sslmode=require', env)).toMatchObject({ password: 'x', params: { sslmode: 'require' } });
+    expect(parsePgUrl('postgres://u@h:6543/?dbname=invoices', env)).toMatchObject({
+      host: 'h',
+      port: 6543,
+      database: 'invoices',
+      user: 'u',
+    });
+    expect(parsePgUrl('postgresql://u@/db?host=/var/run/postgresql&port=5433', env)).toMatchObject({
+      host: '/var/run/postgresql',
+      port: 5433,
+      database: 'db',
+    });
+    expect(parsePgUrl('postgres://u:p%40ss%2Fw@[::1]:5432/d%C3%A9', env)).toMatchObject({
+      host: '::1',
+      password: 'p@ss/w',
+      database: 'dé',
+    });
+    expect(parsePgUrl('postgres://u@h/db?password=x&sslmode=require', env)).toMatchObject({
+      password: 'x',
+      params: { sslmode: 'require' },
+    });
     expect(parsePgUrl('postgres://h', env).port).toBe(5432);
   });
 
@@ -52,9 +75,18 @@ describe('PostgreSQL URLs parsed with libpq semantics', () => {
 
   it('refuses such URLs at config time, naming the key', () => {
     const doc = (url: string, scratchUrl: string) =>
-      JSON.stringify({ repository: { url: 'file:///tmp/x' }, encryption: { recipients: [generateIdentity().recipient] }, targets: [{ name: 'a', url }], drill: { scratchUrl } });
-    expect(() => parseConfig(doc('postgres://u@h/a?service=prod', 'postgres://u@h/postgres'), {}, 'x.yaml')).toThrow(/targets\[0\]\.url: parameter 'service' is not accepted/);
-    expect(() => parseConfig(doc('postgres://u@h/a', 'postgres://u@h/postgres?dbname=a'), {}, 'x.yaml')).toThrow(/drill\.scratchUrl: 'dbname' is given both/);
+      JSON.stringify({
+        repository: { url: 'file:///tmp/x' },
+        encryption: { recipients: [generateIdentity().recipient] },
+        targets: [{ name: 'a', url }],
+        drill: { scratchUrl },
+      });
+    expect(() => parseConfig(doc('postgres://u@h/a?service=prod', 'postgres://u@h/postgres'), {}, 'x.yaml')).toThrow(
+      /targets\[0\]\.url: parameter 'service' is not accepted/,
+    );
+    expect(() => parseConfig(doc('postgres://u@h/a', 'postgres://u@h/postgres?dbname=a'), {}, 'x.yaml')).toThrow(
+      /drill\.scratchUrl: 'dbname' is given both/,
+    );
   });
 
   it('gives the tools the parsed connection, not the URL (a scratch URL keeps no ?dbname=)', () => {
@@ -62,13 +94,22 @@ describe('PostgreSQL URLs parsed with libpq semantics', () => {
     const { dbnameArg } = libpqInvocation(scratch);
     expect(dbnameArg).toContain("dbname='fg_drill_x'");
     expect(dbnameArg).not.toContain('invoices');
-    expect(libpqInvocation('postgres://postgres@127.0.0.1:5432/a?dbname=a').dbnameArg).toBe("--dbname=host='127.0.0.1' port='5432' dbname='a' user='postgres'");
+    expect(libpqInvocation('postgres://postgres@127.0.0.1:5432/a?dbname=a').dbnameArg).toBe(
+      "--dbname=host='127.0.0.1' port='5432' dbname='a' user='postgres'",
+    );
   });
 
   it('the host/port fallback compares what libpq connects to, not the URL text', () => {
     const manifest = { database: 'invoices', server: { version: '15' } } as Manifest;
     const facts = { database: 'invoices', userTables: 0 };
-    expect(isSourceOfBackup(manifest, facts, 'postgres://u@/invoices?host=127.0.0.1&port=5432', 'postgres://u@127.0.0.1:5432/invoices')).toBe(true);
+    expect(
+      isSourceOfBackup(
+        manifest,
+        facts,
+        'postgres://u@/invoices?host=127.0.0.1&port=5432',
+        'postgres://u@127.0.0.1:5432/invoices',
+      ),
+    ).toBe(true);
   });
 });
 
@@ -85,8 +126,11 @@ describe('restore and drill guards against redirecting URLs', () => {
     const { id } = await runBackup({ config: t.config, repo: t.repo, logger }, t.config.targets[0]!);
     manifest = await t.repo.resolve('invoices', id);
     // written after the backup: a restore onto the source would lose it
-    await query(source.url, `insert into public.invoices (invoice_code, invoice_number, kind, issued_at, seller_tax_id, seller_name, buyer_name, amount, tax_rate, tax_amount, total_amount)
-      values ('X', 'after-backup', 'normal', now(), '91310000000000000X', 's', 'b', 1, 0.13, 0.13, 1.13)`);
+    await query(
+      source.url,
+      `insert into public.invoices (invoice_code, invoice_number, kind, issued_at, seller_tax_id, seller_name, buyer_name, amount, tax_rate, tax_amount, total_amount)
+      values ('X', 'after-backup', 'normal', now(), '91310000000000000X', 's', 'b', 1, 0.13, 0.13, 1.13)`,
+    );
   });
 
   afterAll(async () => {
@@ -98,7 +142,13 @@ describe('restore and drill guards against redirecting URLs', () => {
     const before = await query<{ n: string }>(source.url, 'select count(*)::text as n from public.invoices');
     const to = `${databaseUrl(scratch.name)}?dbname=${source.name}`;
     const identities = await loadIdentities(t.config);
-    await expect(runRestore({ config: t.config, repo: t.repo, logger, identities }, t.config.targets[0]!, manifest, { to, jobs: 1, clean: true })).rejects.toThrow(UsageError);
+    await expect(
+      runRestore({ config: t.config, repo: t.repo, logger, identities }, t.config.targets[0]!, manifest, {
+        to,
+        jobs: 1,
+        clean: true,
+      }),
+    ).rejects.toThrow(UsageError);
     const after = await query<{ n: string }>(source.url, 'select count(*)::text as n from public.invoices');
     expect(after).toEqual(before);
   });
@@ -106,7 +156,12 @@ describe('restore and drill guards against redirecting URLs', () => {
   it('refuses `--to ?dbname=<source>` (no path) as the source itself, by what the server says', async () => {
     const to = `${serverUrl().replace(/\/[^/]*$/, '')}/?dbname=${source.name}`;
     const identities = await loadIdentities(t.config);
-    await expect(runRestore({ config: t.config, repo: t.repo, logger, identities }, t.config.targets[0]!, manifest, { to, jobs: 1, clean: true })).rejects.toThrow(/own source database/);
+    await expect(
+      runRestore({ config: t.config, repo: t.repo, logger, identities }, t.config.targets[0]!, manifest, {
+        to,
+        jobs: 1,
+        clean: true,
+      }),
+    ).rejects.toThrow(/own source database/);
   });
 });
-

@@ -22,7 +22,10 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'fgt-spool-'));
   spoolBase = path.join(work, 'spool');
   await mkdir(spoolBase);
-  t = await createTestRepo({ targets: [{ name: 'inv', url: source.url }], extra: { restore: { spoolDir: spoolBase } } });
+  t = await createTestRepo({
+    targets: [{ name: 'inv', url: source.url }],
+    extra: { restore: { spoolDir: spoolBase } },
+  });
   expect((await runCli(['backup', '--config', t.configFile])).code).toBe(0);
 });
 
@@ -38,13 +41,23 @@ describe('the spool of a parallel restore', () => {
     const shim = path.join(work, 'bin');
     await mkdir(shim, { recursive: true });
     const real = execFileSync('sh', ['-c', 'command -v pg_restore']).toString().trim();
-    await writeFile(path.join(shim, 'pg_restore'), `#!/bin/bash\ncase "$1" in --version|-l) exec ${real} "$@";; esac\necho $$ > ${work}/shim.pid\nsleep 20\nexec ${real} "$@"\n`);
+    await writeFile(
+      path.join(shim, 'pg_restore'),
+      `#!/bin/bash\ncase "$1" in --version|-l) exec ${real} "$@";; esac\necho $$ > ${work}/shim.pid\nsleep 20\nexec ${real} "$@"\n`,
+    );
     await chmod(path.join(shim, 'pg_restore'), 0o755);
     const scratch = await createDatabase('sec_spool_to');
     try {
       let pid = 0;
-      const killed = runCli(['restore', 'latest', '--target', 'inv', '--to', scratch.url, '--jobs', '2', '--config', t.configFile], { env: { PATH: `${shim}:${process.env.PATH}` }, onSpawn: (p) => (pid = p) });
-      const shimPid = await waitFor('pg_restore started on the spool', async () => (await readFile(path.join(work, 'shim.pid'), 'utf8').catch(() => undefined))?.trim(), 120_000);
+      const killed = runCli(
+        ['restore', 'latest', '--target', 'inv', '--to', scratch.url, '--jobs', '2', '--config', t.configFile],
+        { env: { PATH: `${shim}:${process.env.PATH}` }, onSpawn: (p) => (pid = p) },
+      );
+      const shimPid = await waitFor(
+        'pg_restore started on the spool',
+        async () => (await readFile(path.join(work, 'shim.pid'), 'utf8').catch(() => undefined))?.trim(),
+        120_000,
+      );
       process.kill(pid, 'SIGKILL');
       await killed;
       process.kill(Number(shimPid), 'SIGKILL');
@@ -54,7 +67,17 @@ describe('the spool of a parallel restore', () => {
       expect((await stat(folder())).mode & 0o777).toBe(0o700);
       expect((await stat(path.join(folder(), left[0]!))).mode & 0o777).toBe(0o600);
 
-      const next = await runCli(['restore', 'latest', '--target', 'inv', '--to', scratch.url, '--clean', '--config', t.configFile]);
+      const next = await runCli([
+        'restore',
+        'latest',
+        '--target',
+        'inv',
+        '--to',
+        scratch.url,
+        '--clean',
+        '--config',
+        t.configFile,
+      ]);
       expect(errorLine(next)).toBe('');
       expect(next.code).toBe(0);
       expect(await readdir(folder())).toEqual([]);
@@ -68,9 +91,22 @@ describe('the spool of a parallel restore', () => {
     await chmod(folder(), 0o755);
     const scratch = await createDatabase('sec_spool_open');
     try {
-      const res = await runCli(['restore', 'latest', '--target', 'inv', '--to', scratch.url, '--jobs', '2', '--config', t.configFile]);
+      const res = await runCli([
+        'restore',
+        'latest',
+        '--target',
+        'inv',
+        '--to',
+        scratch.url,
+        '--jobs',
+        '2',
+        '--config',
+        t.configFile,
+      ]);
       expect(res.code).toBe(3);
-      expect(errorLine(res)).toMatch(/spool folder '.+' is not a private folder of this user \(owner \d+, mode 755\): the decrypted dump would be readable by others/);
+      expect(errorLine(res)).toMatch(
+        /spool folder '.+' is not a private folder of this user \(owner \d+, mode 755\): the decrypted dump would be readable by others/,
+      );
     } finally {
       await chmod(folder(), 0o700);
       await scratch.drop();

@@ -13,9 +13,16 @@ let keys: { backslash: string; quote: string; hostile: string };
 
 beforeAll(async () => {
   db = await createSampleDatabase('statusmap', 200);
-  await query(db.url, 'alter table public.invoices alter column status drop default, alter column status type text using status::text');
+  await query(
+    db.url,
+    'alter table public.invoices alter column status drop default, alter column status type text using status::text',
+  );
   const key = async (id: number, status: string): Promise<string> => {
-    const [row] = await query<{ k: string }>(db.url, `update public.invoices set status = $2 where id = $1 returning coalesce(invoice_code || '-', '') || invoice_number as k`, [id, status]);
+    const [row] = await query<{ k: string }>(
+      db.url,
+      `update public.invoices set status = $2 where id = $1 returning coalesce(invoice_code || '-', '') || invoice_number as k`,
+      [id, status],
+    );
     return row!.k;
   };
   keys = { backslash: await key(11, 'x\\'), quote: await key(12, "it's"), hostile: await key(13, "\\'; select 1; --") };
@@ -27,7 +34,13 @@ afterAll(async () => {
 });
 
 async function measure() {
-  const src = await PgSource.open({ url: db.url, table: 'public.invoices', columns: DEFAULT_LOCAL_COLUMNS, statusMap: MAP, timezone: 'Asia/Shanghai' });
+  const src = await PgSource.open({
+    url: db.url,
+    table: 'public.invoices',
+    columns: DEFAULT_LOCAL_COLUMNS,
+    statusMap: MAP,
+    timezone: 'Asia/Shanghai',
+  });
   try {
     const found = await src.lookup([keys.backslash, keys.quote, keys.hostile]);
     const statusOf = (k: string) => found.find((i) => `${i.code ? `${i.code}-` : ''}${i.number}` === k)?.status;
@@ -57,7 +70,10 @@ describe('quoteLiteral (COMMENT ON takes no bind parameters)', () => {
     const text = `{"repo":"C:\\\\fg\\\\it's","n":"\\n"}`;
     for (const setting of ['off', 'on']) {
       await query(db.url, `alter database ${db.name} set standard_conforming_strings = ${setting}`);
-      const [row] = await query<{ t: string; scs: string }>(db.url, `select ${quoteLiteral(text)} as t, current_setting('standard_conforming_strings') as scs`);
+      const [row] = await query<{ t: string; scs: string }>(
+        db.url,
+        `select ${quoteLiteral(text)} as t, current_setting('standard_conforming_strings') as scs`,
+      );
       expect(row, setting).toEqual({ t: text, scs: setting });
     }
   });

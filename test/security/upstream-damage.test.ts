@@ -26,9 +26,18 @@ const exportPath = (name: string) => path.join(fx.dir, 'exports', name);
 
 beforeAll(async () => {
   [local, state] = await Promise.all([createSampleDatabase('sec_damage', 1500), createDatabase('sec_damage_state')]);
-  fx = await reconcileFixture({ localUrl: local.url, stateUrl: state.url, reconcile: { upstream: { type: 'file', path: './exports/export.xlsx' } } });
+  fx = await reconcileFixture({
+    localUrl: local.url,
+    stateUrl: state.url,
+    reconcile: { upstream: { type: 'file', path: './exports/export.xlsx' } },
+  });
   await mkdir(path.join(fx.dir, 'exports'));
-  await generateTaxExport({ sourceUrl: local.url, out: exportPath('export.xlsx'), timezone: 'Asia/Shanghai', now: TEST_NOW });
+  await generateTaxExport({
+    sourceUrl: local.url,
+    out: exportPath('export.xlsx'),
+    timezone: 'Asia/Shanghai',
+    now: TEST_NOW,
+  });
   exportBytes = await readFile(exportPath('export.xlsx'));
 });
 
@@ -52,7 +61,9 @@ async function expectDamaged(bytes: Buffer): Promise<void> {
   const err = await runReconcile({ config: fx.config, logger, now: TEST_NOW, persist: false }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ConfigError);
   expect(exitCodeOf(err)).toBe(2);
-  expect((err as Error).message).toMatch(/^upstream file 'exports\/export\.xlsx' is damaged: entry 'xl\/worksheets\/sheet1\.xml' /);
+  expect((err as Error).message).toMatch(
+    /^upstream file 'exports\/export\.xlsx' is damaged: entry 'xl\/worksheets\/sheet1\.xml' /,
+  );
 }
 
 describe('a damaged .xlsx', () => {
@@ -77,7 +88,9 @@ describe('a damaged .xlsx', () => {
     await writeFile(exportPath('export.xlsx'), bad);
     const res = await runCli(['reconcile', '--config', fx.configFile]);
     expect(res.code).toBe(2);
-    expect(errorLine(res)).toMatch(/is damaged: entry 'xl\/worksheets\/sheet1\.xml' fails its CRC-32 check \(hint: the file changed after the tax platform wrote it/);
+    expect(errorLine(res)).toMatch(
+      /is damaged: entry 'xl\/worksheets\/sheet1\.xml' fails its CRC-32 check \(hint: the file changed after the tax platform wrote it/,
+    );
   });
 });
 
@@ -86,7 +99,13 @@ describe('the shrink guard', () => {
     const window = { from: '2026-11-01', to: '2026-11-30' };
     const previous = { run: 'r1', days: { '2026-10-31': 1000, '2026-11-01': 100, '2026-11-02': 100 } };
     expect(upstreamShrink({ '2026-11-01': 100, '2026-11-02': 81 }, window, previous, 0.2)).toBeUndefined();
-    expect(upstreamShrink({ '2026-11-01': 100 }, window, previous, 0.2)).toEqual({ rows: 100, previousRows: 200, previousRun: 'r1', maxShrink: 0.2, days: 2 });
+    expect(upstreamShrink({ '2026-11-01': 100 }, window, previous, 0.2)).toEqual({
+      rows: 100,
+      previousRows: 200,
+      previousRun: 'r1',
+      maxShrink: 0.2,
+      days: 2,
+    });
     expect(upstreamShrink({}, window, undefined, 0.2)).toBeUndefined();
   });
 
@@ -100,13 +119,20 @@ describe('the shrink guard', () => {
     // the same export with 40% of its rows: a partial download that is still a valid file
     const sheet = readSheet(exportBytes, '信息汇总表');
     const rows = sheet.rows.map((r) => r.cells.map((c) => c.text));
-    await writeFile(exportPath('export.xlsx'), writeXlsx([{ name: '信息汇总表', rows: rows.slice(0, Math.floor(rows.length * 0.4)) }]));
+    await writeFile(
+      exportPath('export.xlsx'),
+      writeXlsx([{ name: '信息汇总表', rows: rows.slice(0, Math.floor(rows.length * 0.4)) }]),
+    );
     const second = await runReconcile({ config: fx.config, logger, now: TEST_NOW });
     const s = second.report.summary;
     expect(second.ok).toBe(false);
     expect(s.resolvedSinceLastRun).toBe(0);
-    expect(s.upstreamShrank?.message).toMatch(/^the upstream shrank by \d+% since run \S+ \(\d+ rows instead of \d+ on the \d+ day\(s\) both runs covered, more than reconcile\.limits\.maxShrink 0\.2\): no finding was resolved by this run$/);
-    expect(await readFile(second.files.html, 'utf8')).toContain('<p class="bad"><b>上游数据减少，本次未将任何差异标为已解决。</b> the upstream shrank by');
+    expect(s.upstreamShrank?.message).toMatch(
+      /^the upstream shrank by \d+% since run \S+ \(\d+ rows instead of \d+ on the \d+ day\(s\) both runs covered, more than reconcile\.limits\.maxShrink 0\.2\): no finding was resolved by this run$/,
+    );
+    expect(await readFile(second.files.html, 'utf8')).toContain(
+      '<p class="bad"><b>上游数据减少，本次未将任何差异标为已解决。</b> the upstream shrank by',
+    );
     const stillOpen = await withStateDb(fx.config, (c) => listFindings(c, { open: true }));
     for (const f of open) expect(stillOpen.map((o) => `${o.kind}|${o.key}`)).toContain(`${f.kind}|${f.key}`);
 

@@ -71,7 +71,11 @@ export function storageConformance(label: string, setup: () => Promise<Conforman
       expect(order(all.map((o) => o.name))).toEqual(order(expected));
       expect(all.filter((o) => !o.name.includes('a-1')).map((o) => o.name)).toEqual(expected.slice(1));
       expect(all.find((o) => o.name === `${p}/c/d/e.json`)?.size).toBe(4);
-      expect((await collect(storage.list(`${p}/a/`))).map((o) => o.name)).toEqual([`${p}/a/1`, `${p}/a/10`, `${p}/a/2`]);
+      expect((await collect(storage.list(`${p}/a/`))).map((o) => o.name)).toEqual([
+        `${p}/a/1`,
+        `${p}/a/10`,
+        `${p}/a/2`,
+      ]);
       expect(order((await collect(storage.list(`${p}/a`))).map((o) => o.name))).toEqual(order(expected.slice(0, 4)));
       expect(await collect(storage.list(`${p}/nothing/`))).toEqual([]);
     });
@@ -121,7 +125,9 @@ export function storageConformance(label: string, setup: () => Promise<Conforman
     it('leaves nothing under the name when the input stream fails midway', async () => {
       const p = unique();
       const name = `${p}/broken.bin`;
-      const err = await storage.save(name, failingAfter(subject.multipartBytes / 2, new Error('pg_dump died')), {}).catch((e: unknown) => e);
+      const err = await storage
+        .save(name, failingAfter(subject.multipartBytes / 2, new Error('pg_dump died')), {})
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OperationError);
       expect((err as Error).message).toContain(`'${name}'`);
       expect((err as Error).message).toContain('pg_dump died');
@@ -158,7 +164,9 @@ export function storageConformance(label: string, setup: () => Promise<Conforman
       expect(await collect(storage.list(`${p}/`))).toEqual([]);
       const again = new AbortController();
       again.abort(reason);
-      await expect(storage.save(name, Readable.from([Buffer.from('x')]), { signal: again.signal })).rejects.toBe(reason);
+      await expect(storage.save(name, Readable.from([Buffer.from('x')]), { signal: again.signal })).rejects.toBe(
+        reason,
+      );
       expect(await storage.stat(name)).toBeUndefined();
     });
   });

@@ -35,7 +35,9 @@ describe('FileStorage specifics', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('removes its temp file when the input fails', async () => {
-    await expect(storage.save('t/x.bin', failingAfter(300_000, new Error('boom')))).rejects.toBeInstanceOf(OperationError);
+    await expect(storage.save('t/x.bin', failingAfter(300_000, new Error('boom')))).rejects.toBeInstanceOf(
+      OperationError,
+    );
     expect(await allFiles(join(dir, 't'))).toEqual([]);
   });
 
@@ -67,7 +69,9 @@ describe('FileStorage on a full disk (1 MiB tmpfs)', () => {
   it('fails with a no-space OperationError naming the path, and leaves no temp file', async (ctx) => {
     if (!mounted) ctx.skip(cannotMount);
     const storage = new FileStorage(pathToFileURL(full).href);
-    const err = await storage.save('backups/db/dump.age', chunked(randomBytes(2 * 1024 * 1024), 64 * 1024)).catch((e: unknown) => e);
+    const err = await storage
+      .save('backups/db/dump.age', chunked(randomBytes(2 * 1024 * 1024), 64 * 1024))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OperationError);
     const { message, hint } = err as OperationError;
     expect(message).toBe(`cannot write '${full}/backups/db/dump.age': no space left on device (ENOSPC)`);
@@ -78,4 +82,3 @@ describe('FileStorage on a full disk (1 MiB tmpfs)', () => {
     await storage.save('backups/db/small', Readable.from([Buffer.alloc(512 * 1024)]));
   });
 });
-

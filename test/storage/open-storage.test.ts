@@ -14,7 +14,8 @@ function memoryLogger() {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -29,7 +30,11 @@ describe('openStorage', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it.each([
-    ['http://example.com/backups', /unsupported repository url 'http:\/\/example.com\/backups'/, 'file:///absolute/path or s3://bucket/prefix'],
+    [
+      'http://example.com/backups',
+      /unsupported repository url 'http:\/\/example.com\/backups'/,
+      'file:///absolute/path or s3://bucket/prefix',
+    ],
     ['/var/backups', /unsupported/, 'use file:///var/backups'],
     ['s3://key:verysecret@bucket/p', /must not carry credentials/, 'AWS credential chain'],
     ['ftp://u:verysecret@host/x', /ftp:\/\/u:\*\*\*@host\/x/, 's3://bucket/prefix'],

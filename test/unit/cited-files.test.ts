@@ -9,7 +9,12 @@ const walk = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? (e.name === 'node_modules' ? [] : walk(path.join(dir, e.name))) : [path.join(dir, e.name)],
   );
-const slug = (h: string): string => h.toLowerCase().trim().replace(/[^\w\s-]/g, '').replace(/\s+/g, '-');
+const slug = (h: string): string =>
+  h
+    .toLowerCase()
+    .trim()
+    .replace(/[^\w\s-]/g, '')
+    .replace(/\s+/g, '-');
 
 describe('cited files exist', () => {
   it('every docs/ and src/ path cited in src, jobs, test and scripts exists, with its section', () => {
@@ -21,7 +26,12 @@ describe('cited files exist', () => {
           const [cited, section] = m[1]!.split('#');
           const target = path.join(ROOT, cited!);
           if (!existsSync(target)) missing.push(`${path.relative(ROOT, file)}: ${m[1]}`);
-          else if (section && !readFileSync(target, 'utf8').split('\n').some((l) => /^#+ /.test(l) && slug(l.replace(/^#+ /, '')) === section)) {
+          else if (
+            section &&
+            !readFileSync(target, 'utf8')
+              .split('\n')
+              .some((l) => /^#+ /.test(l) && slug(l.replace(/^#+ /, '')) === section)
+          ) {
             missing.push(`${path.relative(ROOT, file)}: ${m[1]} (no such section)`);
           }
         }

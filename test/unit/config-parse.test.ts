@@ -50,7 +50,14 @@ describe('parseConfig: options read back as written', () => {
     expect(config.repository).toStrictEqual({ url: 'file:///var/lib/fg', s3: {} });
     expect(config.encryption).toStrictEqual({ recipients: [RECIPIENT] });
     expect(config.targets).toStrictEqual([
-      { name: 'invoices', url: 'postgres://backup@db:5432/invoices', verifyTables: [], globals: false, pgDumpArgs: [], jobs: 1 },
+      {
+        name: 'invoices',
+        url: 'postgres://backup@db:5432/invoices',
+        verifyTables: [],
+        globals: false,
+        pgDumpArgs: [],
+        jobs: 1,
+      },
     ]);
     expect(config.backup).toStrictEqual({ compression: { kind: 'zstd', level: 1 } });
     expect(config.restore).toStrictEqual({ jobs: 1 });

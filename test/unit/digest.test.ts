@@ -17,7 +17,10 @@ async function through(stage: DigestStream | VerifyingStream | CountingStream, i
   const seen: number[] = [];
   stage.onBytes = (n) => seen.push(n);
   const sink = new Writable({ write: (c: Buffer, _e, done) => (out.push(c), done()) });
-  const error = await pipeline(Readable.from(input), stage, sink).then(() => undefined, (e: unknown) => e as Error);
+  const error = await pipeline(Readable.from(input), stage, sink).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
   return { out: Buffer.concat(out), error, seen };
 }
 
@@ -36,7 +39,10 @@ describe('DigestStream', () => {
   it('an empty stream is the sha256 of nothing', async () => {
     const stage = new DigestStream();
     await through(stage, []);
-    expect(stage.result()).toEqual({ size: 0, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
+    expect(stage.result()).toEqual({
+      size: 0,
+      sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    });
   });
 });
 
@@ -52,7 +58,9 @@ describe('CountingStream', () => {
 
 describe('VerifyingStream', () => {
   it('the expected bytes pass, with progress', async () => {
-    const { out, error, seen } = await through(new VerifyingStream({ size: 10, sha256: sha(all) }, 'backups/x/dump.age'));
+    const { out, error, seen } = await through(
+      new VerifyingStream({ size: 10, sha256: sha(all) }, 'backups/x/dump.age'),
+    );
     expect(error).toBeUndefined();
     expect(out.equals(all)).toBe(true);
     expect(seen).toEqual([3, 8, 10]);
@@ -62,7 +70,9 @@ describe('VerifyingStream', () => {
     const other = Buffer.from('abcdefghiJ');
     const { error } = await through(new VerifyingStream({ size: 10, sha256: sha(all) }, 'backups/x/dump.age'), [other]);
     expect(error).toBeInstanceOf(IntegrityError);
-    expect(error!.message).toBe(`checksum mismatch for 'backups/x/dump.age': expected ${sha(all).slice(0, 16)}…, got ${sha(other).slice(0, 16)}…`);
+    expect(error!.message).toBe(
+      `checksum mismatch for 'backups/x/dump.age': expected ${sha(all).slice(0, 16)}…, got ${sha(other).slice(0, 16)}…`,
+    );
   });
 
   it('more bytes than expected: fails as soon as the size is passed, before they go downstream', async () => {

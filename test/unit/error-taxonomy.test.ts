@@ -42,8 +42,8 @@ describe('errors come from the taxonomy', () => {
     expect(plainErrors("// plain-error-ok: an invariant\nthrow new Error('never')")).toEqual([]);
     expect(plainErrors("throw new Error('never'); // plain-error-ok: an invariant")).toEqual([]);
     expect(plainErrors("// throw new Error('was the bug')")).toEqual([]);
-    expect(plainErrors("export abstract class FgError extends Error {", 'src/core/errors.ts')).toEqual([]);
-    expect(plainErrors("export abstract class FgError extends Error {", 'lib/other.ts')).toHaveLength(1);
+    expect(plainErrors('export abstract class FgError extends Error {', 'src/core/errors.ts')).toEqual([]);
+    expect(plainErrors('export abstract class FgError extends Error {', 'lib/other.ts')).toHaveLength(1);
   });
 
   it('finds none in src/ and jobs/', async () => {

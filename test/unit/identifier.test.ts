@@ -1,7 +1,15 @@
 // Table and column names as psql prints them (src/core/pg/identifier.ts): parsed like PostgreSQL (quotes,
 // "" escapes, folding), shown back unambiguously; the same parser for verifyTables and reconcile.
 import { describe, expect, it } from 'vitest';
-import { displayName, displayTableName, parseColumnName, parseQualifiedName, parseTableName, quoteTableName, sqlName } from '../../src/core/pg/identifier.js';
+import {
+  displayName,
+  displayTableName,
+  parseColumnName,
+  parseQualifiedName,
+  parseTableName,
+  quoteTableName,
+  sqlName,
+} from '../../src/core/pg/identifier.js';
 
 const ok = (text: string) => {
   const parsed = parseQualifiedName(text);
@@ -60,7 +68,12 @@ describe('display and SQL forms', () => {
   });
 
   it('what displayName writes parses back to the same name', () => {
-    for (const t of [{ schema: 'a', name: 'B' }, { schema: '财务', name: '发票 主表' }, { schema: 'x"y', name: 'z.w' }, { schema: 'public', name: 'user' }]) {
+    for (const t of [
+      { schema: 'a', name: 'B' },
+      { schema: '财务', name: '发票 主表' },
+      { schema: 'x"y', name: 'z.w' },
+      { schema: 'public', name: 'user' },
+    ]) {
       expect(ok(displayName(t))).toEqual(t);
     }
   });

@@ -11,10 +11,19 @@ const input = () => Readable.from(Array.from({ length: 128 }, () => randomBytes(
 
 describe('pipeInto', () => {
   it('a process that reads a little and fails: its exit code and message, not EPIPE', async () => {
-    const tool = startTool('sh', ['-c', 'head -c 1 >/dev/null; echo "zstd: error 70 : Decoding error (36) : Data corruption detected" >&2; exit 1'], { stdin: 'pipe', label: 'zstd -d of x' });
+    const tool = startTool(
+      'sh',
+      [
+        '-c',
+        'head -c 1 >/dev/null; echo "zstd: error 70 : Decoding error (36) : Data corruption detected" >&2; exit 1',
+      ],
+      { stdin: 'pipe', label: 'zstd -d of x' },
+    );
     const err = await pipeInto(input(), tool).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OperationError);
-    expect((err as Error).message).toBe('zstd -d of x failed (exit code 1): zstd: error 70 : Decoding error (36) : Data corruption detected');
+    expect((err as Error).message).toBe(
+      'zstd -d of x failed (exit code 1): zstd: error 70 : Decoding error (36) : Data corruption detected',
+    );
   });
 
   it('a process that exits 0 without reading its input: EPIPE stands', async () => {

@@ -35,7 +35,9 @@ describe('progress', () => {
   });
 
   it('formats a bar when the total is known', () => {
-    expect(progressText(512 * 1024, 1024 * 1024, Date.now() - 1000)).toMatch(/^\[#{12}\.{12}\] 50% 512\.0 KiB\/1\.0 MiB [\d.]+ KiB\/s$/);
+    expect(progressText(512 * 1024, 1024 * 1024, Date.now() - 1000)).toMatch(
+      /^\[#{12}\.{12}\] 50% 512\.0 KiB\/1\.0 MiB [\d.]+ KiB\/s$/,
+    );
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(12)).toBe('12 B');
   });

@@ -49,7 +49,12 @@ describe('listBackups', () => {
     loads.length = 0;
     const newest = await repo.listBackups(undefined, { manifests: 'newest' });
     expect(newest.map((b) => b.status)).toEqual(all.map((b) => b.status));
-    expect(newest.filter((b) => b.manifest).map((b) => b.id).sort()).toEqual([ids.a!.at(-1), ids.b!.at(-1)].sort());
+    expect(
+      newest
+        .filter((b) => b.manifest)
+        .map((b) => b.id)
+        .sort(),
+    ).toEqual([ids.a!.at(-1), ids.b!.at(-1)].sort());
     expect(loads).toHaveLength(2);
 
     loads.length = 0;

@@ -42,7 +42,11 @@ pg_restore: processing data for table "s2.a"`;
 describe('tableDataTracker', () => {
   it('parallel: a table is in when its TABLE DATA item finished (named by its tag)', () => {
     const { refs, kept } = track(true, PARALLEL);
-    expect(refs).toEqual([{ kind: 'tag', text: 'a' }, { kind: 'tag', text: 'a' }, { kind: 'tag', text: 'b' }]);
+    expect(refs).toEqual([
+      { kind: 'tag', text: 'a' },
+      { kind: 'tag', text: 'a' },
+      { kind: 'tag', text: 'b' },
+    ]);
     expect(kept).toEqual([]);
   });
 

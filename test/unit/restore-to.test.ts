@@ -25,6 +25,8 @@ describe('restore --to', () => {
   });
 
   it('refuses anything else with a generic example', () => {
-    expect(() => checkRestoreTo('host=db dbname=x', 'postgres://h/src')).toThrow(expect.objectContaining({ hint: expect.stringContaining('postgres://HOST:PORT/NAME') }));
+    expect(() => checkRestoreTo('host=db dbname=x', 'postgres://h/src')).toThrow(
+      expect.objectContaining({ hint: expect.stringContaining('postgres://HOST:PORT/NAME') }),
+    );
   });
 });

@@ -11,22 +11,32 @@ function run(fixture: string, ci: boolean) {
   delete env.CI;
   if (ci) env.CI = 'true';
   delete env.VITEST; // a fresh vitest, not this one's worker
-  const res = spawnSync(process.execPath, [path.resolve('node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(DIR, 'vitest.config.ts')], { cwd: DIR, env, encoding: 'utf8', timeout: 150_000 });
+  const res = spawnSync(
+    process.execPath,
+    [path.resolve('node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(DIR, 'vitest.config.ts')],
+    { cwd: DIR, env, encoding: 'utf8', timeout: 150_000 },
+  );
   return { code: res.status, out: res.stdout.replace(/\x1b\[[0-9;]*m/g, '') };
 }
 
 describe('summary reporter: no silent skips in CI', () => {
   it('a skip naming a capability CI may lack passes in CI and is listed with it', () => {
     const { code, out } = run('named.fixture.ts', true);
-    expect(out).toContain("skipped for a missing capability: named.fixture.ts > needs a tmpfs: needs capability 'mount tmpfs': cannot mount here");
+    expect(out).toContain(
+      "skipped for a missing capability: named.fixture.ts > needs a tmpfs: needs capability 'mount tmpfs': cannot mount here",
+    );
     expect(out).toContain('tests: 1 passed, 0 failed, 1 skipped (1 for a missing capability)');
     expect(code).toBe(0);
   });
 
   it('it.skip and a capability CI can provide fail the run in CI, each listed', () => {
     const { code, out } = run('silent.fixture.ts', true);
-    expect(out).toContain('skipped without naming a missing capability (a failure in CI): silent.fixture.ts > skipped for no stated reason');
-    expect(out).toContain("skipped without naming a missing capability (a failure in CI): silent.fixture.ts > skipped with a reason that is not a capability CI may lack: needs capability 'a database': not running");
+    expect(out).toContain(
+      'skipped without naming a missing capability (a failure in CI): silent.fixture.ts > skipped for no stated reason',
+    );
+    expect(out).toContain(
+      "skipped without naming a missing capability (a failure in CI): silent.fixture.ts > skipped with a reason that is not a capability CI may lack: needs capability 'a database': not running",
+    );
     expect(out).toContain('tests: 1 passed, 0 failed, 2 skipped; 2 silent skip(s) fail this CI run');
     expect(code).toBe(1);
   });

@@ -44,7 +44,17 @@ describe('no check passes on nothing', () => {
   it('a repository path that does not exist (unmounted share, typo): verify, verify --all, drill, status, list exit 3 naming it', async () => {
     const url = pathToFileURL(path.join(t.dir, 'not-mounted', 'repo')).href;
     const config = await configWith('missing.yaml', url);
-    for (const args of [['verify'], ['verify', '--all'], ['verify', '--all', '--deep'], ['drill'], ['status'], ['list'], ['verify', '--all', '--json'], ['status', '--json'], ['list', '--json']]) {
+    for (const args of [
+      ['verify'],
+      ['verify', '--all'],
+      ['verify', '--all', '--deep'],
+      ['drill'],
+      ['status'],
+      ['list'],
+      ['verify', '--all', '--json'],
+      ['status', '--json'],
+      ['list', '--json'],
+    ]) {
       const res = await runCli([...args, '--config', config]);
       expect(res.code, args.join(' ')).toBe(3);
       expect(errorLine(res), args.join(' ')).toContain(`no fapiao-guard repository at '${url}'`);
@@ -55,7 +65,12 @@ describe('no check passes on nothing', () => {
     const url = pathToFileURL(path.join(t.dir, 'empty-repo')).href;
     const config = await configWith('empty.yaml', url);
     expect((await runCli(['init', '--config', config])).code).toBe(0);
-    for (const args of [['verify'], ['verify', '--all'], ['verify', '--all', '--deep'], ['verify', '--all', '--json']]) {
+    for (const args of [
+      ['verify'],
+      ['verify', '--all'],
+      ['verify', '--all', '--deep'],
+      ['verify', '--all', '--json'],
+    ]) {
       const res = await runCli([...args, '--config', config]);
       expect(res.code, args.join(' ')).toBe(3);
       expect(errorLine(res), args.join(' ')).toMatch(/no backup to verify of target\(s\) 'nt'/);
@@ -79,7 +94,9 @@ describe('no check passes on nothing', () => {
     await writeFile(other, formatIdentityFile(generateIdentity().identity), { mode: 0o600 });
     const res = await runCli(['verify', '--deep', '--identity', other, '--config', t.configFile]);
     expect(res.code).toBe(3);
-    expect(errorLine(res)).toMatch(/^fapiao-guard: no identity matched recipient\(s\) sha256:[0-9a-f]{16} of backup 'nt\/\S+'/);
+    expect(errorLine(res)).toMatch(
+      /^fapiao-guard: no identity matched recipient\(s\) sha256:[0-9a-f]{16} of backup 'nt\/\S+'/,
+    );
     expect(res.stderr + res.stdout).not.toMatch(/do not rely on them/);
     const right = await runCli(['verify', '--deep', '--config', t.configFile]);
     expect(right.code).toBe(0);
@@ -93,7 +110,10 @@ describe('no check passes on nothing', () => {
     const list = await runCli(['list', '--json', '--config', t.configFile]);
     expect(list.code).toBe(0);
     const rows = JSON.parse(list.stdout) as Array<{ id: string; status: string; problem?: string }>;
-    expect(rows.find((r) => r.id === bad.id)).toMatchObject({ status: 'damaged', problem: expect.stringContaining('is not valid JSON') });
+    expect(rows.find((r) => r.id === bad.id)).toMatchObject({
+      status: 'damaged',
+      problem: expect.stringContaining('is not valid JSON'),
+    });
     expect(rows.find((r) => r.id === good.id)?.status).toBe('complete');
     const verify = await runCli(['verify', '--all', '--json', '--config', t.configFile]);
     expect(verify.code).toBe(1);
@@ -102,8 +122,13 @@ describe('no check passes on nothing', () => {
     expect(reports.find((r) => r.backupId === bad.id)?.ok).toBe(false);
     const prune = await runCli(['prune', '--json', '--config', t.configFile]);
     expect(prune.code).toBe(0);
-    const [result] = JSON.parse(prune.stdout) as Array<{ backups: Array<{ id: string; outcome: string; reasons: string[] }> }>;
-    expect(result!.backups.find((b) => b.id === bad.id)).toMatchObject({ outcome: 'kept', reasons: [expect.stringMatching(/^manifest damaged/)] });
+    const [result] = JSON.parse(prune.stdout) as Array<{
+      backups: Array<{ id: string; outcome: string; reasons: string[] }>;
+    }>;
+    expect(result!.backups.find((b) => b.id === bad.id)).toMatchObject({
+      outcome: 'kept',
+      reasons: [expect.stringMatching(/^manifest damaged/)],
+    });
   }, 180_000);
 });
 
@@ -114,14 +139,19 @@ describe('init', () => {
     const res = await runCli(['init', '--config', config], { timeoutMs: 20_000 });
     expect(res.signal).toBeNull();
     expect(res.code).toBe(3);
-    expect(errorLine(res)).toMatch(/cannot create '\/proc\/fapiao-guard-test\/repo\/fapiao-guard\.json': .*(ENOENT|no such file)/);
+    expect(errorLine(res)).toMatch(
+      /cannot create '\/proc\/fapiao-guard-test\/repo\/fapiao-guard\.json': .*(ENOENT|no such file)/,
+    );
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('on a path whose parent is a file says so', async () => {
     await mkdir(path.join(t.dir, 'blocker-parent'), { recursive: true });
     await writeFile(path.join(t.dir, 'blocker-parent', 'file'), 'x');
-    const config = await configWith('blocked.yaml', pathToFileURL(path.join(t.dir, 'blocker-parent', 'file', 'repo')).href);
+    const config = await configWith(
+      'blocked.yaml',
+      pathToFileURL(path.join(t.dir, 'blocker-parent', 'file', 'repo')).href,
+    );
     const res = await runCli(['init', '--config', config], { timeoutMs: 20_000 });
     expect(res.code).toBe(3);
     expect(errorLine(res)).toMatch(/cannot create '.*blocker-parent\/file\/repo\/fapiao-guard\.json'/);

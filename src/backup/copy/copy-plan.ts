@@ -26,7 +26,11 @@ export function planCopy(
   options: CopyPlanOptions = {},
 ): CopyPlanEntry[] {
   const there = new Map(destination.map((d) => [d.id, d.status]));
-  const newestThere = destination.filter((d) => d.status === 'complete').map((d) => d.id).sort().at(-1);
+  const newestThere = destination
+    .filter((d) => d.status === 'complete')
+    .map((d) => d.id)
+    .sort()
+    .at(-1);
   return source
     .filter((s) => s.status === 'complete' && (options.only === undefined || s.id === options.only))
     .sort((a, b) => a.id.localeCompare(b.id))

@@ -38,6 +38,9 @@ export class ThrottleStream extends Transform {
         await this.limiter!.take(part.length, this.signal);
         this.push(part);
       }
-    })().then(() => done(), (err: unknown) => done(err as Error));
+    })().then(
+      () => done(),
+      (err: unknown) => done(err as Error),
+    );
   }
 }

@@ -69,7 +69,25 @@ export interface Config {
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const TOP_KEYS = ['timezone', 'repository', 'repositories', 'encryption', 'targets', 'backup', 'restore', 'state', 'drill', 'reconcile', 'schedules', 'daemon', 'notify', 'retention', 'umask', 'signing', 'reports'] as const;
+const TOP_KEYS = [
+  'timezone',
+  'repository',
+  'repositories',
+  'encryption',
+  'targets',
+  'backup',
+  'restore',
+  'state',
+  'drill',
+  'reconcile',
+  'schedules',
+  'daemon',
+  'notify',
+  'retention',
+  'umask',
+  'signing',
+  'reports',
+] as const;
 
 export function parseCompression(text: string): Compression | undefined {
   const match = /^(zstd|pg_dump|none)(?::(\d+))?$/.exec(text.trim());
@@ -99,12 +117,22 @@ export function validateConfig(doc: unknown, source?: string): Config {
 
   const timezone = root.string('timezone', { fallback: 'Asia/Shanghai' })!;
   // invoice numbers, amounts and tax IDs are in reports and repository files: private by default
-  const umask = Number.parseInt(root.string('umask', { fallback: '077', pattern: /^0?[0-7]{3}$/, patternHint: 'must be an octal mask such as "077" (files 0600) or "027" (group may read)' })!, 8);
-  if (!isValidTimeZone(timezone)) issues.add('timezone', `unknown time zone '${timezone}' (use an IANA name such as Asia/Shanghai)`);
+  const umask = Number.parseInt(
+    root.string('umask', {
+      fallback: '077',
+      pattern: /^0?[0-7]{3}$/,
+      patternHint: 'must be an octal mask such as "077" (files 0600) or "027" (group may read)',
+    })!,
+    8,
+  );
+  if (!isValidTimeZone(timezone))
+    issues.add('timezone', `unknown time zone '${timezone}' (use an IANA name such as Asia/Shanghai)`);
 
   // target names straight from the document: retention per repository may name them
   const rawTargets = (doc as { targets?: unknown }).targets;
-  const targetNames = Array.isArray(rawTargets) ? rawTargets.map((t) => (t as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string') : [];
+  const targetNames = Array.isArray(rawTargets)
+    ? rawTargets.map((t) => (t as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string')
+    : [];
   const repositories = readRepositories(root);
   const repositoryRetention = readRepositoryRetention(root, targetNames);
 
@@ -112,7 +140,11 @@ export function validateConfig(doc: unknown, source?: string): Config {
   enc.only(['recipients', 'identityFile']);
   const recipients = enc.strings('recipients', { required: true, nonEmpty: true });
   for (const [i, r] of recipients.entries()) {
-    if (!/^age1[02-9ac-hj-np-z]{58}$/.test(r)) issues.add(`encryption.recipients[${i}]`, `'${r.slice(0, 12)}…' is not an age X25519 recipient (age1…); hint: make one with 'fapiao-guard keygen'`);
+    if (!/^age1[02-9ac-hj-np-z]{58}$/.test(r))
+      issues.add(
+        `encryption.recipients[${i}]`,
+        `'${r.slice(0, 12)}…' is not an age X25519 recipient (age1…); hint: make one with 'fapiao-guard keygen'`,
+      );
   }
   const identityFile = enc.string('identityFile');
 
@@ -128,7 +160,8 @@ export function validateConfig(doc: unknown, source?: string): Config {
   backup.only(['compression']);
   const compressionText = backup.string('compression', { fallback: 'zstd:1' })!;
   const compression = parseCompression(compressionText);
-  if (!compression) issues.add('backup.compression', `'${compressionText}' is not one of zstd[:1-19], pg_dump[:0-9], none`);
+  if (!compression)
+    issues.add('backup.compression', `'${compressionText}' is not one of zstd[:1-19], pg_dump[:0-9], none`);
 
   const restore = root.object('restore');
   restore.only(['spoolDir', 'jobs']);
@@ -137,10 +170,16 @@ export function validateConfig(doc: unknown, source?: string): Config {
 
   const stateReader = root.object('state');
   stateReader.only(['url']);
-  const stateUrl = stateReader.string('url', { pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' });
+  const stateUrl = stateReader.string('url', {
+    pattern: /^postgres(ql)?:\/\//,
+    patternHint: 'must be a postgres:// URL',
+  });
   const drill = readDrillConfig(root.object('drill'));
   const reconcile = readReconcileConfig(root.object('reconcile'));
-  const ops = readOpsConfig(root, targets.map((t) => t.name));
+  const ops = readOpsConfig(
+    root,
+    targets.map((t) => t.name),
+  );
   const reportsReader = root.object('reports');
   reportsReader.only(['language']);
   const language = reportsReader.oneOf('language', REPORT_LANGUAGES, defaultLanguage(timezone));
@@ -169,21 +208,38 @@ export function validateConfig(doc: unknown, source?: string): Config {
     ...ops,
     umask: Number.isNaN(umask) ? 0o077 : umask,
     reports: { language },
-    ...(signingKeyFile || signingPublicKeyFile ? { signing: { ...(signingKeyFile ? { keyFile: signingKeyFile } : {}), ...(signingPublicKeyFile ? { publicKeyFile: signingPublicKeyFile } : {}) } } : {}),
+    ...(signingKeyFile || signingPublicKeyFile
+      ? {
+          signing: {
+            ...(signingKeyFile ? { keyFile: signingKeyFile } : {}),
+            ...(signingPublicKeyFile ? { publicKeyFile: signingPublicKeyFile } : {}),
+          },
+        }
+      : {}),
     ...(source ? { source } : {}),
   };
 }
 
 function readTarget(t: Reader): TargetConfig {
   t.only(['name', 'url', 'verifyTables', 'globals', 'pgDumpArgs', 'jobs']);
-  const name = t.string('name', { required: true, pattern: TARGET_NAME, patternHint: 'must be lowercase letters, digits, - or _ (it names folders)' }) ?? '';
-  const url = t.string('url', { required: true, pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' }) ?? '';
+  const name =
+    t.string('name', {
+      required: true,
+      pattern: TARGET_NAME,
+      patternHint: 'must be lowercase letters, digits, - or _ (it names folders)',
+    }) ?? '';
+  const url =
+    t.string('url', { required: true, pattern: /^postgres(ql)?:\/\//, patternHint: 'must be a postgres:// URL' }) ?? '';
   const urlProblem = /^postgres(ql)?:\/\//.test(url) ? pgUrlProblem(url) : undefined;
   if (urlProblem) t.issues.add(t.path ? `${t.path}.url` : 'url', urlProblem);
   const verifyTables = t.strings('verifyTables');
   verifyTables.forEach((table, i) => {
     const parsed = parseQualifiedName(table);
-    if (!parsed.ok) t.issues.add(`${t.path}.verifyTables[${i}]`, `${parsed.reason} (write a table as psql's \\dt shows it: schema.table, "Quoted" where needed)`);
+    if (!parsed.ok)
+      t.issues.add(
+        `${t.path}.verifyTables[${i}]`,
+        `${parsed.reason} (write a table as psql's \\dt shows it: schema.table, "Quoted" where needed)`,
+      );
   });
   const jobs = t.number('jobs', { fallback: 1, min: 1, max: 64, integer: true })!;
   return { name, url, verifyTables, globals: t.boolean('globals', false), pgDumpArgs: t.strings('pgDumpArgs'), jobs };
@@ -193,9 +249,13 @@ function readTarget(t: Reader): TargetConfig {
 export function parseConfig(text: string, env: NodeJS.ProcessEnv, source?: string): Config {
   const { text: expanded, missing } = interpolateEnv(text, env);
   if (missing.length > 0) {
-    throw new ConfigError(`configuration ${where(source)}uses unset environment variables`.trim(), [...new Set(missing)].map((m) => `\${${m}}: not set`), {
-      hint: 'export them, or write ${NAME:-default} in the file',
-    });
+    throw new ConfigError(
+      `configuration ${where(source)}uses unset environment variables`.trim(),
+      [...new Set(missing)].map((m) => `\${${m}}: not set`),
+      {
+        hint: 'export them, or write ${NAME:-default} in the file',
+      },
+    );
   }
   let doc: unknown;
   try {

@@ -33,6 +33,7 @@ export function formatSeconds(seconds: number): string {
 export function durationOf(reader: Reader, key: string, fallback: string): number {
   const text = reader.string(key, { fallback })!;
   const seconds = parseDuration(text);
-  if (seconds === undefined) reader.issues.add(reader.path ? `${reader.path}.${key}` : key, `'${text}' is not a duration like 90s, 15m, 26h`);
+  if (seconds === undefined)
+    reader.issues.add(reader.path ? `${reader.path}.${key}` : key, `'${text}' is not a duration like 90s, 15m, 26h`);
   return seconds ?? parseDuration(fallback)!;
 }

@@ -27,14 +27,17 @@ export function interpolateEnv(text: string, env: NodeJS.ProcessEnv): Interpolat
   const missing: string[] = [];
   const comments = commentRanges(text);
   const inComment = (at: number): boolean => comments.some(([s, e]) => at >= s && at < e);
-  const out = text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match: string, name: string | undefined, fallback: string | undefined, at: number) => {
-    if (inComment(at)) return match;
-    if (match === '$$') return '$';
-    const value = env[name!];
-    if (value !== undefined && value !== '') return value;
-    if (fallback !== undefined) return fallback;
-    missing.push(name!);
-    return '';
-  });
+  const out = text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (match: string, name: string | undefined, fallback: string | undefined, at: number) => {
+      if (inComment(at)) return match;
+      if (match === '$$') return '$';
+      const value = env[name!];
+      if (value !== undefined && value !== '') return value;
+      if (fallback !== undefined) return fallback;
+      missing.push(name!);
+      return '';
+    },
+  );
   return { text: out, missing };
 }

@@ -16,9 +16,15 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? `configuration file '${file}' not found` : `cannot read configuration file '${file}': ${code ?? String(err)}`, [], {
-      hint: "pass --config FILE or set FAPIAO_GUARD_CONFIG; start from config/fapiao-guard.example.yaml, or try 'fapiao-guard demo'",
-    });
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `configuration file '${file}' not found`
+        : `cannot read configuration file '${file}': ${code ?? String(err)}`,
+      [],
+      {
+        hint: "pass --config FILE or set FAPIAO_GUARD_CONFIG; start from config/fapiao-guard.example.yaml, or try 'fapiao-guard demo'",
+      },
+    );
   }
   return parseConfig(text, env, file);
 }

@@ -50,11 +50,15 @@ export class Reader {
   only(keys: readonly string[]): void {
     if (!this.isObject()) return;
     for (const key of Object.keys(this.value as Obj)) {
-      if (!keys.includes(key)) this.issues.add(this.path ? `${this.path}.${key}` : key, `unknown key (known: ${keys.join(', ')})`);
+      if (!keys.includes(key))
+        this.issues.add(this.path ? `${this.path}.${key}` : key, `unknown key (known: ${keys.join(', ')})`);
     }
   }
 
-  string(key: string, options: { required?: boolean; fallback?: string; pattern?: RegExp; patternHint?: string } = {}): string | undefined {
+  string(
+    key: string,
+    options: { required?: boolean; fallback?: string; pattern?: RegExp; patternHint?: string } = {},
+  ): string | undefined {
     const c = this.child(key);
     if (!c.present()) {
       if (options.required) c.issues.add(c.path, 'required');
@@ -81,10 +85,18 @@ export class Reader {
     return text as T;
   }
 
-  number(key: string, options: { fallback?: number; min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+  number(
+    key: string,
+    options: { fallback?: number; min?: number; max?: number; integer?: boolean } = {},
+  ): number | undefined {
     const c = this.child(key);
     if (!c.present()) return options.fallback;
-    const n = typeof c.value === 'number' ? c.value : typeof c.value === 'string' && c.value.trim() !== '' ? Number(c.value) : NaN;
+    const n =
+      typeof c.value === 'number'
+        ? c.value
+        : typeof c.value === 'string' && c.value.trim() !== ''
+          ? Number(c.value)
+          : NaN;
     if (!Number.isFinite(n) || (options.integer && !Number.isInteger(n))) {
       c.issues.add(c.path, options.integer ? 'must be a whole number' : 'must be a number');
       return options.fallback;

@@ -110,7 +110,19 @@ export function parseRate(text: string): number | undefined {
 }
 
 export function readS3(s3: Reader): S3Config {
-  s3.only(['endpoint', 'region', 'forcePathStyle', 'sse', 'kmsKeyId', 'storageClass', 'objectLock', 'checksums', 'partSizeMiB', 'queueSize', 'maxAttempts']);
+  s3.only([
+    'endpoint',
+    'region',
+    'forcePathStyle',
+    'sse',
+    'kmsKeyId',
+    'storageClass',
+    'objectLock',
+    'checksums',
+    'partSizeMiB',
+    'queueSize',
+    'maxAttempts',
+  ]);
   const out: S3Config = {};
   const endpoint = s3.string('endpoint');
   if (endpoint) out.endpoint = endpoint;
@@ -125,9 +137,13 @@ export function readS3(s3: Reader): S3Config {
   if (s3.has('objectLock')) {
     const lock = s3.object('objectLock');
     lock.only(['mode', 'days']);
-    out.objectLock = { mode: lock.oneOf('mode', ['GOVERNANCE', 'COMPLIANCE'] as const, 'GOVERNANCE'), days: lock.number('days', { fallback: 30, min: 1, integer: true })! };
+    out.objectLock = {
+      mode: lock.oneOf('mode', ['GOVERNANCE', 'COMPLIANCE'] as const, 'GOVERNANCE'),
+      days: lock.number('days', { fallback: 30, min: 1, integer: true })!,
+    };
   }
-  if (s3.has('checksums')) out.checksums = s3.oneOf('checksums', ['when_supported', 'when_required'] as const, 'when_supported');
+  if (s3.has('checksums'))
+    out.checksums = s3.oneOf('checksums', ['when_supported', 'when_required'] as const, 'when_supported');
   const part = s3.number('partSizeMiB', { min: 5, max: 5120, integer: true });
   if (part !== undefined) out.partSizeMiB = part;
   const queue = s3.number('queueSize', { min: 1, max: 32, integer: true });

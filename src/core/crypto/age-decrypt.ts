@@ -52,7 +52,9 @@ class AgeDecryptStream extends Transform {
       callback(err as Error);
       return;
     }
-    this.open().then(() => this.drain()).then(() => callback(), callback);
+    this.open()
+      .then(() => this.drain())
+      .then(() => callback(), callback);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -110,7 +112,9 @@ class AgeDecryptStream extends Transform {
       if (plaintext === null) {
         // A valid final chunk followed by more bytes means appended data, not a damaged chunk.
         if (openChunk(this.key!, this.nonce.flagged(true), sealed) !== null) {
-          throw new IntegrityError(`unexpected data after the final chunk of '${this.name}' at byte ${this.offset() + SEALED_CHUNK_SIZE}`);
+          throw new IntegrityError(
+            `unexpected data after the final chunk of '${this.name}' at byte ${this.offset() + SEALED_CHUNK_SIZE}`,
+          );
         }
         throw this.badChunk('');
       }
@@ -128,7 +132,9 @@ class AgeDecryptStream extends Transform {
       if (openChunk(this.key!, this.nonce.flagged(true), sealed) !== null) {
         throw new IntegrityError(`invalid empty final chunk in '${this.name}' after ${this.nonce.index} chunk(s)`);
       }
-      throw new IntegrityError(`'${this.name}' is truncated after ${this.nonce.index} chunk(s) (byte ${this.offset()}): ${rest} byte(s) of a chunk`);
+      throw new IntegrityError(
+        `'${this.name}' is truncated after ${this.nonce.index} chunk(s) (byte ${this.offset()}): ${rest} byte(s) of a chunk`,
+      );
     }
     const plaintext = openChunk(this.key!, this.nonce.flagged(true), sealed);
     if (plaintext !== null) {
@@ -137,7 +143,9 @@ class AgeDecryptStream extends Transform {
     }
     if (rest === SEALED_CHUNK_SIZE && openChunk(this.key!, this.nonce.flagged(false), sealed) !== null) {
       const chunks = this.nonce.index + 1;
-      throw new IntegrityError(`'${this.name}' is truncated at a chunk boundary after ${chunks} chunk(s) (byte ${this.offset() + rest}): the final chunk is missing`);
+      throw new IntegrityError(
+        `'${this.name}' is truncated at a chunk boundary after ${chunks} chunk(s) (byte ${this.offset() + rest}): the final chunk is missing`,
+      );
     }
     throw this.badChunk(' (the file is corrupted or truncated)');
   }

@@ -33,7 +33,9 @@ function encodeStanza(s: Stanza): string {
 }
 
 export function headerMac(fileKey: Uint8Array, macInput: Uint8Array): Buffer {
-  return createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(macInput).digest();
+  return createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header'))
+    .update(macInput)
+    .digest();
 }
 
 export function encodeHeader(stanzas: readonly Stanza[], fileKey: Uint8Array): Buffer {
@@ -83,7 +85,8 @@ export function parseHeader(header: Buffer, name: string): ParsedHeader {
     new IntegrityError(`malformed age header in '${name}', line ${line}: ${what}`);
   for (let i = 0; i < header.length; i++) {
     const b = header[i]!;
-    if (b !== 0x0a && (b < 0x20 || b > 0x7e)) throw malformed(header.subarray(0, i).toString('latin1').split('\n').length, 'non-printable byte');
+    if (b !== 0x0a && (b < 0x20 || b > 0x7e))
+      throw malformed(header.subarray(0, i).toString('latin1').split('\n').length, 'non-printable byte');
   }
   const lines = header.toString('latin1').split('\n');
   lines.pop(); // the header ends with LF, so the last element is empty
@@ -97,7 +100,8 @@ export function parseHeader(header: Buffer, name: string): ParsedHeader {
     const chunks: Buffer[] = [];
     for (;;) {
       const line = lines[i];
-      if (line === undefined || line.startsWith('---')) throw malformed(i + 1, 'stanza body does not end with a short line');
+      if (line === undefined || line.startsWith('---'))
+        throw malformed(i + 1, 'stanza body does not end with a short line');
       const bytes = line.length <= COLUMNS ? decodeBase64Strict(line) : null;
       if (bytes === null) throw malformed(i + 1, 'stanza body is not canonical base64 wrapped at 64 columns');
       chunks.push(bytes);

@@ -48,7 +48,9 @@ export function checkRecipients(recipients: readonly Recipient[]): void {
   for (const r of scrypts) {
     const wf = r.workFactor ?? DEFAULT_SCRYPT_WORK_FACTOR;
     if (!Number.isInteger(wf) || wf < 1 || wf > MAX_WORK_FACTOR) {
-      throw new UsageError(`invalid scrypt work factor '${wf}'`, { hint: `use an integer from 1 to ${MAX_WORK_FACTOR}; age uses 18` });
+      throw new UsageError(`invalid scrypt work factor '${wf}'`, {
+        hint: `use an integer from 1 to ${MAX_WORK_FACTOR}; age uses 18`,
+      });
     }
   }
 }
@@ -78,7 +80,12 @@ function unwrapX25519(secretKey: KeyObject, publicKey: Buffer, s: Stanza, name: 
   return openWithZeroNonce(hkdf(secret, Buffer.concat([share, publicKey]), X25519_INFO), s.body);
 }
 
-async function unwrapScrypt(passphrase: string, maxWorkFactor: number, s: Stanza, name: string): Promise<Buffer | null> {
+async function unwrapScrypt(
+  passphrase: string,
+  maxWorkFactor: number,
+  s: Stanza,
+  name: string,
+): Promise<Buffer | null> {
   const salt = s.args.length === 3 ? decodeBase64Strict(s.args[1]!) : null;
   if (salt === null || salt.length !== 16 || !/^[1-9][0-9]*$/.test(s.args[2]!) || s.body.length !== 32) {
     throw new IntegrityError(`malformed 'scrypt' stanza in '${name}'`);
@@ -93,7 +100,11 @@ async function unwrapScrypt(passphrase: string, maxWorkFactor: number, s: Stanza
 }
 
 /** Finds the file key with the first identity that opens a stanza; throws when none does. */
-export async function unwrapFileKey(stanzas: readonly Stanza[], identities: readonly Identity[], name: string): Promise<Buffer> {
+export async function unwrapFileKey(
+  stanzas: readonly Stanza[],
+  identities: readonly Identity[],
+  name: string,
+): Promise<Buffer> {
   if (stanzas.some((s) => s.args[0] === 'scrypt') && stanzas.length !== 1) {
     throw new IntegrityError(`invalid age header in '${name}': a scrypt stanza must be the only stanza`);
   }
@@ -103,7 +114,12 @@ export async function unwrapFileKey(stanzas: readonly Stanza[], identities: read
       if (identity.type === 'x25519' && s.args[0] === 'X25519') {
         fileKey = unwrapX25519(identity.secretKey, identity.publicKey, s, name);
       } else if (identity.type === 'scrypt' && s.args[0] === 'scrypt') {
-        fileKey = await unwrapScrypt(identity.passphrase, identity.maxWorkFactor ?? DEFAULT_SCRYPT_MAX_WORK_FACTOR, s, name);
+        fileKey = await unwrapScrypt(
+          identity.passphrase,
+          identity.maxWorkFactor ?? DEFAULT_SCRYPT_MAX_WORK_FACTOR,
+          s,
+          name,
+        );
       }
       if (fileKey !== null && fileKey.length === 16) return fileKey;
     }
@@ -113,7 +129,9 @@ export async function unwrapFileKey(stanzas: readonly Stanza[], identities: read
 
 function noMatch(stanzas: readonly Stanza[], identities: readonly Identity[], name: string): OperationError {
   const types = [...new Set(stanzas.map((s) => s.args[0]))].join(', ');
-  const tried = identities.map((i) => (i.type === 'x25519' ? `${fingerprint(i.recipient)} (${i.recipient})` : 'a passphrase'));
+  const tried = identities.map((i) =>
+    i.type === 'x25519' ? `${fingerprint(i.recipient)} (${i.recipient})` : 'a passphrase',
+  );
   const passphraseFile = stanzas[0]?.args[0] === 'scrypt';
   const hint = passphraseFile
     ? identities.some((i) => i.type === 'scrypt')

@@ -28,7 +28,11 @@ export async function connect(url: string, applicationName = 'fapiao-guard'): Pr
 }
 
 /** Run `fn` with a connected client and always close it. */
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>, applicationName?: string): Promise<T> {
+export async function withClient<T>(
+  url: string,
+  fn: (client: pg.Client) => Promise<T>,
+  applicationName?: string,
+): Promise<T> {
   const client = await connect(url, applicationName);
   try {
     return await fn(client);

@@ -25,11 +25,37 @@ export interface PgConn {
 
 /** libpq keywords passed through as they are: none of them changes which server or database is reached. */
 const PASS_THROUGH = new Set([
-  'application_name', 'fallback_application_name', 'connect_timeout', 'client_encoding', 'options',
-  'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout',
-  'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni', 'sslcompression', 'sslcertmode',
-  'ssl_min_protocol_version', 'ssl_max_protocol_version', 'requirepeer', 'require_auth', 'channel_binding',
-  'gssencmode', 'krbsrvname', 'gsslib', 'gssdelegation', 'target_session_attrs', 'load_balance_hosts', 'sslnegotiation',
+  'application_name',
+  'fallback_application_name',
+  'connect_timeout',
+  'client_encoding',
+  'options',
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'tcp_user_timeout',
+  'sslmode',
+  'sslcert',
+  'sslkey',
+  'sslrootcert',
+  'sslcrl',
+  'sslcrldir',
+  'sslsni',
+  'sslcompression',
+  'sslcertmode',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
+  'requirepeer',
+  'require_auth',
+  'channel_binding',
+  'gssencmode',
+  'krbsrvname',
+  'gsslib',
+  'gssdelegation',
+  'target_session_attrs',
+  'load_balance_hosts',
+  'sslnegotiation',
 ]);
 
 /** Keywords refused, and why: each could redirect a connection after the guard checked it, or put a secret in argv. */
@@ -39,12 +65,22 @@ const REFUSED: Readonly<Record<string, string>> = {
   hostaddr: 'libpq connects to hostaddr, node-pg to host: the two could reach different servers',
   replication: 'a replication connection is not a database session',
   passfile: 'set PGPASSFILE in the environment instead',
-  sslpassword: 'libpq has no environment variable for it, so it would be visible in the process list; use a key file without a passphrase, readable only by this user',
+  sslpassword:
+    'libpq has no environment variable for it, so it would be visible in the process list; use a key file without a passphrase, readable only by this user',
   requiressl: 'use sslmode=require',
 };
 
 /** Environment variables that make libpq connect elsewhere than the explicit conninfo: removed for child tools. */
-export const REDIRECTING_ENV = ['PGSERVICE', 'PGSERVICEFILE', 'PGHOSTADDR', 'PGSYSCONFDIR', 'PGDATABASE', 'PGHOST', 'PGPORT', 'PGUSER'] as const;
+export const REDIRECTING_ENV = [
+  'PGSERVICE',
+  'PGSERVICEFILE',
+  'PGHOSTADDR',
+  'PGSYSCONFDIR',
+  'PGDATABASE',
+  'PGHOST',
+  'PGPORT',
+  'PGUSER',
+] as const;
 
 /**
  * Parse a `postgres://` or `postgresql://` URL the way libpq does (RFC 3986 with percent-decoding;
@@ -54,7 +90,9 @@ export const REDIRECTING_ENV = ['PGSERVICE', 'PGSERVICEFILE', 'PGHOSTADDR', 'PGS
  */
 export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): PgConn {
   const fail = (what: string, hint?: string): never => {
-    throw new UsageError(`PostgreSQL URL '${maskUrl(url)}': ${what}`, { hint: hint ?? 'write postgres://user@host:port/database; secrets through PGPASSWORD or ~/.pgpass' });
+    throw new UsageError(`PostgreSQL URL '${maskUrl(url)}': ${what}`, {
+      hint: hint ?? 'write postgres://user@host:port/database; secrets through PGPASSWORD or ~/.pgpass',
+    });
   };
   const scheme = /^postgres(?:ql)?:\/\//i.exec(url);
   if (!scheme) return fail('must start with postgres:// or postgresql://');
@@ -90,7 +128,11 @@ export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): P
     if (colon >= 0) values.password = decode(userinfo.slice(colon + 1), 'the password');
   }
   const hosts = splitHosts(hostspec, fail);
-  if (hosts.length > 1) fail(`${hosts.length} hosts in a list: libpq could fail over to another server than the one checked`, 'name exactly one host');
+  if (hosts.length > 1)
+    fail(
+      `${hosts.length} hosts in a list: libpq could fail over to another server than the one checked`,
+      'name exactly one host',
+    );
   if (hosts[0]?.host) values.host = decode(hosts[0].host, 'the host');
   if (hosts[0]?.port) values.port = hosts[0].port;
   if (path) values.dbname = decode(path, 'the database name');
@@ -106,10 +148,19 @@ export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): P
     seen.add(key);
     if (key in REFUSED) fail(`parameter '${key}' is not accepted: ${REFUSED[key]}`);
     if (key === 'host' || key === 'port') {
-      if (value.includes(',')) fail(`a list in '${key}': libpq could fail over to another server than the one checked`, 'name exactly one host');
-      if (values[key] !== undefined && values[key] !== value) fail(`'${key}' is given both in the URL (${values[key]}) and as ?${key}=${value}`);
+      if (value.includes(','))
+        fail(
+          `a list in '${key}': libpq could fail over to another server than the one checked`,
+          'name exactly one host',
+        );
+      if (values[key] !== undefined && values[key] !== value)
+        fail(`'${key}' is given both in the URL (${values[key]}) and as ?${key}=${value}`);
     } else if (key === 'dbname' || key === 'user' || key === 'password') {
-      if (values[key] !== undefined && values[key] !== value) fail(`'${key}' is given both in the URL and as ?${key}=`, key === 'dbname' ? 'name the database once, in the path' : undefined);
+      if (values[key] !== undefined && values[key] !== value)
+        fail(
+          `'${key}' is given both in the URL and as ?${key}=`,
+          key === 'dbname' ? 'name the database once, in the path' : undefined,
+        );
     } else if (!PASS_THROUGH.has(key)) {
       fail(`unknown parameter '${key}'`);
     }
@@ -117,7 +168,8 @@ export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): P
   }
 
   const host = values.host ?? env.PGHOST ?? 'localhost';
-  if (host.includes(',')) fail('PGHOST holds a list: libpq could fail over to another server than the one checked', 'name exactly one host');
+  if (host.includes(','))
+    fail('PGHOST holds a list: libpq could fail over to another server than the one checked', 'name exactly one host');
   if (host === '') fail('empty host');
   const portText = values.port ?? env.PGPORT ?? '5432';
   const port = Number(portText);
@@ -125,12 +177,21 @@ export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): P
   const user = values.user ?? env.PGUSER ?? userInfo().username;
   const database = values.dbname ?? env.PGDATABASE ?? user;
   // libpq reads a database name that looks like a connection string as one (expand_dbname)
-  if (/=/.test(database) || /^postgres(ql)?:\/\//i.test(database)) fail(`database name '${database}' would be read by libpq as a connection string`);
-  for (const [k, v] of Object.entries({ host, user, database, ...values })) if (v.includes('\0')) fail(`'${k}' contains a NUL byte`);
+  if (/=/.test(database) || /^postgres(ql)?:\/\//i.test(database))
+    fail(`database name '${database}' would be read by libpq as a connection string`);
+  for (const [k, v] of Object.entries({ host, user, database, ...values }))
+    if (v.includes('\0')) fail(`'${k}' contains a NUL byte`);
 
   const params: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) if (PASS_THROUGH.has(k)) params[k] = v;
-  return { host, port, database, user, ...(values.password !== undefined ? { password: values.password } : {}), params };
+  return {
+    host,
+    port,
+    database,
+    user,
+    ...(values.password !== undefined ? { password: values.password } : {}),
+    params,
+  };
 }
 
 function splitHosts(spec: string, fail: (what: string) => never): Array<{ host: string; port: string }> {
@@ -167,8 +228,18 @@ export function formatPgUrl(conn: PgConn): string {
   const enc = encodeURIComponent;
   const socket = conn.host.startsWith('/') || conn.host.startsWith('@');
   const userinfo = `${enc(conn.user)}${conn.password !== undefined ? `:${enc(conn.password)}` : ''}@`;
-  const authority = socket ? userinfo : `${userinfo}${conn.host.includes(':') ? `[${conn.host}]` : enc(conn.host)}:${conn.port}`;
-  const query = [...(socket ? [['host', conn.host], ['port', String(conn.port)]] : []), ...Object.entries(conn.params)].map(([k, v]) => `${enc(k!)}=${enc(v!)}`);
+  const authority = socket
+    ? userinfo
+    : `${userinfo}${conn.host.includes(':') ? `[${conn.host}]` : enc(conn.host)}:${conn.port}`;
+  const query = [
+    ...(socket
+      ? [
+          ['host', conn.host],
+          ['port', String(conn.port)],
+        ]
+      : []),
+    ...Object.entries(conn.params),
+  ].map(([k, v]) => `${enc(k!)}=${enc(v!)}`);
   return `postgres://${authority}/${enc(conn.database)}${query.length > 0 ? `?${query.join('&')}` : ''}`;
 }
 
@@ -181,7 +252,10 @@ function quoteValue(value: string): string {
  * the --dbname argument, and an environment with the password and without the variables that
  * could point libpq elsewhere.
  */
-export function libpqArgs(conn: PgConn, base: NodeJS.ProcessEnv = process.env): { conninfo: string; env: NodeJS.ProcessEnv } {
+export function libpqArgs(
+  conn: PgConn,
+  base: NodeJS.ProcessEnv = process.env,
+): { conninfo: string; env: NodeJS.ProcessEnv } {
   const words = { host: conn.host, port: String(conn.port), dbname: conn.database, user: conn.user, ...conn.params };
   const conninfo = Object.entries(words)
     .map(([k, v]) => `${k}=${quoteValue(v)}`)
@@ -205,7 +279,9 @@ export function pgClientConfig(conn: PgConn, applicationName?: string): pg.Clien
     ...(p.options !== undefined ? { options: p.options } : {}),
     ...(p.client_encoding !== undefined ? { client_encoding: p.client_encoding } : {}),
     application_name: p.application_name ?? applicationName ?? 'fapiao-guard',
-    ...(timeout !== undefined && Number.isFinite(timeout) && timeout > 0 ? { connectionTimeoutMillis: timeout * 1000 } : {}),
+    ...(timeout !== undefined && Number.isFinite(timeout) && timeout > 0
+      ? { connectionTimeoutMillis: timeout * 1000 }
+      : {}),
     ...(p.keepalives === '0' ? { keepAlive: false } : p.keepalives ? { keepAlive: true } : {}),
     ...sslConfig(p),
   };
@@ -218,7 +294,11 @@ function sslConfig(p: Readonly<Record<string, string>>): Pick<pg.ClientConfig, '
   if (mode === 'disable') return { ssl: false };
   const read = (file: string | undefined) => (file ? readFileSync(file, 'utf8') : undefined);
   const ca = read(p.sslrootcert);
-  const files = { ...(ca ? { ca } : {}), ...(p.sslcert ? { cert: read(p.sslcert)! } : {}), ...(p.sslkey ? { key: read(p.sslkey)! } : {}) };
+  const files = {
+    ...(ca ? { ca } : {}),
+    ...(p.sslcert ? { cert: read(p.sslcert)! } : {}),
+    ...(p.sslkey ? { key: read(p.sslkey)! } : {}),
+  };
   switch (mode) {
     case 'verify-full':
       return { ssl: files };

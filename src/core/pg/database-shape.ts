@@ -36,7 +36,15 @@ const NOT_EXTENSION = `not exists (select 1 from pg_depend d where d.classid = '
  * are); a restored copy's views are counted as stored.
  */
 export async function collectShape(client: pg.Client, side: 'source' | 'restored'): Promise<DatabaseShape> {
-  const relations = await client.query<{ schema: string; name: string; kind: string; populated: boolean; parent_schema: string | null; parent_name: string | null; bound: string | null }>(
+  const relations = await client.query<{
+    schema: string;
+    name: string;
+    kind: string;
+    populated: boolean;
+    parent_schema: string | null;
+    parent_name: string | null;
+    bound: string | null;
+  }>(
     `select n.nspname as schema, c.relname as name, c.relkind::text as kind, c.relispopulated as populated,
             pn.nspname as parent_schema, p.relname as parent_name, pg_get_expr(c.relpartbound, c.oid) as bound
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -57,7 +65,12 @@ export async function collectShape(client: pg.Client, side: 'source' | 'restored
       continue;
     }
     tables.push(name);
-    if (r.parent_schema !== null && r.parent_name !== null) partitions.push({ partition: name, parent: displayName({ schema: r.parent_schema, name: r.parent_name }), bound: r.bound ?? '' });
+    if (r.parent_schema !== null && r.parent_name !== null)
+      partitions.push({
+        partition: name,
+        parent: displayName({ schema: r.parent_schema, name: r.parent_name }),
+        bound: r.bound ?? '',
+      });
   }
   const seqs = await client.query<{ schema: string; name: string; last_value: string | null; descending: boolean }>(
     `select s.schemaname as schema, s.sequencename as name, s.last_value::text as last_value, s.increment_by < 0 as descending
@@ -65,16 +78,27 @@ export async function collectShape(client: pg.Client, side: 'source' | 'restored
       where ${USER_SCHEMAS} and ${NOT_EXTENSION}
       order by 1, 2`,
   );
-  const sequences = seqs.rows.map((s) => ({ name: displayName(s), lastValue: s.last_value, ...(s.descending ? { descending: true as const } : {}) }));
+  const sequences = seqs.rows.map((s) => ({
+    name: displayName(s),
+    lastValue: s.last_value,
+    ...(s.descending ? { descending: true as const } : {}),
+  }));
   return { tables, partitions, sequences, materializedViews };
 }
 
-async function countMaterializedView(client: pg.Client, view: { schema: string; name: string }, side: 'source' | 'restored'): Promise<number | undefined> {
+async function countMaterializedView(
+  client: pg.Client,
+  view: { schema: string; name: string },
+  side: 'source' | 'restored',
+): Promise<number | undefined> {
   if (side === 'restored') {
     const { rows } = await client.query<{ n: string }>(`select count(*)::bigint as n from ${sqlName(view)}`);
     return Number(rows[0]!.n);
   }
-  const { rows: def } = await client.query<{ sql: string }>(`select pg_get_viewdef(format('%I.%I', $1::text, $2::text)::regclass, false) as sql`, [view.schema, view.name]);
+  const { rows: def } = await client.query<{ sql: string }>(
+    `select pg_get_viewdef(format('%I.%I', $1::text, $2::text)::regclass, false) as sql`,
+    [view.schema, view.name],
+  );
   const query = def[0]!.sql.trim().replace(/;$/, '');
   await client.query('savepoint fg_view');
   try {
@@ -94,7 +118,8 @@ export function compareShape(expected: DatabaseShape, actual: DatabaseShape): De
   const want = new Set(expected.tables);
   const extra = actual.tables.filter((t) => !want.has(t));
   const missing = expected.tables.filter((t) => !have.has(t));
-  const list = (names: string[]): string => (names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', '));
+  const list = (names: string[]): string =>
+    names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
   checks.push({
     name: 'user tables',
     ok: extra.length === 0 && missing.length === 0,
@@ -102,18 +127,26 @@ export function compareShape(expected: DatabaseShape, actual: DatabaseShape): De
     actual:
       extra.length === 0 && missing.length === 0
         ? `${actual.tables.length} tables`
-        : [extra.length > 0 ? `extra: ${list(extra)}` : '', missing.length > 0 ? `missing: ${list(missing)}` : ''].filter(Boolean).join('; '),
+        : [extra.length > 0 ? `extra: ${list(extra)}` : '', missing.length > 0 ? `missing: ${list(missing)}` : '']
+            .filter(Boolean)
+            .join('; '),
   });
 
   const attached = new Map(actual.partitions.map((p) => [p.partition, p]));
   const describe = (p: { parent: string; bound: string }): string => `partition of ${p.parent} ${p.bound}`.trim();
   for (const p of expected.partitions) {
     const got = attached.get(p.partition);
-    checks.push({ name: `partition ${p.partition}`, ok: got !== undefined && got.parent === p.parent && got.bound === p.bound, expected: describe(p), actual: got ? describe(got) : have.has(p.partition) ? 'not attached (a plain table)' : 'missing' });
+    checks.push({
+      name: `partition ${p.partition}`,
+      ok: got !== undefined && got.parent === p.parent && got.bound === p.bound,
+      expected: describe(p),
+      actual: got ? describe(got) : have.has(p.partition) ? 'not attached (a plain table)' : 'missing',
+    });
   }
   const expectedPartitions = new Set(expected.partitions.map((p) => p.partition));
   for (const p of actual.partitions) {
-    if (!expectedPartitions.has(p.partition)) checks.push({ name: `partition ${p.partition}`, ok: false, expected: 'not a partition', actual: describe(p) });
+    if (!expectedPartitions.has(p.partition))
+      checks.push({ name: `partition ${p.partition}`, ok: false, expected: 'not a partition', actual: describe(p) });
   }
 
   const sequences = new Map(actual.sequences.map((s) => [s.name, s]));
@@ -124,7 +157,8 @@ export function compareShape(expected: DatabaseShape, actual: DatabaseShape): De
       name: `sequence ${s.name}`,
       ok,
       expected: s.lastValue === null ? 'present' : `last value ${s.descending ? 'at most' : 'at least'} ${s.lastValue}`,
-      actual: got === undefined ? 'missing' : got.lastValue === null ? 'never used (reset?)' : `last value ${got.lastValue}`,
+      actual:
+        got === undefined ? 'missing' : got.lastValue === null ? 'never used (reset?)' : `last value ${got.lastValue}`,
     });
   }
 
@@ -132,7 +166,12 @@ export function compareShape(expected: DatabaseShape, actual: DatabaseShape): De
   for (const v of expected.materializedViews) {
     const got = views.get(v.name);
     const show = (rows: number | null): string => (rows === null ? 'not populated' : `${rows} rows`);
-    checks.push({ name: `materialized view ${v.name}`, ok: got !== undefined && got.rows === v.rows, expected: show(v.rows), actual: got === undefined ? 'missing' : show(got.rows) });
+    checks.push({
+      name: `materialized view ${v.name}`,
+      ok: got !== undefined && got.rows === v.rows,
+      expected: show(v.rows),
+      actual: got === undefined ? 'missing' : show(got.rows),
+    });
   }
   return checks;
 }

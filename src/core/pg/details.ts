@@ -56,7 +56,10 @@ export async function applyChecksumSettings(client: pg.Client): Promise<void> {
 }
 
 export function checksumSql(schema: string, table: string, method: ChecksumMethod = 'md5'): string {
-  const rowHash = method === 'hash' ? 'hash_record_extended(_fg_row, 0)' : `('x' || substr(md5(_fg_row::text), 1, 15))::bit(60)::bigint`;
+  const rowHash =
+    method === 'hash'
+      ? 'hash_record_extended(_fg_row, 0)'
+      : `('x' || substr(md5(_fg_row::text), 1, 15))::bit(60)::bigint`;
   return `select count(*)::bigint as rows, coalesce(sum(${rowHash}), 0)::text as checksum
   from ${quoteIdent(schema)}.${quoteIdent(table)} as _fg_row`;
 }
@@ -72,11 +75,15 @@ export async function measureTable(
   options: { checksum: boolean; method?: ChecksumMethod },
 ): Promise<TableDetail> {
   if (!options.checksum) {
-    const { rows } = await client.query<{ rows: string }>(`select count(*)::bigint as rows from ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`);
+    const { rows } = await client.query<{ rows: string }>(
+      `select count(*)::bigint as rows from ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
+    );
     return { ...table, rows: Number(rows[0]!.rows) };
   }
   const run = async (method: ChecksumMethod): Promise<TableDetail> => {
-    const { rows } = await client.query<{ rows: string; checksum: string }>(checksumSql(table.schema, table.name, method));
+    const { rows } = await client.query<{ rows: string; checksum: string }>(
+      checksumSql(table.schema, table.name, method),
+    );
     return { ...table, rows: Number(rows[0]!.rows), checksum: rows[0]!.checksum, checksumMethod: method };
   };
   if (options.method) return run(options.method);
@@ -121,7 +128,10 @@ export async function hashIsPortable(client: pg.Client, table: { schema: string;
   return !rows[0]!.oid_bound;
 }
 
-export async function listUserTables(client: pg.Client, options: { partitioned?: boolean } = {}): Promise<Array<{ schema: string; name: string }>> {
+export async function listUserTables(
+  client: pg.Client,
+  options: { partitioned?: boolean } = {},
+): Promise<Array<{ schema: string; name: string }>> {
   const { rows } = await client.query<{ schema: string; name: string }>(
     `select n.nspname as schema, c.relname as name
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -154,18 +164,33 @@ export async function prepareDetails(client: pg.Client, verifyTables: readonly s
  */
 export async function measureDetails(client: pg.Client, prepared: PreparedDetails): Promise<BackupDetails> {
   await applyChecksumSettings(client);
-  const info = await client.query<{ database: string; version: string }>(`select current_database() as database, current_setting('server_version') as version`);
+  const info = await client.query<{ database: string; version: string }>(
+    `select current_database() as database, current_setting('server_version') as version`,
+  );
   const key = (t: { schema: string; name: string }): string => `${t.schema}\0${t.name}`;
   const verify = new Set(prepared.verify.map(key));
-  const all = [...(await listUserTables(client)).map((t) => ({ ...t, partitioned: false })), ...prepared.verify.filter((t) => t.partitioned)];
-  all.sort((a, b) => (a.schema === b.schema ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.schema < b.schema ? -1 : 1));
+  const all = [
+    ...(await listUserTables(client)).map((t) => ({ ...t, partitioned: false })),
+    ...prepared.verify.filter((t) => t.partitioned),
+  ];
+  all.sort((a, b) =>
+    a.schema === b.schema ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.schema < b.schema ? -1 : 1,
+  );
   const tables: TableDetail[] = [];
   for (const { partitioned, ...t } of all) {
     const detail = await measureTable(client, t, { checksum: verify.has(key(t)) });
     tables.push(partitioned ? { ...detail, partitioned: true } : detail);
   }
   const row = info.rows[0]!;
-  return { format: 1, database: row.database, serverVersion: row.version, capturedAt: new Date().toISOString(), settings: CHECKSUM_SETTINGS, tables, shape: prepared.shape };
+  return {
+    format: 1,
+    database: row.database,
+    serverVersion: row.version,
+    capturedAt: new Date().toISOString(),
+    settings: CHECKSUM_SETTINGS,
+    tables,
+    shape: prepared.shape,
+  };
 }
 
 /** prepareDetails then measureDetails, in the caller's transaction. */
@@ -183,12 +208,27 @@ export function compareDetails(expected: BackupDetails, actual: BackupDetails): 
   for (const table of expected.tables) {
     const qualified = displayName(table);
     const got = actualByName.get(qualified);
-    checks.push({ name: `rows ${qualified}`, ok: got?.rows === table.rows, expected: table.rows, actual: got ? got.rows : null });
+    checks.push({
+      name: `rows ${qualified}`,
+      ok: got?.rows === table.rows,
+      expected: table.rows,
+      actual: got ? got.rows : null,
+    });
     if (table.checksum !== undefined && table.checksumMethod === 'hash' && crossMajor && got) {
       // PostgreSQL's hash functions are only promised within a major version: say so, don't guess.
-      checks.push({ name: `checksum ${qualified}`, ok: true, expected: table.checksum, actual: `not comparable: hash checksum taken on PostgreSQL ${major(expected.serverVersion)}, restored on ${major(actual.serverVersion)}` });
+      checks.push({
+        name: `checksum ${qualified}`,
+        ok: true,
+        expected: table.checksum,
+        actual: `not comparable: hash checksum taken on PostgreSQL ${major(expected.serverVersion)}, restored on ${major(actual.serverVersion)}`,
+      });
     } else if (table.checksum !== undefined) {
-      checks.push({ name: `checksum ${qualified}`, ok: got?.checksum === table.checksum, expected: table.checksum, actual: got?.checksum ?? null });
+      checks.push({
+        name: `checksum ${qualified}`,
+        ok: got?.checksum === table.checksum,
+        expected: table.checksum,
+        actual: got?.checksum ?? null,
+      });
     }
   }
   if (expected.shape && actual.shape) pushAll(checks, compareShape(expected.shape, actual.shape));

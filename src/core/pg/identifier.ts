@@ -67,7 +67,8 @@ function parseParts(text: string): ParsedName {
       // PostgreSQL folds unquoted identifiers to lower case (ASCII letters in multibyte encodings)
       part = s.slice(start, i).replace(/[A-Z]+/g, (m) => m.toLowerCase());
     }
-    if (Buffer.byteLength(part, 'utf8') > MAX_IDENTIFIER_BYTES) return fail(`'${part}' is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES} bytes`);
+    if (Buffer.byteLength(part, 'utf8') > MAX_IDENTIFIER_BYTES)
+      return fail(`'${part}' is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES} bytes`);
     parts.push(part);
     if (i >= s.length) break;
     if (s[i] !== '.') return fail(`unexpected '${s[i]}' after ${parts.length === 1 ? 'the name' : 'a part'}`);
@@ -75,7 +76,11 @@ function parseParts(text: string): ParsedName {
     if (i >= s.length) return fail('nothing after the dot');
   }
   if (parts.length > 2) {
-    return fail(parts.length === 3 ? 'a database name cannot be given here (write schema.table)' : 'too many dots (write schema.table)');
+    return fail(
+      parts.length === 3
+        ? 'a database name cannot be given here (write schema.table)'
+        : 'too many dots (write schema.table)',
+    );
   }
   return { ok: true, value: parts.length === 2 ? { schema: parts[0]!, name: parts[1]! } : { name: parts[0]! } };
 }
@@ -87,7 +92,9 @@ export function displayIdent(name: string): string {
 
 /** `schema.name` the way psql users write it, unambiguous (quotes where needed). */
 export function displayName(table: QualifiedName): string {
-  return table.schema === undefined ? displayIdent(table.name) : `${displayIdent(table.schema)}.${displayIdent(table.name)}`;
+  return table.schema === undefined
+    ? displayIdent(table.name)
+    : `${displayIdent(table.schema)}.${displayIdent(table.name)}`;
 }
 
 /** Always quoted: for SQL text built by this tool. */
@@ -120,7 +127,8 @@ export function parseTableName(text: string): Parsed<TableName> {
 export function parseColumnName(text: string): Parsed<string> {
   const p = parseParts(text);
   if (!p.ok) return { ok: false, error: p.reason };
-  if (p.value.schema !== undefined) return { ok: false, error: 'is not one column name (quote a name that contains a dot)' };
+  if (p.value.schema !== undefined)
+    return { ok: false, error: 'is not one column name (quote a name that contains a dot)' };
   return { ok: true, value: p.value.name };
 }
 

@@ -14,7 +14,9 @@ export function toolVersion(tool: string): Promise<string> {
     version = run(tool, ['--version']).then(
       ({ stdout }) => /\d+(\.\d+)*/.exec(stdout)?.[0] ?? stdout.trim(),
       (err: NodeJS.ErrnoException) => {
-        throw new OperationError(`cannot run '${tool}': ${err.code === 'ENOENT' ? 'not found on PATH' : err.message}`, { hint: PG_CLIENT_HINT });
+        throw new OperationError(`cannot run '${tool}': ${err.code === 'ENOENT' ? 'not found on PATH' : err.message}`, {
+          hint: PG_CLIENT_HINT,
+        });
       },
     );
     cache.set(tool, version);

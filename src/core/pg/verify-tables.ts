@@ -19,20 +19,52 @@ interface Candidate {
   visible: boolean;
 }
 
-const KIND_NAMES: Record<string, string> = { v: 'a view', m: 'a materialized view', f: 'a foreign table', S: 'a sequence', i: 'an index', I: 'an index', c: 'a type', t: 'a TOAST table' };
+const KIND_NAMES: Record<string, string> = {
+  v: 'a view',
+  m: 'a materialized view',
+  f: 'a foreign table',
+  S: 'a sequence',
+  i: 'an index',
+  I: 'an index',
+  c: 'a type',
+  t: 'a TOAST table',
+};
 
 /** Pure: the table an entry names among the relations with its name (any case), or why not. */
-export function pickTable(entry: string, parsed: QualifiedName, candidates: readonly Candidate[]): { table: VerifyTable } | { problem: string; hint?: string } {
-  const exact = candidates.filter((c) => c.name === parsed.name && (parsed.schema === undefined ? c.visible : c.schema === parsed.schema));
+export function pickTable(
+  entry: string,
+  parsed: QualifiedName,
+  candidates: readonly Candidate[],
+): { table: VerifyTable } | { problem: string; hint?: string } {
+  const exact = candidates.filter(
+    (c) => c.name === parsed.name && (parsed.schema === undefined ? c.visible : c.schema === parsed.schema),
+  );
   const found = exact[0];
   if (found) {
-    if (found.kind === 'r' || found.kind === 'p') return { table: { schema: found.schema, name: found.name, partitioned: found.kind === 'p' } };
-    return { problem: `verify table '${entry}' is ${KIND_NAMES[found.kind] ?? `a relation of kind '${found.kind}'`}, not a table`, hint: 'verifyTables takes tables and partitioned tables; materialized views and sequences are compared anyway' };
+    if (found.kind === 'r' || found.kind === 'p')
+      return { table: { schema: found.schema, name: found.name, partitioned: found.kind === 'p' } };
+    return {
+      problem: `verify table '${entry}' is ${KIND_NAMES[found.kind] ?? `a relation of kind '${found.kind}'`}, not a table`,
+      hint: 'verifyTables takes tables and partitioned tables; materialized views and sequences are compared anyway',
+    };
   }
   const tables = candidates.filter((c) => c.kind === 'r' || c.kind === 'p');
   const sameName = tables.filter((c) => c.name === parsed.name);
-  const others = parsed.schema === undefined && sameName.length > 0 ? sameName : tables.filter((c) => c.name.toLowerCase() === parsed.name.toLowerCase() && (parsed.schema === undefined || c.schema.toLowerCase() === parsed.schema.toLowerCase()));
-  const suggestion = others.length > 0 ? `did you mean ${others.slice(0, 3).map((c) => displayName(c)).join(' or ')}? (write it as shown: quotes keep upper case and spaces)` : undefined;
+  const others =
+    parsed.schema === undefined && sameName.length > 0
+      ? sameName
+      : tables.filter(
+          (c) =>
+            c.name.toLowerCase() === parsed.name.toLowerCase() &&
+            (parsed.schema === undefined || c.schema.toLowerCase() === parsed.schema.toLowerCase()),
+        );
+  const suggestion =
+    others.length > 0
+      ? `did you mean ${others
+          .slice(0, 3)
+          .map((c) => displayName(c))
+          .join(' or ')}? (write it as shown: quotes keep upper case and spaces)`
+      : undefined;
   const where = parsed.schema === undefined ? ' on the search_path' : '';
   return { problem: `verify table '${entry}' not found${where}`, ...(suggestion ? { hint: suggestion } : {}) };
 }
@@ -65,9 +97,14 @@ export async function resolveVerifyTables(client: pg.Client, entries: readonly s
   if (problems.length > 0) {
     const { rows } = await client.query<{ database: string }>('select current_database() as database');
     const first = problems[0]!;
-    throw new ConfigError(`${first.problem} in database '${rows[0]!.database}'${problems.length > 1 ? ` (and ${problems.length - 1} more verifyTables entr${problems.length > 2 ? 'ies' : 'y'})` : ''}`, [], {
-      hint: first.hint ?? 'fix verifyTables of this target (schema.table as psql \\dt shows it, "Quoted" where needed)',
-    });
+    throw new ConfigError(
+      `${first.problem} in database '${rows[0]!.database}'${problems.length > 1 ? ` (and ${problems.length - 1} more verifyTables entr${problems.length > 2 ? 'ies' : 'y'})` : ''}`,
+      [],
+      {
+        hint:
+          first.hint ?? 'fix verifyTables of this target (schema.table as psql \\dt shows it, "Quoted" where needed)',
+      },
+    );
   }
   return out;
 }

@@ -22,7 +22,12 @@ export async function allOrAbort<T extends readonly unknown[]>(
 }
 
 export function isAbortError(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'AbortError' || (err as NodeJS.ErrnoException).code === 'ABORT_ERR' || err instanceof InterruptedError);
+  return (
+    err instanceof Error &&
+    (err.name === 'AbortError' ||
+      (err as NodeJS.ErrnoException).code === 'ABORT_ERR' ||
+      err instanceof InterruptedError)
+  );
 }
 
 /** A child controller that aborts when the parent signal does. */

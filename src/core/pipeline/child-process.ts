@@ -33,7 +33,10 @@ export interface Tool {
 
 export function startTool(command: string, args: readonly string[], options: ToolOptions = {}): Tool {
   const label = options.label ?? command;
-  const child = spawn(command, args, { env: options.env ?? process.env, stdio: [options.stdinFrom ?? options.stdin ?? 'ignore', options.stdoutFd ?? 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    env: options.env ?? process.env,
+    stdio: [options.stdinFrom ?? options.stdin ?? 'ignore', options.stdoutFd ?? 'pipe', 'pipe'],
+  });
   let tail = '';
   let partial = '';
   const onLine = options.onStderrLine;
@@ -58,10 +61,15 @@ export function startTool(command: string, args: readonly string[], options: Too
   const exited = new Promise<void>((resolve, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       reject(
-        new OperationError(err.code === 'ENOENT' ? `cannot run '${command}': not found on PATH` : `cannot run '${command}': ${err.message}`, {
-          cause: err,
-          ...(options.installHint ? { hint: options.installHint } : {}),
-        }),
+        new OperationError(
+          err.code === 'ENOENT'
+            ? `cannot run '${command}': not found on PATH`
+            : `cannot run '${command}': ${err.message}`,
+          {
+            cause: err,
+            ...(options.installHint ? { hint: options.installHint } : {}),
+          },
+        ),
       );
     });
     const fail = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -120,7 +128,8 @@ export function lastLines(text: string, count = 2): string {
   return error ?? lines.slice(-count).join(' | ');
 }
 
-export const PG_CLIENT_HINT = "install the PostgreSQL client tools matching the server (Debian: 'apt-get install postgresql-client')";
+export const PG_CLIENT_HINT =
+  "install the PostgreSQL client tools matching the server (Debian: 'apt-get install postgresql-client')";
 export const ZSTD_HINT = "install zstd (Debian: 'apt-get install zstd')";
 
 /**

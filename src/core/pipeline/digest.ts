@@ -59,7 +59,9 @@ export class VerifyingStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
     if (this.size > this.expected.size) {
-      done(new IntegrityError(`size mismatch for '${this.objectName}': expected ${this.expected.size} bytes, got more`));
+      done(
+        new IntegrityError(`size mismatch for '${this.objectName}': expected ${this.expected.size} bytes, got more`),
+      );
       return;
     }
     this.hash.update(chunk);
@@ -69,12 +71,20 @@ export class VerifyingStream extends Transform {
 
   override _flush(done: TransformCallback): void {
     if (this.size !== this.expected.size) {
-      done(new IntegrityError(`size mismatch for '${this.objectName}': expected ${this.expected.size} bytes, got ${this.size} (truncated)`));
+      done(
+        new IntegrityError(
+          `size mismatch for '${this.objectName}': expected ${this.expected.size} bytes, got ${this.size} (truncated)`,
+        ),
+      );
       return;
     }
     const got = this.hash.digest('hex');
     if (got !== this.expected.sha256) {
-      done(new IntegrityError(`checksum mismatch for '${this.objectName}': expected ${this.expected.sha256.slice(0, 16)}…, got ${got.slice(0, 16)}…`));
+      done(
+        new IntegrityError(
+          `checksum mismatch for '${this.objectName}': expected ${this.expected.sha256.slice(0, 16)}…, got ${got.slice(0, 16)}…`,
+        ),
+      );
       return;
     }
     done();

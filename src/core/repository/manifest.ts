@@ -52,7 +52,8 @@ export function parseManifest(text: string, where: string): Manifest {
   }
   const m = doc as Partial<Manifest>;
   const problems: string[] = [];
-  if (m.format !== REPOSITORY_FORMAT) problems.push(`format ${String(m.format)} (this version reads ${REPOSITORY_FORMAT})`);
+  if (m.format !== REPOSITORY_FORMAT)
+    problems.push(`format ${String(m.format)} (this version reads ${REPOSITORY_FORMAT})`);
   for (const key of ['id', 'target', 'database', 'startedAt', 'finishedAt', 'snapshot'] as const) {
     if (typeof m[key] !== 'string') problems.push(`${key} missing`);
   }
@@ -61,9 +62,16 @@ export function parseManifest(text: string, where: string): Manifest {
     m.objects.forEach((o, i) => {
       if (typeof o?.name !== 'string' || !/^[\w.-]+$/.test(o.name)) problems.push(`objects[${i}].name invalid`);
       if (!Number.isSafeInteger(o?.size) || o.size < 0) problems.push(`objects[${i}].size invalid`);
-      if (typeof o?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.sha256)) problems.push(`objects[${i}].sha256 invalid`);
+      if (typeof o?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.sha256))
+        problems.push(`objects[${i}].sha256 invalid`);
       if (!Array.isArray(o?.layers)) problems.push(`objects[${i}].layers invalid`);
-      if (o?.retention !== undefined && (typeof o.retention !== 'object' || o.retention === null || typeof o.retention.retainUntil !== 'string' || !['GOVERNANCE', 'COMPLIANCE'].includes(o.retention.mode))) {
+      if (
+        o?.retention !== undefined &&
+        (typeof o.retention !== 'object' ||
+          o.retention === null ||
+          typeof o.retention.retainUntil !== 'string' ||
+          !['GOVERNANCE', 'COMPLIANCE'].includes(o.retention.mode))
+      ) {
         problems.push(`objects[${i}].retention invalid`);
       }
     });

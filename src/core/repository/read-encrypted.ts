@@ -13,7 +13,13 @@ export interface ReadEncryptedOptions {
 }
 
 /** The decrypted bytes of `path`; a checksum, size or authentication failure destroys the stream with that error. */
-export async function openDecrypted(storage: Storage, path: string, object: ManifestObject, identities: readonly Identity[], options: ReadEncryptedOptions = {}): Promise<Readable> {
+export async function openDecrypted(
+  storage: Storage,
+  path: string,
+  object: ManifestObject,
+  identities: readonly Identity[],
+  options: ReadEncryptedOptions = {},
+): Promise<Readable> {
   const stored = await storage.load(path, options.signal ? { signal: options.signal } : {});
   const verify = new VerifyingStream(object, path);
   if (options.onBytes) verify.onBytes = options.onBytes;

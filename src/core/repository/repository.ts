@@ -5,7 +5,14 @@ import { text } from 'node:stream/consumers';
 import { ConfigError, IntegrityError, NotFoundError, OperationError, UsageError } from '../errors.js';
 import type { ObjectInfo, Storage } from '../storage/storage.js';
 import { isBackupId } from '../run-id.js';
-import { MANIFEST_NAME, type Manifest, REPOSITORY_FORMAT, manifestBytes, parseManifest, storedBytes } from './manifest.js';
+import {
+  MANIFEST_NAME,
+  type Manifest,
+  REPOSITORY_FORMAT,
+  manifestBytes,
+  parseManifest,
+  storedBytes,
+} from './manifest.js';
 
 export const REPOSITORY_FILE = 'fapiao-guard.json';
 
@@ -54,10 +61,14 @@ export class Repository {
   async requireInitialised(): Promise<RepositoryInfo> {
     const info = await this.info();
     if (!info) {
-      throw new ConfigError(`no fapiao-guard repository at '${this.storage.location}'`, [], { hint: "run 'fapiao-guard init' first" });
+      throw new ConfigError(`no fapiao-guard repository at '${this.storage.location}'`, [], {
+        hint: "run 'fapiao-guard init' first",
+      });
     }
     if (info.format !== REPOSITORY_FORMAT) {
-      throw new ConfigError(`repository '${this.storage.location}' has format ${info.format}; this version reads ${REPOSITORY_FORMAT}`);
+      throw new ConfigError(
+        `repository '${this.storage.location}' has format ${info.format}; this version reads ${REPOSITORY_FORMAT}`,
+      );
     }
     return info;
   }
@@ -71,16 +82,24 @@ export class Repository {
     try {
       info = await this.info();
     } catch (err) {
-      if (err instanceof OperationError) throw new OperationError(`cannot read the repository at '${this.storage.location}': ${err.message}`, { cause: err });
+      if (err instanceof OperationError)
+        throw new OperationError(`cannot read the repository at '${this.storage.location}': ${err.message}`, {
+          cause: err,
+        });
       throw err;
     }
     if (!info) {
-      throw new NotFoundError(`no fapiao-guard repository at '${this.storage.location}' (missing, not initialised, or the path or bucket prefix is wrong)`, {
-        hint: "check repository.url (an unmounted share? a typo?); a new repository needs 'fapiao-guard init'",
-      });
+      throw new NotFoundError(
+        `no fapiao-guard repository at '${this.storage.location}' (missing, not initialised, or the path or bucket prefix is wrong)`,
+        {
+          hint: "check repository.url (an unmounted share? a typo?); a new repository needs 'fapiao-guard init'",
+        },
+      );
     }
     if (info.format !== REPOSITORY_FORMAT) {
-      throw new ConfigError(`repository '${this.storage.location}' has format ${info.format}; this version reads ${REPOSITORY_FORMAT}`);
+      throw new ConfigError(
+        `repository '${this.storage.location}' has format ${info.format}; this version reads ${REPOSITORY_FORMAT}`,
+      );
     }
     return info;
   }
@@ -90,7 +109,9 @@ export class Repository {
     const existing = await this.info();
     if (existing) return { created: false, info: existing };
     const info: RepositoryInfo = { format: REPOSITORY_FORMAT, createdAt: now.toISOString(), recipients };
-    await this.storage.save(REPOSITORY_FILE, Readable.from([Buffer.from(`${JSON.stringify(info, null, 2)}\n`)]), { contentType: 'application/json' });
+    await this.storage.save(REPOSITORY_FILE, Readable.from([Buffer.from(`${JSON.stringify(info, null, 2)}\n`)]), {
+      contentType: 'application/json',
+    });
     return { created: true, info };
   }
 
@@ -110,7 +131,9 @@ export class Repository {
       group.objects.push({ name: parts[3]!, size: object.size });
       groups.set(key, group);
     }
-    const sorted = [...groups.values()].sort((a, b) => (a.id === b.id ? a.target.localeCompare(b.target) : a.id.localeCompare(b.id)));
+    const sorted = [...groups.values()].sort((a, b) =>
+      a.id === b.id ? a.target.localeCompare(b.target) : a.id.localeCompare(b.id),
+    );
     const complete = sorted.filter((g) => g.objects.some((o) => o.name === MANIFEST_NAME));
     const completeSet = new Set(complete);
     const mode = options.manifests ?? 'all';
@@ -138,7 +161,9 @@ export class Repository {
         ...(manifest ? { manifest } : {}),
         ...(problem ? { problem } : {}),
         objects: group.objects,
-        storedBytes: manifest ? storedBytes(manifest) : group.objects.reduce((s, o) => s + (o.name === MANIFEST_NAME ? 0 : o.size), 0),
+        storedBytes: manifest
+          ? storedBytes(manifest)
+          : group.objects.reduce((s, o) => s + (o.name === MANIFEST_NAME ? 0 : o.size), 0),
       };
     });
   }
@@ -148,7 +173,9 @@ export class Repository {
     const body = await text(await this.storage.load(name));
     const manifest = parseManifest(body, name);
     if (manifest.id !== id || manifest.target !== target) {
-      throw new IntegrityError(`manifest '${name}' names backup '${manifest.target}/${manifest.id}'; the folder was moved or renamed`);
+      throw new IntegrityError(
+        `manifest '${name}' names backup '${manifest.target}/${manifest.id}'; the folder was moved or renamed`,
+      );
     }
     return manifest;
   }
@@ -166,18 +193,28 @@ export class Repository {
     const all = await this.listBackups(target, { manifests: 'none' });
     if (ref === 'latest') {
       const newest = all.filter((b) => b.status === 'complete').at(-1);
-      if (!newest) throw new NotFoundError(`no complete backup of target '${target}' in '${this.storage.location}'`, { hint: "run 'fapiao-guard backup' first" });
+      if (!newest)
+        throw new NotFoundError(`no complete backup of target '${target}' in '${this.storage.location}'`, {
+          hint: "run 'fapiao-guard backup' first",
+        });
       return this.readManifest(target, newest.id);
     }
     const matches = all.filter((b) => b.id === ref || b.id.startsWith(ref));
     // a mistyped id is the caller's mistake (exit 2); "nothing to restore at all" above is not
-    if (matches.length === 0) throw new UsageError(`no backup '${ref}' of target '${target}' in '${this.storage.location}'`, { hint: "'fapiao-guard list' shows the backups" });
-    if (matches.length > 1) throw new UsageError(`backup id '${ref}' is ambiguous: ${matches.map((m) => m.id).join(', ')}`);
+    if (matches.length === 0)
+      throw new UsageError(`no backup '${ref}' of target '${target}' in '${this.storage.location}'`, {
+        hint: "'fapiao-guard list' shows the backups",
+      });
+    if (matches.length > 1)
+      throw new UsageError(`backup id '${ref}' is ambiguous: ${matches.map((m) => m.id).join(', ')}`);
     const match = matches[0]!;
     if (match.status !== 'complete') {
-      throw new NotFoundError(`backup '${target}/${match.id}' is incomplete (no manifest): it never finished and cannot be restored`, {
-        hint: 'an interrupted or failed backup; prune removes it',
-      });
+      throw new NotFoundError(
+        `backup '${target}/${match.id}' is incomplete (no manifest): it never finished and cannot be restored`,
+        {
+          hint: 'an interrupted or failed backup; prune removes it',
+        },
+      );
     }
     return this.readManifest(target, match.id);
   }

@@ -14,12 +14,19 @@ import { checkSignature, loadSigningKey, loadVerifyKey, signatureText } from './
 export const MANIFEST_SIGNATURE_NAME = `${MANIFEST_NAME}.sig`;
 
 /** Store the manifest's signature when a signing key is configured (call right before writeManifest). */
-export async function signManifest(repo: Repository, manifest: Manifest, config: Config, key?: KeyObject): Promise<void> {
+export async function signManifest(
+  repo: Repository,
+  manifest: Manifest,
+  config: Config,
+  key?: KeyObject,
+): Promise<void> {
   const file = config.signing?.keyFile;
   if (!file && !key) return;
   const signingKey = key ?? (await loadSigningKey(file!));
   const name = repo.objectPath(manifest.target, manifest.id, MANIFEST_SIGNATURE_NAME);
-  await repo.storage.save(name, Readable.from([Buffer.from(signatureText(manifestBytes(manifest), signingKey))]), { contentType: 'application/json' });
+  await repo.storage.save(name, Readable.from([Buffer.from(signatureText(manifestBytes(manifest), signingKey))]), {
+    contentType: 'application/json',
+  });
 }
 
 /** The public key manifests are checked with: signing.publicKeyFile, else the public half of signing.keyFile. */
@@ -36,22 +43,35 @@ export interface SignatureVerifyCheck {
 }
 
 /** The `signature manifest.json` check of `verify`; undefined when no key is configured (nothing expected). */
-export async function checkManifestSignature(repo: Repository, manifest: Manifest, key: KeyObject | undefined): Promise<SignatureVerifyCheck | undefined> {
+export async function checkManifestSignature(
+  repo: Repository,
+  manifest: Manifest,
+  key: KeyObject | undefined,
+): Promise<SignatureVerifyCheck | undefined> {
   if (!key) return undefined;
   const manifestPath = repo.objectPath(manifest.target, manifest.id, MANIFEST_NAME);
   const sigPath = repo.objectPath(manifest.target, manifest.id, MANIFEST_SIGNATURE_NAME);
   const name = `signature ${MANIFEST_NAME}`;
   if (!(await repo.storage.stat(sigPath))) {
-    return { name, ok: false, problem: `'${sigPath}' is missing: manifest '${manifestPath}' is unsigned though a signing key is configured (removed, or written before signing was set up)` };
+    return {
+      name,
+      ok: false,
+      problem: `'${sigPath}' is missing: manifest '${manifestPath}' is unsigned though a signing key is configured (removed, or written before signing was set up)`,
+    };
   }
   const sig = (await buffer(await repo.storage.load(sigPath))).toString('utf8');
   const raw = await buffer(await repo.storage.load(manifestPath));
   const result = checkSignature(raw, sig, key);
-  return result.ok ? { name, ok: true, actual: `key ${result.keyId}` } : { name, ok: false, problem: `manifest '${manifestPath}' fails its signature: ${result.problem}` };
+  return result.ok
+    ? { name, ok: true, actual: `key ${result.keyId}` }
+    : { name, ok: false, problem: `manifest '${manifestPath}' fails its signature: ${result.problem}` };
 }
 
 /** A verify report with the signature check added (first, so a forged manifest is named before its objects). */
-export function withSignatureCheck<C extends { name: string; ok: boolean }, R extends { ok: boolean; checks: C[] }>(report: R, check: (C & SignatureVerifyCheck) | SignatureVerifyCheck | undefined): R {
+export function withSignatureCheck<C extends { name: string; ok: boolean }, R extends { ok: boolean; checks: C[] }>(
+  report: R,
+  check: (C & SignatureVerifyCheck) | SignatureVerifyCheck | undefined,
+): R {
   if (!check) return report;
   return { ...report, ok: report.ok && check.ok, checks: [check as C, ...report.checks] };
 }

@@ -1,7 +1,15 @@
 // Ed25519 signing keys (node:crypto) for what auditors must be able to trust later: evidence pack
 // indexes and backup manifests. Keys are PEM files (PKCS#8 private, SPKI public), so OpenSSL reads
 // them too; a signature is a one-line JSON naming the key it was made with.
-import { type KeyObject, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import {
+  type KeyObject,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+} from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { ConfigError, UsageError } from '../errors.js';
 
@@ -16,7 +24,10 @@ export interface SigningKeyPair {
 /** Short id of a public key: the first 16 hex digits of the sha256 of its SPKI DER (shown, never secret). */
 export function keyIdOf(key: KeyObject): string {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(pub.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function generateSigningKeyPair(): SigningKeyPair {
@@ -32,7 +43,9 @@ async function readKeyFile(file: string, what: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read ${what} '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`, [], { hint: "make a pair with 'fapiao-guard keygen --signing --out FILE'" });
+    throw new ConfigError(`cannot read ${what} '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`, [], {
+      hint: "make a pair with 'fapiao-guard keygen --signing --out FILE'",
+    });
   }
 }
 
@@ -43,11 +56,17 @@ export async function loadSigningKey(file: string): Promise<KeyObject> {
   try {
     key = createPrivateKey(text);
   } catch {
-    throw new ConfigError(`'${file}' is not a PEM private key`, [], { hint: "signing.keyFile is the private file written by 'fapiao-guard keygen --signing'; the .pub file is for the auditor" });
+    throw new ConfigError(`'${file}' is not a PEM private key`, [], {
+      hint: "signing.keyFile is the private file written by 'fapiao-guard keygen --signing'; the .pub file is for the auditor",
+    });
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError(`'${file}' holds a ${key.asymmetricKeyType ?? 'unknown'} key; signing needs Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new ConfigError(`'${file}' holds a ${key.asymmetricKeyType ?? 'unknown'} key; signing needs Ed25519`);
   const mode = (await stat(file)).mode;
-  if ((mode & 0o077) !== 0) process.emitWarning(`signing key '${file}' is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  if ((mode & 0o077) !== 0)
+    process.emitWarning(
+      `signing key '${file}' is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`,
+    );
   return key;
 }
 
@@ -58,9 +77,12 @@ export async function loadVerifyKey(file: string): Promise<KeyObject> {
   try {
     key = createPublicKey(text);
   } catch {
-    throw new UsageError(`'${file}' is not a PEM public key`, { hint: "use the .pub file written by 'fapiao-guard keygen --signing'" });
+    throw new UsageError(`'${file}' is not a PEM public key`, {
+      hint: "use the .pub file written by 'fapiao-guard keygen --signing'",
+    });
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new UsageError(`'${file}' holds a ${key.asymmetricKeyType ?? 'unknown'} key; signatures here are Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new UsageError(`'${file}' holds a ${key.asymmetricKeyType ?? 'unknown'} key; signatures here are Ed25519`);
   return key;
 }
 
@@ -80,16 +102,30 @@ export function checkSignature(data: Buffer | string, text: string, key: KeyObje
   } catch {
     return { ok: false, problem: 'the signature is not valid JSON (damaged)' };
   }
-  if (doc === null || typeof doc !== 'object' || doc.format !== SIGNATURE_FORMAT || doc.alg !== 'ed25519' || typeof doc.signature !== 'string') {
+  if (
+    doc === null ||
+    typeof doc !== 'object' ||
+    doc.format !== SIGNATURE_FORMAT ||
+    doc.alg !== 'ed25519' ||
+    typeof doc.signature !== 'string'
+  ) {
     return { ok: false, problem: `the signature is not a ${SIGNATURE_FORMAT} signature (damaged)` };
   }
   // only the exact text this tool writes: any changed byte of a .sig file is an alteration
-  const canonical = typeof doc.keyId === 'string' ? `${JSON.stringify({ format: doc.format, alg: doc.alg, keyId: doc.keyId, signature: doc.signature })}\n` : '';
+  const canonical =
+    typeof doc.keyId === 'string'
+      ? `${JSON.stringify({ format: doc.format, alg: doc.alg, keyId: doc.keyId, signature: doc.signature })}\n`
+      : '';
   if (text !== canonical) return { ok: false, problem: 'the signature file is not as it was written (altered)' };
   const expectedId = keyIdOf(key);
   const bytes = Buffer.from(doc.signature, 'base64');
-  const good = bytes.length === 64 && verify(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, key, bytes);
-  if (doc.keyId !== expectedId) return { ok: false, problem: `signed by key ${String(doc.keyId).slice(0, 16)}, not by the given key ${expectedId}` };
+  const good =
+    bytes.length === 64 && verify(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, key, bytes);
+  if (doc.keyId !== expectedId)
+    return {
+      ok: false,
+      problem: `signed by key ${String(doc.keyId).slice(0, 16)}, not by the given key ${expectedId}`,
+    };
   if (good) return { ok: true, keyId: expectedId };
   return { ok: false, problem: 'the signature does not match the signed bytes (altered)' };
 }

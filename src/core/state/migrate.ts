@@ -15,7 +15,8 @@ const MIGRATION_LOCK = 0x66676d67;
 
 export async function migrate(client: pg.Client, migrations: readonly Migration[]): Promise<number[]> {
   const versions = migrations.map((m) => m.version);
-  if (versions.some((v, i) => i > 0 && v <= versions[i - 1]!)) throw new InternalError(`migrations out of order: ${versions.join(', ')}`);
+  if (versions.some((v, i) => i > 0 && v <= versions[i - 1]!))
+    throw new InternalError(`migrations out of order: ${versions.join(', ')}`);
   const applied: number[] = [];
   await client.query('begin');
   try {
@@ -28,7 +29,10 @@ export async function migrate(client: pg.Client, migrations: readonly Migration[
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       await client.query(m.sql);
-      await client.query(`insert into ${STATE_SCHEMA}.schema_migrations (version, name) values ($1, $2)`, [m.version, m.name]);
+      await client.query(`insert into ${STATE_SCHEMA}.schema_migrations (version, name) values ($1, $2)`, [
+        m.version,
+        m.name,
+      ]);
       applied.push(m.version);
     }
     await client.query('commit');

@@ -54,7 +54,7 @@ export class FileStorage implements Storage, Leftovers {
       for await (const chunk of body as AsyncIterable<Buffer | string>) {
         signal?.throwIfAborted();
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset)).bytesWritten;
+        for (let offset = 0; offset < bytes.length;) offset += (await handle.write(bytes, offset)).bytesWritten;
       }
       signal?.throwIfAborted();
       await handle.sync();
@@ -168,7 +168,10 @@ export class FileStorage implements Storage, Leftovers {
   async removeLeftover(leftover: Pick<Leftover, 'name' | 'kind'>): Promise<void> {
     const name = leftover.name;
     const segments = name.split('/');
-    if (segments.some((s) => s === '' || s === '.' || s === '..') || (leftover.kind === 'temp file' && !TEMP_NAME.test(segments.at(-1)!))) {
+    if (
+      segments.some((s) => s === '' || s === '.' || s === '..') ||
+      (leftover.kind === 'temp file' && !TEMP_NAME.test(segments.at(-1)!))
+    ) {
       throw new ConfigError(`'${name}' is not a leftover of this repository`);
     }
     const path = join(this.root, ...segments); // spread-ok: path segments

@@ -14,8 +14,16 @@ const ACCESS: Known = {
 };
 
 const KNOWN: Record<string, Known> = {
-  ENOSPC: { text: 'no space left on device', hint: 'disk full: free space on the repository volume or prune old backups', permanent: true },
-  EDQUOT: { text: 'disk quota exceeded', hint: 'disk quota full: raise the quota or prune old backups', permanent: true },
+  ENOSPC: {
+    text: 'no space left on device',
+    hint: 'disk full: free space on the repository volume or prune old backups',
+    permanent: true,
+  },
+  EDQUOT: {
+    text: 'disk quota exceeded',
+    hint: 'disk quota full: raise the quota or prune old backups',
+    permanent: true,
+  },
   EFBIG: { text: 'file too large for this file system', permanent: true },
   EACCES: ACCESS,
   EPERM: ACCESS,

@@ -22,7 +22,10 @@ export interface StorageWrapper extends Storage {
 export function incompleteUploadsOf(storage: Storage): IncompleteUploads | undefined {
   for (let s: Storage | undefined = storage; s; s = (s as Partial<StorageWrapper>).inner) {
     const candidate = s as Partial<IncompleteUploads>;
-    if (typeof candidate.listIncompleteUploads === 'function' && typeof candidate.abortIncompleteUpload === 'function') {
+    if (
+      typeof candidate.listIncompleteUploads === 'function' &&
+      typeof candidate.abortIncompleteUpload === 'function'
+    ) {
       return candidate as IncompleteUploads;
     }
   }
@@ -61,7 +64,8 @@ export interface Leftovers {
 export function leftoversOf(storage: Storage): Leftovers | undefined {
   for (let s: Storage | undefined = storage; s; s = (s as Partial<StorageWrapper>).inner) {
     const candidate = s as Partial<Leftovers>;
-    if (typeof candidate.listLeftovers === 'function' && typeof candidate.removeLeftover === 'function') return candidate as Leftovers;
+    if (typeof candidate.listLeftovers === 'function' && typeof candidate.removeLeftover === 'function')
+      return candidate as Leftovers;
   }
   return undefined;
 }

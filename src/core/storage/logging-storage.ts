@@ -21,12 +21,22 @@ export class LoggingStorage implements StorageWrapper {
   }
 
   save(name: string, body: Readable, options?: SaveOptions): Promise<ObjectInfo> {
-    return this.timed('save', name, () => this.inner.save(name, body, options), (info) => info.size);
+    return this.timed(
+      'save',
+      name,
+      () => this.inner.save(name, body, options),
+      (info) => info.size,
+    );
   }
 
   async load(name: string, options?: LoadOptions): Promise<Readable> {
     const started = performance.now();
-    const stream = await this.timed('load', name, () => this.inner.load(name, options), () => undefined);
+    const stream = await this.timed(
+      'load',
+      name,
+      () => this.inner.load(name, options),
+      () => undefined,
+    );
     let bytes = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -42,11 +52,21 @@ export class LoggingStorage implements StorageWrapper {
   }
 
   stat(name: string): Promise<ObjectInfo | undefined> {
-    return this.timed('stat', name, () => this.inner.stat(name), (info) => info?.size);
+    return this.timed(
+      'stat',
+      name,
+      () => this.inner.stat(name),
+      (info) => info?.size,
+    );
   }
 
   remove(name: string): Promise<void> {
-    return this.timed('remove', name, () => this.inner.remove(name), () => undefined);
+    return this.timed(
+      'remove',
+      name,
+      () => this.inner.remove(name),
+      () => undefined,
+    );
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
@@ -70,14 +90,22 @@ export class LoggingStorage implements StorageWrapper {
     }
   }
 
-  private async timed<T>(op: string, name: string, call: () => Promise<T>, bytesOf: (value: T) => number | undefined): Promise<T> {
+  private async timed<T>(
+    op: string,
+    name: string,
+    call: () => Promise<T>,
+    bytesOf: (value: T) => number | undefined,
+  ): Promise<T> {
     const started = performance.now();
     try {
       const value = await call();
       this.log.debug({ op, name, bytes: bytesOf(value), ms: Math.round(performance.now() - started) }, 'storage call');
       return value;
     } catch (err) {
-      this.log.debug({ op, name, ms: Math.round(performance.now() - started), err: messageOf(err) }, 'storage call failed');
+      this.log.debug(
+        { op, name, ms: Math.round(performance.now() - started), err: messageOf(err) },
+        'storage call failed',
+      );
       throw err;
     }
   }

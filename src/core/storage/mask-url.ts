@@ -48,9 +48,8 @@ function maskQuery(url: string): string {
 /** libpq keyword/value form: `host=db password='s e c' user=x`. */
 function maskConninfo(text: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
-  return text.replace(
-    /(^|\s)([A-Za-z_][\w-]*)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/g,
-    (all, lead: string, key: string) => (SECRET_KEY.test(key) ? `${lead}${key}=${MASK}` : all),
+  return text.replace(/(^|\s)([A-Za-z_][\w-]*)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/g, (all, lead: string, key: string) =>
+    SECRET_KEY.test(key) ? `${lead}${key}=${MASK}` : all,
   );
 }
 
@@ -73,13 +72,18 @@ export function maskSecrets(text: string): string {
     text
       .replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>`]+/gi, (url) => maskUrl(url))
       // a credential, not the words "bearer token": at least 8 characters, one of them not a letter
-      .replace(/\b(Bearer|Basic|bearer|basic)\s+(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/g, (_all, scheme: string) => `${scheme} ${MASK}`),
+      .replace(
+        /\b(Bearer|Basic|bearer|basic)\s+(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/g,
+        (_all, scheme: string) => `${scheme} ${MASK}`,
+      ),
   );
 }
 
 /** `password=secret` or `password='s e c'` anywhere in a text (libpq's keyword/value form). */
 function maskConninfoWords(text: string): string {
-  return text.replace(/(^|[\s,;(])([A-Za-z_][\w-]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s,;)]*)/g, (all, lead: string, key: string, value: string) =>
-    SECRET_KEY.test(key) && value !== MASK ? `${lead}${key}=${MASK}` : all,
+  return text.replace(
+    /(^|[\s,;(])([A-Za-z_][\w-]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s,;)]*)/g,
+    (all, lead: string, key: string, value: string) =>
+      SECRET_KEY.test(key) && value !== MASK ? `${lead}${key}=${MASK}` : all,
   );
 }

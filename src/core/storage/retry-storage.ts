@@ -54,7 +54,7 @@ export class RetryStorage implements StorageWrapper {
    */
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     const seen = new Set<string>();
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       try {
         for await (const info of this.inner.list(prefix)) {
           if (seen.has(info.name)) continue;

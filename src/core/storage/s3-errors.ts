@@ -21,7 +21,16 @@ const CREDENTIALS = new Set([
   'TokenRefreshRequired',
   'CredentialsProviderError',
 ]);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 function shape(err: unknown): SdkErrorShape {
   return typeof err === 'object' && err !== null ? (err as SdkErrorShape) : { message: String(err) };
@@ -29,7 +38,10 @@ function shape(err: unknown): SdkErrorShape {
 
 export function isS3NotFound(err: unknown): boolean {
   const e = shape(err);
-  return NOT_FOUND.has(e.name ?? '') || (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket' && e.name !== 'NoSuchUpload');
+  return (
+    NOT_FOUND.has(e.name ?? '') ||
+    (e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket' && e.name !== 'NoSuchUpload')
+  );
 }
 
 /** `cannot save 'backups/x/dump.age' in s3://bucket/prefix: InternalError (http 500) after 3 attempts: …` */

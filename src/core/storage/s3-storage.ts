@@ -84,7 +84,10 @@ export class S3Storage implements Storage, IncompleteUploads {
     // So they are sent by default only to AWS itself (no custom endpoint). Integrity does not depend
     // on them: every body we send is buffered and carries a Content-MD5 (contentMd5 below), which
     // AWS, RGW, MinIO and s3rver all check, and the manifest's sha256 is checked on every read.
-    const checksums = (options.checksums ?? (options.endpoint ? 'when_required' : 'when_supported')) === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
+    const checksums =
+      (options.checksums ?? (options.endpoint ? 'when_required' : 'when_supported')) === 'when_required'
+        ? 'WHEN_REQUIRED'
+        : 'WHEN_SUPPORTED';
     this.client = new S3Client({
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.region ? { region: options.region } : {}),
@@ -120,7 +123,10 @@ export class S3Storage implements Storage, IncompleteUploads {
       if (!(err instanceof UploadFailed)) throw s3Error(err, 'save', name, this.location);
       const { error, cause, orphanUploadId } = err.failure;
       if (orphanUploadId) {
-        this.logger?.warn({ key: Key, uploadId: orphanUploadId }, 'could not abort the multipart upload; prune removes it');
+        this.logger?.warn(
+          { key: Key, uploadId: orphanUploadId },
+          'could not abort the multipart upload; prune removes it',
+        );
       }
       if (cause === 'aborted') throw error;
       throw cause === 'input' ? inputFailed(name, error) : s3Error(error, 'save', name, this.location);
@@ -128,7 +134,9 @@ export class S3Storage implements Storage, IncompleteUploads {
     // Confirm what S3 now holds rather than trusting the count of what we sent.
     const stored = await this.stat(name, versionId);
     if (stored?.size !== bytes) {
-      throw new IntegrityError(`stored size of '${name}' in ${this.location} is ${stored?.size ?? 'missing'}, sent ${bytes} bytes`);
+      throw new IntegrityError(
+        `stored size of '${name}' in ${this.location} is ${stored?.size ?? 'missing'}, sent ${bytes} bytes`,
+      );
     }
     if (!lock || !retainUntil) return stored;
     return { ...stored, retention: await this.ensureRetention(name, stored, lock.mode, retainUntil) };
@@ -140,22 +148,41 @@ export class S3Storage implements Storage, IncompleteUploads {
    * multipart object would be deletable); then it is applied with PutObjectRetention on that version
    * and read back again. Still missing or shorter: the save fails, naming the object and the answer.
    */
-  private async ensureRetention(name: string, stored: ObjectInfo, mode: ObjectRetention['mode'], retainUntil: Date): Promise<ObjectRetention> {
+  private async ensureRetention(
+    name: string,
+    stored: ObjectInfo,
+    mode: ObjectRetention['mode'],
+    retainUntil: Date,
+  ): Promise<ObjectRetention> {
     const holds = (r: ObjectRetention | undefined): boolean =>
-      r !== undefined && (r.mode === mode || r.mode === 'COMPLIANCE') && Date.parse(r.retainUntil) >= retainUntil.getTime() - 1000;
+      r !== undefined &&
+      (r.mode === mode || r.mode === 'COMPLIANCE') &&
+      Date.parse(r.retainUntil) >= retainUntil.getTime() - 1000;
     if (stored.retention && holds(stored.retention)) return { ...stored.retention, appliedBy: 'write' };
     const versionId = stored.retention?.versionId ?? this.lastVersion.get(name);
     const wanted = `${mode} until ${retainUntil.toISOString()}`;
     const found = stored.retention ? `${stored.retention.mode} until ${stored.retention.retainUntil}` : 'none';
-    this.logger?.warn({ object: name, versionId, found }, 'the S3 server did not store the Object Lock retention sent with the object: applying it with PutObjectRetention');
+    this.logger?.warn(
+      { object: name, versionId, found },
+      'the S3 server did not store the Object Lock retention sent with the object: applying it with PutObjectRetention',
+    );
     try {
       await this.client.send(
-        new PutObjectRetentionCommand({ Bucket: this.bucket, Key: this.key(name), ...(versionId ? { VersionId: versionId } : {}), Retention: { Mode: mode, RetainUntilDate: retainUntil } }),
+        new PutObjectRetentionCommand({
+          Bucket: this.bucket,
+          Key: this.key(name),
+          ...(versionId ? { VersionId: versionId } : {}),
+          Retention: { Mode: mode, RetainUntilDate: retainUntil },
+        }),
       );
     } catch (err) {
       throw new OperationError(
-        oneLine(`Object Lock retention (${wanted}) of '${name}' in ${this.location} is missing (found: ${found}) and could not be applied: ${s3Error(err, 'put the retention of', name, this.location).message}`),
-        { hint: 'enable Object Lock on the bucket (it must be created with it), or remove repository.s3.objectLock from the configuration' },
+        oneLine(
+          `Object Lock retention (${wanted}) of '${name}' in ${this.location} is missing (found: ${found}) and could not be applied: ${s3Error(err, 'put the retention of', name, this.location).message}`,
+        ),
+        {
+          hint: 'enable Object Lock on the bucket (it must be created with it), or remove repository.s3.objectLock from the configuration',
+        },
       );
     }
     const again = (await this.stat(name, versionId))?.retention;
@@ -182,16 +209,26 @@ export class S3Storage implements Storage, IncompleteUploads {
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name !== 'ObjectLockConfigurationNotFoundError' && e.$metadata?.httpStatusCode !== 404) {
-        problems.push(`cannot read the Object Lock configuration of bucket '${this.bucket}': ${s3Error(err, 'read the Object Lock configuration of', this.bucket, this.location).message}`);
+        problems.push(
+          `cannot read the Object Lock configuration of bucket '${this.bucket}': ${s3Error(err, 'read the Object Lock configuration of', this.bucket, this.location).message}`,
+        );
         return problems;
       }
     }
-    if (!lockEnabled) problems.push(`bucket '${this.bucket}' does not have Object Lock enabled, but repository.s3.objectLock is configured (a bucket gets Object Lock only when created with it)`);
+    if (!lockEnabled)
+      problems.push(
+        `bucket '${this.bucket}' does not have Object Lock enabled, but repository.s3.objectLock is configured (a bucket gets Object Lock only when created with it)`,
+      );
     try {
       const versioning = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket }));
-      if (versioning.Status !== 'Enabled') problems.push(`bucket '${this.bucket}' does not have versioning enabled (status: ${versioning.Status ?? 'never enabled'}); Object Lock needs it`);
+      if (versioning.Status !== 'Enabled')
+        problems.push(
+          `bucket '${this.bucket}' does not have versioning enabled (status: ${versioning.Status ?? 'never enabled'}); Object Lock needs it`,
+        );
     } catch (err) {
-      problems.push(`cannot read the versioning state of bucket '${this.bucket}': ${s3Error(err, 'read the versioning of', this.bucket, this.location).message}`);
+      problems.push(
+        `cannot read the versioning state of bucket '${this.bucket}': ${s3Error(err, 'read the versioning of', this.bucket, this.location).message}`,
+      );
     }
     return problems;
   }
@@ -215,7 +252,9 @@ export class S3Storage implements Storage, IncompleteUploads {
   async stat(name: string, versionId?: string): Promise<ObjectInfo | undefined> {
     const Key = this.key(checkName(name));
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key, ...(versionId ? { VersionId: versionId } : {}) }));
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key, ...(versionId ? { VersionId: versionId } : {}) }),
+      );
       if (head.VersionId) this.lastVersion.set(name, head.VersionId);
       const retention = retentionOf(head);
       return { name, size: head.ContentLength ?? 0, ...(retention ? { retention } : {}) };
@@ -234,7 +273,12 @@ export class S3Storage implements Storage, IncompleteUploads {
       let page;
       try {
         page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix, ContinuationToken, MaxKeys: this.options.listPageSize }),
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix,
+            ContinuationToken,
+            MaxKeys: this.options.listPageSize,
+          }),
         );
       } catch (err) {
         throw s3Error(err, 'list', prefix, this.location);
@@ -283,12 +327,16 @@ export class S3Storage implements Storage, IncompleteUploads {
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: Key, KeyMarker, VersionIdMarker }));
+        page = await this.client.send(
+          new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: Key, KeyMarker, VersionIdMarker }),
+        );
       } catch (err) {
         throw s3Error(err, 'list the versions of', name, this.location);
       }
-      for (const v of page.Versions ?? []) if (v.Key === Key && v.VersionId) versions.push({ VersionId: v.VersionId, marker: false });
-      for (const m of page.DeleteMarkers ?? []) if (m.Key === Key && m.VersionId) versions.push({ VersionId: m.VersionId, marker: true });
+      for (const v of page.Versions ?? [])
+        if (v.Key === Key && v.VersionId) versions.push({ VersionId: v.VersionId, marker: false });
+      for (const m of page.DeleteMarkers ?? [])
+        if (m.Key === Key && m.VersionId) versions.push({ VersionId: m.VersionId, marker: true });
       ({ NextKeyMarker: KeyMarker, NextVersionIdMarker: VersionIdMarker } = page);
       if (!page.IsTruncated) KeyMarker = undefined;
     } while (KeyMarker);
@@ -299,9 +347,17 @@ export class S3Storage implements Storage, IncompleteUploads {
       } catch (err) {
         const mapped = s3Error(err, 'remove', name, this.location);
         if (mapped instanceof NotFoundError) continue;
-        const retention = v.marker ? undefined : await this.stat(name, v.VersionId).then((i) => i?.retention, () => undefined);
+        const retention = v.marker
+          ? undefined
+          : await this.stat(name, v.VersionId).then(
+              (i) => i?.retention,
+              () => undefined,
+            );
         if (retention) {
-          throw new StorageError(`'${name}' version ${v.VersionId} in ${this.location} is under Object Lock retention (${retention.mode} until ${retention.retainUntil})`, { cause: err, permanent: true });
+          throw new StorageError(
+            `'${name}' version ${v.VersionId} in ${this.location} is under Object Lock retention (${retention.mode} until ${retention.retainUntil})`,
+            { cause: err, permanent: true },
+          );
         }
         throw mapped;
       }
@@ -316,7 +372,9 @@ export class S3Storage implements Storage, IncompleteUploads {
     do {
       let page;
       try {
-        page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix, KeyMarker, UploadIdMarker }));
+        page = await this.client.send(
+          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix, KeyMarker, UploadIdMarker }),
+        );
       } catch (err) {
         throw s3Error(err, 'list incomplete uploads under', prefix, this.location);
       }
@@ -349,7 +407,10 @@ export class S3Storage implements Storage, IncompleteUploads {
     return name === '' && isPrefix ? `${this.prefix}/` : `${this.prefix}/${name}`;
   }
 
-  private headers(contentType: string | undefined, retainUntil: Date | undefined): Omit<PutObjectCommandInput, 'Bucket' | 'Key' | 'Body'> {
+  private headers(
+    contentType: string | undefined,
+    retainUntil: Date | undefined,
+  ): Omit<PutObjectCommandInput, 'Bucket' | 'Key' | 'Body'> {
     const { sse, kmsKeyId, storageClass, objectLock } = this.options;
     return {
       ContentType: contentType ?? 'application/octet-stream',
@@ -383,7 +444,11 @@ function retentionOf(head: HeadObjectCommandOutput): ObjectRetention | undefined
 const contentMd5: BuildMiddleware<object, MetadataBearer> = (next) => async (args) => {
   const request = args.request as { method?: string; headers?: Record<string, string>; body?: unknown };
   const body = request.body;
-  if (request.method === 'PUT' && request.headers && !Object.keys(request.headers).some((h) => h.toLowerCase() === 'content-md5')) {
+  if (
+    request.method === 'PUT' &&
+    request.headers &&
+    !Object.keys(request.headers).some((h) => h.toLowerCase() === 'content-md5')
+  ) {
     if (body instanceof Uint8Array || typeof body === 'string') {
       request.headers['content-md5'] = createHash('md5').update(body).digest('base64');
     }

@@ -112,7 +112,11 @@ export async function uploadObject(request: UploadRequest): Promise<UploadOutcom
  * Abort the multipart upload, again if lib-storage already did: S3 may keep a part that was in
  * flight during the first abort. Returns the upload id when the abort failed.
  */
-async function abortUpload(client: S3Client, params: { Bucket: string; Key: string }, uploadId: string): Promise<string | undefined> {
+async function abortUpload(
+  client: S3Client,
+  params: { Bucket: string; Key: string },
+  uploadId: string,
+): Promise<string | undefined> {
   try {
     await client.send(new AbortMultipartUploadCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId }));
     return undefined;

@@ -1,5 +1,12 @@
 // What storage failures are and whether retrying can help (restic's IsNotExist / IsPermanentError).
-import { isFgError, InterruptedError, NotFoundError, OperationError, UsageError, type FgErrorOptions } from '../errors.js';
+import {
+  isFgError,
+  InterruptedError,
+  NotFoundError,
+  OperationError,
+  UsageError,
+  type FgErrorOptions,
+} from '../errors.js';
 
 export interface StorageErrorOptions extends FgErrorOptions {
   /** true when retrying cannot help (permission denied, disk full, no such bucket, bad credentials) */
@@ -66,5 +73,8 @@ export function notFound(name: string, location: string, cause?: unknown): NotFo
 export function inputFailed(name: string, err: unknown): Error {
   if (isFgError(err)) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new StorageError(`cannot save '${name}': reading the input failed: ${message}`, { cause: err, permanent: true });
+  return new StorageError(`cannot save '${name}': reading the input failed: ${message}`, {
+    cause: err,
+    permanent: true,
+  });
 }

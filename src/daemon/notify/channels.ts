@@ -25,21 +25,51 @@ export function createNotifier(c: NotifierConfig): Notifier {
           const body = JSON.stringify(m.payload);
           const ts = Math.floor(Date.now() / 1000);
           const headers: Record<string, string> = { 'x-fapiao-guard-event': m.event };
-          if (c.secret) Object.assign(headers, { 'x-fapiao-guard-timestamp': String(ts), 'x-fapiao-guard-signature': webhookSignature(c.secret, ts, body) });
+          if (c.secret)
+            Object.assign(headers, {
+              'x-fapiao-guard-timestamp': String(ts),
+              'x-fapiao-guard-signature': webhookSignature(c.secret, ts, body),
+            });
           return post(base.label, c.url, body, headers, signal, timeoutMs, () => undefined);
         },
       };
     case 'slack':
-      return { ...base, send: (m, signal) => post(base.label, c.url, JSON.stringify({ text: m.text }), {}, signal, timeoutMs, () => undefined) };
+      return {
+        ...base,
+        send: (m, signal) =>
+          post(base.label, c.url, JSON.stringify({ text: m.text }), {}, signal, timeoutMs, () => undefined),
+      };
     case 'wecom':
-      return { ...base, send: (m, signal) => post(base.label, c.url, JSON.stringify({ msgtype: 'text', text: { content: m.text } }), {}, signal, timeoutMs, errcode) };
+      return {
+        ...base,
+        send: (m, signal) =>
+          post(
+            base.label,
+            c.url,
+            JSON.stringify({ msgtype: 'text', text: { content: m.text } }),
+            {},
+            signal,
+            timeoutMs,
+            errcode,
+          ),
+      };
     case 'dingtalk':
       return {
         ...base,
         send: (m, signal) => {
           const ts = Date.now();
-          const url = c.secret ? `${c.url}${c.url.includes('?') ? '&' : '?'}timestamp=${ts}&sign=${dingtalkSign(c.secret, ts)}` : c.url;
-          return post(base.label, url, JSON.stringify({ msgtype: 'text', text: { content: m.text } }), {}, signal, timeoutMs, errcode);
+          const url = c.secret
+            ? `${c.url}${c.url.includes('?') ? '&' : '?'}timestamp=${ts}&sign=${dingtalkSign(c.secret, ts)}`
+            : c.url;
+          return post(
+            base.label,
+            url,
+            JSON.stringify({ msgtype: 'text', text: { content: m.text } }),
+            {},
+            signal,
+            timeoutMs,
+            errcode,
+          );
         },
       };
     case 'feishu':
@@ -48,7 +78,15 @@ export function createNotifier(c: NotifierConfig): Notifier {
         send: (m, signal) => {
           const ts = Math.floor(Date.now() / 1000);
           const signed = c.secret ? { timestamp: String(ts), sign: feishuSign(c.secret, ts) } : {};
-          return post(base.label, c.url, JSON.stringify({ ...signed, msg_type: 'text', content: { text: m.text } }), {}, signal, timeoutMs, feishuCode);
+          return post(
+            base.label,
+            c.url,
+            JSON.stringify({ ...signed, msg_type: 'text', content: { text: m.text } }),
+            {},
+            signal,
+            timeoutMs,
+            feishuCode,
+          );
         },
       };
     case 'email': {
@@ -72,7 +110,9 @@ export function createNotifier(c: NotifierConfig): Notifier {
           try {
             await (await connect()).sendMail({ from: c.from, to: c.to, subject: m.title, text: `${m.text}\n` });
           } catch (err) {
-            throw new OperationError(`${base.label}: smtp ${c.smtp.host}:${c.smtp.port} refused the message: ${messageOf(err)}`);
+            throw new OperationError(
+              `${base.label}: smtp ${c.smtp.host}:${c.smtp.port} refused the message: ${messageOf(err)}`,
+            );
           }
         },
       };
@@ -81,21 +121,38 @@ export function createNotifier(c: NotifierConfig): Notifier {
 }
 
 /** POST JSON; a non-2xx status or an error code in the robot's reply is a failure. */
-async function post(label: string, url: string, body: string, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number, check: (reply: unknown) => string | undefined): Promise<void> {
+async function post(
+  label: string,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  timeoutMs: number,
+  check: (reply: unknown) => string | undefined,
+): Promise<void> {
   const host = new URL(url).host;
   let res: Response;
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': `fapiao-guard/${TOOL_VERSION}`, ...headers },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'user-agent': `fapiao-guard/${TOOL_VERSION}`,
+        ...headers,
+      },
       body,
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
     });
   } catch (err) {
-    throw new OperationError(`${label}: cannot reach '${host}': ${messageOf((err as { cause?: unknown }).cause ?? err)}`);
+    throw new OperationError(
+      `${label}: cannot reach '${host}': ${messageOf((err as { cause?: unknown }).cause ?? err)}`,
+    );
   }
   const text = await res.text().catch(() => '');
-  if (!res.ok) throw new OperationError(`${label}: '${host}' answered http ${res.status}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+  if (!res.ok)
+    throw new OperationError(
+      `${label}: '${host}' answered http ${res.status}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`,
+    );
   let reply: unknown = text;
   try {
     reply = JSON.parse(text);
@@ -109,7 +166,9 @@ async function post(label: string, url: string, body: string, headers: Record<st
 /** DingTalk and WeCom answer {errcode, errmsg}; 0 is success. */
 function errcode(reply: unknown): string | undefined {
   const r = reply as { errcode?: number; errmsg?: string } | undefined;
-  return typeof r === 'object' && r && typeof r.errcode === 'number' && r.errcode !== 0 ? `errcode ${r.errcode}: ${r.errmsg ?? ''}`.trim() : undefined;
+  return typeof r === 'object' && r && typeof r.errcode === 'number' && r.errcode !== 0
+    ? `errcode ${r.errcode}: ${r.errmsg ?? ''}`.trim()
+    : undefined;
 }
 
 /** Feishu answers {code, msg} (older bots {StatusCode, StatusMessage}); 0 is success. */

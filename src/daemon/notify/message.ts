@@ -32,7 +32,10 @@ export interface Message {
 }
 
 /** Most important first: a channel gets one message per run, for the first event it subscribed to. */
-export function eventsFor(run: Pick<RunFacts, 'status' | 'isFailure' | 'findings'>, previousWasFailure: boolean): NotifyEvent[] {
+export function eventsFor(
+  run: Pick<RunFacts, 'status' | 'isFailure' | 'findings'>,
+  previousWasFailure: boolean,
+): NotifyEvent[] {
   const events: NotifyEvent[] = [];
   if (run.isFailure) events.push('failure');
   if (run.findings > 0) events.push('findings');
@@ -43,12 +46,17 @@ export function eventsFor(run: Pick<RunFacts, 'status' | 'isFailure' | 'findings
   return events;
 }
 
-const TITLES: Record<NotifyEvent, string> = { failure: 'FAILED', findings: 'FINDINGS', recovery: 'RECOVERED', success: 'OK' };
+const TITLES: Record<NotifyEvent, string> = {
+  failure: 'FAILED',
+  findings: 'FINDINGS',
+  recovery: 'RECOVERED',
+  success: 'OK',
+};
 
 export function buildMessage(event: NotifyEvent, run: RunFacts, timeZone: string): Message {
   const what = `${run.job} of '${run.target}'`;
   const title = `[fapiao-guard] ${TITLES[event]}: ${what}`;
-  const cause = event === 'failure' ? run.error ?? run.summary ?? 'no cause recorded' : undefined;
+  const cause = event === 'failure' ? (run.error ?? run.summary ?? 'no cause recorded') : undefined;
   const lines = [
     title,
     ...(cause ? [`cause: ${shorten(oneLine(cause), 300)}`] : run.summary ? [shorten(oneLine(run.summary), 300)] : []),

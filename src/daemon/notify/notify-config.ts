@@ -63,11 +63,24 @@ export function readNotifyConfig(list: Reader[]): NotifierConfig[] {
       const password = smtp.string('password');
       const from = item.string('from', { required: true }) ?? '';
       const to = item.strings('to', { required: true, nonEmpty: true });
-      return [{ ...base, type, from, to, smtp: { host, port, secure, ...(user ? { user } : {}), ...(password ? { password } : {}) } }];
+      return [
+        {
+          ...base,
+          type,
+          from,
+          to,
+          smtp: { host, port, secure, ...(user ? { user } : {}), ...(password ? { password } : {}) },
+        },
+      ];
     }
     const signed = type === 'webhook' || type === 'dingtalk' || type === 'feishu';
     item.only([...common, 'url', ...(signed ? ['secret'] : [])]);
-    const url = item.string('url', { required: true, pattern: /^https?:\/\/[^\s]+$/, patternHint: 'must be an http:// or https:// URL' }) ?? '';
+    const url =
+      item.string('url', {
+        required: true,
+        pattern: /^https?:\/\/[^\s]+$/,
+        patternHint: 'must be an http:// or https:// URL',
+      }) ?? '';
     const secret = signed ? item.string('secret') : undefined;
     return [{ ...base, type, url, ...(secret ? { secret } : {}) } as NotifierConfig];
   });

@@ -17,22 +17,39 @@ function rows(report: StatusReport): string[][] {
       t.ok ? 'ok' : 'PROBLEM',
       b ? `${b.id} (${formatBytes(b.storedBytes)})` : 'none',
       b ? `${formatSeconds(b.ageSeconds)} / ${formatSeconds(t.backup.rpoObjectiveSeconds)}` : '',
-      d ? `${d.status}${d.rtoSeconds !== null ? ` RTO ${formatSeconds(d.rtoSeconds)}` : ''}${d.finishedAt ? ` ${formatTime(d.finishedAt, tz)}` : ''}` : 'never',
+      d
+        ? `${d.status}${d.rtoSeconds !== null ? ` RTO ${formatSeconds(d.rtoSeconds)}` : ''}${d.finishedAt ? ` ${formatTime(d.finishedAt, tz)}` : ''}`
+        : 'never',
       jobsCell(t.jobs, tz),
     ]);
   }
-  if (report.globalJobs.length > 0) out.push(['(all)', report.globalJobs.some((j) => j.lastRun?.isFailure || j.overdue) ? 'PROBLEM' : 'ok', '', '', '', jobsCell(report.globalJobs, tz)]);
+  if (report.globalJobs.length > 0)
+    out.push([
+      '(all)',
+      report.globalJobs.some((j) => j.lastRun?.isFailure || j.overdue) ? 'PROBLEM' : 'ok',
+      '',
+      '',
+      '',
+      jobsCell(report.globalJobs, tz),
+    ]);
   return out;
 }
 
 function repositoryLine(r: StatusReport['repositories'][number]): string {
   if (r.error) return `UNREADABLE: ${r.error}`;
   const rpo = formatSeconds(r.rpoObjectiveSeconds);
-  return r.targets.map((t) => `${t.target} ${t.newest ? `${t.newest.id} ${formatSeconds(t.newest.ageSeconds)} / ${rpo}` : 'none'}`).join('; ');
+  return r.targets
+    .map((t) => `${t.target} ${t.newest ? `${t.newest.id} ${formatSeconds(t.newest.ageSeconds)} / ${rpo}` : 'none'}`)
+    .join('; ');
 }
 
 function jobsCell(jobs: readonly JobState[], tz: string): string {
-  return jobs.map((j) => `${j.job}: ${j.lastRun ? `${j.lastRun.status} ${formatTime(j.lastRun.finishedAt ?? j.lastRun.fireTime, tz).slice(0, 16)}` : 'never'}${j.overdue ? ' OVERDUE' : ''}`).join('; ');
+  return jobs
+    .map(
+      (j) =>
+        `${j.job}: ${j.lastRun ? `${j.lastRun.status} ${formatTime(j.lastRun.finishedAt ?? j.lastRun.fireTime, tz).slice(0, 16)}` : 'never'}${j.overdue ? ' OVERDUE' : ''}`,
+    )
+    .join('; ');
 }
 
 const byKind = (counts: Record<string, number>): string =>
@@ -66,9 +83,17 @@ export function renderStatusText(report: StatusReport): string {
   if (report.findings) lines.push(findingsLine(report.findings));
   for (const r of report.repositories ?? []) lines.push(`repository '${r.name}' (${r.location}): ${repositoryLine(r)}`);
   const alive = report.daemons.filter((d) => d.alive);
-  lines.push(alive.length ? `daemons: ${alive.map((d) => `${d.host} pid ${d.pid}${d.concurrency ? ` ×${d.concurrency}` : ''}${d.listen ? ` (${d.listen})` : ''}`).join(', ')}` : 'daemons: none alive');
+  lines.push(
+    alive.length
+      ? `daemons: ${alive.map((d) => `${d.host} pid ${d.pid}${d.concurrency ? ` ×${d.concurrency}` : ''}${d.listen ? ` (${d.listen})` : ''}`).join(', ')}`
+      : 'daemons: none alive',
+  );
   lines.push(queueLine(report.queue));
-  lines.push(report.ok ? 'OK: nothing stale or failing' : `${report.problems.length} problem(s):\n${report.problems.map((p) => `  - ${p}`).join('\n')}`);
+  lines.push(
+    report.ok
+      ? 'OK: nothing stale or failing'
+      : `${report.problems.length} problem(s):\n${report.problems.map((p) => `  - ${p}`).join('\n')}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -77,9 +102,16 @@ export function renderStatusHtml(report: StatusReport): string {
   const table = `<table><tr>${HEADERS.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows(report)
     .map((r) => `<tr class="${r[1] === 'ok' ? 'ok' : 'bad'}">${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
     .join('')}</table>`;
-  const problems = report.ok ? '<p class="ok">Nothing stale or failing.</p>' : `<ul class="bad">${report.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`;
+  const problems = report.ok
+    ? '<p class="ok">Nothing stale or failing.</p>'
+    : `<ul class="bad">${report.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`;
   const findings = report.findings ? `<p>${esc(findingsLine(report.findings))}</p>` : '';
-  const daemons = `<p>Daemons: ${esc(report.daemons.filter((d) => d.alive).map((d) => `${d.host} pid ${d.pid}`).join(', ') || 'none alive')}</p>`;
+  const daemons = `<p>Daemons: ${esc(
+    report.daemons
+      .filter((d) => d.alive)
+      .map((d) => `${d.host} pid ${d.pid}`)
+      .join(', ') || 'none alive',
+  )}</p>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="60"><title>fapiao-guard status: ${report.ok ? 'ok' : 'PROBLEM'}</title>
 <style>body{font:14px system-ui,sans-serif;margin:1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left}

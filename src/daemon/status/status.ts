@@ -19,8 +19,23 @@ export interface TargetStatus {
   target: string;
   ok: boolean;
   problems: string[];
-  backup: { newest: { id: string; finishedAt: string; ageSeconds: number; storedBytes: number } | null; rpoObjectiveSeconds: number; complete: number; incomplete: number };
-  drill: { last: { drillId: string; status: string; finishedAt: string | null; rtoSeconds: number | null; rpoSeconds: number | null; cause: string | null } | null; rtoObjectiveSeconds: number };
+  backup: {
+    newest: { id: string; finishedAt: string; ageSeconds: number; storedBytes: number } | null;
+    rpoObjectiveSeconds: number;
+    complete: number;
+    incomplete: number;
+  };
+  drill: {
+    last: {
+      drillId: string;
+      status: string;
+      finishedAt: string | null;
+      rtoSeconds: number | null;
+      rpoSeconds: number | null;
+      cause: string | null;
+    } | null;
+    rtoObjectiveSeconds: number;
+  };
   jobs: JobState[];
 }
 
@@ -51,7 +66,15 @@ export interface StatusReport {
   globalJobs: JobState[];
   /** open reconciliation findings by kind; null when reconciliation has no table yet */
   findings: OpenFindings | null;
-  daemons: Array<{ host: string; pid: number; listen: string | null; startedAt: string; heartbeatAt: string; alive: boolean; concurrency: number | null }>;
+  daemons: Array<{
+    host: string;
+    pid: number;
+    listen: string | null;
+    startedAt: string;
+    heartbeatAt: string;
+    alive: boolean;
+    concurrency: number | null;
+  }>;
   /** the repositories besides the primary (copies), each against its own RPO; empty with one repository */
   repositories: RepositoryStatus[];
   /** the work queue shared by the daemons: fire times waiting, and per host running, retried, failed */
@@ -60,7 +83,12 @@ export interface StatusReport {
   jobRuns: JobSummary[];
 }
 
-export async function collectStatus(config: Config, repo: Repository, db: pg.Pool | pg.Client, now = new Date()): Promise<StatusReport> {
+export async function collectStatus(
+  config: Config,
+  repo: Repository,
+  db: pg.Pool | pg.Client,
+  now = new Date(),
+): Promise<StatusReport> {
   const drillSettings = config.drill ?? defaultDrillConfig();
   const summaries = await jobSummaries(db);
   const drills = await lastDrills(db);
@@ -72,11 +100,27 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
     const complete = backups.filter((b) => b.status === 'complete');
     const newest = complete.at(-1);
     const finishedAt = newest?.manifest?.finishedAt;
-    const jobs = jobStates(JOB_NAMES.filter((j) => JOBS[j].scope === 'target'), target.name, summaries, schedules, config.timezone, now, staleAfter);
+    const jobs = jobStates(
+      JOB_NAMES.filter((j) => JOBS[j].scope === 'target'),
+      target.name,
+      summaries,
+      schedules,
+      config.timezone,
+      now,
+      staleAfter,
+    );
     const drill = drills.get(target.name) ?? null;
     const facts = {
       target: target.name,
-      newestBackup: newest && finishedAt ? { id: newest.id, finishedAt, ageSeconds: Math.max(0, (now.getTime() - Date.parse(finishedAt)) / 1000), storedBytes: newest.storedBytes } : null,
+      newestBackup:
+        newest && finishedAt
+          ? {
+              id: newest.id,
+              finishedAt,
+              ageSeconds: Math.max(0, (now.getTime() - Date.parse(finishedAt)) / 1000),
+              storedBytes: newest.storedBytes,
+            }
+          : null,
       rpoObjectiveSeconds: drillSettings.rpoObjective,
       lastDrill: drill,
       jobs,
@@ -86,15 +130,33 @@ export async function collectStatus(config: Config, repo: Repository, db: pg.Poo
       target: target.name,
       ok: problems.length === 0,
       problems,
-      backup: { newest: facts.newestBackup, rpoObjectiveSeconds: drillSettings.rpoObjective, complete: complete.length, incomplete: backups.length - complete.length },
+      backup: {
+        newest: facts.newestBackup,
+        rpoObjectiveSeconds: drillSettings.rpoObjective,
+        complete: complete.length,
+        incomplete: backups.length - complete.length,
+      },
       drill: { last: drill, rtoObjectiveSeconds: drillSettings.rtoObjective },
       jobs,
     });
   }
-  const globalJobs = jobStates(JOB_NAMES.filter((j) => JOBS[j].scope === 'once'), ALL_TARGETS, summaries, schedules, config.timezone, now, staleAfter);
+  const globalJobs = jobStates(
+    JOB_NAMES.filter((j) => JOBS[j].scope === 'once'),
+    ALL_TARGETS,
+    summaries,
+    schedules,
+    config.timezone,
+    now,
+    staleAfter,
+  );
   const findings = withFailing(await openFindings(db), config.reconcile?.failOn ?? []);
   const repositories = await collectRepositoryStatus(config, now);
-  const problems = [...targets.flatMap((t) => t.problems), ...repositories.flatMap(repositoryProblems), ...jobProblems('all targets', globalJobs, config.timezone), ...findingProblems(findings, config.reconcile?.failOn ?? [])];
+  const problems = [
+    ...targets.flatMap((t) => t.problems),
+    ...repositories.flatMap(repositoryProblems),
+    ...jobProblems('all targets', globalJobs, config.timezone),
+    ...findingProblems(findings, config.reconcile?.failOn ?? []),
+  ];
   return {
     ok: problems.length === 0,
     generatedAt: now.toISOString(),
@@ -125,11 +187,21 @@ export function staleRunError(
   const gone = last.host === hostname() && !isAlive(last.pid);
   const silentSeconds = (now.getTime() - Date.parse(last.heartbeatAt)) / 1000;
   if (!gone && silentSeconds <= staleAfter) return undefined;
-  const why = gone ? `its process (host ${last.host}, pid ${last.pid}) is gone` : `no heartbeat from host ${last.host}, pid ${last.pid} since ${formatTime(last.heartbeatAt, timeZone)}`;
+  const why = gone
+    ? `its process (host ${last.host}, pid ${last.pid}) is gone`
+    : `no heartbeat from host ${last.host}, pid ${last.pid} since ${formatTime(last.heartbeatAt, timeZone)}`;
   return `run #${last.id} is still recorded as running but ${why}: killed or crashed (a daemon marks it interrupted when it sweeps)`;
 }
 
-function jobStates(names: readonly string[], target: string, summaries: readonly JobSummary[], schedules: Record<string, string | undefined>, timeZone: string, now: Date, staleAfter: number): JobState[] {
+function jobStates(
+  names: readonly string[],
+  target: string,
+  summaries: readonly JobSummary[],
+  schedules: Record<string, string | undefined>,
+  timeZone: string,
+  now: Date,
+  staleAfter: number,
+): JobState[] {
   return names.flatMap((job) => {
     const s = summaries.find((x) => x.job === job && x.target === target);
     const schedule = schedules[job] ?? null;
@@ -137,7 +209,17 @@ function jobStates(names: readonly string[], target: string, summaries: readonly
     const overdue = Boolean(schedule && s && isOverdue(cronMatcher(schedule, timeZone), s.lastSuccessAt, now));
     const last = s?.last;
     const stale = last ? staleRunError(last, now, staleAfter, processAlive, timeZone) : undefined;
-    const lastRun = last ? { id: last.id, status: stale ? 'stale' : last.status, isFailure: stale ? true : last.isFailure, fireTime: last.fireTime, finishedAt: last.finishedAt, error: stale ?? last.error, summary: last.summary } : null;
+    const lastRun = last
+      ? {
+          id: last.id,
+          status: stale ? 'stale' : last.status,
+          isFailure: stale ? true : last.isFailure,
+          fireTime: last.fireTime,
+          finishedAt: last.finishedAt,
+          error: stale ?? last.error,
+          summary: last.summary,
+        }
+      : null;
     return [{ job, schedule, lastSuccessAt: s?.lastSuccessAt ?? null, overdue, lastRun }];
   });
 }
@@ -155,7 +237,17 @@ async function lastDrills(db: pg.Pool | pg.Client): Promise<Map<string, NonNulla
        from fapiao_guard.drills where status <> 'running' order by target, started_at desc`,
   );
   return new Map(
-    res.rows.map((r) => [r.target as string, { drillId: r.drill_id, status: r.status, finishedAt: r.finished_at ? (r.finished_at as Date).toISOString() : null, rtoSeconds: r.rto_seconds, rpoSeconds: r.rpo_seconds, cause: r.cause }]),
+    res.rows.map((r) => [
+      r.target as string,
+      {
+        drillId: r.drill_id,
+        status: r.status,
+        finishedAt: r.finished_at ? (r.finished_at as Date).toISOString() : null,
+        rtoSeconds: r.rto_seconds,
+        rpoSeconds: r.rpo_seconds,
+        cause: r.cause,
+      },
+    ]),
   );
 }
 
@@ -186,7 +278,9 @@ async function openFindings(db: pg.Pool | pg.Client): Promise<StatusReport['find
 /** The failing part of the open findings: due ones of failOn kinds. */
 export function withFailing(f: OpenFindings | null, failOn: readonly string[]): OpenFindings | null {
   if (!f) return null;
-  const failingByKind = Object.fromEntries(Object.entries(f.dueByKind).filter(([kind, n]) => n > 0 && failOn.includes(kind)));
+  const failingByKind = Object.fromEntries(
+    Object.entries(f.dueByKind).filter(([kind, n]) => n > 0 && failOn.includes(kind)),
+  );
   return { ...f, failing: Object.values(failingByKind).reduce((a, b) => a + b, 0), failingByKind };
 }
 
@@ -196,5 +290,13 @@ async function liveDaemons(db: pg.Pool | pg.Client, staleAfter: number): Promise
        from fapiao_guard.daemons where stopped_at is null and heartbeat_at > now() - interval '1 day' order by started_at`,
     [staleAfter],
   );
-  return res.rows.map((r) => ({ host: r.host, pid: r.pid, listen: r.listen, startedAt: (r.started_at as Date).toISOString(), heartbeatAt: (r.heartbeat_at as Date).toISOString(), alive: r.alive, concurrency: r.concurrency ?? null }));
+  return res.rows.map((r) => ({
+    host: r.host,
+    pid: r.pid,
+    listen: r.listen,
+    startedAt: (r.started_at as Date).toISOString(),
+    heartbeatAt: (r.heartbeat_at as Date).toISOString(),
+    alive: r.alive,
+    concurrency: r.concurrency ?? null,
+  }));
 }

@@ -25,7 +25,13 @@ export interface ChecksAlongside {
   yields(): number;
 }
 
-export function checksAlongside(repo: Repository, manifest: Manifest, identities: readonly Identity[], url: string, options: MeasureOptions): ChecksAlongside {
+export function checksAlongside(
+  repo: Repository,
+  manifest: Manifest,
+  identities: readonly Identity[],
+  url: string,
+  options: MeasureOptions,
+): ChecksAlongside {
   const reported: RestoredTableRef[] = [];
   let check: DetailsCheck | undefined;
   let cancelled = false;
@@ -54,9 +60,18 @@ export function checksAlongside(repo: Repository, manifest: Manifest, identities
   };
 }
 
-export async function loadDetails(repo: Repository, manifest: Manifest, identities: readonly Identity[]): Promise<BackupDetails> {
+export async function loadDetails(
+  repo: Repository,
+  manifest: Manifest,
+  identities: readonly Identity[],
+): Promise<BackupDetails> {
   const object = manifest.objects.find((o) => o.name === DETAILS_NAME);
   if (!object) throw new OperationError(`backup '${manifest.target}/${manifest.id}' has no '${DETAILS_NAME}'`);
-  const text = await loadEncryptedText(repo.storage, repo.objectPath(manifest.target, manifest.id, DETAILS_NAME), object, identities);
+  const text = await loadEncryptedText(
+    repo.storage,
+    repo.objectPath(manifest.target, manifest.id, DETAILS_NAME),
+    object,
+    identities,
+  );
   return JSON.parse(text) as BackupDetails;
 }

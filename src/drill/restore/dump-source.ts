@@ -14,7 +14,11 @@ import type { Repository } from '../../core/repository/repository.js';
 export function dumpObjectOf(manifest: Manifest): ManifestObject {
   const object = manifest.objects.find((o) => o.layers[0] === 'pg_dump:custom');
   // a manifest is input: damaged or written by another tool, it is refused, not a bug (exit 3)
-  if (!object) throw new OperationError(`manifest of '${manifest.target}/${manifest.id}' lists no dump object (layers pg_dump:custom…)`, { hint: 'the manifest is damaged or was not written by fapiao-guard; restore another backup' });
+  if (!object)
+    throw new OperationError(
+      `manifest of '${manifest.target}/${manifest.id}' lists no dump object (layers pg_dump:custom…)`,
+      { hint: 'the manifest is damaged or was not written by fapiao-guard; restore another backup' },
+    );
   return object;
 }
 
@@ -34,7 +38,9 @@ function dumpLocation(options: DumpSourceOptions): { object: ManifestObject; pat
   const path = repo.objectPath(manifest.target, manifest.id, object.name);
   const layers = object.layers.slice(1, -1).join('+'); // between pg_dump:custom and age
   if ((layers !== '' && layers !== 'zstd') || object.layers.at(-1) !== 'age') {
-    throw new OperationError(`object '${path}' has layers ${object.layers.join('+')} that this version cannot read`, { hint: 'a newer fapiao-guard wrote it, or the manifest is damaged: upgrade, or restore another backup' });
+    throw new OperationError(`object '${path}' has layers ${object.layers.join('+')} that this version cannot read`, {
+      hint: 'a newer fapiao-guard wrote it, or the manifest is damaged: upgrade, or restore another backup',
+    });
   }
   return { object, path, zstd: layers === 'zstd' };
 }
@@ -51,7 +57,12 @@ export async function openDumpArchive(options: DumpSourceOptions): Promise<Reada
   const { object, path, zstd: compressed } = dumpLocation(options);
   const plain = await decrypted(options, object, path);
   if (!compressed) return plain;
-  const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', ...(options.signal ? { signal: options.signal } : {}), label: `zstd -d of '${path}'`, installHint: ZSTD_HINT });
+  const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], {
+    stdin: 'pipe',
+    ...(options.signal ? { signal: options.signal } : {}),
+    label: `zstd -d of '${path}'`,
+    installHint: ZSTD_HINT,
+  });
   const out = outputAfterExit(zstd);
   pipeInto(plain, zstd).catch((err: unknown) => {
     zstd.kill();
@@ -75,7 +86,13 @@ export async function spoolDumpArchive(options: DumpSourceOptions, file: string)
       await pipelineAsync(plain, createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false }), signal);
       return;
     }
-    const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], { stdin: 'pipe', stdoutFd: handle.fd, ...signal, label: `zstd -d of '${path}' into '${file}'`, installHint: ZSTD_HINT });
+    const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], {
+      stdin: 'pipe',
+      stdoutFd: handle.fd,
+      ...signal,
+      label: `zstd -d of '${path}' into '${file}'`,
+      installHint: ZSTD_HINT,
+    });
     try {
       await Promise.all([pipeInto(plain, zstd), zstd.exited]);
     } catch (err) {

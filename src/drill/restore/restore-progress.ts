@@ -41,7 +41,11 @@ export function parseToc(listing: string): ArchiveToc {
  * A line consumer for `pg_restore --verbose` (LC_ALL=C). Returns true for progress lines (not
  * worth keeping for an error message), false for everything else (errors, their context).
  */
-export function tableDataTracker(parallel: boolean, onTableData: (ref: RestoredTableRef) => void, toc?: ArchiveToc): { line(text: string): boolean; end(): void } {
+export function tableDataTracker(
+  parallel: boolean,
+  onTableData: (ref: RestoredTableRef) => void,
+  toc?: ArchiveToc,
+): { line(text: string): boolean; end(): void } {
   // parallel lines name items by id: believed only when the archive's TOC has that TABLE DATA item
   // with that tag, each item once, and no name in the TOC could have forged a line
   const believe = (id: string, tag: string): boolean => !toc || (toc.clean && toc.tableData.get(id) === tag);

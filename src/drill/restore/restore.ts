@@ -21,7 +21,13 @@ import { checksAlongside } from './checks-alongside.js';
 import { isDirectoryBackup } from '../../backup/directory-objects.js';
 import { dumpFolderFiles, restoreFromObjects } from './directory-restore.js';
 import { dumpObjectOf, openDumpArchive, spoolDumpArchive } from './dump-source.js';
-import { type ArchiveToc, type RestoredTableRef, UNTRANSLATED, parseToc, tableDataTracker } from './restore-progress.js';
+import {
+  type ArchiveToc,
+  type RestoredTableRef,
+  UNTRANSLATED,
+  parseToc,
+  tableDataTracker,
+} from './restore-progress.js';
 import { ensureSpoolFolder, removeOrphanSpools, spoolEntryName, spoolFileName } from '../../core/spool-dir.js';
 import { guardRestoreTarget, readTargetFacts } from './target-guard.js';
 
@@ -54,17 +60,28 @@ export interface RestoreResult {
   seconds: { restore: number; checks: number; total: number };
 }
 
-export async function runRestore(ctx: RestoreContext, target: TargetConfig, manifest: Manifest, options: RestoreOptions): Promise<RestoreResult> {
+export async function runRestore(
+  ctx: RestoreContext,
+  target: TargetConfig,
+  manifest: Manifest,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
   const log = ctx.logger.child({ target: target.name, backup: manifest.id, to: maskUrl(options.to) });
   const t0 = Date.now();
   if (!options.trustedTarget) {
     // The source as it is now (best effort: it may be down, which is when restores happen); the
     // guard then also catches a source whose manifest lacks the system identifier.
-    const [facts, source] = await Promise.all([withClient(options.to, readTargetFacts), withClient(target.url, readTargetFacts).catch(() => undefined)]);
+    const [facts, source] = await Promise.all([
+      withClient(options.to, readTargetFacts),
+      withClient(target.url, readTargetFacts).catch(() => undefined),
+    ]);
     guardRestoreTarget(manifest, facts, options.to, options.clean, target.url, source);
   }
   log.info({ jobs: options.jobs }, 'restore started');
-  const checking = checksAlongside(ctx.repo, manifest, ctx.identities, options.to, { concurrency: Math.max(2, options.jobs), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const checking = checksAlongside(ctx.repo, manifest, ctx.identities, options.to, {
+    concurrency: Math.max(2, options.jobs),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
   try {
     // nothing is written before the backup is known to be itself (backup-identity.ts)
     assertBound(await checking.details, manifest);
@@ -74,19 +91,30 @@ export async function runRestore(ctx: RestoreContext, target: TargetConfig, mani
     throw err;
   }
   const restoreSeconds = (Date.now() - t0) / 1000;
-  log.info({ seconds: restoreSeconds, tablesCheckedMeanwhile: checking.measuredEarly(), checksYielded: checking.yields() }, 'pg_restore finished');
+  log.info(
+    { seconds: restoreSeconds, tablesCheckedMeanwhile: checking.measuredEarly(), checksYielded: checking.yields() },
+    'pg_restore finished',
+  );
 
   const t1 = Date.now();
   const checks = await checking.finish();
   const ok = checks.every((c) => c.ok);
   const seconds = { restore: restoreSeconds, checks: (Date.now() - t1) / 1000, total: (Date.now() - t0) / 1000 };
-  (ok ? log.info.bind(log) : log.error.bind(log))({ checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.total }, ok ? 'restore verified: row counts and checksums match the backup' : 'restored data differs from the backup');
+  (ok ? log.info.bind(log) : log.error.bind(log))(
+    { checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.total },
+    ok ? 'restore verified: row counts and checksums match the backup' : 'restored data differs from the backup',
+  );
   return { backupId: manifest.id, target: manifest.target, to: maskUrl(options.to), ok, checks, seconds };
 }
 
 /** The archive's table of contents (`pg_restore -l`), to check pg_restore's progress lines against. */
 async function listToc(archive: string, signal: AbortSignal): Promise<ArchiveToc> {
-  const tool = startTool('pg_restore', ['-l', archive], { env: { ...process.env, ...UNTRANSLATED }, signal, label: `pg_restore -l of '${archive}'`, installHint: PG_CLIENT_HINT });
+  const tool = startTool('pg_restore', ['-l', archive], {
+    env: { ...process.env, ...UNTRANSLATED },
+    signal,
+    label: `pg_restore -l of '${archive}'`,
+    installHint: PG_CLIENT_HINT,
+  });
   const chunks: Buffer[] = [];
   tool.child.stdout!.on('data', (b: Buffer) => chunks.push(b));
   await tool.exited;
@@ -100,15 +128,36 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
   const { signal } = controller;
   const object = dumpObjectOf(manifest);
   const started = Date.now();
-  const progress = createProgress(`restore ${manifest.id}`, process.stderr, ctx.progress ?? Boolean(process.stderr.isTTY));
-  const source = { repo: ctx.repo, manifest, identities: ctx.identities, signal, onBytes: (n: number) => progress.update(progressText(n, object.size, started)) };
+  const progress = createProgress(
+    `restore ${manifest.id}`,
+    process.stderr,
+    ctx.progress ?? Boolean(process.stderr.isTTY),
+  );
+  const source = {
+    repo: ctx.repo,
+    manifest,
+    identities: ctx.identities,
+    signal,
+    onBytes: (n: number) => progress.update(progressText(n, object.size, started)),
+  };
   const { dbnameArg, env } = libpqInvocation(options.to);
-  const flags = ['--exit-on-error', ...(options.clean ? ['--clean', '--if-exists'] : []), ...(options.noOwner ? ['--no-owner', '--no-privileges'] : [])];
+  const flags = [
+    '--exit-on-error',
+    ...(options.clean ? ['--clean', '--if-exists'] : []),
+    ...(options.noOwner ? ['--no-owner', '--no-privileges'] : []),
+  ];
   const label = `pg_restore into '${maskUrl(options.to)}'`;
   let tracker = options.onTableData && options.jobs <= 1 ? tableDataTracker(false, options.onTableData) : undefined;
   const tool = (args: string[], stdin: 'pipe' | 'ignore') =>
     tracker
-      ? startTool('pg_restore', ['--verbose', ...args], { env: { ...env, ...UNTRANSLATED }, signal, stdin, label, installHint: PG_CLIENT_HINT, onStderrLine: tracker.line })
+      ? startTool('pg_restore', ['--verbose', ...args], {
+          env: { ...env, ...UNTRANSLATED },
+          signal,
+          stdin,
+          label,
+          installHint: PG_CLIENT_HINT,
+          onStderrLine: tracker.line,
+        })
       : startTool('pg_restore', args, { env, signal, stdin, label, installHint: PG_CLIENT_HINT });
   try {
     await removeOrphanSpools(ctx.config.restore.spoolDir, ctx.logger);
@@ -119,11 +168,16 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
     }
     // pg_restore -j needs a seekable file: spool the verified, decrypted archive first, in a
     // private folder where the next run finds it should this one be killed (src/core/spool-dir.ts)
-    const spool = path.join(await ensureSpoolFolder(ctx.config.restore.spoolDir), spoolFileName(manifest.id, randomBytes(4).toString('hex')));
+    const spool = path.join(
+      await ensureSpoolFolder(ctx.config.restore.spoolDir),
+      spoolFileName(manifest.id, randomBytes(4).toString('hex')),
+    );
     try {
       await spoolDumpArchive(source, spool).catch((err: unknown) => {
         if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || /no space left/i.test(messageOf(err))) {
-          throw new OperationError(`no space left while spooling the archive to '${spool}'`, { hint: 'set restore.spoolDir to a larger disk, or restore with --jobs 1 (streamed)' });
+          throw new OperationError(`no space left while spooling the archive to '${spool}'`, {
+            hint: 'set restore.spoolDir to a larger disk, or restore with --jobs 1 (streamed)',
+          });
         }
         throw err;
       });
@@ -136,7 +190,9 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
     }
   } catch (err) {
     controller.abort(err);
-    throw isFgError(err) ? err : new OperationError(`restore of '${manifest.target}/${manifest.id}' failed: ${messageOf(err)}`, { cause: err });
+    throw isFgError(err)
+      ? err
+      : new OperationError(`restore of '${manifest.target}/${manifest.id}' failed: ${messageOf(err)}`, { cause: err });
   } finally {
     progress.done();
   }
@@ -152,13 +208,26 @@ async function restoreFolder(ctx: RestoreContext, manifest: Manifest, options: R
   const { signal } = controller;
   const total = dumpFolderFiles(manifest).reduce((s, f) => s + f.object.size, 0);
   const started = Date.now();
-  const progress = createProgress(`restore ${manifest.id}`, process.stderr, ctx.progress ?? Boolean(process.stderr.isTTY));
-  const source = { repo: ctx.repo, manifest, identities: ctx.identities, signal, onBytes: (n: number) => progress.update(progressText(n, total, started)) };
+  const progress = createProgress(
+    `restore ${manifest.id}`,
+    process.stderr,
+    ctx.progress ?? Boolean(process.stderr.isTTY),
+  );
+  const source = {
+    repo: ctx.repo,
+    manifest,
+    identities: ctx.identities,
+    signal,
+    onBytes: (n: number) => progress.update(progressText(n, total, started)),
+  };
   const { dbnameArg, env } = libpqInvocation(options.to);
   const flags = ['--exit-on-error', ...(options.noOwner ? ['--no-owner', '--no-privileges'] : [])];
   try {
     await removeOrphanSpools(ctx.config.restore.spoolDir, ctx.logger);
-    const folder = path.join(await ensureSpoolFolder(ctx.config.restore.spoolDir), spoolEntryName(manifest.id, randomBytes(4).toString('hex'), 'dir'));
+    const folder = path.join(
+      await ensureSpoolFolder(ctx.config.restore.spoolDir),
+      spoolEntryName(manifest.id, randomBytes(4).toString('hex'), 'dir'),
+    );
     try {
       await restoreFromObjects(source, folder, {
         jobs: options.jobs,
@@ -174,7 +243,9 @@ async function restoreFolder(ctx: RestoreContext, manifest: Manifest, options: R
     }
   } catch (err) {
     controller.abort(err);
-    throw isFgError(err) ? err : new OperationError(`restore of '${manifest.target}/${manifest.id}' failed: ${messageOf(err)}`, { cause: err });
+    throw isFgError(err)
+      ? err
+      : new OperationError(`restore of '${manifest.target}/${manifest.id}' failed: ${messageOf(err)}`, { cause: err });
   } finally {
     progress.done();
   }

@@ -8,7 +8,15 @@ import { linkedController } from '../../core/pipeline/abort.js';
 import type { RestoredTableRef } from './restore-progress.js';
 import { connect } from '../../core/pg/connect.js';
 import { type DatabaseShape, collectShape } from '../../core/pg/database-shape.js';
-import { type BackupDetails, type DetailCheck, type TableDetail, applyChecksumSettings, compareDetails, listUserTables, measureTable } from '../../core/pg/details.js';
+import {
+  type BackupDetails,
+  type DetailCheck,
+  type TableDetail,
+  applyChecksumSettings,
+  compareDetails,
+  listUserTables,
+  measureTable,
+} from '../../core/pg/details.js';
 
 export interface MeasureOptions {
   /** connections working in parallel once the restore has ended (tables are the unit of work) */
@@ -266,11 +274,14 @@ class DetailsChecker implements DetailsCheck {
       this.#retryAtFinish.push(table);
       return;
     }
-    const timer = setTimeout(() => {
-      this.#retryTimers.delete(table);
-      this.#queue.push(table);
-      this.#pump();
-    }, 250 * 2 ** (n - 1));
+    const timer = setTimeout(
+      () => {
+        this.#retryTimers.delete(table);
+        this.#queue.push(table);
+        this.#pump();
+      },
+      250 * 2 ** (n - 1),
+    );
     timer.unref();
     this.#retryTimers.set(table, timer);
   }
@@ -351,6 +362,10 @@ class DetailsChecker implements DetailsCheck {
 }
 
 /** Measure and compare, all at once, after a restore (no early reports). */
-export async function checkAgainstDetails(url: string, expected: BackupDetails, options: MeasureOptions): Promise<DetailCheck[]> {
+export async function checkAgainstDetails(
+  url: string,
+  expected: BackupDetails,
+  options: MeasureOptions,
+): Promise<DetailCheck[]> {
   return startDetailsCheck(url, expected, options).finish();
 }

@@ -17,7 +17,10 @@ export interface TargetFacts {
 export async function readTargetFacts(client: pg.Client): Promise<TargetFacts> {
   const systemIdentifier = await client
     .query<{ id: string }>('select system_identifier::text as id from pg_control_system()')
-    .then((r) => r.rows[0]?.id, () => undefined);
+    .then(
+      (r) => r.rows[0]?.id,
+      () => undefined,
+    );
   const { rows } = await client.query<{ database: string; tables: string; started: string }>(
     `select current_database() as database, pg_postmaster_start_time()::text as started,
             (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -25,17 +28,29 @@ export async function readTargetFacts(client: pg.Client): Promise<TargetFacts> {
                 and n.nspname not in ('pg_catalog', 'information_schema')
                 and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%')::text as tables`,
   );
-  return { database: rows[0]!.database, userTables: Number(rows[0]!.tables), serverStarted: rows[0]!.started, ...(systemIdentifier ? { systemIdentifier } : {}) };
+  return {
+    database: rows[0]!.database,
+    userTables: Number(rows[0]!.tables),
+    serverStarted: rows[0]!.started,
+    ...(systemIdentifier ? { systemIdentifier } : {}),
+  };
 }
 
 /**
  * Same server (by system identifier, or by host/port when unreadable) and same database name.
  * `source`, the live source's facts read the same way, settles it when the manifest cannot.
  */
-export function isSourceOfBackup(manifest: Manifest, facts: TargetFacts, toUrl: string, sourceUrl?: string, source?: TargetFacts): boolean {
+export function isSourceOfBackup(
+  manifest: Manifest,
+  facts: TargetFacts,
+  toUrl: string,
+  sourceUrl?: string,
+  source?: TargetFacts,
+): boolean {
   if (source && sameDatabase(source, facts)) return true;
   if (facts.database !== manifest.database) return false;
-  if (manifest.server.systemIdentifier && facts.systemIdentifier) return manifest.server.systemIdentifier === facts.systemIdentifier;
+  if (manifest.server.systemIdentifier && facts.systemIdentifier)
+    return manifest.server.systemIdentifier === facts.systemIdentifier;
   if (!sourceUrl) return true; // cannot tell: same name, unknown server; refuse to be safe
   return endpointOf(parsePgUrl(toUrl)) === endpointOf(parsePgUrl(sourceUrl));
 }
@@ -47,15 +62,28 @@ export function sameDatabase(a: TargetFacts, b: TargetFacts): boolean {
   return a.serverStarted !== undefined && a.serverStarted === b.serverStarted;
 }
 
-export function guardRestoreTarget(manifest: Manifest, facts: TargetFacts, toUrl: string, clean: boolean, sourceUrl?: string, source?: TargetFacts): void {
+export function guardRestoreTarget(
+  manifest: Manifest,
+  facts: TargetFacts,
+  toUrl: string,
+  clean: boolean,
+  sourceUrl?: string,
+  source?: TargetFacts,
+): void {
   if (isSourceOfBackup(manifest, facts, toUrl, sourceUrl, source)) {
-    throw new UsageError(`refusing to restore backup '${manifest.id}' onto its own source database '${facts.database}' at '${maskUrl(toUrl)}'`, {
-      hint: 'restore into another database (createdb invoices_restored) and compare, or use a drill',
-    });
+    throw new UsageError(
+      `refusing to restore backup '${manifest.id}' onto its own source database '${facts.database}' at '${maskUrl(toUrl)}'`,
+      {
+        hint: 'restore into another database (createdb invoices_restored) and compare, or use a drill',
+      },
+    );
   }
   if (facts.userTables > 0 && !clean) {
-    throw new UsageError(`database '${facts.database}' at '${maskUrl(toUrl)}' is not empty (${facts.userTables} relations)`, {
-      hint: 'restore into an empty database, or pass --clean to drop and recreate the objects the backup contains',
-    });
+    throw new UsageError(
+      `database '${facts.database}' at '${maskUrl(toUrl)}' is not empty (${facts.userTables} relations)`,
+      {
+        hint: 'restore into an empty database, or pass --clean to drop and recreate the objects the backup contains',
+      },
+    );
   }
 }

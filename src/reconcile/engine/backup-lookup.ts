@@ -39,7 +39,14 @@ export interface BackupLookupOptions {
   repo?: Repository;
 }
 
-export type LookupSkipCode = 'disabled' | 'not_a_target' | 'nothing_to_look_up' | 'no_identity' | 'identity_unreadable' | 'repository_unreadable' | 'no_key_index';
+export type LookupSkipCode =
+  | 'disabled'
+  | 'not_a_target'
+  | 'nothing_to_look_up'
+  | 'no_identity'
+  | 'identity_unreadable'
+  | 'repository_unreadable'
+  | 'no_key_index';
 
 /** Missing invoices a backup can explain: not pending sync (not yet due locally). */
 const lookedUp = (f: Finding): boolean => f.kind === 'missing' && f.cause !== 'pending_sync';
@@ -54,12 +61,17 @@ export async function lookUpInBackups(options: BackupLookupOptions): Promise<Bac
   const info: BackupLookupInfo = { limit: rc.backupLookup, searched: [], found: 0 };
   const skip = (code: LookupSkipCode, why: string): BackupLookupInfo => ({ ...info, skipped: why, skippedCode: code });
   if (rc.backupLookup === 0) return skip('disabled', 'disabled (reconcile.backupLookup: 0)');
-  const local = localTableTarget(rc, config.targets.map((t) => t.name));
-  if (!local) return skip('not_a_target', 'reconcile.local is not the table of a configured target, so no backup holds its keys');
+  const local = localTableTarget(
+    rc,
+    config.targets.map((t) => t.name),
+  );
+  if (!local)
+    return skip('not_a_target', 'reconcile.local is not the table of a configured target, so no backup holds its keys');
   info.target = local.target;
   const wanted = options.findings.filter(lookedUp);
   if (wanted.length === 0) return skip('nothing_to_look_up', 'no missing invoices to look up');
-  if (!config.encryption.identityFile) return skip('no_identity', 'no encryption.identityFile configured: the key indexes are encrypted');
+  if (!config.encryption.identityFile)
+    return skip('no_identity', 'no encryption.identityFile configured: the key indexes are encrypted');
   let identities: Identity[];
   try {
     identities = await loadIdentities(config);
@@ -67,7 +79,9 @@ export async function lookUpInBackups(options: BackupLookupOptions): Promise<Bac
     return skip('identity_unreadable', isFgError(err) ? err.message : messageOf(err));
   }
   let backups: Manifest[];
-  const repo = options.repo ?? new Repository(await openStorage(config.repository.url, { s3: config.repository.s3, logger: options.logger }));
+  const repo =
+    options.repo ??
+    new Repository(await openStorage(config.repository.url, { s3: config.repository.s3, logger: options.logger }));
   try {
     backups = (await repo.listBackups(local.target))
       .flatMap((b) => (b.manifest && findObject(b.manifest, INVOICE_KEYS_NAME) ? [b.manifest] : []))
@@ -76,9 +90,13 @@ export async function lookUpInBackups(options: BackupLookupOptions): Promise<Bac
       .slice(0, rc.backupLookup);
   } catch (err) {
     options.logger.warn({ err: messageOf(err) }, 'backup lookup skipped: the repository cannot be listed');
-    return skip('repository_unreadable', `the repository cannot be listed: ${isFgError(err) ? err.message : messageOf(err)}`);
+    return skip(
+      'repository_unreadable',
+      `the repository cannot be listed: ${isFgError(err) ? err.message : messageOf(err)}`,
+    );
   }
-  if (backups.length === 0) return skip('no_key_index', `no backup of '${local.target}' has an invoice key index (${INVOICE_KEYS_NAME}) yet`);
+  if (backups.length === 0)
+    return skip('no_key_index', `no backup of '${local.target}' has an invoice key index (${INVOICE_KEYS_NAME}) yet`);
 
   const remaining = new Map<string, Finding[]>();
   for (const f of wanted) remaining.set(f.key, [...(remaining.get(f.key) ?? []), f]);
@@ -91,15 +109,25 @@ export async function lookUpInBackups(options: BackupLookupOptions): Promise<Bac
     const hits = new Set<string>(); // a set: a key the table held twice is one hit
     let complete = false;
     try {
-      complete = await scanInvoiceKeys(repo, manifest, findObject(manifest, INVOICE_KEYS_NAME)!, identities, (key) => {
-        if (remaining.has(key)) hits.add(key);
-        return hits.size < remaining.size; // stop early once every key is found
-      }, options.signal);
+      complete = await scanInvoiceKeys(
+        repo,
+        manifest,
+        findObject(manifest, INVOICE_KEYS_NAME)!,
+        identities,
+        (key) => {
+          if (remaining.has(key)) hits.add(key);
+          return hits.size < remaining.size; // stop early once every key is found
+        },
+        options.signal,
+      );
     } catch (err) {
       if (options.signal?.aborted) throw err;
       const why = isFgError(err) ? err.message : messageOf(err);
       problems.push(`${manifest.id}: ${why}`);
-      options.logger.warn({ backup: manifest.id, err: why }, 'backup lookup: cannot read the invoice key index; trying older backups');
+      options.logger.warn(
+        { backup: manifest.id, err: why },
+        'backup lookup: cannot read the invoice key index; trying older backups',
+      );
     }
     // Keys seen before a failure came from authenticated age chunks: they count.
     for (const key of hits) {
@@ -128,7 +156,8 @@ function mark(f: Finding, backup: Manifest, newer: Manifest | undefined): void {
  * history in the state database do not depend on whether backups could be read. Returns how many.
  */
 export function markNotLookedUp(findings: readonly Finding[], info: BackupLookupInfo): number {
-  const why = info.skipped ?? (info.problems?.length ? `backups that could not be read: ${info.problems.join('; ')}` : undefined);
+  const why =
+    info.skipped ?? (info.problems?.length ? `backups that could not be read: ${info.problems.join('; ')}` : undefined);
   if (why === undefined || info.skippedCode === 'nothing_to_look_up') return 0;
   let marked = 0;
   for (const f of findings) {

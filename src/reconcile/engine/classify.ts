@@ -2,7 +2,14 @@
 // pending_sync (issued within the sync lag) and probable_typo (a missing and an extra one edit apart).
 import type { KeyDiff } from './diff.js';
 import { detailFindings } from './field-mismatch.js';
-import { type DetailField, FINDING_KINDS, type Finding, type FindingKind, type Invoice, type InvoiceView } from '../model/types.js';
+import {
+  type DetailField,
+  FINDING_KINDS,
+  type Finding,
+  type FindingKind,
+  type Invoice,
+  type InvoiceView,
+} from '../model/types.js';
 
 export interface ClassifyContext {
   now: Date;
@@ -45,7 +52,11 @@ export function oneEditApart(a: string, b: string): boolean {
 /** The row of `rows` most like `other` (so a duplicate does not also read as a mismatch). */
 function closest(rows: Invoice[], other: Invoice | undefined): Invoice | undefined {
   if (!other) return rows[0];
-  return rows.find((r) => r.totalFen === other.totalFen && r.status === other.status && r.day === other.day) ?? rows.find((r) => r.totalFen === other.totalFen) ?? rows[0];
+  return (
+    rows.find((r) => r.totalFen === other.totalFen && r.status === other.status && r.day === other.day) ??
+    rows.find((r) => r.totalFen === other.totalFen) ??
+    rows[0]
+  );
 }
 
 export function classify(diffs: readonly KeyDiff[], ctx: ClassifyContext): Finding[] {
@@ -57,25 +68,48 @@ export function classify(diffs: readonly KeyDiff[], ctx: ClassifyContext): Findi
     const l = d.local[0];
     const u = closest(d.upstream, l);
     const lo = closest(d.local, u);
-    for (const [side, rows] of [['upstream', d.upstream], ['local', d.local]] as const) {
+    for (const [side, rows] of [
+      ['upstream', d.upstream],
+      ['local', d.local],
+    ] as const) {
       if (rows.length < 2) continue;
-      findings.push({ kind: 'duplicate', key: d.key, side, day: rows[0]!.day, [side]: view(rows[0]!, rows.length), evidence: { side, rows: rows.length, where: rows.map((r) => r.origin ?? `${r.day} ${r.issuedAt}`) } });
+      findings.push({
+        kind: 'duplicate',
+        key: d.key,
+        side,
+        day: rows[0]!.day,
+        [side]: view(rows[0]!, rows.length),
+        evidence: { side, rows: rows.length, where: rows.map((r) => r.origin ?? `${r.day} ${r.issuedAt}`) },
+      });
     }
     if (u && !lo) {
-      const f: Finding = { kind: 'missing', key: d.key, day: u.day, upstream: view(u, d.upstream.length), evidence: { reason: 'upstream has the invoice, the local table does not' } };
+      const f: Finding = {
+        kind: 'missing',
+        key: d.key,
+        day: u.day,
+        upstream: view(u, d.upstream.length),
+        evidence: { reason: 'upstream has the invoice, the local table does not' },
+      };
       if (Date.parse(u.issuedAt) >= pendingSince) {
         f.cause = 'pending_sync';
         f.evidence.syncLagSeconds = ctx.syncLagSeconds;
       }
       missing.push(f);
     } else if (lo && !u) {
-      const f: Finding = { kind: 'extra', key: d.key, day: lo.day, local: view(lo, d.local.length), evidence: { reason: 'the local table has the invoice, upstream does not' } };
+      const f: Finding = {
+        kind: 'extra',
+        key: d.key,
+        day: lo.day,
+        local: view(lo, d.local.length),
+        evidence: { reason: 'the local table has the invoice, upstream does not' },
+      };
       const invalid = ctx.invalidUpstreamKeys?.get(d.key);
       if (invalid) f.evidence.upstreamRowRejected = invalid;
       extra.push(f);
     } else if (u && lo) {
       const both = { upstream: view(u, d.upstream.length), local: view(lo, d.local.length) };
-      const pair = (kind: FindingKind, evidence: Record<string, unknown>): void => void findings.push({ kind, key: d.key, day: u.day, ...both, evidence });
+      const pair = (kind: FindingKind, evidence: Record<string, unknown>): void =>
+        void findings.push({ kind, key: d.key, day: u.day, ...both, evidence });
       // identical export lines that the local side counts once: compare the invoice counted once
       const once = countedOnce(u);
       const details = detailFindings(once && once.totalFen === lo.totalFen ? once : u, lo, ctx.fields ?? []);
@@ -84,7 +118,13 @@ export function classify(diffs: readonly KeyDiff[], ctx: ClassifyContext): Findi
       // a partition (a tax ID) that differs on the same day is the party_mismatch already
       const partyOnly = u.day === lo.day && details.some((f) => f.kind === 'party_mismatch');
       if (u.day !== lo.day || ((u.partition ?? '') !== (lo.partition ?? '') && !partyOnly)) {
-        pair('date_mismatch', { upstreamDay: u.day, localDay: lo.day, upstreamIssuedAt: u.issuedAt, localIssuedAt: lo.issuedAt, ...(u.partition !== lo.partition ? { upstreamPartition: u.partition, localPartition: lo.partition } : {}) });
+        pair('date_mismatch', {
+          upstreamDay: u.day,
+          localDay: lo.day,
+          upstreamIssuedAt: u.issuedAt,
+          localIssuedAt: lo.issuedAt,
+          ...(u.partition !== lo.partition ? { upstreamPartition: u.partition, localPartition: lo.partition } : {}),
+        });
       }
     }
     if (u?.duplicateLines && !(lo && lo.totalFen === u.totalFen)) findings.push(duplicateLineFinding(d.key, u, lo));
@@ -99,7 +139,12 @@ function countedOnce(u: Invoice): Invoice | undefined {
     v === undefined ? undefined : u.duplicateLines!.reduce((n, l) => n - (l[key] ?? 0), v);
   const amountFen = less(u.amountFen, 'amountFen');
   const taxFen = less(u.taxFen, 'taxFen');
-  return { ...u, totalFen: less(u.totalFen, 'totalFen')!, ...(amountFen !== undefined ? { amountFen } : {}), ...(taxFen !== undefined ? { taxFen } : {}) };
+  return {
+    ...u,
+    totalFen: less(u.totalFen, 'totalFen')!,
+    ...(amountFen !== undefined ? { amountFen } : {}),
+    ...(taxFen !== undefined ? { taxFen } : {}),
+  };
 }
 
 /** Identical lines of one invoice in a line-item export (the local side, when present, does not count them twice). */
@@ -144,13 +189,24 @@ function pairTypos(missing: Finding[], extra: Finding[]): void {
   }
 }
 
-const KIND_ORDER: Record<FindingKind, number> = Object.fromEntries(FINDING_KINDS.map((k, i) => [k, i])) as Record<FindingKind, number>;
+const KIND_ORDER: Record<FindingKind, number> = Object.fromEntries(FINDING_KINDS.map((k, i) => [k, i])) as Record<
+  FindingKind,
+  number
+>;
 
 export function sortFindings(findings: Finding[]): Finding[] {
-  return findings.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || (a.day ?? '').localeCompare(b.day ?? '') || a.key.localeCompare(b.key));
+  return findings.sort(
+    (a, b) =>
+      KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || (a.day ?? '').localeCompare(b.day ?? '') || a.key.localeCompare(b.key),
+  );
 }
 
 /** Findings that fail the run: a failOn kind, and not (yet) explained by sync lag. */
 export function failing(findings: readonly Finding[], failOn: readonly FindingKind[]): Finding[] {
-  return findings.filter((f) => failOn.includes(f.kind) && f.cause !== 'pending_sync' && !(f.kind === 'invalid_input' && f.evidence.severity === 'warning'));
+  return findings.filter(
+    (f) =>
+      failOn.includes(f.kind) &&
+      f.cause !== 'pending_sync' &&
+      !(f.kind === 'invalid_input' && f.evidence.severity === 'warning'),
+  );
 }

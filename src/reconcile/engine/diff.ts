@@ -13,7 +13,13 @@ export interface KeyDiff {
 
 /** Two rows of one key agree on everything compared. */
 export function sameRow(a: Invoice, b: Invoice, fields: readonly DetailField[] = []): boolean {
-  return a.totalFen === b.totalFen && a.status === b.status && a.day === b.day && (a.partition ?? '') === (b.partition ?? '') && differingFields(a, b, fields).length === 0;
+  return (
+    a.totalFen === b.totalFen &&
+    a.status === b.status &&
+    a.day === b.day &&
+    (a.partition ?? '') === (b.partition ?? '') &&
+    differingFields(a, b, fields).length === 0
+  );
 }
 
 export function groupByKey(rows: readonly Invoice[]): Map<string, Invoice[]> {
@@ -26,7 +32,11 @@ export function groupByKey(rows: readonly Invoice[]): Map<string, Invoice[]> {
   return out;
 }
 
-export function diffRows(upstream: readonly Invoice[], local: readonly Invoice[], fields: readonly DetailField[] = []): KeyDiff[] {
+export function diffRows(
+  upstream: readonly Invoice[],
+  local: readonly Invoice[],
+  fields: readonly DetailField[] = [],
+): KeyDiff[] {
   const up = groupByKey(upstream);
   const lo = groupByKey(local);
   const out: KeyDiff[] = [];

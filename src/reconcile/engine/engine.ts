@@ -9,7 +9,16 @@ import { type KeyDiff, diffRows, groupByKey, mergeKeyDiffs, sameRow } from './di
 import { type DayComparison, eachLimit, pairDigests } from './pair.js';
 import { planSlots } from './slot-plan.js';
 import { type SplitLimits, DEFAULT_LIMITS, childBucket, decideSplit } from './split.js';
-import type { BucketRef, DetailField, Digest, HashMethod, Invoice, InvoiceSource, SplitLevel, Window } from '../model/types.js';
+import type {
+  BucketRef,
+  DetailField,
+  Digest,
+  HashMethod,
+  Invoice,
+  InvoiceSource,
+  SplitLevel,
+  Window,
+} from '../model/types.js';
 
 export type { DayComparison } from './pair.js';
 
@@ -63,7 +72,11 @@ type Side = 'upstream' | 'local';
  * in one pass where both sides offer them, else day digests drilled down; then look unmatched keys
  * up on every day.
  */
-export async function compareSources(upstream: InvoiceSource, local: InvoiceSource, options: EngineOptions): Promise<EngineResult> {
+export async function compareSources(
+  upstream: InvoiceSource,
+  local: InvoiceSource,
+  options: EngineOptions,
+): Promise<EngineResult> {
   const run = new Comparison({ upstream, local }, options);
   const days = (await run.compareSlots()) ?? (await run.drillDownDays());
   run.countBuckets(days);
@@ -73,7 +86,14 @@ export async function compareSources(upstream: InvoiceSource, local: InvoiceSour
 
 /** The state of one comparison and its steps (compareSources reads them in order). */
 class Comparison {
-  readonly stats: EngineStats = { buckets: 0, differingBuckets: 0, listedBuckets: 0, rowsListed: { upstream: 0, local: 0 }, splitQueries: 0, lookedUpKeys: 0 };
+  readonly stats: EngineStats = {
+    buckets: 0,
+    differingBuckets: 0,
+    listedBuckets: 0,
+    rowsListed: { upstream: 0, local: 0 },
+    splitQueries: 0,
+    lookedUpKeys: 0,
+  };
   readonly method: HashMethod;
   readonly fields: DetailField[];
   private readonly diffs: KeyDiff[] = [];
@@ -89,7 +109,9 @@ class Comparison {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.concurrency = options.concurrency ?? 2;
     this.method = options.hashMethod ?? negotiateHashMethod(sources.upstream, sources.local);
-    this.fields = sharedFields(sources.upstream.fields, sources.local.fields).filter((f) => options.fields?.includes(f) ?? true);
+    this.fields = sharedFields(sources.upstream.fields, sources.local.fields).filter(
+      (f) => options.fields?.includes(f) ?? true,
+    );
     this.stats.hashMethod = this.method;
   }
 
@@ -103,17 +125,40 @@ class Comparison {
     const ls = this.sources.local.slots;
     if (!us || !ls || this.options.slots === false) return undefined;
     const { window, partition } = this.options;
-    const [uSlots, lSlots] = await Promise.all([us.digests(window, partition, this.method, this.fields), ls.digests(window, partition, this.method, this.fields)]);
+    const [uSlots, lSlots] = await Promise.all([
+      us.digests(window, partition, this.method, this.fields),
+      ls.digests(window, partition, this.method, this.fields),
+    ]);
     this.check();
     if (!uSlots || !lSlots) return undefined;
     this.stats.strategy = 'slots';
     const hourly = pairDigests(uSlots, lSlots, (b) => b);
-    const days = pairDigests(uSlots, lSlots, (b) => ({ day: b.day, ...(b.partition !== undefined ? { partition: b.partition } : {}) }));
+    const days = pairDigests(uSlots, lSlots, (b) => ({
+      day: b.day,
+      ...(b.partition !== undefined ? { partition: b.partition } : {}),
+    }));
     const listLimit = this.limits.listLimit;
-    const plan = planSlots(hourly, { upstream: (h) => us.minutes(h), local: (h) => ls.minutes(h) }, listLimit, listLimit * 10);
+    const plan = planSlots(
+      hourly,
+      { upstream: (h) => us.minutes(h), local: (h) => ls.minutes(h) },
+      listLimit,
+      listLimit * 10,
+    );
     this.stats.differingSlots = plan.differingSlots;
-    this.options.debug?.('slot digests compared', { method: this.method, hours: hourly.length, differingSlots: plan.differingSlots, batches: plan.batches.length, drilledHours: plan.hours.length });
-    await eachLimit(plan.batches, this.concurrency, (batch) => this.listAndDiff(`${batch.length} slots`, () => us.list(batch), () => ls.list(batch)));
+    this.options.debug?.('slot digests compared', {
+      method: this.method,
+      hours: hourly.length,
+      differingSlots: plan.differingSlots,
+      batches: plan.batches.length,
+      drilledHours: plan.hours.length,
+    });
+    await eachLimit(plan.batches, this.concurrency, (batch) =>
+      this.listAndDiff(
+        `${batch.length} slots`,
+        () => us.list(batch),
+        () => ls.list(batch),
+      ),
+    );
     await eachLimit(plan.hours, this.concurrency, (h) => this.drill(h.bucket, h.upstream, h.local));
     return days;
   }
@@ -130,7 +175,11 @@ class Comparison {
     this.hours.upstream = hoursByDay(up.hours);
     this.hours.local = hoursByDay(lo.hours);
     const days = pairDigests(up.days, lo.days, (b) => b);
-    await eachLimit(days.filter((d) => !d.equal), this.concurrency, (d) => this.drill(d.bucket, d.upstream, d.local));
+    await eachLimit(
+      days.filter((d) => !d.equal),
+      this.concurrency,
+      (d) => this.drill(d.bucket, d.upstream, d.local),
+    );
     return days;
   }
 
@@ -149,8 +198,18 @@ class Comparison {
     const [up, lo] = await Promise.all([lookupAll(this.sources.upstream, keys), lookupAll(this.sources.local, keys)]);
     const wanted = new Set(keys);
     return diffs
-      .map((d) => (wanted.has(d.key) ? { key: d.key, upstream: up ? (up.get(d.key) ?? []) : d.upstream, local: lo ? (lo.get(d.key) ?? []) : d.local } : d))
-      .filter((d) => !(d.upstream.length === 1 && d.local.length === 1 && sameRow(d.upstream[0]!, d.local[0]!, this.fields)));
+      .map((d) =>
+        wanted.has(d.key)
+          ? {
+              key: d.key,
+              upstream: up ? (up.get(d.key) ?? []) : d.upstream,
+              local: lo ? (lo.get(d.key) ?? []) : d.local,
+            }
+          : d,
+      )
+      .filter(
+        (d) => !(d.upstream.length === 1 && d.local.length === 1 && sameRow(d.upstream[0]!, d.local[0]!, this.fields)),
+      );
   }
 
   private async drill(bucket: BucketRef, u: Digest, l: Digest): Promise<void> {
@@ -158,24 +217,38 @@ class Comparison {
     const decision = decideSplit(bucket, Math.max(u.count, l.count), this.limits);
     if (decision.action === 'list') {
       const { upstream, local } = this.sources;
-      await this.listAndDiff(bucketId(bucket), async () => (u.count === 0 ? [] : upstream.list(bucket)), async () => (l.count === 0 ? [] : local.list(bucket)));
+      await this.listAndDiff(
+        bucketId(bucket),
+        async () => (u.count === 0 ? [] : upstream.list(bucket)),
+        async () => (l.count === 0 ? [] : local.list(bucket)),
+      );
       return;
     }
     const level = decision.level;
-    const [uc, lc] = await Promise.all([this.childDigests('upstream', bucket, u, level), this.childDigests('local', bucket, l, level)]);
+    const [uc, lc] = await Promise.all([
+      this.childDigests('upstream', bucket, u, level),
+      this.childDigests('local', bucket, l, level),
+    ]);
     const children = pairDigests(uc, lc, (c) => childBucket(bucket, c, level)).filter((c) => !c.equal);
     await eachLimit(children, this.concurrency, (c) => this.drill(c.bucket, c.upstream, c.local));
   }
 
   private async childDigests(side: Side, bucket: BucketRef, own: Digest, level: SplitLevel): Promise<Digest[]> {
     if (own.count === 0) return [];
-    const pre = level.by === 'hour' && bucket.hour === undefined && bucket.prefix === undefined ? this.hours[side]?.get(bucketId(bucket)) : undefined;
+    const pre =
+      level.by === 'hour' && bucket.hour === undefined && bucket.prefix === undefined
+        ? this.hours[side]?.get(bucketId(bucket))
+        : undefined;
     if (pre) return pre;
     this.stats.splitQueries += 1;
     return this.sources[side].splitDigests(bucket, level, this.method, this.fields);
   }
 
-  private async listAndDiff(what: string, listUp: () => Promise<Invoice[]>, listLo: () => Promise<Invoice[]>): Promise<void> {
+  private async listAndDiff(
+    what: string,
+    listUp: () => Promise<Invoice[]>,
+    listLo: () => Promise<Invoice[]>,
+  ): Promise<void> {
     this.check();
     const [ur, lr] = await Promise.all([listUp(), listLo()]);
     this.stats.listedBuckets += 1;
@@ -201,7 +274,10 @@ function hoursByDay(hours: Digest[] | undefined): Map<string, Digest[]> | undefi
   if (!hours) return undefined;
   const out = new Map<string, Digest[]>();
   for (const h of hours) {
-    const day = bucketId({ day: h.bucket.day, ...(h.bucket.partition !== undefined ? { partition: h.bucket.partition } : {}) });
+    const day = bucketId({
+      day: h.bucket.day,
+      ...(h.bucket.partition !== undefined ? { partition: h.bucket.partition } : {}),
+    });
     out.set(day, [...(out.get(day) ?? []), h]);
   }
   return out;

@@ -20,12 +20,18 @@ export function linkRejectedRows(findings: Finding[], timeZone: string): number 
       const row = r.evidence.row as Record<string, string | undefined>;
       const total = row.total === undefined ? undefined : parseAmountFen(row.total, 'total', { numericCell: true });
       const issued = excelSerialWall(row.issuedAt ?? '') ?? (row.issuedAt ?? '').slice(0, 19);
-      return total?.ok === true && total.fen === local.totalFen && (local.sellerTaxId === undefined || (row.sellerTaxId ?? '').trim() === local.sellerTaxId) && issued === wall;
+      return (
+        total?.ok === true &&
+        total.fen === local.totalFen &&
+        (local.sellerTaxId === undefined || (row.sellerTaxId ?? '').trim() === local.sellerTaxId) &&
+        issued === wall
+      );
     });
     if (matches.length !== 1) continue; // ambiguous or none: claim nothing
     const row = matches[0]!;
     extra.evidence.upstreamRowRejected = `${String(row.evidence.origin)}: ${String(row.evidence.reason)}`;
-    extra.evidence.reason = 'upstream has this invoice, but its row was rejected as damaged (same seller, issue time and total): fix the export; the invoice is probably not missing upstream';
+    extra.evidence.reason =
+      'upstream has this invoice, but its row was rejected as damaged (same seller, issue time and total): fix the export; the invoice is probably not missing upstream';
     linked += 1;
   }
   return linked;

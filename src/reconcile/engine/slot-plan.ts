@@ -14,14 +14,23 @@ export interface SlotPlan {
 }
 
 /** `hours`: paired hour digests; `minutes`: a side's minute digests of an hour (parsed on demand). */
-export function planSlots(hours: readonly DayComparison[], minutes: { upstream: (h: BucketRef) => Digest[]; local: (h: BucketRef) => Digest[] }, listLimit: number, batchRows: number): SlotPlan {
+export function planSlots(
+  hours: readonly DayComparison[],
+  minutes: { upstream: (h: BucketRef) => Digest[]; local: (h: BucketRef) => Digest[] },
+  listLimit: number,
+  batchRows: number,
+): SlotPlan {
   const plan: SlotPlan = { batches: [], hours: [], differingSlots: 0 };
   let batch: BucketRef[] = [];
   let rows = 0;
   const size = (s: DayComparison): number => Math.max(s.upstream.count, s.local.count);
   for (const h of hours) {
     if (h.equal) continue;
-    const differing = pairDigests(h.upstream.count === 0 ? [] : minutes.upstream(h.bucket), h.local.count === 0 ? [] : minutes.local(h.bucket), (b) => b).filter((m) => !m.equal);
+    const differing = pairDigests(
+      h.upstream.count === 0 ? [] : minutes.upstream(h.bucket),
+      h.local.count === 0 ? [] : minutes.local(h.bucket),
+      (b) => b,
+    ).filter((m) => !m.equal);
     plan.differingSlots += differing.length;
     // a slot listing and a drilled hour never cover the same rows: an hour is one or the other
     if (differing.some((m) => size(m) > listLimit)) {

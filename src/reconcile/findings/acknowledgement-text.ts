@@ -16,8 +16,10 @@ export function ackState(f: AckFields): string {
 
 /** One line: `acknowledged by li.wei 2026-11-20 10:15 +08:00: 红冲 pending at the tax office`. */
 export function ackLine(f: AckFields, timeZone: string): string {
-  if (f.acknowledgement) return `acknowledged by ${f.acknowledgement.by} ${formatTime(f.acknowledgement.at, timeZone)}: ${f.acknowledgement.reason}`;
-  if (f.reopened) return `reopened ${formatTime(f.reopened.reopenedAt, timeZone)}: changed since acknowledged by ${f.reopened.by} (${f.reopened.changes.join('; ')})`;
+  if (f.acknowledgement)
+    return `acknowledged by ${f.acknowledgement.by} ${formatTime(f.acknowledgement.at, timeZone)}: ${f.acknowledgement.reason}`;
+  if (f.reopened)
+    return `reopened ${formatTime(f.reopened.reopenedAt, timeZone)}: changed since acknowledged by ${f.reopened.by} (${f.reopened.changes.join('; ')})`;
   return '';
 }
 
@@ -26,5 +28,15 @@ export const ACK_CSV_HEADER = ['finding_id', 'ack_state', 'ack_by', 'ack_at', 'a
 
 export function ackCsvCells(f: AckFields): string[] {
   const a = f.acknowledgement ?? f.reopened;
-  return [f.id ?? '', ackState(f), a?.by ?? '', a?.at ?? '', f.acknowledgement ? f.acknowledgement.reason : f.reopened ? `(reopened: ${f.reopened.changes.join('; ')}) ${f.reopened.reason}` : ''];
+  return [
+    f.id ?? '',
+    ackState(f),
+    a?.by ?? '',
+    a?.at ?? '',
+    f.acknowledgement
+      ? f.acknowledgement.reason
+      : f.reopened
+        ? `(reopened: ${f.reopened.changes.join('; ')}) ${f.reopened.reason}`
+        : '',
+  ];
 }

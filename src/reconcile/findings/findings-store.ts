@@ -80,8 +80,16 @@ export function findingSubstance(f: Finding): Record<string, unknown> {
     const { origin: _origin, ...facts } = v;
     return facts;
   };
-  if (f.kind === 'invalid_input') return { kind: f.kind, key: f.key, day: f.day ?? null, reason: f.evidence.reason ?? null };
-  return { kind: f.kind, key: f.key, day: f.day ?? null, side: f.side ?? null, ...(f.upstream ? { upstream: view(f.upstream) } : {}), ...(f.local ? { local: view(f.local) } : {}) };
+  if (f.kind === 'invalid_input')
+    return { kind: f.kind, key: f.key, day: f.day ?? null, reason: f.evidence.reason ?? null };
+  return {
+    kind: f.kind,
+    key: f.key,
+    day: f.day ?? null,
+    side: f.side ?? null,
+    ...(f.upstream ? { upstream: view(f.upstream) } : {}),
+    ...(f.local ? { local: view(f.local) } : {}),
+  };
 }
 
 /**
@@ -107,7 +115,10 @@ export function substanceChanges(acked: Record<string, unknown>, current: Record
 }
 
 /** Findings that fail a run: of a failOn kind, not pending, not acknowledged. */
-export function failingFindings<F extends Finding & { acknowledgement?: Acknowledgement }>(findings: readonly F[], failOn: readonly FindingKind[]): F[] {
+export function failingFindings<F extends Finding & { acknowledgement?: Acknowledgement }>(
+  findings: readonly F[],
+  failOn: readonly FindingKind[],
+): F[] {
   return (failingOf(findings, failOn) as F[]).filter((f) => !f.acknowledgement);
 }
 
@@ -117,7 +128,10 @@ export function fingerprint(f: Finding): string {
     // The row's content, not its line: lines shift when an export is regenerated.
     const file = String(f.evidence.origin ?? '').replace(/:\d+$/, '');
     const { seq: _seq, ...row } = (f.evidence.row ?? {}) as Record<string, string>;
-    return `invalid_input|${createHash('sha256').update(`${file}|${f.key}|${String(f.evidence.reason ?? '')}|${JSON.stringify(row)}`).digest('hex').slice(0, 32)}`;
+    return `invalid_input|${createHash('sha256')
+      .update(`${file}|${f.key}|${String(f.evidence.reason ?? '')}|${JSON.stringify(row)}`)
+      .digest('hex')
+      .slice(0, 32)}`;
   }
   return `${f.kind}|${f.side ?? ''}|${f.key}`;
 }
@@ -134,7 +148,10 @@ export function uniqueFingerprints(findings: readonly Finding[]): string[] {
 }
 
 /** The newest earlier run of this scope that recorded its upstream rows per day (shrink-guard.ts). */
-export async function previousUpstreamDays(client: pg.Client, scope: string): Promise<{ run: string; days: Record<string, number> } | undefined> {
+export async function previousUpstreamDays(
+  client: pg.Client,
+  scope: string,
+): Promise<{ run: string; days: Record<string, number> } | undefined> {
   const res = await client.query<{ id: string; days: Record<string, number> }>(
     `select id, summary->'upstreamDays' as days from fapiao_guard.reconcile_runs
      where scope = $1 and jsonb_typeof(summary->'upstreamDays') = 'object' order by started_at desc limit 1`,
@@ -149,7 +166,11 @@ export async function previousUpstreamDays(client: pg.Client, scope: string): Pr
  * included), what was resolved, and how many findings fail once acknowledgements are applied.
  * A run whose upstream shrank (shrink-guard.ts) resolves nothing and is not ok.
  */
-export async function recordRun(client: pg.Client, run: RunRecord, findings: readonly Finding[]): Promise<{ history: FindingHistory[]; resolved: number; escalated: number; failing: number; acknowledged: number }> {
+export async function recordRun(
+  client: pg.Client,
+  run: RunRecord,
+  findings: readonly Finding[],
+): Promise<{ history: FindingHistory[]; resolved: number; escalated: number; failing: number; acknowledged: number }> {
   const prints = uniqueFingerprints(findings);
   await client.query('begin');
   try {
@@ -160,11 +181,26 @@ export async function recordRun(client: pg.Client, run: RunRecord, findings: rea
     const pendingBefore = new Set(before.rows.filter((r) => r.cause === 'pending_sync').map((r) => r.fingerprint));
     const rows = findings.map((f, i) => {
       // still missing after the lag: escalated, whether or not a backup explains where it went
-      const escalate = f.kind === 'missing' && (f.cause === undefined || f.cause === 'in_backup') && pendingBefore.has(prints[i]!);
+      const escalate =
+        f.kind === 'missing' && (f.cause === undefined || f.cause === 'in_backup') && pendingBefore.has(prints[i]!);
       if (escalate) f.evidence.escalatedFrom = 'pending_sync';
-      return { fingerprint: prints[i], kind: f.kind, key: f.key, cause: f.cause ?? null, day: f.day ?? null, details: f, escalate };
+      return {
+        fingerprint: prints[i],
+        kind: f.kind,
+        key: f.key,
+        cause: f.cause ?? null,
+        day: f.day ?? null,
+        details: f,
+        escalate,
+      };
     });
-    const upserted = await client.query<{ fingerprint: string; first_seen: Date; last_seen: Date; times_seen: number; escalated_at: Date | null }>(
+    const upserted = await client.query<{
+      fingerprint: string;
+      first_seen: Date;
+      last_seen: Date;
+      times_seen: number;
+      escalated_at: Date | null;
+    }>(
       `insert into fapiao_guard.reconcile_findings as f (scope, fingerprint, kind, key, cause, day, details, first_seen, last_seen, first_run, last_run, escalated_at)
        select $1, x.fingerprint, x.kind, x.key, x.cause, x.day, x.details, $2, $2, $3, $3, null
        from jsonb_to_recordset($4::jsonb) as x(fingerprint text, kind text, key text, cause text, day date, details jsonb, escalate boolean)
@@ -184,21 +220,51 @@ export async function recordRun(client: pg.Client, run: RunRecord, findings: rea
         );
     const byPrint = new Map<string, FindingHistory>();
     for (const r of upserted.rows) {
-      byPrint.set(r.fingerprint, { id: findingId(run.scope, r.fingerprint), firstSeen: r.first_seen.toISOString(), lastSeen: r.last_seen.toISOString(), timesSeen: r.times_seen, ...(r.escalated_at ? { escalatedAt: r.escalated_at.toISOString() } : {}) });
+      byPrint.set(r.fingerprint, {
+        id: findingId(run.scope, r.fingerprint),
+        firstSeen: r.first_seen.toISOString(),
+        lastSeen: r.last_seen.toISOString(),
+        timesSeen: r.times_seen,
+        ...(r.escalated_at ? { escalatedAt: r.escalated_at.toISOString() } : {}),
+      });
     }
     const history = prints.map((p) => byPrint.get(p)!);
     await applyAcknowledgements(client, run, findings, prints, history);
     const withAcks = findings.map((f, i) => ({ ...f, ...history[i] }));
     const failing = failingFindings(withAcks, run.failOn).length;
     const acknowledged = history.filter((h) => h.acknowledgement).length;
-    const summary = { failing, findings: findings.length, acknowledged, kinds: countKinds(findings), ...(run.upstreamDays ? { upstreamDays: run.upstreamDays } : {}), ...(run.upstreamShrank ? { upstreamShrank: run.upstreamShrank } : {}) };
+    const summary = {
+      failing,
+      findings: findings.length,
+      acknowledged,
+      kinds: countKinds(findings),
+      ...(run.upstreamDays ? { upstreamDays: run.upstreamDays } : {}),
+      ...(run.upstreamShrank ? { upstreamShrank: run.upstreamShrank } : {}),
+    };
     await client.query(
       `insert into fapiao_guard.reconcile_runs (id, scope, started_at, finished_at, window_from, window_to, upstream, local, summary, ok)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [run.id, run.scope, run.startedAt, run.finishedAt, run.window.from, run.window.to, JSON.stringify(run.upstream), JSON.stringify(run.local), JSON.stringify(summary), failing === 0 && !run.upstreamShrank],
+      [
+        run.id,
+        run.scope,
+        run.startedAt,
+        run.finishedAt,
+        run.window.from,
+        run.window.to,
+        JSON.stringify(run.upstream),
+        JSON.stringify(run.local),
+        JSON.stringify(summary),
+        failing === 0 && !run.upstreamShrank,
+      ],
     );
     await client.query('commit');
-    return { history, resolved: resolved.rowCount ?? 0, escalated: rows.filter((r) => r.escalate).length, failing, acknowledged };
+    return {
+      history,
+      resolved: resolved.rowCount ?? 0,
+      escalated: rows.filter((r) => r.escalate).length,
+      failing,
+      acknowledged,
+    };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
@@ -215,8 +281,21 @@ function countKinds(findings: readonly Finding[]): Record<string, number> {
  * Attach the acknowledgement in force to each finding it still fits; end those whose finding
  * changed since (the finding is reopened: it fails again, and says who had accepted what).
  */
-async function applyAcknowledgements(client: pg.Client, run: RunRecord, findings: readonly Finding[], prints: readonly string[], history: FindingHistory[]): Promise<void> {
-  const { rows } = await client.query<{ id: string; fingerprint: string; acked_at: Date; acked_by: string; reason: string; acked_details: Record<string, unknown> }>(
+async function applyAcknowledgements(
+  client: pg.Client,
+  run: RunRecord,
+  findings: readonly Finding[],
+  prints: readonly string[],
+  history: FindingHistory[],
+): Promise<void> {
+  const { rows } = await client.query<{
+    id: string;
+    fingerprint: string;
+    acked_at: Date;
+    acked_by: string;
+    reason: string;
+    acked_details: Record<string, unknown>;
+  }>(
     `select id, fingerprint, acked_at, acked_by, reason, acked_details from fapiao_guard.reconcile_finding_acks
       where scope = $1 and fingerprint = any($2::text[]) and ended_at is null`,
     [run.scope, prints],
@@ -231,7 +310,10 @@ async function applyAcknowledgements(client: pg.Client, run: RunRecord, findings
       history[i]!.acknowledgement = given;
       continue;
     }
-    await client.query(`update fapiao_guard.reconcile_finding_acks set ended_at = $2, ended_run = $3, end_reason = $4 where id = $1`, [ack.id, run.finishedAt, run.id, `reopened: changed since acknowledged (${changes.join('; ')})`]);
+    await client.query(
+      `update fapiao_guard.reconcile_finding_acks set ended_at = $2, ended_run = $3, end_reason = $4 where id = $1`,
+      [ack.id, run.finishedAt, run.id, `reopened: changed since acknowledged (${changes.join('; ')})`],
+    );
     history[i]!.reopened = { ...given, reopenedAt: run.finishedAt, changes };
   }
 }
@@ -262,7 +344,20 @@ export function reconcileScope(localLocation: string, upstreamLocation: string):
 }
 
 export async function listFindings(client: pg.Client, filter: FindingFilter = {}): Promise<StoredFinding[]> {
-  const { rows } = await client.query<{ scope: string; fingerprint: string; kind: string; key: string; cause: string | null; day: string | null; first_seen: Date; last_seen: Date; times_seen: number; resolved_at: Date | null; escalated_at: Date | null; details: Finding }>(
+  const { rows } = await client.query<{
+    scope: string;
+    fingerprint: string;
+    kind: string;
+    key: string;
+    cause: string | null;
+    day: string | null;
+    first_seen: Date;
+    last_seen: Date;
+    times_seen: number;
+    resolved_at: Date | null;
+    escalated_at: Date | null;
+    details: Finding;
+  }>(
     `select scope, fingerprint, kind, key, cause, to_char(day, 'YYYY-MM-DD') as day, first_seen, last_seen, times_seen, resolved_at, escalated_at, details
      from fapiao_guard.reconcile_findings
      where ($1::boolean is not true or resolved_at is null) and ($2::text is null or scope = $2)
@@ -272,7 +367,16 @@ export async function listFindings(client: pg.Client, filter: FindingFilter = {}
             or ($7::timestamptz is not null and last_seen >= $7::timestamptz and first_seen < $8::timestamptz))
        and ($6::text is null or details->'upstream'->>'sellerTaxId' = $6 or details->'local'->>'sellerTaxId' = $6)
      order by scope, resolved_at is not null, kind, day nulls last, key`,
-    [filter.open ?? false, filter.scope ?? null, filter.kinds?.length ? filter.kinds : null, filter.from ?? null, filter.to ?? null, filter.seller ?? null, filter.seenWithin?.from ?? null, filter.seenWithin?.to ?? null],
+    [
+      filter.open ?? false,
+      filter.scope ?? null,
+      filter.kinds?.length ? filter.kinds : null,
+      filter.from ?? null,
+      filter.to ?? null,
+      filter.seller ?? null,
+      filter.seenWithin?.from ?? null,
+      filter.seenWithin?.to ?? null,
+    ],
   );
   const acks = await acknowledgementsOf(client, rows, filter.ackHistory ?? false);
   return rows.map((r) => {
@@ -300,14 +404,28 @@ export async function listFindings(client: pg.Client, filter: FindingFilter = {}
 
 /** Every scope with recorded findings. */
 export async function listScopes(client: pg.Client): Promise<string[]> {
-  const { rows } = await client.query<{ scope: string }>('select distinct scope from fapiao_guard.reconcile_findings order by scope');
+  const { rows } = await client.query<{ scope: string }>(
+    'select distinct scope from fapiao_guard.reconcile_findings order by scope',
+  );
   return rows.map((r) => r.scope);
 }
 
-async function acknowledgementsOf(client: pg.Client, findings: ReadonlyArray<{ scope: string; fingerprint: string }>, all: boolean): Promise<Map<string, NonNullable<StoredFinding['acknowledgements']>>> {
+async function acknowledgementsOf(
+  client: pg.Client,
+  findings: ReadonlyArray<{ scope: string; fingerprint: string }>,
+  all: boolean,
+): Promise<Map<string, NonNullable<StoredFinding['acknowledgements']>>> {
   const out = new Map<string, NonNullable<StoredFinding['acknowledgements']>>();
   if (findings.length === 0) return out;
-  const { rows } = await client.query<{ scope: string; fingerprint: string; acked_at: Date; acked_by: string; reason: string; ended_at: Date | null; end_reason: string | null }>(
+  const { rows } = await client.query<{
+    scope: string;
+    fingerprint: string;
+    acked_at: Date;
+    acked_by: string;
+    reason: string;
+    ended_at: Date | null;
+    end_reason: string | null;
+  }>(
     `select a.scope, a.fingerprint, a.acked_at, a.acked_by, a.reason, a.ended_at, a.end_reason
        from fapiao_guard.reconcile_finding_acks a
        join jsonb_to_recordset($1::jsonb) as f(scope text, fingerprint text) on f.scope = a.scope and f.fingerprint = a.fingerprint
@@ -318,7 +436,13 @@ async function acknowledgementsOf(client: pg.Client, findings: ReadonlyArray<{ s
   for (const r of rows) {
     const key = `${r.scope}\n${r.fingerprint}`;
     const list = out.get(key) ?? [];
-    list.push({ at: r.acked_at.toISOString(), by: r.acked_by, reason: r.reason, endedAt: r.ended_at ? r.ended_at.toISOString() : null, endReason: r.end_reason });
+    list.push({
+      at: r.acked_at.toISOString(),
+      by: r.acked_by,
+      reason: r.reason,
+      endedAt: r.ended_at ? r.ended_at.toISOString() : null,
+      endReason: r.end_reason,
+    });
     out.set(key, list);
   }
   return out;
@@ -329,24 +453,44 @@ async function acknowledgementsOf(client: pg.Client, findings: ReadonlyArray<{ s
  * least 4 digits) or by its invoice key. A finding acknowledged before gets the new reason; the
  * old acknowledgement is kept, ended.
  */
-export async function acknowledgeFinding(client: pg.Client, ref: string, ack: { reason: string; by: string; scope?: string; now?: Date }): Promise<StoredFinding> {
+export async function acknowledgeFinding(
+  client: pg.Client,
+  ref: string,
+  ack: { reason: string; by: string; scope?: string; now?: Date },
+): Promise<StoredFinding> {
   const open = await listFindings(client, { open: true, ...(ack.scope ? { scope: ack.scope } : {}) });
   const needle = ref.trim();
   const byId = /^[0-9a-f]{4,8}$/i.test(needle) ? open.filter((f) => f.id.startsWith(needle.toLowerCase())) : [];
   const matches = byId.length > 0 ? byId : open.filter((f) => f.key === needle);
   if (matches.length === 0) {
-    const resolved = (await listFindings(client, ack.scope ? { scope: ack.scope } : {})).filter((f) => f.id.startsWith(needle.toLowerCase()) || f.key === needle);
-    if (resolved.length > 0) throw new UsageError(`finding '${needle}' is resolved (${resolved[0]!.resolvedAt ?? ''}); only open findings are acknowledged`);
-    throw new UsageError(`no open finding '${needle}'${ack.scope ? ` in scope '${ack.scope}'` : ''}`, { hint: "'fapiao-guard findings --open' lists the ids" });
+    const resolved = (await listFindings(client, ack.scope ? { scope: ack.scope } : {})).filter(
+      (f) => f.id.startsWith(needle.toLowerCase()) || f.key === needle,
+    );
+    if (resolved.length > 0)
+      throw new UsageError(
+        `finding '${needle}' is resolved (${resolved[0]!.resolvedAt ?? ''}); only open findings are acknowledged`,
+      );
+    throw new UsageError(`no open finding '${needle}'${ack.scope ? ` in scope '${ack.scope}'` : ''}`, {
+      hint: "'fapiao-guard findings --open' lists the ids",
+    });
   }
   if (matches.length > 1) {
-    throw new UsageError(`'${needle}' names ${matches.length} open findings: ${matches.slice(0, 6).map((f) => `${f.id} (${f.kind} ${f.key || String(f.details.evidence.origin ?? '')})`).join(', ')}${matches.length > 6 ? ', …' : ''}`, { hint: 'give the id of one' });
+    throw new UsageError(
+      `'${needle}' names ${matches.length} open findings: ${matches
+        .slice(0, 6)
+        .map((f) => `${f.id} (${f.kind} ${f.key || String(f.details.evidence.origin ?? '')})`)
+        .join(', ')}${matches.length > 6 ? ', …' : ''}`,
+      { hint: 'give the id of one' },
+    );
   }
   const f = matches[0]!;
   const at = (ack.now ?? new Date()).toISOString();
   await client.query('begin');
   try {
-    await client.query(`update fapiao_guard.reconcile_finding_acks set ended_at = $3, end_reason = 'replaced by a later acknowledgement' where scope = $1 and fingerprint = $2 and ended_at is null`, [f.scope, f.fingerprint, at]);
+    await client.query(
+      `update fapiao_guard.reconcile_finding_acks set ended_at = $3, end_reason = 'replaced by a later acknowledgement' where scope = $1 and fingerprint = $2 and ended_at is null`,
+      [f.scope, f.fingerprint, at],
+    );
     await client.query(
       `insert into fapiao_guard.reconcile_finding_acks (scope, fingerprint, acked_at, acked_by, reason, acked_details) values ($1, $2, $3, $4, $5, $6)`,
       [f.scope, f.fingerprint, at, ack.by, ack.reason, JSON.stringify(findingSubstance(f.details))],

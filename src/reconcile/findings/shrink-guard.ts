@@ -14,7 +14,9 @@ export interface UpstreamShrink {
 }
 
 /** Upstream rows per day (partitions summed), as recorded in the run's summary. */
-export function rowsPerDay(days: ReadonlyArray<{ bucket: { day: string }; upstream: { count: number } }>): Record<string, number> {
+export function rowsPerDay(
+  days: ReadonlyArray<{ bucket: { day: string }; upstream: { count: number } }>,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const d of days) out[d.bucket.day] = (out[d.bucket.day] ?? 0) + d.upstream.count;
   return out;
@@ -24,7 +26,12 @@ export function rowsPerDay(days: ReadonlyArray<{ bucket: { day: string }; upstre
  * The shrink beyond `maxShrink` since the previous run, on the days of the previous run inside
  * this run's window (a day without rows now counts as zero), or undefined when there is none.
  */
-export function upstreamShrink(current: Readonly<Record<string, number>>, window: { from: string; to: string }, previous: { run: string; days: Readonly<Record<string, number>> } | undefined, maxShrink: number): UpstreamShrink | undefined {
+export function upstreamShrink(
+  current: Readonly<Record<string, number>>,
+  window: { from: string; to: string },
+  previous: { run: string; days: Readonly<Record<string, number>> } | undefined,
+  maxShrink: number,
+): UpstreamShrink | undefined {
   if (!previous) return undefined;
   let rows = 0;
   let previousRows = 0;

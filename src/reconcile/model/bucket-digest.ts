@@ -14,7 +14,12 @@ export function rowText(key: string, totalFen: number, status: string, extra = '
 
 /** The last 15 hex digits (60 bits) of md5: small enough that PostgreSQL sums them as bigint → numeric. */
 export function rowHash(key: string, totalFen: number, status: string, extra = ''): bigint {
-  return BigInt(`0x${createHash('md5').update(rowText(key, totalFen, status, extra)).digest('hex').slice(17)}`);
+  return BigInt(
+    `0x${createHash('md5')
+      .update(rowText(key, totalFen, status, extra))
+      .digest('hex')
+      .slice(17)}`,
+  );
 }
 
 /** The key-hash prefix that places a key in a sub-bucket (same on both sides whatever the amount). */
@@ -36,7 +41,13 @@ export function sqlRowHash(keyExpr: string, fenExpr: string, statusExpr: string,
  * such rows differ in the digest, after which they are listed and compared by canonical key, so
  * findings stay exact. Arguments are SQL expressions (code may be `null`).
  */
-export function sqlRowHashPg(codeExpr: string, numberExpr: string, statusHashExpr: string, amountExpr: string, extraExpr?: string): string {
+export function sqlRowHashPg(
+  codeExpr: string,
+  numberExpr: string,
+  statusHashExpr: string,
+  amountExpr: string,
+  extraExpr?: string,
+): string {
   const bp = (e: string): string => `coalesce((${e})::text, '')::bpchar`;
   const base = `hashbpcharextended(${bp(numberExpr)}, hashbpcharextended(${bp(codeExpr)}, hash_numeric_extended(${amountExpr}, ${statusHashExpr})))`;
   // the detail fields' own chained hash (pg-sql.ts extraHash), a bigint both sides compute with the same SQL
@@ -54,7 +65,8 @@ export function emptyDigest(bucket: BucketRef): Digest {
 export function addRow(d: Digest, inv: Invoice, fields: readonly DetailField[] = []): void {
   d.count += 1;
   d.sumFen += BigInt(inv.totalFen);
-  if (d.hash !== null) d.hash += rowHash(inv.key, inv.totalFen, inv.status, fields.length > 0 ? fieldsText(inv, fields) : '');
+  if (d.hash !== null)
+    d.hash += rowHash(inv.key, inv.totalFen, inv.status, fields.length > 0 ? fieldsText(inv, fields) : '');
 }
 
 /** Digests are additive: a day is the sum of its hours. */
@@ -89,7 +101,11 @@ export function inBucket(inv: Invoice, b: BucketRef): boolean {
 }
 
 /** Group rows into digests by a bucket function. */
-export function digestRows(rows: Iterable<Invoice>, bucketOf: (inv: Invoice) => BucketRef, fields: readonly DetailField[] = []): Digest[] {
+export function digestRows(
+  rows: Iterable<Invoice>,
+  bucketOf: (inv: Invoice) => BucketRef,
+  fields: readonly DetailField[] = [],
+): Digest[] {
   const out = new Map<string, Digest>();
   for (const inv of rows) {
     const b = bucketOf(inv);

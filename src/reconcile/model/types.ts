@@ -1,12 +1,30 @@
 // The vocabulary of reconciliation: invoices as both sides see them, buckets and their digests,
 // findings. Pure data; amounts are integer fen (safe integers), sums are bigint.
 
-export const CANONICAL_STATUSES = ['valid', 'voided', 'red_flushed', 'partially_red_flushed', 'out_of_control', 'abnormal'] as const;
+export const CANONICAL_STATUSES = [
+  'valid',
+  'voided',
+  'red_flushed',
+  'partially_red_flushed',
+  'out_of_control',
+  'abnormal',
+] as const;
 export type CanonicalStatus = (typeof CANONICAL_STATUSES)[number];
 
 export const FINDING_KINDS = [
-  'missing', 'extra', 'amount_mismatch', 'tax_mismatch', 'party_mismatch', 'status_mismatch', 'date_mismatch', 'time_mismatch',
-  'duplicate', 'duplicate_line', 'red_letter', 'red_letter_unpaired', 'invalid_input',
+  'missing',
+  'extra',
+  'amount_mismatch',
+  'tax_mismatch',
+  'party_mismatch',
+  'status_mismatch',
+  'date_mismatch',
+  'time_mismatch',
+  'duplicate',
+  'duplicate_line',
+  'red_letter',
+  'red_letter_unpaired',
+  'invalid_input',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 /** pending_sync: issued within the sync lag; probable_typo: a missing and an extra one edit apart; in_backup: a missing invoice a backup still holds (lost locally after it) */
@@ -16,7 +34,16 @@ export type FindingCause = 'pending_sync' | 'probable_typo' | 'in_backup';
  * receipt time a few seconds off), red_letter (a red-letter invoice paired with the one it offsets).
  */
 export const DEFAULT_FAIL_ON: readonly FindingKind[] = [
-  'missing', 'extra', 'amount_mismatch', 'tax_mismatch', 'party_mismatch', 'status_mismatch', 'date_mismatch', 'duplicate', 'duplicate_line', 'red_letter_unpaired',
+  'missing',
+  'extra',
+  'amount_mismatch',
+  'tax_mismatch',
+  'party_mismatch',
+  'status_mismatch',
+  'date_mismatch',
+  'duplicate',
+  'duplicate_line',
+  'red_letter_unpaired',
 ];
 
 /** One invoice as a source reports it, after mapping and validation. */
@@ -162,7 +189,12 @@ export type SplitLevel = { by: 'hour' } | { by: 'prefix'; length: number };
  */
 export interface SlotSource {
   /** per hour × partition digests, bucket `{day, hour[, partition]}`; undefined when the zone's offsets are not whole minutes (the engine then drills down instead) */
-  digests(window: Window, partition: boolean, method: HashMethod, fields?: readonly DetailField[]): Promise<Digest[] | undefined>;
+  digests(
+    window: Window,
+    partition: boolean,
+    method: HashMethod,
+    fields?: readonly DetailField[],
+  ): Promise<Digest[] | undefined>;
   /** the minute digests (bucket gains `minute`) of an hour the last digests call returned */
   minutes(hour: BucketRef): Digest[];
   /** every invoice in these minutes (all partitions) */
@@ -175,9 +207,19 @@ export interface InvoiceSource {
   /** hash methods this source can compute besides md5 (which every source computes) */
   readonly hashMethods?: readonly HashMethod[];
   /** digests for the window, per day × partition, and per hour where that is cheap */
-  windowDigests(window: Window, partition: boolean, method?: HashMethod, fields?: readonly DetailField[]): Promise<{ days: Digest[]; hours?: Digest[] }>;
+  windowDigests(
+    window: Window,
+    partition: boolean,
+    method?: HashMethod,
+    fields?: readonly DetailField[],
+  ): Promise<{ days: Digest[]; hours?: Digest[] }>;
   /** digests of the children of a bucket */
-  splitDigests(bucket: BucketRef, level: SplitLevel, method?: HashMethod, fields?: readonly DetailField[]): Promise<Digest[]>;
+  splitDigests(
+    bucket: BucketRef,
+    level: SplitLevel,
+    method?: HashMethod,
+    fields?: readonly DetailField[],
+  ): Promise<Digest[]>;
   /** present when the source can digest by minute slot in one pass (PostgreSQL with a time column) */
   readonly slots?: SlotSource;
   /** every invoice in a bucket */

@@ -7,7 +7,11 @@ const OK: Check = { ok: true };
 const SCIENTIFIC = /^[+-]?\d+(\.\d+)?[eE][+-]?\d+$/;
 
 function excelScientific(field: string, text: string): Check | undefined {
-  if (SCIENTIFIC.test(text)) return { ok: false, error: `${field} '${text}' is in scientific notation: Excel kept 15 significant digits and dropped the rest (re-export it as text)` };
+  if (SCIENTIFIC.test(text))
+    return {
+      ok: false,
+      error: `${field} '${text}' is in scientific notation: Excel kept 15 significant digits and dropped the rest (re-export it as text)`,
+    };
   return undefined;
 }
 
@@ -17,9 +21,14 @@ export function checkCode(code: string): Check {
   const sci = excelScientific('code', code);
   if (sci) return sci;
   if (!/^\d+$/.test(code)) return { ok: false, error: `code '${code}' must be digits only` };
-  if (code.length === 12) return /^[01]/.test(code) ? OK : { ok: false, error: `12-digit code '${code}' must start with 0 or 1` };
+  if (code.length === 12)
+    return /^[01]/.test(code) ? OK : { ok: false, error: `12-digit code '${code}' must start with 0 or 1` };
   if (code.length === 10) return OK;
-  if (code.length === 11 || code.length === 9) return { ok: false, error: `code '${code}' has ${code.length} digits: a leading zero was probably lost (Excel), expected ${code.length + 1}` };
+  if (code.length === 11 || code.length === 9)
+    return {
+      ok: false,
+      error: `code '${code}' has ${code.length} digits: a leading zero was probably lost (Excel), expected ${code.length + 1}`,
+    };
   return { ok: false, error: `code '${code}' has ${code.length} digits (expected 10 or 12)` };
 }
 
@@ -31,16 +40,25 @@ export function checkNumber(number: string, code: string): Check {
   if (!/^\d+$/.test(number)) return { ok: false, error: `number '${number}' must be digits only` };
   if (number.length === 20) {
     // Excel shows a 20-digit number as 15 significant digits followed by zeros
-    if (/0{5}$/.test(number)) return { ok: true, warning: `20-digit number '${number}' ends in five zeros: check that Excel did not round it` };
+    if (/0{5}$/.test(number))
+      return { ok: true, warning: `20-digit number '${number}' ends in five zeros: check that Excel did not round it` };
     return OK;
   }
   if (code === '') {
-    if (number.length > 15 && number.length < 20) return { ok: false, error: `数电 number '${number}' has ${number.length} digits (expected 20): damaged by Excel?` };
+    if (number.length > 15 && number.length < 20)
+      return {
+        ok: false,
+        error: `数电 number '${number}' has ${number.length} digits (expected 20): damaged by Excel?`,
+      };
     if (number.length === 8) return { ok: false, error: `8-digit number '${number}' has no invoice code` };
     return { ok: false, error: `number '${number}' has ${number.length} digits (expected 20 for a 数电 invoice)` };
   }
   if (number.length === 8) return OK;
-  if (number.length < 8) return { ok: false, error: `number '${number}' has ${number.length} digits: leading zeros were probably lost (Excel), expected 8` };
+  if (number.length < 8)
+    return {
+      ok: false,
+      error: `number '${number}' has ${number.length} digits: leading zeros were probably lost (Excel), expected 8`,
+    };
   return { ok: false, error: `number '${number}' has ${number.length} digits (expected 8 with a code, 20 without)` };
 }
 
@@ -48,7 +66,12 @@ export function checkNumber(number: string, code: string): Check {
 export function checkDigitalYear(number: string, issueYear: number): Check {
   if (!/^\d{20}$/.test(number)) return OK;
   const yy = String(issueYear % 100).padStart(2, '0');
-  return number.slice(0, 2) === yy ? OK : { ok: true, warning: `数电 number '${number}' starts with '${number.slice(0, 2)}' but the invoice was issued in ${issueYear}` };
+  return number.slice(0, 2) === yy
+    ? OK
+    : {
+        ok: true,
+        warning: `数电 number '${number}' starts with '${number.slice(0, 2)}' but the invoice was issued in ${issueYear}`,
+      };
 }
 
 // GB 32100-2015: 31 symbols, 0-9 then A-Z without I O Z S V.
@@ -72,11 +95,14 @@ export function checkTaxId(id: string, field: string): Check {
   const sci = excelScientific(field, id);
   if (sci) return sci;
   if (!/^[0-9A-Z]+$/.test(id)) return { ok: false, error: `${field} '${id}' must be digits and capital letters` };
-  if (![15, 17, 18, 20].includes(id.length)) return { ok: false, error: `${field} '${id}' has ${id.length} characters (expected 15, 17, 18 or 20)` };
+  if (![15, 17, 18, 20].includes(id.length))
+    return { ok: false, error: `${field} '${id}' has ${id.length} characters (expected 15, 17, 18 or 20)` };
   if (id.length === 18) {
     const expected = gb32100CheckChar(id.slice(0, 17));
-    if (expected === undefined) return { ok: true, warning: `${field} '${id}' uses characters outside the GB 32100 alphabet` };
-    if (expected !== id[17]) return { ok: true, warning: `${field} '${id}' fails the GB 32100 check character (expected '${expected}')` };
+    if (expected === undefined)
+      return { ok: true, warning: `${field} '${id}' uses characters outside the GB 32100 alphabet` };
+    if (expected !== id[17])
+      return { ok: true, warning: `${field} '${id}' fails the GB 32100 check character (expected '${expected}')` };
   }
   return OK;
 }
@@ -88,7 +114,10 @@ export type AmountResult = { ok: true; fen: number } | { ok: false; error: strin
  * except float noise in an xlsx numeric cell (`112.99999999999999`), which Excel itself wrote.
  */
 export function parseAmountFen(text: string, field: string, options: { numericCell?: boolean } = {}): AmountResult {
-  let t = text.trim().replace(/^[¥￥]/, '').replace(/,/g, '');
+  let t = text
+    .trim()
+    .replace(/^[¥￥]/, '')
+    .replace(/,/g, '');
   if (t === '') return { ok: false, error: `${field} is empty` };
   if (options.numericCell && /^-?\d+\.\d{3,}$|[eE]/.test(t)) {
     const n = Number(t);

@@ -7,14 +7,40 @@ import { FINDING_ROLES, type FindingRole, type ReconcileReport, type ReportFindi
 import { sealText } from './report-render.js';
 import { formatSeconds } from '../../core/config/duration.js';
 import { ackState } from '../findings/acknowledgement-text.js';
-import { type ReportLanguage, type MessageId, SENTENCES, causeMeaning, causeName, kindName, msg, statusName } from './report-i18n.js';
-import { ackText, evidenceItems, fieldsSentence, languageOf, lookupIncomplete, lookupSentence, yuan, zoned } from './report-text.js';
+import {
+  type ReportLanguage,
+  type MessageId,
+  SENTENCES,
+  causeMeaning,
+  causeName,
+  kindName,
+  msg,
+  statusName,
+} from './report-i18n.js';
+import {
+  ackText,
+  evidenceItems,
+  fieldsSentence,
+  languageOf,
+  lookupIncomplete,
+  lookupSentence,
+  yuan,
+  zoned,
+} from './report-text.js';
 
 export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
-const ROLE_TEXT: Record<FindingRole, MessageId> = { failing: 'failing', acknowledged: 'acknowledged', pending_sync: 'informational', not_in_fail_on: 'notInFailOn' };
+const ROLE_TEXT: Record<FindingRole, MessageId> = {
+  failing: 'failing',
+  acknowledged: 'acknowledged',
+  pending_sync: 'informational',
+  not_in_fail_on: 'notInFailOn',
+};
 
 function chart(report: ReconcileReport, lang: ReportLanguage): string {
   const days = report.days;
@@ -43,7 +69,8 @@ function chart(report: ReconcileReport, lang: ReportLanguage): string {
 }
 
 const num = (v: unknown): string => `<td class="num">${esc(v)}</td>`;
-const th = (lang: ReportLanguage, id: MessageId, cls = ''): string => `<th${cls ? ` class="${cls}"` : ''}>${esc(msg(lang, id))}</th>`;
+const th = (lang: ReportLanguage, id: MessageId, cls = ''): string =>
+  `<th${cls ? ` class="${cls}"` : ''}>${esc(msg(lang, id))}</th>`;
 
 function dayTable(report: ReconcileReport, lang: ReportLanguage): string {
   if (report.days.length === 0) return '';
@@ -63,7 +90,10 @@ function sellerTable(report: ReconcileReport, lang: ReportLanguage): string {
       .map(([k, n]) => `${kindName(lang, k)} ${n}`)
       .join('<br>');
   const head = `<tr>${th(lang, 'seller')}${th(lang, 'findings', 'num')}${th(lang, 'failing', 'num')}${th(lang, 'kind')}<th class="num">${esc(msg(lang, 'upstream'))} ${esc(msg(lang, 'totalYuan'))}</th><th class="num">${esc(msg(lang, 'local'))} ${esc(msg(lang, 'totalYuan'))}</th></tr>`;
-  const rows = sellers.map((s) => `<tr><td class="key">${esc(s.sellerTaxId)}</td>${num(s.findings)}${num(s.failing)}<td>${kinds(s).split('<br>').map(esc).join('<br>')}</td>${num(yuan(s.upstreamFen))}${num(yuan(s.localFen))}</tr>`);
+  const rows = sellers.map(
+    (s) =>
+      `<tr><td class="key">${esc(s.sellerTaxId)}</td>${num(s.findings)}${num(s.failing)}<td>${kinds(s).split('<br>').map(esc).join('<br>')}</td>${num(yuan(s.upstreamFen))}${num(yuan(s.localFen))}</tr>`,
+  );
   return `<table>${head}${rows.join('')}</table><p><small>${esc(msg(lang, 'perSellerNote'))}</small></p>`;
 }
 
@@ -76,21 +106,32 @@ function summary(report: ReconcileReport, lang: ReportLanguage): string {
     [msg(lang, 'local'), rows?.local, s.local],
   ] as const;
   const rowsTable = `<table class="rows"><tr>${th(lang, 'side')}${th(lang, 'rowsRead', 'num')}${th(lang, 'rejected', 'num')}${th(lang, 'accepted', 'num')}${th(lang, 'duplicateRows', 'num')}${th(lang, 'distinct', 'num')}${th(lang, 'totalYuan', 'num')}</tr>${sides
-    .map(([name, c, t]) => `<tr><th>${esc(name)}</th>${num(c?.read ?? t.count)}${num(c?.rejected ?? '')}${num(c?.accepted ?? t.count)}${num(c?.duplicateRows ?? '')}${num(c?.distinct ?? '')}${num(yuan(t.totalFen))}</tr>`)
+    .map(
+      ([name, c, t]) =>
+        `<tr><th>${esc(name)}</th>${num(c?.read ?? t.count)}${num(c?.rejected ?? '')}${num(c?.accepted ?? t.count)}${num(c?.duplicateRows ?? '')}${num(c?.distinct ?? '')}${num(yuan(t.totalFen))}</tr>`,
+    )
     .join('')}</table>`;
   const up = rows?.upstream;
-  const rowsSentence = up ? `<p>${esc(SENTENCES.rowsAddUp[lang](up.read, up.rejected, up.accepted, up.duplicateRows, up.distinct))}</p>` : '';
+  const rowsSentence = up
+    ? `<p>${esc(SENTENCES.rowsAddUp[lang](up.read, up.rejected, up.accepted, up.duplicateRows, up.distinct))}</p>`
+    : '';
   // every finding by kind, split into failing and informational: the columns add up
   const roles = s.roles;
   const kinds = Object.entries(s.findings).filter(([, n]) => n > 0);
   const failingOf = (k: string): number => (s.failingByKind as Record<string, number> | undefined)?.[k] ?? 0;
-  const kindRows = kinds.map(([k, n]) => `<tr><td>${esc(kindName(lang, k))} <small class="key">${esc(k)}</small></td>${num(n)}${num(failingOf(k))}${num(n - failingOf(k))}</tr>`);
+  const kindRows = kinds.map(
+    ([k, n]) =>
+      `<tr><td>${esc(kindName(lang, k))} <small class="key">${esc(k)}</small></td>${num(n)}${num(failingOf(k))}${num(n - failingOf(k))}</tr>`,
+  );
   const total = report.findings.length;
   const failing = roles?.failing ?? s.failing;
   const findingsTable = `<table class="kinds"><tr>${th(lang, 'kind')}${th(lang, 'all', 'num')}${th(lang, 'failing', 'num')}${th(lang, 'informational', 'num')}</tr>${kindRows.length ? kindRows.join('') : `<tr><td colspan="4">${esc(msg(lang, 'none'))}</td></tr>`}<tr class="total"><th>${esc(msg(lang, 'total'))}</th>${num(total)}${num(failing)}${num(total - failing)}</tr></table>`;
   const roleList = roles
     ? `<ul class="roles">${FINDING_ROLES.filter((x) => x !== 'failing' && roles[x] > 0)
-        .map((x) => `<li>${esc(x === 'pending_sync' ? causeName(lang, 'pending_sync') : msg(lang, ROLE_TEXT[x]))}: ${esc(roles[x])}${x === 'not_in_fail_on' ? ` <small>(failOn: ${esc(r.parameters.failOn.join(', '))})</small>` : ''}</li>`)
+        .map(
+          (x) =>
+            `<li>${esc(x === 'pending_sync' ? causeName(lang, 'pending_sync') : msg(lang, ROLE_TEXT[x]))}: ${esc(roles[x])}${x === 'not_in_fail_on' ? ` <small>(failOn: ${esc(r.parameters.failOn.join(', '))})</small>` : ''}</li>`,
+        )
         .join('')}</ul>`
     : '';
   return `${rowsTable}${rowsSentence}${findingsTable}<p>${esc(SENTENCES.findingsAddUp[lang](total, failing, total - failing))}</p>${roleList}`;
@@ -102,11 +143,20 @@ function side(v: ReportFinding['upstream'], lang: ReportLanguage, tz: string): s
 }
 
 function findingRow(f: ReportFinding, lang: ReportLanguage, tz: string, lookup: BackupLookupInfo | undefined): string {
-  const items = evidenceItems(lang, f.evidence, tz, yuan, lookup).map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`);
-  const row = f.evidence.row && typeof f.evidence.row === 'object' ? `<li><b>${esc(msg(lang, 'evidence'))}</b>: <code>${esc(JSON.stringify(f.evidence.row))}</code></li>` : '';
+  const items = evidenceItems(lang, f.evidence, tz, yuan, lookup).map(
+    ([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`,
+  );
+  const row =
+    f.evidence.row && typeof f.evidence.row === 'object'
+      ? `<li><b>${esc(msg(lang, 'evidence'))}</b>: <code>${esc(JSON.stringify(f.evidence.row))}</code></li>`
+      : '';
   const shown = shownCause(f);
-  const cause = shown ? `<br><i class="cause c-${esc(shown)}">${esc(causeName(lang, shown))}</i><br><small>${esc(causeMeaning(lang, shown))}</small>` : '';
-  const seen = f.firstSeen ? `<small>${esc(SENTENCES.findingsFirstSeen[lang](zoned(f.firstSeen, tz), f.timesSeen ?? 1))}</small>` : '';
+  const cause = shown
+    ? `<br><i class="cause c-${esc(shown)}">${esc(causeName(lang, shown))}</i><br><small>${esc(causeMeaning(lang, shown))}</small>`
+    : '';
+  const seen = f.firstSeen
+    ? `<small>${esc(SENTENCES.findingsFirstSeen[lang](zoned(f.firstSeen, tz), f.timesSeen ?? 1))}</small>`
+    : '';
   const ack = ackState(f) ? `<p class="${ackState(f)}"><b>${esc(ackText(lang, f, tz))}</b></p>` : '';
   return `<tr class="k-${esc(f.kind)}${f.acknowledgement ? ' acknowledged' : ''}"><td>${f.id ? `<small class="key">${esc(f.id)}</small><br>` : ''}${esc(kindName(lang, f.kind))}${cause}</td><td class="key">${esc(f.key)}</td><td class="day">${esc(f.day ?? '')}</td><td class="side">${side(f.upstream, lang, tz)}</td><td class="side">${side(f.local, lang, tz)}</td><td><ul>${items.join('')}${row}</ul>${seen}${ack}</td></tr>`;
 }
@@ -115,13 +165,19 @@ function verdict(report: ReconcileReport, lang: ReportLanguage): string {
   const s = report.summary;
   const r = report.run;
   const parts = [
-    s.upstreamShrank ? `<p class="bad"><b>${esc(msg(lang, 'upstreamShrank'))}</b> ${esc(s.upstreamShrank.message)}.</p>` : '',
+    s.upstreamShrank
+      ? `<p class="bad"><b>${esc(msg(lang, 'upstreamShrank'))}</b> ${esc(s.upstreamShrank.message)}.</p>`
+      : '',
     `<p class="${s.ok ? 'ok' : 'bad'}"><b>${esc(s.ok ? SENTENCES.verdictOk[lang]() : SENTENCES.verdictFailing[lang](s.roles?.failing ?? s.failing))}</b>`,
     s.acknowledged ? ` ${esc(SENTENCES.acknowledged[lang](s.acknowledged))}` : '',
-    s.pendingSync > 0 ? ` ${esc(SENTENCES.pendingSync[lang](s.pendingSync, formatSeconds(r.parameters.syncLagSeconds)))}` : '',
+    s.pendingSync > 0
+      ? ` ${esc(SENTENCES.pendingSync[lang](s.pendingSync, formatSeconds(r.parameters.syncLagSeconds)))}`
+      : '',
     s.inBackup > 0 ? ` ${esc(SENTENCES.inBackup[lang](s.inBackup))}` : '',
     '</p>',
-    lookupIncomplete(r.parameters.backupLookup) ? `<p class="warn"><b>${esc(msg(lang, 'backupLookup'))}:</b> ${esc(lookupSentence(lang, r.parameters.backupLookup!))}</p>` : '',
+    lookupIncomplete(r.parameters.backupLookup)
+      ? `<p class="warn"><b>${esc(msg(lang, 'backupLookup'))}:</b> ${esc(lookupSentence(lang, r.parameters.backupLookup!))}</p>`
+      : '',
   ];
   return parts.join('');
 }

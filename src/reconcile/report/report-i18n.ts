@@ -20,7 +20,10 @@ export const KIND_NAMES: Record<FindingKind, Text> = {
   time_mismatch: { 'zh-CN': '开票时间不一致（同日）', en: 'issue time differs (same day)' },
   duplicate_line: { 'zh-CN': '导出文件中明细行重复', en: 'identical line repeated in the export' },
   red_letter: { 'zh-CN': '红字发票已匹配对应蓝字发票', en: 'red-letter invoice paired with the invoice it offsets' },
-  red_letter_unpaired: { 'zh-CN': '红字发票未找到对应蓝字发票', en: 'red-letter invoice without the invoice it offsets' },
+  red_letter_unpaired: {
+    'zh-CN': '红字发票未找到对应蓝字发票',
+    en: 'red-letter invoice without the invoice it offsets',
+  },
 };
 
 /** A finding's cause, or not_looked_up: what reports show for a missing invoice the backups were not searched for. */
@@ -29,19 +32,31 @@ export type ShownCause = FindingCause | 'not_looked_up';
 export const CAUSE_NAMES: Record<ShownCause, { name: Text; meaning: Text }> = {
   pending_sync: {
     name: { 'zh-CN': '待同步', en: 'pending sync' },
-    meaning: { 'zh-CN': '在同步延迟内开具，本地尚未到期，不计为失败', en: 'issued within the sync lag: not due locally yet, not failing' },
+    meaning: {
+      'zh-CN': '在同步延迟内开具，本地尚未到期，不计为失败',
+      en: 'issued within the sync lag: not due locally yet, not failing',
+    },
   },
   probable_typo: {
     name: { 'zh-CN': '疑似录入错误', en: 'probable typo' },
-    meaning: { 'zh-CN': '与另一方的一张发票只差一个字符，金额和日期相同', en: 'one typing error away from an invoice on the other side, same amount and day' },
+    meaning: {
+      'zh-CN': '与另一方的一张发票只差一个字符，金额和日期相同',
+      en: 'one typing error away from an invoice on the other side, same amount and day',
+    },
   },
   in_backup: {
     name: { 'zh-CN': '备份中仍有', en: 'still in a backup' },
-    meaning: { 'zh-CN': '该发票曾进入本地数据库，在证据所列备份之后丢失：请从该备份恢复', en: 'it reached the local database and was lost after the backup named in the evidence: restore it from there' },
+    meaning: {
+      'zh-CN': '该发票曾进入本地数据库，在证据所列备份之后丢失：请从该备份恢复',
+      en: 'it reached the local database and was lost after the backup named in the evidence: restore it from there',
+    },
   },
   not_looked_up: {
     name: { 'zh-CN': '未查备份', en: 'not looked up' },
-    meaning: { 'zh-CN': '未在备份中查找（原因见证据）：无法判断它是否曾到达本地', en: 'the backups were not searched (why: see the evidence): whether it ever arrived locally is unknown' },
+    meaning: {
+      'zh-CN': '未在备份中查找（原因见证据）：无法判断它是否曾到达本地',
+      en: 'the backups were not searched (why: see the evidence): whether it ever arrived locally is unknown',
+    },
   },
 };
 
@@ -93,15 +108,23 @@ export const EVIDENCE_NAMES: Record<string, Text> = {
 export const REASONS: ReadonlyArray<{ en: RegExp; 'zh-CN': (m: RegExpMatchArray) => string }> = [
   { en: /^upstream has the invoice, the local table does not$/, 'zh-CN': () => '上游有此发票，本地表没有' },
   { en: /^the local table has the invoice, upstream does not$/, 'zh-CN': () => '本地表有此发票，上游没有' },
-  { en: /^the local table has '(.+)', one typing error away, with the same amount and day$/, 'zh-CN': (m) => `本地表有 '${m[1]}'，只差一个字符，金额和日期相同` },
-  { en: /^upstream has '(.+)', one typing error away, with the same amount and day$/, 'zh-CN': (m) => `上游有 '${m[1]}'，只差一个字符，金额和日期相同` },
+  {
+    en: /^the local table has '(.+)', one typing error away, with the same amount and day$/,
+    'zh-CN': (m) => `本地表有 '${m[1]}'，只差一个字符，金额和日期相同`,
+  },
+  {
+    en: /^upstream has '(.+)', one typing error away, with the same amount and day$/,
+    'zh-CN': (m) => `上游有 '${m[1]}'，只差一个字符，金额和日期相同`,
+  },
   {
     en: /^the local table had the invoice in backup (\S+?)(?: but not in the next one, (\S+))?: it was lost after that backup; restore it from there$/,
-    'zh-CN': (m) => `本地表在备份 ${m[1]} 中有此发票${m[2] ? `，下一个备份 ${m[2]} 中已没有` : ''}：它在该备份之后丢失，请从该备份恢复`,
+    'zh-CN': (m) =>
+      `本地表在备份 ${m[1]} 中有此发票${m[2] ? `，下一个备份 ${m[2]} 中已没有` : ''}：它在该备份之后丢失，请从该备份恢复`,
   },
   {
     en: /^upstream has this invoice, but its row was rejected as damaged \(same seller, issue time and total\): fix the export; the invoice is probably not missing upstream$/,
-    'zh-CN': () => '上游有此发票，但其数据行因损坏被拒（销方、开票时间和价税合计相同）：请修正导出文件；该发票很可能并未在上游缺失',
+    'zh-CN': () =>
+      '上游有此发票，但其数据行因损坏被拒（销方、开票时间和价税合计相同）：请修正导出文件；该发票很可能并未在上游缺失',
   },
   { en: /^backups that could not be read: (.+)$/, 'zh-CN': (m) => `以下备份无法读取：${m[1]}` },
 ];
@@ -141,7 +164,10 @@ export const LOOKUP_SKIPS: Record<string, Text> = {
     en: 'the local side is not the table of a configured target (given as a query, say), so no backup carries a key index of it',
   },
   nothing_to_look_up: { 'zh-CN': '没有需要查找的缺失发票', en: 'no missing invoices to look up' },
-  no_identity: { 'zh-CN': '未配置 encryption.identityFile：发票号码索引是加密的', en: 'no encryption.identityFile configured: the key indexes are encrypted' },
+  no_identity: {
+    'zh-CN': '未配置 encryption.identityFile：发票号码索引是加密的',
+    en: 'no encryption.identityFile configured: the key indexes are encrypted',
+  },
   identity_unreadable: { 'zh-CN': '私钥文件无法读取', en: 'the identity file cannot be read' },
   repository_unreadable: { 'zh-CN': '备份仓库无法列出', en: 'the repository cannot be listed' },
   no_key_index: { 'zh-CN': '尚无带发票号码索引的备份', en: 'no backup has an invoice key index yet' },
@@ -207,7 +233,10 @@ const M = {
   work: { 'zh-CN': '工作量', en: 'work' },
   tool: { 'zh-CN': '工具', en: 'tool' },
   jsonSha: { 'zh-CN': 'JSON 报告 sha256', en: 'JSON report sha256' },
-  sealNote: { 'zh-CN': '本文件最后一行是其前面全部字节的 sha256。', en: 'The last line of this file holds the sha256 of every byte before it.' },
+  sealNote: {
+    'zh-CN': '本文件最后一行是其前面全部字节的 sha256。',
+    en: 'The last line of this file holds the sha256 of every byte before it.',
+  },
   noInvoices: { 'zh-CN': '此期间两方都没有发票。', en: 'No invoices on either side in this window.' },
   chartLegendDiff: { 'zh-CN': '有差异的日期（悬停查看数字）', en: 'day with differences (hover a bar for numbers)' },
   upstreamShrank: { 'zh-CN': '上游数据减少，本次未将任何差异标为已解决。', en: 'Upstream shrank — nothing resolved.' },
@@ -223,10 +252,15 @@ export const MESSAGES: Readonly<Record<MessageId, Text>> = M;
 /** Sentences with numbers: one function per language, so word order and plurals stay natural. */
 export const SENTENCES = {
   verdictOk: { 'zh-CN': () => '没有导致失败的差异。', en: () => 'No findings that fail the run.' },
-  verdictFailing: { 'zh-CN': (n: number) => `${n} 项差异需要处理。`, en: (n: number) => `${n} finding(s) need attention.` },
+  verdictFailing: {
+    'zh-CN': (n: number) => `${n} 项差异需要处理。`,
+    en: (n: number) => `${n} finding(s) need attention.`,
+  },
   findingsAddUp: {
-    'zh-CN': (total: number, failing: number, info: number) => `共 ${total} 项差异 = ${failing} 项需处理 + ${info} 项仅供参考。`,
-    en: (total: number, failing: number, info: number) => `${total} finding(s) in all = ${failing} failing + ${info} informational.`,
+    'zh-CN': (total: number, failing: number, info: number) =>
+      `共 ${total} 项差异 = ${failing} 项需处理 + ${info} 项仅供参考。`,
+    en: (total: number, failing: number, info: number) =>
+      `${total} finding(s) in all = ${failing} failing + ${info} informational.`,
   },
   rowsAddUp: {
     'zh-CN': (read: number, rejected: number, accepted: number, dup: number, distinct: number) =>
@@ -240,7 +274,8 @@ export const SENTENCES = {
   },
   inBackup: {
     'zh-CN': (n: number) => `${n} 张缺失发票仍在备份中：它们曾进入本地数据库，之后丢失（每项证据列出可恢复的备份）。`,
-    en: (n: number) => `${n} missing invoice(s) are still in a backup: they reached the local database and were lost after it (each finding names the backup to restore from).`,
+    en: (n: number) =>
+      `${n} missing invoice(s) are still in a backup: they reached the local database and were lost after it (each finding names the backup to restore from).`,
   },
   acknowledged: {
     'zh-CN': (n: number) => `${n} 项已确认的差异不再导致失败；每项注明确认人和理由。`,
@@ -248,11 +283,13 @@ export const SENTENCES = {
   },
   lookupSkipped: {
     'zh-CN': (why: string) => `未在备份中查找缺失发票：${why}。缺失发票的原因标为“未查备份”，不表示它们从未到达本地。`,
-    en: (why: string) => `Missing invoices were not looked up in the backups: ${why}. Their cause reads "not looked up"; it does not mean they never arrived.`,
+    en: (why: string) =>
+      `Missing invoices were not looked up in the backups: ${why}. Their cause reads "not looked up"; it does not mean they never arrived.`,
   },
   lookupPartial: {
     'zh-CN': (problems: string) => `备份查找不完整，以下备份无法读取：${problems}。未找到的缺失发票标为“未查备份”。`,
-    en: (problems: string) => `The backup lookup was partial; these backups could not be read: ${problems}. Missing invoices not found are marked "not looked up".`,
+    en: (problems: string) =>
+      `The backup lookup was partial; these backups could not be read: ${problems}. Missing invoices not found are marked "not looked up".`,
   },
   lookupDone: {
     'zh-CN': (found: number, searched: number, target: string, limit: number, ids: string) =>
@@ -269,8 +306,10 @@ export const SENTENCES = {
     en: (at: string, by: string, changes: string) => `reopened ${at}: changed since acknowledged by ${by} (${changes})`,
   },
   work: {
-    'zh-CN': (buckets: number, differing: number, listed: number, up: number, lo: number) => `${buckets} 个日桶，${differing} 个不一致，列出 ${listed} 个；列出行数 上游 ${up} / 本地 ${lo}`,
-    en: (buckets: number, differing: number, listed: number, up: number, lo: number) => `${buckets} day buckets, ${differing} differing, ${listed} listed, rows listed ${up} upstream / ${lo} local`,
+    'zh-CN': (buckets: number, differing: number, listed: number, up: number, lo: number) =>
+      `${buckets} 个日桶，${differing} 个不一致，列出 ${listed} 个；列出行数 上游 ${up} / 本地 ${lo}`,
+    en: (buckets: number, differing: number, listed: number, up: number, lo: number) =>
+      `${buckets} day buckets, ${differing} differing, ${listed} listed, rows listed ${up} upstream / ${lo} local`,
   },
   findingsFirstSeen: {
     'zh-CN': (at: string, n: number) => `首次发现 ${at}，共 ${n} 次`,

@@ -50,7 +50,27 @@ export function guard(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-const CSV_COLUMNS: MessageId[] = ['kind', 'cause', 'key', 'day', 'upstream', 'local', 'status', 'status', 'issuedAt', 'issuedAt', 'seller', 'origin', 'firstSeen', 'evidence', 'findingId', 'ackState', 'ackBy', 'ackAt', 'ackReason'];
+const CSV_COLUMNS: MessageId[] = [
+  'kind',
+  'cause',
+  'key',
+  'day',
+  'upstream',
+  'local',
+  'status',
+  'status',
+  'issuedAt',
+  'issuedAt',
+  'seller',
+  'origin',
+  'firstSeen',
+  'evidence',
+  'findingId',
+  'ackState',
+  'ackBy',
+  'ackAt',
+  'ackReason',
+];
 /** which side a column is of (the names say it: 上游状态, local status) */
 const CSV_SIDE = [0, 0, 0, 0, 1, 2, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
@@ -65,7 +85,12 @@ function csvHeader(lang: ReportLanguage): string[] {
   return [...CSV_COLUMNS.map((id, i) => side(i, msg(lang, id))), 'kind_id', 'cause_id'];
 }
 
-function evidenceText(f: ReportFinding, lang: ReportLanguage, tz: string, lookup: BackupLookupInfo | undefined): string {
+function evidenceText(
+  f: ReportFinding,
+  lang: ReportLanguage,
+  tz: string,
+  lookup: BackupLookupInfo | undefined,
+): string {
   return evidenceItems(lang, f.evidence, tz, yuanPlain, lookup)
     .map(([k, v]) => `${k}=${v}`)
     .join('; ');
@@ -83,7 +108,9 @@ export function renderCsv(report: ReconcileReport): string {
     `# fapiao-guard reconcile run ${r.id}`,
     `# window ${r.window.from}..${r.window.to} (${r.window.timezone}); upstream ${r.upstream.kind} ${r.upstream.location}; local ${r.local.location}`,
     `# parameters syncLag=${r.parameters.syncLagSeconds}s failOn=${r.parameters.failOn.join('|')} listLimit=${r.parameters.listLimit}${r.parameters.partition ? ` partition=${r.parameters.partition}` : ''}${r.parameters.hashMethod ? ` hashMethod=${r.parameters.hashMethod}` : ''} now=${zoned(r.parameters.now, tz)}`,
-    ...(r.parameters.backupLookup ? [`# ${msg(lang, 'backupLookup')}: ${lookupSentence(lang, r.parameters.backupLookup).replace(/[\r\n]+/g, ' ')}`] : []),
+    ...(r.parameters.backupLookup
+      ? [`# ${msg(lang, 'backupLookup')}: ${lookupSentence(lang, r.parameters.backupLookup).replace(/[\r\n]+/g, ' ')}`]
+      : []),
     // totals here, counts in the rows sentence below (accepted rows are not distinct invoices)
     `# ${msg(lang, 'totalYuan')}: ${msg(lang, 'upstream')} ${yuan(s.upstream.totalFen)}; ${msg(lang, 'local')} ${yuan(s.local.totalFen)}; ${msg(lang, 'failing')} ${failing}${s.acknowledged ? `; ${msg(lang, 'acknowledged')} ${s.acknowledged}` : ''}`,
     ...(up ? [`# ${SENTENCES.rowsAddUp[lang](up.read, up.rejected, up.accepted, up.duplicateRows, up.distinct)}`] : []),

@@ -9,7 +9,10 @@ import { fieldsSentence, languageOf, lookupIncomplete, lookupSentence, yuan } fr
 
 const SHOWN = 50;
 
-export function renderReconcileText(report: ReconcileReport, files: { html: string; csv: string; json: string }): string {
+export function renderReconcileText(
+  report: ReconcileReport,
+  files: { html: string; csv: string; json: string },
+): string {
   const lang = languageOf(report);
   const s = report.summary;
   const r = report.run;
@@ -18,14 +21,44 @@ export function renderReconcileText(report: ReconcileReport, files: { html: stri
   const c = s.rows;
   out.push(
     formatTable(
-      [msg(lang, 'side'), msg(lang, 'rowsRead'), msg(lang, 'rejected'), msg(lang, 'duplicateRows'), msg(lang, 'distinct'), msg(lang, 'totalYuan')],
       [
-        [`${msg(lang, 'upstream')} (${r.upstream.kind})`, String(c?.upstream.read ?? s.upstream.count), String(c?.upstream.rejected ?? ''), String(c?.upstream.duplicateRows ?? ''), String(c?.upstream.distinct ?? ''), yuan(s.upstream.totalFen)],
-        [msg(lang, 'local'), String(c?.local.read ?? s.local.count), String(c?.local.rejected ?? ''), String(c?.local.duplicateRows ?? ''), String(c?.local.distinct ?? ''), yuan(s.local.totalFen)],
+        msg(lang, 'side'),
+        msg(lang, 'rowsRead'),
+        msg(lang, 'rejected'),
+        msg(lang, 'duplicateRows'),
+        msg(lang, 'distinct'),
+        msg(lang, 'totalYuan'),
+      ],
+      [
+        [
+          `${msg(lang, 'upstream')} (${r.upstream.kind})`,
+          String(c?.upstream.read ?? s.upstream.count),
+          String(c?.upstream.rejected ?? ''),
+          String(c?.upstream.duplicateRows ?? ''),
+          String(c?.upstream.distinct ?? ''),
+          yuan(s.upstream.totalFen),
+        ],
+        [
+          msg(lang, 'local'),
+          String(c?.local.read ?? s.local.count),
+          String(c?.local.rejected ?? ''),
+          String(c?.local.duplicateRows ?? ''),
+          String(c?.local.distinct ?? ''),
+          yuan(s.local.totalFen),
+        ],
       ],
     ),
   );
-  if (c) out.push(SENTENCES.rowsAddUp[lang](c.upstream.read, c.upstream.rejected, c.upstream.accepted, c.upstream.duplicateRows, c.upstream.distinct));
+  if (c)
+    out.push(
+      SENTENCES.rowsAddUp[lang](
+        c.upstream.read,
+        c.upstream.rejected,
+        c.upstream.accepted,
+        c.upstream.duplicateRows,
+        c.upstream.distinct,
+      ),
+    );
   const total = report.findings.length;
   const failing = s.roles?.failing ?? s.failing;
   out.push('', SENTENCES.findingsAddUp[lang](total, failing, total - failing));
@@ -40,27 +73,41 @@ export function renderReconcileText(report: ReconcileReport, files: { html: stri
     const info = [
       s.roles.acknowledged ? `${msg(lang, 'acknowledged')} ${s.roles.acknowledged}` : '',
       s.roles.pending_sync ? `${causeName(lang, 'pending_sync')} ${s.roles.pending_sync}` : '',
-      s.roles.not_in_fail_on ? `${msg(lang, 'notInFailOn')} ${s.roles.not_in_fail_on} (failOn: ${r.parameters.failOn.join(', ')})` : '',
+      s.roles.not_in_fail_on
+        ? `${msg(lang, 'notInFailOn')} ${s.roles.not_in_fail_on} (failOn: ${r.parameters.failOn.join(', ')})`
+        : '',
     ].filter(Boolean);
     if (info.length) out.push(`  ${msg(lang, 'informational')}: ${info.join(', ')}`);
   }
   if (s.inBackup) out.push(SENTENCES.inBackup[lang](s.inBackup));
-  if (lookupIncomplete(r.parameters.backupLookup)) out.push(`${msg(lang, 'backupLookup')}: ${lookupSentence(lang, r.parameters.backupLookup!)}`);
+  if (lookupIncomplete(r.parameters.backupLookup))
+    out.push(`${msg(lang, 'backupLookup')}: ${lookupSentence(lang, r.parameters.backupLookup!)}`);
   if (report.findings.length > 0) {
     out.push('');
     out.push(
       formatTable(
-        [msg(lang, 'findingId'), msg(lang, 'kind'), msg(lang, 'cause'), msg(lang, 'key'), msg(lang, 'day'), msg(lang, 'upstream'), msg(lang, 'local'), msg(lang, 'ackState')],
-        report.findings.slice(0, SHOWN).map((f) => [
-          f.id ?? '',
-          kindName(lang, f.kind),
-          causeName(lang, shownCause(f)),
-          keyOrOrigin(f),
-          f.day ?? '',
-          f.kind === 'invalid_input' ? clip(String(f.evidence.reason ?? '')) : sideCell(f.upstream, lang),
-          sideCell(f.local, lang),
-          ackShort(f, lang),
-        ]),
+        [
+          msg(lang, 'findingId'),
+          msg(lang, 'kind'),
+          msg(lang, 'cause'),
+          msg(lang, 'key'),
+          msg(lang, 'day'),
+          msg(lang, 'upstream'),
+          msg(lang, 'local'),
+          msg(lang, 'ackState'),
+        ],
+        report.findings
+          .slice(0, SHOWN)
+          .map((f) => [
+            f.id ?? '',
+            kindName(lang, f.kind),
+            causeName(lang, shownCause(f)),
+            keyOrOrigin(f),
+            f.day ?? '',
+            f.kind === 'invalid_input' ? clip(String(f.evidence.reason ?? '')) : sideCell(f.upstream, lang),
+            sideCell(f.local, lang),
+            ackShort(f, lang),
+          ]),
       ),
     );
     if (report.findings.length > SHOWN) out.push(`… ${report.findings.length - SHOWN} more in the reports`);

@@ -4,7 +4,15 @@ import type { BackupLookupInfo } from '../engine/backup-lookup.js';
 import type { ComparedFields } from '../compared-fields.js';
 import type { DayComparison, EngineStats } from '../engine/engine.js';
 import type { FindingHistory } from '../findings/findings-store.js';
-import { FINDING_KINDS, type Finding, type FindingKind, type HashMethod, type InputProblem, type SourceInfo, type Window } from '../model/types.js';
+import {
+  FINDING_KINDS,
+  type Finding,
+  type FindingKind,
+  type HashMethod,
+  type InputProblem,
+  type SourceInfo,
+  type Window,
+} from '../model/types.js';
 import { type UpstreamShrink, shrinkMessage } from '../findings/shrink-guard.js';
 import { formatFen } from '../model/validators.js';
 import type { ReportLanguage } from './report-i18n.js';
@@ -36,7 +44,15 @@ export interface ReconcileReport {
     window: Window;
     upstream: SourceInfo;
     local: SourceInfo;
-    parameters: { syncLagSeconds: number; failOn: FindingKind[]; listLimit: number; partition?: string; now: string; hashMethod?: HashMethod; backupLookup?: BackupLookupInfo };
+    parameters: {
+      syncLagSeconds: number;
+      failOn: FindingKind[];
+      listLimit: number;
+      partition?: string;
+      now: string;
+      hashMethod?: HashMethod;
+      backupLookup?: BackupLookupInfo;
+    };
     /** which fields were compared and which not (absent in reports written before it was recorded) */
     fields?: ComparedFields;
     toolVersion: string;
@@ -70,7 +86,13 @@ export interface ReconcileReport {
     /** findings per seller tax ID (销方识别号), most first; sellers without findings are not listed */
     sellers?: SellerSummary[];
   };
-  days: Array<{ day: string; upstream: { count: number; totalFen: string }; local: { count: number; totalFen: string }; equal: boolean; findings: number }>;
+  days: Array<{
+    day: string;
+    upstream: { count: number; totalFen: string };
+    local: { count: number; totalFen: string };
+    equal: boolean;
+    findings: number;
+  }>;
   findings: ReportFinding[];
   warnings: WarningGroup[];
   sha256?: string;
@@ -103,12 +125,15 @@ export interface SellerSummary {
 export function findingRole(f: ReportFinding, failOn: readonly FindingKind[]): FindingRole {
   if (f.acknowledgement) return 'acknowledged';
   if (f.cause === 'pending_sync') return 'pending_sync';
-  if (!failOn.includes(f.kind) || (f.kind === 'invalid_input' && f.evidence.severity === 'warning')) return 'not_in_fail_on';
+  if (!failOn.includes(f.kind) || (f.kind === 'invalid_input' && f.evidence.severity === 'warning'))
+    return 'not_in_fail_on';
   return 'failing';
 }
 
 function duplicateRows(findings: readonly Finding[], side: 'upstream' | 'local'): number {
-  return findings.filter((f) => f.kind === 'duplicate' && f.side === side).reduce((n, f) => n + Math.max(0, Number(f.evidence.rows ?? 2) - 1), 0);
+  return findings
+    .filter((f) => f.kind === 'duplicate' && f.side === side)
+    .reduce((n, f) => n + Math.max(0, Number(f.evidence.rows ?? 2) - 1), 0);
 }
 
 function rowCounts(accepted: number, rejected: number, duplicates: number): RowCounts {
@@ -120,7 +145,16 @@ function sellerSummaries(findings: readonly ReportFinding[], failOn: readonly Fi
   for (const f of findings) {
     const seller = f.upstream?.sellerTaxId ?? f.local?.sellerTaxId;
     if (!seller) continue;
-    const s = out.get(seller) ?? { sellerTaxId: seller, findings: 0, failing: 0, byKind: {}, upstreamFen: '0', localFen: '0', up: 0n, lo: 0n };
+    const s = out.get(seller) ?? {
+      sellerTaxId: seller,
+      findings: 0,
+      failing: 0,
+      byKind: {},
+      upstreamFen: '0',
+      localFen: '0',
+      up: 0n,
+      lo: 0n,
+    };
     s.findings += 1;
     if (findingRole(f, failOn) === 'failing') s.failing += 1;
     s.byKind[f.kind] = (s.byKind[f.kind] ?? 0) + 1;
@@ -156,7 +190,15 @@ export function buildReport(input: ReportInput): ReconcileReport {
   let upFen = 0n;
   let loFen = 0n;
   for (const d of input.days) {
-    const row = perDay.get(d.bucket.day) ?? { day: d.bucket.day, upstream: { count: 0, totalFen: '0' }, local: { count: 0, totalFen: '0' }, equal: true, findings: 0, up: 0n, lo: 0n };
+    const row = perDay.get(d.bucket.day) ?? {
+      day: d.bucket.day,
+      upstream: { count: 0, totalFen: '0' },
+      local: { count: 0, totalFen: '0' },
+      equal: true,
+      findings: 0,
+      up: 0n,
+      lo: 0n,
+    };
     row.upstream.count += d.upstream.count;
     row.local.count += d.local.count;
     row.up += d.upstream.sumFen;
@@ -172,7 +214,9 @@ export function buildReport(input: ReportInput): ReconcileReport {
     const row = f.day ? perDay.get(f.day) : undefined;
     if (row) row.findings += 1;
   }
-  const byKind = Object.fromEntries(FINDING_KINDS.map((k) => [k, input.findings.filter((f) => f.kind === k).length])) as Record<FindingKind, number>;
+  const byKind = Object.fromEntries(
+    FINDING_KINDS.map((k) => [k, input.findings.filter((f) => f.kind === k).length]),
+  ) as Record<FindingKind, number>;
   const failOn = input.run.parameters.failOn;
   const roles = Object.fromEntries(FINDING_ROLES.map((r) => [r, 0])) as Record<FindingRole, number>;
   const failingByKind: Partial<Record<FindingKind, number>> = {};
@@ -190,13 +234,19 @@ export function buildReport(input: ReportInput): ReconcileReport {
       local: totals(loCount, loFen),
       findings: byKind,
       failing: input.failing,
-      ...(input.findings.some((f) => f.acknowledgement) ? { acknowledged: input.findings.filter((f) => f.acknowledgement).length } : {}),
+      ...(input.findings.some((f) => f.acknowledgement)
+        ? { acknowledged: input.findings.filter((f) => f.acknowledgement).length }
+        : {}),
       pendingSync: input.findings.filter((f) => f.cause === 'pending_sync').length,
       probableTypos: input.findings.filter((f) => f.cause === 'probable_typo' && f.kind === 'missing').length,
       inBackup: input.findings.filter((f) => f.cause === 'in_backup').length,
       warnings: input.warnings.length,
-      ...(input.persisted ? { resolvedSinceLastRun: input.persisted.resolved, escalated: input.persisted.escalated } : {}),
-      ...(input.upstreamShrank ? { upstreamShrank: { ...input.upstreamShrank, message: shrinkMessage(input.upstreamShrank) } } : {}),
+      ...(input.persisted
+        ? { resolvedSinceLastRun: input.persisted.resolved, escalated: input.persisted.escalated }
+        : {}),
+      ...(input.upstreamShrank
+        ? { upstreamShrank: { ...input.upstreamShrank, message: shrinkMessage(input.upstreamShrank) } }
+        : {}),
       work: input.stats,
       rows: {
         upstream: rowCounts(upCount, input.rejectedRows, duplicateRows(input.findings, 'upstream')),
@@ -208,7 +258,11 @@ export function buildReport(input: ReportInput): ReconcileReport {
     },
     days: [...perDay.values()]
       .sort((a, b) => a.day.localeCompare(b.day))
-      .map(({ up, lo, ...row }) => ({ ...row, upstream: { count: row.upstream.count, totalFen: up.toString() }, local: { count: row.local.count, totalFen: lo.toString() } })),
+      .map(({ up, lo, ...row }) => ({
+        ...row,
+        upstream: { count: row.upstream.count, totalFen: up.toString() },
+        local: { count: row.local.count, totalFen: lo.toString() },
+      })),
     findings: input.findings,
     warnings: groupWarnings(input.warnings),
   };

@@ -45,7 +45,8 @@ export function parseCsv(text: string, delimiter = sniffDelimiter(text), limits:
   let i = 0;
   const endRecord = (): void => {
     records.push({ line: start, cells });
-    if (records.length > maxRecords) throw new CsvLimitError(`has more than ${maxRecords} lines (reconcile.limits.maxRows)`);
+    if (records.length > maxRecords)
+      throw new CsvLimitError(`has more than ${maxRecords} lines (reconcile.limits.maxRows)`);
     cells = [];
   };
   while (i < text.length) {
@@ -58,7 +59,10 @@ export function parseCsv(text: string, delimiter = sniffDelimiter(text), limits:
         const stop = q === -1 ? text.length : q;
         line += lineBreaks(i, stop);
         cell += text.slice(i, stop);
-        if (stop - recordStart > maxLength) throw new CsvLimitError(`line ${start} is longer than ${maxLength} characters (reconcile.limits.maxLineLength)`);
+        if (stop - recordStart > maxLength)
+          throw new CsvLimitError(
+            `line ${start} is longer than ${maxLength} characters (reconcile.limits.maxLineLength)`,
+          );
         if (q === -1) {
           i = text.length;
           break;
@@ -77,7 +81,8 @@ export function parseCsv(text: string, delimiter = sniffDelimiter(text), limits:
     const run = plain.exec(text)![0];
     cell += run;
     i += run.length;
-    if (i - recordStart > maxLength) throw new CsvLimitError(`line ${start} is longer than ${maxLength} characters (reconcile.limits.maxLineLength)`);
+    if (i - recordStart > maxLength)
+      throw new CsvLimitError(`line ${start} is longer than ${maxLength} characters (reconcile.limits.maxLineLength)`);
     cells.push(cell);
     if (i >= text.length) break;
     const ch = text[i]!;

@@ -17,15 +17,55 @@ export const EXPORT_HEADERS: Record<RowField, readonly string[]> = {
   total: ['价税合计'],
   status: ['发票状态'],
   originalCode: ['原发票代码', '对应蓝字发票代码', '蓝字发票代码'],
-  originalNumber: ['原发票号码', '对应蓝字发票号码', '对应蓝字数电发票号码', '被红冲蓝字数电发票号码', '蓝字发票号码', '原数电发票号码'],
+  originalNumber: [
+    '原发票号码',
+    '对应蓝字发票号码',
+    '对应蓝字数电发票号码',
+    '被红冲蓝字数电发票号码',
+    '蓝字发票号码',
+    '原数电发票号码',
+  ],
   remarks: ['备注'],
 };
 
 /** The full header list of the platform's export, in its order (for writers of test and demo files). */
-export const EXPORT_COLUMNS = ['序号', '发票代码', '发票号码', '数电发票号码', '销方识别号', '销方名称', '购方识别号', '购买方名称', '开票日期', '税收分类编码', '特定业务类型', '货物或应税劳务名称', '规格型号', '单位', '数量', '单价', '金额', '税率', '税额', '价税合计', '发票来源', '发票票种', '发票状态', '是否正数发票', '发票风险等级', '开票人', '备注'] as const;
+export const EXPORT_COLUMNS = [
+  '序号',
+  '发票代码',
+  '发票号码',
+  '数电发票号码',
+  '销方识别号',
+  '销方名称',
+  '购方识别号',
+  '购买方名称',
+  '开票日期',
+  '税收分类编码',
+  '特定业务类型',
+  '货物或应税劳务名称',
+  '规格型号',
+  '单位',
+  '数量',
+  '单价',
+  '金额',
+  '税率',
+  '税额',
+  '价税合计',
+  '发票来源',
+  '发票票种',
+  '发票状态',
+  '是否正数发票',
+  '发票风险等级',
+  '开票人',
+  '备注',
+] as const;
 
 export function normaliseHeader(text: string): string {
-  return text.replace(/^\ufeff/, '').replace(/[\s\u3000*]/g, '').replace(/（/g, '(').replace(/）/g, ')').toLowerCase();
+  return text
+    .replace(/^\ufeff/, '')
+    .replace(/[\s\u3000*]/g, '')
+    .replace(/（/g, '(')
+    .replace(/）/g, ')')
+    .toLowerCase();
 }
 
 export type ColumnMap = Partial<Record<RowField, number>>;
@@ -53,11 +93,19 @@ export function mapHeader(cells: readonly string[], overrides: Partial<Record<Ro
 
 /** Enough to reconcile: a key column, the issue date, and a total (or amount and tax). */
 export function isUsableHeader(map: ColumnMap): boolean {
-  return (map.number !== undefined || map.digitalNumber !== undefined) && map.issuedAt !== undefined && (map.total !== undefined || (map.amount !== undefined && map.tax !== undefined));
+  return (
+    (map.number !== undefined || map.digitalNumber !== undefined) &&
+    map.issuedAt !== undefined &&
+    (map.total !== undefined || (map.amount !== undefined && map.tax !== undefined))
+  );
 }
 
 /** The first of the leading rows that is a usable header, with its map. */
-export function findHeader(rows: ReadonlyArray<readonly string[]>, overrides?: Partial<Record<RowField, string>>, scan = 20): { index: number; map: ColumnMap } | undefined {
+export function findHeader(
+  rows: ReadonlyArray<readonly string[]>,
+  overrides?: Partial<Record<RowField, string>>,
+  scan = 20,
+): { index: number; map: ColumnMap } | undefined {
   for (let i = 0; i < Math.min(rows.length, scan); i++) {
     const map = mapHeader(rows[i]!, overrides);
     if (isUsableHeader(map)) return { index: i, map };

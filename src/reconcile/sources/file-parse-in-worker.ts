@@ -21,7 +21,9 @@ interface WorkerError {
  */
 function workerFile(): string | undefined {
   const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../../../dist/src/reconcile/sources/file-parse-worker.js', here) : new URL('./file-parse-worker.js', here);
+  const url = here.endsWith('.ts')
+    ? new URL('../../../dist/src/reconcile/sources/file-parse-worker.js', here)
+    : new URL('./file-parse-worker.js', here);
   const file = fileURLToPath(url);
   return existsSync(file) ? file : undefined;
 }
@@ -43,7 +45,12 @@ function smallText(files: readonly string[]): boolean {
   return total <= IN_THREAD_CSV_BYTES;
 }
 
-export function parseInWorker(files: readonly string[], options: FileParseOptions, limits: InputLimits, signal?: AbortSignal): Promise<FileParseResult> {
+export function parseInWorker(
+  files: readonly string[],
+  options: FileParseOptions,
+  limits: InputLimits,
+  signal?: AbortSignal,
+): Promise<FileParseResult> {
   const file = workerFile();
   if (!file || smallText(files)) return Promise.resolve().then(() => parseUpstreamFiles(files, options, limits));
   return new Promise((resolve, reject) => {
@@ -73,14 +80,19 @@ export function parseInWorker(files: readonly string[], options: FileParseOption
       settle(() =>
         reject(
           err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? new OperationError(`parsing upstream '${options.path}' needed more than ${formatSize(limits.maxParseMemory)} of memory (reconcile.limits.maxParseMemory)`, {
-                hint: 'check that this is the intended export; lower the other reconcile.limits, or raise maxParseMemory if the machine has the memory',
-              })
+            ? new OperationError(
+                `parsing upstream '${options.path}' needed more than ${formatSize(limits.maxParseMemory)} of memory (reconcile.limits.maxParseMemory)`,
+                {
+                  hint: 'check that this is the intended export; lower the other reconcile.limits, or raise maxParseMemory if the machine has the memory',
+                },
+              )
             : new InternalError(`the upstream parser failed: ${err.message}`, { cause: err }),
         ),
       );
     });
-    worker.once('exit', (code) => settle(() => reject(new InternalError(`the upstream parser ended (exit ${code}) without an answer`))));
+    worker.once('exit', (code) =>
+      settle(() => reject(new InternalError(`the upstream parser ended (exit ${code}) without an answer`))),
+    );
   });
 }
 
@@ -89,7 +101,9 @@ function rebuild(e: WorkerError, what: string): Error {
   if (e.kind === 'operation') return new OperationError(e.message, e.hint !== undefined ? { hint: e.hint } : {});
   // V8's own limits (longest string, largest array) reached by hostile input: not a bug of ours
   if (e.name === 'RangeError' || e.code === 'ERR_STRING_TOO_LONG') {
-    return new OperationError(`upstream '${what}' is too large to parse: ${e.message}`, { hint: 'check that this is the intended export; lower reconcile.limits so that it is refused earlier' });
+    return new OperationError(`upstream '${what}' is too large to parse: ${e.message}`, {
+      hint: 'check that this is the intended export; lower reconcile.limits so that it is refused earlier',
+    });
   }
   const err = new InternalError(e.message);
   err.name = e.name;

@@ -9,7 +9,14 @@ import { CsvLimitError, parseCsv } from './csv.js';
 import { type ColumnMap, findHeader } from './export-columns.js';
 import { type InputLimits, formatSize } from './input-limits.js';
 import { type Encoding, decodeText } from './text-decode.js';
-import { DETAIL_FIELDS, type DetailField, type DuplicateLine, type InputProblem, type Invoice, MIXED_RATE } from '../model/types.js';
+import {
+  DETAIL_FIELDS,
+  type DetailField,
+  type DuplicateLine,
+  type InputProblem,
+  type Invoice,
+  MIXED_RATE,
+} from '../model/types.js';
 import { type RawRow, type RowContext, type RowField, validateRow } from './upstream-row.js';
 import { XlsxFormatError, XlsxLimitError, readSheet } from './xlsx-reader.js';
 
@@ -46,8 +53,19 @@ interface Table {
 
 const LIMIT_HINT = 'check that this is the intended export; raise reconcile.limits if it truly is this large';
 
-export function parseUpstreamFiles(files: readonly string[], options: FileParseOptions, limits: InputLimits): FileParseResult {
-  const out: FileParseResult = { invoices: [], errors: [], warnings: [], invalidKeys: [], details: [], fields: [...DETAIL_FIELDS] };
+export function parseUpstreamFiles(
+  files: readonly string[],
+  options: FileParseOptions,
+  limits: InputLimits,
+): FileParseResult {
+  const out: FileParseResult = {
+    invoices: [],
+    errors: [],
+    warnings: [],
+    invalidKeys: [],
+    details: [],
+    fields: [...DETAIL_FIELDS],
+  };
   const invalidKeys = new Map<string, string>();
   let rowCount = 0;
   for (const file of files) {
@@ -56,12 +74,22 @@ export function parseUpstreamFiles(files: readonly string[], options: FileParseO
     const { rows, map } = toRawRows(table, options.columns);
     out.fields = out.fields.filter((f) => fieldColumn(map, f));
     rowCount += rows.length;
-    if (rowCount > limits.maxRows) throw new ConfigError(`upstream '${options.path}' has more than ${limits.maxRows} rows (reconcile.limits.maxRows)`, [], { hint: LIMIT_HINT });
+    if (rowCount > limits.maxRows)
+      throw new ConfigError(
+        `upstream '${options.path}' has more than ${limits.maxRows} rows (reconcile.limits.maxRows)`,
+        [],
+        { hint: LIMIT_HINT },
+      );
     const valid: Invoice[] = [];
     const lines: string[] = [];
     for (const raw of rows) {
       const result = validateRow(raw, options);
-      const base = { origin: raw.origin, ...(result.key ? { key: result.key } : {}), ...(result.invoice ? { day: result.invoice.day } : {}), raw: rawCells(raw) };
+      const base = {
+        origin: raw.origin,
+        ...(result.key ? { key: result.key } : {}),
+        ...(result.invoice ? { day: result.invoice.day } : {}),
+        raw: rawCells(raw),
+      };
       if (result.errors.length > 0) {
         out.errors.push({ severity: 'error', reason: result.errors.join('; '), ...base });
         if (!result.invoice && result.key) invalidKeys.set(result.key, raw.origin);
@@ -73,7 +101,9 @@ export function parseUpstreamFiles(files: readonly string[], options: FileParseO
       }
     }
     const lineItems = options.lineItems ?? 'auto';
-    const aggregate = lineItems === true || (lineItems === 'auto' && rows.some((r) => r.fields.itemName !== undefined) && hasConsecutiveRepeat(valid));
+    const aggregate =
+      lineItems === true ||
+      (lineItems === 'auto' && rows.some((r) => r.fields.itemName !== undefined) && hasConsecutiveRepeat(valid));
     pushAll(out.invoices, aggregate ? aggregateLineItems(valid, lines) : valid);
   }
   out.invalidKeys = [...invalidKeys];
@@ -85,7 +115,12 @@ function readTable(file: string, options: FileParseOptions, limits: InputLimits)
   let bytes: Buffer;
   try {
     const size = statSync(file).size;
-    if (size > limits.maxInputBytes) throw new ConfigError(`upstream file '${name}' is ${formatSize(size)}, over the ${formatSize(limits.maxInputBytes)} limit (reconcile.limits.maxInputBytes)`, [], { hint: LIMIT_HINT });
+    if (size > limits.maxInputBytes)
+      throw new ConfigError(
+        `upstream file '${name}' is ${formatSize(size)}, over the ${formatSize(limits.maxInputBytes)} limit (reconcile.limits.maxInputBytes)`,
+        [],
+        { hint: LIMIT_HINT },
+      );
     bytes = readFileSync(file);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
@@ -95,28 +130,58 @@ function readTable(file: string, options: FileParseOptions, limits: InputLimits)
   if (ext === '.xlsx' || ext === '.xlsm') {
     try {
       const sheet = readSheet(bytes, options.sheet ?? DEFAULT_SHEET, limits.maxInflatedBytes);
-      return { name, detail: `${name} (sheet ${sheet.sheet})`, rows: sheet.rows.map((r) => ({ line: String(r.row), cells: r.cells.map((c) => c.text), numeric: r.cells.map((c) => c.numeric) })) };
+      return {
+        name,
+        detail: `${name} (sheet ${sheet.sheet})`,
+        rows: sheet.rows.map((r) => ({
+          line: String(r.row),
+          cells: r.cells.map((c) => c.text),
+          numeric: r.cells.map((c) => c.numeric),
+        })),
+      };
     } catch (err) {
-      if (err instanceof XlsxFormatError && err.damaged) throw new ConfigError(`upstream file '${name}' is damaged: ${err.message.replace(/^is damaged: /, '')}`, [], { hint: 'the file changed after the tax platform wrote it (a broken download or copy): export it again' });
-      if (err instanceof XlsxFormatError) throw new ConfigError(`upstream file '${name}' ${err.message}`, [], { hint: 'export 全量发票查询 as .xlsx again, or set reconcile.upstream.sheet' });
-      if (err instanceof XlsxLimitError) throw new ConfigError(`upstream file '${name}' ${err.message}`, [], { hint: LIMIT_HINT });
+      if (err instanceof XlsxFormatError && err.damaged)
+        throw new ConfigError(`upstream file '${name}' is damaged: ${err.message.replace(/^is damaged: /, '')}`, [], {
+          hint: 'the file changed after the tax platform wrote it (a broken download or copy): export it again',
+        });
+      if (err instanceof XlsxFormatError)
+        throw new ConfigError(`upstream file '${name}' ${err.message}`, [], {
+          hint: 'export 全量发票查询 as .xlsx again, or set reconcile.upstream.sheet',
+        });
+      if (err instanceof XlsxLimitError)
+        throw new ConfigError(`upstream file '${name}' ${err.message}`, [], { hint: LIMIT_HINT });
       throw err;
     }
   }
   if (ext === '.csv' || ext === '.txt' || ext === '.tsv') {
     // before decoding: a byte run without a newline longer than any line may be (4 bytes a character at most)
     const longest = longestLineBytes(bytes);
-    if (longest > limits.maxLineLength * 4) throw new ConfigError(`upstream file '${name}' has a line of ${formatSize(longest)}, longer than ${limits.maxLineLength} characters (reconcile.limits.maxLineLength)`, [], { hint: LIMIT_HINT });
+    if (longest > limits.maxLineLength * 4)
+      throw new ConfigError(
+        `upstream file '${name}' has a line of ${formatSize(longest)}, longer than ${limits.maxLineLength} characters (reconcile.limits.maxLineLength)`,
+        [],
+        { hint: LIMIT_HINT },
+      );
     const decoded = decodeText(bytes, options.encoding ?? 'auto');
     try {
-      const records = parseCsv(decoded.text, undefined, { maxRecordLength: limits.maxLineLength, maxRecords: limits.maxRows });
-      return { name, detail: `${name} (${decoded.encoding})`, rows: records.map((r) => ({ line: String(r.line), cells: r.cells, numeric: [] })) };
+      const records = parseCsv(decoded.text, undefined, {
+        maxRecordLength: limits.maxLineLength,
+        maxRecords: limits.maxRows,
+      });
+      return {
+        name,
+        detail: `${name} (${decoded.encoding})`,
+        rows: records.map((r) => ({ line: String(r.line), cells: r.cells, numeric: [] })),
+      };
     } catch (err) {
-      if (err instanceof CsvLimitError) throw new ConfigError(`upstream file '${name}' ${err.message}`, [], { hint: LIMIT_HINT });
+      if (err instanceof CsvLimitError)
+        throw new ConfigError(`upstream file '${name}' ${err.message}`, [], { hint: LIMIT_HINT });
       throw err;
     }
   }
-  throw new ConfigError(`upstream file '${name}' is neither .xlsx nor .csv`, [], { hint: 'reconcile.upstream.path should match the tax platform export files' });
+  throw new ConfigError(`upstream file '${name}' is neither .xlsx nor .csv`, [], {
+    hint: 'reconcile.upstream.path should match the tax platform export files',
+  });
 }
 
 function longestLineBytes(bytes: Buffer): number {
@@ -143,11 +208,18 @@ function lineText(row: RawRow): string {
 }
 
 function toRawRows(table: Table, overrides: FileParseOptions['columns']): { rows: RawRow[]; map: ColumnMap } {
-  const header = findHeader(table.rows.map((r) => r.cells), overrides);
+  const header = findHeader(
+    table.rows.map((r) => r.cells),
+    overrides,
+  );
   if (!header) {
-    throw new ConfigError(`upstream file '${table.name}' is not a tax platform export: no header row with 发票号码 or 数电发票号码, 开票日期 and 价税合计 in its first 20 rows`, [], {
-      hint: 'check the file, or map its headers in reconcile.upstream.columns',
-    });
+    throw new ConfigError(
+      `upstream file '${table.name}' is not a tax platform export: no header row with 发票号码 or 数电发票号码, 开票日期 and 价税合计 in its first 20 rows`,
+      [],
+      {
+        hint: 'check the file, or map its headers in reconcile.upstream.columns',
+      },
+    );
   }
   const entries = Object.entries(header.map) as Array<[RowField, number]>;
   const rows = table.rows.slice(header.index + 1).map((r) => {
@@ -183,7 +255,13 @@ export function aggregateLineItems(rows: readonly Invoice[], lines?: readonly st
   rows.forEach((r, i) => {
     const prev = out.at(-1);
     const line = lines?.[i];
-    if (prev && prev.key === r.key && prev.issuedAt === r.issuedAt && prev.status === r.status && prev.sellerTaxId === r.sellerTaxId) {
+    if (
+      prev &&
+      prev.key === r.key &&
+      prev.issuedAt === r.issuedAt &&
+      prev.status === r.status &&
+      prev.sellerTaxId === r.sellerTaxId
+    ) {
       prev.totalFen += r.totalFen;
       if (prev.amountFen !== undefined && r.amountFen !== undefined) prev.amountFen += r.amountFen;
       if (prev.taxFen !== undefined && r.taxFen !== undefined) prev.taxFen += r.taxFen;

@@ -18,12 +18,22 @@ export interface FileSourceOptions extends FileParseOptions {
 
 export { DEFAULT_SHEET, aggregateLineItems };
 
-export async function openFileSource(options: FileSourceOptions): Promise<MemorySource & { invalidKeys: Map<string, string> }> {
+export async function openFileSource(
+  options: FileSourceOptions,
+): Promise<MemorySource & { invalidKeys: Map<string, string> }> {
   const files = await expandGlob(options.path, options.baseDir);
-  if (files.length === 0) throw new ConfigError(`no upstream file matches '${options.path}'`, [], { hint: `paths are relative to ${options.baseDir}; check reconcile.upstream.path` });
+  if (files.length === 0)
+    throw new ConfigError(`no upstream file matches '${options.path}'`, [], {
+      hint: `paths are relative to ${options.baseDir}; check reconcile.upstream.path`,
+    });
   const { limits, signal, ...parse } = options;
   const result = await parseInWorker(files, parse, limits ?? DEFAULT_INPUT_LIMITS, signal);
-  const source = new MemorySource({ kind: 'file', location: options.path, hashes: true, files: result.details }, result.invoices, { errors: result.errors, warnings: result.warnings }, result.fields);
+  const source = new MemorySource(
+    { kind: 'file', location: options.path, hashes: true, files: result.details },
+    result.invoices,
+    { errors: result.errors, warnings: result.warnings },
+    result.fields,
+  );
   return Object.assign(source, { invalidKeys: new Map(result.invalidKeys) });
 }
 

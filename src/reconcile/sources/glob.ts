@@ -32,7 +32,8 @@ export async function expandGlob(pattern: string, cwd: string): Promise<string[]
     const last = i === segments.length - 1;
     if (seg === '**') {
       await walk(dir, i + 1);
-      for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) await walk(path.join(dir, e.name), i);
+      for (const e of await readdir(dir, { withFileTypes: true }).catch(() => []))
+        if (e.isDirectory()) await walk(path.join(dir, e.name), i);
       return;
     }
     if (!hasWildcard(seg)) {

@@ -33,10 +33,14 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 
@@ -47,7 +51,9 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function splitCredentials(url: string): { url: string; authorization?: string } {
   const parsed = new URL(url);
   if (!parsed.username && !parsed.password) return { url };
-  const basic = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64');
+  const basic = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString(
+    'base64',
+  );
   parsed.username = '';
   parsed.password = '';
   return { url: parsed.toString(), authorization: `Basic ${basic}` };
@@ -56,7 +62,10 @@ export function splitCredentials(url: string): { url: string; authorization?: st
 /** The body as text, refused once it grows past `max` bytes (before reading, when Content-Length says so). */
 async function boundedText(res: Response, max: number, shown: string): Promise<string> {
   const tooLarge = (n: string): OperationError =>
-    new OperationError(`upstream '${shown}' answered ${n}, over the ${formatSize(max)} limit (reconcile.limits.maxBodyBytes)`, { hint: 'lower reconcile.upstream.pageSize, or raise reconcile.limits.maxBodyBytes' });
+    new OperationError(
+      `upstream '${shown}' answered ${n}, over the ${formatSize(max)} limit (reconcile.limits.maxBodyBytes)`,
+      { hint: 'lower reconcile.upstream.pageSize, or raise reconcile.limits.maxBodyBytes' },
+    );
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > max) {
     await res.body?.cancel().catch(() => undefined);
@@ -101,26 +110,41 @@ export async function getJson(rawUrl: string, options: HttpOptions): Promise<unk
         try {
           return JSON.parse(text) as unknown;
         } catch {
-          throw new OperationError(`upstream '${shown}' did not answer JSON (${text.slice(0, 40).replace(/\s+/g, ' ')}…)`, { hint: 'is reconcile.upstream.url the API described in docs/ARCHITECTURE.md#upstream-api?' });
+          throw new OperationError(
+            `upstream '${shown}' did not answer JSON (${text.slice(0, 40).replace(/\s+/g, ' ')}…)`,
+            { hint: 'is reconcile.upstream.url the API described in docs/ARCHITECTURE.md#upstream-api?' },
+          );
         }
       }
       await res.body?.cancel().catch(() => undefined);
       if (res.status === 401 || res.status === 403) {
-        throw new OperationError(`upstream '${shown}' refused the request (${res.status})`, { hint: 'check reconcile.upstream.token (sent as a bearer token)' });
+        throw new OperationError(`upstream '${shown}' refused the request (${res.status})`, {
+          hint: 'check reconcile.upstream.token (sent as a bearer token)',
+        });
       }
-      if (!RETRYABLE.has(res.status)) throw new OperationError(`upstream '${shown}' answered ${res.status} ${res.statusText}`.trim());
+      if (!RETRYABLE.has(res.status))
+        throw new OperationError(`upstream '${shown}' answered ${res.status} ${res.statusText}`.trim());
       lastProblem = `answered ${res.status}`;
       const asked = retryAfterMs(res.headers.get('retry-after'));
       if (asked !== undefined) {
-        if (asked > options.maxRetryWaitMs) throw new OperationError(`upstream '${shown}' asks to retry after ${Math.ceil(asked / 1000)}s, longer than the ${Math.ceil(options.maxRetryWaitMs / 1000)}s limit`, { hint: 'try again later, or raise reconcile.upstream.maxRetryWait' });
+        if (asked > options.maxRetryWaitMs)
+          throw new OperationError(
+            `upstream '${shown}' asks to retry after ${Math.ceil(asked / 1000)}s, longer than the ${Math.ceil(options.maxRetryWaitMs / 1000)}s limit`,
+            { hint: 'try again later, or raise reconcile.upstream.maxRetryWait' },
+          );
         waitMs = asked;
       }
     } catch (err) {
       if (err instanceof OperationError) throw err;
       if (options.signal?.aborted) throw options.signal.reason;
-      lastProblem = (err as Error).name === 'TimeoutError' ? `timed out after ${options.timeoutMs}ms` : messageOf((err as Error).cause ?? err);
+      lastProblem =
+        (err as Error).name === 'TimeoutError'
+          ? `timed out after ${options.timeoutMs}ms`
+          : messageOf((err as Error).cause ?? err);
     }
     if (attempt < options.retries) await sleep(waitMs, options.signal);
   }
-  throw new OperationError(`upstream '${shown}' failed ${options.retries + 1} times: ${lastProblem}`, { hint: 'check that the upstream API is up; retries and timeouts are set in reconcile.upstream' });
+  throw new OperationError(`upstream '${shown}' failed ${options.retries + 1} times: ${lastProblem}`, {
+    hint: 'check that the upstream API is up; retries and timeouts are set in reconcile.upstream',
+  });
 }

@@ -49,7 +49,9 @@ export function parseSize(text: string): number | undefined {
 /** `reconcile.limits`: every key optional. */
 export function readInputLimits(r: Reader): InputLimits {
   r.only(Object.keys(DEFAULT_INPUT_LIMITS));
-  const size = (key: 'maxInputBytes' | 'maxInflatedBytes' | 'maxLineLength' | 'maxBodyBytes' | 'maxParseMemory'): number => {
+  const size = (
+    key: 'maxInputBytes' | 'maxInflatedBytes' | 'maxLineLength' | 'maxBodyBytes' | 'maxParseMemory',
+  ): number => {
     if (!r.has(key)) return DEFAULT_INPUT_LIMITS[key];
     const text = r.string(key) ?? '';
     const n = parseSize(text);
@@ -70,7 +72,11 @@ export function readInputLimits(r: Reader): InputLimits {
 
 /** `268435456` → `256 MiB`, `2411724992` → `2.2 GiB`, for messages. */
 export function formatSize(bytes: number): string {
-  const units: Array<[string, number]> = [['GiB', 1024 * MiB], ['MiB', MiB], ['KiB', 1024]];
+  const units: Array<[string, number]> = [
+    ['GiB', 1024 * MiB],
+    ['MiB', MiB],
+    ['KiB', 1024],
+  ];
   for (const [unit, size] of units) if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
   return `${bytes} bytes`;
 }

@@ -3,7 +3,18 @@
 import { fieldsOfRows } from '../model/detail-fields.js';
 import { digestRows, inBucket, keyPrefix } from '../model/bucket-digest.js';
 import { groupByKey } from '../engine/diff.js';
-import type { BucketRef, DetailField, Digest, HashMethod, Invoice, InvoiceSource, SourceInfo, SourceProblems, SplitLevel, Window } from '../model/types.js';
+import type {
+  BucketRef,
+  DetailField,
+  Digest,
+  HashMethod,
+  Invoice,
+  InvoiceSource,
+  SourceInfo,
+  SourceProblems,
+  SplitLevel,
+  Window,
+} from '../model/types.js';
 
 export class MemorySource implements InvoiceSource {
   private readonly byDay = new Map<string, Invoice[]>();
@@ -29,15 +40,35 @@ export class MemorySource implements InvoiceSource {
     return [...this.byDay.values()].flat();
   }
 
-  async windowDigests(window: Window, partition: boolean, _method?: HashMethod, fields: readonly DetailField[] = []): Promise<{ days: Digest[]; hours: Digest[] }> {
-    const rows = [...this.byDay.entries()].filter(([day]) => day >= window.from && day <= window.to).flatMap(([, r]) => r);
+  async windowDigests(
+    window: Window,
+    partition: boolean,
+    _method?: HashMethod,
+    fields: readonly DetailField[] = [],
+  ): Promise<{ days: Digest[]; hours: Digest[] }> {
+    const rows = [...this.byDay.entries()]
+      .filter(([day]) => day >= window.from && day <= window.to)
+      .flatMap(([, r]) => r);
     const base = (r: Invoice): BucketRef => (partition ? { day: r.day, partition: r.partition ?? '' } : { day: r.day });
-    return { days: digestRows(rows, base, fields), hours: digestRows(rows, (r) => ({ ...base(r), hour: r.hour }), fields) };
+    return {
+      days: digestRows(rows, base, fields),
+      hours: digestRows(rows, (r) => ({ ...base(r), hour: r.hour }), fields),
+    };
   }
 
-  async splitDigests(bucket: BucketRef, level: SplitLevel, _method?: HashMethod, fields: readonly DetailField[] = []): Promise<Digest[]> {
+  async splitDigests(
+    bucket: BucketRef,
+    level: SplitLevel,
+    _method?: HashMethod,
+    fields: readonly DetailField[] = [],
+  ): Promise<Digest[]> {
     const rows = await this.list(bucket);
-    return digestRows(rows, (r) => (level.by === 'hour' ? { ...bucket, hour: r.hour } : { ...bucket, prefix: keyPrefix(r.key, level.length) }), fields);
+    return digestRows(
+      rows,
+      (r) =>
+        level.by === 'hour' ? { ...bucket, hour: r.hour } : { ...bucket, prefix: keyPrefix(r.key, level.length) },
+      fields,
+    );
   }
 
   async list(bucket: BucketRef): Promise<Invoice[]> {

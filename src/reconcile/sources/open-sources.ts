@@ -19,15 +19,27 @@ export interface OpenedSource {
 function urlOf(config: Config, side: PgSideConfig, what: string): string {
   if (side.url) return side.url;
   const name = side.target ?? (config.targets.length === 1 ? config.targets[0]!.name : undefined);
-  if (!name) throw new ConfigError(`reconcile.${what} names no database`, [], { hint: `set reconcile.${what}.target to one of: ${config.targets.map((t) => t.name).join(', ')}` });
+  if (!name)
+    throw new ConfigError(`reconcile.${what} names no database`, [], {
+      hint: `set reconcile.${what}.target to one of: ${config.targets.map((t) => t.name).join(', ')}`,
+    });
   const target = config.targets.find((t) => t.name === name);
-  if (!target) throw new ConfigError(`reconcile.${what}.target '${name}' is not a configured target`, [], { hint: `known targets: ${config.targets.map((t) => t.name).join(', ')}` });
+  if (!target)
+    throw new ConfigError(`reconcile.${what}.target '${name}' is not a configured target`, [], {
+      hint: `known targets: ${config.targets.map((t) => t.name).join(', ')}`,
+    });
   return target.url;
 }
 
-export async function openPgSide(config: Config, rc: ReconcileConfig, side: PgSideConfig, what: 'local' | 'upstream'): Promise<PgSource> {
+export async function openPgSide(
+  config: Config,
+  rc: ReconcileConfig,
+  side: PgSideConfig,
+  what: 'local' | 'upstream',
+): Promise<PgSource> {
   const partitionColumn = rc.partition ? side.columns[rc.partition] : undefined;
-  if (rc.partition && !partitionColumn) throw new ConfigError(`reconcile.${what}.columns.${rc.partition} is required when partition is ${rc.partition}`);
+  if (rc.partition && !partitionColumn)
+    throw new ConfigError(`reconcile.${what}.columns.${rc.partition} is required when partition is ${rc.partition}`);
   return PgSource.open({
     url: urlOf(config, side, what),
     ...(side.query ? { query: side.query } : { table: side.table ?? 'public.invoices' }),
@@ -40,12 +52,33 @@ export async function openPgSide(config: Config, rc: ReconcileConfig, side: PgSi
   });
 }
 
-export async function openUpstream(config: Config, rc: ReconcileConfig, now: Date, baseDir: string, signal?: AbortSignal): Promise<OpenedSource> {
+export async function openUpstream(
+  config: Config,
+  rc: ReconcileConfig,
+  now: Date,
+  baseDir: string,
+  signal?: AbortSignal,
+): Promise<OpenedSource> {
   const up = rc.upstream;
-  const row = { timezone: config.timezone, now, ...(rc.partition ? { partition: rc.partition } : {}), ...(up.type !== 'postgres' && up.statusMap ? { statusMap: up.statusMap } : {}) };
+  const row = {
+    timezone: config.timezone,
+    now,
+    ...(rc.partition ? { partition: rc.partition } : {}),
+    ...(up.type !== 'postgres' && up.statusMap ? { statusMap: up.statusMap } : {}),
+  };
   if (up.type === 'postgres') return { source: await openPgSide(config, rc, up, 'upstream'), invalidKeys: new Map() };
   if (up.type === 'file') {
-    const source = await openFileSource({ ...row, path: up.path, baseDir, encoding: up.encoding, sheet: up.sheet, lineItems: up.lineItems, columns: up.columns, limits: rc.limits ?? DEFAULT_INPUT_LIMITS, ...(signal ? { signal } : {}) });
+    const source = await openFileSource({
+      ...row,
+      path: up.path,
+      baseDir,
+      encoding: up.encoding,
+      sheet: up.sheet,
+      lineItems: up.lineItems,
+      columns: up.columns,
+      limits: rc.limits ?? DEFAULT_INPUT_LIMITS,
+      ...(signal ? { signal } : {}),
+    });
     return { source, invalidKeys: source.invalidKeys };
   }
   const source = new HttpSource({

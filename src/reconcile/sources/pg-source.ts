@@ -8,11 +8,36 @@ import { bucketId } from '../model/bucket-digest.js';
 import { checkReconcileMapping, describeProblem } from './column-check.js';
 import { readColumnCatalog } from './pg-catalog.js';
 import { bindStatusParams } from '../model/invoice-status.js';
-import { type PgShape, listSql, lookupSql, pgFields, quoteTable, slotDigestSql, slotListSql, splitDigestSql, windowDigestSql } from './pg-sql.js';
-import type { BucketRef, DetailField, Digest, HashMethod, Invoice, InvoiceSource, SlotSource, SourceInfo, SourceProblems, SplitLevel, Window } from '../model/types.js';
+import {
+  type PgShape,
+  listSql,
+  lookupSql,
+  pgFields,
+  quoteTable,
+  slotDigestSql,
+  slotListSql,
+  splitDigestSql,
+  windowDigestSql,
+} from './pg-sql.js';
+import type {
+  BucketRef,
+  DetailField,
+  Digest,
+  HashMethod,
+  Invoice,
+  InvoiceSource,
+  SlotSource,
+  SourceInfo,
+  SourceProblems,
+  SplitLevel,
+  Window,
+} from '../model/types.js';
 import { addDays } from '../../core/zoned-time.js';
 
-export type PgSourceOptions = Omit<PgShape, 'timeKind' | 'statusInteger' | 'amounts' | 'totalScale2' | 'timeIndexed'> & {
+export type PgSourceOptions = Omit<
+  PgShape,
+  'timeKind' | 'statusInteger' | 'amounts' | 'totalScale2' | 'timeIndexed'
+> & {
   url: string;
   timezone: string;
   label?: string;
@@ -59,7 +84,14 @@ export class PgSource implements InvoiceSource {
     this.info = { kind: 'postgres', location: `${maskUrl(url)} ${shape.table ?? '(query)'}`, hashes: true };
     // a date column has no minutes: such a side drills down by hour (all 0) and key-hash prefix; an
     // ISO text column is converted per row, so it drills down too rather than bin by minute
-    this.slots = shape.timeKind === 'date' || shape.timeKind === 'text' ? undefined : { digests: (w, p, m, f) => this.slotDigests(w, p, m, f), minutes: (h) => this.minuteDigests(h), list: (slots) => this.listSlots(slots) };
+    this.slots =
+      shape.timeKind === 'date' || shape.timeKind === 'text'
+        ? undefined
+        : {
+            digests: (w, p, m, f) => this.slotDigests(w, p, m, f),
+            minutes: (h) => this.minuteDigests(h),
+            list: (slots) => this.listSlots(slots),
+          };
   }
 
   /**
@@ -75,20 +107,51 @@ export class PgSource implements InvoiceSource {
     try {
       const from = options.query ? `(${options.query}) as src` : `${quoteTable(options.table!)} as src`;
       const catalog = await readColumnCatalog(pool, from);
-      const { checks, plan } = checkReconcileMapping({ columns: options.columns, statusMap: options.statusMap, ...(options.amountUnit ? { amountUnit: options.amountUnit } : {}) }, catalog, { where, timezone: options.timezone });
+      const { checks, plan } = checkReconcileMapping(
+        {
+          columns: options.columns,
+          statusMap: options.statusMap,
+          ...(options.amountUnit ? { amountUnit: options.amountUnit } : {}),
+        },
+        catalog,
+        { where, timezone: options.timezone },
+      );
       const bad = checks.find((c) => !c.ok);
-      if (bad || !plan) throw new ConfigError(bad ? describeProblem(bad, where, what) : `${where}.columns: issuedAt and total are required`);
-      const timeIndexed = options.table !== undefined && !options.query && (await hasLeadingIndex(pool, quoteTable(options.table), options.columns.issuedAt));
+      if (bad || !plan)
+        throw new ConfigError(
+          bad ? describeProblem(bad, where, what) : `${where}.columns: issuedAt and total are required`,
+        );
+      const timeIndexed =
+        options.table !== undefined &&
+        !options.query &&
+        (await hasLeadingIndex(pool, quoteTable(options.table), options.columns.issuedAt));
       const { where: _where, amountUnit: _unit, ...shape } = options;
-      return new PgSource(pool, { ...shape, timeKind: plan.timeKind, amounts: plan.amounts, statusInteger: plan.statusInteger, timeIndexed, totalScale2: plan.totalScale2 }, options.timezone, options.url);
+      return new PgSource(
+        pool,
+        {
+          ...shape,
+          timeKind: plan.timeKind,
+          amounts: plan.amounts,
+          statusInteger: plan.statusInteger,
+          timeIndexed,
+          totalScale2: plan.totalScale2,
+        },
+        options.timezone,
+        options.url,
+      );
     } catch (err) {
       await pool.end().catch(() => undefined);
       if (err instanceof ConfigError) throw err;
       const message = messageOf(err);
       if (/does not exist/.test(message) && /column|relation/.test(message)) {
-        throw new ConfigError(`${what} at '${maskUrl(options.url)}': ${message}`, [], { hint: `check ${where}.table and ${where}.columns` });
+        throw new ConfigError(`${what} at '${maskUrl(options.url)}': ${message}`, [], {
+          hint: `check ${where}.table and ${where}.columns`,
+        });
       }
-      throw new OperationError(`cannot read ${what} at '${maskUrl(options.url)}': ${message}`, { cause: err, hint: 'check the URL, that the server runs, and pg_hba.conf' });
+      throw new OperationError(`cannot read ${what} at '${maskUrl(options.url)}': ${message}`, {
+        cause: err,
+        hint: 'check the URL, that the server runs, and pg_hba.conf',
+      });
     }
   }
 
@@ -113,18 +176,37 @@ export class PgSource implements InvoiceSource {
     }
   }
 
-  async windowDigests(window: Window, partition: boolean, method: HashMethod = 'md5', fields: readonly DetailField[] = []): Promise<{ days: Digest[]; hours: Digest[] }> {
-    const rows = await this.run<{ day: string; hour: number; partition: string; n: number; sum_fen: string; hash: string }>(windowDigestSql(this.shape, partition, method, fields), [
-      this.timezone,
-      window.from,
-      addDays(window.to, 1),
-    ], SCAN);
+  async windowDigests(
+    window: Window,
+    partition: boolean,
+    method: HashMethod = 'md5',
+    fields: readonly DetailField[] = [],
+  ): Promise<{ days: Digest[]; hours: Digest[] }> {
+    const rows = await this.run<{
+      day: string;
+      hour: number;
+      partition: string;
+      n: number;
+      sum_fen: string;
+      hash: string;
+    }>(
+      windowDigestSql(this.shape, partition, method, fields),
+      [this.timezone, window.from, addDays(window.to, 1)],
+      SCAN,
+    );
     this.digestRows += rows.length;
-    const hours = rows.map((r) => digest({ day: r.day, hour: r.hour, ...(partition ? { partition: r.partition } : {}) }, r));
+    const hours = rows.map((r) =>
+      digest({ day: r.day, hour: r.hour, ...(partition ? { partition: r.partition } : {}) }, r),
+    );
     const days = new Map<string, Digest>();
     for (const h of hours) {
       const id = `${h.bucket.day}|${h.bucket.partition ?? ''}`;
-      const d = days.get(id) ?? { bucket: { day: h.bucket.day, ...(partition ? { partition: h.bucket.partition! } : {}) }, count: 0, sumFen: 0n, hash: 0n };
+      const d = days.get(id) ?? {
+        bucket: { day: h.bucket.day, ...(partition ? { partition: h.bucket.partition! } : {}) },
+        count: 0,
+        sumFen: 0n,
+        hash: 0n,
+      };
       d.count += h.count;
       d.sumFen += h.sumFen;
       d.hash! += h.hash!;
@@ -133,20 +215,41 @@ export class PgSource implements InvoiceSource {
     return { days: [...days.values()], hours };
   }
 
-  async splitDigests(bucket: BucketRef, level: SplitLevel, method: HashMethod = 'md5', fields: readonly DetailField[] = []): Promise<Digest[]> {
+  async splitDigests(
+    bucket: BucketRef,
+    level: SplitLevel,
+    method: HashMethod = 'md5',
+    fields: readonly DetailField[] = [],
+  ): Promise<Digest[]> {
     const { sql, params } = splitDigestSql(this.shape, bucket, level, method, fields);
-    const rows = await this.run<{ child: string | number; n: number; sum_fen: string; hash: string }>(sql, [this.timezone, ...params], SCAN);
+    const rows = await this.run<{ child: string | number; n: number; sum_fen: string; hash: string }>(
+      sql,
+      [this.timezone, ...params],
+      SCAN,
+    );
     this.digestRows += rows.length;
-    return rows.map((r) => digest(level.by === 'hour' ? { ...bucket, hour: Number(r.child) } : { ...bucket, prefix: String(r.child) }, r));
+    return rows.map((r) =>
+      digest(level.by === 'hour' ? { ...bucket, hour: Number(r.child) } : { ...bucket, prefix: String(r.child) }, r),
+    );
   }
 
   /** Hour digests of minute slots; each hour's minutes stay unparsed text until asked for. */
-  private async slotDigests(window: Window, partition: boolean, method: HashMethod, fields: readonly DetailField[] = []): Promise<Digest[] | undefined> {
-    const rows = await this.run<{ day: string; hour: number; partition: string; n: number; sum_fen: string; hash: string; whole: boolean; minutes: string }>(
-      slotDigestSql(this.shape, partition, method, fields),
-      [this.timezone, window.from, addDays(window.to, 1)],
-      SCAN,
-    );
+  private async slotDigests(
+    window: Window,
+    partition: boolean,
+    method: HashMethod,
+    fields: readonly DetailField[] = [],
+  ): Promise<Digest[] | undefined> {
+    const rows = await this.run<{
+      day: string;
+      hour: number;
+      partition: string;
+      n: number;
+      sum_fen: string;
+      hash: string;
+      whole: boolean;
+      minutes: string;
+    }>(slotDigestSql(this.shape, partition, method, fields), [this.timezone, window.from, addDays(window.to, 1)], SCAN);
     this.digestRows += rows.length;
     if (rows.some((r) => !r.whole)) return undefined;
     this.slotMinutes = new Map();
@@ -181,10 +284,16 @@ export class PgSource implements InvoiceSource {
 
   private async listSlots(slots: readonly BucketRef[]): Promise<Invoice[]> {
     const pairs = new Map<string, [string, string]>();
-    for (const b of slots) for (const e of this.slotStarts.get(slotId(b)) ?? []) pairs.set(`${e}|${b.partition ?? ''}`, [e, b.partition ?? '']);
+    for (const b of slots)
+      for (const e of this.slotStarts.get(slotId(b)) ?? [])
+        pairs.set(`${e}|${b.partition ?? ''}`, [e, b.partition ?? '']);
     if (pairs.size === 0) return [];
     const values = [...pairs.values()];
-    const rows = await this.run<ListedRow>(slotListSql(this.shape, this.slotPartition), [this.timezone, values.map((v) => v[0]), values.map((v) => v[1])], SMALL);
+    const rows = await this.run<ListedRow>(
+      slotListSql(this.shape, this.slotPartition),
+      [this.timezone, values.map((v) => v[0]), values.map((v) => v[1])],
+      SMALL,
+    );
     this.rowsTransferred += rows.length;
     return rows.map((r) => toInvoice(r, this.slotPartition));
   }
@@ -198,7 +307,11 @@ export class PgSource implements InvoiceSource {
 
   async lookup(keys: readonly string[]): Promise<Invoice[]> {
     const parts = keys.map(splitKey);
-    const rows = await this.run<ListedRow>(lookupSql(this.shape), [this.timezone, [...new Set(parts.map((p) => p.code))], [...new Set(parts.map((p) => p.number))], [...keys]], SMALL);
+    const rows = await this.run<ListedRow>(
+      lookupSql(this.shape),
+      [this.timezone, [...new Set(parts.map((p) => p.code))], [...new Set(parts.map((p) => p.number))], [...keys]],
+      SMALL,
+    );
     this.rowsTransferred += rows.length;
     return rows.map((r) => toInvoice(r, this.shape.partitionColumn !== undefined));
   }

@@ -62,8 +62,12 @@ function taxIdOf(expr: string): string {
 export function pgFields(shape: Pick<PgShape, 'columns' | 'timeKind'>): DetailField[] {
   const c = shape.columns;
   const has: Record<DetailField, boolean> = {
-    amount: c.amount !== undefined, tax: c.tax !== undefined, rate: c.rate !== undefined,
-    sellerTaxId: c.sellerTaxId !== undefined, buyerTaxId: c.buyerTaxId !== undefined, issueTime: shape.timeKind !== 'date',
+    amount: c.amount !== undefined,
+    tax: c.tax !== undefined,
+    rate: c.rate !== undefined,
+    sellerTaxId: c.sellerTaxId !== undefined,
+    buyerTaxId: c.buyerTaxId !== undefined,
+    issueTime: shape.timeKind !== 'date',
   };
   return (Object.keys(has) as DetailField[]).filter((f) => has[f]);
 }
@@ -87,13 +91,21 @@ function fieldExprs(shape: PgShape, instant: string): Record<DetailField, { sql:
  * v2…` as text, detail-fields.ts fieldsText in SQL. pg-hash: a bigint chaining each field's typed
  * hash, no text built (a null amount hashes as a sentinel no amount takes).
  */
-function extraHash(shape: PgShape, fields: readonly DetailField[], instant: string, method: HashMethod): string | undefined {
+function extraHash(
+  shape: PgShape,
+  fields: readonly DetailField[],
+  instant: string,
+  method: HashMethod,
+): string | undefined {
   if (fields.length === 0) return undefined;
   const e = fieldExprs(shape, instant);
   if (method === 'md5') return `(${fields.map((f) => `'|' || coalesce((${e[f].sql})::text, '')`).join(' || ')})`;
   let h = '0::bigint';
   for (const f of fields) {
-    h = e[f].type === 'int8' ? `hashint8extended(coalesce(${e[f].sql}, ${INT8_NULL}), ${h})` : `hashtextextended(coalesce(${e[f].sql}, ''), ${h})`;
+    h =
+      e[f].type === 'int8'
+        ? `hashint8extended(coalesce(${e[f].sql}, ${INT8_NULL}), ${h})`
+        : `hashtextextended(coalesce(${e[f].sql}, ''), ${h})`;
   }
   return h;
 }
@@ -128,7 +140,18 @@ export function expressions(
   shape: PgShape,
   method: HashMethod = 'md5',
   fields: readonly DetailField[] = [],
-): { from: string; key: string; fen: string; amount: string; status: string; zoned: string; instant: string; hash: string; partition: string; extra?: string } {
+): {
+  from: string;
+  key: string;
+  fen: string;
+  amount: string;
+  status: string;
+  zoned: string;
+  instant: string;
+  hash: string;
+  partition: string;
+  extra?: string;
+} {
   const c = shape.columns;
   const from = shape.query ? `(${shape.query}) as src` : `${quoteTable(shape.table!)} as src`;
   const key = keyExpr(c);
@@ -140,17 +163,38 @@ export function expressions(
   const amount =
     totalKind === 'fen'
       ? `coalesce(round((${col(c.total)})::numeric) / 100, 0)`
-      : shape.totalScale2 ? `coalesce((${col(c.total)})::numeric, 0)` : `coalesce(round((${col(c.total)})::numeric, 2), 0)`;
+      : shape.totalScale2
+        ? `coalesce((${col(c.total)})::numeric, 0)`
+        : `coalesce(round((${col(c.total)})::numeric, 2), 0)`;
   const status = sqlStatusExpr(col(c.status), shape.statusMap);
   const t = col(c.issuedAt);
   const instant =
-    shape.timeKind === 'timestamptz' ? t : shape.timeKind === 'timestamp' ? `(${t} at time zone $1::text)` : shape.timeKind === 'date' ? `(${t}::timestamp at time zone $1::text)` : textInstant(t);
-  const zoned = shape.timeKind === 'timestamptz' ? `(${t} at time zone $1::text)` : shape.timeKind === 'timestamp' ? t : shape.timeKind === 'date' ? `${t}::timestamp` : `(${textInstant(t)} at time zone $1::text)`;
+    shape.timeKind === 'timestamptz'
+      ? t
+      : shape.timeKind === 'timestamp'
+        ? `(${t} at time zone $1::text)`
+        : shape.timeKind === 'date'
+          ? `(${t}::timestamp at time zone $1::text)`
+          : textInstant(t);
+  const zoned =
+    shape.timeKind === 'timestamptz'
+      ? `(${t} at time zone $1::text)`
+      : shape.timeKind === 'timestamp'
+        ? t
+        : shape.timeKind === 'date'
+          ? `${t}::timestamp`
+          : `(${textInstant(t)} at time zone $1::text)`;
   const partition = shape.partitionColumn ? `coalesce((${col(shape.partitionColumn)})::text, '')` : `''`;
   const extra = extraHash(shape, fields, instant, method);
   const hash =
     method === 'pg-hash'
-      ? sqlRowHashPg(c.code ? col(c.code) : 'null', col(c.number), sqlStatusHashExpr(col(c.status), shape.statusMap, shape.statusInteger === true), amount, extra)
+      ? sqlRowHashPg(
+          c.code ? col(c.code) : 'null',
+          col(c.number),
+          sqlStatusHashExpr(col(c.status), shape.statusMap, shape.statusInteger === true),
+          amount,
+          extra,
+        )
       : sqlRowHash(key, fen, status, extra);
   return { from, key, fen, amount, status, zoned, instant, hash, partition, ...(extra ? { extra } : {}) };
 }
@@ -158,19 +202,26 @@ export function expressions(
 /** Bounds on the raw column (so an index on it is used): wall times [fromParam, toParam) in the zone. */
 function timeRange(shape: PgShape, fromParam: string, toParam: string): string {
   const t = col(shape.columns.issuedAt);
-  if (shape.timeKind === 'timestamptz') return `${t} >= (${fromParam}::timestamp at time zone $1::text) and ${t} < (${toParam}::timestamp at time zone $1::text)`;
+  if (shape.timeKind === 'timestamptz')
+    return `${t} >= (${fromParam}::timestamp at time zone $1::text) and ${t} < (${toParam}::timestamp at time zone $1::text)`;
   if (shape.timeKind === 'text') {
     const i = textInstant(t);
     return `${i} >= (${fromParam}::timestamp at time zone $1::text) and ${i} < (${toParam}::timestamp at time zone $1::text)`;
   }
   // wall times need no zone, but $1 (the zone) is passed to every query: name its type, or
   // PostgreSQL cannot determine the type of an unused parameter
-  if (shape.timeKind === 'timestamp') return `${t} >= ${fromParam}::timestamp and ${t} < ${toParam}::timestamp and $1::text is not null`;
+  if (shape.timeKind === 'timestamp')
+    return `${t} >= ${fromParam}::timestamp and ${t} < ${toParam}::timestamp and $1::text is not null`;
   return `${t} >= ${fromParam}::date and ${t} < ${toParam}::date and $1::text is not null`;
 }
 
 /** Day × hour (× partition) digests over [$2, $3): one scan; days are sums of their hours. */
-export function windowDigestSql(shape: PgShape, partition: boolean, method: HashMethod = 'md5', fields: readonly DetailField[] = []): string {
+export function windowDigestSql(
+  shape: PgShape,
+  partition: boolean,
+  method: HashMethod = 'md5',
+  fields: readonly DetailField[] = [],
+): string {
   const e = expressions(shape, method, fields);
   // Group on the truncated hour and format only the groups: to_char per row costs more than md5.
   return `select to_char(z, 'YYYY-MM-DD') as day, extract(hour from z)::int as hour, p as partition, n, sum_fen, hash
@@ -196,7 +247,13 @@ export function bucketWhere(shape: PgShape, bucket: BucketRef): { where: string;
   else {
     const pad = (h: number): string => `${bucket.day} ${String(h).padStart(2, '0')}:00:00`;
     conds.push(timeRange(shape, p(`${bucket.day} 00:00:00`), p(`${next} 00:00:00`)));
-    conds.push(timeRange(shape, p(bucket.hour === 0 ? `${bucket.day} 00:00:00` : pad(bucket.hour - 1)), p(bucket.hour >= 22 ? `${next} 00:00:00` : pad(bucket.hour + 2))));
+    conds.push(
+      timeRange(
+        shape,
+        p(bucket.hour === 0 ? `${bucket.day} 00:00:00` : pad(bucket.hour - 1)),
+        p(bucket.hour >= 22 ? `${next} 00:00:00` : pad(bucket.hour + 2)),
+      ),
+    );
     conds.push(`extract(hour from ${e.zoned}) = ${p(bucket.hour)}`);
   }
   if (bucket.partition !== undefined) conds.push(`${e.partition} = ${p(bucket.partition)}`);
@@ -204,7 +261,13 @@ export function bucketWhere(shape: PgShape, bucket: BucketRef): { where: string;
   return { where: conds.join(' and '), params };
 }
 
-export function splitDigestSql(shape: PgShape, bucket: BucketRef, level: SplitLevel, method: HashMethod = 'md5', fields: readonly DetailField[] = []): { sql: string; params: unknown[] } {
+export function splitDigestSql(
+  shape: PgShape,
+  bucket: BucketRef,
+  level: SplitLevel,
+  method: HashMethod = 'md5',
+  fields: readonly DetailField[] = [],
+): { sql: string; params: unknown[] } {
   const e = expressions(shape, method, fields);
   const { where, params } = bucketWhere(shape, bucket);
   const child = level.by === 'hour' ? `extract(hour from ${e.zoned})::int` : sqlKeyPrefix(e.key, level.length);
@@ -232,7 +295,12 @@ function slotExpr(shape: PgShape): string {
  * formatting happen per group. `whole` is false when the zone's offset is not whole minutes, so a
  * slot could straddle two wall-clock hours (the caller then falls back). Not for date columns.
  */
-export function slotDigestSql(shape: PgShape, partition: boolean, method: HashMethod, fields: readonly DetailField[] = []): string {
+export function slotDigestSql(
+  shape: PgShape,
+  partition: boolean,
+  method: HashMethod,
+  fields: readonly DetailField[] = [],
+): string {
   const e = expressions(shape, method, fields);
   const c = shape.columns;
   const wall = shape.timeKind === 'timestamptz' ? `(s at time zone $1)` : 's';
@@ -245,7 +313,11 @@ export function slotDigestSql(shape: PgShape, partition: boolean, method: HashMe
           hash: sqlRowHashPg('r.code', 'r.number', 'r.st', 'r.v', e.extra ? 'r.x' : undefined),
           fen: 'trunc(sum(r.v) * 100)',
         }
-      : { cols: `${e.fen} as v, ${e.key} as key, ${e.status} as status${extraCol}`, hash: sqlRowHash('r.key', 'r.v', 'r.status', e.extra ? 'r.x' : undefined), fen: 'sum(r.v)' };
+      : {
+          cols: `${e.fen} as v, ${e.key} as key, ${e.status} as status${extraCol}`,
+          hash: sqlRowHash('r.key', 'r.v', 'r.status', e.extra ? 'r.x' : undefined),
+          fen: 'sum(r.v)',
+        };
   return `select to_char(h, 'YYYY-MM-DD') as day, extract(hour from h)::int as hour, p as partition,
   sum(n)::int as n, sum(sum_fen)::text as sum_fen, sum(hash)::text as hash, bool_and(date_trunc('minute', w) = w) as whole,
   string_agg(concat_ws(' ', extract(minute from w)::int, n, sum_fen, hash, extract(epoch from s)::bigint), ',') as minutes
@@ -269,7 +341,9 @@ export function slotListSql(shape: PgShape, partition: boolean): string {
   const e = expressions(shape);
   const t = col(shape.columns.issuedAt);
   const start = shape.timeKind === 'timestamptz' ? 'to_timestamp(slot.e)' : `(to_timestamp(slot.e) at time zone 'UTC')`;
-  const on = shape.timeIndexed ? `${t} >= ${start} and ${t} < ${start} + interval '${SLOT}'` : `${slotExpr(shape)} = ${start}`;
+  const on = shape.timeIndexed
+    ? `${t} >= ${start} and ${t} < ${start} + interval '${SLOT}'`
+    : `${slotExpr(shape)} = ${start}`;
   return `select ${listColumns(shape)} from unnest($2::bigint[], $3::text[]) as slot(e, p) join ${e.from}
   on ${on}${partition ? ` and ${e.partition} = slot.p` : ''}`;
 }
@@ -278,7 +352,8 @@ export function slotListSql(shape: PgShape, partition: boolean): string {
 function listColumns(shape: PgShape): string {
   const e = expressions(shape);
   const c = shape.columns;
-  const opt = (name: string | undefined, as: string): string => (name ? `(${col(name)})::text as ${as}` : `null::text as ${as}`);
+  const opt = (name: string | undefined, as: string): string =>
+    name ? `(${col(name)})::text as ${as}` : `null::text as ${as}`;
   return `${e.key} as key, ${opt(c.code, 'code')}, (${col(c.number)})::text as number,
   to_char(${e.instant} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as issued_at,
   to_char(${e.zoned}, 'YYYY-MM-DD') as day, extract(hour from ${e.zoned})::int as hour,

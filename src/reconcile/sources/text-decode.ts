@@ -16,9 +16,13 @@ export function decodeText(bytes: Uint8Array, encoding: Encoding = 'auto'): Deco
   }
   if (encoding === 'gb18030' || encoding === 'gbk') return { text: new TextDecoder('gb18030').decode(bytes), encoding };
   const body = hasUtf8Bom ? bytes.subarray(3) : bytes;
-  if (encoding === 'utf-8') return { text: new TextDecoder('utf-8').decode(body), encoding: hasUtf8Bom ? 'utf-8-bom' : 'utf-8' };
+  if (encoding === 'utf-8')
+    return { text: new TextDecoder('utf-8').decode(body), encoding: hasUtf8Bom ? 'utf-8-bom' : 'utf-8' };
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(body), encoding: hasUtf8Bom ? 'utf-8-bom' : 'utf-8' };
+    return {
+      text: new TextDecoder('utf-8', { fatal: true }).decode(body),
+      encoding: hasUtf8Bom ? 'utf-8-bom' : 'utf-8',
+    };
   } catch {
     return { text: new TextDecoder('gb18030').decode(bytes), encoding: 'gb18030' };
   }

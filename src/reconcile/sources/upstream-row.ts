@@ -5,11 +5,32 @@ import { canonicalKey } from '../model/invoice-key.js';
 import { parseIssueTime } from '../model/issue-time.js';
 import { parseStatus } from '../model/invoice-status.js';
 import type { Invoice } from '../model/types.js';
-import { type Check, checkCode, checkDigitalYear, checkNumber, checkTaxId, parseAmountFen } from '../model/validators.js';
+import {
+  type Check,
+  checkCode,
+  checkDigitalYear,
+  checkNumber,
+  checkTaxId,
+  parseAmountFen,
+} from '../model/validators.js';
 
 export const ROW_FIELDS = [
-  'code', 'number', 'digitalNumber', 'issuedAt', 'sellerTaxId', 'buyerTaxId', 'amount', 'tax', 'rate', 'total', 'status', 'itemName', 'seq',
-  'originalCode', 'originalNumber', 'remarks',
+  'code',
+  'number',
+  'digitalNumber',
+  'issuedAt',
+  'sellerTaxId',
+  'buyerTaxId',
+  'amount',
+  'tax',
+  'rate',
+  'total',
+  'status',
+  'itemName',
+  'seq',
+  'originalCode',
+  'originalNumber',
+  'remarks',
 ] as const;
 export type RowField = (typeof ROW_FIELDS)[number];
 
@@ -57,7 +78,9 @@ export function validateRow(row: RawRow, ctx: RowContext): RowResult {
   let keyOk = take(checkCode(keyCode), fatal) && take(checkNumber(number, keyCode), fatal);
   // A 20-digit number in a numeric cell has lost digits even when it does not look like it.
   if (keyOk && number.length > 15 && numeric(digital !== '' ? 'digitalNumber' : 'number')) {
-    fatal.push(`number '${number}' was stored as a number by Excel, which keeps only 15 significant digits (re-export it as text)`);
+    fatal.push(
+      `number '${number}' was stored as a number by Excel, which keeps only 15 significant digits (re-export it as text)`,
+    );
     keyOk = false;
   }
   const key = keyOk ? canonicalKey(keyCode, number) : undefined;
@@ -87,7 +110,8 @@ export function validateRow(row: RawRow, ctx: RowContext): RowResult {
 
   const rateText = (f.rate ?? '').trim();
   const rateBp = rateText === '' ? undefined : parseRateBp(rateText);
-  if (rateText !== '' && rateBp === undefined && rateText !== '***') warnings.push(`tax rate '${rateText}' is not a rate like 13%`);
+  if (rateText !== '' && rateBp === undefined && rateText !== '***')
+    warnings.push(`tax rate '${rateText}' is not a rate like 13%`);
   const originalKey = originalOf(f);
 
   const statusText = (f.status ?? '').trim();

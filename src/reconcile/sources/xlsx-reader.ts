@@ -64,25 +64,44 @@ export function listSheets(bytes: Uint8Array, maxInflatedBytes = DEFAULT_INPUT_L
 }
 
 /** Rows of the named sheet, or of the only sheet when the name is absent and there is just one. */
-export function readSheet(bytes: Uint8Array, sheetName: string, maxInflatedBytes = DEFAULT_INPUT_LIMITS.maxInflatedBytes): { sheet: string; rows: XlsxRow[] } {
-  const entries = unzipEntries(bytes, (name) => name === 'xl/sharedStrings.xml' || name.startsWith('xl/worksheets/'), maxInflatedBytes);
+export function readSheet(
+  bytes: Uint8Array,
+  sheetName: string,
+  maxInflatedBytes = DEFAULT_INPUT_LIMITS.maxInflatedBytes,
+): { sheet: string; rows: XlsxRow[] } {
+  const entries = unzipEntries(
+    bytes,
+    (name) => name === 'xl/sharedStrings.xml' || name.startsWith('xl/worksheets/'),
+    maxInflatedBytes,
+  );
   const sheets = readWorkbook(entries);
   const sheet = sheets.find((s) => s.name === sheetName) ?? (sheets.length === 1 ? sheets[0] : undefined);
-  if (!sheet) throw new XlsxFormatError(`has no sheet '${sheetName}' (sheets: ${sheets.map((s) => s.name).join(', ')})`);
+  if (!sheet)
+    throw new XlsxFormatError(`has no sheet '${sheetName}' (sheets: ${sheets.map((s) => s.name).join(', ')})`);
   const xml = entries.get(sheet.path);
   if (xml === undefined) throw new XlsxFormatError(`sheet '${sheet.name}' is missing from the archive (${sheet.path})`);
   const shared = readSharedStrings(entries.get('xl/sharedStrings.xml'));
   return { sheet: sheet.name, rows: parseSheetXml(xml, shared) };
 }
 
-function unzipEntries(bytes: Uint8Array, also: (name: string) => boolean, maxInflatedBytes: number): Map<string, string> {
+function unzipEntries(
+  bytes: Uint8Array,
+  also: (name: string) => boolean,
+  maxInflatedBytes: number,
+): Map<string, string> {
   let files: Map<string, Buffer>;
   try {
-    files = readZipEntries(bytes, (name) => name === 'xl/workbook.xml' || name === 'xl/_rels/workbook.xml.rels' || also(name), maxInflatedBytes);
+    files = readZipEntries(
+      bytes,
+      (name) => name === 'xl/workbook.xml' || name === 'xl/_rels/workbook.xml.rels' || also(name),
+      maxInflatedBytes,
+    );
   } catch (err) {
     if (err instanceof ZipLimitError) throw new XlsxLimitError(err.message);
     if (!(err instanceof ZipError)) throw err;
-    const e = new XlsxFormatError(err.damaged ? `is damaged: ${err.message}` : `is not an .xlsx file (zip: ${err.message})`);
+    const e = new XlsxFormatError(
+      err.damaged ? `is damaged: ${err.message}` : `is not an .xlsx file (zip: ${err.message})`,
+    );
     e.damaged = err.damaged;
     throw e;
   }
@@ -92,7 +111,9 @@ function unzipEntries(bytes: Uint8Array, also: (name: string) => boolean, maxInf
       out.set(name, data.toString('utf8'));
     } catch (err) {
       // V8's longest string (about 512 M characters) is a limit of its own
-      throw new XlsxLimitError(`entry '${name}' (${data.length} bytes) is too large to read as text (${(err as Error).message})`);
+      throw new XlsxLimitError(
+        `entry '${name}' (${data.length} bytes) is too large to read as text (${(err as Error).message})`,
+      );
     }
   }
   return out;
@@ -109,7 +130,10 @@ function readWorkbook(entries: Map<string, string>): Array<{ name: string; path:
   }
   return [...workbook.matchAll(/<sheet\b[^>]*>/g)].map((m, i) => {
     const rid = attr(m[0], 'r:id');
-    return { name: attr(m[0], 'name') ?? `Sheet${i + 1}`, path: (rid && rels.get(rid)) || `xl/worksheets/sheet${i + 1}.xml` };
+    return {
+      name: attr(m[0], 'name') ?? `Sheet${i + 1}`,
+      path: (rid && rels.get(rid)) || `xl/worksheets/sheet${i + 1}.xml`,
+    };
   });
 }
 

@@ -9,4 +9,12 @@ import { migration as scopeWithoutUser } from './0005-scope-without-user.js';
 import { migration as findingAcknowledgements } from './0006-finding-acknowledgements.js';
 import { migration as jobQueue } from './0007-job-queue.js';
 
-export const MIGRATIONS: readonly Migration[] = [core, drills, reconcile, jobs, scopeWithoutUser, findingAcknowledgements, jobQueue];
+export const MIGRATIONS: readonly Migration[] = [
+  core,
+  drills,
+  reconcile,
+  jobs,
+  scopeWithoutUser,
+  findingAcknowledgements,
+  jobQueue,
+];
