@@ -374,7 +374,7 @@ describe.each(SCHEMA_MATRIX.map((s) => [s.id, s] as const))('reconcile on schema
       `<tr><th>比对字段</th><td>${line}</td></tr>`,
     );
     expect(describeFields(report.run.fields as ComparedFields)).toBe(
-      `compared: key, issueDay, total, status; not compared: amount, tax, sellerTaxId, buyerTaxId (local mapping leaves out ${all.filter((k) => required[k] === undefined).join(', ')})`,
+      `compared: ${shown.join(', ')}; not compared: ${notCompared.join(', ')} (local mapping leaves out ${all.filter((k) => required[k] === undefined).join(', ')}); red-letter invoices paired`,
     );
   });
 
