@@ -121,12 +121,10 @@ async function listToc(archive: string, signal: AbortSignal): Promise<ArchiveToc
   return parseToc(Buffer.concat(chunks).toString('utf8'));
 }
 
-/** Streams the archive into pg_restore, or spools it to a file first for parallel jobs. */
-export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, options: RestoreOptions): Promise<void> {
-  if (isDirectoryBackup(manifest)) return restoreFolder(ctx, manifest, options);
+/** What both restore paths read the backup through: the linked abort, the progress line, the object source. */
+function restoreSource(ctx: RestoreContext, manifest: Manifest, totalBytes: number) {
   const controller = linkedController(ctx.signal);
   const { signal } = controller;
-  const object = dumpObjectOf(manifest);
   const started = Date.now();
   const progress = createProgress(
     `restore ${manifest.id}`,
@@ -138,8 +136,15 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
     manifest,
     identities: ctx.identities,
     signal,
-    onBytes: (n: number) => progress.update(progressText(n, object.size, started)),
+    onBytes: (n: number) => progress.update(progressText(n, totalBytes, started)),
   };
+  return { controller, signal, progress, source };
+}
+
+/** Streams the archive into pg_restore, or spools it to a file first for parallel jobs. */
+export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, options: RestoreOptions): Promise<void> {
+  if (isDirectoryBackup(manifest)) return restoreFolder(ctx, manifest, options);
+  const { controller, signal, progress, source } = restoreSource(ctx, manifest, dumpObjectOf(manifest).size);
   const { dbnameArg, env } = libpqInvocation(options.to);
   const flags = [
     '--exit-on-error',
@@ -204,22 +209,8 @@ export async function restoreArchive(ctx: RestoreContext, manifest: Manifest, op
  * spool folder deleted at the end.
  */
 async function restoreFolder(ctx: RestoreContext, manifest: Manifest, options: RestoreOptions): Promise<void> {
-  const controller = linkedController(ctx.signal);
-  const { signal } = controller;
   const total = dumpFolderFiles(manifest).reduce((s, f) => s + f.object.size, 0);
-  const started = Date.now();
-  const progress = createProgress(
-    `restore ${manifest.id}`,
-    process.stderr,
-    ctx.progress ?? Boolean(process.stderr.isTTY),
-  );
-  const source = {
-    repo: ctx.repo,
-    manifest,
-    identities: ctx.identities,
-    signal,
-    onBytes: (n: number) => progress.update(progressText(n, total, started)),
-  };
+  const { controller, progress, source } = restoreSource(ctx, manifest, total);
   const { dbnameArg, env } = libpqInvocation(options.to);
   const flags = ['--exit-on-error', ...(options.noOwner ? ['--no-owner', '--no-privileges'] : [])];
   try {
