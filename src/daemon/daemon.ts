@@ -5,7 +5,6 @@
 // (their queue jobs released to the others), the HTTP endpoints, and a bounded graceful stop.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Runner } from 'graphile-worker';
 import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import pg from 'pg';
 import { JOBS, isJobName } from '../../jobs/index.js';
@@ -23,7 +22,14 @@ import { maskUrl } from '../core/storage/mask-url.js';
 import { type StatusReport, collectStatus } from './status/status.js';
 import type { DaemonConfig } from './daemon-config.js';
 import { closeServer, startHttpServer } from './http-server.js';
-import { type QueuedFireTime, enqueue, installQueue, releaseWorkers, startWorkers } from './job-queue.js';
+import {
+  type QueueWorkers,
+  type QueuedFireTime,
+  enqueue,
+  installQueue,
+  releaseWorkers,
+  startWorkers,
+} from './job-queue.js';
 import { type Trigger, claimRun, deleteOldRuns, lastFireTime, markStaleRuns, startAttempt } from './job-runs.js';
 import {
   type RunOutcome,
@@ -65,7 +71,7 @@ export class Daemon {
   private pool!: pg.Pool;
   /** graphile-worker's connections: its LISTEN client and one per running job */
   private queuePool!: pg.Pool;
-  private queue?: Runner;
+  private queue?: QueueWorkers;
   private readonly workerIds: Promise<void>[] = [];
   private readonly tasks: ScheduledTask[] = [];
   private readonly ownClaims = new Map<string, OwnClaim>();
@@ -157,6 +163,7 @@ export class Daemon {
     const tick = setInterval(() => {
       ticks++;
       void this.sweep();
+      void this.repairQueue();
       if (this.missed.size > 0) void this.claimMissed();
       this.forgetOldClaims();
       daemonHeartbeat(this.pool, this.id).catch((err: unknown) =>
@@ -465,6 +472,17 @@ export class Daemon {
       }
     } catch (err) {
       this.o.logger.warn({ err: messageOf(err) }, 'cannot check for interrupted runs');
+    }
+  }
+
+  /** Queue jobs this daemon finished while the state database was unreachable: recorded once it answers. */
+  private async repairQueue(): Promise<void> {
+    try {
+      const repaired = (await this.queue?.repairLostCompletions(this.pool)) ?? 0;
+      if (repaired > 0)
+        this.o.logger.info({ repaired }, 'queue: finished jobs recorded after the state database came back');
+    } catch (err) {
+      this.o.logger.debug({ err: messageOf(err) }, 'queue repair: state database still unreachable');
     }
   }
 

@@ -4,16 +4,10 @@
 // and a queue per (job, target) lets only one of its runs go at once across all hosts. The jobs of
 // a daemon that died are released to the others (releaseWorkers) as soon as a sweep notices.
 import { EventEmitter } from 'node:events';
-import {
-  Logger as QueueLogger,
-  type Runner,
-  type Task,
-  type WorkerEvents,
-  run as runQueue,
-  runMigrations,
-} from 'graphile-worker';
+import { Logger as QueueLogger, type Task, type WorkerEvents, run as runQueue, runMigrations } from 'graphile-worker';
 import type pg from 'pg';
 import type { JobName } from '../../jobs/index.js';
+import { messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { STATE_SCHEMA } from '../core/state/migrate.js';
 import type { Trigger } from './job-runs.js';
@@ -65,12 +59,64 @@ export interface WorkerPoolOptions {
   onWorker: (workerId: string) => void;
 }
 
+/** This daemon's queue workers, and the repair of what graphile-worker could not write down. */
+export interface QueueWorkers {
+  /** stops taking jobs and waits for the running ones */
+  stop(): Promise<void>;
+  /**
+   * Finishes, in the queue table, the jobs whose task ended here but whose completion (or hand-back)
+   * graphile-worker could not write because the state database was unreachable at that moment: such
+   * a job stays locked by this pool, and so does its (job, target) queue, which would hold back every
+   * later fire time of that target for graphile-worker's 4-hour lock expiry. Returns how many.
+   */
+  repairLostCompletions(pool: pg.Pool): Promise<number>;
+}
+
+/** A job whose task ended in this process: kept until the queue table shows graphile-worker recorded it. */
+interface SettledJob {
+  id: string;
+  attempts: number;
+  ok: boolean;
+  message: string;
+  at: number;
+}
+
+/** graphile-worker's own completion gets this long before a job still locked by us counts as lost. */
+const COMPLETION_GRACE_MS = 5000;
+
 /** Starts this daemon's workers; `stop()` on the result stops taking jobs and waits for the running ones. */
-export async function startWorkers(o: WorkerPoolOptions): Promise<Runner> {
+export async function startWorkers(o: WorkerPoolOptions): Promise<QueueWorkers> {
   const events: WorkerEvents = new EventEmitter();
+  let poolId: string | undefined;
   // jobs are locked in the name of the pool (graphile-worker's getJobs), not of its single workers
-  events.on('pool:create', ({ workerPool }) => o.onWorker(workerPool.id));
-  const task: Task = async (payload) => o.work(payload as QueuedFireTime);
+  events.on('pool:create', ({ workerPool }) => {
+    poolId = workerPool.id;
+    o.onWorker(workerPool.id);
+  });
+  const settled = new Map<string, SettledJob>();
+  const task: Task = async (payload, helpers) => {
+    const { id, attempts } = helpers.job;
+    try {
+      await o.work(payload as QueuedFireTime);
+      settled.set(id, { id, attempts, ok: true, message: '', at: Date.now() });
+    } catch (err) {
+      settled.set(id, { id, attempts, ok: false, message: messageOf(err), at: Date.now() });
+      throw err;
+    }
+  };
+  // graphile-worker 0.17 does not await the write that completes (or hands back) a finished job
+  // (node_modules/graphile-worker/dist/worker.js, `completeJob(job)`), and a connection error there
+  // is not one it retries: with the state database gone at that moment, the rejection is unhandled
+  // and would end the daemon. Those are logged here and repaired by repairLostCompletions; any other
+  // unhandled rejection still ends the process, as without this listener.
+  const lostWrite = (reason: unknown): void => {
+    if (!isQueueBookkeeping(reason)) throw reason;
+    o.logger.warn(
+      { err: messageOf(reason) },
+      'queue: a finished job could not be recorded (state database unreachable); repaired once it answers',
+    );
+  };
+  process.on('unhandledRejection', lostWrite);
   const runner = await runQueue({
     pgPool: o.pool,
     schema: STATE_SCHEMA,
@@ -81,12 +127,62 @@ export async function startWorkers(o: WorkerPoolOptions): Promise<Runner> {
     taskList: { [RUN_TASK]: task },
     logger: queueLogger(o.logger),
     events,
+  }).catch((err: unknown) => {
+    process.off('unhandledRejection', lostWrite);
+    throw err;
   });
   // the pool ends with an error when the state database goes away for good: logged, never unhandled
   runner.promise.catch((err: unknown) =>
     o.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue workers stopped with an error'),
   );
-  return runner;
+  return {
+    stop: () => runner.stop().finally(() => process.off('unhandledRejection', lostWrite)),
+    repairLostCompletions: async (pool) => (poolId ? repairSettled(pool, poolId, settled) : 0),
+  };
+}
+
+/** A rejection from graphile-worker's write of a finished job (its completeJobs / failJobs). */
+function isQueueBookkeeping(reason: unknown): boolean {
+  return (
+    reason instanceof Error &&
+    /graphile-worker[\\/]dist[\\/]sql[\\/](completeJobs|failJobs)\.js/.test(reason.stack ?? '')
+  );
+}
+
+async function repairSettled(pool: pg.Pool, poolId: string, settled: Map<string, SettledJob>): Promise<number> {
+  if (settled.size === 0) return 0;
+  const { rows } = await pool.query<{ id: string; attempts: number; locked_by: string | null }>(
+    `select id::text, attempts, locked_by from ${STATE_SCHEMA}._private_jobs where id = any($1::bigint[])`,
+    [[...settled.keys()]],
+  );
+  const inTable = new Map(rows.map((r) => [r.id, r]));
+  let repaired = 0;
+  for (const job of [...settled.values()]) {
+    const row = inTable.get(job.id);
+    // gone (completed), handed back (unlocked) or taken again (a later attempt): recorded, nothing lost
+    if (!row || row.attempts !== job.attempts || row.locked_by !== poolId) {
+      settled.delete(job.id);
+      continue;
+    }
+    if (Date.now() - job.at < COMPLETION_GRACE_MS) continue;
+    // the statements of graphile-worker 0.17's completeJobs / failJobs (node_modules/graphile-worker/dist/sql/),
+    // for one job and only while this pool still holds it
+    await pool.query(
+      job.ok
+        ? `with j as (delete from ${STATE_SCHEMA}._private_jobs where id = $1::bigint and locked_by = $2 returning job_queue_id)
+           update ${STATE_SCHEMA}._private_job_queues q set locked_by = null, locked_at = null
+           from j where q.id = j.job_queue_id and q.locked_by = $2`
+        : `with j as (update ${STATE_SCHEMA}._private_jobs set last_error = $3, locked_by = null, locked_at = null,
+             run_at = greatest(now(), run_at) + (exp(least(attempts, 10)) * interval '1 second')
+             where id = $1::bigint and locked_by = $2 returning job_queue_id)
+           update ${STATE_SCHEMA}._private_job_queues q set locked_by = null, locked_at = null
+           from j where q.id = j.job_queue_id and q.locked_by = $2`,
+      job.ok ? [job.id, poolId] : [job.id, poolId, job.message],
+    );
+    settled.delete(job.id);
+    repaired++;
+  }
+  return repaired;
 }
 
 /** Releases the queue jobs (and per-target queues) held by the workers of a daemon that died. */

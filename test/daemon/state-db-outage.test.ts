@@ -14,7 +14,7 @@ import { parseConfig } from '../../src/core/config/config.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { startHttpReceiver } from '../notify/receivers.js';
-import { type DaemonProcess, runs, startDaemon, waitFor, writeOpsConfig } from './helpers.js';
+import { type DaemonProcess, runs, startDaemon, waitFor, waitForLog, writeOpsConfig } from './helpers.js';
 
 /** A TCP proxy to PostgreSQL that can be switched off: new connections are reset, open ones cut. */
 class PgSwitch {
@@ -110,6 +110,7 @@ describe('the state database goes away', () => {
         'a scheduled run',
         async () => (await runs(state.url, `trigger = 'schedule' and status = 'succeeded'`))[0],
         30_000,
+        [d],
       );
 
       // down right after a fire time: the next one (within 5 s) finds no database
@@ -117,12 +118,14 @@ describe('the state database goes away', () => {
         'a fresh fire time',
         async () => ((await runs(state.url, `fire_time > $1`, [first.fire_time]))[0] ? true : undefined),
         30_000,
+        [d],
       );
       sw.down();
       const missed = await waitFor(
         'the missed fire time',
         async () => d.logs('fire time missed: state database unreachable')[0],
         30_000,
+        [d],
       );
       const alert = await waitFor(
         'the alert',
@@ -140,6 +143,7 @@ describe('the state database goes away', () => {
         'the catch-up of the missed fire time',
         async () => (await runs(state.url, `trigger = 'catch-up' and fire_time = $1`, [missed.fireTime]))[0],
         30_000,
+        [d],
       );
       expect(caught).toMatchObject({ job: 'prune', target: 'inv', pid: d.pid });
       d.child.kill('SIGTERM');
@@ -149,6 +153,55 @@ describe('the state database goes away', () => {
       await sw.close();
     }
   }, 120_000);
+
+  it('the database goes away while a job runs and is back after it ended: the daemon lives on, and the target is not held back', async () => {
+    // graphile-worker 0.17 writes a finished job's completion without awaiting it; with the state
+    // database gone at that moment the daemon died of an unhandled rejection (seen on a loaded
+    // machine), and the job and its (job, target) queue stayed locked for 4 hours
+    const state = await createDatabase('outage_done');
+    states.push(state);
+    const sw = await PgSwitch.start(state.url);
+    sw.up = true;
+    // pg_dump waits for this lock, so the backup is surely running when the database goes away
+    const holder = new pg.Client({ connectionString: source.url });
+    await holder.connect();
+    try {
+      const config = await writeOpsConfig(t, 'outage-done.yaml', {
+        state: { url: sw.url() },
+        schedules: { backup: '*/2 * * * * *' },
+        daemon: FAST,
+      });
+      await holder.query('begin; lock table public.invoices in access exclusive mode');
+      const d = startDaemon(config);
+      daemons.push(d);
+      const started = await waitForLog(d, 'job started', 60_000);
+      sw.down();
+      await holder.query('commit');
+      await waitForLog(d, 'could not record the run; the next daemon marks it interrupted', 60_000);
+      await waitForLog(
+        d,
+        'queue: a finished job could not be recorded (state database unreachable); repaired once it answers',
+        30_000,
+      );
+      sw.up = true;
+      await waitForLog(d, 'queue: finished jobs recorded after the state database came back', 60_000);
+      // a later fire time of the same target runs: its queue is free again
+      const later = await waitFor(
+        'a later backup run',
+        async () =>
+          (await runs(state.url, `job = 'backup' and status = 'succeeded' and fire_time > $1`, [started.fireTime]))[0],
+        60_000,
+        [d],
+      );
+      expect(later).toMatchObject({ job: 'backup', target: 'inv', pid: d.pid });
+      expect(d.child.exitCode).toBeNull();
+      d.child.kill('SIGTERM');
+      expect((await d.exited).code).toBe(0);
+    } finally {
+      await holder.end().catch(() => undefined);
+      await sw.close();
+    }
+  }, 180_000);
 
   it('the stale-run sweep never marks a run its own process holds, however late its heartbeat', async () => {
     const state = await createDatabase('outage_sweep');
