@@ -104,6 +104,11 @@ export class Daemon {
       connectionTimeoutMillis: 10_000,
     });
     this.pool.on('error', (err) => logger.warn({ err: messageOf(err) }, 'idle state database connection failed'));
+    // a checked-out connection's error reaches its query; this only keeps it from being unhandled
+    // (and tells graphile-worker, which checks for it, that the pools have their handlers)
+    const quiet = (client: pg.PoolClient): void =>
+      void client.on('error', (err) => logger.debug({ err: messageOf(err) }, 'state database connection failed'));
+    this.pool.on('connect', quiet);
     this.queuePool = new pg.Pool({
       connectionString: stateUrl(config),
       max: settings.concurrency + 3,
@@ -111,6 +116,7 @@ export class Daemon {
       connectionTimeoutMillis: 10_000,
     });
     this.queuePool.on('error', (err) => logger.warn({ err: messageOf(err) }, 'idle queue connection failed'));
+    this.queuePool.on('connect', quiet);
     await installQueue(this.pool, logger);
     await this.sweep();
     if (settings.listen)

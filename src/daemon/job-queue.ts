@@ -195,8 +195,22 @@ export async function releaseWorkers(pool: pg.Pool, workerIds: readonly string[]
 function queueLogger(logger: Logger): QueueLogger {
   const log = logger.child({ component: 'queue' });
   return new QueueLogger(() => (level, message, meta) => {
-    const fields = { ...(meta ?? {}) };
+    const fields = queueFields(meta);
     if (level === 'error' || level === 'warning') log.warn(fields, message);
     else log.debug(fields, message);
   });
+}
+
+/**
+ * graphile-worker's log fields, made loggable: an error becomes its message (pg hangs the whole client,
+ * connection parameters and all, on its errors), a job its id; other objects are left out.
+ */
+function queueFields(meta: Record<string, unknown> | undefined): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(meta ?? {})) {
+    if (value instanceof Error) fields[key] = messageOf(value);
+    else if (value === null || typeof value !== 'object') fields[key] = value;
+    else if (key === 'job' && 'id' in value) fields.jobId = (value as { id: unknown }).id;
+  }
+  return fields;
 }
