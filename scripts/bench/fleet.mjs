@@ -11,6 +11,7 @@
 // Usage: npm run build && node scripts/bench/fleet.mjs [targets=200] [daemons=3] [concurrency=2]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formatIdentityFile, generateIdentity } from '../../dist/src/core/crypto/index.js';
@@ -183,7 +184,11 @@ async function watch(label, kill, fireTime, stateUrl, daemons) {
   const once = names.every((n) => perTarget.get(n) === 1);
   const lost = rows.filter((r) => r.status === 'interrupted');
   const redone = ok.filter((r) => r.attempt > 1).length;
-  console.log(`\n${label}: ${N} targets, ${D} daemons × concurrency ${C}`);
+  console.log(
+    `\n${label}: ${N} targets, ${D} daemons × concurrency ${C} (load average at the end ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')})`,
+  );
   console.log(
     `  makespan ${makespan.toFixed(1)}s; ideal (work ${work_.toFixed(1)}s / ${D * C} slots${kill ? `, ${D - 1} daemons after the kill` : ''}) ${(work_ / (D * C)).toFixed(1)}s; ratio ${(makespan / (work_ / (D * C))).toFixed(2)}`,
   );
