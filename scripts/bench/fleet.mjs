@@ -43,20 +43,22 @@ if (needed > max - reserved - used)
 
 const names = Array.from({ length: N }, (_, i) => `${PREFIX}_${String(i + 1).padStart(3, '0')}`);
 const template = `${PREFIX}_template`;
-const setupStarted = Date.now();
-console.log(`creating ${N} databases (copies of one template)…`);
-await q(admin, `drop database if exists ${template} with (force)`);
-await q(admin, `create database ${template}`);
-await q(
-  dbUrl(template),
-  `create table invoices (id serial primary key, amount numeric, note text); insert into invoices (amount, note) select g, md5(g::text) from generate_series(1, 2000) g`,
-);
-for (const name of names) {
-  await q(admin, `drop database if exists ${name} with (force)`);
-  await q(admin, `create database ${name} template ${template}`);
+async function setup() {
+  const setupStarted = Date.now();
+  console.log(`creating ${N} databases (copies of one template)…`);
+  await q(admin, `drop database if exists ${template} with (force)`);
+  await q(admin, `create database ${template}`);
+  await q(
+    dbUrl(template),
+    `create table invoices (id serial primary key, amount numeric, note text); insert into invoices (amount, note) select g, md5(g::text) from generate_series(1, 2000) g`,
+  );
+  for (const name of names) {
+    await q(admin, `drop database if exists ${name} with (force)`);
+    await q(admin, `create database ${name} template ${template}`);
+  }
+  await q(admin, `drop database ${template}`);
+  console.log(`  ${((Date.now() - setupStarted) / 1000).toFixed(1)}s`);
 }
-await q(admin, `drop database ${template}`);
-console.log(`  ${((Date.now() - setupStarted) / 1000).toFixed(1)}s`);
 
 function dailyAt(at) {
   const p = Object.fromEntries(
@@ -223,10 +225,11 @@ async function watch(label, kill, fireTime, stateUrl, daemons) {
 }
 
 try {
+  await setup();
   const a = await scenario('all-alive', false);
   const b = await scenario('sigkill', true);
   process.exitCode = a.once && b.once && a.max <= C && b.max <= C ? 0 : 1;
 } finally {
-  for (const name of names) await q(admin, `drop database if exists ${name} with (force)`);
+  for (const name of [...names, template]) await q(admin, `drop database if exists ${name} with (force)`);
   rmSync(work, { recursive: true, force: true });
 }
