@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { type Config, type TargetConfig, compressionFor } from '../core/config/config.js';
+import type { Config, TargetConfig } from '../core/config/config.js';
 import { fingerprint } from '../core/crypto/index.js';
 import { InterruptedError, OperationError, isFgError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -233,7 +233,7 @@ async function exportSnapshot(run: Run): Promise<Snapshot> {
 /** pg_dump (one stream, or a directory with `jobs`) while the details and key index are read in the same snapshot. */
 async function dumpWhileMeasuring(run: Run, snap: Snapshot, prepared: Awaited<ReturnType<typeof prepareDetails>>) {
   const { config, target, signal, log, progress } = run;
-  const compression = compressionFor(config, target);
+  const compression = config.backup.compression;
   const started = Date.now();
   const onProgress = (plain: number, stored: number): void =>
     progress.update(
@@ -358,7 +358,7 @@ async function confirmStored(run: Run, objects: ManifestObject[]): Promise<void>
 }
 
 function buildManifest(run: Run, snap: Snapshot, objects: ManifestObject[], tables: number): Manifest {
-  const compression = compressionFor(run.config, run.target);
+  const compression = run.config.backup.compression;
   const parallel = run.target.jobs > 1;
   return {
     format: 1,

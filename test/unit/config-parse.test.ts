@@ -1,13 +1,7 @@
 // parseConfig / validateConfig (src/core/config/config.ts) as a stranger writes the file: every option
 // read back as written, every problem reported with its path, defaults, and the error wording.
 import { describe, expect, it } from 'vitest';
-import {
-  compressionFor,
-  isValidTimeZone,
-  parseCompression,
-  parseConfig,
-  validateConfig,
-} from '../../src/core/config/config.js';
+import { isValidTimeZone, parseCompression, parseConfig, validateConfig } from '../../src/core/config/config.js';
 import { durationOf } from '../../src/core/config/duration.js';
 import { Issues, Reader } from '../../src/core/config/reader.js';
 import { ConfigError } from '../../src/core/errors.js';
@@ -130,7 +124,7 @@ signing: { keyFile: /etc/fg/sign.key, publicKeyFile: /etc/fg/sign.pub }
         jobs: 1,
       },
     ]);
-    expect(config.backup).toStrictEqual({ compression: { kind: 'pg_dump', level: 9 }, compressionSet: true });
+    expect(config.backup).toStrictEqual({ compression: { kind: 'pg_dump', level: 9 } });
     expect(config.restore).toStrictEqual({ spoolDir: '/var/tmp/fg', jobs: 64 });
     expect(config.state).toStrictEqual({ url: 'postgres://fg@state/fg' });
     expect(config.signing).toStrictEqual({ keyFile: '/etc/fg/sign.key', publicKeyFile: '/etc/fg/sign.pub' });
@@ -265,30 +259,6 @@ describe('parseCompression', () => {
       expect(parseCompression(text)).toBeUndefined();
     },
   );
-});
-
-describe("compressionFor: a target with jobs > 1 compresses in pg_dump's workers unless backup.compression is set", () => {
-  const parallel = `${MINIMAL}    jobs: 4\n`;
-  it('unset: zstd:1 for the single stream, pg_dump:1 for jobs > 1', () => {
-    const single = parseConfig(MINIMAL, {});
-    expect(single.backup).toStrictEqual({ compression: { kind: 'zstd', level: 1 } });
-    expect(compressionFor(single, single.targets[0]!)).toStrictEqual({ kind: 'zstd', level: 1 });
-    const config = parseConfig(parallel, {});
-    expect(config.targets[0]!.jobs).toBe(4);
-    expect(compressionFor(config, config.targets[0]!)).toStrictEqual({ kind: 'pg_dump', level: 1 });
-  });
-
-  it.each([
-    ['zstd:1', { kind: 'zstd', level: 1 }],
-    ['zstd:3', { kind: 'zstd', level: 3 }],
-    ['pg_dump:6', { kind: 'pg_dump', level: 6 }],
-    ['none', { kind: 'none', level: 0 }],
-  ])('set to %j: used as written for jobs > 1 too', (text, expected) => {
-    const config = parseConfig(`${parallel}backup: { compression: "${text}" }\n`, {});
-    expect(config.backup.compressionSet).toBe(true);
-    expect(compressionFor(config, config.targets[0]!)).toStrictEqual(expected);
-    expect(compressionFor(config, { jobs: 1 })).toStrictEqual(expected);
-  });
 });
 
 describe('isValidTimeZone and durationOf', () => {

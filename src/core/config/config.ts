@@ -45,8 +45,7 @@ export interface Config {
   repositoryRetention?: RepositoryRetention;
   encryption: { recipients: string[]; identityFile?: string };
   targets: TargetConfig[];
-  /** `compressionSet`: backup.compression is in the file; without it targets with jobs > 1 use pg_dump:1 (compressionFor) */
-  backup: { compression: Compression; compressionSet?: true };
+  backup: { compression: Compression };
   restore: { spoolDir?: string; jobs: number };
   /** state database (history, findings); default: database fapiao_guard on the first target's server */
   state?: { url?: string };
@@ -98,18 +97,6 @@ export function parseCompression(text: string): Compression | undefined {
   if (kind === 'zstd' && (level < 1 || level > 19)) return undefined;
   if (kind === 'pg_dump' && (level < 0 || level > 9)) return undefined;
   return { kind, level };
-}
-
-/** Compression when backup.compression is not set and a target has jobs > 1: gzip in pg_dump's workers. */
-export const PARALLEL_DEFAULT_COMPRESSION: Compression = { kind: 'pg_dump', level: 1 };
-
-/**
- * The compression of one target's backups: backup.compression when set; unset, zstd:1 for the
- * single stream and pg_dump:1 for jobs > 1, where compressing in pg_dump's N workers keeps the
- * spool small and measured faster than zstd per file (README "Parallel backups").
- */
-export function compressionFor(config: Pick<Config, 'backup'>, target: Pick<TargetConfig, 'jobs'>): Compression {
-  return target.jobs > 1 && !config.backup.compressionSet ? PARALLEL_DEFAULT_COMPRESSION : config.backup.compression;
 }
 
 export function isValidTimeZone(tz: string): boolean {
@@ -213,7 +200,7 @@ export function validateConfig(doc: unknown, source?: string): Config {
     ...(Object.keys(repositoryRetention).length > 0 ? { repositoryRetention } : {}),
     encryption: { recipients, ...(identityFile ? { identityFile } : {}) },
     targets,
-    backup: { compression: compression!, ...(backup.has('compression') ? { compressionSet: true as const } : {}) },
+    backup: { compression: compression! },
     restore: { jobs, ...(spoolDir ? { spoolDir } : {}) },
     ...(stateUrl ? { state: { url: stateUrl } } : {}),
     drill,
