@@ -6,8 +6,9 @@
 // peak RSS, the parallel backup's peak spool, and ratios.
 // Usage: npm run build && node scripts/bench/parallel-backup.mjs
 //   BENCH_INVOICES=400000 (default; 2000000 is the issue's size)  BENCH_JOBS=2  BENCH_DB=fg_bench_par
-//   BENCH_RESTORE=0 skips the restores.
+//   (dropped at the end unless BENCH_KEEP=1)  BENCH_RESTORE=0 skips the restores.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -75,6 +76,12 @@ async function ensureDatabase() {
   process.stderr.write(`built ${dbName}: ${invoices} invoices in ${((Date.now() - started) / 1000).toFixed(0)}s\n`);
 }
 
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+const step = (what) => process.stderr.write(`${new Date().toISOString()} load ${load()}: ${what}\n`);
+step('start');
 await ensureDatabase();
 const url = dbUrl(dbName);
 const { identity, recipient } = generateIdentity();
@@ -140,6 +147,7 @@ async function restore(config, id, label) {
 }
 
 const results = [];
+step('bare pg_dump');
 const bareDir = path.join(work, 'bare');
 const bare = await measure('sh', [
   '-c',
@@ -152,6 +160,7 @@ results.push({
   rss: bare.maxRssKiB,
 });
 rmSync(bareDir, { recursive: true, force: true });
+step('backup jobs: 1');
 const singleCfg = writeConfig('single', 1);
 const single = await backup(singleCfg);
 results.push({
@@ -160,6 +169,7 @@ results.push({
   stored: single.stored,
   rss: single.maxRssKiB,
 });
+step(`backup jobs: ${jobs}, zstd:1`);
 const parallelCfg = writeConfig('parallel', jobs);
 const parallel = await backup(parallelCfg);
 results.push({
@@ -170,7 +180,9 @@ results.push({
   spool: parallel.peakSpool,
 });
 // compression inside pg_dump's workers (gzip level 1): parallel compression, compressed spool files, no zstd per file
-const gzip = await backup(writeConfig('parallel-gzip', jobs, 'pg_dump:1'));
+step(`backup jobs: ${jobs}, pg_dump:1`);
+const gzipCfg = writeConfig('parallel-gzip', jobs, 'pg_dump:1');
+const gzip = await backup(gzipCfg);
 results.push({
   name: `fapiao-guard backup, jobs: ${jobs}, compression pg_dump:1 (gzip in the workers)`,
   seconds: gzip.seconds,
@@ -188,14 +200,23 @@ if (process.env.BENCH_RESTORE !== '0') {
       `restore --jobs ${jobs} of the jobs: 1 backup (archive spooled to a file first)`,
     ),
   );
+  step('restores');
   restores.push(
     await restore(
       parallelCfg,
       parallel.id,
-      `restore --jobs ${jobs} of the jobs: ${jobs} backup (table files decrypted one per job)`,
+      `restore --jobs ${jobs} of the jobs: ${jobs} zstd:1 backup (table files decrypted and zstd -d one per job)`,
+    ),
+  );
+  restores.push(
+    await restore(
+      gzipCfg,
+      gzip.id,
+      `restore --jobs ${jobs} of the jobs: ${jobs} pg_dump:1 backup (table files decrypted one per job, pg_restore gunzips)`,
     ),
   );
 }
+step('done');
 
 console.log(
   `database ${dbName}: ${invoices} invoices (24 monthly partitions) + line items, ${mib(await databaseSize(dbName))} MiB on disk; ${jobs} jobs; node ${process.version}; ${new Date().toISOString()}`,
@@ -210,7 +231,7 @@ for (const r of results) {
 console.log('');
 for (const r of results.filter((x) => x.spool))
   console.log(`${r.name}: peak spool ${mib(r.spool.bytes)} MiB in ${r.spool.files} files`);
-if (restores.length === 2) {
+if (restores.length > 0) {
   console.log('\n| restore | seconds | vs the jobs: 1 backup | peak RSS MiB |');
   console.log('|---|---:|---:|---:|');
   for (const r of restores)
@@ -218,4 +239,6 @@ if (restores.length === 2) {
       `| ${r.name} | ${r.seconds.toFixed(2)} | ${(r.seconds / restores[0].seconds).toFixed(2)}x | ${r.rss ? (r.rss / 1024).toFixed(0) : 'n/a'} |`,
     );
 }
+console.log(`\nload average at the end: ${load()}`);
 rmSync(work, { recursive: true, force: true });
+if (process.env.BENCH_KEEP !== '1') await q(SERVER, `drop database if exists ${dbName} with (force)`);

@@ -96,6 +96,27 @@ async function freshDatabase(prefix: string): Promise<TestDatabase> {
 
 const dataObjects = (m: Manifest) => m.objects.filter((o) => /^dir-\d+\.dat\.zst\.age$/.test(o.name));
 
+/** The README recipe for the stock tools, as a shell would run it: every file into a folder, then pg_restore -j 2. */
+async function stockRestore(stored: string, identityFile: string, to: string): Promise<string[]> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'fgt-par-stock-'));
+  try {
+    const recipe = `set -euo pipefail
+mkdir -p "$OUT/dump"
+for f in "$IN"/dir-*.age; do
+  n=$(basename "$f"); n=\${n#dir-}; n=\${n%.age}
+  case "$n" in *.zst) age -d -i "$KEY" "$f" | zstd -d -q -o "$OUT/dump/\${n%.zst}" ;; *) age -d -i "$KEY" -o "$OUT/dump/$n" "$f" ;; esac
+done
+pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
+    execFileSync('bash', ['-c', recipe], {
+      env: { ...process.env, IN: stored, OUT: folder, KEY: identityFile, DB: to },
+      stdio: 'pipe',
+    });
+    return (await readdir(path.join(folder, 'dump'))).sort();
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
 describe('parallel backup (jobs: 2)', () => {
   it('stores one object per file of the dump folder, toc.dat included, each pinned by the details', async () => {
     for (const name of ['invoices', 'part']) {
@@ -187,26 +208,10 @@ describe('parallel backup (jobs: 2)', () => {
   it('the stock tools restore it: age -d and zstd -d of every file into a folder, then pg_restore -j 2', async () => {
     const { manifest } = backups.part!;
     const stored = path.join(new URL(t.repoUrl).pathname, 'backups', 'part', manifest.id);
-    const folder = await mkdtemp(path.join(tmpdir(), 'fgt-par-stock-'));
-    try {
-      // the README recipe, as a shell would run it
-      const recipe = `set -euo pipefail
-mkdir -p "$OUT/dump"
-for f in "$IN"/dir-*.age; do
-  n=$(basename "$f"); n=\${n#dir-}; n=\${n%.age}
-  case "$n" in *.zst) age -d -i "$KEY" "$f" | zstd -d -q -o "$OUT/dump/\${n%.zst}" ;; *) age -d -i "$KEY" -o "$OUT/dump/$n" "$f" ;; esac
-done
-pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
-      const to = await freshDatabase('par_stock');
-      execFileSync('bash', ['-c', recipe], {
-        env: { ...process.env, IN: stored, OUT: folder, KEY: t.identityFile, DB: to.url },
-        stdio: 'pipe',
-      });
-      expect((await readdir(path.join(folder, 'dump'))).length).toBe(dataObjects(manifest).length + 1);
-      expect(await contents(to.url)).toEqual(await contents(part.url));
-    } finally {
-      await rm(folder, { recursive: true, force: true });
-    }
+    const to = await freshDatabase('par_stock');
+    const files = await stockRestore(stored, t.identityFile, to.url);
+    expect(files.length).toBe(dataObjects(manifest).length + 1);
+    expect(await contents(to.url)).toEqual(await contents(part.url));
   });
 
   it('a damaged table file fails the restore naming it; one swapped in with its manifest entry is refused', async () => {
@@ -270,6 +275,12 @@ pg_restore -j 2 --no-owner -d "$DB" "$OUT/dump"`;
       );
       expect(restored.checks.filter((c) => !c.ok)).toEqual([]);
       expect(await contents(to.url)).toEqual(await contents(part.url));
+      // the README's stock-tool recipe takes the gzip files as they are (its `*)` branch)
+      const stock = await freshDatabase('par_gz_stock');
+      const stored = path.join(new URL(gz.repoUrl).pathname, 'backups', 'part', manifest.id);
+      const files = await stockRestore(stored, gz.identityFile, stock.url);
+      expect(files.filter((f) => /^\d+\.dat\.gz$/.test(f)).length).toBe(data.length);
+      expect(await contents(stock.url)).toEqual(await contents(part.url));
     } finally {
       await gz.cleanup();
     }

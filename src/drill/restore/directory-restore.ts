@@ -8,7 +8,7 @@
 // `--clean` needs one pg_restore over the whole folder (drops in reverse dependency order), so it
 // decrypts every file first.
 import { constants } from 'node:fs';
-import { createWriteStream } from 'node:fs';
+import { fileHandleSink } from '../../core/pipeline/file-sink.js';
 import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -74,9 +74,7 @@ async function decryptInto(
       ...(counted ? { onBytes: counted } : {}),
     });
     if (!entry.zstd) {
-      await pipelineAsync(plain, createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false }), {
-        signal,
-      });
+      await pipelineAsync(plain, fileHandleSink(handle), { signal });
       return;
     }
     tool = startTool('zstd', ['-d', '-q', '-c', '-'], {

@@ -1,6 +1,6 @@
 // The mirror of the dump pipeline: storage → sha256/size check → age decrypt → optional zstd -d,
 // yielding the pg_dump custom-format archive as a stream.
-import { createWriteStream } from 'node:fs';
+import { fileHandleSink } from '../../core/pipeline/file-sink.js';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
@@ -82,8 +82,8 @@ export async function spoolDumpArchive(options: DumpSourceOptions, file: string)
     const plain = await decrypted(options, object, path);
     const signal = options.signal ? { signal: options.signal } : {};
     if (!compressed) {
-      // a plain fd stream: a FileHandle stream would keep handle.close() waiting forever
-      await pipelineAsync(plain, createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false }), signal);
+      // not handle.createWriteStream (it keeps handle.close() waiting) nor an fd stream (src/core/pipeline/file-sink.ts)
+      await pipelineAsync(plain, fileHandleSink(handle), signal);
       return;
     }
     const zstd = startTool('zstd', ['-d', '-q', '-c', '-'], {
