@@ -1,5 +1,6 @@
 // What every command needs, built once from the global flags: config, logger, repository,
 // the selected targets and a cancellation signal wired to SIGINT/SIGTERM.
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfig, configPath } from '../core/config/load-config.js';
 import type { Config, RepositoryConfig, TargetConfig } from '../core/config/config.js';
 import { InterruptedError, UsageError } from '../core/errors.js';
@@ -22,6 +23,21 @@ export interface CommandContext {
   repository: RepositoryConfig;
   signal: AbortSignal;
   json: boolean;
+}
+
+/**
+ * One command, declared in one place (as restic's cmd_*.go): the line it shows under "Commands:",
+ * its options, examples and epilog (`builder`), and what it does (`handler`, typed from the options).
+ */
+export interface CommandSpec<A> {
+  command: string;
+  describe: string;
+  builder: (y: Argv<GlobalArgs>) => Argv<A>;
+  handler: (args: ArgumentsCamelCase<A>) => Promise<void>;
+}
+
+export function defineCommand<A>(spec: CommandSpec<A>): CommandModule<GlobalArgs, A> {
+  return spec;
 }
 
 export function loggerFor(args: GlobalArgs): Logger {
