@@ -1,10 +1,9 @@
 // jobs: the job history (which job ran for which target, when, where, how it ended) and the queue.
 import { JOB_NAMES } from '../../jobs/index.js';
 import { type RunRow, listRuns, queueStats } from '../daemon/job-runs.js';
-import { UsageError } from '../core/errors.js';
 import { withStateDb } from '../core/state/state-db.js';
 import { queueLine } from '../daemon/status/status-render.js';
-import { commandContext, defineCommand, selectTargets } from './context.js';
+import { commandContext, defineCommand, requireCount, selectTargets } from './context.js';
 import { formatTime, printJson, printTable } from './output.js';
 
 export const jobsCommand = defineCommand({
@@ -29,8 +28,7 @@ export const jobsCommand = defineCommand({
       ),
   handler: async (args) => {
     const ctx = await commandContext(args);
-    if (!Number.isInteger(args.limit) || args.limit < 1)
-      throw new UsageError(`--limit must be a whole number ≥ 1, got '${args.limit}'`);
+    requireCount('--limit', args.limit);
     if (args.target) selectTargets(ctx.config, args.target);
     const filter = {
       limit: args.limit,
