@@ -27,7 +27,7 @@ export interface CommandContext {
 }
 
 /**
- * One command, declared in one place (as restic's cmd_*.go): the line it shows under "Commands:",
+ * One command, declared in one place: the line it shows under "Commands:",
  * its options, examples and epilog (`builder`), and what it does (`handler`, typed from the options).
  */
 export interface CommandSpec<A> {
