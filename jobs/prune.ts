@@ -1,7 +1,8 @@
 // Job: prune one target in every repository. Checklist per repository: plan its retention; log
-// (or show) the plan; delete what it says (manifest first). The `prune` command calls pruneTarget
-// too, with --dry-run, --repository and its printer.
-import type { JobContext, JobResult } from '../src/daemon/job.js';
+// (or show) the plan; delete what it says (manifest first). The `prune` command runs the same job
+// with --repository and its printer (pruneJobWith), claimed like `run prune`; --dry-run calls
+// pruneTarget directly.
+import type { JobContext, JobDefinition, JobResult } from '../src/daemon/job.js';
 import { repositoriesToPrune } from '../src/backup/prune-repositories.js';
 import { type PrunePlan, type PruneResult, executePrune, planPrune } from '../src/backup/prune.js';
 import { formatBytes } from '../src/core/progress.js';
@@ -37,7 +38,32 @@ export async function pruneTarget(ctx: JobContext<'target'>, options: PruneOptio
 }
 
 export async function run(ctx: JobContext<'target'>): Promise<JobResult> {
-  const results = (await pruneTarget(ctx, { dryRun: false })).map((r) => ({
+  return pruneJobResult(ctx.target.name, await pruneTarget(ctx, { dryRun: false }));
+}
+
+/**
+ * The prune job with the `prune` command's options (--repository, its plan printer): the same work,
+ * summary and details as the scheduled job; `seen` gets each target's results (the command prints
+ * them). Run through runNow (src/daemon/run-now.ts), which attempts a manual run once.
+ */
+export function pruneJobWith(
+  options: PruneOptions,
+  seen: (results: RepositoryPruneResult[]) => void,
+): JobDefinition<'target'> {
+  return {
+    scope: 'target',
+    retry: { attempts: 1 },
+    run: async (ctx) => {
+      const results = await pruneTarget(ctx, options);
+      seen(results);
+      return pruneJobResult(ctx.target.name, results);
+    },
+  };
+}
+
+/** A prune's summary line and details, for job history and notifications. */
+function pruneJobResult(target: string, pruned: readonly RepositoryPruneResult[]): JobResult {
+  const results = pruned.map((r) => ({
     ...r,
     kept: r.backups.filter((b) => b.outcome === 'kept').length,
   }));
@@ -50,7 +76,7 @@ export async function run(ctx: JobContext<'target'>): Promise<JobResult> {
   return {
     ok: sum('failed') === 0,
     summary:
-      `prune of '${ctx.target.name}'${where}: ${sum('deleted')} deleted (${formatBytes(sum('deletedBytes'))}), ` +
+      `prune of '${target}'${where}: ${sum('deleted')} deleted (${formatBytes(sum('deletedBytes'))}), ` +
       `${sum('kept')} kept${extra ? `, ${extra}` : ''} (${policies})`,
     details: {
       deleted: sum('deleted'),

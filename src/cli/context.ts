@@ -1,10 +1,12 @@
 // What every command needs, built once from the global flags: config, logger, repository,
 // the selected targets and a cancellation signal wired to SIGINT/SIGTERM.
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfig, configPath } from '../core/config/load-config.js';
 import type { Config, RepositoryConfig, TargetConfig } from '../core/config/config.js';
 import { InterruptedError, UsageError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { openNamedRepository } from '../core/repository/named-repositories.js';
+import { isDay } from '../core/zoned-time.js';
 import type { Repository } from '../core/repository/repository.js';
 
 export interface GlobalArgs {
@@ -22,6 +24,21 @@ export interface CommandContext {
   repository: RepositoryConfig;
   signal: AbortSignal;
   json: boolean;
+}
+
+/**
+ * One command, declared in one place: the line it shows under "Commands:",
+ * its options, examples and epilog (`builder`), and what it does (`handler`, typed from the options).
+ */
+export interface CommandSpec<A> {
+  command: string;
+  describe: string;
+  builder: (y: Argv<GlobalArgs>) => Argv<A>;
+  handler: (args: ArgumentsCamelCase<A>) => Promise<void>;
+}
+
+export function defineCommand<A>(spec: CommandSpec<A>): CommandModule<GlobalArgs, A> {
+  return spec;
 }
 
 export function loggerFor(args: GlobalArgs): Logger {
@@ -47,6 +64,22 @@ export async function commandContext(args: GlobalArgs & { repository?: string })
 export function refuseOption(args: GlobalArgs, option: 'target' | 'json', command: string, why: string): void {
   if (args[option] === undefined || args[option] === false) return;
   throw new UsageError(`'${command}' does not take --${option}: ${why}`);
+}
+
+/** `--identity FILE` for the commands that decrypt (restore, drill) */
+export const IDENTITY_OPTION = {
+  type: 'string',
+  describe: 'identity file (overrides encryption.identityFile)',
+} as const;
+
+/** A count flag (--jobs, --limit) is a whole number ≥ 1; the message shows what was given. */
+export function requireCount(flag: string, value: number, given: unknown = value): void {
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} must be a whole number ≥ 1, got '${given}'`);
+}
+
+/** A day flag (--from, --to) is a date like 2026-11-01. */
+export function requireDay(flag: string, value: string): void {
+  if (!isDay(value)) throw new UsageError(`${flag} '${value}' is not a date like 2026-11-01`);
 }
 
 /** Targets named by --target, or all of them. */

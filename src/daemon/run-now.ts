@@ -31,11 +31,11 @@ export async function runNow(ctx: RunNowContext, specs: readonly RunSpec[]): Pro
   pool.on('error', () => undefined);
   const settings = ctx.config.daemon ?? defaultDaemonConfig();
   const stop = new AbortController();
-  ctx.signal.addEventListener(
-    'abort',
-    () => stop.abort(new ShutdownError(String((ctx.signal.reason as Error | undefined)?.message ?? 'interrupted'))),
-    { once: true },
-  );
+  const onAbort = () =>
+    stop.abort(new ShutdownError(String((ctx.signal.reason as Error | undefined)?.message ?? 'interrupted')));
+  // a signal that came while the state database was opened fires no more 'abort' events
+  if (ctx.signal.aborted) onAbort();
+  else ctx.signal.addEventListener('abort', onAbort, { once: true });
   const deps = {
     config: ctx.config,
     logger: ctx.logger,
@@ -72,6 +72,7 @@ export async function runNow(ctx: RunNowContext, specs: readonly RunSpec[]): Pro
     }
     await ctx.notifier.drain(30_000);
   } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
     await pool.end().catch(() => undefined);
   }
   return outcomes;

@@ -1,14 +1,18 @@
 // prune against a real file:// repository (the CLI as people run it) and through an S3-like wrapper
-// (manifest-first order, Object Lock refusals, abandoned multipart uploads). Needs `npm run build`.
+// (manifest-first order, Object Lock refusals, abandoned multipart uploads). The CLI's prune is a
+// manual run of the prune job (job history, no overlap) in a state database of its own. Needs `npm run build`.
 import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
+import { openStateDb } from '../../src/core/state/state-db.js';
 import { executePrune, planPrune } from '../../src/backup/prune.js';
 import type { RetentionPolicy } from '../../src/backup/retention-config.js';
 import { Repository } from '../../src/core/repository/repository.js';
 import { type CliResult, errorLine, runCli } from '../helpers/cli.js';
 import { cliClockEnv, testClocks } from '../helpers/clock.js';
+import { type TestDatabase, createDatabase, query, queryOne } from '../helpers/pg.js';
 import { type TestRepo, createTestRepo } from '../helpers/repo.js';
 import { MANIFEST_NAME, S3ishStorage, writeFakeBackup } from './fake-backups.js';
 
@@ -32,8 +36,16 @@ function policy(p: Partial<RetentionPolicy> = {}): RetentionPolicy {
 // and 23:59 in Shanghai; the CLI subprocess runs at the same instant.
 describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prune at $at', ({ now: clock }) => {
   let t: TestRepo;
+  let state: TestDatabase;
   let configFile: string;
   const cli = (args: string[]): Promise<CliResult> => runCli(args, { env: cliClockEnv(clock) });
+  /** the prune runs of a target in job history, oldest first */
+  const pruneRuns = (target: string) =>
+    query<{ id: string; trigger: string; status: string; summary: string | null }>(
+      state.url,
+      `select id, trigger, status, summary from fapiao_guard.job_runs where job = 'prune' and target = $1 order by id`,
+      [target],
+    );
 
   beforeAll(async () => {
     t = await createTestRepo({
@@ -42,18 +54,22 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
         { name: 'ledger', url: 'postgres://127.0.0.1/none' },
       ],
     });
+    state = await createDatabase('prune_state');
+    await (await openStateDb({ ...t.config, state: { url: state.url } })).end(); // job_runs exists from the start
     const doc = JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>;
     configFile = path.join(t.dir, 'prune.yaml');
     await writeFile(
       configFile,
       JSON.stringify({
         ...doc,
+        state: { url: state.url },
         retention: { keepLast: 2, daily: 3, incompleteAfter: '12h', targets: { ledger: { keepLast: 1, daily: 0 } } },
       }),
     );
   });
 
   afterAll(async () => {
+    await state?.drop();
     await t?.cleanup();
   });
 
@@ -71,8 +87,10 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       const oldIncomplete = await writeFakeBackup(t.repo, 'invoices', new Date(now - 2 * DAY), false);
       const freshIncomplete = await writeFakeBackup(t.repo, 'invoices', new Date(now - 10 * 60_000), false);
 
+      const runsBefore = (await pruneRuns('invoices')).length;
       const dry = await cli(['prune', '--dry-run', '--target', 'invoices', '--config', configFile]);
       expect(dry.code).toBe(0);
+      expect(await pruneRuns('invoices')).toHaveLength(runsBefore); // a dry run deletes nothing and claims nothing
       expect(dry.stdout).toContain("plan (dry run) for 'invoices' (keepLast 2, daily 3):");
       expect(dry.stdout).toMatch(new RegExp(`${sameDay}.*keep\\s+newest complete backup; last 2 \\(#1\\); daily 1/3`));
       expect(dry.stdout).toMatch(
@@ -103,6 +121,14 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       expect(deleted).toEqual([ids[0], ids[1], ids[2], oldIncomplete].sort());
       const left = (await t.repo.listBackups('invoices')).map((b) => b.id);
       expect(left).toEqual([ids[3], ids[4], ids[5], sameDay, freshIncomplete].sort());
+      // recorded like `run prune`: one manual run in job history, with the job's summary
+      const runs = await pruneRuns('invoices');
+      expect(runs).toHaveLength(runsBefore + 1);
+      expect(runs.at(-1)).toMatchObject({
+        trigger: 'manual',
+        status: 'succeeded',
+        summary: expect.stringMatching(/^prune of 'invoices': 4 deleted \(.*\), \d+ kept \(keepLast 2, daily 3\)$/),
+      });
     });
 
     it('per-target overrides are merged over the defaults (ledger: keepLast 1, daily 0)', async () => {
@@ -115,6 +141,43 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       expect(res.stdout).toContain("'ledger': deleted 1 backup(s)");
       expect((await t.repo.listBackups('ledger')).map((x) => x.id)).toEqual([b]);
       expect(a).not.toBe(b);
+    });
+
+    it('is refused (exit 3, nothing deleted) while another prune of the target runs; --dry-run still shows the plan', async () => {
+      const now = clock.getTime();
+      const old = await writeFakeBackup(t.repo, 'ledger', new Date(now - 5 * DAY));
+      await writeFakeBackup(t.repo, 'ledger', new Date(now - HOUR));
+      // a prune of 'ledger' running in this (live) process, as a daemon's would be
+      const { id } = await queryOne<{ id: string }>(
+        state.url,
+        `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status) values ('prune', 'ledger', now(), 'schedule', $1, $2, 'running') returning id`,
+        [hostname(), process.pid],
+      );
+      try {
+        const res = await cli(['prune', '--target', 'ledger', '--config', configFile]);
+        expect(res.code).toBe(3);
+        const host = hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        expect(errorLine(res)).toMatch(
+          new RegExp(
+            `^fapiao-guard: prune of 'ledger' is already running \\(run #${id} on host ${host}, pid ${process.pid}, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+08:00\\) \\(hint: wait for it, or see 'fapiao-guard jobs`,
+          ),
+        );
+        expect(res.stdout).toBe(''); // refused before planning: no plan, nothing deleted
+        expect((await t.repo.listBackups('ledger')).map((b) => b.id)).toContain(old);
+        expect((await pruneRuns('ledger')).at(-1)).toMatchObject({ trigger: 'manual', status: 'skipped' });
+        const dry = await cli(['prune', '--dry-run', '--target', 'ledger', '--config', configFile]);
+        expect(dry.code).toBe(0);
+        expect(dry.stdout).toMatch(new RegExp(`${old}.*delete\\s+kept by no rule`));
+      } finally {
+        await query(
+          state.url,
+          `update fapiao_guard.job_runs set status = 'interrupted', finished_at = now() where id = $1`,
+          [id],
+        );
+      }
+      const after = await cli(['prune', '--target', 'ledger', '--config', configFile]);
+      expect(after.code).toBe(0);
+      expect((await t.repo.listBackups('ledger')).map((b) => b.id)).not.toContain(old);
     });
 
     it('an unknown target in retention.targets is a configuration error naming the path', async () => {
