@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomInt } from 'node:crypto';
+import type pg from 'pg';
 import { loadIdentities } from '../core/encryption-keys.js';
 import { identityMismatches } from '../backup/backup-identity.js';
 import type { Config, TargetConfig } from '../core/config/config.js';
@@ -42,7 +43,7 @@ import { type Check, amcheckCheck, assertionChecks } from './drill-checks.js';
 import { type DrillPick, defaultDrillConfig, formatPick } from './drill-config.js';
 import { markCrashedDrills, recordEnd, recordReport, recordStart, rtoTrend } from './drill-history.js';
 import { type TrendPoint, renderDrillHtml } from './drill-html.js';
-import { type DrillReport, causeOf, objectiveChecks, verdictOf } from './drill-report.js';
+import { type DrillReport, type Verdict, causeOf, objectiveChecks, verdictOf } from './drill-report.js';
 import {
   type ScratchDatabase,
   createScratchDatabase,
@@ -107,64 +108,152 @@ export async function pickBackup(
   return { manifest: chosen.manifest ?? (await repo.readManifest(target, chosen.id)), newest: newestInfo };
 }
 
+type Outcome = {
+  checks: Check[];
+  seconds: { download: number; restore: number; checks: number };
+  checkedEarly: number;
+};
+type Settings = ReturnType<typeof defaultDrillConfig>;
+type Newest = PickedBackup['newest'];
+interface Judged {
+  total: number;
+  finishedAt: Date;
+  rpoSeconds: number;
+  newestAge: number;
+  checks: Check[];
+  verdict: Verdict;
+  keep: boolean;
+}
+
+/** Drills one target; see Drill for the steps. */
 export async function runDrill(
   ctx: DrillContext,
   target: TargetConfig,
   options: DrillOptions = {},
 ): Promise<DrillReport> {
-  const settings = ctx.config.drill ?? defaultDrillConfig();
-  const now = ctx.now ?? (() => new Date());
-  const t0 = Date.now();
-  const startedAt = now();
-  const drillId = makeRunId(startedAt);
-  const log = ctx.logger.child({ target: target.name, drill: drillId });
-  const pick = options.pick ?? settings.pick;
-  const jobs = options.jobs ?? settings.jobs ?? ctx.config.restore.jobs;
-  const identities = ctx.identities ?? (await loadIdentities(ctx.config));
-  const adminUrl = scratchAdminUrl(target, settings.scratchUrl);
+  return new Drill(ctx, target, options).run();
+}
 
-  const state = await openStateDb(ctx.config);
-  try {
+/**
+ * One drill. `run` is the checklist of the file's header: `#begin` (crashed drills, the backup,
+ * guards, leftovers, the history row), `#restoreInScratch` (create, restore and check; on failure
+ * drop the scratch database and record the end), `#judge` (objectives and verdict), `#keepOrDrop`,
+ * `#publish` (reports, history, log). `#restoreAndCheck` is the restore with its checks alongside.
+ */
+class Drill {
+  readonly #settings: Settings;
+  readonly #now: () => Date;
+  readonly #t0: number;
+  readonly #startedAt: Date;
+  readonly #drillId: string;
+  readonly #log: Logger;
+  readonly #pick: DrillPick;
+  readonly #jobs: number;
+
+  constructor(
+    private readonly ctx: DrillContext,
+    private readonly target: TargetConfig,
+    private readonly options: DrillOptions,
+  ) {
+    this.#settings = ctx.config.drill ?? defaultDrillConfig();
+    this.#now = ctx.now ?? (() => new Date());
+    this.#t0 = Date.now();
+    this.#startedAt = this.#now();
+    this.#drillId = makeRunId(this.#startedAt);
+    this.#log = ctx.logger.child({ target: target.name, drill: this.#drillId });
+    this.#pick = options.pick ?? this.#settings.pick;
+    this.#jobs = options.jobs ?? this.#settings.jobs ?? ctx.config.restore.jobs;
+  }
+
+  async run(): Promise<DrillReport> {
+    const identities = this.ctx.identities ?? (await loadIdentities(this.ctx.config));
+    const adminUrl = scratchAdminUrl(this.target, this.#settings.scratchUrl);
+    const state = await openStateDb(this.ctx.config);
+    try {
+      const { manifest, newest, scratchName } = await this.#begin(state, adminUrl);
+      const { scratch, outcome } = await this.#restoreInScratch(state, adminUrl, manifest, identities, scratchName);
+      const judged = this.#judge(manifest, newest, outcome);
+      await this.#keepOrDrop(adminUrl, scratch, scratchName, judged.keep);
+      const report = this.#reportOf(manifest, newest, outcome, judged, { database: scratchName, adminUrl });
+      await this.#publish(state, report);
+      return report;
+    } catch (err) {
+      // aborted before the scratch database existed (listing, guards): still an interruption, exit 3
+      if (this.ctx.signal?.aborted && !(err instanceof InterruptedError))
+        throw new InterruptedError(
+          `drill ${this.#drillId} of '${this.target.name}' interrupted before it restored anything`,
+          { cause: err },
+        );
+      throw err;
+    } finally {
+      await state.end().catch(() => undefined);
+    }
+  }
+
+  // --- run's steps
+
+  /** Crashed drills marked, the backup picked, the scratch server guarded and tidied, the start recorded. */
+  async #begin(
+    state: pg.Client,
+    adminUrl: string,
+  ): Promise<{ manifest: Manifest; newest: Newest; scratchName: string }> {
+    const { ctx, target } = this;
+    const log = this.#log;
     const crashed = await markCrashedDrills(state);
     if (crashed > 0)
       log.warn({ drills: crashed }, 'earlier drills on this host ended without finishing; marked interrupted');
-    const { manifest, newest } = await pickBackup(ctx.repo, target.name, pick, log);
+    const { manifest, newest } = await pickBackup(ctx.repo, target.name, this.#pick, log);
     await withClient(adminUrl, (admin) => guardScratchServer(admin, adminUrl, target, manifest), 'fapiao-guard drill');
-    await dropLeftovers(adminUrl, settings.leftoverAfter, ctx.repo.storage.location, log);
-    const scratchName = scratchDatabaseName(target.name, drillId);
+    await dropLeftovers(adminUrl, this.#settings.leftoverAfter, ctx.repo.storage.location, log);
+    const scratchName = scratchDatabaseName(target.name, this.#drillId);
     await recordStart(state, {
-      drillId,
+      drillId: this.#drillId,
       target: target.name,
       backupId: manifest.id,
       scratchDatabase: scratchName,
-      startedAt,
+      startedAt: this.#startedAt,
     });
     log.info(
-      { backup: manifest.id, pick: formatPick(pick), scratch: scratchName, server: maskUrl(adminUrl), jobs },
+      {
+        backup: manifest.id,
+        pick: formatPick(this.#pick),
+        scratch: scratchName,
+        server: maskUrl(adminUrl),
+        jobs: this.#jobs,
+      },
       'drill started',
     );
+    return { manifest, newest, scratchName };
+  }
 
+  /** The scratch database created, restored and checked; on failure dropped and the end recorded. */
+  async #restoreInScratch(
+    state: pg.Client,
+    adminUrl: string,
+    manifest: Manifest,
+    identities: readonly Identity[],
+    scratchName: string,
+  ): Promise<{ scratch: ScratchDatabase; outcome: Outcome }> {
+    const { ctx, target } = this;
+    const drillId = this.#drillId;
     let scratch: ScratchDatabase | undefined;
-    let keep = false;
-    let outcome:
-      | { checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number }
-      | undefined;
     try {
       scratch = await createScratchDatabase(adminUrl, {
         drillId,
         target: target.name,
         backupId: manifest.id,
-        createdAt: startedAt.toISOString(),
+        createdAt: this.#startedAt.toISOString(),
         repository: ctx.repo.storage.location,
       });
-      log.info({ database: scratch.name }, 'scratch database created');
-      outcome = await restoreAndCheck(ctx, manifest, scratch, identities, jobs, settings, log);
+      this.#log.info({ database: scratch.name }, 'scratch database created');
+      return { scratch, outcome: await this.#restoreAndCheck(manifest, scratch, identities) };
     } catch (err) {
       const interrupted = ctx.signal?.aborted === true;
       const cause = interrupted ? messageOf(ctx.signal!.reason ?? err) : oneLine(messageOf(err));
-      await cleanup(adminUrl, scratch, scratchName, drillId, log);
-      await recordEnd(state, drillId, interrupted ? 'interrupted' : 'error', cause, (Date.now() - t0) / 1000).catch(
-        (e: unknown) => log.error({ err: messageOf(e) }, 'could not record the drill in the state database'),
+      await cleanup(adminUrl, scratch, scratchName, drillId, this.#log);
+      const seconds = (Date.now() - this.#t0) / 1000;
+      await recordEnd(state, drillId, interrupted ? 'interrupted' : 'error', cause, seconds).catch((e: unknown) =>
+        this.#log.error({ err: messageOf(e) }, 'could not record the drill in the state database'),
       );
       if (interrupted)
         throw new InterruptedError(
@@ -172,9 +261,13 @@ export async function runDrill(
         );
       throw err;
     }
+  }
 
-    const total = (Date.now() - t0) / 1000;
-    const finishedAt = now();
+  /** The objectives added to the checks, the verdict, and whether the scratch database is kept. */
+  #judge(manifest: Manifest, newest: Newest, outcome: Outcome): Judged {
+    const settings = this.#settings;
+    const total = (Date.now() - this.#t0) / 1000;
+    const finishedAt = this.#now();
     const rpoSeconds = (finishedAt.getTime() - Date.parse(manifest.finishedAt)) / 1000;
     const newestAge = (finishedAt.getTime() - Date.parse(newest.finishedAt)) / 1000;
     const checks = [
@@ -182,58 +275,73 @@ export async function runDrill(
       ...objectiveChecks(total, settings.rtoObjective, { id: newest.id, ageSeconds: newestAge }, settings.rpoObjective),
     ];
     const verdict = verdictOf(checks);
-    keep = (options.keep ?? settings.keep) || (verdict === 'fail' && (options.keepOnFailure ?? settings.keepOnFailure));
+    const keep =
+      (this.options.keep ?? settings.keep) ||
+      (verdict === 'fail' && (this.options.keepOnFailure ?? settings.keepOnFailure));
+    return { total, finishedAt, rpoSeconds, newestAge, checks, verdict, keep };
+  }
+
+  async #keepOrDrop(adminUrl: string, scratch: ScratchDatabase, scratchName: string, keep: boolean): Promise<void> {
     if (keep) {
-      await markKept(adminUrl, scratch!);
-      log.warn(
-        { database: scratch!.name, url: maskUrl(scratch!.url) },
-        `scratch database kept; drop it when done: dropdb '${scratch!.name}'`,
+      await markKept(adminUrl, scratch);
+      this.#log.warn(
+        { database: scratch.name, url: maskUrl(scratch.url) },
+        `scratch database kept; drop it when done: dropdb '${scratch.name}'`,
       );
     } else {
-      await cleanup(adminUrl, scratch, scratchName, drillId, log);
+      await cleanup(adminUrl, scratch, scratchName, this.#drillId, this.#log);
     }
+  }
 
+  #reportOf(
+    manifest: Manifest,
+    newest: Newest,
+    outcome: Outcome,
+    judged: Judged,
+    scratch: { database: string; adminUrl: string },
+  ): DrillReport {
+    const settings = this.#settings;
+    const { checks, verdict } = judged;
     const cause = causeOf(checks);
-    const report: DrillReport = {
-      drillId,
+    return {
+      drillId: this.#drillId,
       backupId: manifest.id,
-      target: target.name,
+      target: this.target.name,
       verdict,
       checks,
-      seconds: { ...outcome.seconds, total: round(total) },
+      seconds: { ...outcome.seconds, total: round(judged.total) },
       tablesCheckedDuringRestore: outcome.checkedEarly,
-      rpoSeconds: round(rpoSeconds),
+      rpoSeconds: round(judged.rpoSeconds),
       ...(cause ? { cause } : {}),
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
+      startedAt: this.#startedAt.toISOString(),
+      finishedAt: judged.finishedAt.toISOString(),
       backupFinishedAt: manifest.finishedAt,
-      pick: formatPick(pick),
+      pick: formatPick(this.#pick),
       objectives: { rtoSeconds: settings.rtoObjective, rpoSeconds: settings.rpoObjective },
-      newestBackup: { id: newest.id, ageSeconds: round(newestAge) },
-      scratch: { database: scratchName, server: maskUrl(adminUrl), kept: keep },
-      jobs,
+      newestBackup: { id: newest.id, ageSeconds: round(judged.newestAge) },
+      scratch: { database: scratch.database, server: maskUrl(scratch.adminUrl), kept: judged.keep },
+      jobs: this.#jobs,
       tool: { name: 'fapiao-guard', version: TOOL_VERSION },
     };
-    await writeReports(ctx, state, report, settings.reportDir, log);
+  }
+
+  /** The reports written, the history row completed, the verdict logged. */
+  async #publish(state: pg.Client, report: DrillReport): Promise<void> {
+    const log = this.#log;
+    await writeReports(this.ctx, state, report, this.#settings.reportDir, log);
     await recordReport(state, report).catch((e: unknown) =>
       log.error({ err: messageOf(e) }, 'could not record the drill in the state database'),
     );
-    if (verdict === 'pass')
+    if (report.verdict === 'pass')
       log.info(
-        { backup: manifest.id, rto: report.seconds.total, rpo: report.rpoSeconds, html: report.htmlReport },
+        { backup: report.backupId, rto: report.seconds.total, rpo: report.rpoSeconds, html: report.htmlReport },
         'drill passed',
       );
-    else log.error({ backup: manifest.id, cause, html: report.htmlReport }, 'drill failed');
-    return report;
-  } catch (err) {
-    // aborted before the scratch database existed (listing, guards): still an interruption, exit 3
-    if (ctx.signal?.aborted && !(err instanceof InterruptedError))
-      throw new InterruptedError(`drill ${drillId} of '${target.name}' interrupted before it restored anything`, {
-        cause: err,
-      });
-    throw err;
-  } finally {
-    await state.end().catch(() => undefined);
+    else log.error({ backup: report.backupId, cause: report.cause, html: report.htmlReport }, 'drill failed');
+  }
+
+  #restoreAndCheck(manifest: Manifest, scratch: ScratchDatabase, identities: readonly Identity[]): Promise<Outcome> {
+    return restoreAndCheck(this.ctx, manifest, scratch, identities, this.#jobs, this.#settings, this.#log);
   }
 }
 
