@@ -32,7 +32,7 @@ import { Repository } from '../core/repository/repository.js';
 import { dumpObjectOf } from './restore/dump-source.js';
 import { isDirectoryBackup } from '../backup/directory-objects.js';
 import { dumpFolderFiles } from './restore/directory-restore.js';
-import { checksAlongside } from './restore/checks-alongside.js';
+import { type ChecksAlongside, checksAlongside } from './restore/checks-alongside.js';
 import { restoreArchive } from './restore/restore.js';
 import { openStateDb } from '../core/state/state-db.js';
 import { maskUrl } from '../core/storage/mask-url.js';
@@ -340,9 +340,181 @@ class Drill {
     else log.error({ backup: report.backupId, cause: report.cause, html: report.htmlReport }, 'drill failed');
   }
 
-  #restoreAndCheck(manifest: Manifest, scratch: ScratchDatabase, identities: readonly Identity[]): Promise<Outcome> {
-    return restoreAndCheck(this.ctx, manifest, scratch, identities, this.#jobs, this.#settings, this.#log);
+  // --- the restore, with its checks alongside
+
+  /** Restores into the scratch database while verifying every object and measuring tables, then checks. */
+  async #restoreAndCheck(
+    manifest: Manifest,
+    scratch: ScratchDatabase,
+    identities: readonly Identity[],
+  ): Promise<Outcome> {
+    const { ctx } = this;
+    const dumps = dumpObjectsOf(manifest);
+    const dumpPath = ctx.repo.objectPath(manifest.target, manifest.id, dumps.at(-1)!.name);
+    const start = Date.now();
+    let downloadEnd: number | undefined;
+    const repo = new Repository(
+      observeLoads(ctx.repo.storage, (name) => {
+        if (name === dumpPath) downloadEnd ??= Date.now();
+      }),
+    );
+    const others = manifest.objects.filter((o) => !dumps.includes(o) && o.name !== 'details.json.age');
+    // tables are measured as soon as their data is in, while pg_restore builds indexes
+    const checking = checksAlongside(ctx.repo, manifest, identities, scratch.url, {
+      concurrency: Math.max(2, this.#jobs),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    const [details, restored, ...verified] = await Promise.allSettled([
+      checking.details,
+      this.#restore(repo, manifest, scratch, identities, checking),
+      ...others.map((o) => verifyAndDecrypt(ctx.repo, manifest, o, identities, ctx.signal)),
+    ]);
+    if (restored.status === 'rejected' || ctx.signal?.aborted) await checking.cancel();
+    const restoreEnd = Date.now();
+    await this.#throwUnlessBackupFaults(checking, [details, restored, ...verified]);
+    const checks: Check[] = [
+      ...detailsChecks(manifest, details),
+      ...others.map((o, i) => objectCheck(o, verified[i]!)),
+      restoreCheck(dumps, restored),
+    ];
+    const seconds = {
+      download: round(((downloadEnd ?? restoreEnd) - start) / 1000),
+      restore: round((restoreEnd - start) / 1000),
+      checks: 0,
+    };
+    this.#logRestoreEnd(seconds, restored.status === 'fulfilled', checking);
+    if (restored.status === 'rejected') return { checks, seconds, checkedEarly: 0 }; // nothing sensible to check in a half-restored database
+    seconds.checks = await this.#checkRestored(scratch, checking, details, checks);
+    return { checks, seconds, checkedEarly: checking.measuredEarly() };
   }
+
+  #restore(
+    repo: Repository,
+    manifest: Manifest,
+    scratch: ScratchDatabase,
+    identities: readonly Identity[],
+    checking: ChecksAlongside,
+  ): Promise<void> {
+    const { ctx } = this;
+    return restoreArchive(
+      {
+        config: ctx.config,
+        repo,
+        logger: this.#log,
+        identities,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.progress !== undefined ? { progress: ctx.progress } : {}),
+      },
+      manifest,
+      {
+        to: scratch.url,
+        jobs: this.#jobs,
+        clean: false,
+        noOwner: true, // a drill proves the data; roles may not exist on the scratch server
+        trustedTarget: true,
+        onTableData: checking.onTableData,
+      },
+    );
+  }
+
+  /** An interruption, or a failure that is not the backup's fault, ends the drill with an error. */
+  async #throwUnlessBackupFaults(checking: ChecksAlongside, results: PromiseSettledResult<unknown>[]): Promise<void> {
+    const { signal } = this.ctx;
+    if (signal?.aborted) throw signal.reason ?? new InterruptedError('drill interrupted');
+    for (const result of results) {
+      if (result.status === 'rejected' && !isBackupFault(result.reason)) {
+        await checking.cancel();
+        throw result.reason;
+      }
+    }
+  }
+
+  #logRestoreEnd(seconds: Outcome['seconds'], ok: boolean, checking: ChecksAlongside): void {
+    this.#log.info(
+      {
+        download: seconds.download,
+        restore: seconds.restore,
+        ok,
+        tablesCheckedMeanwhile: checking.measuredEarly(),
+        checksYielded: checking.yields(),
+      },
+      ok ? 'restore finished' : 'restore failed',
+    );
+  }
+
+  /** The data checks, assertions and amcheck on the restored database, added to `checks`; their seconds. */
+  async #checkRestored(
+    scratch: ScratchDatabase,
+    checking: ChecksAlongside,
+    details: PromiseSettledResult<BackupDetails>,
+    checks: Check[],
+  ): Promise<number> {
+    const { signal } = this.ctx;
+    const settings = this.#settings;
+    const t1 = Date.now();
+    const [dataChecks, assertions, amcheck] = await Promise.all([
+      details.status === 'fulfilled' ? checking.finish() : Promise.resolve([]),
+      assertionChecks(scratch.url, settings.assertions, signal),
+      settings.amcheck
+        ? amcheckCheck(
+            scratch.url,
+            (details.status === 'fulfilled' ? details.value : ({ serverVersion: '' } as BackupDetails)).serverVersion,
+            signal,
+          ).then((c) => [c])
+        : Promise.resolve([]),
+    ]).catch((err: unknown) => {
+      if (signal?.aborted) throw signal.reason ?? err;
+      throw err;
+    });
+    const seconds = round((Date.now() - t1) / 1000);
+    for (const list of [dataChecks, assertions, amcheck]) pushAll(checks, list);
+    this.#log.info({ checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds }, 'checks finished');
+    return seconds;
+  }
+}
+
+// --- the checks of a restore's results (pure)
+
+/** The dump: one object, or (parallel backups) one per file of pg_dump's folder. */
+function dumpObjectsOf(manifest: Manifest): ManifestObject[] {
+  return isDirectoryBackup(manifest) ? dumpFolderFiles(manifest).map((f) => f.object) : [dumpObjectOf(manifest)];
+}
+
+const VERIFIED = 'size, sha256, age authentication';
+const IDENTITY = 'details ↔ manifest: id, target, database, snapshot, start, object checksums';
+
+/** details.json.age read, and (when it was) the backup's identity it names. */
+function detailsChecks(manifest: Manifest, details: PromiseSettledResult<BackupDetails>): Check[] {
+  if (details.status === 'rejected') return [failed('verify details.json.age', VERIFIED, details.reason)];
+  const problems = identityMismatches(details.value, manifest);
+  return [
+    { name: 'verify details.json.age', ok: true, expected: VERIFIED, actual: `${details.value.tables.length} tables` },
+    problems.length === 0
+      ? { name: 'backup identity', ok: true, expected: IDENTITY, actual: 'match' }
+      : {
+          name: 'backup identity',
+          ok: false,
+          expected: IDENTITY,
+          actual: problems[0]!,
+          problem: `backup is not bound to its identity: ${problems.join('; ')}`,
+        },
+  ];
+}
+
+function objectCheck(object: ManifestObject, result: PromiseSettledResult<void>): Check {
+  return result.status === 'fulfilled'
+    ? { name: `verify ${object.name}`, ok: true, expected: VERIFIED, actual: `${object.size} bytes` }
+    : failed(`verify ${object.name}`, VERIFIED, result.reason);
+}
+
+function restoreCheck(dumps: readonly ManifestObject[], restored: PromiseSettledResult<void>): Check {
+  const name = `restore ${dumps.length === 1 ? dumps[0]!.name : `${dumps.length} dump objects (dir-*)`}`;
+  const size = dumps.reduce((s, o) => s + o.size, 0);
+  const digest = dumps.length === 1 ? `sha256 ${dumps[0]!.sha256.slice(0, 16)}…` : 'each sha256';
+  const expected = `${size} bytes, ${digest}, age authentication, pg_restore exit 0`;
+  return restored.status === 'fulfilled'
+    ? { name, ok: true, expected, actual: 'verified and restored' }
+    : failed(name, expected, restored.reason);
 }
 
 /** A failed drill as an error for the CLI and jobs: exit 1, the cause in one line. */
@@ -403,159 +575,6 @@ function isBackupFault(err: unknown): boolean {
   if (err instanceof CheckFailedError || err instanceof NotFoundError) return true;
   const message = messageOf(err);
   return /^no identity matched/.test(message) || /^(pg_restore|zstd -d)\b/.test(message);
-}
-
-async function restoreAndCheck(
-  ctx: DrillContext,
-  manifest: Manifest,
-  scratch: ScratchDatabase,
-  identities: readonly Identity[],
-  jobs: number,
-  settings: ReturnType<typeof defaultDrillConfig>,
-  log: Logger,
-): Promise<{ checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number }> {
-  // the dump: one object, or (parallel backups) one per file of pg_dump's folder
-  const dumps = isDirectoryBackup(manifest) ? dumpFolderFiles(manifest).map((f) => f.object) : [dumpObjectOf(manifest)];
-  const dump = {
-    name: dumps.length === 1 ? dumps[0]!.name : `${dumps.length} dump objects (dir-*)`,
-    size: dumps.reduce((s, o) => s + o.size, 0),
-    sha256: dumps.length === 1 ? dumps[0]!.sha256 : '',
-  };
-  const dumpPath = ctx.repo.objectPath(manifest.target, manifest.id, dumps.at(-1)!.name);
-  const start = Date.now();
-  let downloadEnd: number | undefined;
-  const repo = new Repository(
-    observeLoads(ctx.repo.storage, (name) => {
-      if (name === dumpPath) downloadEnd ??= Date.now();
-    }),
-  );
-  const others = manifest.objects.filter((o) => !dumps.includes(o) && o.name !== 'details.json.age');
-  // tables are measured as soon as their data is in, while pg_restore builds indexes
-  const checking = checksAlongside(ctx.repo, manifest, identities, scratch.url, {
-    concurrency: Math.max(2, jobs),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-  const [details, restored, ...verified] = await Promise.allSettled([
-    checking.details,
-    restoreArchive(
-      {
-        config: ctx.config,
-        repo,
-        logger: log,
-        identities,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        ...(ctx.progress !== undefined ? { progress: ctx.progress } : {}),
-      },
-      manifest,
-      {
-        to: scratch.url,
-        jobs,
-        clean: false,
-        noOwner: true, // a drill proves the data; roles may not exist on the scratch server
-        trustedTarget: true,
-        onTableData: checking.onTableData,
-      },
-    ),
-    ...others.map((o) => verifyAndDecrypt(ctx.repo, manifest, o, identities, ctx.signal)),
-  ]);
-  if (restored.status === 'rejected' || ctx.signal?.aborted) await checking.cancel();
-  const restoreEnd = Date.now();
-  if (ctx.signal?.aborted) throw ctx.signal.reason ?? new InterruptedError('drill interrupted');
-  for (const result of [details, restored, ...verified]) {
-    if (result.status === 'rejected' && !isBackupFault(result.reason)) {
-      await checking.cancel();
-      throw result.reason;
-    }
-  }
-  const checks: Check[] = [];
-  checks.push(
-    details.status === 'fulfilled'
-      ? {
-          name: 'verify details.json.age',
-          ok: true,
-          expected: 'size, sha256, age authentication',
-          actual: `${details.value.tables.length} tables`,
-        }
-      : failed('verify details.json.age', 'size, sha256, age authentication', details.reason),
-  );
-  if (details.status === 'fulfilled') {
-    const problems = identityMismatches(details.value, manifest);
-    checks.push(
-      problems.length === 0
-        ? {
-            name: 'backup identity',
-            ok: true,
-            expected: 'details ↔ manifest: id, target, database, snapshot, start, object checksums',
-            actual: 'match',
-          }
-        : {
-            name: 'backup identity',
-            ok: false,
-            expected: 'details ↔ manifest: id, target, database, snapshot, start, object checksums',
-            actual: problems[0]!,
-            problem: `backup is not bound to its identity: ${problems.join('; ')}`,
-          },
-    );
-  }
-  others.forEach((o, i) => {
-    const r = verified[i]!;
-    checks.push(
-      r.status === 'fulfilled'
-        ? {
-            name: `verify ${o.name}`,
-            ok: true,
-            expected: 'size, sha256, age authentication',
-            actual: `${o.size} bytes`,
-          }
-        : failed(`verify ${o.name}`, 'size, sha256, age authentication', r.reason),
-    );
-  });
-  const digest = dumps.length === 1 ? `sha256 ${dump.sha256.slice(0, 16)}…` : 'each sha256';
-  const restoreExpected = `${dump.size} bytes, ${digest}, age authentication, pg_restore exit 0`;
-  checks.push(
-    restored.status === 'fulfilled'
-      ? { name: `restore ${dump.name}`, ok: true, expected: restoreExpected, actual: 'verified and restored' }
-      : failed(`restore ${dump.name}`, restoreExpected, restored.reason),
-  );
-  const seconds = {
-    download: round(((downloadEnd ?? restoreEnd) - start) / 1000),
-    restore: round((restoreEnd - start) / 1000),
-    checks: 0,
-  };
-  log.info(
-    {
-      download: seconds.download,
-      restore: seconds.restore,
-      ok: restored.status === 'fulfilled',
-      tablesCheckedMeanwhile: checking.measuredEarly(),
-      checksYielded: checking.yields(),
-    },
-    restored.status === 'fulfilled' ? 'restore finished' : 'restore failed',
-  );
-  if (restored.status === 'rejected') return { checks, seconds, checkedEarly: 0 }; // nothing sensible to check in a half-restored database
-
-  const t1 = Date.now();
-  const [dataChecks, assertions, amcheck] = await Promise.all([
-    details.status === 'fulfilled' ? checking.finish() : Promise.resolve([]),
-    assertionChecks(scratch.url, settings.assertions, ctx.signal),
-    settings.amcheck
-      ? amcheckCheck(
-          scratch.url,
-          (details.status === 'fulfilled' ? details.value : ({ serverVersion: '' } as BackupDetails)).serverVersion,
-          ctx.signal,
-        ).then((c) => [c])
-      : Promise.resolve([]),
-  ]).catch((err: unknown) => {
-    if (ctx.signal?.aborted) throw ctx.signal.reason ?? err;
-    throw err;
-  });
-  seconds.checks = round((Date.now() - t1) / 1000);
-  for (const list of [dataChecks, assertions, amcheck]) pushAll(checks, list);
-  log.info(
-    { checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.checks },
-    'checks finished',
-  );
-  return { checks, seconds, checkedEarly: checking.measuredEarly() };
 }
 
 function failed(name: string, expected: string, err: unknown): Check {
