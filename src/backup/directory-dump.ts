@@ -16,7 +16,7 @@ import { pipeline, type Readable } from 'node:stream';
 import type { Compression } from '../core/config/config.js';
 import { createEncryptStream, type Recipient } from '../core/crypto/index.js';
 import { OperationError } from '../core/errors.js';
-import { PG_CLIENT_HINT, ZSTD_HINT, outputAfterExit, startTool } from '../core/pipeline/child-process.js';
+import { PG_CLIENT_HINT, type Tool, ZSTD_HINT, outputAfterExit, startTool } from '../core/pipeline/child-process.js';
 import { DigestStream } from '../core/pipeline/digest.js';
 import type { ManifestObject } from '../core/repository/manifest.js';
 import type { Storage } from '../core/storage/storage.js';
@@ -49,173 +49,231 @@ export interface DirectoryDumpResult {
 const FINISHED = /^pg_dump: finished item (\d+) /;
 const CHATTER = /^pg_dump: (?!error: |warning: |detail: |hint: )/;
 
+/** Runs one parallel dump into storage; see DirectoryDump for the steps. */
 export async function dumpDirectoryToStorage(options: DirectoryDumpOptions): Promise<DirectoryDumpResult> {
-  const { compression, signal, jobs, folder } = options;
-  const queue: string[] = []; // finished files waiting for an upload slot
-  const taken = new Set<string>();
-  const uploads: Array<Promise<ManifestObject>> = [];
-  let running = 0;
-  let paused = false;
-  let plainTotal = 0;
-  let storedTotal = 0;
-  const peakSpool = { bytes: 0, files: 0 };
-  let wake: (() => void) | undefined; // the end phase waits for free slots
-  let failure: unknown;
+  return new DirectoryDump(options).run();
+}
 
-  const pgCompress = compression.kind === 'pg_dump' ? compression.level : 0;
-  const dump = startTool(
-    'pg_dump',
-    [
-      '--format=directory',
-      `--jobs=${jobs}`,
-      `--compress=${pgCompress}`,
-      `--snapshot=${options.snapshot}`,
-      '--no-sync',
-      '--verbose',
-      `--file=${folder}`,
-      ...options.extraArgs,
-      options.dbnameArg,
-    ],
-    {
-      env: { ...options.env, LC_ALL: 'C' },
-      signal,
-      label: `pg_dump --jobs=${jobs} of '${options.targetName}'`,
-      installHint: PG_CLIENT_HINT,
-      onStderrLine: (line) => {
-        const finished = FINISHED.exec(line);
-        if (finished) enqueueItem(finished[1]!);
-        return CHATTER.test(line);
+/**
+ * One parallel dump. `run` starts pg_dump, whose "finished item" lines queue files (`#enqueueItem`);
+ * `#pump` hands queued files to free upload slots (`#storeFile`) and stops or continues pg_dump's
+ * leader; once pg_dump has exited, the files no line announced are queued and the uploads awaited.
+ * On a failure pg_dump is stopped and every upload settled before the first cause is thrown; the
+ * spool folder is removed in every case.
+ */
+class DirectoryDump {
+  readonly #queue: string[] = []; // finished files waiting for an upload slot
+  readonly #taken = new Set<string>();
+  readonly #uploads: Array<Promise<ManifestObject>> = [];
+  #running = 0;
+  #paused = false;
+  #plainTotal = 0;
+  #storedTotal = 0;
+  readonly #peakSpool = { bytes: 0, files: 0 };
+  #wake: (() => void) | undefined; // the end phase waits for free slots
+  #failure: unknown;
+  #stoppedByUs = false;
+  #dump!: Tool;
+
+  constructor(private readonly options: DirectoryDumpOptions) {}
+
+  async run(): Promise<DirectoryDumpResult> {
+    const { signal, folder } = this.options;
+    this.#dump = this.#startPgDump();
+    signal.addEventListener('abort', this.#resume, { once: true });
+    const sampler = setInterval(() => void this.#sampleSpool(), 200);
+    try {
+      await this.#dump.exited;
+      await this.#enqueueUnannounced();
+      await this.#slotsDrained();
+      return await this.#result();
+    } catch (err) {
+      throw await this.#stopAfterFailure(err);
+    } finally {
+      clearInterval(sampler);
+      signal.removeEventListener('abort', this.#resume);
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+
+  // --- run's steps
+
+  #startPgDump(): Tool {
+    const { compression, jobs, folder } = this.options;
+    const pgCompress = compression.kind === 'pg_dump' ? compression.level : 0;
+    return startTool(
+      'pg_dump',
+      [
+        '--format=directory',
+        `--jobs=${jobs}`,
+        `--compress=${pgCompress}`,
+        `--snapshot=${this.options.snapshot}`,
+        '--no-sync',
+        '--verbose',
+        `--file=${folder}`,
+        ...this.options.extraArgs,
+        this.options.dbnameArg,
+      ],
+      {
+        env: { ...this.options.env, LC_ALL: 'C' },
+        signal: this.options.signal,
+        label: `pg_dump --jobs=${jobs} of '${this.options.targetName}'`,
+        installHint: PG_CLIENT_HINT,
+        onStderrLine: (line) => {
+          const finished = FINISHED.exec(line);
+          if (finished) this.#enqueueItem(finished[1]!);
+          return CHATTER.test(line);
+        },
       },
-    },
-  );
-  const pid = dump.child.pid;
-  const signalLeader = (sig: NodeJS.Signals): void => {
-    if (pid !== undefined && dump.child.exitCode === null && dump.child.signalCode === null) process.kill(pid, sig);
-  };
-  // a stopped pg_dump would never act on SIGTERM: continue it whenever it is being stopped
-  const resume = (): void => {
-    if (paused) signalLeader('SIGCONT');
-    paused = false;
-  };
-  signal.addEventListener('abort', resume, { once: true });
-  let stoppedByUs = false;
-  const stop = (): void => {
-    stoppedByUs ||= dump.child.exitCode === null;
-    resume();
-    dump.kill();
-    resume();
-  };
-  const sampler = setInterval(() => void sampleSpool(), 200);
+    );
+  }
 
-  async function sampleSpool(): Promise<void> {
+  /** What no "finished item" line announced: toc.dat, large objects (blobs.toc, blob_<oid>.dat). */
+  async #enqueueUnannounced(): Promise<void> {
+    const rest = (await readdir(this.options.folder)).filter((f) => !this.#taken.has(f)).sort();
+    for (const file of rest) this.#enqueue(file);
+  }
+
+  /** Until every queued file has been handed out and every slot is free, or an upload failed. */
+  async #slotsDrained(): Promise<void> {
+    while (this.#running > 0 || this.#queue.length > 0) {
+      if (this.#failure !== undefined) break;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  async #result(): Promise<DirectoryDumpResult> {
+    const settled = await Promise.allSettled(this.#uploads);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (this.#failure !== undefined || failed) throw this.#failure ?? (failed as PromiseRejectedResult).reason;
+    const objects = settled.map((s) => (s as PromiseFulfilledResult<ManifestObject>).value);
+    return { objects, peakSpool: this.#peakSpool };
+  }
+
+  /** Stops pg_dump, lets every upload settle, and returns the error to report. */
+  async #stopAfterFailure(err: unknown): Promise<unknown> {
+    const dump = this.#dump;
+    // pg_dump's own failure is the cause when it came first; otherwise stop it and report ours
+    const failedFirst =
+      !this.#stoppedByUs && !this.options.signal.aborted && dump.child.exitCode !== null && dump.child.exitCode !== 0;
+    this.#stop();
+    const dumpError = await dump.exited.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await Promise.allSettled(this.#uploads);
+    return failedFirst && dumpError ? dumpError : (this.#failure ?? err);
+  }
+
+  // --- pg_dump's leader: stopped while finished files wait, continued when they have a slot
+
+  #signalLeader(sig: NodeJS.Signals): void {
+    const child = this.#dump.child;
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, sig);
+  }
+
+  // a stopped pg_dump would never act on SIGTERM: continue it whenever it is being stopped
+  readonly #resume = (): void => {
+    if (this.#paused) this.#signalLeader('SIGCONT');
+    this.#paused = false;
+  };
+
+  #stop(): void {
+    this.#stoppedByUs ||= this.#dump.child.exitCode === null;
+    this.#resume();
+    this.#dump.kill();
+    this.#resume();
+  }
+
+  // --- the queue and the upload slots
+
+  async #sampleSpool(): Promise<void> {
+    const { folder } = this.options;
     const names = await readdir(folder).catch(() => [] as string[]);
     let bytes = 0;
     for (const name of names) bytes += (await stat(path.join(folder, name)).catch(() => undefined))?.size ?? 0;
-    peakSpool.bytes = Math.max(peakSpool.bytes, bytes);
-    peakSpool.files = Math.max(peakSpool.files, names.length);
+    this.#peakSpool.bytes = Math.max(this.#peakSpool.bytes, bytes);
+    this.#peakSpool.files = Math.max(this.#peakSpool.files, names.length);
   }
 
   // Synchronous, straight from the line handler: the stop decision must not wait for the event
   // loop while pg_dump's leader goes on handing out tables.
-  function enqueueItem(dumpId: string): void {
+  #enqueueItem(dumpId: string): void {
     // <dumpId>.dat, or .dat.gz when pg_dump compressed it; no file: the item had none (large objects)
     for (const name of [`${dumpId}.dat`, `${dumpId}.dat.gz`])
-      if (!taken.has(name) && existsSync(path.join(folder, name))) enqueue(name);
+      if (!this.#taken.has(name) && existsSync(path.join(this.options.folder, name))) this.#enqueue(name);
   }
 
-  function enqueue(file: string): void {
-    if (taken.has(file)) return;
-    taken.add(file);
-    queue.push(file);
-    void sampleSpool();
-    pump();
+  #enqueue(file: string): void {
+    if (this.#taken.has(file)) return;
+    this.#taken.add(file);
+    this.#queue.push(file);
+    void this.#sampleSpool();
+    this.#pump();
   }
 
-  function pump(): void {
-    while (running < jobs && queue.length > 0 && failure === undefined) {
-      const file = queue.shift()!;
-      running += 1;
-      const upload = storeFile(file).finally(() => {
-        running -= 1;
-        pump();
-        wake?.();
+  #pump(): void {
+    while (this.#running < this.options.jobs && this.#queue.length > 0 && this.#failure === undefined) {
+      const file = this.#queue.shift()!;
+      this.#running += 1;
+      const upload = this.#storeFile(file).finally(() => {
+        this.#running -= 1;
+        this.#pump();
+        this.#wake?.();
       });
       upload.catch((err: unknown) => {
-        failure ??= err;
-        stop(); // pg_dump goes on no further than the first failed object
+        this.#failure ??= err;
+        this.#stop(); // pg_dump goes on no further than the first failed object
       });
-      uploads.push(upload);
+      this.#uploads.push(upload);
     }
     // every slot busy and a file waiting: pg_dump hands out no more tables until a slot takes it
-    if (!paused && queue.length > 0 && failure === undefined) {
-      paused = true;
-      signalLeader('SIGSTOP');
-    } else if (paused && queue.length === 0) resume();
+    if (!this.#paused && this.#queue.length > 0 && this.#failure === undefined) {
+      this.#paused = true;
+      this.#signalLeader('SIGSTOP');
+    } else if (this.#paused && this.#queue.length === 0) this.#resume();
   }
 
-  async function storeFile(file: string): Promise<ManifestObject> {
-    const full = path.join(folder, file);
+  // --- one file: compressed, encrypted, stored, then deleted
+
+  async #storeFile(file: string): Promise<ManifestObject> {
+    const { compression, storage } = this.options;
+    const full = path.join(this.options.folder, file);
     const plainSize = (await stat(full)).size;
-    const zstd = compression.kind === 'zstd';
-    let source: Readable;
-    if (zstd) {
-      const tool = startTool('zstd', ['-q', `-${compression.level}`, '-c', full], {
-        signal,
-        label: `zstd of '${file}'`,
-        installHint: ZSTD_HINT,
-      });
-      source = outputAfterExit(tool);
-    } else source = createReadStream(full);
+    const source = this.#compressed(file, full);
     const name = directoryObjectName(file, compression);
     const stored = new DigestStream();
     let counted = 0;
     stored.onBytes = (n) => {
-      storedTotal += n - counted;
+      this.#storedTotal += n - counted;
       counted = n;
-      options.onProgress?.(plainTotal, storedTotal);
+      this.options.onProgress?.(this.#plainTotal, this.#storedTotal);
     };
-    pipeline(source, createEncryptStream(options.recipients), stored, (err) => {
+    pipeline(source, createEncryptStream(this.options.recipients), stored, (err) => {
       if (err) stored.destroy(err);
     });
-    const info = await options.storage.save(options.pathOf(name), stored, {
-      signal,
+    const info = await storage.save(this.options.pathOf(name), stored, {
+      signal: this.options.signal,
       contentType: 'application/octet-stream',
       sizeHint: plainSize + 4096,
     });
     const digest = stored.result();
     if (info.size !== digest.size)
-      throw new OperationError(`stored size of '${options.pathOf(name)}' is ${info.size}, wrote ${digest.size}`);
+      throw new OperationError(`stored size of '${this.options.pathOf(name)}' is ${info.size}, wrote ${digest.size}`);
     await rm(full, { force: true }); // the plaintext goes as soon as its object is stored
-    plainTotal += plainSize;
+    this.#plainTotal += plainSize;
     return { name, layers: directoryLayers(compression), size: digest.size, sha256: digest.sha256, plainSize };
   }
 
-  try {
-    await dump.exited;
-    // what no "finished item" line announced: toc.dat, large objects (blobs.toc, blob_<oid>.dat)
-    const rest = (await readdir(folder)).filter((f) => !taken.has(f)).sort();
-    for (const file of rest) enqueue(file);
-    while (running > 0 || queue.length > 0) {
-      if (failure !== undefined) break;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-    const settled = await Promise.allSettled(uploads);
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failure !== undefined || failed) throw failure ?? (failed as PromiseRejectedResult).reason;
-    return { objects: settled.map((s) => (s as PromiseFulfilledResult<ManifestObject>).value), peakSpool };
-  } catch (err) {
-    // pg_dump's own failure is the cause when it came first; otherwise stop it and report ours
-    const failedFirst = !stoppedByUs && !signal.aborted && dump.child.exitCode !== null && dump.child.exitCode !== 0;
-    stop();
-    const dumpError = await dump.exited.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    await Promise.allSettled(uploads);
-    throw failedFirst && dumpError ? dumpError : (failure ?? err);
-  } finally {
-    clearInterval(sampler);
-    signal.removeEventListener('abort', resume);
-    await rm(folder, { recursive: true, force: true });
+  /** The file as zstd compresses it (compression zstd), else as it is. */
+  #compressed(file: string, full: string): Readable {
+    const { compression } = this.options;
+    if (compression.kind !== 'zstd') return createReadStream(full);
+    const tool = startTool('zstd', ['-q', `-${compression.level}`, '-c', full], {
+      signal: this.options.signal,
+      label: `zstd of '${file}'`,
+      installHint: ZSTD_HINT,
+    });
+    return outputAfterExit(tool);
   }
 }

@@ -75,6 +75,46 @@ export async function runClaimed(
   const onStop = () => controller.abort(stop.reason);
   if (stop.aborted) onStop();
   else stop.addEventListener('abort', onStop, { once: true });
+  const beat = startHeartbeat(deps, runId, controller, log);
+
+  const started = performance.now();
+  log.info({ fireTime: claim.fireTime.toISOString() }, 'job started');
+  let finish: Finish;
+  try {
+    finish = await runToFinish(deps, spec, log, controller.signal);
+  } finally {
+    clearInterval(beat);
+    stop.removeEventListener('abort', onStop);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const recorded = await retry(() => finishRun(deps.pool, runId, finish), 3).catch((err: unknown) => {
+    log.error({ err: messageOf(err) }, 'could not record the run; the next daemon marks it interrupted');
+    return false;
+  });
+  log[finish.status === 'succeeded' ? 'info' : 'warn'](
+    { status: finish.status, seconds: round(seconds), error: finish.error ?? undefined, recorded },
+    `job ${finish.status}`,
+  );
+  const fireTime = claim.fireTime.toISOString();
+  await notifyOutcome(deps, { runId, job: spec.name, target, fireTime, ...finish, seconds });
+  return {
+    runId,
+    attempt,
+    job: spec.name,
+    target,
+    status: finish.status,
+    summary: finish.summary,
+    error: finish.error,
+    seconds,
+    details: finish.details,
+  };
+}
+
+/**
+ * Beats every `deps.heartbeat` seconds; aborts the run when another daemon has marked it
+ * interrupted, or when the state database has been out of reach for longer than `deps.staleAfter`.
+ */
+function startHeartbeat(deps: RunnerDeps, runId: number, controller: AbortController, log: Logger): NodeJS.Timeout {
   let lastBeat = Date.now();
   const beat = setInterval(() => {
     heartbeat(deps.pool, runId).then(
@@ -99,17 +139,18 @@ export async function runClaimed(
     );
   }, deps.heartbeat * 1000);
   beat.unref();
+  return beat;
+}
 
-  const started = performance.now();
-  log.info({ fireTime: claim.fireTime.toISOString() }, 'job started');
-  let finish: Finish;
+/** Runs the job; how it ended (an abort's reason says whether it was interrupted or stopped). */
+async function runToFinish(deps: RunnerDeps, spec: RunSpec, log: Logger, signal: AbortSignal): Promise<Finish> {
   try {
     const result: JobResult = await runJob(
       spec.job,
-      { config: deps.config, logger: log, repo: deps.repo, signal: controller.signal },
+      { config: deps.config, logger: log, repo: deps.repo, signal },
       spec.scope,
     );
-    finish = {
+    return {
       status: result.ok ? 'succeeded' : 'failed',
       isFailure: !result.ok,
       error: result.ok ? null : result.summary,
@@ -117,51 +158,19 @@ export async function runClaimed(
       details: result.details,
     };
   } catch (err) {
-    const reason = controller.signal.reason as unknown;
-    if (controller.signal.aborted) {
+    const reason = signal.reason as unknown;
+    if (signal.aborted) {
       const cause = isFgError(reason) ? reason.message : messageOf(err);
-      finish = {
+      return {
         status: 'interrupted',
         isFailure: !(reason instanceof ShutdownError),
         error: cause,
         summary: null,
         details: null,
       };
-    } else {
-      finish = { status: 'failed', isFailure: true, error: messageOf(err), summary: null, details: null };
     }
-  } finally {
-    clearInterval(beat);
-    stop.removeEventListener('abort', onStop);
+    return { status: 'failed', isFailure: true, error: messageOf(err), summary: null, details: null };
   }
-  const seconds = (performance.now() - started) / 1000;
-  const recorded = await retry(() => finishRun(deps.pool, runId, finish), 3).catch((err: unknown) => {
-    log.error({ err: messageOf(err) }, 'could not record the run; the next daemon marks it interrupted');
-    return false;
-  });
-  log[finish.status === 'succeeded' ? 'info' : 'warn'](
-    { status: finish.status, seconds: round(seconds), error: finish.error ?? undefined, recorded },
-    `job ${finish.status}`,
-  );
-  await notifyOutcome(deps, {
-    runId,
-    job: spec.name,
-    target,
-    fireTime: claim.fireTime.toISOString(),
-    ...finish,
-    seconds,
-  });
-  return {
-    runId,
-    attempt,
-    job: spec.name,
-    target,
-    status: finish.status,
-    summary: finish.summary,
-    error: finish.error,
-    seconds,
-    details: finish.details,
-  };
 }
 
 /** Events for a finished run, sent in the background (the dispatcher never throws). */

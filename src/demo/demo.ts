@@ -69,50 +69,85 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const names = demoDatabases(dir);
   const marker = `${DEMO_MARKER} in ${dir}`;
   const sourceUrl = withDatabase(options.serverUrl, names.source);
-  const scratchUrl = withDatabase(options.serverUrl, names.restore);
   const stateUrl = withDatabase(options.serverUrl, names.state);
+  await createSampleDatabase(options, names, marker, sourceUrl);
+  const config = await demoConfig(dir, sourceUrl, stateUrl);
+  const repo = new Repository(await openStorage(config.repository.url, { logger: options.logger }));
+  await repo.init(config.encryption.recipients);
+  const { backup, verify, restore, drill } = await backupToDrill(options, config, repo, names.restore, marker);
+  const { window, taxExport, deleted } = await auditorSide(dir, config, sourceUrl, backup.id);
+  const reconcile = await runReconcile({
+    config,
+    logger: options.logger,
+    ...window,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return {
+    dir,
+    configFile: path.join(dir, 'fapiao-guard.yaml'),
+    databases: names,
+    sourceUrl,
+    backup,
+    verify,
+    restore,
+    drill,
+    taxExport,
+    ...(deleted ? { deletedAfterBackup: { key: deleted, backupId: backup.id } } : {}),
+    reconcile,
+  };
+}
 
+/** The sample invoice database made afresh (the state database kept: history survives demo runs). */
+async function createSampleDatabase(
+  options: DemoOptions,
+  names: DemoResult['databases'],
+  marker: string,
+  sourceUrl: string,
+): Promise<void> {
   options.logger.info({ invoices: options.invoices, database: names.source }, 'creating the sample invoice database');
   await prepareDemoDatabase(options.serverUrl, names.source, marker, 'recreate');
   await prepareDemoDatabase(options.serverUrl, names.state, marker, 'keep'); // history survives demo runs
   await withClient(sourceUrl, async (client) => {
     for (const sql of sampleDataStatements({ invoices: options.invoices, days: 35 })) await client.query(sql);
   });
+}
 
-  const config = await demoConfig(dir, sourceUrl, stateUrl);
-  const repo = new Repository(await openStorage(config.repository.url, { logger: options.logger }));
-  await repo.init(config.encryption.recipients);
+/** The operator's side: a backup, verified deep, restored into a fresh database, and drilled. */
+async function backupToDrill(
+  options: DemoOptions,
+  config: Config,
+  repo: Repository,
+  restoreDatabase: string,
+  marker: string,
+): Promise<Pick<DemoResult, 'backup' | 'verify' | 'restore' | 'drill'>> {
+  const signal = options.signal ? { signal: options.signal } : {};
   const target = config.targets[0]!;
-  const backup = await runBackup(
-    { config, repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) },
-    target,
-  );
+  const backup = await runBackup({ config, repo, logger: options.logger, ...signal }, target);
 
   const identities = await loadIdentities(config);
   const manifest = await repo.resolve(target.name, backup.id);
-  const verify = await verifyBackup(repo, manifest, {
-    deep: true,
-    identities,
-    ...(options.signal ? { signal: options.signal } : {}),
+  const verify = await verifyBackup(repo, manifest, { deep: true, identities, ...signal });
+
+  await prepareDemoDatabase(options.serverUrl, restoreDatabase, marker, 'recreate');
+  const restore = await runRestore({ config, repo, logger: options.logger, identities, ...signal }, target, manifest, {
+    to: withDatabase(options.serverUrl, restoreDatabase),
+    jobs: 1,
+    clean: false,
   });
+  const drill = await runDrill({ config, repo, logger: options.logger, ...signal }, target);
+  return { backup, verify, restore, drill };
+}
 
-  await prepareDemoDatabase(options.serverUrl, names.restore, marker, 'recreate');
-  const restore = await runRestore(
-    { config, repo, logger: options.logger, identities, ...(options.signal ? { signal: options.signal } : {}) },
-    target,
-    manifest,
-    {
-      to: scratchUrl,
-      jobs: 1,
-      clean: false,
-    },
-  );
-  const drill = await runDrill(
-    { config, repo, logger: options.logger, ...(options.signal ? { signal: options.signal } : {}) },
-    target,
-  );
-
-  // The auditor's side: a tax-platform export of the same invoices, with problems planted in it.
+/**
+ * The auditor's side: a tax-platform export of the same invoices, with problems planted in it,
+ * and one invoice lost locally after the backup (planted too: missing, cause in_backup).
+ */
+async function auditorSide(
+  dir: string,
+  config: Config,
+  sourceUrl: string,
+  backupId: string,
+): Promise<{ window: { from: string; to: string }; taxExport: DemoResult['taxExport']; deleted: string | undefined }> {
   const exportsDir = path.join(dir, 'exports');
   await rm(exportsDir, { recursive: true, force: true });
   await mkdir(exportsDir, { recursive: true });
@@ -141,28 +176,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       kind: 'missing',
       cause: 'in_backup',
       key: deleted,
-      detail: `deleted locally after backup ${backup.id}`,
+      detail: `deleted locally after backup ${backupId}`,
     });
-  const reconcile = await runReconcile({
-    config,
-    logger: options.logger,
-    from,
-    to: today,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  return {
-    dir,
-    configFile: path.join(dir, 'fapiao-guard.yaml'),
-    databases: names,
-    sourceUrl,
-    backup,
-    verify,
-    restore,
-    drill,
-    taxExport,
-    ...(deleted ? { deletedAfterBackup: { key: deleted, backupId: backup.id } } : {}),
-    reconcile,
-  };
+  return { window: { from, to: today }, taxExport, deleted };
 }
 
 /**

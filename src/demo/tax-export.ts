@@ -113,11 +113,27 @@ export async function generateTaxExport(
 ): Promise<{ file: string; rows: number; planted: PlantedProblem[] }> {
   const plant = { ...DEFAULT_PLANT, ...options.plant };
   const now = options.now ?? new Date();
+  const rows = (await readLocalInvoices(options)).map((r, i) => toRow(r, i + 1));
+  const planter = new Planter(rows);
+  planter.leaveOut(plant.extra);
+  planter.raiseTotals(plant.amount);
+  planter.voidUpstream(plant.status);
+  planter.swapDigits(plant.typo);
+  planter.exportTwice(plant.duplicate);
+  planter.addMissing(plant.missing);
+  planter.addPending(plant.pending, now, options.timezone);
+  planter.garbleNumbers(plant.invalid);
+  const out = planter.exported();
+  await writeExport(options, [[...EXPORT_COLUMNS], ...out.map((r) => EXPORT_COLUMNS.map((c) => r[c]))]);
+  return { file: options.out, rows: out.length, planted: planter.planted };
+}
+
+/** The sample invoices in the window, oldest first, with their issue time as wall time in `timezone`. */
+async function readLocalInvoices(options: TaxExportOptions): Promise<Local[]> {
   const client = new pg.Client({ connectionString: options.sourceUrl });
   await client.connect();
-  let locals: Local[];
   try {
-    locals = (
+    return (
       await client.query<Local>(
         `select invoice_code as code, invoice_number as number, to_char(issued_at at time zone $1, 'YYYY-MM-DD HH24:MI:SS') as wall,
                 seller_tax_id as seller, seller_name, buyer_tax_id as buyer, buyer_name, amount::text, tax_rate::text, tax_amount::text as tax,
@@ -131,76 +147,164 @@ export async function generateTaxExport(
   } finally {
     await client.end();
   }
-  const rows = locals.map((r, i) => toRow(r, i + 1));
-  const planted: PlantedProblem[] = [];
-  // Disjoint victims spread over the window, never among the newest rows (those are pending sync).
-  const usable = rows.slice(0, Math.max(0, rows.length - 50));
-  let cursor = 7;
-  const pick = (predicate: (r: Row) => boolean = () => true): Row | undefined => {
+}
+
+/** .csv (UTF-8 with BOM, or GB18030) or .xlsx (sheet 信息汇总表), by the file's extension. */
+async function writeExport(options: TaxExportOptions, table: string[][]): Promise<void> {
+  if (options.out.toLowerCase().endsWith('.csv')) {
+    const text = table.map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
+    await writeFile(options.out, options.encoding === 'gb18030' ? encodeGb18030(text) : `\ufeff${text}`);
+  } else {
+    await writeFile(options.out, writeXlsx([{ name: '信息汇总表', rows: table }]));
+  }
+}
+
+/**
+ * Plants the problems into the exported rows, one kind per method, in the order the methods are
+ * called (the victims depend on it). Victims are disjoint and spread over the window, never among
+ * the newest rows (those are pending sync).
+ */
+class Planter {
+  readonly planted: PlantedProblem[] = [];
+  readonly #rows: Row[];
+  readonly #usable: Row[];
+  readonly #used = new Set<Row>();
+  readonly #dropped = new Set<Row>();
+  readonly #added: Row[] = [];
+  #cursor = 7;
+
+  constructor(rows: Row[]) {
+    this.#rows = rows;
+    this.#usable = rows.slice(0, Math.max(0, rows.length - 50));
+  }
+
+  /** The rows as exported: what was left out dropped, what was added appended, numbered again. */
+  exported(): Row[] {
+    const kept = this.#rows.filter((r) => !this.#dropped.has(r));
+    return [...kept, ...this.#added].map((r, i) => ({ ...r, 序号: String(i + 1) }));
+  }
+
+  leaveOut(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const r = this.#pick();
+      if (r) {
+        this.#dropped.add(r);
+        this.planted.push({ kind: 'extra', key: keyOf(r), detail: 'left out of the export' });
+      }
+    }
+  }
+
+  raiseTotals(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const r = this.#pick();
+      if (!r) continue;
+      r.价税合计 = plus(r.价税合计, 100);
+      r.金额 = plus(r.金额, 100);
+      this.planted.push({ kind: 'amount_mismatch', key: keyOf(r), detail: 'total raised by 1.00 upstream' });
+    }
+  }
+
+  voidUpstream(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const r = this.#pick((x) => x.发票状态 === '正常');
+      if (r) {
+        r.发票状态 = '已作废';
+        this.planted.push({ kind: 'status_mismatch', key: keyOf(r), detail: 'voided upstream, valid locally' });
+      }
+    }
+  }
+
+  swapDigits(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const r = this.#pick((x) => x.发票号码.length === 8 && x.发票号码[6] !== x.发票号码[7]);
+      if (!r) continue;
+      const local = keyOf(r);
+      const n = r.发票号码;
+      r.发票号码 = `${n.slice(0, 6)}${n[7]}${n[6]}`;
+      this.planted.push({
+        kind: 'missing',
+        cause: 'probable_typo',
+        key: keyOf(r),
+        detail: `digits swapped; the local table has ${local}`,
+      });
+      this.planted.push({
+        kind: 'extra',
+        cause: 'probable_typo',
+        key: local,
+        detail: `typed differently upstream (${keyOf(r)})`,
+      });
+    }
+  }
+
+  exportTwice(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const r = this.#pick();
+      if (r) {
+        this.#added.push({ ...r });
+        this.planted.push({ kind: 'duplicate', key: keyOf(r), detail: 'exported twice' });
+      }
+    }
+  }
+
+  /** Invoices only the export has, spread over the window. */
+  addMissing(count: number): void {
+    const usable = this.#usable;
+    for (let i = 0; i < count; i++) {
+      const base = usable[Math.floor(((i + 1) * usable.length) / (count + 1))] ?? this.#template();
+      if (!base) continue;
+      const r = this.#fabricate(i + 1, base.开票日期, 'planted: missing');
+      this.#added.push(r);
+      this.planted.push({ kind: 'missing', key: keyOf(r), detail: 'in the export only' });
+    }
+  }
+
+  /** Invoices issued minutes before `now`: missing locally because the sync has not caught up. */
+  addPending(count: number, now: Date, timezone: string): void {
+    for (let i = 0; i < count; i++) {
+      const wall = wallText(new Date(now.getTime() - (10 + i) * 60_000), timezone);
+      const r = this.#fabricate(500 + i, wall, 'planted: pending');
+      this.#added.push(r);
+      this.planted.push({ kind: 'missing', cause: 'pending_sync', key: keyOf(r), detail: 'issued minutes ago' });
+    }
+  }
+
+  /** 20-digit numbers as Excel shows them once it has made a number of them. */
+  garbleNumbers(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const r = this.#pick((x) => x.数电发票号码 !== '');
+      if (!r) continue;
+      this.planted.push({
+        kind: 'invalid_input',
+        key: keyOf(r),
+        detail: 'Excel turned the 20-digit number into 2.41E+19',
+      });
+      this.planted.push({ kind: 'extra', key: keyOf(r), detail: 'its upstream row is unreadable' });
+      r.数电发票号码 = `${r.数电发票号码.slice(0, 1)}.${r.数电发票号码.slice(1, 3)}E+19`;
+    }
+  }
+
+  /** The next unused usable row that satisfies `predicate`, stepping 97 rows at a time. */
+  #pick(predicate: (r: Row) => boolean = () => true): Row | undefined {
+    const usable = this.#usable;
     for (let tries = 0; tries < usable.length; tries++) {
-      cursor = (cursor + 97) % Math.max(1, usable.length);
-      const r = usable[cursor];
-      if (r && !(r as { _used?: boolean })._used && predicate(r)) {
-        (r as { _used?: boolean })._used = true;
+      this.#cursor = (this.#cursor + 97) % Math.max(1, usable.length);
+      const r = usable[this.#cursor];
+      if (r && !this.#used.has(r) && predicate(r)) {
+        this.#used.add(r);
         return r;
       }
     }
     return undefined;
-  };
-  const dropped = new Set<Row>();
-  for (let i = 0; i < plant.extra; i++) {
-    const r = pick();
-    if (r) {
-      dropped.add(r);
-      planted.push({ kind: 'extra', key: keyOf(r), detail: 'left out of the export' });
-    }
   }
-  for (let i = 0; i < plant.amount; i++) {
-    const r = pick();
-    if (!r) continue;
-    r.价税合计 = plus(r.价税合计, 100);
-    r.金额 = plus(r.金额, 100);
-    planted.push({ kind: 'amount_mismatch', key: keyOf(r), detail: 'total raised by 1.00 upstream' });
+
+  #template(): Row | undefined {
+    return this.#usable[0] ?? this.#rows[0];
   }
-  for (let i = 0; i < plant.status; i++) {
-    const r = pick((x) => x.发票状态 === '正常');
-    if (r) {
-      r.发票状态 = '已作废';
-      planted.push({ kind: 'status_mismatch', key: keyOf(r), detail: 'voided upstream, valid locally' });
-    }
-  }
-  for (let i = 0; i < plant.typo; i++) {
-    const r = pick((x) => x.发票号码.length === 8 && x.发票号码[6] !== x.发票号码[7]);
-    if (!r) continue;
-    const local = keyOf(r);
-    const n = r.发票号码;
-    r.发票号码 = `${n.slice(0, 6)}${n[7]}${n[6]}`;
-    planted.push({
-      kind: 'missing',
-      cause: 'probable_typo',
-      key: keyOf(r),
-      detail: `digits swapped; the local table has ${local}`,
-    });
-    planted.push({
-      kind: 'extra',
-      cause: 'probable_typo',
-      key: local,
-      detail: `typed differently upstream (${keyOf(r)})`,
-    });
-  }
-  const extraRows: Row[] = [];
-  for (let i = 0; i < plant.duplicate; i++) {
-    const r = pick();
-    if (r) {
-      extraRows.push({ ...r });
-      planted.push({ kind: 'duplicate', key: keyOf(r), detail: 'exported twice' });
-    }
-  }
-  const template = usable[0] ?? rows[0];
-  const fabricate = (i: number, wall: string, tag: string): Row => {
+
+  #fabricate(i: number, wall: string, tag: string): Row {
     const yy = wall.slice(2, 4);
     return {
-      ...template!,
+      ...this.#template()!,
       发票代码: '',
       发票号码: '',
       数电发票号码: `${yy}449${String(i).padStart(15, '0')}`,
@@ -211,35 +315,12 @@ export async function generateTaxExport(
       发票状态: '正常',
       备注: tag,
     };
-  };
-  for (let i = 0; i < plant.missing; i++) {
-    const base = usable[Math.floor(((i + 1) * usable.length) / (plant.missing + 1))] ?? template;
-    if (!base) continue;
-    const r = fabricate(i + 1, base.开票日期, 'planted: missing');
-    extraRows.push(r);
-    planted.push({ kind: 'missing', key: keyOf(r), detail: 'in the export only' });
   }
-  for (let i = 0; i < plant.pending; i++) {
-    const w = wallTimeOf(new Date(now.getTime() - (10 + i) * 60_000), options.timezone);
-    const wall = `${w.year}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')} ${String(w.hour).padStart(2, '0')}:${String(w.minute).padStart(2, '0')}:${String(w.second).padStart(2, '0')}`;
-    const r = fabricate(500 + i, wall, 'planted: pending');
-    extraRows.push(r);
-    planted.push({ kind: 'missing', cause: 'pending_sync', key: keyOf(r), detail: 'issued minutes ago' });
-  }
-  for (let i = 0; i < plant.invalid; i++) {
-    const r = pick((x) => x.数电发票号码 !== '');
-    if (!r) continue;
-    planted.push({ kind: 'invalid_input', key: keyOf(r), detail: 'Excel turned the 20-digit number into 2.41E+19' });
-    planted.push({ kind: 'extra', key: keyOf(r), detail: 'its upstream row is unreadable' });
-    r.数电发票号码 = `${r.数电发票号码.slice(0, 1)}.${r.数电发票号码.slice(1, 3)}E+19`;
-  }
-  const out = [...rows.filter((r) => !dropped.has(r)), ...extraRows].map((r, i) => ({ ...r, 序号: String(i + 1) }));
-  const table = [[...EXPORT_COLUMNS], ...out.map((r) => EXPORT_COLUMNS.map((c) => r[c]))];
-  if (options.out.toLowerCase().endsWith('.csv')) {
-    const text = table.map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
-    await writeFile(options.out, options.encoding === 'gb18030' ? encodeGb18030(text) : `\ufeff${text}`);
-  } else {
-    await writeFile(options.out, writeXlsx([{ name: '信息汇总表', rows: table }]));
-  }
-  return { file: options.out, rows: out.length, planted };
+}
+
+/** An instant as 'YYYY-MM-DD HH:MM:SS' wall time in `timezone`. */
+function wallText(at: Date, timezone: string): string {
+  const w = wallTimeOf(at, timezone);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${w.year}-${two(w.month)}-${two(w.day)} ${two(w.hour)}:${two(w.minute)}:${two(w.second)}`;
 }

@@ -19,7 +19,7 @@ import { openFileSource } from '../reconcile/sources/file-source.js';
 import { checkReconcileMapping } from '../reconcile/sources/column-check.js';
 import { baseDirOf } from '../reconcile/sources/open-sources.js';
 import { readColumnCatalog } from '../reconcile/sources/pg-catalog.js';
-import type { PgSideConfig } from '../reconcile/reconcile-config.js';
+import type { FileSideConfig, HttpSideConfig, PgSideConfig } from '../reconcile/reconcile-config.js';
 import type { Repository } from '../core/repository/repository.js';
 import { STATE_SCHEMA } from '../core/state/migrate.js';
 import { MIGRATIONS } from '../core/state/migrations/index.js';
@@ -240,52 +240,47 @@ async function reconcileChecks(config: Config, options: DoctorOptions): Promise<
   const out = await pgSideChecks(config, rc.local, 'local');
   const up = rc.upstream;
   if (up.type === 'postgres') return [...out, ...(await pgSideChecks(config, up, 'upstream'))];
-  if (up.type === 'file') {
-    try {
-      const source = await openFileSource({
-        timezone: config.timezone,
-        now: options.now ?? new Date(),
-        path: up.path,
-        baseDir: baseDirOf(config),
-        encoding: up.encoding,
-        sheet: up.sheet,
-        lineItems: up.lineItems,
-        columns: up.columns,
-        ...(up.statusMap ? { statusMap: up.statusMap } : {}),
-      });
-      const problems = source.problems();
-      const files = source.info.files ?? [];
-      const count = source.rows().length;
-      const detail = `${files.length} file${files.length === 1 ? '' : 's'} (${files.slice(0, 2).join('; ')}${files.length > 2 ? '; …' : ''}), ${count} invoices valid, ${problems.errors.length} rows rejected`;
-      out.push(
-        count === 0 && problems.errors.length > 0
-          ? failed(
-              'reconcile.upstream',
-              'file',
-              detail,
-              `every row was rejected, first: ${problems.errors[0]!.origin}: ${problems.errors[0]!.reason}`,
-            )
-          : problems.errors.length > 0
-            ? failed(
-                'reconcile.upstream',
-                'file',
-                detail,
-                `first rejected row: ${problems.errors[0]!.origin}: ${problems.errors[0]!.reason}`,
-              )
-            : ok('reconcile.upstream', 'file', detail),
-      );
-    } catch (err) {
-      out.push(
-        failed(
-          'reconcile.upstream',
-          'file',
-          why(err),
-          hintOf(err) ?? 'check reconcile.upstream.path, encoding and columns',
-        ),
-      );
-    }
-    return out;
+  if (up.type === 'file') out.push(await fileUpstreamCheck(config, up, options));
+  else out.push(await httpUpstreamCheck(up, options));
+  return out;
+}
+
+/** The upstream export files read as reconcile reads them: how many invoices are valid, how many rows rejected. */
+async function fileUpstreamCheck(config: Config, up: FileSideConfig, options: DoctorOptions): Promise<DoctorCheck> {
+  try {
+    const source = await openFileSource({
+      timezone: config.timezone,
+      now: options.now ?? new Date(),
+      path: up.path,
+      baseDir: baseDirOf(config),
+      encoding: up.encoding,
+      sheet: up.sheet,
+      lineItems: up.lineItems,
+      columns: up.columns,
+      ...(up.statusMap ? { statusMap: up.statusMap } : {}),
+    });
+    const problems = source.problems();
+    const files = source.info.files ?? [];
+    const count = source.rows().length;
+    const detail = `${files.length} file${files.length === 1 ? '' : 's'} (${files.slice(0, 2).join('; ')}${files.length > 2 ? '; …' : ''}), ${count} invoices valid, ${problems.errors.length} rows rejected`;
+    const first = problems.errors[0];
+    if (!first) return ok('reconcile.upstream', 'file', detail);
+    const problem = `${first.origin}: ${first.reason}`;
+    return count === 0
+      ? failed('reconcile.upstream', 'file', detail, `every row was rejected, first: ${problem}`)
+      : failed('reconcile.upstream', 'file', detail, `first rejected row: ${problem}`);
+  } catch (err) {
+    return failed(
+      'reconcile.upstream',
+      'file',
+      why(err),
+      hintOf(err) ?? 'check reconcile.upstream.path, encoding and columns',
+    );
   }
+}
+
+/** The HTTP upstream answers today's /buckets with a JSON array. */
+async function httpUpstreamCheck(up: HttpSideConfig, options: DoctorOptions): Promise<DoctorCheck> {
   const day = (options.now ?? new Date()).toISOString().slice(0, 10);
   const url = `${up.url.replace(/\/+$/, '')}/buckets?from=${day}&to=${day}`;
   try {
@@ -294,33 +289,28 @@ async function reconcileChecks(config: Config, options: DoctorOptions): Promise<
       signal: AbortSignal.timeout(up.timeoutMs),
     });
     const body: unknown = res.ok ? await res.json().catch(() => undefined) : undefined;
-    out.push(
-      res.ok && Array.isArray(body)
-        ? ok(
-            'reconcile.upstream',
-            'http',
-            `${maskUrl(up.url)} answers /buckets (${body.length} day${body.length === 1 ? '' : 's'} today)`,
-          )
-        : failed(
-            'reconcile.upstream',
-            'http',
-            `${maskUrl(up.url)}/buckets answered HTTP ${res.status}${res.ok ? ' without a JSON array' : ''}`,
-            res.status === 401 || res.status === 403
-              ? 'check reconcile.upstream.token'
-              : 'see README "HTTP upstream contract"',
-          ),
-    );
+    return res.ok && Array.isArray(body)
+      ? ok(
+          'reconcile.upstream',
+          'http',
+          `${maskUrl(up.url)} answers /buckets (${body.length} day${body.length === 1 ? '' : 's'} today)`,
+        )
+      : failed(
+          'reconcile.upstream',
+          'http',
+          `${maskUrl(up.url)}/buckets answered HTTP ${res.status}${res.ok ? ' without a JSON array' : ''}`,
+          res.status === 401 || res.status === 403
+            ? 'check reconcile.upstream.token'
+            : 'see README "HTTP upstream contract"',
+        );
   } catch (err) {
-    out.push(
-      failed(
-        'reconcile.upstream',
-        'http',
-        `${maskUrl(up.url)}: ${why(err)}`,
-        'check reconcile.upstream.url and that the service runs',
-      ),
+    return failed(
+      'reconcile.upstream',
+      'http',
+      `${maskUrl(up.url)}: ${why(err)}`,
+      'check reconcile.upstream.url and that the service runs',
     );
   }
-  return out;
 }
 
 async function repositoryChecks(config: Config, repo: Repository): Promise<DoctorCheck[]> {

@@ -26,27 +26,7 @@ export function renderDrillHtml(
 ): string {
   const pass = report.verdict === 'pass';
   const failed = report.checks.filter((c) => !c.ok).length;
-  const rows = report.checks
-    .map(
-      (c) =>
-        `<tr class="${c.ok ? 'ok' : 'bad'}"><td>${escapeHtml(c.name)}</td><td class="v">${escapeHtml(c.expected ?? '—')}</td><td class="v">${escapeHtml(c.actual ?? '—')}</td><td class="r">${c.ok ? 'ok' : 'FAILED'}</td></tr>`,
-    )
-    .join('\n');
   const s = report.seconds;
-  const timing = [
-    ['download (read, verify, decrypt)', s.download],
-    ['restore (pg_restore, from the same start)', s.restore],
-    [
-      `checks, after the restore (${report.tablesCheckedDuringRestore} table${report.tablesCheckedDuringRestore === 1 ? '' : 's'} measured during it)`,
-      s.checks,
-    ],
-    ['total (RTO)', s.total],
-  ]
-    .map(
-      ([label, value]) =>
-        `<tr><td>${escapeHtml(label)}</td><td class="v">${escapeHtml(formatSeconds(value as number))}</td></tr>`,
-    )
-    .join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -54,7 +34,43 @@ export function renderDrillHtml(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(`${pass ? 'PASS' : 'FAIL'} · drill ${report.target} ${report.drillId}`)}</title>
 <style>
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;margin:0;padding:12px;color:#1d2327;background:#f6f7f7}
+${STYLE}
+</style>
+</head>
+<body>
+<main>
+<div class="verdict ${pass ? 'pass' : 'fail'}">
+<h1>${pass ? 'PASS' : 'FAIL'} · ${escapeHtml(report.target)}</h1>
+<p>${pass ? `backup ${escapeHtml(report.backupId)} restored and proven in ${escapeHtml(formatSeconds(s.total))}` : escapeHtml(report.cause ?? `${failed} check(s) failed`)}</p>
+</div>
+${drillSection(report, formatTime)}
+<section>
+<h2>Checks (${report.checks.length - failed} of ${report.checks.length} ok)</h2>
+<div class="scroll"><table>
+<thead><tr><th>check</th><th>expected</th><th>actual</th><th>result</th></tr></thead>
+<tbody>
+${checkRows(report)}
+</tbody>
+</table></div>
+</section>
+<section>
+<h2>Timings</h2>
+<table><tbody>
+${timingRows(report)}
+</tbody></table>
+</section>
+<section>
+<h2>RTO over the last drills</h2>
+${trendSvg(trend, report.objectives.rtoSeconds, report.drillId, formatTime)}
+</section>
+<footer>${escapeHtml(`${report.tool.name} ${report.tool.version}`)}${report.reportObject ? ` · JSON: ${escapeHtml(report.reportObject)}` : ''}</footer>
+</main>
+</body>
+</html>
+`;
+}
+
+const STYLE = `body{font:15px/1.45 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;margin:0;padding:12px;color:#1d2327;background:#f6f7f7}
 main{max-width:860px;margin:0 auto}
 .verdict{padding:16px;border-radius:8px;color:#fff;margin-bottom:12px}
 .verdict.pass{background:#1a7f37}.verdict.fail{background:#b3261e}
@@ -68,16 +84,12 @@ td.v{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;overflow-w
 tr.bad td{background:#fdecea}tr.bad td.r{color:#b3261e;font-weight:700}tr.ok td.r{color:#1a7f37}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}dt{color:#50575e}dd{margin:0;overflow-wrap:anywhere}
 svg{width:100%;height:auto;display:block}
-footer{color:#50575e;font-size:13px;text-align:center}
-</style>
-</head>
-<body>
-<main>
-<div class="verdict ${pass ? 'pass' : 'fail'}">
-<h1>${pass ? 'PASS' : 'FAIL'} · ${escapeHtml(report.target)}</h1>
-<p>${pass ? `backup ${escapeHtml(report.backupId)} restored and proven in ${escapeHtml(formatSeconds(s.total))}` : escapeHtml(report.cause ?? `${failed} check(s) failed`)}</p>
-</div>
-<section>
+footer{color:#50575e;font-size:13px;text-align:center}`;
+
+/** What was drilled, when, and how the RTO and RPO compare with their objectives. */
+function drillSection(report: DrillReport, formatTime: (iso: string) => string): string {
+  const s = report.seconds;
+  return `<section>
 <h2>Drill</h2>
 <dl>
 <dt>drill</dt><dd>${escapeHtml(report.drillId)}</dd>
@@ -87,31 +99,35 @@ footer{color:#50575e;font-size:13px;text-align:center}
 <dt>RPO</dt><dd>backup age ${escapeHtml(formatSeconds(report.rpoSeconds))}; newest backup ${escapeHtml(formatSeconds(report.newestBackup.ageSeconds))} old (objective ${escapeHtml(formatSeconds(report.objectives.rpoSeconds))})</dd>
 <dt>scratch</dt><dd>${escapeHtml(report.scratch.database)} on ${escapeHtml(report.scratch.server)}${report.scratch.kept ? ' (kept: drop it when done)' : ' (dropped)'}</dd>
 </dl>
-</section>
-<section>
-<h2>Checks (${report.checks.length - failed} of ${report.checks.length} ok)</h2>
-<div class="scroll"><table>
-<thead><tr><th>check</th><th>expected</th><th>actual</th><th>result</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table></div>
-</section>
-<section>
-<h2>Timings</h2>
-<table><tbody>
-${timing}
-</tbody></table>
-</section>
-<section>
-<h2>RTO over the last drills</h2>
-${trendSvg(trend, report.objectives.rtoSeconds, report.drillId, formatTime)}
-</section>
-<footer>${escapeHtml(`${report.tool.name} ${report.tool.version}`)}${report.reportObject ? ` · JSON: ${escapeHtml(report.reportObject)}` : ''}</footer>
-</main>
-</body>
-</html>
-`;
+</section>`;
+}
+
+function checkRows(report: DrillReport): string {
+  return report.checks
+    .map(
+      (c) =>
+        `<tr class="${c.ok ? 'ok' : 'bad'}"><td>${escapeHtml(c.name)}</td><td class="v">${escapeHtml(c.expected ?? '—')}</td><td class="v">${escapeHtml(c.actual ?? '—')}</td><td class="r">${c.ok ? 'ok' : 'FAILED'}</td></tr>`,
+    )
+    .join('\n');
+}
+
+/** Download, restore, checks and total, each in seconds from the drill's start. */
+function timingRows(report: DrillReport): string {
+  const s = report.seconds;
+  return [
+    ['download (read, verify, decrypt)', s.download],
+    ['restore (pg_restore, from the same start)', s.restore],
+    [
+      `checks, after the restore (${report.tablesCheckedDuringRestore} table${report.tablesCheckedDuringRestore === 1 ? '' : 's'} measured during it)`,
+      s.checks,
+    ],
+    ['total (RTO)', s.total],
+  ]
+    .map(
+      ([label, value]) =>
+        `<tr><td>${escapeHtml(label)}</td><td class="v">${escapeHtml(formatSeconds(value as number))}</td></tr>`,
+    )
+    .join('\n');
 }
 
 /** Bars of RTO per drill, oldest left; the objective as a dashed line; failures in red. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomInt } from 'node:crypto';
+import type pg from 'pg';
 import { loadIdentities } from '../core/encryption-keys.js';
 import { identityMismatches } from '../backup/backup-identity.js';
 import type { Config, TargetConfig } from '../core/config/config.js';
@@ -31,7 +32,7 @@ import { Repository } from '../core/repository/repository.js';
 import { dumpObjectOf } from './restore/dump-source.js';
 import { isDirectoryBackup } from '../backup/directory-objects.js';
 import { dumpFolderFiles } from './restore/directory-restore.js';
-import { checksAlongside } from './restore/checks-alongside.js';
+import { type ChecksAlongside, checksAlongside } from './restore/checks-alongside.js';
 import { restoreArchive } from './restore/restore.js';
 import { openStateDb } from '../core/state/state-db.js';
 import { maskUrl } from '../core/storage/mask-url.js';
@@ -42,7 +43,7 @@ import { type Check, amcheckCheck, assertionChecks } from './drill-checks.js';
 import { type DrillPick, defaultDrillConfig, formatPick } from './drill-config.js';
 import { markCrashedDrills, recordEnd, recordReport, recordStart, rtoTrend } from './drill-history.js';
 import { type TrendPoint, renderDrillHtml } from './drill-html.js';
-import { type DrillReport, causeOf, objectiveChecks, verdictOf } from './drill-report.js';
+import { type DrillReport, type Verdict, causeOf, objectiveChecks, verdictOf } from './drill-report.js';
 import {
   type ScratchDatabase,
   createScratchDatabase,
@@ -107,64 +108,152 @@ export async function pickBackup(
   return { manifest: chosen.manifest ?? (await repo.readManifest(target, chosen.id)), newest: newestInfo };
 }
 
+type Outcome = {
+  checks: Check[];
+  seconds: { download: number; restore: number; checks: number };
+  checkedEarly: number;
+};
+type Settings = ReturnType<typeof defaultDrillConfig>;
+type Newest = PickedBackup['newest'];
+interface Judged {
+  total: number;
+  finishedAt: Date;
+  rpoSeconds: number;
+  newestAge: number;
+  checks: Check[];
+  verdict: Verdict;
+  keep: boolean;
+}
+
+/** Drills one target; see Drill for the steps. */
 export async function runDrill(
   ctx: DrillContext,
   target: TargetConfig,
   options: DrillOptions = {},
 ): Promise<DrillReport> {
-  const settings = ctx.config.drill ?? defaultDrillConfig();
-  const now = ctx.now ?? (() => new Date());
-  const t0 = Date.now();
-  const startedAt = now();
-  const drillId = makeRunId(startedAt);
-  const log = ctx.logger.child({ target: target.name, drill: drillId });
-  const pick = options.pick ?? settings.pick;
-  const jobs = options.jobs ?? settings.jobs ?? ctx.config.restore.jobs;
-  const identities = ctx.identities ?? (await loadIdentities(ctx.config));
-  const adminUrl = scratchAdminUrl(target, settings.scratchUrl);
+  return new Drill(ctx, target, options).run();
+}
 
-  const state = await openStateDb(ctx.config);
-  try {
+/**
+ * One drill. `run` is the checklist of the file's header: `#begin` (crashed drills, the backup,
+ * guards, leftovers, the history row), `#restoreInScratch` (create, restore and check; on failure
+ * drop the scratch database and record the end), `#judge` (objectives and verdict), `#keepOrDrop`,
+ * `#publish` (reports, history, log). `#restoreAndCheck` is the restore with its checks alongside.
+ */
+class Drill {
+  readonly #settings: Settings;
+  readonly #now: () => Date;
+  readonly #t0: number;
+  readonly #startedAt: Date;
+  readonly #drillId: string;
+  readonly #log: Logger;
+  readonly #pick: DrillPick;
+  readonly #jobs: number;
+
+  constructor(
+    private readonly ctx: DrillContext,
+    private readonly target: TargetConfig,
+    private readonly options: DrillOptions,
+  ) {
+    this.#settings = ctx.config.drill ?? defaultDrillConfig();
+    this.#now = ctx.now ?? (() => new Date());
+    this.#t0 = Date.now();
+    this.#startedAt = this.#now();
+    this.#drillId = makeRunId(this.#startedAt);
+    this.#log = ctx.logger.child({ target: target.name, drill: this.#drillId });
+    this.#pick = options.pick ?? this.#settings.pick;
+    this.#jobs = options.jobs ?? this.#settings.jobs ?? ctx.config.restore.jobs;
+  }
+
+  async run(): Promise<DrillReport> {
+    const identities = this.ctx.identities ?? (await loadIdentities(this.ctx.config));
+    const adminUrl = scratchAdminUrl(this.target, this.#settings.scratchUrl);
+    const state = await openStateDb(this.ctx.config);
+    try {
+      const { manifest, newest, scratchName } = await this.#begin(state, adminUrl);
+      const { scratch, outcome } = await this.#restoreInScratch(state, adminUrl, manifest, identities, scratchName);
+      const judged = this.#judge(manifest, newest, outcome);
+      await this.#keepOrDrop(adminUrl, scratch, scratchName, judged.keep);
+      const report = this.#reportOf(manifest, newest, outcome, judged, { database: scratchName, adminUrl });
+      await this.#publish(state, report);
+      return report;
+    } catch (err) {
+      // aborted before the scratch database existed (listing, guards): still an interruption, exit 3
+      if (this.ctx.signal?.aborted && !(err instanceof InterruptedError))
+        throw new InterruptedError(
+          `drill ${this.#drillId} of '${this.target.name}' interrupted before it restored anything`,
+          { cause: err },
+        );
+      throw err;
+    } finally {
+      await state.end().catch(() => undefined);
+    }
+  }
+
+  // --- run's steps
+
+  /** Crashed drills marked, the backup picked, the scratch server guarded and tidied, the start recorded. */
+  async #begin(
+    state: pg.Client,
+    adminUrl: string,
+  ): Promise<{ manifest: Manifest; newest: Newest; scratchName: string }> {
+    const { ctx, target } = this;
+    const log = this.#log;
     const crashed = await markCrashedDrills(state);
     if (crashed > 0)
       log.warn({ drills: crashed }, 'earlier drills on this host ended without finishing; marked interrupted');
-    const { manifest, newest } = await pickBackup(ctx.repo, target.name, pick, log);
+    const { manifest, newest } = await pickBackup(ctx.repo, target.name, this.#pick, log);
     await withClient(adminUrl, (admin) => guardScratchServer(admin, adminUrl, target, manifest), 'fapiao-guard drill');
-    await dropLeftovers(adminUrl, settings.leftoverAfter, ctx.repo.storage.location, log);
-    const scratchName = scratchDatabaseName(target.name, drillId);
+    await dropLeftovers(adminUrl, this.#settings.leftoverAfter, ctx.repo.storage.location, log);
+    const scratchName = scratchDatabaseName(target.name, this.#drillId);
     await recordStart(state, {
-      drillId,
+      drillId: this.#drillId,
       target: target.name,
       backupId: manifest.id,
       scratchDatabase: scratchName,
-      startedAt,
+      startedAt: this.#startedAt,
     });
     log.info(
-      { backup: manifest.id, pick: formatPick(pick), scratch: scratchName, server: maskUrl(adminUrl), jobs },
+      {
+        backup: manifest.id,
+        pick: formatPick(this.#pick),
+        scratch: scratchName,
+        server: maskUrl(adminUrl),
+        jobs: this.#jobs,
+      },
       'drill started',
     );
+    return { manifest, newest, scratchName };
+  }
 
+  /** The scratch database created, restored and checked; on failure dropped and the end recorded. */
+  async #restoreInScratch(
+    state: pg.Client,
+    adminUrl: string,
+    manifest: Manifest,
+    identities: readonly Identity[],
+    scratchName: string,
+  ): Promise<{ scratch: ScratchDatabase; outcome: Outcome }> {
+    const { ctx, target } = this;
+    const drillId = this.#drillId;
     let scratch: ScratchDatabase | undefined;
-    let keep = false;
-    let outcome:
-      | { checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number }
-      | undefined;
     try {
       scratch = await createScratchDatabase(adminUrl, {
         drillId,
         target: target.name,
         backupId: manifest.id,
-        createdAt: startedAt.toISOString(),
+        createdAt: this.#startedAt.toISOString(),
         repository: ctx.repo.storage.location,
       });
-      log.info({ database: scratch.name }, 'scratch database created');
-      outcome = await restoreAndCheck(ctx, manifest, scratch, identities, jobs, settings, log);
+      this.#log.info({ database: scratch.name }, 'scratch database created');
+      return { scratch, outcome: await this.#restoreAndCheck(manifest, scratch, identities) };
     } catch (err) {
       const interrupted = ctx.signal?.aborted === true;
       const cause = interrupted ? messageOf(ctx.signal!.reason ?? err) : oneLine(messageOf(err));
-      await cleanup(adminUrl, scratch, scratchName, drillId, log);
-      await recordEnd(state, drillId, interrupted ? 'interrupted' : 'error', cause, (Date.now() - t0) / 1000).catch(
-        (e: unknown) => log.error({ err: messageOf(e) }, 'could not record the drill in the state database'),
+      await cleanup(adminUrl, scratch, scratchName, drillId, this.#log);
+      const seconds = (Date.now() - this.#t0) / 1000;
+      await recordEnd(state, drillId, interrupted ? 'interrupted' : 'error', cause, seconds).catch((e: unknown) =>
+        this.#log.error({ err: messageOf(e) }, 'could not record the drill in the state database'),
       );
       if (interrupted)
         throw new InterruptedError(
@@ -172,9 +261,13 @@ export async function runDrill(
         );
       throw err;
     }
+  }
 
-    const total = (Date.now() - t0) / 1000;
-    const finishedAt = now();
+  /** The objectives added to the checks, the verdict, and whether the scratch database is kept. */
+  #judge(manifest: Manifest, newest: Newest, outcome: Outcome): Judged {
+    const settings = this.#settings;
+    const total = (Date.now() - this.#t0) / 1000;
+    const finishedAt = this.#now();
     const rpoSeconds = (finishedAt.getTime() - Date.parse(manifest.finishedAt)) / 1000;
     const newestAge = (finishedAt.getTime() - Date.parse(newest.finishedAt)) / 1000;
     const checks = [
@@ -182,59 +275,246 @@ export async function runDrill(
       ...objectiveChecks(total, settings.rtoObjective, { id: newest.id, ageSeconds: newestAge }, settings.rpoObjective),
     ];
     const verdict = verdictOf(checks);
-    keep = (options.keep ?? settings.keep) || (verdict === 'fail' && (options.keepOnFailure ?? settings.keepOnFailure));
+    const keep =
+      (this.options.keep ?? settings.keep) ||
+      (verdict === 'fail' && (this.options.keepOnFailure ?? settings.keepOnFailure));
+    return { total, finishedAt, rpoSeconds, newestAge, checks, verdict, keep };
+  }
+
+  async #keepOrDrop(adminUrl: string, scratch: ScratchDatabase, scratchName: string, keep: boolean): Promise<void> {
     if (keep) {
-      await markKept(adminUrl, scratch!);
-      log.warn(
-        { database: scratch!.name, url: maskUrl(scratch!.url) },
-        `scratch database kept; drop it when done: dropdb '${scratch!.name}'`,
+      await markKept(adminUrl, scratch);
+      this.#log.warn(
+        { database: scratch.name, url: maskUrl(scratch.url) },
+        `scratch database kept; drop it when done: dropdb '${scratch.name}'`,
       );
     } else {
-      await cleanup(adminUrl, scratch, scratchName, drillId, log);
+      await cleanup(adminUrl, scratch, scratchName, this.#drillId, this.#log);
     }
+  }
 
+  #reportOf(
+    manifest: Manifest,
+    newest: Newest,
+    outcome: Outcome,
+    judged: Judged,
+    scratch: { database: string; adminUrl: string },
+  ): DrillReport {
+    const settings = this.#settings;
+    const { checks, verdict } = judged;
     const cause = causeOf(checks);
-    const report: DrillReport = {
-      drillId,
+    return {
+      drillId: this.#drillId,
       backupId: manifest.id,
-      target: target.name,
+      target: this.target.name,
       verdict,
       checks,
-      seconds: { ...outcome.seconds, total: round(total) },
+      seconds: { ...outcome.seconds, total: round(judged.total) },
       tablesCheckedDuringRestore: outcome.checkedEarly,
-      rpoSeconds: round(rpoSeconds),
+      rpoSeconds: round(judged.rpoSeconds),
       ...(cause ? { cause } : {}),
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
+      startedAt: this.#startedAt.toISOString(),
+      finishedAt: judged.finishedAt.toISOString(),
       backupFinishedAt: manifest.finishedAt,
-      pick: formatPick(pick),
+      pick: formatPick(this.#pick),
       objectives: { rtoSeconds: settings.rtoObjective, rpoSeconds: settings.rpoObjective },
-      newestBackup: { id: newest.id, ageSeconds: round(newestAge) },
-      scratch: { database: scratchName, server: maskUrl(adminUrl), kept: keep },
-      jobs,
+      newestBackup: { id: newest.id, ageSeconds: round(judged.newestAge) },
+      scratch: { database: scratch.database, server: maskUrl(scratch.adminUrl), kept: judged.keep },
+      jobs: this.#jobs,
       tool: { name: 'fapiao-guard', version: TOOL_VERSION },
     };
-    await writeReports(ctx, state, report, settings.reportDir, log);
+  }
+
+  /** The reports written, the history row completed, the verdict logged. */
+  async #publish(state: pg.Client, report: DrillReport): Promise<void> {
+    const log = this.#log;
+    await writeReports(this.ctx, state, report, this.#settings.reportDir, log);
     await recordReport(state, report).catch((e: unknown) =>
       log.error({ err: messageOf(e) }, 'could not record the drill in the state database'),
     );
-    if (verdict === 'pass')
+    if (report.verdict === 'pass')
       log.info(
-        { backup: manifest.id, rto: report.seconds.total, rpo: report.rpoSeconds, html: report.htmlReport },
+        { backup: report.backupId, rto: report.seconds.total, rpo: report.rpoSeconds, html: report.htmlReport },
         'drill passed',
       );
-    else log.error({ backup: manifest.id, cause, html: report.htmlReport }, 'drill failed');
-    return report;
-  } catch (err) {
-    // aborted before the scratch database existed (listing, guards): still an interruption, exit 3
-    if (ctx.signal?.aborted && !(err instanceof InterruptedError))
-      throw new InterruptedError(`drill ${drillId} of '${target.name}' interrupted before it restored anything`, {
-        cause: err,
-      });
-    throw err;
-  } finally {
-    await state.end().catch(() => undefined);
+    else log.error({ backup: report.backupId, cause: report.cause, html: report.htmlReport }, 'drill failed');
   }
+
+  // --- the restore, with its checks alongside
+
+  /** Restores into the scratch database while verifying every object and measuring tables, then checks. */
+  async #restoreAndCheck(
+    manifest: Manifest,
+    scratch: ScratchDatabase,
+    identities: readonly Identity[],
+  ): Promise<Outcome> {
+    const { ctx } = this;
+    const dumps = dumpObjectsOf(manifest);
+    const dumpPath = ctx.repo.objectPath(manifest.target, manifest.id, dumps.at(-1)!.name);
+    const start = Date.now();
+    let downloadEnd: number | undefined;
+    const repo = new Repository(
+      observeLoads(ctx.repo.storage, (name) => {
+        if (name === dumpPath) downloadEnd ??= Date.now();
+      }),
+    );
+    const others = manifest.objects.filter((o) => !dumps.includes(o) && o.name !== 'details.json.age');
+    // tables are measured as soon as their data is in, while pg_restore builds indexes
+    const checking = checksAlongside(ctx.repo, manifest, identities, scratch.url, {
+      concurrency: Math.max(2, this.#jobs),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    const [details, restored, ...verified] = await Promise.allSettled([
+      checking.details,
+      this.#restore(repo, manifest, scratch, identities, checking),
+      ...others.map((o) => verifyAndDecrypt(ctx.repo, manifest, o, identities, ctx.signal)),
+    ]);
+    if (restored.status === 'rejected' || ctx.signal?.aborted) await checking.cancel();
+    const restoreEnd = Date.now();
+    await this.#throwUnlessBackupFaults(checking, [details, restored, ...verified]);
+    const checks: Check[] = [
+      ...detailsChecks(manifest, details),
+      ...others.map((o, i) => objectCheck(o, verified[i]!)),
+      restoreCheck(dumps, restored),
+    ];
+    const seconds = {
+      download: round(((downloadEnd ?? restoreEnd) - start) / 1000),
+      restore: round((restoreEnd - start) / 1000),
+      checks: 0,
+    };
+    this.#logRestoreEnd(seconds, restored.status === 'fulfilled', checking);
+    if (restored.status === 'rejected') return { checks, seconds, checkedEarly: 0 }; // nothing sensible to check in a half-restored database
+    seconds.checks = await this.#checkRestored(scratch, checking, details, checks);
+    return { checks, seconds, checkedEarly: checking.measuredEarly() };
+  }
+
+  #restore(
+    repo: Repository,
+    manifest: Manifest,
+    scratch: ScratchDatabase,
+    identities: readonly Identity[],
+    checking: ChecksAlongside,
+  ): Promise<void> {
+    const { ctx } = this;
+    return restoreArchive(
+      {
+        config: ctx.config,
+        repo,
+        logger: this.#log,
+        identities,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.progress !== undefined ? { progress: ctx.progress } : {}),
+      },
+      manifest,
+      {
+        to: scratch.url,
+        jobs: this.#jobs,
+        clean: false,
+        noOwner: true, // a drill proves the data; roles may not exist on the scratch server
+        trustedTarget: true,
+        onTableData: checking.onTableData,
+      },
+    );
+  }
+
+  /** An interruption, or a failure that is not the backup's fault, ends the drill with an error. */
+  async #throwUnlessBackupFaults(checking: ChecksAlongside, results: PromiseSettledResult<unknown>[]): Promise<void> {
+    const { signal } = this.ctx;
+    if (signal?.aborted) throw signal.reason ?? new InterruptedError('drill interrupted');
+    for (const result of results) {
+      if (result.status === 'rejected' && !isBackupFault(result.reason)) {
+        await checking.cancel();
+        throw result.reason;
+      }
+    }
+  }
+
+  #logRestoreEnd(seconds: Outcome['seconds'], ok: boolean, checking: ChecksAlongside): void {
+    this.#log.info(
+      {
+        download: seconds.download,
+        restore: seconds.restore,
+        ok,
+        tablesCheckedMeanwhile: checking.measuredEarly(),
+        checksYielded: checking.yields(),
+      },
+      ok ? 'restore finished' : 'restore failed',
+    );
+  }
+
+  /** The data checks, assertions and amcheck on the restored database, added to `checks`; their seconds. */
+  async #checkRestored(
+    scratch: ScratchDatabase,
+    checking: ChecksAlongside,
+    details: PromiseSettledResult<BackupDetails>,
+    checks: Check[],
+  ): Promise<number> {
+    const { signal } = this.ctx;
+    const settings = this.#settings;
+    const t1 = Date.now();
+    const [dataChecks, assertions, amcheck] = await Promise.all([
+      details.status === 'fulfilled' ? checking.finish() : Promise.resolve([]),
+      assertionChecks(scratch.url, settings.assertions, signal),
+      settings.amcheck
+        ? amcheckCheck(
+            scratch.url,
+            (details.status === 'fulfilled' ? details.value : ({ serverVersion: '' } as BackupDetails)).serverVersion,
+            signal,
+          ).then((c) => [c])
+        : Promise.resolve([]),
+    ]).catch((err: unknown) => {
+      if (signal?.aborted) throw signal.reason ?? err;
+      throw err;
+    });
+    const seconds = round((Date.now() - t1) / 1000);
+    for (const list of [dataChecks, assertions, amcheck]) pushAll(checks, list);
+    this.#log.info({ checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds }, 'checks finished');
+    return seconds;
+  }
+}
+
+// --- the checks of a restore's results (pure)
+
+/** The dump: one object, or (parallel backups) one per file of pg_dump's folder. */
+function dumpObjectsOf(manifest: Manifest): ManifestObject[] {
+  return isDirectoryBackup(manifest) ? dumpFolderFiles(manifest).map((f) => f.object) : [dumpObjectOf(manifest)];
+}
+
+const VERIFIED = 'size, sha256, age authentication';
+const IDENTITY = 'details ↔ manifest: id, target, database, snapshot, start, object checksums';
+
+/** details.json.age read, and (when it was) the backup's identity it names. */
+function detailsChecks(manifest: Manifest, details: PromiseSettledResult<BackupDetails>): Check[] {
+  if (details.status === 'rejected') return [failed('verify details.json.age', VERIFIED, details.reason)];
+  const problems = identityMismatches(details.value, manifest);
+  return [
+    { name: 'verify details.json.age', ok: true, expected: VERIFIED, actual: `${details.value.tables.length} tables` },
+    problems.length === 0
+      ? { name: 'backup identity', ok: true, expected: IDENTITY, actual: 'match' }
+      : {
+          name: 'backup identity',
+          ok: false,
+          expected: IDENTITY,
+          actual: problems[0]!,
+          problem: `backup is not bound to its identity: ${problems.join('; ')}`,
+        },
+  ];
+}
+
+function objectCheck(object: ManifestObject, result: PromiseSettledResult<void>): Check {
+  return result.status === 'fulfilled'
+    ? { name: `verify ${object.name}`, ok: true, expected: VERIFIED, actual: `${object.size} bytes` }
+    : failed(`verify ${object.name}`, VERIFIED, result.reason);
+}
+
+function restoreCheck(dumps: readonly ManifestObject[], restored: PromiseSettledResult<void>): Check {
+  const name = `restore ${dumps.length === 1 ? dumps[0]!.name : `${dumps.length} dump objects (dir-*)`}`;
+  const size = dumps.reduce((s, o) => s + o.size, 0);
+  const digest = dumps.length === 1 ? `sha256 ${dumps[0]!.sha256.slice(0, 16)}…` : 'each sha256';
+  const expected = `${size} bytes, ${digest}, age authentication, pg_restore exit 0`;
+  return restored.status === 'fulfilled'
+    ? { name, ok: true, expected, actual: 'verified and restored' }
+    : failed(name, expected, restored.reason);
 }
 
 /** A failed drill as an error for the CLI and jobs: exit 1, the cause in one line. */
@@ -295,159 +575,6 @@ function isBackupFault(err: unknown): boolean {
   if (err instanceof CheckFailedError || err instanceof NotFoundError) return true;
   const message = messageOf(err);
   return /^no identity matched/.test(message) || /^(pg_restore|zstd -d)\b/.test(message);
-}
-
-async function restoreAndCheck(
-  ctx: DrillContext,
-  manifest: Manifest,
-  scratch: ScratchDatabase,
-  identities: readonly Identity[],
-  jobs: number,
-  settings: ReturnType<typeof defaultDrillConfig>,
-  log: Logger,
-): Promise<{ checks: Check[]; seconds: { download: number; restore: number; checks: number }; checkedEarly: number }> {
-  // the dump: one object, or (parallel backups) one per file of pg_dump's folder
-  const dumps = isDirectoryBackup(manifest) ? dumpFolderFiles(manifest).map((f) => f.object) : [dumpObjectOf(manifest)];
-  const dump = {
-    name: dumps.length === 1 ? dumps[0]!.name : `${dumps.length} dump objects (dir-*)`,
-    size: dumps.reduce((s, o) => s + o.size, 0),
-    sha256: dumps.length === 1 ? dumps[0]!.sha256 : '',
-  };
-  const dumpPath = ctx.repo.objectPath(manifest.target, manifest.id, dumps.at(-1)!.name);
-  const start = Date.now();
-  let downloadEnd: number | undefined;
-  const repo = new Repository(
-    observeLoads(ctx.repo.storage, (name) => {
-      if (name === dumpPath) downloadEnd ??= Date.now();
-    }),
-  );
-  const others = manifest.objects.filter((o) => !dumps.includes(o) && o.name !== 'details.json.age');
-  // tables are measured as soon as their data is in, while pg_restore builds indexes
-  const checking = checksAlongside(ctx.repo, manifest, identities, scratch.url, {
-    concurrency: Math.max(2, jobs),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-  const [details, restored, ...verified] = await Promise.allSettled([
-    checking.details,
-    restoreArchive(
-      {
-        config: ctx.config,
-        repo,
-        logger: log,
-        identities,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        ...(ctx.progress !== undefined ? { progress: ctx.progress } : {}),
-      },
-      manifest,
-      {
-        to: scratch.url,
-        jobs,
-        clean: false,
-        noOwner: true, // a drill proves the data; roles may not exist on the scratch server
-        trustedTarget: true,
-        onTableData: checking.onTableData,
-      },
-    ),
-    ...others.map((o) => verifyAndDecrypt(ctx.repo, manifest, o, identities, ctx.signal)),
-  ]);
-  if (restored.status === 'rejected' || ctx.signal?.aborted) await checking.cancel();
-  const restoreEnd = Date.now();
-  if (ctx.signal?.aborted) throw ctx.signal.reason ?? new InterruptedError('drill interrupted');
-  for (const result of [details, restored, ...verified]) {
-    if (result.status === 'rejected' && !isBackupFault(result.reason)) {
-      await checking.cancel();
-      throw result.reason;
-    }
-  }
-  const checks: Check[] = [];
-  checks.push(
-    details.status === 'fulfilled'
-      ? {
-          name: 'verify details.json.age',
-          ok: true,
-          expected: 'size, sha256, age authentication',
-          actual: `${details.value.tables.length} tables`,
-        }
-      : failed('verify details.json.age', 'size, sha256, age authentication', details.reason),
-  );
-  if (details.status === 'fulfilled') {
-    const problems = identityMismatches(details.value, manifest);
-    checks.push(
-      problems.length === 0
-        ? {
-            name: 'backup identity',
-            ok: true,
-            expected: 'details ↔ manifest: id, target, database, snapshot, start, object checksums',
-            actual: 'match',
-          }
-        : {
-            name: 'backup identity',
-            ok: false,
-            expected: 'details ↔ manifest: id, target, database, snapshot, start, object checksums',
-            actual: problems[0]!,
-            problem: `backup is not bound to its identity: ${problems.join('; ')}`,
-          },
-    );
-  }
-  others.forEach((o, i) => {
-    const r = verified[i]!;
-    checks.push(
-      r.status === 'fulfilled'
-        ? {
-            name: `verify ${o.name}`,
-            ok: true,
-            expected: 'size, sha256, age authentication',
-            actual: `${o.size} bytes`,
-          }
-        : failed(`verify ${o.name}`, 'size, sha256, age authentication', r.reason),
-    );
-  });
-  const digest = dumps.length === 1 ? `sha256 ${dump.sha256.slice(0, 16)}…` : 'each sha256';
-  const restoreExpected = `${dump.size} bytes, ${digest}, age authentication, pg_restore exit 0`;
-  checks.push(
-    restored.status === 'fulfilled'
-      ? { name: `restore ${dump.name}`, ok: true, expected: restoreExpected, actual: 'verified and restored' }
-      : failed(`restore ${dump.name}`, restoreExpected, restored.reason),
-  );
-  const seconds = {
-    download: round(((downloadEnd ?? restoreEnd) - start) / 1000),
-    restore: round((restoreEnd - start) / 1000),
-    checks: 0,
-  };
-  log.info(
-    {
-      download: seconds.download,
-      restore: seconds.restore,
-      ok: restored.status === 'fulfilled',
-      tablesCheckedMeanwhile: checking.measuredEarly(),
-      checksYielded: checking.yields(),
-    },
-    restored.status === 'fulfilled' ? 'restore finished' : 'restore failed',
-  );
-  if (restored.status === 'rejected') return { checks, seconds, checkedEarly: 0 }; // nothing sensible to check in a half-restored database
-
-  const t1 = Date.now();
-  const [dataChecks, assertions, amcheck] = await Promise.all([
-    details.status === 'fulfilled' ? checking.finish() : Promise.resolve([]),
-    assertionChecks(scratch.url, settings.assertions, ctx.signal),
-    settings.amcheck
-      ? amcheckCheck(
-          scratch.url,
-          (details.status === 'fulfilled' ? details.value : ({ serverVersion: '' } as BackupDetails)).serverVersion,
-          ctx.signal,
-        ).then((c) => [c])
-      : Promise.resolve([]),
-  ]).catch((err: unknown) => {
-    if (ctx.signal?.aborted) throw ctx.signal.reason ?? err;
-    throw err;
-  });
-  seconds.checks = round((Date.now() - t1) / 1000);
-  for (const list of [dataChecks, assertions, amcheck]) pushAll(checks, list);
-  log.info(
-    { checks: checks.length, failed: checks.filter((c) => !c.ok).length, seconds: seconds.checks },
-    'checks finished',
-  );
-  return { checks, seconds, checkedEarly: checking.measuredEarly() };
 }
 
 function failed(name: string, expected: string, err: unknown): Check {

@@ -71,71 +71,111 @@ export function periodInstants(from: string, to: string, timeZone: string): { st
 }
 
 export async function buildEvidencePack(options: EvidenceOptions): Promise<EvidenceResult> {
-  const { config, repo, db } = options;
+  const { config } = options;
   const now = options.now ?? new Date();
-  const { start, end } = periodInstants(options.from, options.to, config.timezone);
-  const inPeriod = (at: Date | undefined): boolean => at !== undefined && at >= start && at < end;
-  const notes: string[] = [];
-  const sources: Source[] = [];
+  const pack = new PackContents(options, periodInstants(options.from, options.to, config.timezone));
+  await pack.addReconcileReports();
+  await pack.addFindings();
+  await pack.addDrillReports();
+  await pack.addManifests();
+  await pack.addStatus(now);
+  pack.checkEntryNames();
+  return writePack(
+    options.out,
+    pack.sources,
+    (files) => ({
+      format: PACK_FORMAT,
+      period: { from: options.from, to: options.to, timezone: config.timezone },
+      generatedAt: now.toISOString(),
+      tool: { name: 'fapiao-guard', version: TOOL_VERSION },
+      keyId: keyIdOf(options.signingKey),
+      files,
+      notes: pack.notes,
+    }),
+    options.signingKey,
+  );
+}
 
-  // 1. reconciliation reports written in the period (by their run's start time)
-  const reportFiles = await readdir(options.reportDir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [] as string[];
-    throw new OperationError(`cannot read the report folder '${options.reportDir}': ${err.code ?? messageOf(err)}`);
-  });
-  const reportRuns = new Set<string>();
-  for (const file of reportFiles.filter((f) => REPORT_FILE.test(f)).sort()) {
-    const run = REPORT_FILE.exec(file)![1]!;
-    if (!inPeriod(backupIdTime(run))) continue;
-    reportRuns.add(run);
-    const full = path.join(options.reportDir, file);
-    sources.push({ name: `reconcile/${file}`, open: async () => createReadStream(full) });
+/** What goes into a pack, in entry order, and the notes about what is missing; one method per part. */
+class PackContents {
+  readonly notes: string[] = [];
+  readonly sources: Source[] = [];
+
+  constructor(
+    private readonly options: EvidenceOptions,
+    private readonly period: { start: Date; end: Date },
+  ) {}
+
+  #inPeriod(at: Date | undefined): boolean {
+    return at !== undefined && at >= this.period.start && at < this.period.end;
   }
-  const runs = await db.query<{ id: string }>(
-    `select id from fapiao_guard.reconcile_runs where started_at >= $1 and started_at < $2 order by id`,
-    [start, end],
-  );
-  const absent = runs.rows.filter((r) => !reportRuns.has(r.id)).map((r) => r.id);
-  if (absent.length > 0)
-    notes.push(
-      `${absent.length} reconcile run(s) of the period have no report in '${options.reportDir}' (written elsewhere with --report-dir, or removed): ${absent.slice(0, 20).join(', ')}${absent.length > 20 ? ', …' : ''}`,
-    );
 
-  // 2. the findings ledger, every acknowledgement included: findings about invoices of the period's
-  // days, and any finding a run saw during the period (what the period's reports list)
-  const findings = await listFindings(db, {
-    from: options.from,
-    to: options.to,
-    seenWithin: { from: start.toISOString(), to: end.toISOString() },
-    ackHistory: true,
-  });
-  sources.push({ name: 'findings/findings.json', bytes: Buffer.from(`${JSON.stringify(findings, null, 2)}\n`) });
-  sources.push({ name: 'findings/findings.csv', bytes: Buffer.from(findingsCsv(findings)) });
-
-  // 3. drill reports: the JSON the drill stored in the repository (else the state DB's copy) and its HTML
-  const drills = await db.query<{
-    drill_id: string;
-    target: string;
-    report_object: string | null;
-    html_report: string | null;
-    report: unknown;
-  }>(
-    `select drill_id, target, report_object, html_report, report from fapiao_guard.drills
-      where started_at >= $1 and started_at < $2 and status <> 'running' order by started_at, drill_id`,
-    [start, end],
-  );
-  for (const d of drills.rows) {
-    const base = `drills/${d.target}/${d.drill_id}`;
-    if (unsafeEntryName(base)) {
-      notes.push(`drill '${d.drill_id}' of '${d.target}' left out: its name cannot be a pack entry`);
-      continue;
+  /** 1. reconciliation reports written in the period (by their run's start time) */
+  async addReconcileReports(): Promise<void> {
+    const { reportDir, db } = this.options;
+    const reportFiles = await readdir(reportDir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw new OperationError(`cannot read the report folder '${reportDir}': ${err.code ?? messageOf(err)}`);
+    });
+    const reportRuns = new Set<string>();
+    for (const file of reportFiles.filter((f) => REPORT_FILE.test(f)).sort()) {
+      const run = REPORT_FILE.exec(file)![1]!;
+      if (!this.#inPeriod(backupIdTime(run))) continue;
+      reportRuns.add(run);
+      const full = path.join(reportDir, file);
+      this.sources.push({ name: `reconcile/${file}`, open: async () => createReadStream(full) });
     }
+    const runs = await db.query<{ id: string }>(
+      `select id from fapiao_guard.reconcile_runs where started_at >= $1 and started_at < $2 order by id`,
+      [this.period.start, this.period.end],
+    );
+    const absent = runs.rows.filter((r) => !reportRuns.has(r.id)).map((r) => r.id);
+    if (absent.length > 0)
+      this.notes.push(
+        `${absent.length} reconcile run(s) of the period have no report in '${reportDir}' (written elsewhere with --report-dir, or removed): ${absent.slice(0, 20).join(', ')}${absent.length > 20 ? ', …' : ''}`,
+      );
+  }
+
+  /**
+   * 2. the findings ledger, every acknowledgement included: findings about invoices of the period's
+   * days, and any finding a run saw during the period (what the period's reports list)
+   */
+  async addFindings(): Promise<void> {
+    const findings = await listFindings(this.options.db, {
+      from: this.options.from,
+      to: this.options.to,
+      seenWithin: { from: this.period.start.toISOString(), to: this.period.end.toISOString() },
+      ackHistory: true,
+    });
+    this.sources.push({ name: 'findings/findings.json', bytes: Buffer.from(`${JSON.stringify(findings, null, 2)}\n`) });
+    this.sources.push({ name: 'findings/findings.csv', bytes: Buffer.from(findingsCsv(findings)) });
+  }
+
+  /** 3. drill reports: the JSON the drill stored in the repository (else the state DB's copy) and its HTML */
+  async addDrillReports(): Promise<void> {
+    const drills = await this.options.db.query<DrillRow>(
+      `select drill_id, target, report_object, html_report, report from fapiao_guard.drills
+      where started_at >= $1 and started_at < $2 and status <> 'running' order by started_at, drill_id`,
+      [this.period.start, this.period.end],
+    );
+    for (const d of drills.rows) {
+      const base = `drills/${d.target}/${d.drill_id}`;
+      if (unsafeEntryName(base)) {
+        this.notes.push(`drill '${d.drill_id}' of '${d.target}' left out: its name cannot be a pack entry`);
+        continue;
+      }
+      await this.#addDrillReport(d, base);
+    }
+  }
+
+  async #addDrillReport(d: DrillRow, base: string): Promise<void> {
+    const { repo } = this.options;
     const object = d.report_object;
     if (object && (await repo.storage.stat(object)))
-      sources.push({ name: `${base}.json`, open: () => repo.storage.load(object) });
+      this.sources.push({ name: `${base}.json`, open: () => repo.storage.load(object) });
     else if (d.report) {
-      sources.push({ name: `${base}.json`, bytes: Buffer.from(`${JSON.stringify(d.report, null, 2)}\n`) });
-      notes.push(
+      this.sources.push({ name: `${base}.json`, bytes: Buffer.from(`${JSON.stringify(d.report, null, 2)}\n`) });
+      this.notes.push(
         `drill ${d.drill_id}: report taken from the state database (${object ? `'${object}' is gone from the repository` : 'none was stored in the repository'})`,
       );
     }
@@ -147,41 +187,43 @@ export async function buildEvidencePack(options: EvidenceOptions): Promise<Evide
         () => false,
       ))
     )
-      sources.push({ name: `${base}.html`, open: async () => createReadStream(html) });
+      this.sources.push({ name: `${base}.html`, open: async () => createReadStream(html) });
   }
 
-  // 4. manifests of the backups started in the period, with their signatures where present
-  for (const b of await repo.listBackups(undefined, { manifests: 'none' })) {
-    if (b.status !== 'complete' || !inPeriod(backupIdTime(b.id))) continue;
-    for (const name of [MANIFEST_NAME, MANIFEST_SIGNATURE_NAME]) {
-      if (!b.objects.some((o) => o.name === name)) continue;
-      const object = repo.objectPath(b.target, b.id, name);
-      sources.push({ name: `backups/${b.target}/${b.id}/${name}`, open: () => repo.storage.load(object) });
+  /** 4. manifests of the backups started in the period, with their signatures where present */
+  async addManifests(): Promise<void> {
+    const { repo } = this.options;
+    for (const b of await repo.listBackups(undefined, { manifests: 'none' })) {
+      if (b.status !== 'complete' || !this.#inPeriod(backupIdTime(b.id))) continue;
+      for (const name of [MANIFEST_NAME, MANIFEST_SIGNATURE_NAME]) {
+        if (!b.objects.some((o) => o.name === name)) continue;
+        const object = repo.objectPath(b.target, b.id, name);
+        this.sources.push({ name: `backups/${b.target}/${b.id}/${name}`, open: () => repo.storage.load(object) });
+      }
     }
   }
 
-  // 5. status at the time of the pack
-  const { jobRuns: _raw, ...status } = await collectStatus(config, repo, db, now);
-  sources.push({ name: 'status.json', bytes: Buffer.from(`${JSON.stringify(status, null, 2)}\n`) });
-
-  for (const s of sources) {
-    const problem = unsafeEntryName(s.name);
-    if (problem) throw new OperationError(`evidence entry '${s.name}' has ${problem}`);
+  /** 5. status at the time of the pack */
+  async addStatus(now: Date): Promise<void> {
+    const { config, repo, db } = this.options;
+    const { jobRuns: _raw, ...status } = await collectStatus(config, repo, db, now);
+    this.sources.push({ name: 'status.json', bytes: Buffer.from(`${JSON.stringify(status, null, 2)}\n`) });
   }
-  return writePack(
-    options.out,
-    sources,
-    (files) => ({
-      format: PACK_FORMAT,
-      period: { from: options.from, to: options.to, timezone: config.timezone },
-      generatedAt: now.toISOString(),
-      tool: { name: 'fapiao-guard', version: TOOL_VERSION },
-      keyId: keyIdOf(options.signingKey),
-      files,
-      notes,
-    }),
-    options.signingKey,
-  );
+
+  checkEntryNames(): void {
+    for (const s of this.sources) {
+      const problem = unsafeEntryName(s.name);
+      if (problem) throw new OperationError(`evidence entry '${s.name}' has ${problem}`);
+    }
+  }
+}
+
+interface DrillRow {
+  drill_id: string;
+  target: string;
+  report_object: string | null;
+  html_report: string | null;
+  report: unknown;
 }
 
 /** Stream every source into the zip (hashing it on the way), then index.json and its signature. */

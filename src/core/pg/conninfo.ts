@@ -89,11 +89,31 @@ export const REDIRECTING_ENV = [
  * a database named like the user, and are then fixed: every consumer gets the same values.
  */
 export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): PgConn {
-  const fail = (what: string, hint?: string): never => {
+  const fail: Fail = (what, hint) => {
     throw new UsageError(`PostgreSQL URL '${maskUrl(url)}': ${what}`, {
       hint: hint ?? 'write postgres://user@host:port/database; secrets through PGPASSWORD or ~/.pgpass',
     });
   };
+  const decode: Decode = (text, what) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return fail(`${what} has an invalid percent-encoding`);
+    }
+  };
+  const { authority, path, query } = splitPgUrl(url, fail);
+  const values: Record<string, string> = {};
+  readAuthority(authority, values, decode, fail);
+  if (path) values.dbname = decode(path, 'the database name');
+  readQuery(query, values, decode, fail);
+  return connOf(values, env, fail);
+}
+
+type Fail = (what: string, hint?: string) => never;
+type Decode = (text: string, what: string) => string;
+
+/** The URL's parts after the scheme: authority, path and query (a fragment is refused). */
+function splitPgUrl(url: string, fail: Fail): { authority: string; path: string; query: string } {
   const scheme = /^postgres(?:ql)?:\/\//i.exec(url);
   if (!scheme) return fail('must start with postgres:// or postgresql://');
   let rest = url.slice(scheme[0].length);
@@ -107,15 +127,11 @@ export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): P
   const slash = rest.indexOf('/');
   const authority = slash >= 0 ? rest.slice(0, slash) : rest;
   const path = slash >= 0 ? rest.slice(slash + 1) : '';
-  const values: Record<string, string> = {};
-  const decode = (text: string, what: string): string => {
-    try {
-      return decodeURIComponent(text);
-    } catch {
-      return fail(`${what} has an invalid percent-encoding`);
-    }
-  };
+  return { authority, path, query };
+}
 
+/** User, password, host and port from `user:password@host:port` into `values`; one host only. */
+function readAuthority(authority: string, values: Record<string, string>, decode: Decode, fail: Fail): void {
   // libpq takes the userinfo up to the first '@' (a '/' or ':' inside the password must be encoded)
   let hostspec = authority;
   const at = authority.indexOf('@');
@@ -135,8 +151,10 @@ export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): P
     );
   if (hosts[0]?.host) values.host = decode(hosts[0].host, 'the host');
   if (hosts[0]?.port) values.port = hosts[0].port;
-  if (path) values.dbname = decode(path, 'the database name');
+}
 
+/** Query parameters into `values`: each once, none refused or unknown, none contradicting the URL. */
+function readQuery(query: string, values: Record<string, string>, decode: Decode, fail: Fail): void {
   const seen = new Set<string>();
   for (const pair of query ? query.split('&') : []) {
     const eq = pair.indexOf('=');
@@ -166,7 +184,10 @@ export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): P
     }
     values[key] = value;
   }
+}
 
+/** The connection: missing parts from the environment, then the defaults; checked once filled in. */
+function connOf(values: Record<string, string>, env: NodeJS.ProcessEnv, fail: Fail): PgConn {
   const host = values.host ?? env.PGHOST ?? 'localhost';
   if (host.includes(','))
     fail('PGHOST holds a list: libpq could fail over to another server than the one checked', 'name exactly one host');

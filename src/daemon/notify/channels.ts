@@ -16,108 +16,103 @@ export interface Notifier {
 
 export function createNotifier(c: NotifierConfig): Notifier {
   const base = { label: channelLabel(c), on: c.on, retries: c.retries };
-  const timeoutMs = c.timeout * 1000;
+  return { ...base, send: sendOf(c, base.label, c.timeout * 1000) };
+}
+
+type Send = Notifier['send'];
+type Channel<T extends NotifierConfig['type']> = Extract<NotifierConfig, { type: T }>;
+/** DingTalk and Feishu share one configuration shape */
+type SignedRobot = Extract<NotifierConfig, { type: 'dingtalk' | 'feishu' }>;
+
+/** How a channel of each type sends a message. */
+function sendOf(c: NotifierConfig, label: string, timeoutMs: number): Send {
   switch (c.type) {
     case 'webhook':
-      return {
-        ...base,
-        send: (m, signal) => {
-          const body = JSON.stringify(m.payload);
-          const ts = Math.floor(Date.now() / 1000);
-          const headers: Record<string, string> = { 'x-fapiao-guard-event': m.event };
-          if (c.secret)
-            Object.assign(headers, {
-              'x-fapiao-guard-timestamp': String(ts),
-              'x-fapiao-guard-signature': webhookSignature(c.secret, ts, body),
-            });
-          return post(base.label, c.url, body, headers, signal, timeoutMs, () => undefined);
-        },
-      };
+      return webhookSend(c, label, timeoutMs);
     case 'slack':
-      return {
-        ...base,
-        send: (m, signal) =>
-          post(base.label, c.url, JSON.stringify({ text: m.text }), {}, signal, timeoutMs, () => undefined),
-      };
+      return (m, signal) =>
+        post(label, c.url, JSON.stringify({ text: m.text }), {}, signal, timeoutMs, () => undefined);
     case 'wecom':
-      return {
-        ...base,
-        send: (m, signal) =>
-          post(
-            base.label,
-            c.url,
-            JSON.stringify({ msgtype: 'text', text: { content: m.text } }),
-            {},
-            signal,
-            timeoutMs,
-            errcode,
-          ),
-      };
+      return (m, signal) => post(label, c.url, robotText(m), {}, signal, timeoutMs, errcode);
     case 'dingtalk':
-      return {
-        ...base,
-        send: (m, signal) => {
-          const ts = Date.now();
-          const url = c.secret
-            ? `${c.url}${c.url.includes('?') ? '&' : '?'}timestamp=${ts}&sign=${dingtalkSign(c.secret, ts)}`
-            : c.url;
-          return post(
-            base.label,
-            url,
-            JSON.stringify({ msgtype: 'text', text: { content: m.text } }),
-            {},
-            signal,
-            timeoutMs,
-            errcode,
-          );
-        },
-      };
+      return dingtalkSend(c, label, timeoutMs);
     case 'feishu':
-      return {
-        ...base,
-        send: (m, signal) => {
-          const ts = Math.floor(Date.now() / 1000);
-          const signed = c.secret ? { timestamp: String(ts), sign: feishuSign(c.secret, ts) } : {};
-          return post(
-            base.label,
-            c.url,
-            JSON.stringify({ ...signed, msg_type: 'text', content: { text: m.text } }),
-            {},
-            signal,
-            timeoutMs,
-            feishuCode,
-          );
-        },
-      };
-    case 'email': {
-      // nodemailer is loaded on first use: most installations never send mail, and it weighs ~12 MB.
-      let transport: Promise<Transporter> | undefined;
-      const connect = (): Promise<Transporter> =>
-        (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
-          nodemailer.createTransport({
-            host: c.smtp.host,
-            port: c.smtp.port,
-            secure: c.smtp.secure,
-            ...(c.smtp.user ? { auth: { user: c.smtp.user, pass: c.smtp.password ?? '' } } : {}),
-            connectionTimeout: timeoutMs,
-            greetingTimeout: timeoutMs,
-            socketTimeout: timeoutMs,
-          }),
-        ));
-      return {
-        ...base,
-        send: async (m) => {
-          try {
-            await (await connect()).sendMail({ from: c.from, to: c.to, subject: m.title, text: `${m.text}\n` });
-          } catch (err) {
-            throw new OperationError(
-              `${base.label}: smtp ${c.smtp.host}:${c.smtp.port} refused the message: ${messageOf(err)}`,
-            );
-          }
-        },
-      };
-    }
+      return feishuSend(c, label, timeoutMs);
+    case 'email':
+      return emailSend(c, label, timeoutMs);
   }
+}
+
+/** WeCom's and DingTalk's robots: a text message. */
+function robotText(m: Message): string {
+  return JSON.stringify({ msgtype: 'text', text: { content: m.text } });
+}
+
+/** The event's JSON payload; with a secret, a timestamp and an HMAC signature in headers. */
+function webhookSend(c: Channel<'webhook'>, label: string, timeoutMs: number): Send {
+  return (m, signal) => {
+    const body = JSON.stringify(m.payload);
+    const ts = Math.floor(Date.now() / 1000);
+    const headers: Record<string, string> = { 'x-fapiao-guard-event': m.event };
+    if (c.secret)
+      Object.assign(headers, {
+        'x-fapiao-guard-timestamp': String(ts),
+        'x-fapiao-guard-signature': webhookSignature(c.secret, ts, body),
+      });
+    return post(label, c.url, body, headers, signal, timeoutMs, () => undefined);
+  };
+}
+
+/** With a secret, the timestamp and signature go into the URL. */
+function dingtalkSend(c: SignedRobot, label: string, timeoutMs: number): Send {
+  return (m, signal) => {
+    const ts = Date.now();
+    const url = c.secret
+      ? `${c.url}${c.url.includes('?') ? '&' : '?'}timestamp=${ts}&sign=${dingtalkSign(c.secret, ts)}`
+      : c.url;
+    return post(label, url, robotText(m), {}, signal, timeoutMs, errcode);
+  };
+}
+
+/** With a secret, the timestamp and signature go into the body. */
+function feishuSend(c: SignedRobot, label: string, timeoutMs: number): Send {
+  return (m, signal) => {
+    const ts = Math.floor(Date.now() / 1000);
+    const signed = c.secret ? { timestamp: String(ts), sign: feishuSign(c.secret, ts) } : {};
+    return post(
+      label,
+      c.url,
+      JSON.stringify({ ...signed, msg_type: 'text', content: { text: m.text } }),
+      {},
+      signal,
+      timeoutMs,
+      feishuCode,
+    );
+  };
+}
+
+function emailSend(c: Channel<'email'>, label: string, timeoutMs: number): Send {
+  // nodemailer is loaded on first use: most installations never send mail, and it weighs ~12 MB.
+  let transport: Promise<Transporter> | undefined;
+  const connect = (): Promise<Transporter> =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: c.smtp.host,
+        port: c.smtp.port,
+        secure: c.smtp.secure,
+        ...(c.smtp.user ? { auth: { user: c.smtp.user, pass: c.smtp.password ?? '' } } : {}),
+        connectionTimeout: timeoutMs,
+        greetingTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
+      }),
+    ));
+  return async (m) => {
+    try {
+      await (await connect()).sendMail({ from: c.from, to: c.to, subject: m.title, text: `${m.text}\n` });
+    } catch (err) {
+      throw new OperationError(`${label}: smtp ${c.smtp.host}:${c.smtp.port} refused the message: ${messageOf(err)}`);
+    }
+  };
 }
 
 /** POST JSON; a non-2xx status or an error code in the robot's reply is a failure. */

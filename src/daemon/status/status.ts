@@ -94,52 +94,9 @@ export async function collectStatus(
   const drills = await lastDrills(db);
   const schedules = config.schedules ?? {};
   const staleAfter = config.daemon?.staleAfter ?? 60;
+  const inputs: StatusInputs = { config, now, summaries, drills, schedules, staleAfter, drillSettings };
   const targets: TargetStatus[] = [];
-  for (const target of config.targets) {
-    const backups = await repo.listBackups(target.name, { manifests: 'newest' }); // one manifest read, however many backups
-    const complete = backups.filter((b) => b.status === 'complete');
-    const newest = complete.at(-1);
-    const finishedAt = newest?.manifest?.finishedAt;
-    const jobs = jobStates(
-      JOB_NAMES.filter((j) => JOBS[j].scope === 'target'),
-      target.name,
-      summaries,
-      schedules,
-      config.timezone,
-      now,
-      staleAfter,
-    );
-    const drill = drills.get(target.name) ?? null;
-    const facts = {
-      target: target.name,
-      newestBackup:
-        newest && finishedAt
-          ? {
-              id: newest.id,
-              finishedAt,
-              ageSeconds: Math.max(0, (now.getTime() - Date.parse(finishedAt)) / 1000),
-              storedBytes: newest.storedBytes,
-            }
-          : null,
-      rpoObjectiveSeconds: drillSettings.rpoObjective,
-      lastDrill: drill,
-      jobs,
-    };
-    const problems = problemsOf(facts, config.timezone);
-    targets.push({
-      target: target.name,
-      ok: problems.length === 0,
-      problems,
-      backup: {
-        newest: facts.newestBackup,
-        rpoObjectiveSeconds: drillSettings.rpoObjective,
-        complete: complete.length,
-        incomplete: backups.length - complete.length,
-      },
-      drill: { last: drill, rtoObjectiveSeconds: drillSettings.rtoObjective },
-      jobs,
-    });
-  }
+  for (const target of config.targets) targets.push(await targetStatus(repo, target.name, inputs));
   const globalJobs = jobStates(
     JOB_NAMES.filter((j) => JOBS[j].scope === 'once'),
     ALL_TARGETS,
@@ -169,6 +126,65 @@ export async function collectStatus(
     repositories,
     queue: await queueStats(db),
     jobRuns: summaries,
+  };
+}
+
+/** What every target's status is assessed with (read once per `collectStatus`). */
+interface StatusInputs {
+  config: Config;
+  now: Date;
+  summaries: JobSummary[];
+  drills: Awaited<ReturnType<typeof lastDrills>>;
+  schedules: NonNullable<Config['schedules']>;
+  staleAfter: number;
+  drillSettings: ReturnType<typeof defaultDrillConfig>;
+}
+
+/** One target: its newest backup against the RPO objective, its last drill, its jobs, and the problems. */
+async function targetStatus(repo: Repository, target: string, inputs: StatusInputs): Promise<TargetStatus> {
+  const { config, now, drillSettings } = inputs;
+  const backups = await repo.listBackups(target, { manifests: 'newest' }); // one manifest read, however many backups
+  const complete = backups.filter((b) => b.status === 'complete');
+  const newest = complete.at(-1);
+  const finishedAt = newest?.manifest?.finishedAt;
+  const jobs = jobStates(
+    JOB_NAMES.filter((j) => JOBS[j].scope === 'target'),
+    target,
+    inputs.summaries,
+    inputs.schedules,
+    config.timezone,
+    now,
+    inputs.staleAfter,
+  );
+  const drill = inputs.drills.get(target) ?? null;
+  const facts = {
+    target,
+    newestBackup:
+      newest && finishedAt
+        ? {
+            id: newest.id,
+            finishedAt,
+            ageSeconds: Math.max(0, (now.getTime() - Date.parse(finishedAt)) / 1000),
+            storedBytes: newest.storedBytes,
+          }
+        : null,
+    rpoObjectiveSeconds: drillSettings.rpoObjective,
+    lastDrill: drill,
+    jobs,
+  };
+  const problems = problemsOf(facts, config.timezone);
+  return {
+    target,
+    ok: problems.length === 0,
+    problems,
+    backup: {
+      newest: facts.newestBackup,
+      rpoObjectiveSeconds: drillSettings.rpoObjective,
+      complete: complete.length,
+      incomplete: backups.length - complete.length,
+    },
+    drill: { last: drill, rtoObjectiveSeconds: drillSettings.rtoObjective },
+    jobs,
   };
 }
 

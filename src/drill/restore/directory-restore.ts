@@ -143,94 +143,153 @@ export async function restoreFromObjects(
   folder: string,
   options: FolderRestoreOptions,
 ): Promise<void> {
-  const controller = linkedController(source.signal);
-  const { signal } = controller;
-  const counter = byteCounter(source);
-  const files = dumpFolderFiles(source.manifest);
-  const env = { ...options.env, LC_ALL: 'C' }; // untranslated progress lines
-  const pgRestore = (step: string, args: readonly string[], onLine?: (line: string) => boolean): Promise<void> =>
-    startTool('pg_restore', [...args, ...options.flags, options.dbnameArg, folder], {
-      env,
-      signal,
-      label: `${options.label} (${step})`,
-      installHint: PG_CLIENT_HINT,
-      onStderrLine: onLine ?? ((l) => CHATTER.test(l)),
-    }).exited;
-  const decrypt = (f: DirectoryFile): Promise<void> =>
-    decryptInto(source, f, path.join(folder, f.file), signal, counter(f.object.name));
-  await mkdir(folder, { mode: 0o700 });
-  try {
-    if (options.clean) {
-      await pool(files, options.jobs, controller, decrypt);
-      const parallel = options.jobs > 1;
-      const tracker = options.onTableData
-        ? tableDataTracker(
-            parallel,
-            options.onTableData,
-            parallel ? parseToc(await listFolder(folder, ['--section=data'], env, signal)) : undefined,
-          )
-        : undefined;
-      await pgRestore(
-        'all sections',
-        ['--verbose', '--clean', '--if-exists', ...(parallel ? [`--jobs=${options.jobs}`] : [])],
-        tracker?.line,
-      );
-      tracker?.end();
-      return;
+  return new FolderRestore(source, folder, options).run();
+}
+
+type ListedItem = ReturnType<typeof listedItems>[number];
+
+/**
+ * One restore through a folder. With `clean`, every file is decrypted and one pg_restore does all
+ * sections. Otherwise section by section: toc.dat and large objects first, then pre-data, each
+ * table's data on its own (its file decrypted just before, deleted right after), the rest of the
+ * data, post-data. Any failure aborts the other jobs.
+ */
+class FolderRestore {
+  readonly #controller: AbortController;
+  readonly #signal: AbortSignal;
+  readonly #counter: ReturnType<typeof byteCounter>;
+  readonly #files: DirectoryFile[];
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(
+    private readonly source: DirectorySource,
+    private readonly folder: string,
+    private readonly options: FolderRestoreOptions,
+  ) {
+    this.#controller = linkedController(source.signal);
+    this.#signal = this.#controller.signal;
+    this.#counter = byteCounter(source);
+    this.#files = dumpFolderFiles(source.manifest);
+    this.#env = { ...options.env, LC_ALL: 'C' }; // untranslated progress lines
+  }
+
+  async run(): Promise<void> {
+    await mkdir(this.folder, { mode: 0o700 });
+    try {
+      if (this.options.clean) await this.#allSections();
+      else await this.#sectionBySection();
+    } catch (err) {
+      this.#controller.abort(err);
+      throw err;
     }
+  }
+
+  // --- run's two ways
+
+  async #allSections(): Promise<void> {
+    const { options } = this;
+    await pool(this.#files, options.jobs, this.#controller, (f) => this.#decrypt(f));
+    const parallel = options.jobs > 1;
+    const tracker = options.onTableData
+      ? tableDataTracker(
+          parallel,
+          options.onTableData,
+          parallel ? parseToc(await listFolder(this.folder, ['--section=data'], this.#env, this.#signal)) : undefined,
+        )
+      : undefined;
+    await this.#pgRestore(
+      'all sections',
+      ['--verbose', '--clean', '--if-exists', ...(parallel ? [`--jobs=${options.jobs}`] : [])],
+      tracker?.line,
+    );
+    tracker?.end();
+  }
+
+  async #sectionBySection(): Promise<void> {
+    const { options, folder } = this;
     const data = new Map(
-      files.flatMap((f) => (DATA_FILE.test(f.file) ? [[DATA_FILE.exec(f.file)![1]!, f] as const] : [])),
+      this.#files.flatMap((f) => (DATA_FILE.test(f.file) ? [[DATA_FILE.exec(f.file)![1]!, f] as const] : [])),
     );
     await pool(
-      files.filter((f) => !DATA_FILE.test(f.file)),
+      this.#files.filter((f) => !DATA_FILE.test(f.file)),
       options.jobs,
-      controller,
-      decrypt,
+      this.#controller,
+      (f) => this.#decrypt(f),
     ); // toc.dat, large objects
-    const listing = await listFolder(folder, ['--section=data'], env, signal);
+    const listing = await listFolder(folder, ['--section=data'], this.#env, this.#signal);
     const items = listedItems(listing);
     const tableItems = items.filter((i) => i.tableData);
-    const missing = tableItems.filter((i) => !data.has(i.id));
-    if (missing.length > 0)
-      throw new OperationError(
-        `toc.dat of '${source.manifest.target}/${source.manifest.id}' lists table data item(s) ${missing
-          .slice(0, 5)
-          .map((i) => i.id)
-          .join(', ')} that the backup has no object for`,
-        { hint: 'the backup is incomplete or its manifest damaged: run verify --deep, restore another backup' },
-      );
+    this.#requireDataOf(tableItems, data);
     const toc = parseToc(listing);
-    await pgRestore('pre-data', ['--section=pre-data']);
+    await this.#pgRestore('pre-data', ['--section=pre-data']);
     // largest first, as pg_restore orders its own parallel work: the long pole starts early
     const ordered = [...tableItems].sort(
       (a, b) =>
         (data.get(b.id)!.object.plainSize ?? data.get(b.id)!.object.size) -
         (data.get(a.id)!.object.plainSize ?? data.get(a.id)!.object.size),
     );
-    await pool(ordered, options.jobs, controller, async (item) => {
-      const entry = data.get(item.id)!;
-      const list = path.join(folder, `item-${item.id}.list`);
-      await writeFile(list, `${item.line}\n`, { mode: 0o600 });
-      await decrypt(entry);
-      try {
-        await pgRestore(`data of item ${item.id}`, [`--use-list=${list}`]);
-      } finally {
-        await rm(path.join(folder, entry.file), { force: true }); // the plaintext goes as soon as it is in
-        await rm(list, { force: true });
-      }
+    await pool(ordered, options.jobs, this.#controller, async (item) => {
+      await this.#restoreTableData(item, data.get(item.id)!);
       const tag = toc.clean ? toc.tableData.get(item.id) : undefined;
       if (tag !== undefined) options.onTableData?.({ kind: 'tag', text: tag });
     });
-    const rest = items.filter((i) => !i.tableData); // sequence values, large objects
-    if (rest.length > 0) {
-      const list = path.join(folder, 'rest.list');
-      await writeFile(list, `${rest.map((i) => i.line).join('\n')}\n`, { mode: 0o600 });
-      await pgRestore('data: sequences and large objects', [`--use-list=${list}`]);
+    await this.#restoreRest(items.filter((i) => !i.tableData)); // sequence values, large objects
+    await this.#pgRestore('post-data', [
+      '--section=post-data',
+      ...(options.jobs > 1 ? [`--jobs=${options.jobs}`] : []),
+    ]);
+  }
+
+  // --- section by section's steps
+
+  /** Every table data item toc.dat lists has its object in the backup. */
+  #requireDataOf(tableItems: readonly ListedItem[], data: ReadonlyMap<string, DirectoryFile>): void {
+    const missing = tableItems.filter((i) => !data.has(i.id));
+    if (missing.length > 0)
+      throw new OperationError(
+        `toc.dat of '${this.source.manifest.target}/${this.source.manifest.id}' lists table data item(s) ${missing
+          .slice(0, 5)
+          .map((i) => i.id)
+          .join(', ')} that the backup has no object for`,
+        { hint: 'the backup is incomplete or its manifest damaged: run verify --deep, restore another backup' },
+      );
+  }
+
+  /** One table's data: its file decrypted, restored through a one-line list, then both deleted. */
+  async #restoreTableData(item: ListedItem, entry: DirectoryFile): Promise<void> {
+    const list = path.join(this.folder, `item-${item.id}.list`);
+    await writeFile(list, `${item.line}\n`, { mode: 0o600 });
+    await this.#decrypt(entry);
+    try {
+      await this.#pgRestore(`data of item ${item.id}`, [`--use-list=${list}`]);
+    } finally {
+      await rm(path.join(this.folder, entry.file), { force: true }); // the plaintext goes as soon as it is in
+      await rm(list, { force: true });
     }
-    await pgRestore('post-data', ['--section=post-data', ...(options.jobs > 1 ? [`--jobs=${options.jobs}`] : [])]);
-  } catch (err) {
-    controller.abort(err);
-    throw err;
+  }
+
+  async #restoreRest(rest: readonly ListedItem[]): Promise<void> {
+    if (rest.length === 0) return;
+    const list = path.join(this.folder, 'rest.list');
+    await writeFile(list, `${rest.map((i) => i.line).join('\n')}\n`, { mode: 0o600 });
+    await this.#pgRestore('data: sequences and large objects', [`--use-list=${list}`]);
+  }
+
+  // --- tools
+
+  #pgRestore(step: string, args: readonly string[], onLine?: (line: string) => boolean): Promise<void> {
+    const { options } = this;
+    return startTool('pg_restore', [...args, ...options.flags, options.dbnameArg, this.folder], {
+      env: this.#env,
+      signal: this.#signal,
+      label: `${options.label} (${step})`,
+      installHint: PG_CLIENT_HINT,
+      onStderrLine: onLine ?? ((l) => CHATTER.test(l)),
+    }).exited;
+  }
+
+  #decrypt(f: DirectoryFile): Promise<void> {
+    return decryptInto(this.source, f, path.join(this.folder, f.file), this.#signal, this.#counter(f.object.name));
   }
 }
 

@@ -98,6 +98,23 @@ export async function lookUpInBackups(options: BackupLookupOptions): Promise<Bac
   if (backups.length === 0)
     return skip('no_key_index', `no backup of '${local.target}' has an invoice key index (${INVOICE_KEYS_NAME}) yet`);
 
+  const problems = await searchNewestFirst(repo, backups, wanted, identities, info, options);
+  return { ...info, ...(problems.length > 0 ? { problems } : {}) };
+}
+
+/**
+ * Reads the key indexes of `backups` (newest first) until every wanted key is found, marking each
+ * finding with the newest backup that held its key; counts into `info`. Returns the backups that
+ * could not be read, with the reason.
+ */
+async function searchNewestFirst(
+  repo: Repository,
+  backups: readonly Manifest[],
+  wanted: readonly Finding[],
+  identities: readonly Identity[],
+  info: BackupLookupInfo,
+  options: BackupLookupOptions,
+): Promise<string[]> {
   const remaining = new Map<string, Finding[]>();
   for (const f of wanted) remaining.set(f.key, [...(remaining.get(f.key) ?? []), f]);
   const problems: string[] = [];
@@ -137,7 +154,7 @@ export async function lookUpInBackups(options: BackupLookupOptions): Promise<Bac
     }
     newerReadInFull = complete ? manifest : undefined;
   }
-  return { ...info, ...(problems.length > 0 ? { problems } : {}) };
+  return problems;
 }
 
 function mark(f: Finding, backup: Manifest, newer: Manifest | undefined): void {

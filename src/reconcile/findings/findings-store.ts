@@ -174,34 +174,77 @@ export async function recordRun(
   const prints = uniqueFingerprints(findings);
   await client.query('begin');
   try {
-    const before = await client.query<{ fingerprint: string; cause: string | null }>(
-      `select fingerprint, cause from fapiao_guard.reconcile_findings where scope = $1 and fingerprint = any($2::text[])`,
-      [run.scope, prints],
-    );
-    const pendingBefore = new Set(before.rows.filter((r) => r.cause === 'pending_sync').map((r) => r.fingerprint));
-    const rows = findings.map((f, i) => {
-      // still missing after the lag: escalated, whether or not a backup explains where it went
-      const escalate =
-        f.kind === 'missing' && (f.cause === undefined || f.cause === 'in_backup') && pendingBefore.has(prints[i]!);
-      if (escalate) f.evidence.escalatedFrom = 'pending_sync';
-      return {
-        fingerprint: prints[i],
-        kind: f.kind,
-        key: f.key,
-        cause: f.cause ?? null,
-        day: f.day ?? null,
-        details: f,
-        escalate,
-      };
+    const rows = await findingRows(client, run, findings, prints);
+    const history = await upsertFindings(client, run, rows, prints);
+    const resolved = run.upstreamShrank ? 0 : await resolveUnseen(client, run);
+    await applyAcknowledgements(client, run, findings, prints, history);
+    const withAcks = findings.map((f, i) => ({ ...f, ...history[i] }));
+    const failing = failingFindings(withAcks, run.failOn).length;
+    const acknowledged = history.filter((h) => h.acknowledgement).length;
+    await insertRun(client, run, {
+      failing,
+      findings: findings.length,
+      acknowledged,
+      kinds: countKinds(findings),
+      ...(run.upstreamDays ? { upstreamDays: run.upstreamDays } : {}),
+      ...(run.upstreamShrank ? { upstreamShrank: run.upstreamShrank } : {}),
     });
-    const upserted = await client.query<{
-      fingerprint: string;
-      first_seen: Date;
-      last_seen: Date;
-      times_seen: number;
-      escalated_at: Date | null;
-    }>(
-      `insert into fapiao_guard.reconcile_findings as f (scope, fingerprint, kind, key, cause, day, details, first_seen, last_seen, first_run, last_run, escalated_at)
+    await client.query('commit');
+    return { history, resolved, escalated: rows.filter((r) => r.escalate).length, failing, acknowledged };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+type FindingRow = ReturnType<typeof findingRow>;
+
+/** The findings as rows to upsert; a missing invoice that was pending sync last time is escalated. */
+async function findingRows(
+  client: pg.Client,
+  run: RunRecord,
+  findings: readonly Finding[],
+  prints: readonly string[],
+): Promise<FindingRow[]> {
+  const before = await client.query<{ fingerprint: string; cause: string | null }>(
+    `select fingerprint, cause from fapiao_guard.reconcile_findings where scope = $1 and fingerprint = any($2::text[])`,
+    [run.scope, prints],
+  );
+  const pendingBefore = new Set(before.rows.filter((r) => r.cause === 'pending_sync').map((r) => r.fingerprint));
+  return findings.map((f, i) => findingRow(f, prints[i], pendingBefore));
+}
+
+function findingRow(f: Finding, fingerprint: string | undefined, pendingBefore: ReadonlySet<string>) {
+  // still missing after the lag: escalated, whether or not a backup explains where it went
+  const escalate =
+    f.kind === 'missing' && (f.cause === undefined || f.cause === 'in_backup') && pendingBefore.has(fingerprint!);
+  if (escalate) f.evidence.escalatedFrom = 'pending_sync';
+  return {
+    fingerprint,
+    kind: f.kind,
+    key: f.key,
+    cause: f.cause ?? null,
+    day: f.day ?? null,
+    details: f,
+    escalate,
+  };
+}
+
+/** Inserts new findings and updates seen ones; each finding's history, in the order of `prints`. */
+async function upsertFindings(
+  client: pg.Client,
+  run: RunRecord,
+  rows: readonly FindingRow[],
+  prints: readonly string[],
+): Promise<FindingHistory[]> {
+  const upserted = await client.query<{
+    fingerprint: string;
+    first_seen: Date;
+    last_seen: Date;
+    times_seen: number;
+    escalated_at: Date | null;
+  }>(
+    `insert into fapiao_guard.reconcile_findings as f (scope, fingerprint, kind, key, cause, day, details, first_seen, last_seen, first_run, last_run, escalated_at)
        select $1, x.fingerprint, x.kind, x.key, x.cause, x.day, x.details, $2, $2, $3, $3, null
        from jsonb_to_recordset($4::jsonb) as x(fingerprint text, kind text, key text, cause text, day date, details jsonb, escalate boolean)
        on conflict (scope, fingerprint) do update set
@@ -209,66 +252,52 @@ export async function recordRun(
          times_seen = f.times_seen + 1, resolved_at = null, resolved_run = null,
          escalated_at = case when f.cause = 'pending_sync' and (excluded.cause is null or excluded.cause = 'in_backup') and excluded.kind = 'missing' then excluded.last_seen else f.escalated_at end
        returning fingerprint, first_seen, last_seen, times_seen, escalated_at`,
-      [run.scope, run.finishedAt, run.id, JSON.stringify(rows)],
-    );
-    const resolved = run.upstreamShrank
-      ? { rowCount: 0 }
-      : await client.query(
-          `update fapiao_guard.reconcile_findings set resolved_at = $2, resolved_run = $3
-           where scope = $1 and resolved_at is null and last_run <> $3 and (day is null or day between $4::date and $5::date)`,
-          [run.scope, run.finishedAt, run.id, run.window.from, run.window.to],
-        );
-    const byPrint = new Map<string, FindingHistory>();
-    for (const r of upserted.rows) {
-      byPrint.set(r.fingerprint, {
-        id: findingId(run.scope, r.fingerprint),
-        firstSeen: r.first_seen.toISOString(),
-        lastSeen: r.last_seen.toISOString(),
-        timesSeen: r.times_seen,
-        ...(r.escalated_at ? { escalatedAt: r.escalated_at.toISOString() } : {}),
-      });
-    }
-    const history = prints.map((p) => byPrint.get(p)!);
-    await applyAcknowledgements(client, run, findings, prints, history);
-    const withAcks = findings.map((f, i) => ({ ...f, ...history[i] }));
-    const failing = failingFindings(withAcks, run.failOn).length;
-    const acknowledged = history.filter((h) => h.acknowledgement).length;
-    const summary = {
-      failing,
-      findings: findings.length,
-      acknowledged,
-      kinds: countKinds(findings),
-      ...(run.upstreamDays ? { upstreamDays: run.upstreamDays } : {}),
-      ...(run.upstreamShrank ? { upstreamShrank: run.upstreamShrank } : {}),
-    };
-    await client.query(
-      `insert into fapiao_guard.reconcile_runs (id, scope, started_at, finished_at, window_from, window_to, upstream, local, summary, ok)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        run.id,
-        run.scope,
-        run.startedAt,
-        run.finishedAt,
-        run.window.from,
-        run.window.to,
-        JSON.stringify(run.upstream),
-        JSON.stringify(run.local),
-        JSON.stringify(summary),
-        failing === 0 && !run.upstreamShrank,
-      ],
-    );
-    await client.query('commit');
-    return {
-      history,
-      resolved: resolved.rowCount ?? 0,
-      escalated: rows.filter((r) => r.escalate).length,
-      failing,
-      acknowledged,
-    };
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
+    [run.scope, run.finishedAt, run.id, JSON.stringify(rows)],
+  );
+  const byPrint = new Map<string, FindingHistory>();
+  for (const r of upserted.rows) {
+    byPrint.set(r.fingerprint, {
+      id: findingId(run.scope, r.fingerprint),
+      firstSeen: r.first_seen.toISOString(),
+      lastSeen: r.last_seen.toISOString(),
+      timesSeen: r.times_seen,
+      ...(r.escalated_at ? { escalatedAt: r.escalated_at.toISOString() } : {}),
+    });
   }
+  return prints.map((p) => byPrint.get(p)!);
+}
+
+/** Findings of the window this run did not see are resolved by it; how many. */
+async function resolveUnseen(client: pg.Client, run: RunRecord): Promise<number> {
+  const resolved = await client.query(
+    `update fapiao_guard.reconcile_findings set resolved_at = $2, resolved_run = $3
+           where scope = $1 and resolved_at is null and last_run <> $3 and (day is null or day between $4::date and $5::date)`,
+    [run.scope, run.finishedAt, run.id, run.window.from, run.window.to],
+  );
+  return resolved.rowCount ?? 0;
+}
+
+async function insertRun(
+  client: pg.Client,
+  run: RunRecord,
+  summary: { failing: number } & Record<string, unknown>,
+): Promise<void> {
+  await client.query(
+    `insert into fapiao_guard.reconcile_runs (id, scope, started_at, finished_at, window_from, window_to, upstream, local, summary, ok)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      run.id,
+      run.scope,
+      run.startedAt,
+      run.finishedAt,
+      run.window.from,
+      run.window.to,
+      JSON.stringify(run.upstream),
+      JSON.stringify(run.local),
+      JSON.stringify(summary),
+      summary.failing === 0 && !run.upstreamShrank,
+    ],
+  );
 }
 
 function countKinds(findings: readonly Finding[]): Record<string, number> {

@@ -9,17 +9,36 @@ import { fieldsSentence, languageOf, lookupIncomplete, lookupSentence, yuan } fr
 
 const SHOWN = 50;
 
+type Lang = ReturnType<typeof languageOf>;
+
 export function renderReconcileText(
   report: ReconcileReport,
   files: { html: string; csv: string; json: string },
 ): string {
   const lang = languageOf(report);
-  const s = report.summary;
   const r = report.run;
   const out: string[] = [`${msg(lang, 'window')} ${r.window.from}..${r.window.to} (${r.window.timezone})`];
   if (r.fields) out.push(fieldsSentence(lang, r.fields));
+  out.push(...sidesLines(report, lang));
+  out.push(...findingsSummaryLines(report, lang));
+  out.push(...findingsTableLines(report, lang));
+  out.push('', `reports: ${files.html}`, `         ${files.csv}`, `         ${files.json}`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Rows and totals per side, and (when counted) how the upstream's rows add up. */
+function sidesLines(report: ReconcileReport, lang: Lang): string[] {
+  const s = report.summary;
   const c = s.rows;
-  out.push(
+  const side = (name: string, counts: NonNullable<typeof c>['local'] | undefined, count: number, fen: string) => [
+    name,
+    String(counts?.read ?? count),
+    String(counts?.rejected ?? ''),
+    String(counts?.duplicateRows ?? ''),
+    String(counts?.distinct ?? ''),
+    yuan(fen),
+  ];
+  const out = [
     formatTable(
       [
         msg(lang, 'side'),
@@ -30,25 +49,16 @@ export function renderReconcileText(
         msg(lang, 'totalYuan'),
       ],
       [
-        [
-          `${msg(lang, 'upstream')} (${r.upstream.kind})`,
-          String(c?.upstream.read ?? s.upstream.count),
-          String(c?.upstream.rejected ?? ''),
-          String(c?.upstream.duplicateRows ?? ''),
-          String(c?.upstream.distinct ?? ''),
-          yuan(s.upstream.totalFen),
-        ],
-        [
-          msg(lang, 'local'),
-          String(c?.local.read ?? s.local.count),
-          String(c?.local.rejected ?? ''),
-          String(c?.local.duplicateRows ?? ''),
-          String(c?.local.distinct ?? ''),
-          yuan(s.local.totalFen),
-        ],
+        side(
+          `${msg(lang, 'upstream')} (${report.run.upstream.kind})`,
+          c?.upstream,
+          s.upstream.count,
+          s.upstream.totalFen,
+        ),
+        side(msg(lang, 'local'), c?.local, s.local.count, s.local.totalFen),
       ],
     ),
-  );
+  ];
   if (c)
     out.push(
       SENTENCES.rowsAddUp[lang](
@@ -59,9 +69,16 @@ export function renderReconcileText(
         c.upstream.distinct,
       ),
     );
+  return out;
+}
+
+/** Findings split into failing and informational (the numbers add up); what the backup lookup did not check. */
+function findingsSummaryLines(report: ReconcileReport, lang: Lang): string[] {
+  const s = report.summary;
+  const r = report.run;
   const total = report.findings.length;
   const failing = s.roles?.failing ?? s.failing;
-  out.push('', SENTENCES.findingsAddUp[lang](total, failing, total - failing));
+  const out = ['', SENTENCES.findingsAddUp[lang](total, failing, total - failing)];
   const byKind = (counts: Partial<Record<string, number>>): string =>
     Object.entries(counts)
       .filter(([, n]) => (n ?? 0) > 0)
@@ -82,45 +99,48 @@ export function renderReconcileText(
   if (s.inBackup) out.push(SENTENCES.inBackup[lang](s.inBackup));
   if (lookupIncomplete(r.parameters.backupLookup))
     out.push(`${msg(lang, 'backupLookup')}: ${lookupSentence(lang, r.parameters.backupLookup!)}`);
-  if (report.findings.length > 0) {
-    out.push('');
-    out.push(
-      formatTable(
-        [
-          msg(lang, 'findingId'),
-          msg(lang, 'kind'),
-          msg(lang, 'cause'),
-          msg(lang, 'key'),
-          msg(lang, 'day'),
-          msg(lang, 'upstream'),
-          msg(lang, 'local'),
-          msg(lang, 'ackState'),
-        ],
-        report.findings
-          .slice(0, SHOWN)
-          .map((f) => [
-            f.id ?? '',
-            kindName(lang, f.kind),
-            causeName(lang, shownCause(f)),
-            keyOrOrigin(f),
-            f.day ?? '',
-            f.kind === 'invalid_input' ? clip(String(f.evidence.reason ?? '')) : sideCell(f.upstream, lang),
-            sideCell(f.local, lang),
-            ackShort(f, lang),
-          ]),
-      ),
-    );
-    if (report.findings.length > SHOWN) out.push(`… ${report.findings.length - SHOWN} more in the reports`);
-  }
-  out.push('', `reports: ${files.html}`, `         ${files.csv}`, `         ${files.json}`);
-  return `${out.join('\n')}\n`;
+  return out;
 }
 
-function sideCell(v: ReportFinding['upstream'], lang: ReturnType<typeof languageOf>): string {
+/** The first SHOWN findings, one row each. */
+function findingsTableLines(report: ReconcileReport, lang: Lang): string[] {
+  if (report.findings.length === 0) return [];
+  const out = [
+    '',
+    formatTable(
+      [
+        msg(lang, 'findingId'),
+        msg(lang, 'kind'),
+        msg(lang, 'cause'),
+        msg(lang, 'key'),
+        msg(lang, 'day'),
+        msg(lang, 'upstream'),
+        msg(lang, 'local'),
+        msg(lang, 'ackState'),
+      ],
+      report.findings
+        .slice(0, SHOWN)
+        .map((f) => [
+          f.id ?? '',
+          kindName(lang, f.kind),
+          causeName(lang, shownCause(f)),
+          keyOrOrigin(f),
+          f.day ?? '',
+          f.kind === 'invalid_input' ? clip(String(f.evidence.reason ?? '')) : sideCell(f.upstream, lang),
+          sideCell(f.local, lang),
+          ackShort(f, lang),
+        ]),
+    ),
+  ];
+  if (report.findings.length > SHOWN) out.push(`… ${report.findings.length - SHOWN} more in the reports`);
+  return out;
+}
+
+function sideCell(v: ReportFinding['upstream'], lang: Lang): string {
   return v ? `${yuan(v.totalFen)} ${statusName(lang, v.status)}` : '-';
 }
 
-function ackShort(f: ReportFinding, lang: ReturnType<typeof languageOf>): string {
+function ackShort(f: ReportFinding, lang: Lang): string {
   if (f.acknowledgement) return clip(`${f.acknowledgement.by}: ${f.acknowledgement.reason}`, 40);
   return f.reopened ? `${msg(lang, 'reopened').toUpperCase()}` : '';
 }

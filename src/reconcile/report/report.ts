@@ -184,47 +184,12 @@ function totals(count: number, fen: bigint): SideTotals {
 }
 
 export function buildReport(input: ReportInput): ReconcileReport {
-  const perDay = new Map<string, ReconcileReport['days'][number] & { up: bigint; lo: bigint }>();
-  let upCount = 0;
-  let loCount = 0;
-  let upFen = 0n;
-  let loFen = 0n;
-  for (const d of input.days) {
-    const row = perDay.get(d.bucket.day) ?? {
-      day: d.bucket.day,
-      upstream: { count: 0, totalFen: '0' },
-      local: { count: 0, totalFen: '0' },
-      equal: true,
-      findings: 0,
-      up: 0n,
-      lo: 0n,
-    };
-    row.upstream.count += d.upstream.count;
-    row.local.count += d.local.count;
-    row.up += d.upstream.sumFen;
-    row.lo += d.local.sumFen;
-    row.equal &&= d.equal;
-    perDay.set(d.bucket.day, row);
-    upCount += d.upstream.count;
-    loCount += d.local.count;
-    upFen += d.upstream.sumFen;
-    loFen += d.local.sumFen;
-  }
-  for (const f of input.findings) {
-    const row = f.day ? perDay.get(f.day) : undefined;
-    if (row) row.findings += 1;
-  }
+  const { perDay, upCount, loCount, upFen, loFen } = dayTotals(input.days, input.findings);
   const byKind = Object.fromEntries(
     FINDING_KINDS.map((k) => [k, input.findings.filter((f) => f.kind === k).length]),
   ) as Record<FindingKind, number>;
   const failOn = input.run.parameters.failOn;
-  const roles = Object.fromEntries(FINDING_ROLES.map((r) => [r, 0])) as Record<FindingRole, number>;
-  const failingByKind: Partial<Record<FindingKind, number>> = {};
-  for (const f of input.findings) {
-    const role = findingRole(f, failOn);
-    roles[role] += 1;
-    if (role === 'failing') failingByKind[f.kind] = (failingByKind[f.kind] ?? 0) + 1;
-  }
+  const { roles, failingByKind } = rolesOf(input.findings, failOn);
   return {
     format: REPORT_FORMAT,
     run: input.run,
@@ -266,6 +231,61 @@ export function buildReport(input: ReportInput): ReconcileReport {
     findings: input.findings,
     warnings: groupWarnings(input.warnings),
   };
+}
+
+type DayRow = ReconcileReport['days'][number] & { up: bigint; lo: bigint };
+
+/** Counts and sums per day and over the window, and the findings per day. */
+function dayTotals(
+  days: ReportInput['days'],
+  findings: readonly ReportFinding[],
+): { perDay: Map<string, DayRow>; upCount: number; loCount: number; upFen: bigint; loFen: bigint } {
+  const perDay = new Map<string, DayRow>();
+  let upCount = 0;
+  let loCount = 0;
+  let upFen = 0n;
+  let loFen = 0n;
+  for (const d of days) {
+    const row = perDay.get(d.bucket.day) ?? {
+      day: d.bucket.day,
+      upstream: { count: 0, totalFen: '0' },
+      local: { count: 0, totalFen: '0' },
+      equal: true,
+      findings: 0,
+      up: 0n,
+      lo: 0n,
+    };
+    row.upstream.count += d.upstream.count;
+    row.local.count += d.local.count;
+    row.up += d.upstream.sumFen;
+    row.lo += d.local.sumFen;
+    row.equal &&= d.equal;
+    perDay.set(d.bucket.day, row);
+    upCount += d.upstream.count;
+    loCount += d.local.count;
+    upFen += d.upstream.sumFen;
+    loFen += d.local.sumFen;
+  }
+  for (const f of findings) {
+    const row = f.day ? perDay.get(f.day) : undefined;
+    if (row) row.findings += 1;
+  }
+  return { perDay, upCount, loCount, upFen, loFen };
+}
+
+/** Every finding in exactly one role, and the failing ones by kind. */
+function rolesOf(
+  findings: readonly ReportFinding[],
+  failOn: ReconcileReport['run']['parameters']['failOn'],
+): { roles: Record<FindingRole, number>; failingByKind: Partial<Record<FindingKind, number>> } {
+  const roles = Object.fromEntries(FINDING_ROLES.map((r) => [r, 0])) as Record<FindingRole, number>;
+  const failingByKind: Partial<Record<FindingKind, number>> = {};
+  for (const f of findings) {
+    const role = findingRole(f, failOn);
+    roles[role] += 1;
+    if (role === 'failing') failingByKind[f.kind] = (failingByKind[f.kind] ?? 0) + 1;
+  }
+  return { roles, failingByKind };
 }
 
 /** Thousands of rows share one warning (a seller ID on every row): group by the reason's shape. */

@@ -60,70 +60,15 @@ export interface RowResult {
 }
 
 export function validateRow(row: RawRow, ctx: RowContext): RowResult {
-  const f = row.fields;
-  const fatal: string[] = [];
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  const take = (c: Check, into: string[]): boolean => {
-    if (!c.ok) into.push(c.error);
-    else if (c.warning) warnings.push(c.warning);
-    return c.ok;
-  };
-  const numeric = (name: RowField): boolean => row.numeric?.has(name) ?? false;
-
-  const digital = (f.digitalNumber ?? '').trim();
-  const code = (f.code ?? '').trim();
-  const number = digital !== '' ? digital : (f.number ?? '').trim();
-  const keyCode = digital !== '' ? '' : code;
-  let keyOk = take(checkCode(keyCode), fatal) && take(checkNumber(number, keyCode), fatal);
-  // A 20-digit number in a numeric cell has lost digits even when it does not look like it.
-  if (keyOk && number.length > 15 && numeric(digital !== '' ? 'digitalNumber' : 'number')) {
-    fatal.push(
-      `number '${number}' was stored as a number by Excel, which keeps only 15 significant digits (re-export it as text)`,
-    );
-    keyOk = false;
-  }
-  const key = keyOk ? canonicalKey(keyCode, number) : undefined;
-
-  const time = parseIssueTime(f.issuedAt ?? '', ctx.timezone, ctx.now, { numericCell: numeric('issuedAt') });
-  if (!time.ok) fatal.push(time.error);
-  else if (keyOk) take(checkDigitalYear(number, time.year), warnings);
-
-  const amountOf = (name: 'amount' | 'tax' | 'total', label: string): number | undefined => {
-    const text = f[name];
-    if (text === undefined || text.trim() === '') return undefined;
-    const r = parseAmountFen(text, label, { numericCell: numeric(name) });
-    if (!r.ok) {
-      fatal.push(r.error);
-      return undefined;
-    }
-    return r.fen;
-  };
-  const amountFen = amountOf('amount', 'amount');
-  const taxFen = amountOf('tax', 'tax');
-  let totalFen = amountOf('total', 'total');
-  if (totalFen === undefined && amountFen !== undefined && taxFen !== undefined) totalFen = amountFen + taxFen;
-  if (totalFen === undefined && !fatal.some((e) => e.startsWith('total'))) fatal.push('total (价税合计) is missing');
-  if (totalFen !== undefined && amountFen !== undefined && taxFen !== undefined && amountFen + taxFen !== totalFen) {
-    warnings.push(`amount + tax (${amountFen + taxFen} fen) differs from the total (${totalFen} fen)`);
-  }
-
-  const rateText = (f.rate ?? '').trim();
-  const rateBp = rateText === '' ? undefined : parseRateBp(rateText);
-  if (rateText !== '' && rateBp === undefined && rateText !== '***')
-    warnings.push(`tax rate '${rateText}' is not a rate like 13%`);
-  const originalKey = originalOf(f);
-
-  const statusText = (f.status ?? '').trim();
-  const status = statusText === '' ? 'valid' : parseStatus(statusText, ctx.statusMap);
-  if (status === undefined) fatal.push(`status '${statusText}' is not known (map it in reconcile.upstream.statusMap)`);
-
-  const seller = (f.sellerTaxId ?? '').trim();
-  const buyer = (f.buyerTaxId ?? '').trim();
-  if (seller === '') errors.push('seller tax ID is empty');
-  else take(checkTaxId(seller, 'seller tax ID'), errors);
-  if (buyer !== '') take(checkTaxId(buyer, 'buyer tax ID'), errors);
-
+  const v = new RowValidation(row);
+  const { key, keyCode, number } = v.key();
+  const time = v.issueTime(ctx, key !== undefined ? number : undefined);
+  const { amountFen, taxFen, totalFen } = v.amounts();
+  const rateBp = v.rate();
+  const originalKey = originalOf(row.fields);
+  const status = v.status(ctx);
+  const { seller, buyer } = v.taxIds();
+  const { fatal, errors, warnings } = v;
   if (fatal.length > 0 || !time.ok || key === undefined || totalFen === undefined || status === undefined) {
     return { ...(key !== undefined ? { key } : {}), errors: [...fatal, ...errors], warnings };
   }
@@ -146,6 +91,109 @@ export function validateRow(row: RawRow, ctx: RowContext): RowResult {
   };
   if (ctx.partition) invoice.partition = (ctx.partition === 'sellerTaxId' ? seller : buyer) || '';
   return { invoice, key, errors, warnings };
+}
+
+/**
+ * One row's fields read in a fixed order (key, issue time, amounts, rate, status, tax IDs), each
+ * problem collected as it is found: `fatal` (no invoice can be made), `errors`, `warnings`.
+ */
+class RowValidation {
+  readonly fatal: string[] = [];
+  readonly errors: string[] = [];
+  readonly warnings: string[] = [];
+  readonly #f: RawRow['fields'];
+
+  constructor(private readonly row: RawRow) {
+    this.#f = row.fields;
+  }
+
+  /** The invoice key: a digital number, or code + number; `key` is undefined when it is unreadable. */
+  key(): { key: string | undefined; keyCode: string; number: string } {
+    const f = this.#f;
+    const digital = (f.digitalNumber ?? '').trim();
+    const code = (f.code ?? '').trim();
+    const number = digital !== '' ? digital : (f.number ?? '').trim();
+    const keyCode = digital !== '' ? '' : code;
+    let keyOk = this.#take(checkCode(keyCode), this.fatal) && this.#take(checkNumber(number, keyCode), this.fatal);
+    // A 20-digit number in a numeric cell has lost digits even when it does not look like it.
+    if (keyOk && number.length > 15 && this.#numeric(digital !== '' ? 'digitalNumber' : 'number')) {
+      this.fatal.push(
+        `number '${number}' was stored as a number by Excel, which keeps only 15 significant digits (re-export it as text)`,
+      );
+      keyOk = false;
+    }
+    return { key: keyOk ? canonicalKey(keyCode, number) : undefined, keyCode, number };
+  }
+
+  /** The issue time; with a readable key (`number`), whether a digital number's year fits it. */
+  issueTime(ctx: RowContext, number: string | undefined): ReturnType<typeof parseIssueTime> {
+    const time = parseIssueTime(this.#f.issuedAt ?? '', ctx.timezone, ctx.now, {
+      numericCell: this.#numeric('issuedAt'),
+    });
+    if (!time.ok) this.fatal.push(time.error);
+    else if (number !== undefined) this.#take(checkDigitalYear(number, time.year), this.warnings);
+    return time;
+  }
+
+  /** Amount, tax and total in fen; a missing total is amount + tax, else fatal. */
+  amounts(): { amountFen: number | undefined; taxFen: number | undefined; totalFen: number | undefined } {
+    const amountFen = this.#amountOf('amount', 'amount');
+    const taxFen = this.#amountOf('tax', 'tax');
+    let totalFen = this.#amountOf('total', 'total');
+    if (totalFen === undefined && amountFen !== undefined && taxFen !== undefined) totalFen = amountFen + taxFen;
+    if (totalFen === undefined && !this.fatal.some((e) => e.startsWith('total')))
+      this.fatal.push('total (价税合计) is missing');
+    if (totalFen !== undefined && amountFen !== undefined && taxFen !== undefined && amountFen + taxFen !== totalFen) {
+      this.warnings.push(`amount + tax (${amountFen + taxFen} fen) differs from the total (${totalFen} fen)`);
+    }
+    return { amountFen, taxFen, totalFen };
+  }
+
+  rate(): number | undefined {
+    const rateText = (this.#f.rate ?? '').trim();
+    const rateBp = rateText === '' ? undefined : parseRateBp(rateText);
+    if (rateText !== '' && rateBp === undefined && rateText !== '***')
+      this.warnings.push(`tax rate '${rateText}' is not a rate like 13%`);
+    return rateBp;
+  }
+
+  status(ctx: RowContext): ReturnType<typeof parseStatus> {
+    const statusText = (this.#f.status ?? '').trim();
+    const status = statusText === '' ? 'valid' : parseStatus(statusText, ctx.statusMap);
+    if (status === undefined)
+      this.fatal.push(`status '${statusText}' is not known (map it in reconcile.upstream.statusMap)`);
+    return status;
+  }
+
+  taxIds(): { seller: string; buyer: string } {
+    const seller = (this.#f.sellerTaxId ?? '').trim();
+    const buyer = (this.#f.buyerTaxId ?? '').trim();
+    if (seller === '') this.errors.push('seller tax ID is empty');
+    else this.#take(checkTaxId(seller, 'seller tax ID'), this.errors);
+    if (buyer !== '') this.#take(checkTaxId(buyer, 'buyer tax ID'), this.errors);
+    return { seller, buyer };
+  }
+
+  #take(c: Check, into: string[]): boolean {
+    if (!c.ok) into.push(c.error);
+    else if (c.warning) this.warnings.push(c.warning);
+    return c.ok;
+  }
+
+  #numeric(name: RowField): boolean {
+    return this.row.numeric?.has(name) ?? false;
+  }
+
+  #amountOf(name: 'amount' | 'tax' | 'total', label: string): number | undefined {
+    const text = this.#f[name];
+    if (text === undefined || text.trim() === '') return undefined;
+    const r = parseAmountFen(text, label, { numericCell: this.#numeric(name) });
+    if (!r.ok) {
+      this.fatal.push(r.error);
+      return undefined;
+    }
+    return r.fen;
+  }
 }
 
 /**
