@@ -94,8 +94,22 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    const { config, settings, logger } = this.o;
     await this.waitForStateDb(); // creates and migrates the state database
+    this.openPools();
+    await installQueue(this.pool, this.o.logger);
+    await this.sweep();
+    await this.startHttp();
+    await registerDaemon(this.pool, this.id, this.host, this.http?.address ?? null, this.o.settings.concurrency);
+    await this.startQueueWorkers();
+    await this.scheduleFireTimes();
+    this.startTicking();
+    this.logStarted();
+    if (this.o.settings.catchUp) void this.catchUp();
+  }
+
+  /** The state database's pools: one for claims and bookkeeping, one for the queue's workers. */
+  private openPools(): void {
+    const { config, settings, logger } = this.o;
     // a bounded connect: a state database that hangs must fail a claim, not stall the scheduler
     this.pool = new pg.Pool({
       connectionString: stateUrl(config),
@@ -117,16 +131,21 @@ export class Daemon {
     });
     this.queuePool.on('error', (err) => logger.warn({ err: messageOf(err) }, 'idle queue connection failed'));
     this.queuePool.on('connect', quiet);
-    await installQueue(this.pool, logger);
-    await this.sweep();
-    if (settings.listen)
-      this.http = await startHttpServer(
-        settings.listen,
-        { health: () => this.health(), metrics: () => this.renderMetrics(), status: () => this.status() },
-        logger,
-        { ...(settings.token ? { token: settings.token } : {}), allowedHosts: settings.allowedHosts },
-      );
-    await registerDaemon(this.pool, this.id, this.host, this.http?.address ?? null, settings.concurrency);
+  }
+
+  private async startHttp(): Promise<void> {
+    const { settings, logger } = this.o;
+    if (!settings.listen) return;
+    this.http = await startHttpServer(
+      settings.listen,
+      { health: () => this.health(), metrics: () => this.renderMetrics(), status: () => this.status() },
+      logger,
+      { ...(settings.token ? { token: settings.token } : {}), allowedHosts: settings.allowedHosts },
+    );
+  }
+
+  private async startQueueWorkers(): Promise<void> {
+    const { settings, logger } = this.o;
     this.queue = await startWorkers({
       pool: this.queuePool,
       concurrency: settings.concurrency,
@@ -140,6 +159,11 @@ export class Daemon {
         ),
     });
     await Promise.all(this.workerIds);
+  }
+
+  /** One node-cron task per (job, target), in the configured zone; each fire time goes through the claim. */
+  private async scheduleFireTimes(): Promise<void> {
+    const { config, logger } = this.o;
     const cronLogger = {
       info: (m: string) => logger.debug(m),
       debug: (m: unknown) => logger.debug(String(m)),
@@ -165,6 +189,11 @@ export class Daemon {
       await task.start();
       this.tasks.push(task);
     }
+  }
+
+  /** Every heartbeat: sweep for dead runs and daemons, repair the queue, catch up, beat, and hourly trim history. */
+  private startTicking(): void {
+    const { settings, logger } = this.o;
     let ticks = 0;
     const tick = setInterval(() => {
       ticks++;
@@ -183,6 +212,10 @@ export class Daemon {
       }
     }, settings.heartbeat * 1000);
     this.timers.push(tick);
+  }
+
+  private logStarted(): void {
+    const { config, settings, logger } = this.o;
     logger.info(
       {
         daemon: this.id,
@@ -198,7 +231,6 @@ export class Daemon {
       },
       'daemon started',
     );
-    if (settings.catchUp) void this.catchUp();
   }
 
   /** node-cron asks before each fire time: only the daemon whose claim wins runs it. */
