@@ -90,4 +90,13 @@ describe('mergeKeyDiffs', () => {
     expect(first).toEqual({ key: 'A', upstream: [up], local: [] });
     expect(merged[0]!.upstream).not.toBe(first.upstream);
   });
+
+  it('a key seen once keeps the rows of both its sides', () => {
+    const up = inv('C', { totalFen: 1 });
+    const lo = inv('C', { totalFen: 2 });
+    const only = { key: 'C', upstream: [up], local: [lo] };
+    const merged = mergeKeyDiffs([only]);
+    expect(merged).toEqual([{ key: 'C', upstream: [up], local: [lo] }]);
+    expect(merged[0]!.local).not.toBe(only.local);
+  });
 });
