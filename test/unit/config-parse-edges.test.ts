@@ -59,3 +59,18 @@ describe('validateConfig edges', () => {
     expect(parseConfig(file('reports: { language: en }\n'), {}).reports).toEqual({ language: 'en' });
   });
 });
+
+describe('retention per repository', () => {
+  it('may name the targets of the file; another name is reported', () => {
+    const repo = (targets: string) =>
+      file(
+        `repositories:\n  - name: offsite\n    url: file:///srv/offsite\n    retention: { targets: { ${targets}: { keepLast: 3 } } }\n`,
+      );
+    expect(problems(repo('invoices'))).toEqual([]);
+    expect(Object.keys(parseConfig(repo('invoices'), {}).repositoryRetention ?? {})).toEqual(['offsite']);
+    expect(parseConfig(file(''), {}).repositoryRetention).toBeUndefined();
+    expect(problems(repo('ledger'))).toEqual([
+      "repositories[0].retention.targets.ledger: no target 'ledger' in targets[]",
+    ]);
+  });
+});

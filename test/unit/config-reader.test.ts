@@ -195,3 +195,11 @@ describe('Reader', () => {
     ]);
   });
 });
+
+describe('Reader.number edges', () => {
+  it('text of spaces only is not a number (not 0)', () => {
+    const { r, issues } = read({ s: '   ' });
+    expect(r.number('s', { fallback: 3 })).toBe(3);
+    expect(issues).toEqual(['s: must be a number']);
+  });
+});
