@@ -57,6 +57,9 @@ describe('Reader', () => {
     expect(s.string('x')).toBeUndefined();
     expect(r.has('s')).toBe(true);
     expect(s.has('length')).toBe(false);
+    // a string's and a list's own properties are not keys
+    expect(s.string('length')).toBeUndefined();
+    expect(new Reader(['a'], 'l', new Issues()).string('0')).toBeUndefined();
     expect(issues).toEqual([]);
   });
 
@@ -69,8 +72,12 @@ describe('Reader', () => {
     const { r, issues } = read({ a: 1, b: 2, nested: { c: 1, d: 2 } });
     r.only(['a', 'nested']);
     r.object('nested').only(['c']);
-    new Reader('scalar', 'x', new Issues()).only([]);
     expect(issues).toEqual(['b: unknown key (known: a, nested)', 'nested.d: unknown key (known: c)']);
+    // a scalar or a list has no keys to report (its characters and indexes are not keys)
+    const other = new Issues();
+    new Reader('scalar', 'x', other).only([]);
+    new Reader(['a'], 'l', other).only([]);
+    expect(other.list).toEqual([]);
   });
 
   it('string: numbers become text, other types and missing required keys are reported', () => {
@@ -186,5 +193,13 @@ describe('Reader', () => {
       'l[5]: must be a non-empty string',
       'missing: required',
     ]);
+  });
+});
+
+describe('Reader.number edges', () => {
+  it('text of spaces only is not a number (not 0)', () => {
+    const { r, issues } = read({ s: '   ' });
+    expect(r.number('s', { fallback: 3 })).toBe(3);
+    expect(issues).toEqual(['s: must be a number']);
   });
 });

@@ -45,6 +45,15 @@ describe('view', () => {
       ),
     ).toEqual(V('A', { partition: 'p', sellerTaxId: 's', buyerTaxId: 'b', origin: 'f.csv:3', amountFen: 1, rows: 2 }));
   });
+
+  it('an absent optional field is no key at all (not a key holding undefined); 税额 and 税率 are shown', () => {
+    expect(view(inv('A'))).toStrictEqual(V('A'));
+    expect(view(inv('A'), 1)).toStrictEqual(V('A'));
+    expect(view(inv('A', { taxFen: 1_300, rateBp: 1_300 }), 3)).toStrictEqual(
+      V('A', { taxFen: 1_300, rateBp: 1_300, rows: 3 }),
+    );
+    expect(Object.keys(view(inv('A'), 2))).toEqual(['key', 'issuedAt', 'day', 'totalFen', 'status', 'rows']);
+  });
 });
 
 describe('oneEditApart', () => {
@@ -299,6 +308,148 @@ describe('classify', () => {
     expect(
       kindsAndCauses([d('12345', [inv('12345')], []), d('12355', [inv('12355')], []), d('12354', [], [inv('12354')])]),
     ).toEqual(['missing:12345:probable_typo', 'missing:12355:-', 'extra:12354:probable_typo']);
+  });
+});
+
+describe('classify with detail fields and duplicated export lines', () => {
+  const ctx = (fields?: Array<'amount' | 'tax' | 'sellerTaxId' | 'issueTime'>) => ({
+    now: NOW,
+    syncLagSeconds: 0,
+    ...(fields ? { fields } : {}),
+  });
+
+  it('compares the detail fields the context names, and none without them', () => {
+    const u = inv('K', { amountFen: 10_000, taxFen: 1_300 });
+    const l = inv('K', { amountFen: 10_100, taxFen: 1_200 });
+    expect(classify([d('K', [u], [l])], ctx())).toEqual([]);
+    expect(classify([d('K', [u], [l])], ctx(['amount']))).toEqual([
+      {
+        kind: 'tax_mismatch',
+        key: 'K',
+        day: '2026-11-20',
+        upstream: V('K', { amountFen: 10_000, taxFen: 1_300 }),
+        local: V('K', { amountFen: 10_100, taxFen: 1_200 }),
+        evidence: {
+          fields: ['amount'],
+          upstreamAmountFen: 10_000,
+          localAmountFen: 10_100,
+          upstreamFen: 11_300,
+          localFen: 11_300,
+          differenceFen: 0,
+          totalsAgree: true,
+        },
+      },
+    ]);
+  });
+
+  it('another partition on the same day with another tax ID is the party mismatch alone; with another difference it is also a date mismatch', () => {
+    const u = inv('K', { partition: '91310000MA1FL0001X', sellerTaxId: '91310000MA1FL0001X' });
+    const l = inv('K', { partition: '91310000MA1FL0002Y', sellerTaxId: '91310000MA1FL0002Y' });
+    expect(classify([d('K', [u], [l])], ctx(['sellerTaxId'])).map((f) => f.kind)).toEqual(['party_mismatch']);
+    const later = inv('K', { partition: '91310000MA1FL0002Y', issuedAt: '2026-11-20T01:00:30Z' });
+    expect(classify([d('K', [u], [later])], ctx(['issueTime'])).map((f) => f.kind)).toEqual([
+      'date_mismatch',
+      'time_mismatch',
+    ]);
+  });
+
+  // 30 000 fen in the export, of which one line of 10 000 (8 850 + 1 150) is repeated cell for cell
+  const lines = [
+    {
+      origins: ['exports/a.xlsx:17', 'exports/a.xlsx:18'] as [string, string],
+      totalFen: 10_000,
+      amountFen: 8_850,
+      taxFen: 1_150,
+    },
+  ];
+  const up = inv('K', { totalFen: 30_000, amountFen: 26_549, taxFen: 3_451, duplicateLines: lines });
+  const upView = V('K', { totalFen: 30_000, amountFen: 26_549, taxFen: 3_451 });
+
+  it('a repeated export line the local side counts once: only the duplicate_line finding, the rest compared counted once', () => {
+    const l = inv('K', { totalFen: 20_000, amountFen: 17_699, taxFen: 2_301 });
+    expect(classify([d('K', [up], [l])], ctx(['amount', 'tax']))).toEqual([
+      {
+        kind: 'duplicate_line',
+        key: 'K',
+        side: 'upstream',
+        day: '2026-11-20',
+        upstream: upView,
+        local: V('K', { totalFen: 20_000, amountFen: 17_699, taxFen: 2_301 }),
+        evidence: {
+          reason: 'the export repeats a line of this invoice cell for cell; counted once the total is 20000 fen',
+          origins: [['exports/a.xlsx:17', 'exports/a.xlsx:18']],
+          upstreamFen: 30_000,
+          upstreamOnceFen: 20_000,
+          localFen: 20_000,
+        },
+      },
+    ]);
+  });
+
+  it('counted once, a different split is still a tax mismatch against the once-counted amounts', () => {
+    const l = inv('K', { totalFen: 20_000, amountFen: 17_700, taxFen: 2_300 });
+    const findings = classify([d('K', [up], [l])], ctx(['amount', 'tax']));
+    expect(findings.map((f) => f.kind)).toEqual(['tax_mismatch', 'duplicate_line']);
+    expect(findings[0]!.evidence).toEqual({
+      fields: ['amount', 'tax'],
+      upstreamAmountFen: 17_699,
+      localAmountFen: 17_700,
+      upstreamTaxFen: 2_301,
+      localTaxFen: 2_300,
+      upstreamFen: 20_000,
+      localFen: 20_000,
+      differenceFen: 0,
+      totalsAgree: true,
+    });
+  });
+
+  it('a local side that has the repeated total too: no finding at all', () => {
+    const l = inv('K', { totalFen: 30_000, amountFen: 26_549, taxFen: 3_451 });
+    expect(classify([d('K', [up], [l])], ctx(['amount', 'tax']))).toEqual([]);
+  });
+
+  it('without 金额 and 税额 on the rows, counting once changes the total only', () => {
+    const bare = inv('K', {
+      totalFen: 30_000,
+      duplicateLines: [{ origins: ['a.csv:2', 'a.csv:3'], totalFen: 10_000 }],
+    });
+    const l = inv('K', { totalFen: 20_000 });
+    expect(classify([d('K', [bare], [l])], ctx(['amount', 'tax'])).map((f) => f.kind)).toEqual(['duplicate_line']);
+  });
+
+  it('repeated lines of an invoice missing locally: the missing finding and the duplicate lines, counted', () => {
+    const two = inv('K', {
+      totalFen: 30_000,
+      duplicateLines: [
+        { origins: ['a.csv:2', 'a.csv:3'], totalFen: 10_000 },
+        { origins: ['a.csv:4', 'a.csv:5'], totalFen: 5_000, amountFen: 4_425 },
+      ],
+    });
+    expect(classify([d('K', [two], [])], ctx())).toEqual([
+      {
+        kind: 'missing',
+        key: 'K',
+        day: '2026-11-20',
+        upstream: V('K', { totalFen: 30_000 }),
+        evidence: { reason: 'upstream has the invoice, the local table does not' },
+      },
+      {
+        kind: 'duplicate_line',
+        key: 'K',
+        side: 'upstream',
+        day: '2026-11-20',
+        upstream: V('K', { totalFen: 30_000 }),
+        evidence: {
+          reason: 'the export repeats 2 lines of this invoice cell for cell; counted once the total is 15000 fen',
+          origins: [
+            ['a.csv:2', 'a.csv:3'],
+            ['a.csv:4', 'a.csv:5'],
+          ],
+          upstreamFen: 30_000,
+          upstreamOnceFen: 15_000,
+        },
+      },
+    ]);
   });
 });
 

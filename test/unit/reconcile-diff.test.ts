@@ -51,6 +51,18 @@ describe('diffRows', () => {
     ]);
     // the same duplicate on both sides is still a difference (two rows are never "the same")
     expect(diffRows([c1, c2], [c1, c2])).toEqual([{ key: 'C', upstream: [c1, c2], local: [c1, c2] }]);
+    // two rows on one side and one of them on the other: a difference, whichever side has two
+    expect(diffRows([c1, c2], [c1])).toEqual([{ key: 'C', upstream: [c1, c2], local: [c1] }]);
+    expect(diffRows([c1], [c1, c2])).toEqual([{ key: 'C', upstream: [c1], local: [c1, c2] }]);
+  });
+
+  it('a compared detail field counts only when asked for; without fields only the four columns do', () => {
+    const up = inv('A', { amountFen: 10_000, sellerTaxId: '91310000MA1FL0001X' });
+    const lo = inv('A', { amountFen: 10_001, sellerTaxId: '91310000MA1FL0001X' });
+    expect(diffRows([up], [lo])).toEqual([]);
+    expect(diffRows([up], [lo], ['sellerTaxId'])).toEqual([]);
+    expect(diffRows([up], [lo], ['amount'])).toEqual([{ key: 'A', upstream: [up], local: [lo] }]);
+    expect(diffRows([up], [lo], ['sellerTaxId', 'amount'])).toEqual([{ key: 'A', upstream: [up], local: [lo] }]);
   });
 });
 
@@ -77,5 +89,14 @@ describe('mergeKeyDiffs', () => {
     ]);
     expect(first).toEqual({ key: 'A', upstream: [up], local: [] });
     expect(merged[0]!.upstream).not.toBe(first.upstream);
+  });
+
+  it('a key seen once keeps the rows of both its sides', () => {
+    const up = inv('C', { totalFen: 1 });
+    const lo = inv('C', { totalFen: 2 });
+    const only = { key: 'C', upstream: [up], local: [lo] };
+    const merged = mergeKeyDiffs([only]);
+    expect(merged).toEqual([{ key: 'C', upstream: [up], local: [lo] }]);
+    expect(merged[0]!.local).not.toBe(only.local);
   });
 });
