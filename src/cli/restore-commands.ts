@@ -1,5 +1,6 @@
 // verify and restore: the commands that read backups back.
 import type { Argv } from 'yargs';
+import { pushAll } from '../core/arrays.js';
 import { loadIdentities } from '../core/encryption-keys.js';
 import { CheckFailedError, NotFoundError, UsageError } from '../core/errors.js';
 import type { Manifest } from '../core/repository/manifest.js';
@@ -72,7 +73,7 @@ const verifyCommand = defineCommand({
         ? await verifyEvery(ctx, target, args.deep, verifyOne)
         : await verifyNamed(ctx, target, args.backup, verifyOne);
       if (found.length === 0) nothing.push(target.name);
-      reports.push(...found);
+      pushAll(reports, found);
     }
     if (ctx.json) printJson(reports);
     else printVerifyTable(reports);

@@ -1,6 +1,7 @@
 // What `reconcile` prints for people: rows and totals per side, findings split into failing and
 // informational (the numbers add up), what the backup lookup did not check, then the first findings.
 // Pure: a report in, text out, in the report's language.
+import { pushAll } from '../../core/arrays.js';
 import { formatTable } from '../../core/format.js';
 import type { ReconcileReport, ReportFinding } from './report.js';
 import { shownCause } from '../engine/backup-lookup.js';
@@ -19,9 +20,9 @@ export function renderReconcileText(
   const r = report.run;
   const out: string[] = [`${msg(lang, 'window')} ${r.window.from}..${r.window.to} (${r.window.timezone})`];
   if (r.fields) out.push(fieldsSentence(lang, r.fields));
-  out.push(...sidesLines(report, lang));
-  out.push(...findingsSummaryLines(report, lang));
-  out.push(...findingsTableLines(report, lang));
+  pushAll(out, sidesLines(report, lang));
+  pushAll(out, findingsSummaryLines(report, lang));
+  pushAll(out, findingsTableLines(report, lang));
   out.push('', `reports: ${files.html}`, `         ${files.csv}`, `         ${files.json}`);
   return `${out.join('\n')}\n`;
 }
