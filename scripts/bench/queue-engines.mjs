@@ -20,25 +20,9 @@ import { fork } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger as GwLogger } from 'graphile-worker';
 import pg from 'pg';
+import { SERVER, dbUrl, q } from './bench-db.mjs';
 
-const SERVER = process.env.FAPIAO_GUARD_BENCH_SERVER ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TASK = 'bench_work';
-
-function dbUrl(name) {
-  const url = new URL(SERVER);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function q(url, sql, params = []) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 const pidAlive = (pid) => {
   try {
