@@ -13,6 +13,8 @@ export const UNIT_TESTS = [
   'test/reconcile/report.test.ts',
   'test/reconcile/rejected-rows.test.ts',
   'test/unit/*.test.ts',
+  // a lint rule as a test (reads src/, runs nothing): a refactor that brings back push(...rows) fails here first
+  'test/security/no-unbounded-spread.test.ts',
 ];
 
 export default defineConfig({
