@@ -13,7 +13,7 @@ import type { NotifyDispatcher } from './notify/dispatcher.js';
 import type { Repository } from '../core/repository/repository.js';
 import { openStateDb, stateUrl } from '../core/state/state-db.js';
 import { defaultDaemonConfig } from './daemon-config.js';
-import { claimRun, markStaleRuns } from './job-runs.js';
+import { type Claim, claimRun, markStaleRuns } from './job-runs.js';
 import { type RunOutcome, type RunSpec, ShutdownError, runClaimed } from './job-runner.js';
 
 export interface RunNowContext {
@@ -50,23 +50,13 @@ export async function runNow(ctx: RunNowContext, specs: readonly RunSpec[]): Pro
     await markStaleRuns(pool, settings.staleAfter, hostname(), processAlive);
     for (const spec of specs) {
       const target = historyTarget(spec.scope);
-      const fireTime = new Date();
-      const claim = await claimRun(pool, {
-        job: spec.name,
-        target,
-        fireTime,
-        trigger: 'manual',
-        host: hostname(),
-        pid: process.pid,
-        maxAttempts: 1,
-      });
+      const { fireTime, claim } = await claimManual(pool, spec.name, target);
       if (claim.kind === 'overlap') {
         throw new OperationError(
           `${spec.name} of '${target}' is already running (run #${claim.holder.id} on host ${claim.holder.host}, pid ${claim.holder.pid}, since ${formatTime(claim.holder.startedAt, ctx.config.timezone)})`,
           { hint: "wait for it, or see 'fapiao-guard jobs'" },
         );
       }
-      if (claim.kind !== 'claimed') throw new OperationError(`could not claim a run of ${spec.name} for '${target}'`);
       outcomes.push(await runClaimed(deps, spec, { runId: claim.runId, fireTime, trigger: 'manual' }, stop.signal));
       if (stop.signal.aborted) break;
     }
@@ -76,4 +66,29 @@ export async function runNow(ctx: RunNowContext, specs: readonly RunSpec[]): Pro
     await pool.end().catch(() => undefined);
   }
   return outcomes;
+}
+
+/**
+ * A manual run's fire time is the moment it was asked for, a label rather than a schedule slot: two
+ * manual runs started in the same millisecond (or a clock set back) are still two runs. So where
+ * another run already has the instant, the claim moves on by a millisecond instead of refusing
+ * (job_runs is unique on job, target and fire time; a scheduled fire time is the one deduplicated).
+ */
+async function claimManual(
+  pool: pg.Pool,
+  job: RunSpec['name'],
+  target: string,
+): Promise<{ fireTime: Date; claim: Exclude<Claim, { kind: 'taken' }> }> {
+  for (let fireTime = new Date(); ; fireTime = new Date(fireTime.getTime() + 1)) {
+    const claim = await claimRun(pool, {
+      job,
+      target,
+      fireTime,
+      trigger: 'manual',
+      host: hostname(),
+      pid: process.pid,
+      maxAttempts: 1,
+    });
+    if (claim.kind !== 'taken') return { fireTime, claim };
+  }
 }

@@ -36,11 +36,15 @@ const PRELOAD = pathToFileURL(
 ).href;
 
 /**
- * Environment for a CLI subprocess whose clock reads `now` at start and then runs on: a preload
- * shifts `Date` (Date.now() and `new Date()`), timers are untouched. The CLI has no clock option of
- * its own, and a test-only one in src would be a path people never run.
+ * Environment for a CLI subprocess whose clock reads `now` at start and then runs on (or, `frozen`,
+ * stays at `now`): a preload replaces `Date` (Date.now() and `new Date()`), timers are untouched.
+ * The CLI has no clock option of its own, and a test-only one in src would be a path people never run.
  */
-export function cliClockEnv(now: Date): NodeJS.ProcessEnv {
+export function cliClockEnv(now: Date, { frozen = false } = {}): NodeJS.ProcessEnv {
   const inherited = process.env.NODE_OPTIONS ? `${process.env.NODE_OPTIONS} ` : '';
-  return { NODE_OPTIONS: `${inherited}--import=${PRELOAD}`, FAPIAO_GUARD_TEST_CLOCK: now.toISOString() };
+  return {
+    NODE_OPTIONS: `${inherited}--import=${PRELOAD}`,
+    FAPIAO_GUARD_TEST_CLOCK: now.toISOString(),
+    ...(frozen ? { FAPIAO_GUARD_TEST_CLOCK_FROZEN: '1' } : {}),
+  };
 }

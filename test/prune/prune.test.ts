@@ -180,6 +180,31 @@ describe.each(testClocks().map((now) => ({ now, at: now.toISOString() })))('prun
       expect((await t.repo.listBackups('ledger')).map((b) => b.id)).not.toContain(old);
     });
 
+    it('a manual fire time another run already has moves on by a millisecond (two prunes asked for in one instant)', async () => {
+      // The CLI's clock is frozen at `clock`, and a finished manual prune of 'ledger' already holds
+      // that fire time: the prune still runs (it used to fail "could not claim a run").
+      await query(
+        state.url,
+        `insert into fapiao_guard.job_runs (job, target, fire_time, trigger, host, pid, status, finished_at)
+         values ('prune', 'ledger', $1, 'manual', 'elsewhere', 1, 'succeeded', now())`,
+        [clock],
+      );
+      const res = await runCli(['prune', '--target', 'ledger', '--json', '--config', configFile], {
+        env: cliClockEnv(clock, { frozen: true }),
+      });
+      expect(res.stderr).not.toContain('could not claim');
+      expect(res.code).toBe(0);
+      const { fire_time, trigger, status } = await queryOne<{ fire_time: Date; trigger: string; status: string }>(
+        state.url,
+        `select fire_time, trigger, status from fapiao_guard.job_runs where job = 'prune' and target = 'ledger' order by id desc limit 1`,
+      );
+      expect({ fireTime: fire_time.getTime() - clock.getTime(), trigger, status }).toEqual({
+        fireTime: 1,
+        trigger: 'manual',
+        status: 'succeeded',
+      });
+    });
+
     it('an unknown target in retention.targets is a configuration error naming the path', async () => {
       const doc = JSON.parse(await readFile(t.configFile, 'utf8')) as Record<string, unknown>;
       const bad = path.join(t.dir, 'bad.yaml');
