@@ -108,85 +108,32 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
-/** Validate a parsed YAML document; throws ConfigError listing every problem. */
+/**
+ * Validate a parsed YAML document; throws ConfigError listing every problem. A checklist: each
+ * section's reader in the order the issues are listed, then the sections put together.
+ */
 export function validateConfig(doc: unknown, source?: string): Config {
   const issues = new Issues();
   const root = Reader.root(doc, issues);
   if (!root.isObject()) throw new ConfigError(`configuration ${where(source)}must be a YAML mapping`);
   root.only(TOP_KEYS);
 
-  const timezone = root.string('timezone', { fallback: 'Asia/Shanghai' })!;
-  // invoice numbers, amounts and tax IDs are in reports and repository files: private by default
-  const umask = Number.parseInt(
-    root.string('umask', {
-      fallback: '077',
-      pattern: /^0?[0-7]{3}$/,
-      patternHint: 'must be an octal mask such as "077" (files 0600) or "027" (group may read)',
-    })!,
-    8,
-  );
-  if (!isValidTimeZone(timezone))
-    issues.add('timezone', `unknown time zone '${timezone}' (use an IANA name such as Asia/Shanghai)`);
-
-  // target names straight from the document: retention per repository may name them
-  const rawTargets = (doc as { targets?: unknown }).targets;
-  const targetNames = Array.isArray(rawTargets)
-    ? rawTargets.map((t) => (t as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string')
-    : [];
+  const { timezone, umask } = readGeneral(root);
   const repositories = readRepositories(root);
-  const repositoryRetention = readRepositoryRetention(root, targetNames);
-
-  const enc = root.object('encryption');
-  enc.only(['recipients', 'identityFile']);
-  const recipients = enc.strings('recipients', { required: true, nonEmpty: true });
-  for (const [i, r] of recipients.entries()) {
-    if (!/^age1[02-9ac-hj-np-z]{58}$/.test(r))
-      issues.add(
-        `encryption.recipients[${i}]`,
-        `'${r.slice(0, 12)}…' is not an age X25519 recipient (age1…); hint: make one with 'fapiao-guard keygen'`,
-      );
-  }
-  const identityFile = enc.string('identityFile');
-
-  const targetReaders = root.array('targets', { required: true, nonEmpty: true });
-  const targets = targetReaders.map((t) => readTarget(t));
-  const seen = new Set<string>();
-  targets.forEach((t, i) => {
-    if (seen.has(t.name)) issues.add(`targets[${i}].name`, `duplicate target name '${t.name}'`);
-    seen.add(t.name);
-  });
-
-  const backup = root.object('backup');
-  backup.only(['compression']);
-  const compressionText = backup.string('compression', { fallback: 'zstd:1' })!;
-  const compression = parseCompression(compressionText);
-  if (!compression)
-    issues.add('backup.compression', `'${compressionText}' is not one of zstd[:1-19], pg_dump[:0-9], none`);
-
-  const restore = root.object('restore');
-  restore.only(['spoolDir', 'jobs']);
-  const spoolDir = restore.string('spoolDir');
-  const jobs = restore.number('jobs', { fallback: 1, min: 1, max: 64, integer: true })!;
-
-  const stateReader = root.object('state');
-  stateReader.only(['url']);
-  const stateUrl = stateReader.string('url', {
-    pattern: /^postgres(ql)?:\/\//,
-    patternHint: 'must be a postgres:// URL',
-  });
+  const repositoryRetention = readRepositoryRetention(root, rawTargetNames(doc));
+  const encryption = readEncryption(root.object('encryption'));
+  const targets = readTargets(root);
+  const backup = readBackupSection(root.object('backup'));
+  const restore = readRestoreSection(root.object('restore'));
+  const state = readStateSection(root.object('state'));
   const drill = readDrillConfig(root.object('drill'));
   const reconcile = readReconcileConfig(root.object('reconcile'));
   const ops = readOpsConfig(
     root,
     targets.map((t) => t.name),
   );
-  const reportsReader = root.object('reports');
-  reportsReader.only(['language']);
-  const language = reportsReader.oneOf('language', REPORT_LANGUAGES, defaultLanguage(timezone));
-  const signingReader = root.object('signing');
-  signingReader.only(['keyFile', 'publicKeyFile']);
-  const signingKeyFile = signingReader.string('keyFile');
-  const signingPublicKeyFile = signingReader.string('publicKeyFile');
+  const reports = readReportsSection(root.object('reports'), timezone);
+  const signing = readSigningSection(root.object('signing'));
 
   if (issues.list.length > 0) {
     throw new ConfigError(`invalid configuration ${where(source)}`.trim(), issues.list, {
@@ -198,26 +145,106 @@ export function validateConfig(doc: unknown, source?: string): Config {
     repository: { url: repositories[0]?.url ?? '', s3: repositories[0]?.s3 ?? {} },
     repositories,
     ...(Object.keys(repositoryRetention).length > 0 ? { repositoryRetention } : {}),
-    encryption: { recipients, ...(identityFile ? { identityFile } : {}) },
+    encryption,
     targets,
-    backup: { compression: compression! },
-    restore: { jobs, ...(spoolDir ? { spoolDir } : {}) },
-    ...(stateUrl ? { state: { url: stateUrl } } : {}),
+    backup,
+    restore,
+    ...(state ? { state } : {}),
     drill,
     ...(reconcile ? { reconcile } : {}),
     ...ops,
-    umask: Number.isNaN(umask) ? 0o077 : umask,
-    reports: { language },
-    ...(signingKeyFile || signingPublicKeyFile
-      ? {
-          signing: {
-            ...(signingKeyFile ? { keyFile: signingKeyFile } : {}),
-            ...(signingPublicKeyFile ? { publicKeyFile: signingPublicKeyFile } : {}),
-          },
-        }
-      : {}),
+    umask,
+    reports,
+    ...(signing ? { signing } : {}),
     ...(source ? { source } : {}),
   };
+}
+
+/** `timezone` and `umask`, the top-level settings. */
+function readGeneral(root: Reader): { timezone: string; umask: number } {
+  const timezone = root.string('timezone', { fallback: 'Asia/Shanghai' })!;
+  // invoice numbers, amounts and tax IDs are in reports and repository files: private by default
+  const umask = Number.parseInt(
+    root.string('umask', {
+      fallback: '077',
+      pattern: /^0?[0-7]{3}$/,
+      patternHint: 'must be an octal mask such as "077" (files 0600) or "027" (group may read)',
+    })!,
+    8,
+  );
+  if (!isValidTimeZone(timezone))
+    root.issues.add('timezone', `unknown time zone '${timezone}' (use an IANA name such as Asia/Shanghai)`);
+  return { timezone, umask: Number.isNaN(umask) ? 0o077 : umask };
+}
+
+/** Target names straight from the document: retention per repository may name them. */
+function rawTargetNames(doc: unknown): string[] {
+  const rawTargets = (doc as { targets?: unknown }).targets;
+  return Array.isArray(rawTargets)
+    ? rawTargets.map((t) => (t as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string')
+    : [];
+}
+
+function readEncryption(enc: Reader): Config['encryption'] {
+  enc.only(['recipients', 'identityFile']);
+  const recipients = enc.strings('recipients', { required: true, nonEmpty: true });
+  for (const [i, r] of recipients.entries()) {
+    if (!/^age1[02-9ac-hj-np-z]{58}$/.test(r))
+      enc.issues.add(
+        `encryption.recipients[${i}]`,
+        `'${r.slice(0, 12)}…' is not an age X25519 recipient (age1…); hint: make one with 'fapiao-guard keygen'`,
+      );
+  }
+  const identityFile = enc.string('identityFile');
+  return { recipients, ...(identityFile ? { identityFile } : {}) };
+}
+
+function readTargets(root: Reader): TargetConfig[] {
+  const targets = root.array('targets', { required: true, nonEmpty: true }).map((t) => readTarget(t));
+  const seen = new Set<string>();
+  targets.forEach((t, i) => {
+    if (seen.has(t.name)) root.issues.add(`targets[${i}].name`, `duplicate target name '${t.name}'`);
+    seen.add(t.name);
+  });
+  return targets;
+}
+
+function readBackupSection(backup: Reader): Config['backup'] {
+  backup.only(['compression']);
+  const compressionText = backup.string('compression', { fallback: 'zstd:1' })!;
+  const compression = parseCompression(compressionText);
+  if (!compression)
+    backup.issues.add('backup.compression', `'${compressionText}' is not one of zstd[:1-19], pg_dump[:0-9], none`);
+  return { compression: compression! };
+}
+
+function readRestoreSection(restore: Reader): Config['restore'] {
+  restore.only(['spoolDir', 'jobs']);
+  const spoolDir = restore.string('spoolDir');
+  const jobs = restore.number('jobs', { fallback: 1, min: 1, max: 64, integer: true })!;
+  return { jobs, ...(spoolDir ? { spoolDir } : {}) };
+}
+
+function readStateSection(stateReader: Reader): Config['state'] {
+  stateReader.only(['url']);
+  const url = stateReader.string('url', {
+    pattern: /^postgres(ql)?:\/\//,
+    patternHint: 'must be a postgres:// URL',
+  });
+  return url ? { url } : undefined;
+}
+
+function readReportsSection(reportsReader: Reader, timezone: string): NonNullable<Config['reports']> {
+  reportsReader.only(['language']);
+  return { language: reportsReader.oneOf('language', REPORT_LANGUAGES, defaultLanguage(timezone)) };
+}
+
+function readSigningSection(signingReader: Reader): Config['signing'] {
+  signingReader.only(['keyFile', 'publicKeyFile']);
+  const keyFile = signingReader.string('keyFile');
+  const publicKeyFile = signingReader.string('publicKeyFile');
+  if (!keyFile && !publicKeyFile) return undefined;
+  return { ...(keyFile ? { keyFile } : {}), ...(publicKeyFile ? { publicKeyFile } : {}) };
 }
 
 function readTarget(t: Reader): TargetConfig {
