@@ -47,11 +47,13 @@ export function encodeBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64').replace(/=+$/, '');
 }
 
-/** Unpadded standard base64; null for padding, foreign characters or non-zero trailing bits (non-canonical). */
+/**
+ * Unpadded standard base64; null for padding, foreign characters, an impossible length or non-zero
+ * trailing bits (non-canonical). Node's decoder is lenient (it skips what it does not know), so the
+ * check is the round trip: only the canonical unpadded text re-encodes to itself.
+ */
 export function decodeBase64Strict(text: string): Buffer | null {
-  if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1) return null;
   const bytes = Buffer.from(text, 'base64');
-  // Node's decoder is lenient; re-encoding is the simplest canonicality check.
   return encodeBase64(bytes) === text ? bytes : null;
 }
 
