@@ -3,7 +3,9 @@
 // (docs/mutation-testing.md): `npm run test:mutation` runs Stryker, then this. Score = (killed +
 // timed out) / (killed + timed out + survived + no coverage); mutants the TypeScript checker rejects
 // and static ones do not count, as in Stryker's own table. Exits 1 when a module is under --min
-// (default 85) or the report is missing or empty, so a run that tested nothing cannot pass.
+// (default 85) or the report is missing or empty, so a run that tested nothing cannot pass. The
+// undetected mutants of a module under the floor are listed, one line each (Stryker's own list of
+// every mutant is turned off in stryker.config.json; the HTML report has them all).
 //   node scripts/mutation-scores.mjs [--min 85] [--report reports/mutation/mutation.json] [--json]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -39,6 +41,8 @@ const rows = Object.entries(report.files ?? {})
     const valid = detected + undetected;
     return {
       file,
+      undetectedMutants: mutants.filter((m) => UNDETECTED.has(m.status)),
+      source: report.files[file].source ?? '',
       mutants: mutants.length,
       detected,
       undetected,
@@ -51,7 +55,8 @@ const below = rows.filter((r) => r.score !== null && r.score < min);
 const tested = rows.reduce((n, r) => n + r.detected + r.undetected, 0);
 
 if (values.json) {
-  console.log(JSON.stringify({ min, modules: rows, below: below.map((r) => r.file) }, null, 2));
+  const modules = rows.map(({ undetectedMutants: _u, source: _s, ...r }) => r);
+  console.log(JSON.stringify({ min, modules, below: below.map((r) => r.file) }, null, 2));
 } else {
   const width = Math.max(...rows.map((r) => r.file.length), 6);
   console.log(`${'module'.padEnd(width)}  score    detected  undetected  mutants`);
@@ -62,6 +67,22 @@ if (values.json) {
       `${r.file.padEnd(width)}  ${score}  ${String(r.detected).padStart(8)}  ${String(r.undetected).padStart(10)}  ${String(r.mutants).padStart(7)}${mark}`,
     );
   }
+  for (const r of below) for (const m of r.undetectedMutants) console.log(`  ${describe(r, m)}`);
+}
+
+/** `file:line:column Mutator (Survived): original → replacement`, the code cut to one short line. */
+function describe(row, m) {
+  const { start, end } = m.location;
+  const lines = row.source.split('\n');
+  const original =
+    start.line === end.line
+      ? (lines[start.line - 1] ?? '').slice(start.column - 1, end.column - 1)
+      : `${(lines[start.line - 1] ?? '').slice(start.column - 1)} …`;
+  const short = (text) => {
+    const one = String(text).replace(/\s+/g, ' ').trim();
+    return one.length > 80 ? `${one.slice(0, 79)}…` : one;
+  };
+  return `${row.file}:${start.line}:${start.column} ${m.mutatorName} (${m.status}): ${short(original)} → ${short(m.replacement ?? '')}`;
 }
 
 if (rows.length === 0 || tested === 0) {

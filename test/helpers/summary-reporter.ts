@@ -1,9 +1,13 @@
 // Adds one plain closing line, `N passed, N failed, N skipped`, after vitest's own summary, so
-// any CI reads the outcome without knowing vitest's format.
+// any CI reads the outcome without knowing vitest's format. Each failed test is listed above it in
+// one line (`failed: file > test: first line of the error`), and, when FAPIAO_GUARD_TEST_OUTCOME
+// names a file, these lines are written there too: .ci/run repeats them in its closing summary, so
+// a CI log that keeps only its tail still says which test failed and why.
 //
 // No silent skips in CI (CI set): a skipped test fails the run unless it was skipped with
 // ctx.skip(`needs capability '<name>': …`) naming a capability listed below, one a CI machine may
 // not be able to provide. Every such skip is listed with its capability, in CI and locally.
+import { writeFileSync } from 'node:fs';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 
 /** Capabilities a CI machine may lack, and why a test that needs them cannot run everywhere. */
@@ -41,7 +45,7 @@ export default class SummaryReporter implements Reporter {
       if (module.state() === 'failed' && !tests.some((t) => t.result().state === 'failed')) {
         failed += 1;
         out.push(
-          `failed outside any test (a load error or a hook): ${module.moduleId.replace(`${process.cwd()}/`, '')}`,
+          `failed outside any test (a load error or a hook): ${module.moduleId.replace(`${process.cwd()}/`, '')}: ${firstLine(module.errors()[0]?.message)}`,
         );
         passed += tests.filter((t) => t.result().state === 'passed').length;
         continue;
@@ -49,8 +53,10 @@ export default class SummaryReporter implements Reporter {
       for (const test of tests) {
         const result = test.result();
         if (result.state === 'passed') passed += 1;
-        else if (result.state === 'failed') failed += 1;
-        else {
+        else if (result.state === 'failed') {
+          failed += 1;
+          out.push(`failed: ${where(test)}: ${firstLine(result.errors?.[0]?.message)}`);
+        } else {
           const note = result.state === 'skipped' ? result.note : undefined;
           const capability = NAMED.exec(note ?? '')?.[1];
           if (capability !== undefined && ciMayLack(capability)) named.push(`${where(test)}: ${note}`);
@@ -68,7 +74,19 @@ export default class SummaryReporter implements Reporter {
       `tests: ${passed} passed, ${failed} failed, ${named.length + silent.length} skipped${named.length ? ` (${named.length} for a missing capability)` : ''}${enforce && silent.length ? `; ${silent.length} silent skip(s) fail this CI run` : ''}`,
     );
     process.stdout.write(`\n${out.join('\n')}\n`);
+    const outcome = process.env.FAPIAO_GUARD_TEST_OUTCOME;
+    if (outcome) writeFileSync(outcome, `${out.join('\n')}\n`);
   }
+}
+
+/** The first non-empty line of an error message, without colours, cut at 300 characters. */
+function firstLine(message: string | undefined): string {
+  const line = (message ?? 'no message')
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .find((l) => l.trim() !== '');
+  const text = line?.trim() ?? 'no message';
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
 function where(test: TestCase): string {

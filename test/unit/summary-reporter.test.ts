@@ -1,14 +1,18 @@
 // The summary reporter (test/helpers/summary-reporter.ts) on fixture files, in a vitest of its
 // own: under CI a skip that names no capability CI may lack fails the run; a named one is listed.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const DIR = path.resolve(import.meta.dirname, '../helpers/skip-fixtures');
 
-function run(fixture: string, ci: boolean) {
+function run(fixture: string, ci: boolean, outcome?: string) {
   const env: NodeJS.ProcessEnv = { ...process.env, SKIP_FIXTURE: fixture };
   delete env.CI;
+  delete env.FAPIAO_GUARD_TEST_OUTCOME;
+  if (outcome) env.FAPIAO_GUARD_TEST_OUTCOME = outcome;
   if (ci) env.CI = 'true';
   delete env.VITEST; // a fresh vitest, not this one's worker
   const res = spawnSync(
@@ -50,10 +54,22 @@ describe('summary reporter: no silent skips in CI', () => {
   it('a file whose beforeAll throws is a failure, not a row of skips, in CI or not', () => {
     for (const ci of [true, false]) {
       const { code, out } = run('hook.fixture.ts', ci);
-      expect(out).toContain('failed outside any test (a load error or a hook): hook.fixture.ts');
+      expect(out).toContain(
+        'failed outside any test (a load error or a hook): hook.fixture.ts: the fixture database is not there',
+      );
       expect(out).toContain('tests: 0 passed, 1 failed, 0 skipped');
       expect(out).not.toContain('silent skip');
       expect(code).toBe(1);
     }
+  });
+
+  it('a failed test is one line with its first error line, also written to FAPIAO_GUARD_TEST_OUTCOME for CI', () => {
+    const outcome = path.join(mkdtempSync(path.join(os.tmpdir(), 'outcome-')), 'node-24.txt');
+    const { code, out } = run('failing.fixture.ts', true, outcome);
+    const line = 'failed: failing.fixture.ts > compares totals: totals differ: 1 against 2';
+    expect(out).toContain(line);
+    expect(out).not.toContain('second line of detail\ntests:');
+    expect(code).toBe(1);
+    expect(readFileSync(outcome, 'utf8')).toBe(`${line}\ntests: 1 passed, 1 failed, 0 skipped\n`);
   });
 });
