@@ -8,7 +8,7 @@
 // ctx.skip(`needs capability '<name>': …`) naming a capability listed below, one a CI machine may
 // not be able to provide. Every such skip is listed with its capability, in CI and locally.
 import { writeFileSync } from 'node:fs';
-import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
+import type { Reporter, SerializedError, TestCase, TestModule, TestRunEndReason, Vitest } from 'vitest/node';
 
 /** Capabilities a CI machine may lack, and why a test that needs them cannot run everywhere. */
 export const CI_MAY_LACK: Readonly<Record<string, string>> = {
@@ -32,7 +32,11 @@ export default class SummaryReporter implements Reporter {
     this.filtered = Boolean(vitest.config.testNamePattern);
   }
 
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<SerializedError> = [],
+    reason?: TestRunEndReason,
+  ): void {
     let passed = 0;
     let failed = 0;
     const out: string[] = [];
@@ -64,6 +68,10 @@ export default class SummaryReporter implements Reporter {
         }
       }
     }
+    // an error no test caught (an 'error' event nobody listens to, a rejection nobody awaits) fails
+    // the run while every test passed: without this line the count would read as a pass
+    for (const error of unhandledErrors) out.push(`unhandled error (fails the run): ${firstLine(error.message)}`);
+    if (reason === 'interrupted') out.push('the run was interrupted before every test ran');
     for (const line of named) out.push(`skipped for a missing capability: ${line}`);
     const enforce = Boolean(process.env.CI) && !this.filtered;
     if (enforce && silent.length > 0) {

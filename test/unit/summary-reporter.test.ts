@@ -72,4 +72,11 @@ describe('summary reporter: no silent skips in CI', () => {
     expect(code).toBe(1);
     expect(readFileSync(outcome, 'utf8')).toBe(`${line}\ntests: 1 passed, 1 failed, 0 skipped\n`);
   });
+
+  it('an error no test caught is named: every test passed and the run still failed', () => {
+    const { code, out } = run('unhandled.fixture.ts', true);
+    expect(out).toContain('unhandled error (fails the run): write EPIPE (a child exited before reading)');
+    expect(out).toContain('tests: 1 passed, 0 failed, 0 skipped');
+    expect(code).toBe(1);
+  });
 });
