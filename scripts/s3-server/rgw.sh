@@ -48,6 +48,9 @@ wait_for() {
   : "$what" # named for the reader of the call site
 }
 
+# last_error DIR: the last non-empty line the ceph CLI wrote to DIR/log/ceph.err (for a one-line failure)
+last_error() { grep -v '^[[:space:]]*$' "$1/log/ceph.err" 2>/dev/null | tail -n 1 | cut -c1-200 || true; }
+
 pid_of() { [ -s "$1/run/$2.pid" ] && cat "$1/run/$2.pid"; }
 
 # stop_daemon DIR NAME: SIGTERM by pid file, SIGKILL after 10 s
@@ -128,10 +131,21 @@ EOF
   ceph-mon -c "$conf" -i a >"$dir/log/start-mon.out" 2>&1 || fail "ceph-mon start"
   wait_for 30 mon "${CEPH[@]}" mon stat || fail "the mon did not answer within 30 s"
 
-  local id
-  id=$("${CEPH[@]}" osd create "$osd_uuid" 2>>"$dir/log/ceph.err") || fail "ceph osd create"
+  # The mon answers `mon stat` before every command is served: `osd create` failed once here in a
+  # full suite run (one of six on Node 24; 24 starts in a row, idle and loaded, never). Both are idempotent
+  # (the same OSD uuid gets the same id; crush add of an item already there is a no-op), so a failed
+  # attempt is retried for up to 30 s, and a final failure quotes ceph's last error line.
+  local id="" deadline=$((SECONDS + 30))
+  until id=$("${CEPH[@]}" osd create "$osd_uuid" 2>>"$dir/log/ceph.err"); do
+    [ $SECONDS -lt $deadline ] || fail "ceph osd create: $(last_error "$dir")"
+    sleep 1
+  done
   ceph-osd -c "$conf" -i "$id" --mkfs --osd-uuid "$osd_uuid" >"$dir/log/mkfs-osd.out" 2>&1 || fail "ceph-osd --mkfs"
-  "${CEPH[@]}" osd crush add "osd.$id" 1.0 host=fg-rgw-host root=default >/dev/null 2>>"$dir/log/ceph.err" || fail "ceph osd crush add"
+  deadline=$((SECONDS + 30))
+  until "${CEPH[@]}" osd crush add "osd.$id" 1.0 host=fg-rgw-host root=default >/dev/null 2>>"$dir/log/ceph.err"; do
+    [ $SECONDS -lt $deadline ] || fail "ceph osd crush add: $(last_error "$dir")"
+    sleep 1
+  done
   # the OSD's first contact can race the mon ("wrong fsid", exit 250): one retry
   local up=
   for _ in 1 2; do

@@ -64,8 +64,20 @@ export async function recordWorker(pool: pg.Pool, id: string, workerId: string):
   ]);
 }
 
-export async function daemonHeartbeat(pool: pg.Pool, id: string): Promise<void> {
-  await pool.query(`update fapiao_guard.daemons set heartbeat_at = now() where daemon_id = $1`, [id]);
+/**
+ * This daemon is alive. Returns true when another daemon had recorded it as stopped (its heartbeat
+ * went stale, e.g. while the state database was unreachable): the row is live again, so that a sweep
+ * still releases its queue workers' jobs if it dies later.
+ */
+export async function daemonHeartbeat(pool: pg.Pool, id: string): Promise<boolean> {
+  const res = await pool.query<{ revived: boolean }>(
+    `update fapiao_guard.daemons d set heartbeat_at = now(), stopped_at = null
+     from (select daemon_id, stopped_at is not null as revived from fapiao_guard.daemons where daemon_id = $1 for update) old
+     where d.daemon_id = old.daemon_id
+     returning old.revived`,
+    [id],
+  );
+  return res.rows[0]?.revived ?? false;
 }
 
 export async function daemonStopped(pool: pg.Pool, id: string): Promise<void> {
@@ -84,13 +96,17 @@ export interface DeadDaemon {
 /**
  * Daemons that neither stopped nor beat within `staleAfter` seconds, or whose process on this host is
  * gone: recorded as stopped (once, by whichever daemon sees it first) and returned with their queue
- * workers, whose jobs the caller releases.
+ * workers, whose jobs the caller releases. Never the caller's own daemon (`ownId`), however late its
+ * heartbeat: after a state-database outage a daemon's own beat is stale too, and releasing its own
+ * workers' jobs would hand a job it still holds (a finished one whose completion was lost, or one
+ * running) back to the queue.
  */
 export async function claimDeadDaemons(
   pool: pg.Pool,
   staleAfter: number,
   host: string,
   isAlive: (pid: number) => boolean,
+  ownId: string,
 ): Promise<DeadDaemon[]> {
   const local = await pool.query<{ pid: number }>(
     `select pid from fapiao_guard.daemons where stopped_at is null and host = $1 and pid <> $2`,
@@ -99,9 +115,10 @@ export async function claimDeadDaemons(
   const dead = local.rows.map((r) => r.pid).filter((pid) => !isAlive(pid));
   const res = await pool.query<{ daemon_id: string; host: string; pid: number; worker_ids: string[] }>(
     `update fapiao_guard.daemons set stopped_at = now()
-     where stopped_at is null and (heartbeat_at < now() - make_interval(secs => $1) or (host = $2 and pid = any($3::int[])))
+     where stopped_at is null and daemon_id <> $4
+       and (heartbeat_at < now() - make_interval(secs => $1) or (host = $2 and pid = any($3::int[])))
      returning daemon_id, host, pid, worker_ids`,
-    [staleAfter, host, dead],
+    [staleAfter, host, dead, ownId],
   );
   return res.rows.map((r) => ({ daemonId: r.daemon_id, host: r.host, pid: r.pid, workerIds: r.worker_ids }));
 }

@@ -201,8 +201,15 @@ export class Daemon {
       void this.repairQueue();
       if (this.missed.size > 0) void this.claimMissed();
       this.forgetOldClaims();
-      daemonHeartbeat(this.pool, this.id).catch((err: unknown) =>
-        logger.warn({ err: messageOf(err) }, 'daemon heartbeat failed'),
+      daemonHeartbeat(this.pool, this.id).then(
+        (revived) => {
+          if (revived)
+            logger.warn(
+              { daemon: this.id },
+              'another daemon had recorded this one as gone (no heartbeat while the state database was unreachable): registered as running again',
+            );
+        },
+        (err: unknown) => logger.warn({ err: messageOf(err) }, 'daemon heartbeat failed'),
       );
       if (ticks % Math.max(1, Math.round(3600 / settings.heartbeat)) === 1) {
         deleteOldRuns(this.pool, settings.historyRetention).then(
@@ -501,7 +508,13 @@ export class Daemon {
           host: r.host,
         });
       }
-      for (const dead of await claimDeadDaemons(this.pool, this.o.settings.staleAfter, this.host, processAlive)) {
+      for (const dead of await claimDeadDaemons(
+        this.pool,
+        this.o.settings.staleAfter,
+        this.host,
+        processAlive,
+        this.id,
+      )) {
         await releaseWorkers(this.pool, dead.workerIds);
         this.o.logger.warn(
           { daemon: dead.daemonId, host: dead.host, pid: dead.pid, workers: dead.workerIds.length },

@@ -9,6 +9,7 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markStaleRuns } from '../../src/daemon/job-runs.js';
+import { claimDeadDaemons, daemonHeartbeat } from '../../src/daemon/daemon-registry.js';
 import { openStateDb } from '../../src/core/state/state-db.js';
 import { parseConfig } from '../../src/core/config/config.js';
 import { type TestDatabase, createDatabase, createSampleDatabase, query } from '../helpers/pg.js';
@@ -223,6 +224,47 @@ describe('the state database goes away', () => {
       const marked = await markStaleRuns(pool, 3, hostname(), () => true, [mine!.id]);
       expect(marked.map((r) => r.id)).toEqual([other!.id]);
       expect((await runs(state.url, `id = $1`, [mine!.id]))[0]!.status).toBe('running');
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('the dead-daemon sweep never claims its own daemon after an outage, and a daemon presumed gone is back with its next heartbeat', async () => {
+    // seen in one of six Node 24 suite runs here: after an outage the daemon's own heartbeat
+    // was stale, its sweep recorded itself as gone and released its own queue worker's job, the
+    // finished job whose completion the outage had lost, so the queue repair never saw it
+    const state = await createDatabase('outage_self');
+    states.push(state);
+    const file = await writeOpsConfig(t, 'self.yaml', { state: { url: state.url } });
+    const config = parseConfig(await readFile(file, 'utf8'), process.env, file);
+    await (await openStateDb(config)).end();
+    const insert = (id: string, host: string, pid: number) =>
+      query(
+        state.url,
+        `insert into fapiao_guard.daemons (daemon_id, host, pid, heartbeat_at, worker_ids) values ($1, $2, $3, now() - interval '1 hour', array[$1 || '-w1'])`,
+        [id, host, pid],
+      );
+    await insert('mine', hostname(), process.pid);
+    await insert('other', 'another-host', 4242);
+    const pool = new pg.Pool({ connectionString: state.url });
+    try {
+      const claimed = await claimDeadDaemons(pool, 3, hostname(), () => true, 'mine');
+      expect(claimed).toEqual([{ daemonId: 'other', host: 'another-host', pid: 4242, workerIds: ['other-w1'] }]);
+      const stopped = async () =>
+        Object.fromEntries(
+          (
+            await query<{ daemon_id: string; stopped: boolean }>(
+              state.url,
+              `select daemon_id, stopped_at is not null as stopped from fapiao_guard.daemons`,
+            )
+          ).map((r) => [r.daemon_id, r.stopped]),
+        );
+      expect(await stopped()).toEqual({ mine: false, other: true });
+      // the other daemon was alive after all (it had lost the database): its next beat puts it back
+      expect(await daemonHeartbeat(pool, 'other')).toBe(true);
+      expect(await daemonHeartbeat(pool, 'other')).toBe(false);
+      expect(await daemonHeartbeat(pool, 'mine')).toBe(false);
+      expect(await stopped()).toEqual({ mine: false, other: false });
     } finally {
       await pool.end();
     }
