@@ -31,14 +31,14 @@ async function rgwFolder(project: TestProject): Promise<() => Promise<void>> {
   return async () => {
     if (existsSync(join(dir, 'lock'))) {
       // a start may still be under way (a run cut short): wait for it, bounded, then stop by pid files
-      const deadline = Date.now() + 180_000;
+      const deadline = Date.now() + 360_000;
       while (!existsSync(join(dir, 'state.json')) && Date.now() < deadline) await sleep(250);
-      if (existsSync(join(dir, 'cluster', 'ceph.conf'))) {
-        await promisify(execFile)('bash', [RGW_SCRIPT, 'stop', join(dir, 'cluster')], { timeout: 60_000 }).catch(
-          (err: unknown) => {
-            process.stderr.write(`could not stop the test RGW in ${dir}: ${(err as Error).message}\n`);
-          },
-        );
+      // the cluster, and the second one test/helpers/s3-server.ts starts when the first start failed
+      for (const cluster of ['cluster', 'cluster-2'].map((name) => join(dir, name))) {
+        if (!existsSync(join(cluster, 'ceph.conf'))) continue;
+        await promisify(execFile)('bash', [RGW_SCRIPT, 'stop', cluster], { timeout: 60_000 }).catch((err: unknown) => {
+          process.stderr.write(`could not stop the test RGW in ${cluster}: ${(err as Error).message}\n`);
+        });
       }
     }
     await rm(dir, { recursive: true, force: true });
