@@ -132,7 +132,7 @@ EOF
   wait_for 30 mon "${CEPH[@]}" mon stat || fail "the mon did not answer within 30 s"
 
   # The mon answers `mon stat` before every command is served: `osd create` failed once here in a
-  # full suite run (one of six on Node 24; 24 starts in a row, idle and loaded, never). Both are idempotent
+  # full suite run (one of four on Node 24; 24 starts in a row, idle and loaded, never). Both are idempotent
   # (the same OSD uuid gets the same id; crush add of an item already there is a no-op), so a failed
   # attempt is retried for up to 30 s, and a final failure quotes ceph's last error line.
   local id="" deadline=$((SECONDS + 30))

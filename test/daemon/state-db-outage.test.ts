@@ -230,7 +230,7 @@ describe('the state database goes away', () => {
   });
 
   it('the dead-daemon sweep never claims its own daemon after an outage, and a daemon presumed gone is back with its next heartbeat', async () => {
-    // seen in one of six Node 24 suite runs here: after an outage the daemon's own heartbeat
+    // seen in one Node 24 suite run here (one of four): after an outage the daemon's own heartbeat
     // was stale, its sweep recorded itself as gone and released its own queue worker's job, the
     // finished job whose completion the outage had lost, so the queue repair never saw it
     const state = await createDatabase('outage_self');

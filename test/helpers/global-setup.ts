@@ -2,10 +2,11 @@
 // there is none. Order: $FAPIAO_GUARD_TEST_PG, the local server, then (only when a Docker
 // engine answers) a testcontainers PostgreSQL.
 // Also gives the run a folder for its Ceph RGW (test/helpers/s3-server.ts starts it when the
-// first S3 test file asks, so runs without S3 tests pay nothing) and stops that RGW at the end.
+// first S3 test file asks, so runs without S3 tests pay nothing) and stops that RGW at the end,
+// and the RGW of an earlier run that was killed before its end.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,23 +27,55 @@ const RGW_SCRIPT = fileURLToPath(new URL('../../scripts/s3-server/rgw.sh', impor
 
 /** The RGW folder for this run, and the teardown that stops the cluster if a test file started it. */
 async function rgwFolder(project: TestProject): Promise<() => Promise<void>> {
-  const dir = await mkdtemp(join(tmpdir(), 'fg-test-rgw-'));
+  await stopOrphanedClusters();
+  const dir = await mkdtemp(join(tmpdir(), RGW_PREFIX));
+  await writeFile(join(dir, 'owner.pid'), String(process.pid));
   project.provide('rgwDir', dir);
   return async () => {
     if (existsSync(join(dir, 'lock'))) {
       // a start may still be under way (a run cut short): wait for it, bounded, then stop by pid files
       const deadline = Date.now() + 360_000;
       while (!existsSync(join(dir, 'state.json')) && Date.now() < deadline) await sleep(250);
-      // the cluster, and the second one test/helpers/s3-server.ts starts when the first start failed
-      for (const cluster of ['cluster', 'cluster-2'].map((name) => join(dir, name))) {
-        if (!existsSync(join(cluster, 'ceph.conf'))) continue;
-        await promisify(execFile)('bash', [RGW_SCRIPT, 'stop', cluster], { timeout: 60_000 }).catch((err: unknown) => {
-          process.stderr.write(`could not stop the test RGW in ${cluster}: ${(err as Error).message}\n`);
-        });
-      }
+      await stopClusters(dir);
     }
     await rm(dir, { recursive: true, force: true });
   };
+}
+
+const RGW_PREFIX = 'fg-test-rgw-';
+
+/** Stop the cluster of a run's folder, and the second one test/helpers/s3-server.ts starts when the first start failed. */
+async function stopClusters(dir: string): Promise<void> {
+  for (const cluster of ['cluster', 'cluster-2'].map((name) => join(dir, name))) {
+    if (!existsSync(join(cluster, 'ceph.conf'))) continue;
+    await promisify(execFile)('bash', [RGW_SCRIPT, 'stop', cluster], { timeout: 60_000 }).catch((err: unknown) => {
+      process.stderr.write(`could not stop the test RGW in ${cluster}: ${(err as Error).message}\n`);
+    });
+  }
+}
+
+/**
+ * A run killed before its teardown (SIGTERM to vitest, a CI timeout) leaves its Ceph daemons running:
+ * they are detached. The next run stops the clusters of folders whose vitest is gone.
+ */
+async function stopOrphanedClusters(): Promise<void> {
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith(RGW_PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    const owner = Number(await readFile(join(dir, 'owner.pid'), 'utf8').catch(() => ''));
+    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
+    await stopClusters(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const LOCAL = 'postgres://postgres@127.0.0.1:5432/postgres';
