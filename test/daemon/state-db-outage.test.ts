@@ -83,6 +83,15 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
+/** A state database with fapiao-guard's tables, made as the daemon makes it (openStateDb migrates). */
+async function migratedStateDb(name: string): Promise<TestDatabase> {
+  const state = await createDatabase(name);
+  states.push(state);
+  const file = await writeOpsConfig(t, `${name}.yaml`, { state: { url: state.url } });
+  await (await openStateDb(parseConfig(await readFile(file, 'utf8'), process.env, file))).end();
+  return state;
+}
+
 describe('the state database goes away', () => {
   it('at start the daemon waits for it; a fire time while it is down is alerted and caught up when it returns', async () => {
     const state = await createDatabase('outage_state');
@@ -205,11 +214,7 @@ describe('the state database goes away', () => {
   }, 180_000);
 
   it('the stale-run sweep never marks a run its own process holds, however late its heartbeat', async () => {
-    const state = await createDatabase('outage_sweep');
-    states.push(state);
-    const file = await writeOpsConfig(t, 'sweep.yaml', { state: { url: state.url } });
-    const config = parseConfig(await readFile(file, 'utf8'), process.env, file);
-    await (await openStateDb(config)).end();
+    const state = await migratedStateDb('outage_sweep');
     // one running row per job and target: two jobs
     const insert = (job: string, pid: number) =>
       query<{ id: number }>(
@@ -233,11 +238,7 @@ describe('the state database goes away', () => {
     // seen in one Node 24 suite run here (one of four): after an outage the daemon's own heartbeat
     // was stale, its sweep recorded itself as gone and released its own queue worker's job, the
     // finished job whose completion the outage had lost, so the queue repair never saw it
-    const state = await createDatabase('outage_self');
-    states.push(state);
-    const file = await writeOpsConfig(t, 'self.yaml', { state: { url: state.url } });
-    const config = parseConfig(await readFile(file, 'utf8'), process.env, file);
-    await (await openStateDb(config)).end();
+    const state = await migratedStateDb('outage_self');
     const insert = (id: string, host: string, pid: number) =>
       query(
         state.url,
