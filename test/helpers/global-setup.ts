@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { processAlive } from '../../src/core/process-alive.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -63,18 +64,9 @@ async function stopOrphanedClusters(): Promise<void> {
     if (!name.startsWith(RGW_PREFIX)) continue;
     const dir = join(tmpdir(), name);
     const owner = Number(await readFile(join(dir, 'owner.pid'), 'utf8').catch(() => ''));
-    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
+    if (!Number.isInteger(owner) || owner <= 0 || processAlive(owner)) continue;
     await stopClusters(dir);
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
